@@ -1,0 +1,190 @@
+"""The batch format between kiosk and collector, defined once and versioned.
+
+A kiosk POSTs a :class:`Batch` (JSON, optionally gzip) to ``/api/v1/batches``
+and gets a :class:`BatchResult` back.  The kiosk builds batches with
+:func:`make_batch`; the collector validates each rating on its own with
+:func:`parse_rating`, so one bad rating is rejected with a reason while the
+rest of the batch is stored.
+
+Store and kiosk are *not* taken from the body: the collector knows them from
+the kiosk's token.  Fields ``store_id``/``kiosk_id`` may be present (they are
+columns of the kiosk's ``ratings`` table) and are checked, never trusted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sync.clock import format_utc, parse_utc, utc_now
+
+FORMAT_VERSION = 1
+MAX_BATCH_RATINGS = 5000
+MAX_BODY_BYTES = 8 * 1024 * 1024
+#: The wire fields of a rating, in the order of the kiosk's ``ratings`` table.
+RATING_FIELDS = (
+    "id", "seq", "store_id", "kiosk_id", "score", "scale", "created_at",
+    "local_date", "lang", "reason", "suppressed", "survey_version",
+)
+EARLIEST = datetime.fromisoformat("2020-01-01T00:00:00+00:00")
+FUTURE_SLACK = timedelta(days=1)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Rating(BaseModel):
+    """One tap on a smiley, exactly as the kiosk stored it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(description="UUID chosen by the kiosk; the idempotency key")
+    seq: int = Field(ge=1, description="Per-kiosk sequence number 1, 2, 3... without gaps")
+    store_id: str | None = Field(default=None, description="Checked against the token")
+    kiosk_id: str | None = Field(default=None, description="Checked against the token")
+    score: int = Field(ge=1, le=5, description="1 (worst face) .. scale (best face)")
+    scale: Literal[3, 4, 5] = Field(description="Number of faces shown")
+    created_at: str = Field(description="UTC time of the tap, RFC 3339 with milliseconds")
+    local_date: str = Field(description="Store-local date of the tap, YYYY-MM-DD")
+    lang: str = Field(min_length=2, max_length=16, description="Language shown, e.g. 'fi'")
+    reason: str | None = Field(default=None, max_length=64, description="Follow-up answer")
+    suppressed: bool = Field(default=False, description="Tap inside the response interval")
+    survey_version: int | None = Field(default=None, description="Survey the shopper saw")
+
+    @field_validator("id")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise ValueError("id must be a UUID") from None
+
+    @field_validator("created_at")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        moment = parse_utc(value)
+        if moment < EARLIEST or moment > utc_now() + FUTURE_SLACK:
+            raise ValueError(f"created_at {value!r} is not a plausible time")
+        return format_utc(moment)
+
+    @field_validator("local_date")
+    @classmethod
+    def _date(cls, value: str) -> str:
+        if not _DATE.match(value):
+            raise ValueError("local_date must be YYYY-MM-DD")
+        datetime.fromisoformat(value)
+        return value
+
+    @model_validator(mode="after")
+    def _score_in_scale(self) -> Rating:
+        if self.score > self.scale:
+            raise ValueError(f"score {self.score} is outside a {self.scale}-face scale")
+        local = datetime.fromisoformat(self.local_date).date()
+        utc_day = parse_utc(self.created_at).date()
+        if abs((local - utc_day).days) > 1:
+            raise ValueError("local_date is more than a day away from created_at")
+        return self
+
+
+class KioskStatus(BaseModel):
+    """What a kiosk says about itself on every sync, so silent kiosks show up."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    app_version: str | None = Field(default=None, max_length=64)
+    pending: int | None = Field(default=None, ge=0)
+    oldest_pending_at: str | None = None
+    last_seq: int | None = Field(default=None, ge=0)
+
+
+class Batch(BaseModel):
+    """The body of ``POST /api/v1/batches``.
+
+    ``ratings`` is kept as raw objects here so that each can be validated on
+    its own (see :func:`parse_rating`); the schema of one item is :class:`Rating`.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    format: Literal[1] = Field(default=FORMAT_VERSION, description="Wire format version")
+    sent_at: str = Field(description="Kiosk clock at send time (RFC 3339, UTC)")
+    status: KioskStatus | None = None
+    ratings: list[dict[str, Any]] = Field(max_length=MAX_BATCH_RATINGS)
+
+    @field_validator("sent_at")
+    @classmethod
+    def _sent_at(cls, value: str) -> str:
+        return format_utc(parse_utc(value))
+
+
+ItemStatus = Literal["accepted", "duplicate", "conflict", "rejected"]
+
+
+class ItemResult(BaseModel):
+    """The fate of one rating that was not simply accepted."""
+
+    id: str | None
+    seq: int | None = None
+    status: ItemStatus
+    reason: str | None = None
+
+
+class BatchResult(BaseModel):
+    """The collector's answer: counts, plus one entry per rating not accepted."""
+
+    accepted: int
+    duplicate: int
+    conflict: int
+    rejected: int
+    items: list[ItemResult] = Field(default_factory=list)
+    clock_offset_s: float | None = Field(
+        default=None, description="Collector time minus kiosk time when the batch arrived"
+    )
+
+
+def parse_rating(raw: Any) -> Rating:
+    """Validate one raw rating; raises ValueError with a one-line reason."""
+    if not isinstance(raw, dict):
+        raise ValueError("rating must be a JSON object")
+    try:
+        return Rating.model_validate(raw)
+    except ValidationError as error:
+        raise ValueError(explain(error)) from None
+
+
+def explain(error: ValidationError) -> str:
+    """Turn a pydantic error into one short human line: 'score: ...; lang: ...'."""
+    parts = []
+    for item in error.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def make_batch(rows: list[dict[str, Any]], status: dict[str, Any] | None = None) -> dict:
+    """Build a batch body from rows of the kiosk's ``ratings`` table."""
+    ratings = [{name: row.get(name) for name in RATING_FIELDS} for row in rows]
+    for rating in ratings:
+        rating["suppressed"] = bool(rating["suppressed"])
+    return {
+        "format": FORMAT_VERSION,
+        "sent_at": format_utc(utc_now()),
+        "status": status,
+        "ratings": ratings,
+    }
+
+
+def encode(body: dict, compress: bool = True) -> tuple[bytes, dict[str, str]]:
+    """Serialise a batch for HTTP: bytes and the headers that describe them."""
+    data = json.dumps(body, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json"}
+    if compress:
+        data = gzip.compress(data, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return data, headers
+
+
