@@ -1,0 +1,295 @@
+"""The kiosk's local SQLite store: every tap is durable before the shopper is thanked.
+
+One file, WAL journal, ``synchronous=FULL``: a tap acknowledged on screen
+survives a power cut.  ``seq`` is taken from a counter in the same transaction
+as the insert, so it is 1, 2, 3... without gaps and never reused, even after
+old rows are pruned.
+
+A file connection is bound to the thread that opened it: the UI thread and the
+sync thread each open their own :class:`Store` on the same file.  Every write
+is a short ``BEGIN IMMEDIATE`` transaction, so the two never deadlock.
+
+This module imports no Kivy; the uploader sees it only through the
+:class:`sync.uploader.Outbox` protocol.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from sync.clock import format_utc, local_date, parse_utc, utc_now, zone
+from sync.metrics import Summary, summarize
+
+BUSY_TIMEOUT_MS = 10_000
+#: Ratings awaiting a follow-up answer are held back from upload this long at most.
+FOLLOWUP_HOLD = timedelta(minutes=2)
+
+migrations = Migrations("hymy-kiosk")
+
+
+@migrations()
+def m001_ratings(db: sqlite_utils.Database) -> None:
+    """The ratings table (column names shared with the collector's export) and state."""
+    db.execute(
+        """
+        CREATE TABLE ratings (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL UNIQUE,
+            store_id TEXT NOT NULL,
+            kiosk_id TEXT NOT NULL,
+            score INTEGER NOT NULL,
+            scale INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            local_date TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            reason TEXT,
+            suppressed INTEGER NOT NULL DEFAULT 0,
+            survey_version INTEGER,
+            synced_at TEXT,
+            awaiting_reason INTEGER NOT NULL DEFAULT 0,
+            rejected_reason TEXT
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX ratings_unsynced ON ratings(seq) "
+        "WHERE synced_at IS NULL AND rejected_reason IS NULL"
+    )
+    db.execute("CREATE INDEX ratings_local_date ON ratings(local_date)")
+    db.execute("CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+class StoreError(RuntimeError):
+    """The local database cannot take a write (disk full, read-only, corrupt)."""
+
+
+@dataclass(frozen=True)
+class Tap:
+    """What the UI needs back from a recorded tap."""
+
+    id: str
+    seq: int
+    score: int
+    created_at: str
+    local_date: str
+    suppressed: bool
+
+
+class Store:
+    """The kiosk's ratings on disk, for one store and kiosk."""
+
+    def __init__(self, path: str | Path, store_id: str, kiosk_id: str, timezone: str):
+        self.path = Path(path)
+        self.store_id = store_id
+        self.kiosk_id = kiosk_id
+        self.tz = zone(timezone)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous = FULL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Apply pending schema migrations (each in its own transaction)."""
+        conn = self.db.conn
+        conn.isolation_level = ""  # let sqlite-utils' atomic() manage BEGIN/COMMIT
+        try:
+            migrations.apply(self.db)
+        finally:
+            conn.isolation_level = None
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        self.db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A short write transaction, taken IMMEDIATE so readers never deadlock it."""
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StoreError(f"local database is busy or unwritable: {error}") from error
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(f"local database write failed: {error}") from error
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # -- state ---------------------------------------------------------------
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        """A small JSON value from the ``state`` table (sync status, survey...)."""
+        row = self.db.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_state(self, key: str, value: Any) -> None:
+        """Store a small JSON value in the ``state`` table."""
+        with self._write() as conn:
+            self._put(conn, key, value)
+
+    @staticmethod
+    def _put(conn: sqlite3.Connection, key: str, value: Any) -> None:
+        conn.execute(
+            "INSERT INTO state (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, json.dumps(value)],
+        )
+
+    # -- the tap path -------------------------------------------------------
+
+    def record_tap(
+        self,
+        score: int,
+        scale: int,
+        lang: str,
+        *,
+        interval: float = 5.0,
+        ask_reason: bool = False,
+        survey_version: int | None = None,
+        now: datetime | None = None,
+    ) -> Tap:
+        """Durably store one tap and return it; called on the UI thread.
+
+        A tap sooner than ``interval`` seconds after the previous *counted* tap
+        is stored with ``suppressed=1`` (misuse protection), never dropped.
+        ``ask_reason`` holds the rating back from upload until :meth:`set_reason`
+        (or FOLLOWUP_HOLD passes), so its reason travels with it.
+        """
+        if not 1 <= score <= scale:
+            raise ValueError(f"score {score} is outside a {scale}-face scale")
+        now = now or utc_now()
+        created_at = format_utc(now)
+        with self._write() as conn:
+            seq = self._state_in(conn, "next_seq", 1)
+            last = self._state_in(conn, "last_counted_at", None)
+            elapsed = (now - parse_utc(last)).total_seconds() if last else None
+            suppressed = elapsed is not None and 0 <= elapsed < interval
+            tap = Tap(str(uuid.uuid4()), seq, score, created_at, local_date(now, self.tz),
+                      suppressed)
+            conn.execute(
+                "INSERT INTO ratings (id, seq, store_id, kiosk_id, score, scale, created_at, "
+                "local_date, lang, suppressed, survey_version, awaiting_reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [tap.id, seq, self.store_id, self.kiosk_id, score, scale, created_at,
+                 tap.local_date, lang, int(suppressed), survey_version,
+                 int(ask_reason and not suppressed)],
+            )
+            self._put(conn, "next_seq", seq + 1)
+            if not suppressed:
+                self._put(conn, "last_counted_at", created_at)
+        return tap
+
+    @staticmethod
+    def _state_in(conn: sqlite3.Connection, key: str, default: Any) -> Any:
+        row = conn.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_reason(self, rating_id: str, reason: str | None) -> None:
+        """Attach the follow-up answer (None = skipped or timed out) and release the rating."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE ratings SET reason = coalesce(?, reason), awaiting_reason = 0 "
+                "WHERE id = ? AND synced_at IS NULL",
+                [reason, rating_id],
+            )
+
+    # -- the outbox (used by sync.uploader) ----------------------------------
+
+    def pending(self, limit: int, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Unsynced ratings in ``seq`` order, skipping ones still awaiting a reason."""
+        cutoff = format_utc((now or utc_now()) - FOLLOWUP_HOLD)
+        return list(
+            self.db.query(
+                "SELECT * FROM ratings WHERE synced_at IS NULL AND rejected_reason IS NULL "
+                "AND (awaiting_reason = 0 OR created_at < ?) ORDER BY seq LIMIT ?",
+                [cutoff, limit],
+            )
+        )
+
+    def mark_synced(self, ids: Iterable[str], at: datetime | None = None) -> int:
+        """Mark ratings the collector acknowledged (accepted or duplicate)."""
+        stamp = format_utc(at or utc_now())
+        ids = list(ids)
+        changed = 0
+        with self._write() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                changed += conn.execute(
+                    f"UPDATE ratings SET synced_at = ?, awaiting_reason = 0 "
+                    f"WHERE id IN ({marks}) AND synced_at IS NULL",
+                    [stamp, *chunk],
+                ).rowcount
+        return changed
+
+    def mark_rejected(self, rejected: dict[str, str]) -> None:
+        """Keep ratings the collector refused, with its reason; they leave the queue."""
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE ratings SET rejected_reason = ? WHERE id = ?",
+                [(reason, rating_id) for rating_id, reason in rejected.items()],
+            )
+
+    def stats(self) -> dict[str, Any]:
+        """Queue figures for the staff screen and the kiosk status report."""
+        pending, oldest = self.db.execute(
+            "SELECT count(*), min(created_at) FROM ratings "
+            "WHERE synced_at IS NULL AND rejected_reason IS NULL"
+        ).fetchone()
+        rejected = self.db.execute(
+            "SELECT count(*) FROM ratings WHERE rejected_reason IS NOT NULL"
+        ).fetchone()[0]
+        return {
+            "pending": pending,
+            "oldest_pending_at": oldest,
+            "rejected": rejected,
+            "last_seq": self.get_state("next_seq", 1) - 1,
+        }
+
+    def prune(self, retention_days: float, now: datetime | None = None) -> int:
+        """Delete synced ratings older than the retention period; returns rows removed."""
+        cutoff = format_utc((now or utc_now()) - timedelta(days=retention_days))
+        with self._write() as conn:
+            return conn.execute(
+                "DELETE FROM ratings WHERE synced_at IS NOT NULL AND created_at < ?", [cutoff]
+            ).rowcount
+
+    # -- the staff screen ---------------------------------------------------
+
+    def day_summary(self, day: str | None = None) -> tuple[Summary, list[tuple[str, int]]]:
+        """CSAT for one store-local day (default today) and its reasons, most common first."""
+        day = day or local_date(utc_now(), self.tz)
+        counts = self.db.execute(
+            "SELECT scale, score, count(*) FROM ratings "
+            "WHERE local_date = ? AND suppressed = 0 GROUP BY scale, score",
+            [day],
+        ).fetchall()
+        suppressed = self.db.execute(
+            "SELECT count(*) FROM ratings WHERE local_date = ? AND suppressed = 1", [day]
+        ).fetchone()[0]
+        reasons = self.db.execute(
+            "SELECT reason, count(*) AS n FROM ratings WHERE local_date = ? AND suppressed = 0 "
+            "AND reason IS NOT NULL GROUP BY reason ORDER BY n DESC, reason",
+            [day],
+        ).fetchall()
+        return summarize(counts, suppressed=suppressed), [(r, n) for r, n in reasons]
