@@ -45,7 +45,8 @@ def _text(value: Any) -> str:
 
 def _number(low: float, high: float) -> Callable[[Any], float]:
     def check(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not low <= value <= high:
             raise ValueError(f"a number from {low:g} to {high:g}")
         return float(value)
 
@@ -68,7 +69,7 @@ def _languages(value: Any) -> list[str]:
         raise ValueError('a non-empty list of language codes, e.g. ["fi", "sv", "en"]')
     missing = [code for code in value if not (ASSETS / "i18n" / f"{code}.toml").exists()]
     if missing:
-        raise ValueError(f"languages with a catalog in assets/i18n/ (no catalog for {missing[0]!r})")
+        raise ValueError(f"codes with a catalog in assets/i18n/ (none for {missing[0]!r})")
     return value
 
 
