@@ -47,7 +47,9 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half) * 100, min(1.0, centre + half) * 100
+    low = 0.0 if successes == 0 else max(0.0, centre - half) * 100
+    high = 100.0 if successes == n else min(1.0, centre + half) * 100
+    return low, high
 
 
 @dataclass

@@ -1,0 +1,38 @@
+# Hymy's front door.  `make demo` runs the product, `make test` runs everything.
+# Both create .venv and install what they need; `make test` also installs the
+# Debian packages the real-component tests use (Xvfb, Chromium, PostgreSQL)
+# when it runs as root and they are missing.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: demo test lint bench screenshots system-deps venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[kiosk,collector,dev]"
+	touch $@
+
+system-deps:
+	bash .ci/system-deps
+
+demo: venv
+	$(PY) -m kiosk.demo
+
+test: system-deps venv
+	$(VENV)/bin/ruff check kiosk sync tests docs
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+bench: system-deps venv
+	$(PY) -m docs.bench
+
+screenshots: system-deps venv
+	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) -m kiosk.screenshots docs/screenshots
+	$(PY) -m sync.collector.screenshots docs/screenshots
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache data

@@ -1,0 +1,77 @@
+"""The batch format: what a kiosk sends and what the collector accepts, item by item."""
+
+import gzip
+import json
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sync.wire import RATING_FIELDS, Batch, encode, make_batch, parse_rating
+
+
+def rating(**changes):
+    base = {
+        "id": str(uuid.uuid4()), "seq": 1, "store_id": "s1", "kiosk_id": "k1", "score": 4,
+        "scale": 5, "created_at": "2026-01-15T22:30:00.123Z", "local_date": "2026-01-16",
+        "lang": "fi", "reason": None, "suppressed": 0, "survey_version": None,
+    }
+    return base | changes
+
+
+def test_a_good_rating_parses():
+    parsed = parse_rating(rating())
+    assert parsed.score == 4 and parsed.local_date == "2026-01-16"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"score": 4, "scale": 4, "seq": 1}, None),
+        ({"score": 5, "scale": 3}, "outside a 3-face scale"),
+        ({"score": 0}, "score"),
+        ({"scale": 7}, "scale"),
+        ({"id": "not-a-uuid"}, "UUID"),
+        ({"seq": 0}, "seq"),
+        ({"created_at": "1999-01-01T00:00:00Z"}, "plausible"),
+        ({"created_at": "2090-01-01T00:00:00Z", "local_date": "2090-01-01"}, "plausible"),
+        ({"created_at": "2026-01-15T22:30:00"}, "offset"),
+        ({"local_date": "16.1.2026"}, "YYYY-MM-DD"),
+        ({"local_date": "2026-02-30"}, "local_date"),
+        ({"local_date": "2026-03-16"}, "more than a day"),
+        ({"lang": ""}, "lang"),
+        ({"score": "five"}, "score"),
+    ],
+)
+def test_bad_ratings_are_refused_with_a_reason(changes, message):
+    if message is None:
+        assert parse_rating(rating(**changes)).scale == 4
+        return
+    with pytest.raises(ValueError, match=message):
+        parse_rating(rating(**changes))
+
+
+def test_non_object_rating_is_refused():
+    with pytest.raises(ValueError, match="JSON object"):
+        parse_rating(["not", "an", "object"])
+
+
+def test_make_batch_carries_exactly_the_table_fields_and_round_trips_gzip():
+    row = rating(synced_at=None, awaiting_reason=0, rejected_reason=None)
+    body = make_batch([row], status={"pending": 1})
+    assert list(body["ratings"][0]) == list(RATING_FIELDS)
+    data, headers = encode(body)
+    assert headers["Content-Encoding"] == "gzip"
+    decoded = Batch.model_validate(json.loads(gzip.decompress(data)))
+    assert parse_rating(decoded.ratings[0]).id == row["id"]
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(RATING_FIELDS), st.one_of(
+    st.none(), st.integers(-10, 10), st.text(max_size=30), st.booleans())))
+def test_arbitrary_input_is_parsed_or_refused_with_valueerror(raw):
+    try:
+        parse_rating(raw)
+    except ValueError as error:
+        assert str(error)
