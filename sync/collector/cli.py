@@ -1,0 +1,467 @@
+"""The ``hymy-collector`` command line: serve, set up stores and tokens, demo, export, check.
+
+Every command takes ``--database`` (or ``HYMY_DATABASE``).  Errors a user can
+cause print one line and exit 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sync import __version__
+from sync.collector.db import Busy, Database, DatabaseError
+from sync.collector.settings import Settings, describe
+from sync.collector.storage import Storage
+from sync.collector.tokens import ROLES
+
+DEFAULT_DATABASE = Settings().database
+
+
+def database_option(create: bool = True) -> Callable:
+    """Decorator factory: ``--database`` and a ready :class:`Storage` as ``storage``."""
+
+    def decorate(command: Callable) -> Callable:
+        @click.option(
+            "--database", "database", envvar="HYMY_DATABASE", default=DEFAULT_DATABASE,
+            show_default=True, help="SQLite file (or sqlite:///PATH URL); env HYMY_DATABASE",
+        )
+        @functools.wraps(command)
+        def wrapper(database: str, **kwargs: Any) -> Any:
+            with user_errors():
+                db = Database(database, create=create)
+                try:
+                    db.migrate()
+                    return command(storage=Storage(db), **kwargs)
+                finally:
+                    db.close()
+
+        return wrapper
+
+    return decorate
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into one-line messages with exit code 1."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # click exits quietly when stdout is a closed pipe (| head)
+    except (DatabaseError, Busy, ValueError, LookupError, OSError) as error:
+        message = error.args[0] if isinstance(error, LookupError) and error.args else error
+        raise click.ClickException(str(message)) from None
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"database problem: {error}") from None
+
+
+def friendly_errors(command: Callable) -> Callable:
+    """Decorator form of :func:`user_errors`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with user_errors():
+            return command(*args, **kwargs)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hymy-collector")
+def cli() -> None:
+    """Hymy collector: receives kiosk ratings and serves CSAT per store and local day.
+
+    \b
+    First run:
+        hymy-collector demo --json > demo-tokens.json
+        hymy-collector serve
+        open http://127.0.0.1:8080/docs
+    """
+
+
+# -- serve -------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface to listen on [default: 127.0.0.1]")
+@click.option("--port", type=int, default=None, help="TCP port [default: 8080]")
+@click.option("--database", default=None, help="SQLite file or sqlite:///PATH; env HYMY_DATABASE")
+@click.option("--workers", type=int, default=None, help="Server processes [default: 1]")
+@click.option("--log-level", default=None, help="debug, info, warning or error")
+@friendly_errors
+def serve(host: str | None, port: int | None, database: str | None, workers: int | None,
+          log_level: str | None) -> None:
+    """Run the collector HTTP server (API docs at /docs).
+
+    Every setting can also come from a HYMY_* environment variable
+    (see docs/collector.md).
+
+    \b
+    Example:
+        hymy-collector serve --host 0.0.0.0 --port 8080 --database /var/lib/hymy/hymy.db
+    """
+    import uvicorn
+
+    from sync.collector.logs import log_config
+
+    settings = Settings.from_env(
+        host=host, port=port, database=database, workers=workers, log_level=log_level
+    )
+    db = Database(settings.database)
+    applied = db.migrate()
+    db.close()
+    if applied:
+        click.echo(f"Database {settings.database}: applied {', '.join(applied)}", err=True)
+    os.environ.update(settings.as_env())
+    uvicorn.run(
+        "sync.collector.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=log_config(settings.log_level),
+        access_log=False,
+        server_header=False,
+    )
+
+
+# -- stores, kiosks, tokens, surveys -------------------------------------------
+
+
+@cli.group()
+def store() -> None:
+    """Add and list stores."""
+
+
+@store.command("add")
+@click.argument("store_id")
+@click.option("--name", required=True, help="Display name, e.g. 'Hymy Kamppi'")
+@click.option("--timezone", required=True, help="IANA time zone, e.g. Europe/Helsinki")
+@database_option()
+@friendly_errors
+def store_add(storage: Storage, store_id: str, name: str, timezone: str) -> None:
+    """Add a store; its time zone decides which local day a tap belongs to.
+
+    \b
+    Example:
+        hymy-collector store add hki-kamppi --name "Hymy Kamppi" --timezone Europe/Helsinki
+    """
+    storage.add_store(store_id, name, timezone)
+    click.echo(f"Added store {store_id} ({timezone})")
+
+
+@store.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
+@database_option(create=False)
+@friendly_errors
+def store_list(storage: Storage, as_json: bool) -> None:
+    """List stores with their time zone and number of kiosks.
+
+    \b
+    Example:
+        hymy-collector store list
+    """
+    stores = storage.stores()
+    if as_json:
+        click.echo(json.dumps(stores, indent=2, ensure_ascii=False))
+        return
+    for item in stores:
+        click.echo(f"{item['id']:<24} {item['timezone']:<20} {item['kiosks']:>3} kiosks  "
+                   f"{item['name']}")
+
+
+@cli.group()
+def kiosk() -> None:
+    """Register and list kiosks."""
+
+
+@kiosk.command("add")
+@click.argument("kiosk_id")
+@click.option("--store", "store_id", required=True, help="Store the kiosk stands in")
+@database_option()
+@friendly_errors
+def kiosk_add(storage: Storage, kiosk_id: str, store_id: str) -> None:
+    """Register a kiosk and print its token (shown this once; put it in the kiosk's config).
+
+    \b
+    Example:
+        hymy-collector kiosk add hki-kamppi-1 --store hki-kamppi
+    """
+    made = storage.add_kiosk(kiosk_id, store_id)
+    click.echo(f"Kiosk {kiosk_id} added to {store_id}. Its token (shown once):", err=True)
+    click.echo(made.token)
+
+
+@kiosk.command("list")
+@click.option("--store", "store_id", default=None, help="Only this store's kiosks")
+@database_option(create=False)
+@friendly_errors
+def kiosk_list(storage: Storage, store_id: str | None) -> None:
+    """List kiosks with last contact, stored ratings and missing seqs.
+
+    \b
+    Example:
+        hymy-collector kiosk list --store hki-kamppi
+    """
+    for item in storage.kiosks(store_id):
+        missing = sum(end - start + 1 for start, end in item["gaps"])
+        seen = item["last_seen"] or "never"
+        click.echo(f"{item['id']:<24} {item['store_id']:<20} last seen {seen:<26}"
+                   f" {item['received']:>8} ratings  {missing} missing")
+
+
+@cli.group()
+def token() -> None:
+    """Create, list and revoke access tokens."""
+
+
+@token.command("add")
+@click.option("--role", type=click.Choice(ROLES), required=True,
+              help="staff (one store), office (all stores, export), admin, or kiosk")
+@click.option("--store", "store_id", default=None, help="Store of a staff token")
+@click.option("--kiosk", "kiosk_id", default=None, help="Kiosk of a kiosk token (a new token)")
+@click.option("--label", default=None, help="A note to tell tokens apart, e.g. a person")
+@database_option()
+@friendly_errors
+def token_add(storage: Storage, role: str, store_id: str | None, kiosk_id: str | None,
+              label: str | None) -> None:
+    """Create a token and print it (shown this once; only its hash is stored).
+
+    \b
+    Examples:
+        hymy-collector token add --role office --label "Head office"
+        hymy-collector token add --role staff --store hki-kamppi
+        hymy-collector token add --role kiosk --kiosk hki-kamppi-1   # replace a lost token
+    """
+    made = storage.add_token(role, store_id, kiosk_id, label)
+    click.echo(f"Token {made.id} ({role}); the token (shown once):", err=True)
+    click.echo(made.token)
+
+
+@token.command("list")
+@database_option(create=False)
+@friendly_errors
+def token_list(storage: Storage) -> None:
+    """List tokens: id, role, scope, label and whether revoked (never the secret).
+
+    \b
+    Example:
+        hymy-collector token list
+    """
+    for item in storage.tokens():
+        scope = item["kiosk_id"] or item["store_id"] or "all stores"
+        state = f"revoked {item['revoked_at']}" if item["revoked_at"] else "active"
+        click.echo(f"{item['id']:>4}  {item['role']:<7} {scope:<24} {state:<32} "
+                   f"{item['label'] or ''}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@database_option(create=False)
+@friendly_errors
+def token_revoke(storage: Storage, token_id: int) -> None:
+    """Revoke a token by its id (from 'token list'); its next request gets 401.
+
+    \b
+    Example:
+        hymy-collector token revoke 7
+    """
+    storage.revoke_token(token_id)
+    click.echo(f"Token {token_id} revoked")
+
+
+@cli.group()
+def survey() -> None:
+    """Set and show a store's survey (question, faces, reasons)."""
+
+
+@survey.command("set")
+@click.argument("store_id")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@database_option()
+@friendly_errors
+def survey_set(storage: Storage, store_id: str, file: Path) -> None:
+    """Give a store a new survey from a TOML file; kiosks pick it up on their next sync.
+
+    \b
+    Example file:
+        scale = 5
+        reasons = ["queue", "staff"]
+        [questions]
+        fi = "Miten onnistuimme tänään?"
+        en = "How did we do today?"
+        [reason_labels.en]
+        queue = "Queue"
+        staff = "Service"
+    \b
+    Example:
+        hymy-collector survey set hki-kamppi survey.toml
+    """
+    from sync.survey import survey_from_toml
+
+    saved = storage.set_survey(store_id, survey_from_toml(file.read_text(encoding="utf-8")))
+    click.echo(f"Store {store_id} now shows survey version {saved.version}")
+
+
+@survey.command("show")
+@click.argument("store_id")
+@database_option(create=False)
+@friendly_errors
+def survey_show(storage: Storage, store_id: str) -> None:
+    """Print a store's current survey as JSON.
+
+    \b
+    Example:
+        hymy-collector survey show hki-kamppi
+    """
+    if storage.store(store_id) is None:
+        raise LookupError(f"no store {store_id!r}")
+    click.echo(json.dumps(storage.survey(store_id).body(), indent=2, ensure_ascii=False))
+
+
+# -- demo, export, check, backup -----------------------------------------------
+
+
+@cli.command()
+@click.option("--stores", type=int, default=12, show_default=True, help="Stores to create")
+@click.option("--days", type=int, default=365, show_default=True, help="Days of history")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed")
+@click.option("--json", "as_json", is_flag=True, help="Print the demo tokens as JSON on stdout")
+@click.option("--tokens-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the demo tokens as JSON to this file")
+@database_option()
+@friendly_errors
+def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
+         tokens_file: Path | None) -> None:
+    """Seed a demo chain: stores, kiosks and a year of realistic ratings.
+
+    Prints tokens for a demo office, admin, staff and kiosk login.  Use a
+    fresh database: the demo refuses to add its stores twice.
+
+    \b
+    Examples:
+        hymy-collector demo --database demo.db
+        hymy-collector demo --database demo.db --stores 3 --days 90 --json > tokens.json
+    """
+    from tqdm import tqdm
+
+    from sync.collector.demo import seed_demo
+
+    with tqdm(total=stores, unit="store", desc="demo", file=sys.stderr,
+              disable=None) as bar:
+        result = seed_demo(storage, stores=stores, days=days, seed=seed,
+                           progress=lambda _: bar.update())
+    output = {"database": storage.db.url, **result}
+    if tokens_file is not None:
+        tokens_file.write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(output, indent=2))
+        return
+    tokens = result["tokens"]
+    click.echo(f"Seeded {result['stores']} stores, {result['ratings']} ratings "
+               f"into {storage.db.url}")
+    click.echo(f"office token: {tokens['office']}")
+    click.echo(f"admin token:  {tokens['admin']}")
+    click.echo(f"staff token:  {tokens['staff']['token']} (store {tokens['staff']['store_id']})")
+    click.echo(f"kiosk token:  {tokens['kiosk']['token']} (kiosk {tokens['kiosk']['kiosk_id']})")
+
+
+@cli.command()
+@click.option("--after", default="0", show_default=True,
+              help="Cursor printed by the previous export (0: from the start)")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+              show_default=True, help="Output format")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write ('-' for stdout)")
+@click.option("--page", type=int, default=10_000, show_default=True, help="Rows per read")
+@database_option(create=False)
+@friendly_errors
+def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> None:
+    """Export ratings stored after a cursor to a file, in ingest order, with a progress bar.
+
+    The last line on stderr is the cursor for the next run, so repeated
+    exports never miss or repeat a row.
+
+    \b
+    Examples:
+        hymy-collector export --output ratings.csv
+        hymy-collector export --after 120345 --format jsonl --output new.jsonl
+    """
+    from tqdm import tqdm
+
+    from sync.collector.export import parse_cursor, rating_dicts, render
+    from sync.collector.storage import EXPORT_COLUMNS
+
+    cursor = parse_cursor(after)
+    total = storage.count_after(cursor)
+    stream = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8", newline="")
+    header = True
+    try:
+        with tqdm(total=total, unit="rows", file=sys.stderr, disable=None) as bar:
+            while rows := storage.export_ratings(cursor, page):
+                stream.write(render(rating_dicts(rows), EXPORT_COLUMNS, fmt, header))
+                header = False
+                cursor = rows[-1][0]
+                bar.update(len(rows))
+        if header and fmt == "csv":
+            stream.write(render([], EXPORT_COLUMNS, fmt))
+    finally:
+        if stream is not sys.stdout:
+            stream.close()
+    click.echo(f"next cursor: {cursor}", err=True)
+
+
+@cli.command()
+@click.option("--repair", is_flag=True, help="Rebuild the roll-ups from raw ratings if they differ")
+@database_option(create=False)
+@friendly_errors
+def check(storage: Storage, repair: bool) -> None:
+    """Recompute every roll-up from raw ratings; exit 1 if anything differs.
+
+    \b
+    Examples:
+        hymy-collector check
+        hymy-collector check --repair
+    """
+    problems = storage.check(repair=repair)
+    for line in problems:
+        click.echo(line)
+    if problems and not repair:
+        raise click.ClickException(f"{len(problems)} difference(s); run with --repair to fix")
+    click.echo("repaired: roll-ups rebuilt from ratings" if problems else "ok: roll-ups match")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@database_option(create=False)
+@friendly_errors
+def backup(storage: Storage, path: Path) -> None:
+    """Copy the live database to PATH (safe while the server runs).
+
+    \b
+    Example:
+        hymy-collector backup /backups/hymy-$(date +%F).db
+    """
+    storage.backup(path)
+    click.echo(f"Backed up to {path} ({path.stat().st_size} bytes)")
+
+
+@cli.command()
+def settings() -> None:
+    """List every setting with its environment variable and default.
+
+    \b
+    Example:
+        hymy-collector settings
+    """
+    for name, env, default, help_text in describe():
+        click.echo(f"{name:<20} {env:<26} {default!s:<20} {help_text}")

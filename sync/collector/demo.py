@@ -1,0 +1,269 @@
+"""A realistic demo chain, so the API and dashboard show real-looking data on first run.
+
+``seed_demo`` creates up to 12 stores in three time zones with one to three
+kiosks each and a year of taps with the shapes real stores have: busy Fridays
+and Saturdays, lunch and after-work peaks, a December rush, a quiet July,
+closed on Christmas Day; satisfaction that dips when it is busy, one store
+improving over the year and one slipping, one store on a 3-face scale;
+follow-up reasons mostly after unhappy faces; a few suppressed repeat taps.
+Kiosk health has stories too: a kiosk that lost seven taps, one that went
+silent three days ago, one with a clock seven minutes fast, one offline with
+taps pending.
+
+Rows go through :meth:`Storage.insert_rows`, the code path ingest uses, so the
+roll-ups are exactly what real uploads would produce (``hymy-collector check``
+agrees).  The same ``seed`` gives the same data.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sync.clock import format_utc, utc_now, zone
+from sync.collector.storage import Storage
+from sync.survey import Survey
+from sync.wire import KioskStatus
+
+STORES = (
+    ("hki-kamppi", "Hymy Kamppi", "Europe/Helsinki"),
+    ("hki-itakeskus", "Hymy Itäkeskus", "Europe/Helsinki"),
+    ("espoo-isoomena", "Hymy Iso Omena", "Europe/Helsinki"),
+    ("vantaa-jumbo", "Hymy Jumbo", "Europe/Helsinki"),
+    ("tampere-ratina", "Hymy Ratina", "Europe/Helsinki"),
+    ("turku-hansa", "Hymy Hansa", "Europe/Helsinki"),
+    ("oulu-valkea", "Hymy Valkea", "Europe/Helsinki"),
+    ("jkl-forum", "Hymy Forum Jyväskylä", "Europe/Helsinki"),
+    ("sto-gallerian", "Hymy Gallerian", "Europe/Stockholm"),
+    ("gbg-nordstan", "Hymy Nordstan", "Europe/Stockholm"),
+    ("tallinn-viru", "Hymy Viru", "Europe/Tallinn"),
+    ("rovaniemi-sampo", "Hymy Sampokeskus", "Europe/Helsinki"),
+)
+REASONS = ("queue", "staff", "cleanliness", "selection", "price")
+LABELS = {
+    "en": {"queue": "Queue", "staff": "Service", "cleanliness": "Cleanliness",
+           "selection": "Selection", "price": "Prices"},
+    "fi": {"queue": "Jono", "staff": "Palvelu", "cleanliness": "Siisteys",
+           "selection": "Valikoima", "price": "Hinnat"},
+    "sv": {"queue": "Kö", "staff": "Service", "cleanliness": "Renlighet",
+           "selection": "Sortiment", "price": "Priser"},
+}
+QUESTIONS = {"fi": "Miten onnistuimme tänään?", "sv": "Hur lyckades vi i dag?",
+             "en": "How did we do today?", "et": "Kuidas meil täna läks?"}
+LANGS = {
+    "Europe/Helsinki": (("fi", 0.8), ("sv", 0.07), ("en", 0.13)),
+    "Europe/Stockholm": (("sv", 0.85), ("en", 0.15)),
+    "Europe/Tallinn": (("et", 0.6), ("en", 0.25), ("fi", 0.15)),
+}
+#: Share of the day's taps in each opening hour (Sunday opens 10-18).
+HOURS = {8: 0.4, 9: 0.6, 10: 0.8, 11: 1.0, 12: 1.4, 13: 1.2, 14: 0.9, 15: 1.0, 16: 1.3,
+         17: 1.6, 18: 1.4, 19: 1.0, 20: 0.6, 21: 0.3}
+PEAK = {12, 16, 17, 18}
+WEEKDAY = (0.85, 0.8, 0.9, 1.0, 1.3, 1.45, 0.75)
+#: Face probabilities of an unhappy and a delighted store, mixed by quality 0..1.
+BAD = {5: (0.15, 0.15, 0.2, 0.3, 0.2), 3: (0.3, 0.35, 0.35)}
+GREAT = {5: (0.02, 0.03, 0.07, 0.28, 0.6), 3: (0.05, 0.2, 0.75)}
+
+
+@dataclass
+class Profile:
+    """How one demo store behaves."""
+
+    store_id: str
+    name: str
+    timezone: str
+    kiosks: list[str]
+    daily: float
+    quality: float
+    trend: float
+    scale: int
+    issue: str
+
+
+def profiles(count: int, rng: random.Random) -> list[Profile]:
+    """Profiles for ``count`` stores: sizes, quality, trends and favourite complaint."""
+    result = []
+    for index in range(count):
+        store_id, name, timezone = STORES[index % len(STORES)]
+        if index >= len(STORES):
+            store_id, name = f"{store_id}-{index + 1}", f"{name} {index + 1}"
+        size = rng.choice((1, 2, 2, 3))
+        result.append(
+            Profile(
+                store_id=store_id,
+                name=name,
+                timezone=timezone,
+                kiosks=[f"{store_id}-{k}" for k in range(1, size + 1)],
+                daily=rng.uniform(90, 160) * size,
+                quality=rng.uniform(0.45, 0.9),
+                trend={2: 0.35, 5: -0.3}.get(index, rng.uniform(-0.05, 0.05)),
+                scale=3 if index == 7 else 5,
+                issue=rng.choice(REASONS),
+            )
+        )
+    return result
+
+
+def _cumulative(weights: tuple[float, ...]) -> list[float]:
+    total, out = 0.0, []
+    for weight in weights:
+        total += weight
+        out.append(total / sum(weights))
+    return out
+
+
+def face_table(scale: int, quality: float) -> list[float]:
+    """Cumulative face probabilities for a store of ``quality`` right now."""
+    q = min(1.0, max(0.0, quality))
+    return _cumulative(tuple((1 - q) * b + q * g for b, g in zip(BAD[scale], GREAT[scale],
+                                                                   strict=True)))
+
+
+def taps(profile: Profile, day: date, days_ago: int, days: int, rng: random.Random,
+         now: datetime) -> list[tuple[str, int, int, str | None, bool, str]]:
+    """One store-day of taps: (created_at, kiosk index, score, reason, suppressed, lang)."""
+    if (day.month, day.day) in ((12, 25), (1, 1)):
+        return []
+    tz = zone(profile.timezone)
+    season = {12: 1.35, 7: 0.8, 11: 1.1}.get(day.month, 1.0)
+    weekday = day.weekday()
+    hours = {h: w for h, w in HOURS.items() if weekday != 6 or 10 <= h < 18}
+    share = sum(hours.values())
+    progress = 1 - days_ago / max(days, 1)
+    quality = profile.quality + profile.trend * (progress - 0.5) - (0.08 if day.month == 12 else 0)
+    langs, lang_weights = zip(*LANGS[profile.timezone], strict=True)
+    lang_table = _cumulative(lang_weights)
+    out = []
+    for hour, weight in hours.items():
+        start = datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(UTC)
+        if start > now:
+            break
+        mean = profile.daily * WEEKDAY[weekday] * season * weight / share
+        count = max(0, round(rng.gauss(mean, math.sqrt(mean))))
+        busy = hour in PEAK or weekday in (4, 5)
+        table = face_table(profile.scale, quality - (0.12 if busy else 0))
+        prefix = format_utc(start)[:14]
+        until = min(3600_000, int((now - start).total_seconds() * 1000))
+        for offset in sorted(rng.randrange(3600_000) for _ in range(count)):
+            if offset >= until:
+                break
+            minute, rest = divmod(offset, 60_000)
+            created = f"{prefix}{minute:02d}:{rest // 1000:02d}.{rest % 1000:03d}Z"
+            score = bisect.bisect(table, rng.random()) + 1
+            score = min(score, profile.scale)
+            reason = _reason(profile, score, busy, rng)
+            suppressed = rng.random() < 0.015
+            lang = langs[bisect.bisect(lang_table, rng.random())]
+            out.append((created, rng.randrange(len(profile.kiosks)), score, reason,
+                        suppressed, lang))
+    return out
+
+
+def _reason(profile: Profile, score: int, busy: bool, rng: random.Random) -> str | None:
+    """A follow-up answer: likely after an unhappy face, sometimes after a neutral one."""
+    unhappy = score <= (1 if profile.scale == 3 else 2)
+    neutral = not unhappy and score == (2 if profile.scale == 3 else 3)
+    if not (unhappy and rng.random() < 0.7 or neutral and rng.random() < 0.25):
+        return None
+    weights = [3.0 if r == profile.issue else 1.0 for r in REASONS]
+    if busy:
+        weights[0] += 2.5
+    return rng.choices(REASONS, weights)[0]
+
+
+def seed_demo(
+    storage: Storage, stores: int = 12, days: int = 365, seed: int = 1,
+    now: datetime | None = None, progress: Any = None,
+) -> dict[str, Any]:
+    """Create the demo chain and its taps; returns demo tokens for each role."""
+    if not 1 <= stores <= 100 or not 1 <= days <= 3660:
+        raise ValueError("use 1-100 stores and 1-3660 days")
+    rng = random.Random(seed)
+    now = now or utc_now()
+    made = profiles(stores, rng)
+    tokens: dict[str, Any] = {}
+    for profile in made:
+        storage.add_store(profile.store_id, profile.name, profile.timezone)
+        storage.set_survey(profile.store_id, Survey(
+            scale=profile.scale, questions=QUESTIONS, reasons=list(REASONS),
+            reason_labels=LABELS,
+        ))
+        for kiosk_id in profile.kiosks:
+            new = storage.add_kiosk(kiosk_id, profile.store_id, label="demo")
+            tokens.setdefault("kiosk", {"kiosk_id": kiosk_id, "store_id": profile.store_id,
+                                        "token": new.token})
+    total = 0
+    for index, profile in enumerate(made):
+        total += _seed_store(storage, profile, index, days, rng, now)
+        if progress is not None:
+            progress(profile.store_id)
+    first = made[0].store_id
+    tokens["office"] = storage.add_token("office", label="demo office").token
+    tokens["admin"] = storage.add_token("admin", label="demo admin").token
+    tokens["staff"] = {"store_id": first,
+                       "token": storage.add_token("staff", first, label="demo staff").token}
+    return {"stores": len(made), "ratings": total, "tokens": tokens}
+
+
+def _seed_store(storage: Storage, profile: Profile, index: int, days: int,
+                rng: random.Random, now: datetime) -> int:
+    """Generate and insert one store's history; set its kiosks' status. Returns taps stored."""
+    tz = zone(profile.timezone)
+    today = now.astimezone(tz).date()
+    silent = profile.kiosks[-1] if index == 2 else None
+    lossy = profile.kiosks[0] if index == 1 else None
+    fast_clock = profile.kiosks[0] if index == 3 else None
+    per_kiosk: dict[str, list[tuple]] = {k: [] for k in profile.kiosks}
+    silent_since = format_utc(now - timedelta(days=3))
+    suspect_since = format_utc(now - timedelta(days=2))
+    for days_ago in range(days - 1, -1, -1):
+        day = today - timedelta(days=days_ago)
+        for created, kiosk_index, score, reason, suppressed, lang in taps(
+            profile, day, days_ago, days, rng, now
+        ):
+            kiosk_id = profile.kiosks[kiosk_index]
+            if kiosk_id == silent and created >= silent_since:
+                continue
+            rows = per_kiosk[kiosk_id]
+            suspect = int(kiosk_id == fast_clock and created >= suspect_since)
+            rows.append((
+                str(uuid.UUID(int=rng.getrandbits(128), version=4)), len(rows) + 1,
+                profile.store_id, kiosk_id, score, profile.scale, created, day.isoformat(),
+                lang, reason, int(suppressed), 1, created, suspect,
+            ))
+    stored = 0
+    for kiosk_id, rows in per_kiosk.items():
+        if kiosk_id == lossy and len(rows) > 100:
+            middle = len(rows) * 8 // 10
+            rows = rows[:middle] + rows[middle + 7:]
+        storage.bulk_insert(kiosk_id, rows)
+        stored += len(rows)
+        _set_status(storage, kiosk_id, rows, now, rng, silent=kiosk_id == silent,
+                    offline=index == 4 and kiosk_id == profile.kiosks[0],
+                    fast_clock=kiosk_id == fast_clock)
+    return stored
+
+
+def _set_status(storage: Storage, kiosk_id: str, rows: list[tuple], now: datetime,
+                rng: random.Random, silent: bool, offline: bool, fast_clock: bool) -> None:
+    """Give a demo kiosk the last-seen time and self-report a real one would have."""
+    last_seq = rows[-1][1] if rows else 0
+    pending, oldest = 0, None
+    if silent:
+        seen = now - timedelta(days=3, minutes=rng.randint(0, 50))
+    elif offline:
+        seen = now - timedelta(hours=2, minutes=10)
+        pending, oldest = 23, format_utc(now - timedelta(hours=2))
+        last_seq += pending
+    else:
+        seen = now - timedelta(seconds=rng.randint(5, 240))
+    offset = -421.5 if fast_clock else round(rng.uniform(-2, 2), 3)
+    status = KioskStatus(
+        app_version="1.0.0", pending=pending, oldest_pending_at=oldest, last_seq=last_seq
+    )
+    storage.record_contact(kiosk_id, format_utc(seen), offset, status)

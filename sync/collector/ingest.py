@@ -1,0 +1,266 @@
+"""Routes for kiosks: upload a batch of ratings, fetch the store's survey.
+
+``POST /api/v1/batches`` reads the body itself rather than letting FastAPI
+parse it: the size limit is enforced while reading and while decompressing (a
+small gzip body can inflate to gigabytes), and each rating is validated on its
+own so that one bad rating is rejected with a reason while the rest is stored.
+
+Batch-level problems get a 4xx and store nothing:
+
+- 400 body is not JSON / not UTF-8 / broken gzip;
+- 413 body (or decompressed body) over ``MAX_BODY_BYTES``, or more than
+  ``MAX_BATCH_RATINGS`` ratings;
+- 415 a ``Content-Encoding`` other than gzip, or a non-JSON ``Content-Type``;
+- 422 the envelope (``sent_at``, ``status``, ``ratings``) has the wrong shape;
+- 429 too many uploads in progress (with ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from sync.clock import parse_utc
+from sync.collector.auth import kiosk, storage_of
+from sync.collector.logs import log_fields
+from sync.collector.storage import Storage
+from sync.collector.tokens import Principal
+from sync.survey import Survey
+from sync.wire import (
+    MAX_BATCH_RATINGS,
+    MAX_BODY_BYTES,
+    Batch,
+    BatchResult,
+    ItemResult,
+    Rating,
+    explain,
+    parse_rating,
+)
+
+router = APIRouter(tags=["kiosk"])
+RETRY_AFTER_S = 2
+
+
+def inline_schema(model: type, **overrides: Any) -> dict[str, Any]:
+    """A model's JSON schema with ``$defs`` resolved in place, for ``openapi_extra``."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    schema = resolve(schema)
+    for name, value in overrides.items():
+        schema["properties"][name] = value
+    return schema
+
+
+BATCH_SCHEMA = inline_schema(
+    Batch,
+    ratings={
+        "type": "array",
+        "maxItems": MAX_BATCH_RATINGS,
+        "items": inline_schema(Rating),
+        "description": "Rows of the kiosk's ratings table; empty for a heartbeat",
+    },
+)
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, gunzipped when so encoded, never more than ``limit`` bytes."""
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity", "gzip"):
+        raise HTTPException(415, f"Content-Encoding {encoding!r} not supported; use gzip")
+    content_type = request.headers.get("content-type", "application/json").lower()
+    if "json" not in content_type:
+        raise HTTPException(415, "Content-Type must be application/json")
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise HTTPException(400, "Content-Length is not a number")
+        if int(declared) > limit:
+            raise HTTPException(413, f"body is larger than {limit} bytes; send smaller batches")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"body is larger than {limit} bytes; send smaller batches")
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    return gunzip(data, limit) if encoding == "gzip" else data
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress a gzip body, stopping as soon as the output would pass ``limit``."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as error:
+        raise HTTPException(400, f"body is not valid gzip: {error}") from None
+    if len(out) > limit:
+        raise HTTPException(413, f"decompressed body is larger than {limit} bytes")
+    if not inflater.eof:
+        raise HTTPException(400, "gzip body is truncated")
+    return out
+
+
+def parse_batch(data: bytes) -> tuple[Batch, list[Any]]:
+    """The batch envelope and its raw rating items; raises HTTPException for the batch."""
+    try:
+        body = json.loads(data)
+    except UnicodeDecodeError:
+        raise HTTPException(400, "body is not UTF-8 text") from None
+    except (ValueError, RecursionError) as error:
+        raise HTTPException(400, f"body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise HTTPException(422, "body must be a JSON object {sent_at, status, ratings}")
+    raws = body.get("ratings")
+    if not isinstance(raws, list):
+        raise HTTPException(422, "ratings: must be a list (an empty list is a heartbeat)")
+    if len(raws) > MAX_BATCH_RATINGS:
+        raise HTTPException(
+            413, f"{len(raws)} ratings in one batch; send at most {MAX_BATCH_RATINGS}"
+        )
+    try:
+        batch = Batch.model_validate({**body, "ratings": []})
+    except ValidationError as error:
+        raise HTTPException(422, explain(error)) from None
+    return batch, raws
+
+
+def validate_items(
+    raws: list[Any], principal: Principal
+) -> tuple[list[tuple[int, Rating]], list[tuple[int, ItemResult]]]:
+    """Split raw items into valid ratings and rejections, each with its position."""
+    valid, rejected = [], []
+    for index, raw in enumerate(raws):
+        try:
+            rating = parse_rating(raw)
+            for field, mine in (("store_id", principal.store_id), ("kiosk_id", principal.kiosk_id)):
+                theirs = getattr(rating, field)
+                if theirs is not None and theirs != mine:
+                    raise ValueError(f"{field} {theirs!r} does not match this kiosk's token")
+        except ValueError as error:
+            rejected.append((index, _rejection(raw, str(error))))
+            continue
+        valid.append((index, rating))
+    return valid, rejected
+
+
+def _rejection(raw: Any, reason: str) -> ItemResult:
+    """An ItemResult for a rejected item, echoing its id and seq when they look sane."""
+    item = raw if isinstance(raw, dict) else {}
+    rating_id = item.get("id")
+    seq = item.get("seq")
+    return ItemResult(
+        id=rating_id[:64] if isinstance(rating_id, str) and rating_id.isprintable() else None,
+        seq=seq if type(seq) is int and abs(seq) < 2**63 else None,
+        status="rejected",
+        reason=reason,
+    )
+
+
+def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchResult:
+    """Parse, validate and store one upload; the per-item verdicts in a BatchResult."""
+    batch, raws = parse_batch(data)
+    valid, rejected = validate_items(raws, principal)
+    outcome = storage.ingest(
+        principal, [rating for _, rating in valid], parse_utc(batch.sent_at), batch.status
+    )
+    items = list(rejected)
+    for (index, rating), (status, reason) in zip(valid, outcome.statuses, strict=True):
+        if status != "accepted":
+            items.append((index, ItemResult(id=rating.id, seq=rating.seq, status=status,
+                                            reason=reason)))
+    items.sort(key=lambda pair: pair[0])
+    return BatchResult(
+        accepted=outcome.count("accepted"),
+        duplicate=outcome.count("duplicate"),
+        conflict=outcome.count("conflict"),
+        rejected=len(rejected),
+        items=[item for _, item in items],
+        clock_offset_s=outcome.clock_offset_s,
+    )
+
+
+@router.post(
+    "/api/v1/batches",
+    response_model=BatchResult,
+    summary="Upload a batch of ratings (or a heartbeat)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": BATCH_SCHEMA}},
+            "description": "JSON, optionally with Content-Encoding: gzip",
+        }
+    },
+    responses={
+        400: {"description": "Not JSON, not UTF-8 or broken gzip; nothing stored"},
+        401: {"description": "Missing, unknown or revoked token"},
+        403: {"description": "Not a kiosk token"},
+        413: {"description": "Body or batch too large; nothing stored"},
+        415: {"description": "Unsupported Content-Encoding or Content-Type"},
+        422: {"description": "Batch envelope has the wrong shape; nothing stored"},
+        429: {"description": "Too many uploads at once; retry after Retry-After seconds"},
+    },
+)
+async def post_batch(request: Request, principal: Principal = Depends(kiosk)) -> Response:
+    """Store a kiosk's ratings exactly once.
+
+    Store and kiosk come from the token.  Each rating is checked on its own:
+    the answer counts ``accepted``, ``duplicate`` (same id and content already
+    stored), ``conflict`` (same id, different content; the first version
+    stays) and ``rejected`` (invalid, with a reason), and lists every rating
+    that was not simply accepted.  ``clock_offset_s`` is collector time minus
+    the kiosk's ``sent_at``.
+    """
+    state = request.app.state
+    if state.ingest_in_flight >= state.settings.max_ingest_requests:
+        raise HTTPException(
+            429, "too many uploads at once; retry shortly", {"Retry-After": str(RETRY_AFTER_S)}
+        )
+    state.ingest_in_flight += 1
+    try:
+        data = await read_body(request)
+        result = await run_in_threadpool(handle_batch, storage_of(request), principal, data)
+    finally:
+        state.ingest_in_flight -= 1
+    log_fields(request).update(
+        accepted=result.accepted, duplicate=result.duplicate,
+        conflict=result.conflict, rejected=result.rejected,
+    )
+    return Response(result.model_dump_json(), media_type="application/json")
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """True when an If-None-Match header names ``etag`` (weak or strong) or is ``*``."""
+    candidates = [part.strip() for part in header.split(",")]
+    return "*" in candidates or any(c.removeprefix("W/") == etag for c in candidates)
+
+
+@router.get(
+    "/api/v1/survey",
+    response_model=Survey,
+    summary="The survey this kiosk's store shows",
+    responses={304: {"description": "Unchanged since the ETag in If-None-Match"}},
+)
+def get_survey(request: Request, principal: Principal = Depends(kiosk)) -> Response:
+    """The store's current survey with an ``ETag``; ``If-None-Match`` gives 304 when unchanged."""
+    survey = storage_of(request).survey(principal.store_id)
+    etag = survey.etag()
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag_matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(survey.body(), headers=headers)

@@ -1,0 +1,151 @@
+"""The JSON read API for staff, office and admin tokens.
+
+Every route reads pre-aggregated roll-ups through :mod:`sync.collector.reports`,
+never raw ratings.  Periods are ``from``/``to`` store-local dates (inclusive,
+``YYYY-MM-DD``), defaulting to the last 30 days; a bad date or a reversed
+period is a 422 with a message saying which.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from sync.clock import utc_now
+from sync.collector import reports
+from sync.collector.auth import chain_reader, readable_store, reader, storage_of
+from sync.collector.tokens import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["read"])
+
+FROM = Query(None, alias="from", description="First local date, YYYY-MM-DD (default: 30 days ago)")
+TO = Query(None, alias="to", description="Last local date, YYYY-MM-DD (default: today)")
+
+
+def period(start: str | None, end: str | None, today: date) -> tuple[str, str]:
+    """Validated ``(from, to)``; a 422 naming the bad parameter otherwise."""
+    try:
+        return reports.parse_period(start, end, today)
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
+
+
+def store_period(request: Request, store: dict, start: str | None, end: str | None):
+    """A period whose defaults follow the store's own calendar."""
+    return period(start, end, reports.store_today(storage_of(request), store["id"]))
+
+
+@router.get("/stores", summary="Stores this token may read")
+def list_stores(request: Request, principal: Principal = Depends(reader)) -> list[dict[str, Any]]:
+    """Every store for office and admin tokens; a staff token sees its own store."""
+    storage = storage_of(request)
+    if principal.role == "staff":
+        return storage.stores(only=principal.store_id)
+    return storage.stores()
+
+
+@router.get("/stores/{store_id}", summary="One store")
+def get_store(store: dict = Depends(readable_store)) -> dict[str, Any]:
+    """A store's id, name, time zone and number of kiosks."""
+    return store
+
+
+@router.get("/stores/{store_id}/daily", summary="CSAT per local day")
+def daily(
+    request: Request,
+    store: dict = Depends(readable_store),
+    start: str | None = FROM,
+    end: str | None = TO,
+    kiosk: str | None = Query(None, description="Only this kiosk's taps"),
+) -> dict[str, Any]:
+    """One row per store-local day, days without taps included.
+
+    Each row: ``date, responses, satisfied, csat, ci_low, ci_high,
+    happy_index, suppressed`` and ``counts`` per face.
+    """
+    start, end = store_period(request, store, start, end)
+    days = reports.daily_report(storage_of(request), store["id"], start, end, kiosk)
+    return {"store_id": store["id"], "from": start, "to": end, "days": days}
+
+
+@router.get("/stores/{store_id}/summary", summary="CSAT over a period")
+def summary(
+    request: Request,
+    store: dict = Depends(readable_store),
+    start: str | None = FROM,
+    end: str | None = TO,
+) -> dict[str, Any]:
+    """One store's figures for the whole period."""
+    start, end = store_period(request, store, start, end)
+    figures = reports.summary_report(storage_of(request), store["id"], start, end)
+    return {"store_id": store["id"], "from": start, "to": end, **figures}
+
+
+@router.get("/stores/{store_id}/heatmap", summary="Weekday x hour figures")
+def heatmap(
+    request: Request,
+    store: dict = Depends(readable_store),
+    start: str | None = FROM,
+    end: str | None = TO,
+) -> dict[str, Any]:
+    """168 cells (Monday 00 .. Sunday 23, store-local) with responses and CSAT."""
+    start, end = store_period(request, store, start, end)
+    cells = reports.heatmap_report(storage_of(request), store["id"], start, end)
+    return {"store_id": store["id"], "from": start, "to": end, "cells": cells}
+
+
+@router.get("/stores/{store_id}/reasons", summary="Follow-up reasons")
+def reasons(
+    request: Request,
+    store: dict = Depends(readable_store),
+    start: str | None = FROM,
+    end: str | None = TO,
+    lang: str | None = Query(None, description="Language of the labels, e.g. fi"),
+) -> dict[str, Any]:
+    """How often each reason was given, with its share and the faces it came with."""
+    start, end = store_period(request, store, start, end)
+    found = reports.reasons_report(storage_of(request), store["id"], start, end, lang)
+    return {"store_id": store["id"], "from": start, "to": end, **found}
+
+
+@router.get("/stores/{store_id}/kiosks", summary="Kiosk status and lost taps")
+def kiosks(request: Request, store: dict = Depends(readable_store)) -> dict[str, Any]:
+    """Per kiosk: last seen, last sync, pending it reported, clock offset, seq gaps."""
+    found = reports.kiosks_report(storage_of(request), store["id"])
+    return {"store_id": store["id"], "kiosks": found}
+
+
+@router.get("/stores/{store_id}/survey", summary="The store's current survey")
+def store_survey(request: Request, store: dict = Depends(readable_store)) -> Response:
+    """The survey kiosks of this store show (version 0 is the built-in default)."""
+    survey = storage_of(request).survey(store["id"])
+    return JSONResponse(survey.body(), headers={"ETag": survey.etag()})
+
+
+@router.get("/ranking", summary="All stores ranked (office)")
+def ranking(
+    request: Request,
+    principal: Principal = Depends(chain_reader),
+    start: str | None = FROM,
+    end: str | None = TO,
+    order: str = Query("ci_low", description="ci_low (default), csat or happy_index"),
+    min_responses: int | None = Query(None, ge=0, description="Fewest responses to be ranked"),
+) -> dict[str, Any]:
+    """Every store's figures for the period, best first.
+
+    Ranked by the lower end of the 95% Wilson interval (``ci_low``) unless
+    ``order`` says otherwise, so small samples do not win by luck.  Stores
+    below ``min_responses`` have ``rank: null`` and are listed last.
+    """
+    start, end = period(start, end, utc_now().date())
+    needed = request.app.state.settings.min_responses if min_responses is None else min_responses
+    try:
+        stores = reports.ranking_report(storage_of(request), start, end, needed, order)
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
+    return {
+        "from": start, "to": end, "ranked_by": order, "min_responses": needed, "stores": stores,
+    }

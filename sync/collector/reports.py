@@ -1,0 +1,278 @@
+"""CSAT reports built from roll-up counts: what the read API and the dashboard show.
+
+Every figure goes through :func:`sync.metrics.summarize`, so the JSON API, the
+HTML pages and the exports can never disagree about what "satisfied" means.
+Functions take a :class:`~sync.collector.storage.Storage` and plain ISO dates
+and return JSON-ready dicts; the routes in ``read.py`` and the pages in
+``pages.py`` only add HTTP around them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sync.clock import parse_utc, utc_now
+from sync.collector.storage import Storage
+from sync.metrics import Summary, summarize
+
+#: Longest period one request may cover (ten years of days).
+MAX_DAYS = 3660
+DEFAULT_DAYS = 30
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+RANK_ORDERS = ("ci_low", "csat", "happy_index")
+
+
+def parse_period(
+    start: str | None, end: str | None, today: date, default_days: int = DEFAULT_DAYS
+) -> tuple[str, str]:
+    """Validate ``from``/``to`` query values; missing ones default to the last 30 days.
+
+    Raises ValueError with a message fit for an HTTP 422 answer.
+    """
+    end_day = _day("to", end) if end else today
+    start_day = _day("from", start) if start else end_day - timedelta(days=default_days - 1)
+    if start_day > end_day:
+        raise ValueError(f"from ({start_day}) is after to ({end_day})")
+    if (end_day - start_day).days >= MAX_DAYS:
+        raise ValueError(f"a period may cover at most {MAX_DAYS} days")
+    return start_day.isoformat(), end_day.isoformat()
+
+
+def _day(name: str, value: str) -> date:
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not a date like 2026-01-31") from None
+
+
+def store_today(storage: Storage, store_id: str) -> date:
+    """Today's date on the store's wall clock (the default end of a period)."""
+    return utc_now().astimezone(storage.zone(store_id)).date()
+
+
+def days_between(start: str, end: str) -> list[str]:
+    """Every ISO date from ``start`` to ``end`` inclusive."""
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def faces(storage: Storage, store_id: str) -> int:
+    """Number of faces the store's current survey shows."""
+    return storage.survey(store_id).scale
+
+
+def figures(summary: Summary, scale: int) -> dict[str, Any]:
+    """A summary as a dict, with a count for every face 1..scale even when zero."""
+    for face in range(1, scale + 1):
+        summary.counts.setdefault(face, 0)
+    return summary.as_dict()
+
+
+def summarize_rows(rows: Iterable[tuple[int, int, int, int]]) -> Summary:
+    """Summarise ``(scale, score, suppressed, n)`` rows: suppressed taps counted apart."""
+    counted: list[tuple[int, int, int]] = []
+    suppressed = 0
+    for scale, score, is_suppressed, n in rows:
+        if is_suppressed:
+            suppressed += n
+        else:
+            counted.append((scale, score, n))
+    return summarize(counted, suppressed=suppressed)
+
+
+def daily_report(
+    storage: Storage, store_id: str, start: str, end: str, kiosk_id: str | None = None
+) -> list[dict[str, Any]]:
+    """One row per local day (days without taps included): date, CSAT figures, faces."""
+    by_day: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for day, scale, score, suppressed, n in storage.daily_counts(store_id, start, end, kiosk_id):
+        by_day[day].append((scale, score, suppressed, n))
+    scale = faces(storage, store_id)
+    return [
+        {"date": day, **figures(summarize_rows(by_day.get(day, ())), scale)}
+        for day in days_between(start, end)
+    ]
+
+
+def summary_report(storage: Storage, store_id: str, start: str, end: str) -> dict[str, Any]:
+    """One store's figures over a whole period."""
+    rows = [row[1:] for row in storage.daily_counts(store_id, start, end)]
+    return figures(summarize_rows(rows), faces(storage, store_id))
+
+
+def ranking_report(
+    storage: Storage,
+    start: str,
+    end: str,
+    min_responses: int,
+    order: str = "ci_low",
+) -> list[dict[str, Any]]:
+    """Every store over a period, best first.
+
+    Ranked by ``order`` (default the Wilson lower bound ``ci_low``, so a store
+    with 5 of 5 satisfied does not outrank one with 950 of 1000); stores with
+    fewer than ``min_responses`` get ``rank: null`` and come last.
+    """
+    if order not in RANK_ORDERS:
+        raise ValueError(f"order must be one of {', '.join(RANK_ORDERS)}")
+    per_store: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for store_id, scale, score, suppressed, n in storage.period_counts(start, end):
+        per_store[store_id].append((scale, score, suppressed, n))
+    entries = []
+    for store in storage.stores():
+        summary = figures(
+            summarize_rows(per_store.get(store["id"], ())), faces(storage, store["id"])
+        )
+        entries.append({"store_id": store["id"], "name": store["name"], **summary})
+    ranked = [e for e in entries if e["responses"] >= max(min_responses, 1)]
+    ranked.sort(key=lambda e: (-e[order], -e["responses"], e["store_id"]))
+    unranked = sorted(
+        (e for e in entries if e["responses"] < max(min_responses, 1)),
+        key=lambda e: (-e["responses"], e["store_id"]),
+    )
+    for position, entry in enumerate(ranked, start=1):
+        entry["rank"] = position
+    for entry in unranked:
+        entry["rank"] = None
+    return ranked + unranked
+
+
+def heatmap_report(storage: Storage, store_id: str, start: str, end: str) -> list[dict]:
+    """Weekday x store-local hour cells (7 x 24, Monday first) with CSAT figures."""
+    cells: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+    weekday_of: dict[str, int] = {}
+    for day, hour, scale, score, n in storage.hourly_counts(store_id, start, end):
+        weekday = weekday_of.get(day)
+        if weekday is None:
+            weekday = weekday_of[day] = date.fromisoformat(day).weekday()
+        cells[weekday, hour].append((scale, score, n))
+    result = []
+    for weekday in range(7):
+        for hour in range(24):
+            summary = summarize(cells.get((weekday, hour), ()))
+            result.append(
+                {
+                    "weekday": weekday,
+                    "day": WEEKDAYS[weekday],
+                    "hour": hour,
+                    "responses": summary.responses,
+                    "satisfied": summary.satisfied,
+                    "csat": _round(summary.csat),
+                    "happy_index": _round(summary.happy_index),
+                }
+            )
+    return result
+
+
+def reasons_report(
+    storage: Storage, store_id: str, start: str, end: str, lang: str | None = None
+) -> dict[str, Any]:
+    """Follow-up reasons over a period, most given first, with the faces they came with."""
+    survey = storage.survey(store_id)
+    labels = survey.reason_labels.get(lang or "", {}) or next(
+        iter(survey.reason_labels.values()), {}
+    )
+    per_reason: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for reason, scale, score, n in storage.reason_counts(store_id, start, end):
+        per_reason[reason].append((scale, score, n))
+    total = summary_report(storage, store_id, start, end)["responses"]
+    with_reason = sum(n for rows in per_reason.values() for _, _, n in rows)
+    reasons = []
+    for reason, rows in per_reason.items():
+        summary = figures(summarize(rows), survey.scale)
+        reasons.append(
+            {
+                "reason": reason,
+                "label": labels.get(reason, reason),
+                "share": round(summary["responses"] * 100.0 / with_reason, 1),
+                **summary,
+            }
+        )
+    reasons.sort(key=lambda entry: (-entry["responses"], entry["reason"]))
+    return {"responses": total, "with_reason": with_reason, "reasons": reasons}
+
+
+def kiosks_report(
+    storage: Storage, store_id: str, now: datetime | None = None, max_ranges: int = 50
+) -> list[dict[str, Any]]:
+    """Each kiosk's health: last contact, what it reported, clock offset and lost taps.
+
+    ``contiguous_seq`` is the highest seq with every seq below it stored;
+    ``missing`` counts seqs below ``max_seq`` that never arrived; ``unsent``
+    is what the kiosk says it has written but not delivered yet.
+    """
+    now = now or utc_now()
+    result = []
+    for kiosk in storage.kiosks(store_id):
+        gaps = kiosk.pop("gaps")
+        missing = sum(end - start + 1 for start, end in gaps)
+        offset = kiosk["clock_offset_s"]
+        reported = kiosk["reported_last_seq"]
+        result.append(
+            {
+                **kiosk,
+                "silent_s": _since(kiosk["last_seen"], now),
+                "clock_suspect": offset is not None and abs(offset) > storage.clock_tolerance_s,
+                "contiguous_seq": gaps[0][0] - 1 if gaps else kiosk["max_seq"],
+                "missing": missing,
+                "missing_ranges": [list(gap) for gap in gaps[:max_ranges]],
+                "unsent": max(0, reported - kiosk["max_seq"]) if reported is not None else None,
+            }
+        )
+    return result
+
+
+def daily_export_rows(
+    storage: Storage, start: str, end: str, store_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Flat per-store, per-day rows (days with taps only) for CSV/JSONL export."""
+    grouped: dict[tuple[str, str], list[tuple[int, int, int, int]]] = defaultdict(list)
+    for store, day, scale, score, suppressed, n in storage.store_day_counts(start, end, store_id):
+        grouped[store, day].append((scale, score, suppressed, n))
+    rows = []
+    for (store, day), counts in grouped.items():
+        data = figures(summarize_rows(counts), 5)
+        face_counts = data.pop("counts")
+        rows.append(
+            {
+                "store_id": store,
+                "date": day,
+                **data,
+                **{f"face_{face}": n for face, n in face_counts.items()},
+            }
+        )
+    return rows
+
+
+def chain_daily_report(storage: Storage, start: str, end: str) -> list[dict[str, Any]]:
+    """The whole chain's figures per local date (days without taps included).
+
+    Each store's taps count on its own local date, the same dates its daily
+    report uses; the office page draws this as the chain-wide trend.
+    """
+    by_day: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for _store, day, scale, score, suppressed, n in storage.store_day_counts(start, end):
+        by_day[day].append((scale, score, suppressed, n))
+    return [
+        {"date": day, **figures(summarize_rows(by_day.get(day, ())), 5)}
+        for day in days_between(start, end)
+    ]
+
+
+def chain_summary_report(storage: Storage, start: str, end: str) -> dict[str, Any]:
+    """The whole chain's figures over a period (every store's taps together)."""
+    rows = [row[1:] for row in storage.period_counts(start, end)]
+    return figures(summarize_rows(rows), 5)
+
+
+def _since(moment: str | None, now: datetime) -> int | None:
+    return None if moment is None else int((now - parse_utc(moment)).total_seconds())
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -1,0 +1,75 @@
+"""Pre-aggregated counts, computed in Python from rating rows.
+
+Ingest adds these tallies to the roll-up tables in the same transaction as the
+raw rows, and ``hymy-collector check`` recomputes them from every raw rating
+with the same function, so both sides agree by construction.
+
+- daily: (store, local_date, kiosk, scale, score, suppressed) -> n
+- hourly: (store, local_date, local hour, scale, score) -> n, counted taps only
+- reasons: (store, local_date, reason, scale, score) -> n, counted taps only
+
+``local_date`` is the kiosk's own (never rewritten); the hour is the hour of
+``created_at`` on the store's wall clock, so a DST day has 23 or 25 of them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sync.clock import local_hour, parse_utc
+
+#: Column order of a rating row as ingest builds it and check reads it.
+ROW = (
+    "id", "seq", "store_id", "kiosk_id", "score", "scale", "created_at",
+    "local_date", "lang", "reason", "suppressed", "survey_version",
+    "received_at", "clock_suspect",
+)
+_STORE, _KIOSK, _SCORE, _SCALE, _CREATED, _DATE, _REASON, _SUPPRESSED = (
+    2, 3, 4, 5, 6, 7, 9, 10,
+)
+
+
+@dataclass
+class Tallies:
+    """Counts to add to the three roll-up tables."""
+
+    daily: Counter = field(default_factory=Counter)
+    hourly: Counter = field(default_factory=Counter)
+    reasons: Counter = field(default_factory=Counter)
+
+
+class LocalHours:
+    """Store-local hour of a tap, cached per store and minute (some zones are +5:30)."""
+
+    def __init__(self, zone_of: Callable[[str], ZoneInfo]) -> None:
+        self.zone_of = zone_of
+        self._cache: dict[tuple[str, str], int] = {}
+
+    def __call__(self, store_id: str, created_at: str) -> int:
+        key = (store_id, created_at[:16])
+        hour = self._cache.get(key)
+        if hour is None:
+            hour = local_hour(parse_utc(created_at), self.zone_of(store_id))
+            if len(self._cache) > 200_000:
+                self._cache.clear()
+            self._cache[key] = hour
+        return hour
+
+
+def tally(rows: Iterable[tuple], hour_of: LocalHours, into: Tallies | None = None) -> Tallies:
+    """Add rating rows (columns in :data:`ROW` order) to ``into`` (or to new tallies)."""
+    result = into if into is not None else Tallies()
+    daily, hourly, reasons = result.daily, result.hourly, result.reasons
+    for row in rows:
+        store, date, scale, score = row[_STORE], row[_DATE], row[_SCALE], row[_SCORE]
+        suppressed = row[_SUPPRESSED]
+        daily[store, date, row[_KIOSK], scale, score, suppressed] += 1
+        if suppressed:
+            continue
+        hourly[store, date, hour_of(store, row[_CREATED]), scale, score] += 1
+        if row[_REASON] is not None:
+            reasons[store, date, row[_REASON], scale, score] += 1
+    return result

@@ -1,0 +1,93 @@
+"""Collector settings, declared once as data.
+
+Each field of :class:`Settings` carries its help text, so the CLI options, the
+``HYMY_*`` environment variables, validation and ``docs/collector.md`` all come
+from this one list (``tests/test_collector_docs.py`` checks the docs).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+ENV_PREFIX = "HYMY_"
+
+
+def setting(default: Any, help: str) -> Any:
+    """Declare one setting: its default and a sentence for ``--help`` and the docs."""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the collector can be told at start-up."""
+
+    database: str = setting(
+        "hymy-collector.db",
+        "SQLite file path or sqlite:///PATH URL (postgresql:// arrives in a later release)",
+    )
+    host: str = setting("127.0.0.1", "Interface to listen on (0.0.0.0 for every interface)")
+    port: int = setting(8080, "TCP port to listen on")
+    workers: int = setting(1, "Server processes; SQLite serialises writes, so 1-4 is plenty")
+    clock_tolerance_s: float = setting(
+        300.0,
+        "A kiosk clock further off than this marks the batch's ratings clock_suspect",
+    )
+    min_responses: int = setting(
+        30, "Fewest responses a store needs in a period to get a rank in /api/v1/ranking"
+    )
+    max_ingest_requests: int = setting(
+        64, "Batch uploads handled at once per process before answering 429 + Retry-After"
+    )
+    log_level: str = setting("info", "Log level: debug, info, warning or error")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``HYMY_<NAME>`` variables, then explicit (non-None) overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            raw = environ.get(env_name(item.name))
+            if raw is not None and raw != "":
+                values[item.name] = convert(item.name, raw, type(item.default))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values).checked()
+
+    def checked(self) -> Settings:
+        """Raise ValueError with a clear message for values that cannot work."""
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port must be 1-65535, not {self.port}")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+        if self.max_ingest_requests < 1:
+            raise ValueError("max_ingest_requests must be at least 1")
+        if self.log_level.lower() not in ("debug", "info", "warning", "error"):
+            raise ValueError(f"log_level must be debug, info, warning or error: {self.log_level}")
+        return self
+
+    def as_env(self) -> dict[str, str]:
+        """The settings as ``HYMY_*`` variables, for handing to server worker processes."""
+        return {env_name(item.name): str(getattr(self, item.name)) for item in fields(self)}
+
+
+def env_name(name: str) -> str:
+    """``clock_tolerance_s`` -> ``HYMY_CLOCK_TOLERANCE_S``."""
+    return ENV_PREFIX + name.upper()
+
+
+def convert(name: str, raw: str, kind: type) -> Any:
+    """Turn an environment string into the setting's type, naming the variable on error."""
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{env_name(name)}={raw!r} is not a valid {kind.__name__}") from None
+
+
+def describe() -> list[tuple[str, str, Any, str]]:
+    """(name, environment variable, default, help) for every setting, for docs and help."""
+    return [
+        (item.name, env_name(item.name), item.default, item.metadata["help"])
+        for item in fields(Settings)
+    ]

@@ -1,0 +1,686 @@
+"""Every SQL statement of the collector, behind one class: :class:`Storage`.
+
+The HTTP routes, the CLI and the dashboard call these methods and never write
+SQL themselves, so a PostgreSQL backend only needs migrations and
+:class:`~sync.collector.db.Database` support.  The SQL here sticks to what
+SQLite and PostgreSQL share: ``?`` placeholders, ``ON CONFLICT ... DO UPDATE``,
+``COALESCE``, ``CASE``, ISO date strings compared as text.
+
+Read methods return raw counts; :mod:`sync.collector.reports` turns them into
+CSAT figures with :func:`sync.metrics.summarize`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sync.clock import format_utc, utc_now, zone
+from sync.collector.db import Connection, Database
+from sync.collector.rollups import ROW, LocalHours, Tallies, tally
+from sync.collector.seqs import Gap, gaps_of, update_gaps
+from sync.collector.tokens import Principal, check_role, hash_token, new_token, same_hash
+from sync.survey import DEFAULT_SURVEY, Survey
+from sync.wire import KioskStatus, Rating
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: Fields compared to decide "duplicate" (same content) or "conflict" (same id, new content).
+CONTENT = ROW[1:12]
+#: Columns of an exported rating: the kiosk's names plus the collector's own.
+EXPORT_COLUMNS = ("ingest_seq", *ROW)
+_CHUNK = 500
+_INSERT_RATING = (
+    f"INSERT INTO ratings ({', '.join(ROW)}) VALUES ({', '.join('?' for _ in ROW)})"
+)
+
+
+class NotFound(LookupError):
+    """A store, kiosk or token that does not exist."""
+
+
+class AlreadyExists(ValueError):
+    """An id that is already taken."""
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created: the only moment its secret value is known."""
+
+    id: int
+    token: str
+    role: str
+    store_id: str | None = None
+    kiosk_id: str | None = None
+
+
+@dataclass
+class IngestOutcome:
+    """What became of each valid rating of a batch, in the order given."""
+
+    statuses: list[tuple[str, str | None]] = field(default_factory=list)
+    clock_offset_s: float | None = None
+    clock_suspect: bool = False
+
+    def count(self, status: str) -> int:
+        """How many ratings ended up with ``status``."""
+        return sum(1 for state, _ in self.statuses if state == status)
+
+
+def check_id(kind: str, value: str) -> str:
+    """Raise ValueError unless ``value`` is a usable store or kiosk id."""
+    if not _ID.match(value or ""):
+        raise ValueError(
+            f"{kind} id {value!r}: use 1-64 letters, digits, '.', '_' or '-' (e.g. 'hki-01')"
+        )
+    return value
+
+
+def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of at most ``size`` items (keeps IN lists short)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Storage:
+    """The collector's data: stores, kiosks, tokens, surveys, ratings and roll-ups."""
+
+    def __init__(self, db: Database, clock_tolerance_s: float = 300.0) -> None:
+        self.db = db
+        self.clock_tolerance_s = clock_tolerance_s
+        self._zones: dict[str, ZoneInfo] = {}
+        self.hours = LocalHours(self.zone)
+
+    # -- stores -----------------------------------------------------------
+
+    def add_store(self, store_id: str, name: str, timezone: str) -> dict[str, Any]:
+        """Create a store; its IANA zone decides which local day each tap belongs to."""
+        check_id("store", store_id)
+        zone(timezone)
+        if not name.strip():
+            raise ValueError("a store needs a name, e.g. --name 'Kamppi'")
+        with self.db.transaction(serialize=True) as conn:
+            if conn.scalar("SELECT 1 FROM stores WHERE id = ?", (store_id,)):
+                raise AlreadyExists(f"store {store_id!r} already exists")
+            conn.execute(
+                "INSERT INTO stores (id, name, timezone, created_at) VALUES (?, ?, ?, ?)",
+                (store_id, name.strip(), timezone, format_utc(utc_now())),
+            )
+        return {"id": store_id, "name": name.strip(), "timezone": timezone}
+
+    def stores(self, only: str | None = None) -> list[dict[str, Any]]:
+        """All stores (or just ``only``) with their number of kiosks, ordered by id."""
+        sql = (
+            "SELECT s.id, s.name, s.timezone,"
+            " (SELECT COUNT(*) FROM kiosks k WHERE k.store_id = s.id) AS kiosks"
+            " FROM stores s"
+        )
+        if only is not None:
+            return self.db.query(sql + " WHERE s.id = ?", (only,))
+        return self.db.query(sql + " ORDER BY s.id")
+
+    def store(self, store_id: str) -> dict[str, Any] | None:
+        """One store, or None."""
+        found = self.stores(only=store_id)
+        return found[0] if found else None
+
+    def zone(self, store_id: str) -> ZoneInfo:
+        """A store's time zone (cached: a store's zone does not change)."""
+        tz = self._zones.get(store_id)
+        if tz is None:
+            store = self.store(store_id)
+            if store is None:
+                raise NotFound(f"no store {store_id!r}")
+            tz = self._zones[store_id] = zone(store["timezone"])
+        return tz
+
+    # -- kiosks and tokens ------------------------------------------------
+
+    def add_kiosk(self, kiosk_id: str, store_id: str, label: str | None = None) -> NewToken:
+        """Register a kiosk in a store and return its first token."""
+        check_id("kiosk", kiosk_id)
+        with self.db.transaction(serialize=True) as conn:
+            if not conn.scalar("SELECT 1 FROM stores WHERE id = ?", (store_id,)):
+                raise NotFound(f"no store {store_id!r}; add it with 'hymy-collector store add'")
+            if conn.scalar("SELECT 1 FROM kiosks WHERE id = ?", (kiosk_id,)):
+                raise AlreadyExists(f"kiosk {kiosk_id!r} already exists")
+            conn.execute(
+                "INSERT INTO kiosks (id, store_id, created_at) VALUES (?, ?, ?)",
+                (kiosk_id, store_id, format_utc(utc_now())),
+            )
+            return self._insert_token(conn, "kiosk", store_id, kiosk_id, label)
+
+    def kiosks(self, store_id: str | None = None) -> list[dict[str, Any]]:
+        """Kiosk rows with their status, plus missing seq ranges (``gaps``)."""
+        sql = (
+            "SELECT id, store_id, created_at, last_seen, last_sync, last_rating_at,"
+            " app_version, pending, oldest_pending_at, reported_last_seq, clock_offset_s,"
+            " received, max_seq FROM kiosks"
+        )
+        with self.db.transaction() as conn:
+            if store_id is None:
+                kiosks = conn.query(sql + " ORDER BY store_id, id")
+            else:
+                kiosks = conn.query(sql + " WHERE store_id = ? ORDER BY id", (store_id,))
+            for kiosk in kiosks:
+                kiosk["gaps"] = [
+                    (start, end)
+                    for start, end in conn.rows(
+                        "SELECT gap_start, gap_end FROM seq_gaps WHERE kiosk_id = ?"
+                        " ORDER BY gap_start",
+                        (kiosk["id"],),
+                    )
+                ]
+        return kiosks
+
+    def add_token(
+        self,
+        role: str,
+        store_id: str | None = None,
+        kiosk_id: str | None = None,
+        label: str | None = None,
+    ) -> NewToken:
+        """Create a token for ``role``; the secret is in the result and nowhere else."""
+        check_role(role, store_id, kiosk_id)
+        with self.db.transaction(serialize=True) as conn:
+            if kiosk_id is not None:
+                owner = conn.scalar("SELECT store_id FROM kiosks WHERE id = ?", (kiosk_id,))
+                if owner is None:
+                    raise NotFound(f"no kiosk {kiosk_id!r}")
+                if store_id is not None and store_id != owner:
+                    raise ValueError(f"kiosk {kiosk_id!r} belongs to store {owner!r}")
+                store_id = owner
+            elif store_id is not None and not conn.scalar(
+                "SELECT 1 FROM stores WHERE id = ?", (store_id,)
+            ):
+                raise NotFound(f"no store {store_id!r}")
+            return self._insert_token(conn, role, store_id, kiosk_id, label)
+
+    def _insert_token(
+        self,
+        conn: Connection,
+        role: str,
+        store_id: str | None,
+        kiosk_id: str | None,
+        label: str | None,
+    ) -> NewToken:
+        token = new_token()
+        conn.execute(
+            "INSERT INTO tokens (hash, role, store_id, kiosk_id, label, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (hash_token(token), role, store_id, kiosk_id, label, format_utc(utc_now())),
+        )
+        token_id = conn.scalar("SELECT id FROM tokens WHERE hash = ?", (hash_token(token),))
+        return NewToken(token_id, token, role, store_id, kiosk_id)
+
+    def tokens(self) -> list[dict[str, Any]]:
+        """Every token's metadata (never the secret, which is not stored)."""
+        return self.db.query(
+            "SELECT id, role, store_id, kiosk_id, label, created_at, revoked_at"
+            " FROM tokens ORDER BY id"
+        )
+
+    def revoke_token(self, token_id: int) -> None:
+        """Revoke a token at once; its next request gets 401."""
+        with self.db.transaction(serialize=True) as conn:
+            changed = conn.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+                (format_utc(utc_now()), token_id),
+            )
+        if not changed:
+            raise NotFound(f"no token with id {token_id}")
+
+    def principal(self, token: str) -> Principal | None:
+        """The caller a token belongs to, or None when it is unknown or revoked."""
+        digest = hash_token(token)
+        with self.db.connection() as conn:
+            row = conn.query_one(
+                "SELECT id, hash, role, store_id, kiosk_id FROM tokens"
+                " WHERE hash = ? AND revoked_at IS NULL",
+                (digest,),
+            )
+        if row is None or not same_hash(row["hash"], digest):
+            return None
+        return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"])
+
+    # -- surveys ----------------------------------------------------------
+
+    def survey(self, store_id: str) -> Survey:
+        """The store's current survey, or the default one (version 0)."""
+        with self.db.connection() as conn:
+            row = conn.query_one(
+                "SELECT version, body FROM surveys WHERE store_id = ?"
+                " ORDER BY version DESC LIMIT 1",
+                (store_id,),
+            )
+        if row is None:
+            return DEFAULT_SURVEY
+        return Survey.model_validate({**json.loads(row["body"]), "version": row["version"]})
+
+    def set_survey(self, store_id: str, survey: Survey) -> Survey:
+        """Store a new survey version for a store (the version number is assigned here)."""
+        with self.db.transaction(serialize=True) as conn:
+            if not conn.scalar("SELECT 1 FROM stores WHERE id = ?", (store_id,)):
+                raise NotFound(f"no store {store_id!r}")
+            version = 1 + (
+                conn.scalar("SELECT MAX(version) FROM surveys WHERE store_id = ?", (store_id,))
+                or 0
+            )
+            saved = survey.model_copy(update={"version": version})
+            body = saved.model_dump(exclude={"version"})
+            conn.execute(
+                "INSERT INTO surveys (store_id, version, body, created_at) VALUES (?, ?, ?, ?)",
+                (store_id, version, json.dumps(body, ensure_ascii=False), format_utc(utc_now())),
+            )
+        return saved
+
+    # -- ingest -----------------------------------------------------------
+
+    def ingest(
+        self,
+        kiosk: Principal,
+        ratings: Sequence[Rating],
+        sent_at: datetime,
+        status: KioskStatus | None = None,
+        now: datetime | None = None,
+    ) -> IngestOutcome:
+        """Store a kiosk's validated ratings exactly once, with roll-ups, in one transaction.
+
+        A rating whose ``id`` is already stored is a ``duplicate`` when its
+        content is the same and a ``conflict`` when it differs (the first
+        version stays).  A batch without ratings is a heartbeat: it only
+        updates the kiosk's last-seen time, status and clock offset.
+        """
+        now = now or utc_now()
+        offset = round((now - sent_at).total_seconds(), 3)
+        suspect = int(abs(offset) > self.clock_tolerance_s)
+        received_at = format_utc(now)
+        store_id, kiosk_id = kiosk.store_id, kiosk.kiosk_id
+        rows = [
+            (
+                r.id, r.seq, store_id, kiosk_id, r.score, r.scale, r.created_at,
+                r.local_date, r.lang, r.reason, int(r.suppressed), r.survey_version,
+                received_at, suspect,
+            )
+            for r in ratings
+        ]
+        outcome = IngestOutcome(clock_offset_s=offset, clock_suspect=bool(suspect))
+        with self.db.transaction(serialize=True) as conn:
+            stored = self._stored_content(conn, [row[0] for row in rows])
+            fresh = []
+            for row in rows:
+                content = row[1:12]
+                before = stored.get(row[0])
+                if before is None:
+                    stored[row[0]] = content
+                    fresh.append(row)
+                    outcome.statuses.append(("accepted", None))
+                elif before == content:
+                    outcome.statuses.append(("duplicate", None))
+                else:
+                    outcome.statuses.append(("conflict", _difference(before, content)))
+            if fresh:
+                self.insert_rows(conn, kiosk_id, fresh)
+            self._record_contact(conn, kiosk_id, received_at, bool(rows), offset, status)
+        return outcome
+
+    def bulk_insert(self, kiosk_id: str, rows: Sequence[tuple]) -> None:
+        """Insert many new rows of one kiosk in one transaction (demo data, imports)."""
+        if rows:
+            with self.db.transaction(serialize=True) as conn:
+                self.insert_rows(conn, kiosk_id, rows)
+
+    def record_contact(
+        self, kiosk_id: str, when: str, offset: float, status: KioskStatus | None
+    ) -> None:
+        """Set a kiosk's last contact, clock offset and self-report outside a batch."""
+        with self.db.transaction(serialize=True) as conn:
+            self._record_contact(conn, kiosk_id, when, True, offset, status)
+
+    def _stored_content(self, conn: Connection, ids: Sequence[str]) -> dict[str, tuple]:
+        """Content of the ratings among ``ids`` that are already stored."""
+        found: dict[str, tuple] = {}
+        unique = list(dict.fromkeys(ids))
+        for part in chunks(unique):
+            marks = ", ".join("?" for _ in part)
+            for row in conn.rows(
+                f"SELECT id, {', '.join(CONTENT)} FROM ratings WHERE id IN ({marks})", part
+            ):
+                found[row[0]] = tuple(row[1:])
+        return found
+
+    def insert_rows(self, conn: Connection, kiosk_id: str, rows: Sequence[tuple]) -> None:
+        """Insert new rating rows of one kiosk and update every roll-up and seq counter.
+
+        Rows are tuples in :data:`~sync.collector.rollups.ROW` order and must
+        not be stored yet; callers hold a serialised transaction.  Ingest and
+        ``hymy-collector demo`` both go through here.
+        """
+        conn.executemany(_INSERT_RATING, rows)
+        self._add_tallies(conn, tally(rows, self.hours))
+        seqs = [row[1] for row in rows]
+        max_seq = conn.scalar("SELECT max_seq FROM kiosks WHERE id = ?", (kiosk_id,)) or 0
+        low = min(seqs)
+        touched: list[Gap] = []
+        if low <= max_seq:
+            touched = [
+                (start, end)
+                for start, end in conn.rows(
+                    "SELECT gap_start, gap_end FROM seq_gaps"
+                    " WHERE kiosk_id = ? AND gap_end >= ? AND gap_start <= ?",
+                    (kiosk_id, low, max_seq),
+                )
+            ]
+        gaps, new_max = update_gaps(touched, max_seq, seqs)
+        for part in chunks(touched):
+            marks = ", ".join("?" for _ in part)
+            conn.execute(
+                f"DELETE FROM seq_gaps WHERE kiosk_id = ? AND gap_start IN ({marks})",
+                (kiosk_id, *(start for start, _ in part)),
+            )
+        conn.executemany(
+            "INSERT INTO seq_gaps (kiosk_id, gap_start, gap_end) VALUES (?, ?, ?)",
+            [(kiosk_id, start, end) for start, end in gaps],
+        )
+        newest = max(row[6] for row in rows)
+        conn.execute(
+            "UPDATE kiosks SET max_seq = ?, received = received + ?,"
+            " last_rating_at = CASE WHEN last_rating_at IS NULL OR last_rating_at < ?"
+            " THEN ? ELSE last_rating_at END WHERE id = ?",
+            (new_max, len(rows), newest, newest, kiosk_id),
+        )
+
+    def _add_tallies(self, conn: Connection, tallies: Tallies) -> None:
+        conn.executemany(
+            "INSERT INTO daily_counts"
+            " (store_id, local_date, kiosk_id, scale, score, suppressed, n)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (store_id, local_date, kiosk_id, scale, score, suppressed)"
+            " DO UPDATE SET n = daily_counts.n + excluded.n",
+            [(*key, n) for key, n in tallies.daily.items()],
+        )
+        conn.executemany(
+            "INSERT INTO hourly_counts (store_id, local_date, hour, scale, score, n)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (store_id, local_date, hour, scale, score)"
+            " DO UPDATE SET n = hourly_counts.n + excluded.n",
+            [(*key, n) for key, n in tallies.hourly.items()],
+        )
+        conn.executemany(
+            "INSERT INTO reason_counts (store_id, local_date, reason, scale, score, n)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (store_id, local_date, reason, scale, score)"
+            " DO UPDATE SET n = reason_counts.n + excluded.n",
+            [(*key, n) for key, n in tallies.reasons.items()],
+        )
+
+    def _record_contact(
+        self,
+        conn: Connection,
+        kiosk_id: str,
+        when: str,
+        carried_ratings: bool,
+        offset: float,
+        status: KioskStatus | None,
+    ) -> None:
+        """Remember when a kiosk was last heard from, its clock offset and its own report."""
+        conn.execute(
+            "UPDATE kiosks SET last_seen = ?, clock_offset_s = ?,"
+            " last_sync = CASE WHEN ? = 1 THEN ? ELSE last_sync END WHERE id = ?",
+            (when, offset, int(carried_ratings), when, kiosk_id),
+        )
+        if status is not None:
+            conn.execute(
+                "UPDATE kiosks SET app_version = COALESCE(?, app_version), pending = ?,"
+                " oldest_pending_at = ?, reported_last_seq = COALESCE(?, reported_last_seq)"
+                " WHERE id = ?",
+                (
+                    status.app_version, status.pending, status.oldest_pending_at,
+                    status.last_seq, kiosk_id,
+                ),
+            )
+
+    # -- reads: raw counts for reports ------------------------------------
+
+    def daily_counts(
+        self, store_id: str, start: str, end: str, kiosk_id: str | None = None
+    ) -> list[tuple[str, int, int, int, int]]:
+        """``(local_date, scale, score, suppressed, n)`` of one store (or kiosk), by day."""
+        sql = (
+            "SELECT local_date, scale, score, suppressed, SUM(n) FROM daily_counts"
+            " WHERE store_id = ? AND local_date >= ? AND local_date <= ?"
+        )
+        params: list[Any] = [store_id, start, end]
+        if kiosk_id is not None:
+            sql += " AND kiosk_id = ?"
+            params.append(kiosk_id)
+        sql += " GROUP BY local_date, scale, score, suppressed ORDER BY local_date"
+        with self.db.connection() as conn:
+            return conn.rows(sql, params)
+
+    def store_day_counts(
+        self, start: str, end: str, store_id: str | None = None
+    ) -> list[tuple[str, str, int, int, int, int]]:
+        """``(store_id, local_date, scale, score, suppressed, n)`` for every store, by day."""
+        sql = (
+            "SELECT store_id, local_date, scale, score, suppressed, SUM(n) FROM daily_counts"
+            " WHERE local_date >= ? AND local_date <= ?"
+        )
+        params: list[Any] = [start, end]
+        if store_id is not None:
+            sql += " AND store_id = ?"
+            params.append(store_id)
+        sql += " GROUP BY store_id, local_date, scale, score, suppressed"
+        sql += " ORDER BY store_id, local_date"
+        with self.db.connection() as conn:
+            return conn.rows(sql, params)
+
+    def period_counts(self, start: str, end: str) -> list[tuple[str, int, int, int, int]]:
+        """``(store_id, scale, score, suppressed, n)`` per store over a period."""
+        with self.db.connection() as conn:
+            return conn.rows(
+                "SELECT store_id, scale, score, suppressed, SUM(n) FROM daily_counts"
+                " WHERE local_date >= ? AND local_date <= ?"
+                " GROUP BY store_id, scale, score, suppressed",
+                (start, end),
+            )
+
+    def hourly_counts(
+        self, store_id: str, start: str, end: str
+    ) -> list[tuple[str, int, int, int, int]]:
+        """``(local_date, hour, scale, score, n)`` of counted taps of one store."""
+        with self.db.connection() as conn:
+            return conn.rows(
+                "SELECT local_date, hour, scale, score, SUM(n) FROM hourly_counts"
+                " WHERE store_id = ? AND local_date >= ? AND local_date <= ?"
+                " GROUP BY local_date, hour, scale, score",
+                (store_id, start, end),
+            )
+
+    def reason_counts(
+        self, store_id: str, start: str, end: str
+    ) -> list[tuple[str, int, int, int]]:
+        """``(reason, scale, score, n)`` of counted taps with a reason in one store."""
+        with self.db.connection() as conn:
+            return conn.rows(
+                "SELECT reason, scale, score, SUM(n) FROM reason_counts"
+                " WHERE store_id = ? AND local_date >= ? AND local_date <= ?"
+                " GROUP BY reason, scale, score",
+                (store_id, start, end),
+            )
+
+    # -- export -----------------------------------------------------------
+
+    def export_ratings(self, after: int, limit: int) -> list[tuple]:
+        """Up to ``limit`` ratings with ``ingest_seq > after``, oldest first.
+
+        Writers are serialised, so ``ingest_seq`` values become visible in
+        order: a reader that saw N will never later find a new row below N.
+        """
+        with self.db.connection() as conn:
+            return conn.rows(
+                f"SELECT {', '.join(EXPORT_COLUMNS)} FROM ratings"
+                " WHERE ingest_seq > ? ORDER BY ingest_seq LIMIT ?",
+                (after, limit),
+            )
+
+    def count_after(self, after: int) -> int:
+        """How many ratings an export starting after ``after`` would return."""
+        with self.db.connection() as conn:
+            return conn.scalar("SELECT COUNT(*) FROM ratings WHERE ingest_seq > ?", (after,))
+
+    # -- dashboard: browser sessions and alert reads ------------------------
+
+    def add_session(self, session_hash: str, token_id: int, expires_at: str) -> None:
+        """Store a browser session (only the hash of its id) tied to a login token."""
+        now = format_utc(utc_now())
+        with self.db.transaction(serialize=True) as conn:
+            conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+            conn.execute(
+                "INSERT INTO sessions (hash, token_id, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (session_hash, token_id, now, expires_at),
+            )
+
+    def session_principal(self, session_hash: str) -> Principal | None:
+        """The caller behind a live session: not expired, and its token not revoked."""
+        with self.db.connection() as conn:
+            row = conn.query_one(
+                "SELECT s.hash, t.id, t.role, t.store_id, t.kiosk_id FROM sessions s"
+                " JOIN tokens t ON t.id = s.token_id"
+                " WHERE s.hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL",
+                (session_hash, format_utc(utc_now())),
+            )
+        if row is None or not same_hash(row["hash"], session_hash):
+            return None
+        return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"])
+
+    def delete_session(self, session_hash: str) -> None:
+        """End a session at once (logout)."""
+        with self.db.transaction(serialize=True) as conn:
+            conn.execute("DELETE FROM sessions WHERE hash = ?", (session_hash,))
+
+    def counted_ratings_since(self, since: str) -> list[tuple[str, str, int, int]]:
+        """``(store_id, created_at, scale, score)`` of counted taps since an instant.
+
+        Ordered by store and time, for windowed alert rules (unhappy bursts).
+        """
+        with self.db.connection() as conn:
+            return conn.rows(
+                "SELECT store_id, created_at, scale, score FROM ratings"
+                " WHERE created_at >= ? AND suppressed = 0 ORDER BY store_id, created_at",
+                (since,),
+            )
+
+    # -- maintenance ------------------------------------------------------
+
+    def check(self, repair: bool = False) -> list[str]:
+        """Recompute roll-ups and seq tracking from raw ratings; list every difference.
+
+        With ``repair=True`` the stored roll-ups are replaced by the recomputed
+        ones (in one transaction).  An empty list means everything agrees.
+        """
+        with self.db.transaction(serialize=repair) as conn:
+            expected = Tallies()
+            tally(conn.stream(f"SELECT {', '.join(ROW)} FROM ratings"), self.hours, expected)
+            problems = []
+            tables = (
+                ("daily_counts", "store_id, local_date, kiosk_id, scale, score, suppressed",
+                 expected.daily),
+                ("hourly_counts", "store_id, local_date, hour, scale, score", expected.hourly),
+                ("reason_counts", "store_id, local_date, reason, scale, score",
+                 expected.reasons),
+            )
+            for table, columns, counts in tables:
+                stored = Counter(
+                    {tuple(row[:-1]): row[-1] for row in conn.stream(
+                        f"SELECT {columns}, n FROM {table} WHERE n <> 0"
+                    )}
+                )
+                problems += _compare(table, stored, counts)
+            problems += self._check_seqs(conn)
+            if repair and problems:
+                self._rebuild(conn, expected)
+        return problems
+
+    def _check_seqs(self, conn: Connection) -> list[str]:
+        """Compare each kiosk's max_seq, received and gaps with its stored ratings."""
+        problems = []
+        seqs: dict[str, list[int]] = {}
+        for kiosk_id, seq in conn.stream("SELECT kiosk_id, seq FROM ratings"):
+            seqs.setdefault(kiosk_id, []).append(seq)
+        for kiosk in conn.query("SELECT id, max_seq, received FROM kiosks"):
+            kiosk_seqs = seqs.get(kiosk["id"], [])
+            gaps, max_seq = gaps_of(kiosk_seqs)
+            stored_gaps = [
+                (a, b)
+                for a, b in conn.rows(
+                    "SELECT gap_start, gap_end FROM seq_gaps WHERE kiosk_id = ?"
+                    " ORDER BY gap_start",
+                    (kiosk["id"],),
+                )
+            ]
+            found = (kiosk["max_seq"], kiosk["received"], stored_gaps)
+            if found != (max_seq, len(kiosk_seqs), gaps):
+                problems.append(
+                    f"kiosk {kiosk['id']}: stored max_seq/received/gaps {found[0]}/{found[1]}/"
+                    f"{len(found[2])} ranges, ratings say {max_seq}/{len(kiosk_seqs)}/"
+                    f"{len(gaps)} ranges"
+                )
+        return problems
+
+    def _rebuild(self, conn: Connection, expected: Tallies) -> None:
+        """Replace every roll-up and seq counter with values recomputed from ratings."""
+        for table in ("daily_counts", "hourly_counts", "reason_counts", "seq_gaps"):
+            conn.execute(f"DELETE FROM {table}")
+        self._add_tallies(conn, expected)
+        seqs: dict[str, list[int]] = {}
+        for kiosk_id, seq in conn.stream("SELECT kiosk_id, seq FROM ratings"):
+            seqs.setdefault(kiosk_id, []).append(seq)
+        for kiosk_id in [row[0] for row in conn.rows("SELECT id FROM kiosks")]:
+            gaps, max_seq = gaps_of(seqs.get(kiosk_id, []))
+            conn.executemany(
+                "INSERT INTO seq_gaps (kiosk_id, gap_start, gap_end) VALUES (?, ?, ?)",
+                [(kiosk_id, a, b) for a, b in gaps],
+            )
+            conn.execute(
+                "UPDATE kiosks SET max_seq = ?, received = ? WHERE id = ?",
+                (max_seq, len(seqs.get(kiosk_id, [])), kiosk_id),
+            )
+
+    def backup(self, destination: str | Path) -> None:
+        """Write a consistent copy of the live database to ``destination``."""
+        path = Path(destination)
+        if path.exists():
+            raise AlreadyExists(f"{path} already exists; choose a new file name")
+        try:
+            self.db.backup(path)
+        except sqlite3.Error as error:
+            path.unlink(missing_ok=True)
+            raise ValueError(f"backup to {path} failed: {error}") from None
+
+
+def _difference(before: tuple, after: tuple) -> str:
+    """Name the fields where a re-sent rating differs from the stored one."""
+    names = [name for name, a, b in zip(CONTENT, before, after, strict=True) if a != b]
+    return f"id already stored with a different {', '.join(names)}; the first version stays"
+
+
+def _compare(table: str, stored: Counter, expected: Counter, limit: int = 20) -> list[str]:
+    """Lines describing where ``stored`` roll-up counts differ from ``expected``."""
+    problems = []
+    for key in sorted(set(stored) | set(expected), key=str):
+        if stored.get(key, 0) != expected.get(key, 0):
+            problems.append(
+                f"{table} {key}: stored {stored.get(key, 0)}, ratings say {expected.get(key, 0)}"
+            )
+    if len(problems) > limit:
+        problems = problems[:limit] + [f"{table}: {len(problems) - limit} more differences"]
+    return problems

@@ -1,0 +1,71 @@
+"""Access tokens and roles: who may do what, decided in one place.
+
+Tokens are 192 random bits shown once and stored only as a SHA-256 hash.  A
+hash is enough for secrets this long: nobody can guess one, so a slow password
+hash would only slow every request down.
+
+Roles, from least to most power:
+
+- ``kiosk``: upload batches and fetch the survey, for its own store and kiosk only
+  (both come from the token, never from the request body);
+- ``staff``: read the numbers of one store;
+- ``office``: read every store, the ranking and the exports;
+- ``admin``: everything ``office`` can, plus managing stores, kiosks, tokens, surveys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+PREFIX = "hymy_"
+ROLES = ("kiosk", "staff", "office", "admin")
+#: Roles that may read every store's numbers and export them.
+CHAIN_READERS = frozenset({"office", "admin"})
+#: Roles that may read store numbers at all (staff only for their own store).
+READERS = frozenset({"staff", "office", "admin"})
+
+
+def new_token() -> str:
+    """A fresh token, e.g. ``hymy_3q2...``: 192 bits from the OS's secure generator."""
+    return PREFIX + secrets.token_urlsafe(24)
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored and looked up."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def same_hash(a: str, b: str) -> bool:
+    """Constant-time comparison of two token hashes."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def check_role(role: str, store_id: str | None, kiosk_id: str | None) -> None:
+    """Raise ValueError unless a token of ``role`` is scoped the way that role needs."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "kiosk" and not kiosk_id:
+        raise ValueError("a kiosk token needs a kiosk: use 'hymy-collector kiosk add'")
+    if role == "staff" and not store_id:
+        raise ValueError("a staff token needs --store STORE_ID")
+    if role in CHAIN_READERS and (store_id or kiosk_id):
+        raise ValueError(f"an {role} token covers every store; leave out --store")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller behind a valid token."""
+
+    token_id: int
+    role: str
+    store_id: str | None = None
+    kiosk_id: str | None = None
+
+    def can_read(self, store_id: str) -> bool:
+        """True when this caller may read ``store_id``'s numbers."""
+        if self.role in CHAIN_READERS:
+            return True
+        return self.role == "staff" and self.store_id == store_id

@@ -1,0 +1,200 @@
+"""Shared fixtures.
+
+Sync (``sync_*``): a real collector process on loopback with store s1 and
+kiosk k1 registered (not yet started: call ``.start()``), and a kiosk database
+with 10 000 realistic taps, built once per session and copied per test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from synckit import CollectorProcess, copy_store, record_taps
+
+SYNC_BACKLOG = 10_000
+
+
+@pytest.fixture
+def sync_collector(tmp_path: Path):
+    """A collector set up but not started; stopped (SIGTERM) after the test."""
+    collector = CollectorProcess(tmp_path / "collector")
+    yield collector
+    collector.stop()
+
+
+@pytest.fixture(scope="session")
+def sync_backlog_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A kiosk database with SYNC_BACKLOG unsynced taps, built once."""
+    path = tmp_path_factory.mktemp("backlog") / "kiosk.db"
+    record_taps(path, SYNC_BACKLOG)
+    return path
+
+
+@pytest.fixture
+def sync_backlog(sync_backlog_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the 10 000-tap kiosk database for this test."""
+    return copy_store(sync_backlog_template, tmp_path / "kiosk" / "kiosk.db")
+
+
+# -- Kiosk UI (``xvfb_display``) ---------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def xvfb_display():
+    """A private Xvfb server (1920x1080x24, GLX) for the real kiosk window; yields DISPLAY.
+
+    Xvfb picks a free display number itself (``-displayfd``), so parallel
+    sessions never collide.  Skips when Xvfb or xdotool is missing
+    (``make test`` installs them via .ci/system-deps).
+    """
+    import os
+    import select
+    import shutil
+    import subprocess
+    import time
+
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (apt-get install xvfb xdotool)")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24",
+         "-nolisten", "tcp", "+extension", "GLX"],
+        pass_fds=[write_end], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    # Xvfb writes "N\n" when it is ready, maybe in two writes: read the whole line,
+    # and keep the pipe open until the end (a closed pipe would SIGPIPE the server).
+    answer = b""
+    deadline = time.monotonic() + 30
+    while not answer.endswith(b"\n") and time.monotonic() < deadline:
+        ready, _, _ = select.select([read_end], [], [], 1)
+        if ready:
+            chunk = os.read(read_end, 64)
+            if not chunk:
+                break
+            answer += chunk
+    number = answer.decode().strip()
+    if not number:
+        os.close(read_end)
+        server.kill()
+        pytest.fail("Xvfb did not start within 30 s")
+    yield f":{number}"
+    os.close(read_end)
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+# -- Dashboard (``dashboard_*``, ``browser_*``) ---------------------------------
+
+
+def _dashboard_cli(database: Path, *args: str) -> str:
+    """Run ``hymy-collector`` on ``database``; its stdout, stripped."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "sync.collector", *args, "--database", str(database)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def _dashboard_tiny_store(database: Path, url: str) -> dict:
+    """Add store 'tiny' (3 ratings today, too few to rank) through the CLI and the ingest API."""
+    import uuid
+
+    import requests
+
+    from sync.clock import format_utc, local_date, utc_now, zone
+    from sync.wire import make_batch
+
+    _dashboard_cli(database, "store", "add", "tiny", "--name", "Tiny Kiosk Corner",
+                   "--timezone", "Europe/Helsinki")
+    kiosk_token = _dashboard_cli(database, "kiosk", "add", "tiny-1", "--store", "tiny")
+    now = utc_now()
+    rows = [
+        {"id": str(uuid.uuid4()), "seq": seq, "store_id": "tiny", "kiosk_id": "tiny-1",
+         "score": score, "scale": 5, "created_at": format_utc(now),
+         "local_date": local_date(now, zone("Europe/Helsinki")), "lang": "fi",
+         "reason": None, "suppressed": False, "survey_version": 0}
+        for seq, score in enumerate((5, 4, 2), start=1)
+    ]
+    answer = requests.post(f"{url}/api/v1/batches", json=make_batch(rows),
+                           headers={"Authorization": f"Bearer {kiosk_token}"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return {"store_id": "tiny", "token": _dashboard_cli(
+        database, "token", "add", "--role", "staff", "--store", "tiny")}
+
+
+@pytest.fixture(scope="session")
+def dashboard_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real collector on loopback with 4 demo stores x 60 days plus a tiny store.
+
+    Yields ``{"url", "tokens", "database"}``; ``tokens`` has ``office``,
+    ``admin``, ``staff`` (``{"store_id", "token"}``) and ``tiny_staff``.
+    """
+    from sync.collector.screenshots import running_collector, seed_demo
+
+    database = tmp_path_factory.mktemp("dashboard") / "demo.db"
+    demo = seed_demo(database, stores=4, days=60)
+    with running_collector(database) as url:
+        tokens = dict(demo["tokens"])
+        tokens["tiny_staff"] = _dashboard_tiny_store(database, url)
+        yield {"url": url, "tokens": tokens, "database": database}
+
+
+@pytest.fixture(scope="session")
+def browser_chromium():
+    """Debian's Chromium, headless, driven by Playwright (skips when either is missing)."""
+    import shutil
+
+    from sync.collector.screenshots import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(browser_chromium):
+    """A fresh browser context (no cookies) at desktop size; closed after the test."""
+    context = browser_chromium.new_context(viewport={"width": 1440, "height": 900},
+                                           locale="fi-FI")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+# -- Collector (``collector_*``) ------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def collector_server(tmp_path_factory: pytest.TempPathFactory):
+    """One real ``python -m sync.collector serve`` on loopback for the collector tests.
+
+    Yields a :class:`collectorkit.Collector` (``url``, ``database``,
+    ``admin_token``, ``office_token``, ``request()``, ``new_store()``, ``cli()``).
+    """
+    from collectorkit import Collector
+
+    collector = Collector(tmp_path_factory.mktemp("collector"))
+    collector.start()
+    yield collector
+    collector.stop()
+
+
+@pytest.fixture
+def collector_store(collector_server):
+    """A fresh store (Europe/Helsinki) with one kiosk and a staff token on the shared server."""
+    return collector_server.new_store()
