@@ -9,12 +9,21 @@ Examples::
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import sys
+import time
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kiosk import config as kiosk_config
 from kiosk.pin import hash_pin
+from sync.clock import format_utc, utc_now
+
+if TYPE_CHECKING:  # imported lazily at run time: `hymy-kiosk --help` stays quick
+    from kiosk.store import Store
+    from sync.uploader import PushResult, SyncError, Uploader
 
 
 def load_or_exit(path: str) -> kiosk_config.Config:
@@ -85,3 +94,91 @@ def hash_pin_command(pin: str) -> None:
         click.echo(hash_pin(pin))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--pin") from None
+
+
+@cli.command()
+@config_option
+@click.option("--retry-for", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Seconds to keep retrying when the collector is unreachable or busy")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: when stderr is a terminal)")
+def sync(config_path: str, retry_for: float, progress: bool | None) -> None:
+    """Push every pending rating to the collector now, then exit.
+
+    Exit status: 0 when nothing is left pending, 1 when ratings are left
+    (e.g. collector unreachable), 2 for a config problem, 3 when the
+    collector rejects the kiosk's token.
+
+    Example: hymy-kiosk sync --config kiosk.toml
+    """
+    from kiosk.store import Store, StoreError
+    from sync import uploader as up
+
+    config = load_or_exit(config_path)
+    if not config.sync.url:
+        click.echo("hymy-kiosk: sync.url is not set in the config; nothing to sync to", err=True)
+        sys.exit(2)
+    try:
+        store = Store(config.database_path, config.store_id, config.kiosk_id, config.timezone)
+    except (OSError, StoreError, sqlite3.Error) as error:
+        click.echo(f"hymy-kiosk: cannot open {config.database_path}: {error}", err=True)
+        sys.exit(1)
+    uploader = up.Uploader(
+        store, config.sync.url, config.sync.token, batch_size=config.sync.batch_size,
+        ca_bundle=config.sync.ca_bundle or None,
+    )
+    started = format_utc(utc_now())
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        result, failure = push_with_bar(uploader, store.stats()["pending"], retry_for, show)
+    except (StoreError, sqlite3.Error) as error:
+        # Local trouble (a full disk): whatever was not marked stays pending and goes again.
+        click.echo(f"hymy-kiosk: sync: local database error: {error}", err=True)
+        sys.exit(1)
+    left = store.stats()
+    save_sync_status(store, started, result, failure, left)
+    store.close()
+    click.echo(
+        f"sent {result.sent}: {result.accepted} new, {result.duplicate} duplicate, "
+        f"{result.conflict} conflict, {result.rejected} rejected; {left['pending']} left pending"
+    )
+    if failure is not None:
+        click.echo(f"hymy-kiosk: sync: {failure}", err=True)
+    if isinstance(failure, up.TokenRejected):
+        sys.exit(3)
+    sys.exit(1 if failure is not None or left["pending"] else 0)
+
+
+def push_with_bar(uploader: Uploader, total: int, retry_for: float,
+                  show: bool) -> tuple[PushResult, SyncError | None]:
+    """``uploader.push_all`` under a tqdm bar: ``(PushResult, SyncError or None)``."""
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from sync.uploader import PushResult, SyncError
+
+    # Warnings (a rejected rating, a retry) print above the bar instead of through it.
+    logging.basicConfig(level=logging.WARNING, format="hymy-kiosk: %(message)s")
+    with logging_redirect_tqdm(), tqdm(total=total, unit="rating", disable=not show,
+                                       file=sys.stderr) as bar:
+        try:
+            return uploader.push_all(progress=bar.update,
+                                     deadline=time.monotonic() + retry_for), None
+        except SyncError as error:
+            return error.result or PushResult(), error
+
+
+def save_sync_status(store: Store, started: str, result: PushResult,
+                     failure: SyncError | None, left: dict[str, Any]) -> None:
+    """Update the ``sync_status`` the staff screen shows after a command-line sync."""
+    from sync import uploader as up
+
+    status = {**up.initial_status(), **(store.get_state(up.STATUS_KEY) or {})}
+    if failure is None or result.batches:
+        status.update(last_sync_at=format_utc(utc_now()), last_result=result.as_dict())
+    status.update(
+        last_attempt_at=started, pending=left["pending"], rejected=left["rejected"],
+        token_rejected=isinstance(failure, up.TokenRejected), syncing=False,
+        last_error=str(failure) if failure else None,
+    )
+    up.write_status(store, status)
