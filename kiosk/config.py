@@ -8,6 +8,7 @@ expected value.
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,7 +174,7 @@ class Config:
     scale: int = 5
     languages: list[str] = field(default_factory=lambda: ["fi", "sv", "en"])
     questions: dict[str, str] = field(default_factory=dict)
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=lambda: list(KNOWN_REASONS[:6]))
     followup_faces: list[int] = field(default_factory=lambda: [1, 2])
     followup_timeout: float = 8.0
     thanks_delay: float = 3.0
@@ -202,6 +203,7 @@ def _apply(settings: tuple[Setting, ...], data: dict, prefix: str) -> dict[str, 
         if setting.name not in data:
             if setting.default is REQUIRED:
                 raise ConfigError(f"{prefix}{setting.name}: missing; expected {setting.help}")
+            values[setting.name] = copy.deepcopy(setting.default)  # SETTINGS is the truth
             continue
         try:
             value = setting.check(data[setting.name])

@@ -1,0 +1,548 @@
+"""The shopper-facing kiosk app: one Kivy window, five screens, every tap stored first.
+
+Screens (one module and one ``.kv`` file each in ``kiosk/screens/``)::
+
+    rating --tap--> thanks --thanks_delay--> rating
+       |   \\--low face--> followup --reason/skip--> thanks
+       |                      \\--followup_timeout--> rating
+       \\--hold a corner 3 s--> pinpad --PIN--> staff --close/idle--> rating
+
+A tap is committed to SQLite (:meth:`kiosk.store.Store.record_tap`) on the
+touch itself, synchronously, and only then does the screen change, so the
+thank-you a shopper sees always stands for a stored rating.  If the database
+cannot take the write (disk full), the shopper is still thanked, the error is
+logged and the staff screen shows it.
+
+State lives in Kivy properties on :class:`HymyApp` (current language and its
+strings, the last tap, the layout unit ``u``) and the ``.kv`` files bind to
+them.  Importing this module opens no window: :func:`run_app` sets Kivy's
+config (full screen, no cursor, Escape and F1 inert, no multitouch
+emulation) before the window is created.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI owns sys.argv, not Kivy
+
+from kivy.config import Config as KivyConfig  # noqa: E402 (must precede other Kivy imports)
+
+from kiosk.config import ASSETS, Config  # noqa: E402
+from kiosk.i18n import load_strings, text, with_survey  # noqa: E402
+from kiosk.pin import PinGate  # noqa: E402
+from kiosk.store import Store, StoreError, Tap  # noqa: E402
+
+log = logging.getLogger("hymy.kiosk")
+
+
+def _version() -> str:
+    """The installed package version (what the uploader reports to the collector)."""
+    try:
+        return metadata.version("hymy")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _version()
+
+#: Window size when ``fullscreen = false`` (override with HYMY_KIOSK_SIZE=WxH).
+DEFAULT_WINDOW = (1280, 800)
+#: Exit status of the staff "Exit kiosk" button; the systemd unit does not restart on it.
+EXIT_KIOSK_STATUS = 10
+#: Keys the kiosk swallows: Escape (27) and F1 (282, Kivy's settings panel).
+SWALLOWED_KEYS = {27, 282}
+HOLD_SECONDS = 3.0
+CORNER_PX = 100
+PIN_IDLE = 30.0
+STAFF_IDLE = 60.0
+STAFF_REFRESH = 2.0
+LANGUAGE_IDLE = 45.0
+
+
+def window_size() -> tuple[int, int]:
+    """The windowed-mode size: HYMY_KIOSK_SIZE=WxH or 1280x800."""
+    value = os.environ.get("HYMY_KIOSK_SIZE", "")
+    try:
+        width, height = (int(part) for part in value.lower().split("x"))
+        return width, height
+    except ValueError:
+        return DEFAULT_WINDOW
+
+
+def configure_kivy(config: Config) -> None:
+    """Kiosk lockdown settings; must run before Kivy creates its window."""
+    KivyConfig.set("kivy", "exit_on_escape", "0")
+    KivyConfig.set("kivy", "window_icon", str(ASSETS / "icon.png"))
+    KivyConfig.set("graphics", "show_cursor", "0")
+    KivyConfig.set("graphics", "borderless", "1")
+    KivyConfig.set("graphics", "resizable", "0")
+    if config.fullscreen:
+        KivyConfig.set("graphics", "fullscreen", "auto")
+    else:
+        width, height = window_size()
+        KivyConfig.set("graphics", "fullscreen", "0")
+        KivyConfig.set("graphics", "width", str(width))
+        KivyConfig.set("graphics", "height", str(height))
+        KivyConfig.set("graphics", "position", "custom")
+        KivyConfig.set("graphics", "left", "0")
+        KivyConfig.set("graphics", "top", "0")
+    # One input path: the window's pointer events (X11/Wayland deliver the
+    # touchscreen as those).  Kivy's auto-probe would add the same touchscreen a
+    # second time via /dev/input and double every tap; a provider configured
+    # explicitly (KCFG_INPUT_<NAME> or ~/.kivy/config.ini) is kept.
+    if KivyConfig.has_option("input", "%(name)s"):
+        KivyConfig.remove_option("input", "%(name)s")
+    # disable_multitouch: a right click makes no red multitouch dot;
+    # disable_on_activity: ignored while a configured touch provider is active.
+    KivyConfig.set("input", "mouse", "mouse,disable_on_activity,disable_multitouch")
+
+
+from kivy.app import App  # noqa: E402
+from kivy.clock import Clock  # noqa: E402
+from kivy.properties import (  # noqa: E402
+    BooleanProperty,
+    DictProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.floatlayout import FloatLayout  # noqa: E402
+
+
+class KioskRoot(FloatLayout):
+    """The window's root: background, the screen manager, and the staff corner gesture.
+
+    Pressing and holding any screen corner (CORNER_PX square) on the rating
+    screen for HOLD_SECONDS opens the PIN pad; lifting or sliding away cancels.
+    """
+
+    hold_event = ObjectProperty(None, allownone=True)
+
+    def in_corner(self, x: float, y: float) -> bool:
+        """True when a window point lies in one of the four corner squares."""
+        near_x = x < CORNER_PX or x > self.width - CORNER_PX
+        near_y = y < CORNER_PX or y > self.height - CORNER_PX
+        return near_x and near_y
+
+    def on_touch_down(self, touch: Any) -> bool:
+        app = App.get_running_app()
+        if app.screen == "rating" and self.in_corner(*touch.pos):
+            touch.grab(self)
+            touch.ud["hymy_corner"] = True
+            self.cancel_hold()
+            self.hold_event = Clock.schedule_once(lambda _dt: app.open_pinpad(), HOLD_SECONDS)
+            return True
+        return super().on_touch_down(touch)
+
+    def on_touch_move(self, touch: Any) -> bool:
+        if touch.ud.get("hymy_corner"):
+            if not self.in_corner(*touch.pos):
+                self.cancel_hold()
+            return True
+        return super().on_touch_move(touch)
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if touch.ud.get("hymy_corner"):
+            if touch.grab_current is self:
+                touch.ungrab(self)
+            self.cancel_hold()
+            return True
+        return super().on_touch_up(touch)
+
+    def cancel_hold(self) -> None:
+        if self.hold_event is not None:
+            self.hold_event.cancel()
+            self.hold_event = None
+
+
+class HymyApp(App):
+    """The kiosk.  ``kiosk_config`` is the validated :class:`kiosk.config.Config`."""
+
+    title = "Hymy"
+    #: Current language code and its strings (kv files bind to ``strings``).
+    lang = StringProperty("")
+    strings = DictProperty({})
+    languages = ListProperty([])
+    language_names = DictProperty({})
+    #: Layout unit: 1.0 at 1280x800, scaled to the window's smaller ratio.
+    u = NumericProperty(1.0)
+    #: Faces and follow-up reasons in use: the config's, or the collector's survey.
+    scale = NumericProperty(5)
+    reasons = ListProperty([])
+    survey_version = ObjectProperty(None, allownone=True)
+    screen = StringProperty("rating")
+    #: The last tap (a kiosk.store.Tap or None when it could not be stored).
+    last_tap = ObjectProperty(None, allownone=True)
+    last_score = NumericProperty(0)
+    #: The last database error shown to staff ("" when writes work).
+    store_error = StringProperty("")
+    sync_enabled = BooleanProperty(False)
+    #: The sync thread's live status (``syncing``, ``last_error``...), {} without sync.
+    sync_status = DictProperty({})
+
+    def __init__(self, kiosk_config: Config, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.kiosk_config = kiosk_config
+        self.scale = kiosk_config.scale
+        self.reasons = list(kiosk_config.reasons)
+        self.languages = list(kiosk_config.languages)
+        self.all_strings = load_strings(kiosk_config.languages, kiosk_config.questions)
+        self.language_names = {
+            code: self.all_strings[code].get("language_name", code) for code in self.languages
+        }
+        self.pin_gate = PinGate(kiosk_config.staff_pin_hash)
+        self.store: Store | None = None
+        self.sync_thread: Any = None
+        self.exit_requested = False
+        self.tap_ms: float | None = None
+        self._language_reset: Any = None
+        self._status_path = os.environ.get("HYMY_KIOSK_TEST_STATUS") or None
+        self._status_event: Any = None
+        self.lang = self.default_lang
+
+    # -- setup ---------------------------------------------------------------
+
+    @property
+    def default_lang(self) -> str:
+        """The store's default language: the first in ``languages``."""
+        return self.kiosk_config.languages[0]
+
+    def on_lang(self, _app: Any, lang: str) -> None:
+        self.strings = self.all_strings[lang]
+        self.write_status()
+
+    def build(self) -> KioskRoot:
+        from kivy.core.window import Window
+        from kivy.lang import Builder
+        from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+        from kiosk import widgets  # noqa: F401 (loads widgets.kv)
+        from kiosk.screens.followup import FollowupScreen
+        from kiosk.screens.pinpad import PinPadScreen
+        from kiosk.screens.rating import RatingScreen
+        from kiosk.screens.staff import StaffScreen
+        from kiosk.screens.thanks import ThanksScreen
+
+        Window.show_cursor = False
+        Window.clearcolor = (0.96, 0.96, 0.95, 1)
+        Window.bind(on_keyboard=self.swallow_key, on_request_close=self.refuse_close)
+        Window.bind(size=self.update_unit)
+        self.update_unit(Window, Window.size)
+
+        self.store = Store(
+            self.kiosk_config.database_path, self.kiosk_config.store_id,
+            self.kiosk_config.kiosk_id, self.kiosk_config.timezone,
+        )
+        try:
+            removed = self.store.prune(self.kiosk_config.retention_days)
+            if removed:
+                log.info("Hymy: pruned %d synced ratings older than %g days", removed,
+                         self.kiosk_config.retention_days)
+        except StoreError as error:
+            log.error("Hymy: prune failed: %s", error)
+        self.apply_survey()
+        self.start_sync()
+
+        root = Builder.load_string(ROOT_KV)
+        manager: ScreenManager = root.ids.manager
+        manager.transition = NoTransition()
+        for screen in (RatingScreen(name="rating"), ThanksScreen(name="thanks"),
+                       FollowupScreen(name="followup"), PinPadScreen(name="pinpad"),
+                       StaffScreen(name="staff")):
+            manager.add_widget(screen)
+        manager.bind(current=self.on_screen_change)
+        self.manager = manager
+        return root
+
+    def on_start(self) -> None:
+        # SDL turns SIGTERM into a window-close request, which the kiosk refuses;
+        # `systemctl stop` must still end it cleanly, so take SIGTERM back.
+        signal.signal(signal.SIGTERM, lambda *_args: Clock.schedule_once(lambda _dt: self.stop()))
+        log.info("Hymy: kiosk %s started, store %s, kiosk %s, %d faces, database %s",
+                 __version__, self.kiosk_config.store_id, self.kiosk_config.kiosk_id,
+                 self.scale, self.kiosk_config.database_path)
+        if self._status_path:  # test probe: keep the status current while the app runs
+            Clock.schedule_interval(lambda _dt: self.write_status(), 0.25)
+
+    def on_stop(self) -> None:
+        if self.sync_thread is not None:
+            try:
+                self.sync_thread.stop()
+            except Exception:  # never let shutdown hang on the uploader
+                log.exception("Hymy: stopping sync failed")
+        if self.store is not None:
+            self.store.close()
+
+    def update_unit(self, _window: Any, size: tuple[int, int]) -> None:
+        width, height = size
+        self.u = max(0.45, min(width / 1280, height / 800))
+
+    # -- lockdown -------------------------------------------------------------
+
+    def swallow_key(self, _window: Any, key: int, *_args: Any) -> bool:
+        """Escape and F1 do nothing on a kiosk (returning True stops Kivy's handlers)."""
+        return key in SWALLOWED_KEYS
+
+    def refuse_close(self, *_args: Any, **_kwargs: Any) -> bool:
+        """Window-close requests (Alt+F4, the window manager) are refused."""
+        return True
+
+    def open_settings(self, *_args: Any) -> bool:
+        """Kivy's settings panel (F1) never opens on the kiosk."""
+        return False
+
+    def exit_kiosk(self) -> None:
+        """Staff "Exit kiosk": stop the app with EXIT_KIOSK_STATUS."""
+        log.info("Hymy: exit requested from the staff screen")
+        self.exit_requested = True
+        self.stop()
+
+    # -- navigation -----------------------------------------------------------
+
+    def show(self, name: str) -> None:
+        """Switch screens at once (the tap path must stay well under 100 ms)."""
+        self.manager.current = name
+
+    def on_screen_change(self, _manager: Any, name: str) -> None:
+        self.screen = name
+        self.write_status(delay=0.05)
+
+    def back_to_question(self) -> None:
+        """The question screen again, in the store's default language."""
+        self.cancel_language_reset()
+        self.apply_survey()
+        self.lang = self.default_lang
+        self.show("rating")
+
+    def set_language(self, lang: str) -> None:
+        """The shopper's language switch; it falls back to the default after a rating."""
+        self.lang = lang
+        self.cancel_language_reset()
+        if lang != self.default_lang:
+            self._language_reset = Clock.schedule_once(
+                lambda _dt: self.back_to_question() if self.screen == "rating" else None,
+                LANGUAGE_IDLE,
+            )
+
+    def cancel_language_reset(self) -> None:
+        if self._language_reset is not None:
+            self._language_reset.cancel()
+            self._language_reset = None
+
+    def open_pinpad(self) -> None:
+        if self.screen == "rating":
+            self.show("pinpad")
+
+    # -- the tap path ---------------------------------------------------------
+
+    def rate(self, score: int) -> Tap | None:
+        """A face was tapped: store it, then thank (or ask the follow-up)."""
+        started = time.perf_counter()
+        config = self.kiosk_config
+        ask = bool(self.reasons) and score in config.followup_faces
+        tap: Tap | None = None
+        try:
+            tap = self.store.record_tap(
+                score, self.scale, self.lang, interval=config.response_interval,
+                ask_reason=ask, survey_version=self.survey_version,
+            )
+        except StoreError as error:
+            log.error("Hymy: tap (score %d) NOT stored: %s", score, error)
+            self.store_error = str(error)
+        else:
+            if self.store_error:
+                log.info("Hymy: database writable again")
+            self.store_error = ""
+        self.last_tap = tap
+        self.last_score = score
+        self.cancel_language_reset()
+        self.show("followup" if tap is not None and ask and not tap.suppressed else "thanks")
+        self.tap_ms = (time.perf_counter() - started) * 1000
+        return tap
+
+    def answer_followup(self, reason: str | None) -> None:
+        """A reason (or None for skip/timeout) for the last tap."""
+        if self.last_tap is None:
+            return
+        try:
+            self.store.set_reason(self.last_tap.id, reason)
+        except StoreError as error:
+            log.error("Hymy: reason for %s NOT stored: %s", self.last_tap.id, error)
+            self.store_error = str(error)
+
+    # -- strings ----------------------------------------------------------------
+
+    def t(self, key: str, **values: Any) -> str:
+        """A string in the current language."""
+        return text(self.strings, key, **values)
+
+    # -- survey -----------------------------------------------------------------
+
+    def apply_survey(self) -> None:
+        """Use the store's survey from the collector (saved by the sync thread), if any.
+
+        A survey with version 1 or later replaces the config's scale, reasons
+        and questions; ratings then carry its version.  Version 0 (the
+        collector's built-in default) and a missing survey leave the config as is.
+        """
+        try:
+            data = self.store.get_state("survey")
+        except Exception:  # an unreadable state row must not stop the kiosk
+            log.exception("Hymy: cannot read the saved survey")
+            return
+        if not isinstance(data, dict) or not isinstance(data.get("version"), int):
+            return
+        if data["version"] < 1 or data["version"] == self.survey_version:
+            return
+        from sync.survey import parse_survey
+
+        try:
+            survey = parse_survey(data)
+        except ValueError as error:
+            log.warning("Hymy: ignoring the saved survey: %s", error)
+            return
+        config = self.kiosk_config
+        self.all_strings = with_survey(
+            load_strings(config.languages, config.questions), survey.questions,
+            survey.reason_labels, survey.reasons[:6],
+        )
+        self.strings = self.all_strings[self.lang]
+        self.reasons = survey.reasons[:6]
+        self.scale = survey.scale
+        self.survey_version = survey.version
+        log.info("Hymy: showing survey version %d (%d faces, %d reasons)",
+                 survey.version, survey.scale, len(self.reasons))
+
+    # -- sync -------------------------------------------------------------------
+
+    def start_sync(self) -> None:
+        """Start the background uploader when ``[sync] url`` is set and it is installed."""
+        sync = self.kiosk_config.sync
+        if not sync.url:
+            log.info("Hymy: sync disabled: no [sync] url in the config")
+            return
+        try:
+            from sync.uploader import SyncThread
+        except ImportError as error:
+            log.warning("Hymy: sync unavailable (%s); ratings stay queued locally", error)
+            return
+        config = self.kiosk_config
+
+        def outbox() -> Store:
+            return Store(config.database_path, config.store_id, config.kiosk_id, config.timezone)
+
+        try:
+            self.sync_thread = SyncThread(
+                outbox, sync.url, sync.token, interval=sync.interval,
+                batch_size=sync.batch_size, ca_bundle=sync.ca_bundle or None,
+                app_version=__version__, on_status=self.sync_status_changed,
+            )
+            self.sync_thread.start()
+        except Exception:
+            log.exception("Hymy: could not start sync; ratings stay queued locally")
+            self.sync_thread = None
+            return
+        self.sync_enabled = True
+
+    def sync_status_changed(self, status: dict[str, Any]) -> None:
+        """Called on the sync thread: hand the status to the UI thread."""
+        Clock.schedule_once(lambda _dt: self._take_sync_status(status))
+
+    def _take_sync_status(self, status: dict[str, Any]) -> None:
+        self.sync_status = dict(status)
+        if self.screen == "rating" and not status.get("syncing"):
+            self.apply_survey()
+
+    def sync_now(self) -> None:
+        """Staff "Sync now"."""
+        if self.sync_thread is not None:
+            self.sync_thread.trigger()
+
+    # -- test probe -------------------------------------------------------------
+
+    def write_status(self, delay: float | None = None) -> None:
+        """Write a small JSON status for tests (only when HYMY_KIOSK_TEST_STATUS is set).
+
+        It reports the current screen, language, last tap and where the visible
+        buttons are, so a test can click them through X like a shopper would.
+        """
+        if not self._status_path:
+            return
+        if delay is not None:
+            if self._status_event is not None:
+                self._status_event.cancel()
+            self._status_event = Clock.schedule_once(lambda _dt: self.write_status(), delay)
+            return
+        from kivy.core.window import Window
+
+        targets: dict[str, dict[str, Any]] = {}
+        screen = self.manager.current_screen if getattr(self, "manager", None) else None
+        if screen is not None:
+            for widget in screen.walk(restrict=True):
+                name = getattr(widget, "probe", "")
+                if name and widget.get_root_window() is not None:
+                    x, y = widget.to_window(*widget.center)
+                    targets[name] = {
+                        "x": round(x), "y": round(Window.height - y),
+                        "text": getattr(widget, "text", None),
+                    }
+        tap = self.last_tap
+        status = {
+            "pid": os.getpid(),
+            "time": time.time(),
+            "screen": self.screen,
+            "lang": self.lang,
+            "question": self.strings.get("question"),
+            "window": list(Window.size),
+            "last_tap": None if tap is None else {
+                "id": tap.id, "seq": tap.seq, "score": tap.score, "suppressed": tap.suppressed,
+            },
+            "last_score": self.last_score,
+            "tap_ms": self.tap_ms,
+            "store_error": self.store_error,
+            "targets": targets,
+        }
+        path = Path(self._status_path)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(status), encoding="utf-8")
+        os.replace(temporary, path)
+
+
+ROOT_KV = """
+#:import background kiosk.widgets.background_texture
+KioskRoot:
+    canvas.before:
+        Color:
+            rgba: 1, 1, 1, 1
+        Rectangle:
+            pos: self.pos
+            size: self.size
+            texture: background()
+    ScreenManager:
+        id: manager
+"""
+
+
+def run_app(config: Config) -> None:
+    """Run the kiosk until staff exit it (status EXIT_KIOSK_STATUS)."""
+    configure_kivy(config)
+    try:
+        Store(config.database_path, config.store_id, config.kiosk_id, config.timezone).close()
+    except Exception as error:  # any cause (disk, permissions, corrupt file): one line
+        print(f"hymy-kiosk: cannot open database {config.database_path}: {error}",
+              file=sys.stderr)
+        sys.exit(1)
+    app = HymyApp(config)
+    app.run()
+    if app.exit_requested:
+        sys.exit(EXIT_KIOSK_STATUS)

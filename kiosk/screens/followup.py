@@ -1,0 +1,79 @@
+"""The follow-up after a low face: "What went wrong?" and 2-6 reason buttons.
+
+The rating is already stored (held back from upload while the question is
+open); a reason is attached to that same rating with ``Store.set_reason``.
+Skip thanks the shopper; ``followup_timeout`` seconds without an answer goes
+straight back to the question.  Either way the rating counts.  A thin bar at
+the bottom shows the time left.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kivy.animation import Animation
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.widgets import TapCard
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class ReasonButton(TapCard):
+    """One reason, labelled from the catalog's ``reason_<key>``."""
+
+    key = StringProperty("")
+
+
+class FollowupScreen(Screen):
+    """Ask why; attach the answer to the tap that was just stored."""
+
+    #: 1.0 when the screen opens, 0.0 when it times out (drives the countdown bar).
+    remaining = NumericProperty(1.0)
+    _timer: Any = None
+
+    def on_kv_post(self, _base: Any) -> None:
+        app = App.get_running_app()
+        app.bind(reasons=lambda *_args: self.build_reasons())
+        self.build_reasons()
+
+    def build_reasons(self) -> None:
+        """One button per reason in use (the survey may change them)."""
+        reasons = App.get_running_app().reasons
+        grid = self.ids.reasons
+        grid.clear_widgets()
+        grid.cols = 3 if len(reasons) > 4 else 2
+        for key in reasons:
+            button = ReasonButton(key=key)
+            button.bind(on_press=lambda b: self.choose(b.key))
+            grid.add_widget(button)
+
+    def on_enter(self) -> None:
+        timeout = App.get_running_app().kiosk_config.followup_timeout
+        self.remaining = 1.0
+        Animation.cancel_all(self, "remaining")
+        Animation(remaining=0.0, duration=timeout).start(self)
+        self._timer = Clock.schedule_once(lambda _dt: self.time_out(), timeout)
+
+    def on_leave(self) -> None:
+        Animation.cancel_all(self, "remaining")
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def choose(self, reason: str | None) -> None:
+        """A reason (None = skip): store it, then thank."""
+        app = App.get_running_app()
+        app.answer_followup(reason)
+        app.show("thanks")
+
+    def time_out(self) -> None:
+        """No answer: the rating stands without a reason; back to the question."""
+        app = App.get_running_app()
+        app.answer_followup(None)
+        app.back_to_question()

@@ -1,0 +1,132 @@
+"""The staff screen: today's CSAT with its 95% interval, counts, reasons and sync.
+
+Three cards across (CSAT; responses with a count under each face and the
+suppressed taps; the top reasons), then a strip with the last successful
+sync, the upload queue, the most important warning, and the buttons: Sync
+now, Close, Exit kiosk.  Figures refresh every 2 s while open (see
+:mod:`kiosk.today`); 60 s without a touch returns to the question.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ObjectProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+
+from kiosk.i18n import face_image
+from kiosk.theme import COLORS
+from kiosk.today import Today, today_figures
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+#: How long "Syncing…" shows after Sync now unless the sync status changes first.
+SYNCING_SHOWN = 15.0
+
+
+class FaceCount(BoxLayout):
+    """A small face with today's count under it."""
+
+    source = ObjectProperty("")
+    count = ObjectProperty(0)
+
+
+class ReasonRow(BoxLayout):
+    """One of the top reasons and how often it was given."""
+
+    label = ObjectProperty("")
+    count = ObjectProperty("")
+
+
+class StaffScreen(Screen):
+    """Today's figures for store staff."""
+
+    figures: Today | None = ObjectProperty(None, allownone=True)
+    syncing = BooleanProperty(False)
+    _events: tuple = ()
+    _idle: Any = None
+    _sync_pressed_at = 0.0
+    _attempt_at_press: Any = None
+
+    def on_kv_post(self, _base: Any) -> None:
+        app = App.get_running_app()
+        app.bind(scale=lambda *_args: self.build_face_counts(),
+                 sync_status=lambda *_args: self.update_syncing())
+        self.build_face_counts()
+
+    def build_face_counts(self) -> None:
+        app = App.get_running_app()
+        self.ids.face_counts.clear_widgets()
+        for score in range(1, app.scale + 1):
+            self.ids.face_counts.add_widget(
+                FaceCount(source=str(face_image(score, app.scale)))
+            )
+
+    def on_enter(self) -> None:
+        from kiosk.app import STAFF_REFRESH
+
+        self.refresh()
+        self._events = (Clock.schedule_interval(lambda _dt: self.refresh(), STAFF_REFRESH),)
+        self.touched()
+
+    def on_leave(self) -> None:
+        for event in (*self._events, self._idle):
+            if event is not None:
+                event.cancel()
+        self._events, self._idle = (), None
+
+    def touched(self) -> None:
+        from kiosk.app import STAFF_IDLE
+
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = Clock.schedule_once(lambda _dt: self.close(), STAFF_IDLE)
+
+    def on_touch_down(self, touch: Any) -> bool:
+        self.touched()
+        return super().on_touch_down(touch)
+
+    def refresh(self) -> None:
+        """Re-read today's figures from the local database."""
+        app = App.get_running_app()
+        figures = today_figures(
+            app.store, app.strings, app.lang, app.scale,
+            store_error=app.store_error, sync_enabled=app.sync_enabled,
+        )
+        self.update_syncing()
+        self.figures = figures
+        for widget, (_score, count) in zip(reversed(self.ids.face_counts.children),
+                                           figures.counts, strict=True):
+            widget.count = count
+        rows = self.ids.reasons
+        rows.clear_widgets()
+        for label, count in figures.reasons or [("\u2013", "")]:
+            rows.add_widget(ReasonRow(label=label, count=count))
+        app.write_status(delay=0.05)
+
+    def alert_color(self) -> tuple:
+        level = self.figures.alert_level if self.figures else "muted"
+        return COLORS.get(level, COLORS["muted"])
+
+    def update_syncing(self) -> None:
+        """"Syncing…" while the thread works, or from "Sync now" until its attempt ends."""
+        status = App.get_running_app().sync_status
+        waiting = (time.monotonic() - self._sync_pressed_at < SYNCING_SHOWN
+                   and status.get("last_attempt_at") == self._attempt_at_press)
+        self.syncing = bool(status.get("syncing")) or waiting
+
+    def sync_now(self) -> None:
+        app = App.get_running_app()
+        self._attempt_at_press = app.sync_status.get("last_attempt_at")
+        self._sync_pressed_at = time.monotonic()
+        self.syncing = True
+        app.sync_now()
+
+    def close(self) -> None:
+        App.get_running_app().back_to_question()

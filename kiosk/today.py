@@ -1,0 +1,114 @@
+"""What the staff screen shows: today's figures, worded in the kiosk's language.
+
+Kept free of Kivy so it is tested without a display.  CSAT and its interval
+come from :mod:`sync.metrics` through :meth:`kiosk.store.Store.day_summary`;
+nothing here recomputes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kiosk.i18n import text
+from kiosk.store import Store
+from sync.clock import local_date, parse_utc, utc_now
+
+TOP_REASONS = 3
+
+
+@dataclass
+class Today:
+    """The staff screen's figures, ready to put in labels."""
+
+    date: str
+    csat: str
+    interval: str
+    happy_index: str
+    responses: int
+    counts: list[tuple[int, int]]
+    suppressed: int
+    reasons: list[tuple[str, int]]
+    last_sync: str
+    pending: int
+    rejected: int
+    alert: str = ""
+    #: ok, warn, danger or muted: the colour of ``alert``.
+    alert_level: str = "muted"
+    sync_status: dict[str, Any] = field(default_factory=dict)
+
+
+def percent(value: float, lang: str) -> str:
+    """``82 %`` in Finnish and Swedish, ``82%`` in English."""
+    number = f"{value:.0f}"
+    return f"{number}\u00a0%" if lang in ("fi", "sv", "de") else f"{number}%"
+
+
+def when(stamp: str | None, store: Store, strings: dict[str, str], now: datetime) -> str:
+    """A sync time in store-local time: ``14:05`` today, ``2026-01-14 14:05`` before."""
+    if not stamp:
+        return text(strings, "never")
+    try:
+        moment = parse_utc(stamp).astimezone(store.tz)
+    except ValueError:
+        return stamp
+    if moment.date().isoformat() == local_date(now, store.tz):
+        return moment.strftime("%H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def alert_for(status: dict[str, Any], store_error: str, sync_enabled: bool,
+              strings: dict[str, str]) -> tuple[str, str]:
+    """The most important problem to show staff, with its colour level."""
+    if store_error:
+        if "full" in store_error.lower():
+            return text(strings, "disk_full"), "danger"
+        return store_error, "danger"
+    if status.get("disk_full"):
+        return text(strings, "disk_full"), "danger"
+    if status.get("token_rejected"):
+        return text(strings, "token_rejected"), "danger"
+    if status.get("last_error"):
+        return f"{text(strings, 'sync_error')}: {status['last_error']}", "warn"
+    if not sync_enabled:
+        return text(strings, "offline"), "muted"
+    if status.get("last_sync_at"):
+        return text(strings, "sync_ok"), "ok"
+    return "", "muted"
+
+
+def today_figures(
+    store: Store, strings: dict[str, str], lang: str, scale: int, *,
+    store_error: str = "", sync_enabled: bool = False, now: datetime | None = None,
+) -> Today:
+    """Today's (store-local) figures for the staff screen."""
+    now = now or utc_now()
+    day = local_date(now, store.tz)
+    summary, reasons = store.day_summary(day)
+    stats = store.stats()
+    status = store.get_state("sync_status") or {}
+    if summary.csat is None:
+        csat, interval, happy = "\u2013", text(strings, "no_responses"), ""
+    else:
+        csat = percent(summary.csat, lang)
+        interval = (f"{text(strings, 'interval_95')}: {summary.ci_low:.0f}\u2013"
+                    f"{percent(summary.ci_high, lang)}")
+        happy = f"{text(strings, 'happy_index')}: {summary.happy_index:.0f}"
+    alert, level = alert_for(status, store_error, sync_enabled, strings)
+    return Today(
+        date=day,
+        csat=csat,
+        interval=interval,
+        happy_index=happy,
+        responses=summary.responses,
+        counts=[(score, summary.counts.get(score, 0)) for score in range(1, scale + 1)],
+        suppressed=summary.suppressed,
+        reasons=[(text(strings, f"reason_{key}"), n) for key, n in reasons[:TOP_REASONS]],
+        last_sync=when(status.get("last_sync_at"), store, strings, now),
+        pending=stats["pending"],
+        rejected=stats["rejected"],
+        alert=alert,
+        alert_level=level,
+        sync_status=status,
+    )
