@@ -1,0 +1,188 @@
+"""Screenshots of every dashboard page, desktop and phone width, from demo data.
+
+Usage::
+
+    python -m sync.collector.screenshots docs/screenshots
+    python -m sync.collector.screenshots OUTDIR --url http://127.0.0.1:8080 --tokens tokens.json
+
+Without ``--url`` it seeds a fresh demo database (``hymy-collector demo``,
+12 stores x a year), starts ``hymy-collector serve`` on a free loopback port,
+and stops it afterwards.  Pages are captured by a real headless Chromium
+(Debian's ``/usr/bin/chromium`` driven by Playwright; no browser download) at
+1440x900 and 390x844 and written as ``OUTDIR/dashboard-<page>-<width>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = os.environ.get("HYMY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run",
+]
+SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 30.0) -> None:
+    """Poll ``/healthz`` until the collector answers (raises after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the collector at {url} did not start within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def collector_command() -> list[str]:
+    """``hymy-collector`` from this interpreter's environment."""
+    return [sys.executable, "-m", "sync.collector"]
+
+
+def seed_demo(database: Path, stores: int = 12, days: int = 365) -> dict[str, Any]:
+    """Run ``hymy-collector demo`` into ``database``; returns its JSON (tokens included)."""
+    output = subprocess.run(
+        [*collector_command(), "demo", "--database", str(database), "--stores", str(stores),
+         "--days", str(days), "--json"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(output)
+
+
+@contextmanager
+def running_collector(database: Path, port: int | None = None) -> Iterator[str]:
+    """Start ``hymy-collector serve`` on loopback; yields its base URL, stops it after."""
+    port = port or free_port()
+    env = {**os.environ, "HYMY_LOG_LEVEL": "warning"}
+    process = subprocess.Popen(
+        [*collector_command(), "serve", "--database", str(database), "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def login(page: Any, url: str, token: str) -> None:
+    """Log in through the form, like a person would."""
+    page.goto(url + "/login")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+
+
+def capture(url: str, tokens: dict[str, Any], outdir: Path) -> list[Path]:
+    """Take every screenshot; returns the files written."""
+    from playwright.sync_api import sync_playwright
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    staff = tokens["staff"]
+    store = staff["store_id"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for size, (width, height) in SIZES.items():
+                scale = 2 if size == "phone" else 1
+                shots = [
+                    ("login", None, "/login?lang=fi", "fi"),
+                    ("store", staff["token"], f"/stores/{store}?lang=fi", "fi"),
+                    ("office", tokens["office"], "/office?lang=fi", "fi"),
+                    ("office-en", tokens["office"], "/office?lang=en", "en"),
+                ]
+                for name, token, path, lang in shots:
+                    context = browser.new_context(
+                        viewport={"width": width, "height": height},
+                        device_scale_factor=scale, locale=lang,
+                    )
+                    page = context.new_page()
+                    if token:
+                        login(page, url, token)
+                    page.goto(url + path)
+                    target = outdir / f"dashboard-{name}-{size}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    written.append(target)
+                    if name == "store":
+                        # The day page: follow the newest day link, as a person would.
+                        page.click("#days tbody tr:nth-child(2) a")
+                        page.wait_for_load_state("load")
+                        target = outdir / f"dashboard-day-{size}.png"
+                        page.screenshot(path=str(target), full_page=True)
+                        written.append(target)
+                    context.close()
+        finally:
+            browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sync.collector.screenshots",
+        description="Screenshot every dashboard page (desktop 1440x900, phone 390x844).",
+    )
+    parser.add_argument("outdir", type=Path, help="Directory for dashboard-*.png")
+    parser.add_argument("--url", help="A running collector (default: start one with demo data)")
+    parser.add_argument("--tokens", type=Path,
+                        help="JSON from 'hymy-collector demo --json' (needed with --url)")
+    parser.add_argument("--stores", type=int, default=12, help="Demo stores [12]")
+    parser.add_argument("--days", type=int, default=365, help="Demo days of history [365]")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        print(f"screenshots: no Chromium at {CHROMIUM}; install Debian's 'chromium' "
+              "or set HYMY_CHROMIUM", file=sys.stderr)
+        return 2
+    if args.url:
+        if not args.tokens:
+            parser.error("--url needs --tokens (the JSON 'hymy-collector demo --json' printed)")
+        tokens = json.loads(args.tokens.read_text(encoding="utf-8"))
+        written = capture(args.url.rstrip("/"), tokens.get("tokens", tokens), args.outdir)
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="hymy-screens-"))
+        try:
+            print("seeding demo data (about half a minute)...", file=sys.stderr)
+            demo = seed_demo(workdir / "demo.db", args.stores, args.days)
+            with running_collector(workdir / "demo.db") as url:
+                written = capture(url, demo["tokens"], args.outdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
