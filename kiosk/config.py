@@ -18,7 +18,18 @@ from typing import Any
 from sync.clock import zone
 
 REQUIRED = object()
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def _find_assets() -> Path:
+    """``assets/`` beside the packages in a checkout, ``kiosk/assets`` in an installed wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "assets", here / "assets"):
+        if (candidate / "i18n").is_dir():
+            return candidate
+    return here.parent / "assets"
+
+
+ASSETS = _find_assets()
 KNOWN_REASONS = (
     "queue", "staff", "prices", "availability", "cleanliness", "other", "checkout", "quality",
 )
