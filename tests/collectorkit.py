@@ -36,7 +36,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_cli(database: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def run_cli(database: Path | str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run ``python -m sync.collector ARGS --database DATABASE`` in a subprocess."""
     done = subprocess.run(
         [sys.executable, "-m", "sync.collector", *args, "--database", str(database)],
@@ -122,11 +122,15 @@ class Store:
 
 
 class Collector:
-    """A running ``python -m sync.collector serve`` with admin and office tokens."""
+    """A running ``python -m sync.collector serve`` with admin and office tokens.
 
-    def __init__(self, workdir: Path) -> None:
+    ``database`` is a SQLite path or a ``postgresql://`` URL (the ``collector_database``
+    fixture gives one of the backend under test); default ``workdir/collector.db``.
+    """
+
+    def __init__(self, workdir: Path, database: Path | str | None = None) -> None:
         self.workdir = workdir
-        self.database = workdir / "collector.db"
+        self.database = database or workdir / "collector.db"
         self.log_path = workdir / "collector.log"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

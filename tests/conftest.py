@@ -1,5 +1,12 @@
 """Shared fixtures.
 
+Database backends (``backend``, ``postgres_server``, ``new_database``,
+``collector_database``): every fixture that runs a collector asks for
+``backend``, so each test using it runs twice, ``[sqlite]`` and
+``[postgresql]``.  The PostgreSQL runs (marked ``postgres``; ``-m "not
+postgres"`` leaves them out) share one private server started by the tests
+(``pgserver.py``) with a fresh database per collector.
+
 Sync (``sync_*``): a real collector process on loopback with store s1 and
 kiosk k1 registered (not yet started: call ``.start()``), and a kiosk database
 with 10 000 realistic taps, built once per session and copied per test.
@@ -7,18 +14,68 @@ with 10 000 realistic taps, built once per session and copied per test.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from synckit import CollectorProcess, copy_store, record_taps
 
 SYNC_BACKLOG = 10_000
+BACKENDS = [pytest.param("sqlite", id="sqlite"),
+            pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
+
+
+# -- Database backends ----------------------------------------------------------
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the collector backend under test."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL server for the session (initdb into a temporary folder).
+
+    Skips, saying what to install, only when the server binaries are missing.
+    """
+    import pgserver
+
+    try:
+        server = pgserver.start()
+    except pgserver.Unavailable as missing:
+        pytest.skip(str(missing))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def new_database(backend: str, request: pytest.FixtureRequest) -> Callable[[Path], str]:
+    """A factory: ``new_database(folder)`` is a fresh, empty database of the backend
+    under test, as a ``--database`` value (a file in ``folder``, or a new
+    PostgreSQL database's URL)."""
+    if backend == "sqlite":
+        return lambda folder: str(folder / "collector.db")
+    server = request.getfixturevalue("postgres_server")
+    return lambda folder: server.create_database()
 
 
 @pytest.fixture
-def sync_collector(tmp_path: Path):
+def collector_database(new_database: Callable[[Path], str], tmp_path: Path) -> str:
+    """A fresh, empty collector database of the backend under test."""
+    return new_database(tmp_path)
+
+
+# -- Sync ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sync_collector(tmp_path: Path, new_database: Callable[[Path], str]):
     """A collector set up but not started; stopped (SIGTERM) after the test."""
-    collector = CollectorProcess(tmp_path / "collector")
+    workdir = tmp_path / "collector"
+    workdir.mkdir()
+    collector = CollectorProcess(workdir, new_database(workdir))
     yield collector
     collector.stop()
 
@@ -133,7 +190,7 @@ def _dashboard_tiny_store(database: Path, url: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def dashboard_server(tmp_path_factory: pytest.TempPathFactory):
+def dashboard_server(tmp_path_factory: pytest.TempPathFactory, new_database):
     """A real collector on loopback with 4 demo stores x 60 days plus a tiny store.
 
     Yields ``{"url", "tokens", "database"}``; ``tokens`` has ``office``,
@@ -141,7 +198,7 @@ def dashboard_server(tmp_path_factory: pytest.TempPathFactory):
     """
     from sync.collector.screenshots import running_collector, seed_demo
 
-    database = tmp_path_factory.mktemp("dashboard") / "demo.db"
+    database = new_database(tmp_path_factory.mktemp("dashboard"))
     demo = seed_demo(database, stores=4, days=60)
     with running_collector(database) as url:
         tokens = dict(demo["tokens"])
@@ -180,15 +237,17 @@ def browser_page(browser_chromium):
 
 
 @pytest.fixture(scope="session")
-def collector_server(tmp_path_factory: pytest.TempPathFactory):
-    """One real ``python -m sync.collector serve`` on loopback for the collector tests.
+def collector_server(tmp_path_factory: pytest.TempPathFactory, new_database):
+    """One real ``python -m sync.collector serve`` on loopback for the collector tests,
+    per backend.
 
     Yields a :class:`collectorkit.Collector` (``url``, ``database``,
     ``admin_token``, ``office_token``, ``request()``, ``new_store()``, ``cli()``).
     """
     from collectorkit import Collector
 
-    collector = Collector(tmp_path_factory.mktemp("collector"))
+    workdir = tmp_path_factory.mktemp("collector")
+    collector = Collector(workdir, new_database(workdir))
     collector.start()
     yield collector
     collector.stop()

@@ -1,10 +1,12 @@
-"""The ``hymy-collector`` command line: setup, tokens, surveys, export, check, backup, demo."""
+"""The ``hymy-collector`` command line: setup, tokens, surveys, export, check, backup, demo.
+
+Tests taking ``database`` run on SQLite and on PostgreSQL (see conftest.py).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +21,7 @@ from sync.collector.cli import cli
 from sync.wire import parse_rating
 
 
-def run(database: Path, *args: str, ok: bool = True):
+def run(database: Path | str, *args: str, ok: bool = True):
     """Invoke the CLI in-process on ``database``; asserts the exit code."""
     result = CliRunner().invoke(cli, [*args, "--database", str(database)])
     assert (result.exit_code == 0) == ok, (result.output, result.exception)
@@ -29,19 +31,19 @@ def run(database: Path, *args: str, ok: bool = True):
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Path:
-    """A collector database with store s1 and kiosk k1."""
-    path = tmp_path / "c.db"
-    run(path, "store", "add", "s1", "--name", "Store one", "--timezone", "Europe/Helsinki")
-    run(path, "kiosk", "add", "k1", "--store", "s1")
-    return path
+def database(collector_database: str) -> str:
+    """A collector database (SQLite file or PostgreSQL URL) with store s1 and kiosk k1."""
+    run(collector_database, "store", "add", "s1", "--name", "Store one",
+        "--timezone", "Europe/Helsinki")
+    run(collector_database, "kiosk", "add", "k1", "--store", "s1")
+    return collector_database
 
 
-def storage_for(path: Path) -> Storage:
+def storage_for(path: Path | str) -> Storage:
     return Storage(Database(str(path)))
 
 
-def ingest(path: Path, count: int, start_seq: int = 1) -> list[str]:
+def ingest(path: Path | str, count: int, start_seq: int = 1) -> list[str]:
     """Store ``count`` ratings for kiosk k1 through the storage layer; their ids."""
     storage = storage_for(path)
     kiosk = storage.principal(storage.add_token("kiosk", kiosk_id="k1").token)
@@ -89,7 +91,7 @@ def test_kiosk_add_prints_a_working_token_once(database: Path):
     assert token.startswith("hymy_") and len(token) >= 5 + 32
     principal = storage_for(database).principal(token)
     assert (principal.role, principal.store_id, principal.kiosk_id) == ("kiosk", "s1", "k2")
-    stored = sqlite3.connect(database).execute("SELECT hash FROM tokens").fetchall()
+    stored = storage_for(database).db.query("SELECT hash FROM tokens")
     assert token not in json.dumps(stored)
 
 
@@ -142,12 +144,20 @@ def test_export_to_file_then_from_the_printed_cursor(database: Path, tmp_path: P
 def test_check_finds_and_repairs_rollup_differences(database: Path):
     ingest(database, 40)
     assert "ok" in run(database, "check").output
-    with sqlite3.connect(database) as conn:
-        conn.execute("UPDATE daily_counts SET n = n + 1 WHERE rowid = (SELECT MIN(rowid)"
-                     " FROM daily_counts)")
-        conn.execute("DELETE FROM hourly_counts WHERE rowid = (SELECT MIN(rowid)"
-                     " FROM hourly_counts)")
+    db = Database(database)
+    with db.transaction(serialize=True) as conn:
+        daily = ("store_id", "local_date", "kiosk_id", "scale", "score", "suppressed")
+        key = conn.rows(f"SELECT {', '.join(daily)} FROM daily_counts"
+                        f" ORDER BY {', '.join(daily)} LIMIT 1")[0]
+        conn.execute("UPDATE daily_counts SET n = n + 1 WHERE "
+                     + " AND ".join(f"{name} = ?" for name in daily), key)
+        hourly = ("store_id", "local_date", "hour", "scale", "score")
+        key = conn.rows(f"SELECT {', '.join(hourly)} FROM hourly_counts"
+                        f" ORDER BY {', '.join(hourly)} LIMIT 1")[0]
+        conn.execute("DELETE FROM hourly_counts WHERE "
+                     + " AND ".join(f"{name} = ?" for name in hourly), key)
         conn.execute("UPDATE kiosks SET max_seq = 99")
+    db.close()
     failed = run(database, "check", ok=False)
     assert "daily_counts" in failed.output and "hourly_counts" in failed.output
     assert "kiosk k1" in failed.output and "difference" in failed.output
@@ -155,18 +165,41 @@ def test_check_finds_and_repairs_rollup_differences(database: Path):
     assert "ok" in run(database, "check").output
 
 
-def test_backup_copies_a_consistent_database(database: Path, tmp_path: Path):
+def test_backup_copies_a_consistent_database(database: str, backend: str, tmp_path: Path,
+                                             request: pytest.FixtureRequest):
     ingest(database, 12)
+    if backend == "postgresql":
+        assert_pg_dump_round_trip(database, tmp_path, request.getfixturevalue("postgres_server"))
+        return
     target = tmp_path / "backup.db"
     assert "Backed up" in run(database, "backup", str(target)).output
-    count = sqlite3.connect(target).execute("SELECT COUNT(*) FROM ratings").fetchone()[0]
+    count = storage_for(target).db.query("SELECT COUNT(*) AS n FROM ratings")[0]["n"]
     assert count == 12
     assert "ok" in run(target, "check").output
     assert "already exists" in run(database, "backup", str(target), ok=False).output
 
 
-def test_demo_seeds_a_consistent_chain(tmp_path: Path):
-    path = tmp_path / "demo.db"
+def assert_pg_dump_round_trip(database: str, tmp_path: Path, server) -> None:
+    """``backup`` points to pg_dump, and the documented dump and restore give a working copy."""
+    refused = run(database, "backup", str(tmp_path / "backup.db"), ok=False)
+    assert "pg_dump" in refused.output and not (tmp_path / "backup.db").exists()
+    dump = tmp_path / "hymy.dump"
+    subprocess.run([server.tool("pg_dump"), "--format=custom", "--file", str(dump), database],
+                   check=True, timeout=60)
+    restored = server.create_database("hymy_restored")
+    subprocess.run([server.tool("pg_restore"), "--no-owner", "--dbname", restored, str(dump)],
+                   check=True, timeout=60)
+    assert "ok" in run(restored, "check").output
+    more = ingest(restored, 3, start_seq=13)
+    out = tmp_path / "restored.jsonl"
+    run(restored, "export", "--format", "jsonl", "--output", str(out))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 15 and [row["id"] for row in rows[-3:]] == more
+    assert [row["ingest_seq"] for row in rows] == sorted({row["ingest_seq"] for row in rows})
+
+
+def test_demo_seeds_a_consistent_chain(collector_database: str, tmp_path: Path):
+    path = collector_database
     result = run(path, "demo", "--stores", "3", "--days", "20", "--json",
                  "--tokens-file", str(tmp_path / "tokens.json"))
     data = json.loads(result.stdout)
@@ -184,11 +217,15 @@ def test_demo_seeds_a_consistent_chain(tmp_path: Path):
     assert "already exists" in run(path, "demo", "--stores", "1", "--days", "1", ok=False).output
 
 
-def test_read_commands_need_an_existing_database(tmp_path: Path):
-    missing = tmp_path / "missing.db"
+def test_read_commands_need_an_existing_database(tmp_path: Path, backend: str,
+                                                 collector_database: str):
+    if backend == "sqlite":
+        missing = str(tmp_path / "missing.db")
+    else:
+        missing = collector_database.rsplit("/", 1)[0] + "/no_such_database"
     for args in (("store", "list"), ("check",), ("export", "--output", "x.csv")):
         assert "no database at" in run(missing, *args, ok=False).output
-    assert not missing.exists()
+    assert not (tmp_path / "missing.db").exists()
 
 
 def test_serve_refuses_bad_settings(tmp_path: Path):
@@ -212,8 +249,8 @@ def test_python_m_entry_point_and_help(tmp_path: Path):
     assert "no store 'nope'" in failed.stderr and "Traceback" not in failed.stderr
 
 
-def test_serve_with_two_workers(tmp_path: Path):
-    collector = Collector(tmp_path)
+def test_serve_with_two_workers(tmp_path: Path, collector_database: str):
+    collector = Collector(tmp_path, collector_database)
     collector.start("--workers", "2")
     try:
         store = collector.new_store()

@@ -219,8 +219,8 @@ def test_reasons_and_heatmap_read_back(collector_store):
     assert sum(cell["responses"] for cell in cells) == 4
 
 
-def test_too_many_uploads_at_once_get_429_with_retry_after(tmp_path):
-    collector = Collector(tmp_path)
+def test_too_many_uploads_at_once_get_429_with_retry_after(tmp_path, collector_database):
+    collector = Collector(tmp_path, collector_database)
     collector.start(env={"HYMY_MAX_INGEST_REQUESTS": "1"})
     try:
         store = collector.new_store()

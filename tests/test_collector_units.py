@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.collector.db import DatabaseError, parse_url, split_sql, to_format_style
+from sync.collector.db import (
+    Busy,
+    Database,
+    DatabaseError,
+    migrations,
+    parse_url,
+    redact,
+    split_sql,
+    to_format_style,
+)
 from sync.collector.ingest import etag_matches
 from sync.collector.reports import parse_period
 from sync.collector.seqs import gaps_of, update_gaps
@@ -46,6 +55,28 @@ def test_incremental_gaps_match_a_full_recount(seqs, parts):
 def test_placeholders_for_psycopg_leave_strings_alone():
     sql = "SELECT * FROM t WHERE a = ? AND b = '?' AND c IN (?, ?)"
     assert to_format_style(sql) == "SELECT * FROM t WHERE a = %s AND b = '?' AND c IN (%s, %s)"
+    assert to_format_style("SELECT a % 2 FROM t WHERE b LIKE '10%' AND c = ?") == (
+        "SELECT a %% 2 FROM t WHERE b LIKE '10%%' AND c = %s")
+
+
+def test_every_migration_exists_for_both_backends():
+    sqlite_names = [name for name, _ in migrations("sqlite")]
+    assert sqlite_names == [name for name, _ in migrations("postgresql")]
+    assert sqlite_names[:2] == ["001_init.sql", "002_dashboard.sql"]
+
+
+def test_passwords_never_reach_messages():
+    assert redact("postgresql://hymy:s3cret@db:5432/hymy") == "postgresql://hymy:***@db:5432/hymy"
+    assert redact("postgresql://hymy@db/hymy") == "postgresql://hymy@db/hymy"
+    assert redact("/var/lib/hymy.db") == "/var/lib/hymy.db"
+    with pytest.raises(DatabaseError) as refused:
+        parse_url("mysql://root:s3cret@db/x")
+    assert "s3cret" not in str(refused.value)
+    database = Database("postgresql://hymy:s3cret@127.0.0.1:1/hymy")
+    assert "s3cret" not in database.display_url
+    with pytest.raises(Busy) as down, database.connection():
+        pass
+    assert "cannot connect" in str(down.value) and "s3cret" not in str(down.value)
 
 
 def test_database_urls():

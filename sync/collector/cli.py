@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from typing import Any
 import click
 
 from sync import __version__
-from sync.collector.db import Busy, Database, DatabaseError
+from sync.collector.db import Busy, Database, DatabaseError, database_errors, redact
 from sync.collector.settings import Settings, describe
 from sync.collector.storage import Storage
 from sync.collector.tokens import ROLES
@@ -33,7 +32,8 @@ def database_option(create: bool = True) -> Callable:
     def decorate(command: Callable) -> Callable:
         @click.option(
             "--database", "database", envvar="HYMY_DATABASE", default=DEFAULT_DATABASE,
-            show_default=True, help="SQLite file (or sqlite:///PATH URL); env HYMY_DATABASE",
+            show_default=True,
+            help="SQLite file, sqlite:///PATH or postgresql://USER@HOST/DB; env HYMY_DATABASE",
         )
         @functools.wraps(command)
         def wrapper(database: str, **kwargs: Any) -> Any:
@@ -60,7 +60,7 @@ def user_errors() -> Iterator[None]:
     except (DatabaseError, Busy, ValueError, LookupError, OSError) as error:
         message = error.args[0] if isinstance(error, LookupError) and error.args else error
         raise click.ClickException(str(message)) from None
-    except sqlite3.DatabaseError as error:
+    except database_errors() as error:
         raise click.ClickException(f"database problem: {error}") from None
 
 
@@ -94,7 +94,8 @@ def cli() -> None:
 @cli.command()
 @click.option("--host", default=None, help="Interface to listen on [default: 127.0.0.1]")
 @click.option("--port", type=int, default=None, help="TCP port [default: 8080]")
-@click.option("--database", default=None, help="SQLite file or sqlite:///PATH; env HYMY_DATABASE")
+@click.option("--database", default=None,
+              help="SQLite file or postgresql://USER@HOST/DB URL; env HYMY_DATABASE")
 @click.option("--workers", type=int, default=None, help="Server processes [default: 1]")
 @click.option("--log-level", default=None, help="debug, info, warning or error")
 @friendly_errors
@@ -103,11 +104,13 @@ def serve(host: str | None, port: int | None, database: str | None, workers: int
     """Run the collector HTTP server (API docs at /docs).
 
     Every setting can also come from a HYMY_* environment variable
-    (see docs/collector.md).
+    (see docs/collector.md).  On PostgreSQL any number of processes and hosts
+    may serve one database (see docs/deploy.md).
 
     \b
-    Example:
+    Examples:
         hymy-collector serve --host 0.0.0.0 --port 8080 --database /var/lib/hymy/hymy.db
+        hymy-collector serve --workers 4 --database postgresql://hymy@db.internal/hymy
     """
     import uvicorn
 
@@ -116,11 +119,12 @@ def serve(host: str | None, port: int | None, database: str | None, workers: int
     settings = Settings.from_env(
         host=host, port=port, database=database, workers=workers, log_level=log_level
     )
-    db = Database(settings.database)
+    db = Database(settings.database, pool_size=1)
     applied = db.migrate()
     db.close()
     if applied:
-        click.echo(f"Database {settings.database}: applied {', '.join(applied)}", err=True)
+        click.echo(f"Database {redact(settings.database)}: applied {', '.join(applied)}",
+                   err=True)
     os.environ.update(settings.as_env())
     uvicorn.run(
         "sync.collector.app:create_app",
@@ -360,7 +364,7 @@ def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
               disable=None) as bar:
         result = seed_demo(storage, stores=stores, days=days, seed=seed,
                            progress=lambda _: bar.update())
-    output = {"database": storage.db.url, **result}
+    output = {"database": storage.db.display_url, **result}
     if tokens_file is not None:
         tokens_file.write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")
     if as_json:
@@ -368,7 +372,7 @@ def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
         return
     tokens = result["tokens"]
     click.echo(f"Seeded {result['stores']} stores, {result['ratings']} ratings "
-               f"into {storage.db.url}")
+               f"into {storage.db.display_url}")
     click.echo(f"office token: {tokens['office']}")
     click.echo(f"admin token:  {tokens['admin']}")
     click.echo(f"staff token:  {tokens['staff']['token']} (store {tokens['staff']['store_id']})")
@@ -445,7 +449,10 @@ def check(storage: Storage, repair: bool) -> None:
 @database_option(create=False)
 @friendly_errors
 def backup(storage: Storage, path: Path) -> None:
-    """Copy the live database to PATH (safe while the server runs).
+    """Copy the live SQLite database to PATH (safe while the server runs).
+
+    A PostgreSQL database is backed up with pg_dump instead; this command
+    then says how (see docs/deploy.md).
 
     \b
     Example:

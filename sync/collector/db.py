@@ -4,20 +4,26 @@ All SQL lives in :mod:`sync.collector.storage`, written in the dialect SQLite
 and PostgreSQL share (``?`` placeholders, ``INSERT ... ON CONFLICT ... DO
 UPDATE``).  This module is the only one that knows which backend is in use:
 
-- ``Database(url)`` accepts a file path or ``sqlite:///PATH`` today; a
-  ``postgresql://`` URL is recognised and refused until that backend lands
-  (psycopg 3: placeholders via :func:`to_format_style`, serialised ingest via
-  ``pg_advisory_xact_lock``).
-- ``Database.transaction(serialize=True)`` runs writers one at a time (SQLite:
-  ``BEGIN IMMEDIATE``), so ``ingest_seq`` values become visible in order and
-  the export cursor never skips a row.
-- Migrations are numbered ``.sql`` files per backend in ``migrations/<backend>/``.
+- ``Database(url)`` takes a SQLite file path (or ``sqlite:///PATH``) or a
+  ``postgresql://USER@HOST/DB`` URL (psycopg 3; ``?`` becomes ``%s`` through
+  :func:`to_format_style`).
+- ``Database.transaction(serialize=True)`` runs writers one at a time, across
+  every process and host sharing the database: SQLite takes its write lock
+  (``BEGIN IMMEDIATE``), PostgreSQL a transaction-level advisory lock
+  (``pg_advisory_xact_lock``).  So ``ingest_seq`` values commit in the order
+  they were drawn, and the export cursor never skips a row.
+- Migrations are numbered ``.sql`` files per backend in ``migrations/<backend>/``,
+  recorded in a ``schema_migrations`` table; both folders hold the same names.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import itertools
 import queue
 import re
+import select
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,24 +31,43 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sync.clock import format_utc, utc_now
 
 BUSY_TIMEOUT_S = 10.0
-_PLACEHOLDER = re.compile(r"'[^']*'|\?")
+#: Key of the advisory lock that serialises PostgreSQL writers ("hymy" in ASCII).
+WRITE_LOCK_KEY = 0x68796D79
+_PLACEHOLDER = re.compile(r"'[^']*'|\?|%")
+_cursor_names = itertools.count(1)
 
 
 class DatabaseError(Exception):
-    """A problem the operator can fix: a bad URL, a missing file."""
+    """A problem the operator can fix: a bad URL, a missing file or database."""
 
 
 class Busy(Exception):
-    """The database stayed locked longer than the busy timeout; try again shortly."""
+    """The database stayed locked (or unreachable) too long; try again shortly."""
 
 
 def to_format_style(sql: str) -> str:
-    """Rewrite ``?`` placeholders as ``%s`` for psycopg, leaving quoted strings alone."""
-    return _PLACEHOLDER.sub(lambda m: "%s" if m.group(0) == "?" else m.group(0), sql)
+    """Rewrite ``?`` placeholders as ``%s`` for psycopg, leaving quoted strings alone.
+
+    A literal ``%`` (in ``LIKE '10%'`` or ``%`` the operator) is doubled, as
+    psycopg requires once a query has parameters.
+    """
+    return _format_style(sql)
+
+
+@functools.lru_cache(maxsize=512)
+def _format_style(sql: str) -> str:
+    def swap(match: re.Match) -> str:
+        text = match.group(0)
+        if text == "?":
+            return "%s"
+        return text.replace("%", "%%")
+
+    return _PLACEHOLDER.sub(swap, sql)
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -52,7 +77,10 @@ def parse_url(url: str) -> tuple[str, str]:
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
     elif "://" in url:
-        raise DatabaseError(f"unsupported database URL {url!r}: use a file path or sqlite:///PATH")
+        raise DatabaseError(
+            f"unsupported database URL {redact(url)!r}: use a file path, sqlite:///PATH"
+            " or postgresql://USER@HOST/DATABASE"
+        )
     else:
         path = url
     if not path or path == ":memory:":
@@ -60,10 +88,27 @@ def parse_url(url: str) -> tuple[str, str]:
     return "sqlite", path
 
 
-class Connection:
-    """One backend connection with rows as dicts and ``?`` placeholders everywhere."""
+def redact(url: str) -> str:
+    """``url`` with any password replaced by ``***``, safe for logs and messages."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
-    def __init__(self, raw: sqlite3.Connection) -> None:
+
+class Connection:
+    """One SQLite connection with rows as dicts and ``?`` placeholders everywhere.
+
+    :class:`PgConnection` offers the same methods on PostgreSQL, so
+    :mod:`sync.collector.storage` never asks which backend it talks to.
+    """
+
+    backend = "sqlite"
+
+    def __init__(self, raw: Any) -> None:
         self.raw = raw
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -97,13 +142,56 @@ class Connection:
         except sqlite3.OperationalError as error:
             raise _busy_or(error) from error
 
+    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+        """Insert many rows into ``table`` as fast as the backend allows (PostgreSQL: COPY)."""
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """A ``column IN (...)`` condition and its parameters (PostgreSQL: ``= ANY(?)``)."""
+        return f"{column} IN ({', '.join('?' for _ in values)})", list(values)
+
     def stream(self, sql: str, params: Sequence[Any] = (), size: int = 10_000) -> Iterator[tuple]:
         """Iterate a large SELECT as tuples without loading it all."""
         cursor = self._run(sql, params)
         while chunk := cursor.fetchmany(size):
             yield from chunk
 
-    def _run(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+    # -- transactions, used by Database -----------------------------------
+
+    def begin(self, serialize: bool) -> None:
+        """Start a transaction; ``serialize`` takes the database's write lock at once."""
+        try:
+            self.raw.execute("BEGIN IMMEDIATE" if serialize else "BEGIN")
+        except sqlite3.OperationalError as error:
+            raise _busy_or(error) from error
+
+    def commit(self) -> None:
+        try:
+            self.raw.commit()
+        except sqlite3.OperationalError as error:
+            raise _busy_or(error) from error
+
+    def rollback(self) -> None:
+        self.raw.rollback()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+    @property
+    def reusable(self) -> bool:
+        """True when the connection can go back to the pool."""
+        return True
+
+    def alive(self) -> bool:
+        """True when an idle pooled connection still looks usable (checked on borrow)."""
+        return True
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def _run(self, sql: str, params: Sequence[Any]) -> Any:
         try:
             return self.raw.execute(sql, params)
         except sqlite3.OperationalError as error:
@@ -118,33 +206,160 @@ def _busy_or(error: sqlite3.OperationalError) -> Exception:
     return error
 
 
+class PgConnection(Connection):
+    """One psycopg 3 connection in autocommit mode, speaking the same methods.
+
+    Plain transactions are ``REPEATABLE READ`` (one snapshot for the whole
+    read, as SQLite's); serialised ones are ``READ COMMITTED`` behind the
+    advisory lock, so each statement sees everything committed before.
+    Lock waits, lost connections and serialisation failures become :class:`Busy`.
+    """
+
+    backend = "postgresql"
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self._run(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        with _pg_errors(), self.raw.cursor() as cursor:
+            cursor.executemany(to_format_style(sql), rows)
+
+    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+        if not rows:
+            return
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with _pg_errors(), self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        return f"{column} = ANY(?)", [list(values)]
+
+    def stream(self, sql: str, params: Sequence[Any] = (), size: int = 10_000) -> Iterator[tuple]:
+        """Iterate a large SELECT through a server-side cursor, ``size`` rows at a time."""
+        name = f"hymy_stream_{next(_cursor_names)}"
+        with _pg_errors():
+            cursor = self.raw.cursor(name=name, withhold=not self.in_transaction)
+            try:
+                if params:
+                    cursor.execute(to_format_style(sql), params)
+                else:
+                    cursor.execute(sql)
+                while chunk := cursor.fetchmany(size):
+                    yield from chunk
+            finally:
+                cursor.close()
+
+    def begin(self, serialize: bool) -> None:
+        if serialize:
+            self._run("BEGIN", ())
+            self._run("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+        else:
+            self._run("BEGIN ISOLATION LEVEL REPEATABLE READ", ())
+
+    def commit(self) -> None:
+        self._run("COMMIT", ())
+
+    def rollback(self) -> None:
+        if self.raw.closed:
+            return
+        # A broken connection cannot roll back; the pool drops it anyway.
+        with contextlib.suppress(Exception):
+            self.raw.execute("ROLLBACK")
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    @property
+    def reusable(self) -> bool:
+        return not (self.raw.closed or self.raw.broken)
+
+    def alive(self) -> bool:
+        """False when the server closed this idle connection (a restart, pg_terminate_backend).
+
+        An idle connection has nothing to read; if its socket is readable, the
+        server sent its farewell.  Costs one ``poll``, no round trip.
+        """
+        if not self.reusable:
+            return False
+        try:
+            poller = select.poll()
+            poller.register(self.raw.fileno(), select.POLLIN)
+            return not poller.poll(0)
+        except (OSError, ValueError):
+            return False
+
+    def _run(self, sql: str, params: Sequence[Any]) -> Any:
+        with _pg_errors():
+            if params:
+                return self.raw.execute(to_format_style(sql), params)
+            return self.raw.execute(sql)
+
+
+@contextmanager
+def _pg_errors() -> Iterator[None]:
+    """Turn psycopg's lock timeouts, lost connections and retryable failures into Busy."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.OperationalError as error:
+        raise Busy(f"database busy or unreachable: {_first_line(error)}") from error
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 class Database:
     """A pool of connections to one database, safe to share between threads.
 
-    Each connection is used by one thread at a time (``with db.connection()``),
-    which is what SQLite needs and what psycopg will want too.
+    Each connection is used by one thread at a time (``with db.connection()``).
+    On PostgreSQL at most ``max_connections`` are open at once per process;
+    a thread that finds them all in use waits up to ``BUSY_TIMEOUT_S``.
     """
 
-    def __init__(self, url: str, create: bool = True, pool_size: int = 16) -> None:
+    def __init__(
+        self,
+        url: str,
+        create: bool = True,
+        pool_size: int = 16,
+        max_connections: int | None = None,
+    ) -> None:
         self.url = url
         self.backend, self.target = parse_url(url)
-        if self.backend != "sqlite":
-            raise DatabaseError(
-                "PostgreSQL support is not in this release yet; use a SQLite file path"
-            )
-        self.path = Path(self.target)
-        if not create and not self.path.exists():
-            raise DatabaseError(
-                f"no database at {self.path} (pass --database or set HYMY_DATABASE)"
-            )
-        if create and not self.path.parent.exists():
-            raise DatabaseError(f"directory {self.path.parent} does not exist")
+        self.display_url = redact(url)
+        self._slots: threading.BoundedSemaphore | None = None
+        if self.backend == "sqlite":
+            self.path = Path(self.target)
+            if not create and not self.path.exists():
+                raise DatabaseError(
+                    f"no database at {self.path} (pass --database or set HYMY_DATABASE)"
+                )
+            if create and not self.path.parent.exists():
+                raise DatabaseError(f"directory {self.path.parent} does not exist")
+        else:
+            _require_psycopg()
+            limit = max_connections or pool_size
+            pool_size = min(pool_size, limit)
+            self._slots = threading.BoundedSemaphore(limit)
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
         # Writers of this process queue here, handing over at once, instead of
-        # in SQLite's busy handler, which sleeps up to 100 ms between tries.
+        # in the database's lock wait (SQLite's busy handler sleeps up to 100 ms
+        # between tries), and without holding a connection while they wait.
         self._write_lock = threading.Lock()
 
     def _open(self) -> Connection:
+        if self.backend == "postgresql":
+            return self._open_postgresql()
         raw = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
@@ -155,22 +370,70 @@ class Database:
         raw.execute("PRAGMA foreign_keys=ON")
         return Connection(raw)
 
+    def _open_postgresql(self) -> Connection:
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+
+        extra: dict[str, Any] = {"autocommit": True}
+        try:
+            given = conninfo_to_dict(self.target)
+        except psycopg.Error as error:
+            raise DatabaseError(f"bad PostgreSQL URL {self.display_url}: {error}") from None
+        given.setdefault("application_name", "hymy-collector")
+        given.setdefault("connect_timeout", str(int(BUSY_TIMEOUT_S)))
+        try:
+            raw = psycopg.connect(**given, **extra)
+        except psycopg.OperationalError as error:
+            text = _first_line(error)
+            if "does not exist" in text:
+                raise DatabaseError(
+                    f"no database at {self.display_url}: {text}; create it first"
+                    " (createdb --owner USER NAME, see docs/deploy.md)"
+                ) from None
+            raise Busy(f"cannot connect to {self.display_url}: {text}") from None
+        # lock_timeout also bounds the wait for the writers' advisory lock.
+        raw.execute(f"SET lock_timeout = '{int(BUSY_TIMEOUT_S * 1000)}ms'")
+        # A transaction left open by a vanished client must not hold the lock for ever.
+        raw.execute("SET idle_in_transaction_session_timeout = '60s'")
+        return PgConnection(raw)
+
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """Borrow a connection in autocommit mode; it returns to the pool afterwards."""
+        if self._slots is not None and not self._slots.acquire(timeout=BUSY_TIMEOUT_S):
+            raise Busy("every database connection of this process is in use; try again")
         try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            conn = self._open()
-        try:
-            yield conn
-        finally:
-            if conn.raw.in_transaction:
-                conn.raw.rollback()
+            conn = self._borrow()
             try:
-                self._idle.put_nowait(conn)
-            except queue.Full:
-                conn.raw.close()
+                yield conn
+            finally:
+                self._give_back(conn)
+        finally:
+            if self._slots is not None:
+                self._slots.release()
+
+    def _borrow(self) -> Connection:
+        """An idle pooled connection that is still alive, or a new one."""
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                return self._open()
+            if conn.alive():
+                return conn
+            conn.close()
+
+    def _give_back(self, conn: Connection) -> None:
+        """Return a connection to the pool, or close it when broken or the pool is full."""
+        if conn.reusable and conn.in_transaction:
+            conn.rollback()
+        if not conn.reusable or conn.in_transaction:
+            conn.close()
+            return
+        try:
+            self._idle.put_nowait(conn)
+        except queue.Full:
+            conn.close()
 
     @contextmanager
     def transaction(self, serialize: bool = False) -> Iterator[Connection]:
@@ -181,19 +444,13 @@ class Database:
         in order); plain transactions give readers one consistent snapshot.
         """
         with self._writer(serialize), self.connection() as conn:
-            try:
-                conn.raw.execute("BEGIN IMMEDIATE" if serialize else "BEGIN")
-            except sqlite3.OperationalError as error:
-                raise _busy_or(error) from error
+            conn.begin(serialize)
             try:
                 yield conn
             except BaseException:
-                conn.raw.rollback()
+                conn.rollback()
                 raise
-            try:
-                conn.raw.commit()
-            except sqlite3.OperationalError as error:
-                raise _busy_or(error) from error
+            conn.commit()
 
     @contextmanager
     def _writer(self, serialize: bool) -> Iterator[None]:
@@ -214,7 +471,11 @@ class Database:
             return conn.query(sql, params)
 
     def migrate(self) -> list[str]:
-        """Apply the numbered migrations not applied yet; returns their names."""
+        """Apply the numbered migrations not applied yet; returns their names.
+
+        Runs as a serialised transaction, so several processes starting at
+        once apply each migration exactly once.
+        """
         applied_now = []
         with self.transaction(serialize=True) as conn:
             conn.execute(
@@ -235,7 +496,17 @@ class Database:
         return applied_now
 
     def backup(self, destination: str | Path) -> None:
-        """Copy the live database to ``destination`` with SQLite's online backup."""
+        """Copy the live SQLite database to ``destination`` with SQLite's online backup.
+
+        PostgreSQL databases are backed up with PostgreSQL's own tools; this
+        raises :class:`DatabaseError` saying how.
+        """
+        if self.backend != "sqlite":
+            raise DatabaseError(
+                "backup copies SQLite files; back up PostgreSQL with pg_dump, e.g."
+                f" pg_dump --format=custom --file hymy.dump '{self.display_url}'"
+                " (restore: pg_restore --dbname URL hymy.dump; see docs/deploy.md)"
+            )
         target = sqlite3.connect(destination)
         try:
             with self.connection() as conn:
@@ -247,9 +518,29 @@ class Database:
         """Close every idle connection (borrowed ones close when returned to a full pool)."""
         while True:
             try:
-                self._idle.get_nowait().raw.close()
+                self._idle.get_nowait().close()
             except queue.Empty:
                 return
+
+
+def _require_psycopg() -> None:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise DatabaseError(
+            "PostgreSQL needs psycopg 3: pip install 'hymy[collector]'"
+        ) from None
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """Exception classes of the installed database drivers (for one-line CLI messages)."""
+    found: list[type[Exception]] = [sqlite3.DatabaseError]
+    try:
+        import psycopg
+    except ImportError:
+        return tuple(found)
+    found.append(psycopg.Error)
+    return tuple(found)
 
 
 def migrations(backend: str) -> list[tuple[str, str]]:

@@ -26,11 +26,13 @@ class Settings:
 
     database: str = setting(
         "hymy-collector.db",
-        "SQLite file path or sqlite:///PATH URL (postgresql:// arrives in a later release)",
+        "SQLite file path, sqlite:///PATH, or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB",
     )
     host: str = setting("127.0.0.1", "Interface to listen on (0.0.0.0 for every interface)")
     port: int = setting(8080, "TCP port to listen on")
-    workers: int = setting(1, "Server processes; SQLite serialises writes, so 1-4 is plenty")
+    workers: int = setting(
+        1, "Server processes; SQLite serialises writes, so 1-4 is plenty (PostgreSQL: 1 per core)"
+    )
     clock_tolerance_s: float = setting(
         300.0,
         "A kiosk clock further off than this marks the batch's ratings clock_suspect",
@@ -42,6 +44,17 @@ class Settings:
         64, "Batch uploads handled at once per process before answering 429 + Retry-After"
     )
     log_level: str = setting("info", "Log level: debug, info, warning or error")
+    auth_failures_per_minute: int = setting(
+        30, "Unknown or revoked tokens one client address may send per minute before 429"
+    )
+    cors_origins: str = setting(
+        "", "Comma-separated browser origins allowed to call the API (CORS); empty: none"
+    )
+    pool_size: int = setting(
+        10,
+        "Most PostgreSQL connections one server process opens; keep workers x hosts x this"
+        " below the server's max_connections",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -61,6 +74,12 @@ class Settings:
             raise ValueError(f"port must be 1-65535, not {self.port}")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if self.pool_size < 1:
+            raise ValueError("pool_size must be at least 1")
+        if self.auth_failures_per_minute < 1:
+            raise ValueError("auth_failures_per_minute must be at least 1")
+        if any(o.strip() == "*" for o in self.cors_origins.split(",")):
+            raise ValueError("cors_origins lists origins (https://dashboard.example.com), not '*'")
         if self.max_ingest_requests < 1:
             raise ValueError("max_ingest_requests must be at least 1")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):

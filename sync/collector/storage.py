@@ -1,10 +1,13 @@
 """Every SQL statement of the collector, behind one class: :class:`Storage`.
 
 The HTTP routes, the CLI and the dashboard call these methods and never write
-SQL themselves, so a PostgreSQL backend only needs migrations and
-:class:`~sync.collector.db.Database` support.  The SQL here sticks to what
-SQLite and PostgreSQL share: ``?`` placeholders, ``ON CONFLICT ... DO UPDATE``,
-``COALESCE``, ``CASE``, ISO date strings compared as text.
+SQL themselves.  The SQL here sticks to what SQLite and PostgreSQL share: ``?``
+placeholders, ``ON CONFLICT ... DO UPDATE``, ``COALESCE``, ``CASE``, ISO date
+strings compared as text; the few spots where the fastest form differs (``IN``
+lists, bulk inserts) go through :class:`~sync.collector.db.Connection` helpers
+(``any_of``, ``insert_many``).  Every write runs in a serialised transaction,
+so several collector processes (or hosts) on one database give the same result
+as one.
 
 Read methods return raw counts; :mod:`sync.collector.reports` turns them into
 CSAT figures with :func:`sync.metrics.summarize`.
@@ -37,9 +40,6 @@ CONTENT = ROW[1:12]
 #: Columns of an exported rating: the kiosk's names plus the collector's own.
 EXPORT_COLUMNS = ("ingest_seq", *ROW)
 _CHUNK = 500
-_INSERT_RATING = (
-    f"INSERT INTO ratings ({', '.join(ROW)}) VALUES ({', '.join('?' for _ in ROW)})"
-)
 
 
 class NotFound(LookupError):
@@ -312,6 +312,7 @@ class Storage:
             for r in ratings
         ]
         outcome = IngestOutcome(clock_offset_s=offset, clock_suspect=bool(suspect))
+        self.zone(store_id)  # cached now: the transaction must not borrow a second connection
         with self.db.transaction(serialize=True) as conn:
             stored = self._stored_content(conn, [row[0] for row in rows])
             fresh = []
@@ -334,6 +335,8 @@ class Storage:
     def bulk_insert(self, kiosk_id: str, rows: Sequence[tuple]) -> None:
         """Insert many new rows of one kiosk in one transaction (demo data, imports)."""
         if rows:
+            for store_id in {row[2] for row in rows}:
+                self.zone(store_id)
             with self.db.transaction(serialize=True) as conn:
                 self.insert_rows(conn, kiosk_id, rows)
 
@@ -349,9 +352,9 @@ class Storage:
         found: dict[str, tuple] = {}
         unique = list(dict.fromkeys(ids))
         for part in chunks(unique):
-            marks = ", ".join("?" for _ in part)
+            where, params = conn.any_of("id", part)
             for row in conn.rows(
-                f"SELECT id, {', '.join(CONTENT)} FROM ratings WHERE id IN ({marks})", part
+                f"SELECT id, {', '.join(CONTENT)} FROM ratings WHERE {where}", params
             ):
                 found[row[0]] = tuple(row[1:])
         return found
@@ -363,7 +366,7 @@ class Storage:
         not be stored yet; callers hold a serialised transaction.  Ingest and
         ``hymy-collector demo`` both go through here.
         """
-        conn.executemany(_INSERT_RATING, rows)
+        conn.insert_many("ratings", ROW, rows)
         self._add_tallies(conn, tally(rows, self.hours))
         seqs = [row[1] for row in rows]
         max_seq = conn.scalar("SELECT max_seq FROM kiosks WHERE id = ?", (kiosk_id,)) or 0
@@ -380,10 +383,9 @@ class Storage:
             ]
         gaps, new_max = update_gaps(touched, max_seq, seqs)
         for part in chunks(touched):
-            marks = ", ".join("?" for _ in part)
+            where, params = conn.any_of("gap_start", [start for start, _ in part])
             conn.execute(
-                f"DELETE FROM seq_gaps WHERE kiosk_id = ? AND gap_start IN ({marks})",
-                (kiosk_id, *(start for start, _ in part)),
+                f"DELETE FROM seq_gaps WHERE kiosk_id = ? AND {where}", (kiosk_id, *params)
             )
         conn.executemany(
             "INSERT INTO seq_gaps (kiosk_id, gap_start, gap_end) VALUES (?, ?, ?)",
@@ -587,6 +589,8 @@ class Storage:
         With ``repair=True`` the stored roll-ups are replaced by the recomputed
         ones (in one transaction).  An empty list means everything agrees.
         """
+        for store in self.stores():
+            self.zone(store["id"])  # cached now: tallying must not borrow a second connection
         with self.db.transaction(serialize=repair) as conn:
             expected = Tallies()
             tally(conn.stream(f"SELECT {', '.join(ROW)} FROM ratings"), self.hours, expected)
@@ -656,8 +660,14 @@ class Storage:
             )
 
     def backup(self, destination: str | Path) -> None:
-        """Write a consistent copy of the live database to ``destination``."""
+        """Write a consistent copy of the live SQLite database to ``destination``.
+
+        On PostgreSQL this raises :class:`~sync.collector.db.DatabaseError`
+        pointing to ``pg_dump``.
+        """
         path = Path(destination)
+        if self.db.backend != "sqlite":
+            self.db.backup(path)
         if path.exists():
             raise AlreadyExists(f"{path} already exists; choose a new file name")
         try:

@@ -1,0 +1,172 @@
+"""A throwaway PostgreSQL server for the tests: ``initdb`` into a temporary folder.
+
+:func:`start` finds Debian's server binaries (``/usr/lib/postgresql/*/bin``,
+``pg_config --bindir`` or ``PATH``), runs ``initdb`` with trust authentication
+for local connections, and starts ``postgres`` on a free loopback port with its
+socket in the same folder and durability switched off (``fsync=off``: a test
+server that loses data on a power cut is fine).  PostgreSQL refuses to run as
+root, so as root the server runs as the ``postgres`` user that Debian's package
+creates.  :meth:`PostgresServer.create_database` gives each collector its own
+fresh database; :meth:`PostgresServer.stop` shuts the server down
+(``pg_ctl stop``) and removes the folder.
+
+``HYMY_TEST_POSTGRES_URL=postgresql://USER@HOST:PORT/postgres`` uses an existing
+server instead (USER needs CREATEDB).
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SUPERUSER = "hymy"
+_numbers = itertools.count(1)
+
+
+class Unavailable(Exception):
+    """No PostgreSQL server binaries on this machine (the reason says what to install)."""
+
+
+def find_bindir() -> Path:
+    """The folder holding ``initdb``, ``pg_ctl`` and ``postgres``, newest version first."""
+    if os.environ.get("HYMY_PG_BINDIR"):
+        return Path(os.environ["HYMY_PG_BINDIR"])
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                        key=lambda path: int(Path(path).parts[-3]) if
+                        Path(path).parts[-3].isdigit() else 0, reverse=True)
+    if candidates:
+        return Path(candidates[0]).parent
+    if shutil.which("pg_config"):
+        done = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+        bindir = Path(done.stdout.strip())
+        if (bindir / "initdb").exists():
+            return bindir
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    raise Unavailable("PostgreSQL server binaries (initdb) not found: apt-get install postgresql"
+                      " (make test installs it), or set HYMY_PG_BINDIR")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run_as() -> dict[str, Any]:
+    """``subprocess`` arguments that drop root to the ``postgres`` user (none otherwise)."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        user = pwd.getpwnam("postgres")
+    except KeyError:
+        raise Unavailable("running as root and there is no 'postgres' user to run the"
+                          " test server as (apt-get install postgresql creates it)") from None
+    return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+
+
+@dataclass
+class PostgresServer:
+    """A running server: its folder, port, binaries, and a URL per database."""
+
+    folder: Path
+    port: int
+    bindir: Path
+    run_as: dict[str, Any] = field(default_factory=dict)
+    external: str | None = None
+
+    def url(self, database: str = "postgres") -> str:
+        """``postgresql://`` URL of one database on this server."""
+        if self.external:
+            base = self.external.rsplit("/", 1)[0]
+            return f"{base}/{database}"
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def admin(self, sql: str) -> None:
+        """Run one statement on the ``postgres`` database (autocommit)."""
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(sql)
+
+    def create_database(self, prefix: str = "hymy_test") -> str:
+        """A new empty database; its URL."""
+        name = f"{prefix}_{os.getpid()}_{next(_numbers)}"
+        self.admin(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def tool(self, name: str) -> str:
+        """Path of a client program of this server's version (pg_dump, pg_restore, psql)."""
+        if self.external:
+            return shutil.which(name) or name
+        return str(self.bindir / name)
+
+    def stop(self) -> None:
+        """``pg_ctl stop -m fast`` and remove the folder."""
+        if self.external:
+            return
+        subprocess.run([str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"),
+                        "-m", "fast", "-w", "stop"], capture_output=True, timeout=60,
+                       cwd=self.folder, **self.run_as)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+FAST = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+DURABLE = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+
+
+def start(durable: bool = False) -> PostgresServer:
+    """initdb + start a private server; raises :class:`Unavailable` without binaries.
+
+    ``durable=True`` keeps PostgreSQL's production durability (for benchmarks
+    that compare with SQLite's ``synchronous=FULL``); the tests don't need it.
+    """
+    external = os.environ.get("HYMY_TEST_POSTGRES_URL")
+    if external:
+        return PostgresServer(Path(), 0, Path(), external=external)
+    bindir = find_bindir()
+    run_as = _run_as()
+    # Not under pytest's tmp folder: that one is private to root (0700), and the
+    # server runs as 'postgres'.
+    folder = Path(tempfile.mkdtemp(prefix="hymy-pg-"))
+    data = folder / "data"
+    if run_as:
+        os.chown(folder, run_as["user"], run_as["group"])
+    try:
+        initdb = subprocess.run(
+            [str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
+             "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"],
+            capture_output=True, text=True, timeout=120, cwd=folder, **run_as,
+        )
+        if initdb.returncode != 0:
+            raise RuntimeError(f"initdb failed:\n{initdb.stdout}\n{initdb.stderr}")
+        for attempt in itertools.count(1):
+            port = free_port()
+            options = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
+                       f" {DURABLE if durable else FAST}"
+                       " -c max_connections=300 -c shared_buffers=128MB")
+            started = subprocess.run(
+                [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
+                 "-o", options, "-w", "-t", "60", "start"],
+                capture_output=True, text=True, timeout=90, cwd=folder, **run_as,
+            )
+            if started.returncode == 0:
+                return PostgresServer(folder, port, bindir, run_as)
+            if attempt == 3:
+                log = (folder / "server.log").read_text(errors="replace")
+                raise RuntimeError(f"PostgreSQL did not start:\n{started.stderr}\n{log}")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    raise AssertionError("unreachable")
