@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: demo test lint bench screenshots system-deps venv clean
+.PHONY: demo test reliability lint bench screenshots system-deps venv clean
 
 venv: $(VENV)/.installed
 
@@ -27,8 +27,15 @@ test: system-deps venv
 	$(VENV)/bin/ruff check kiosk sync tests docs
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
+# The reliability and security suite at full size (docs/reliability.md): about
+# 20 minutes; `make test` runs the same scenarios bounded to a few minutes.
+reliability: system-deps venv
+	HYMY_RELIABILITY=full HYMY_RELIABILITY_FIGURES=reliability-figures.json \
+		$(VENV)/bin/pytest -q -p no:cacheprovider -m reliability tests/
+	$(PY) -m tests.reliability.report reliability-figures.json
+
 bench: system-deps venv
-	$(PY) -m docs.bench
+	$(PY) tests/bench/run.py
 
 screenshots: system-deps venv
 	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) -m kiosk.screenshots docs/screenshots

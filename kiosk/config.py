@@ -9,6 +9,7 @@ expected value.
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from sync.clock import zone
 
 REQUIRED = object()
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 def _find_assets() -> Path:
@@ -79,6 +81,9 @@ def _timezone(value: Any) -> str:
 def _languages(value: Any) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise ValueError('a non-empty list of language codes, e.g. ["fi", "sv", "en"]')
+    odd = [code for code in value if not _LANGUAGE_CODE.match(code)]
+    if odd:  # a code names a catalog file: no paths, no "../"
+        raise ValueError(f"language codes like 'fi' or 'pt-BR' (not {odd[0][:20]!r})")
     missing = [code for code in value if not (ASSETS / "i18n" / f"{code}.toml").exists()]
     if missing:
         raise ValueError(f"codes with a catalog in assets/i18n/ (none for {missing[0]!r})")
@@ -208,7 +213,8 @@ def _apply(settings: tuple[Setting, ...], data: dict, prefix: str) -> dict[str, 
     known = {s.name for s in settings}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (known: {', '.join(sorted(known))})")
+        name = unknown[0] if unknown[0].isprintable() else repr(unknown[0])  # one line
+        raise ConfigError(f"{prefix}{name}: unknown key (known: {', '.join(sorted(known))})")
     values = {}
     for setting in settings:
         if setting.name not in data:

@@ -34,7 +34,8 @@ def zone(name: str) -> ZoneInfo:
     """Look up an IANA time zone, with a clear error for a bad name."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        # OSError: a name that is a folder of the zone database ("Europe") or too long.
         raise ValueError(f"unknown IANA time zone {name!r} (e.g. 'Europe/Helsinki')") from error
 
 

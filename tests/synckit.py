@@ -49,9 +49,9 @@ class CollectorProcess(Collector):
     """``collectorkit.Collector`` with store s1 and kiosk k1 set up before it starts,
     plus SIGKILL and restart on the same port and database."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, database: Path | str | None = None):
         workdir.mkdir(parents=True, exist_ok=True)
-        super().__init__(workdir)
+        super().__init__(workdir, database)
         self.admin(["store", "add", STORE_ID, "--name", "Test store", "--timezone", TIMEZONE])
         self.kiosk_token = self.admin(["kiosk", "add", KIOSK_ID, "--store", STORE_ID])
 

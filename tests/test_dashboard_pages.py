@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sync.collector import pages
+from sync.collector.auth import FailureThrottle
 
 
 @pytest.mark.parametrize(("target", "expected"), [
@@ -17,7 +18,7 @@ def test_login_only_redirects_to_local_paths(target, expected):
 
 
 def test_login_throttle_window():
-    throttle = pages.LoginThrottle(limit=3, window_s=60)
+    throttle = FailureThrottle(limit=3, window_s=60)
     for second in (0, 1, 2):
         assert throttle.retry_after("a", now=second) == 0
         throttle.failed("a", now=second)

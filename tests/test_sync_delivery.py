@@ -108,24 +108,28 @@ def test_collector_sigkilled_mid_batch_then_restarted(sync_collector, sync_backl
 
 def test_uploader_sigkilled_mid_sync_then_rerun(sync_collector, sync_backlog, tmp_path):
     sync_collector.start()
-    config = write_config(tmp_path / "kiosk.toml", sync_backlog, sync_collector.url,
-                          sync_collector.kiosk_token, batch_size=50)
-    command = [str(BIN / "hymy-kiosk"), "sync", "--config", str(config), "--no-progress"]
     kills = 0
-    for threshold in (1_500, 4_000, 7_000):
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            wait_for(lambda t=threshold, p=process: synced_count(sync_backlog) >= t
-                     or p.poll() is not None,
-                     timeout=60, interval=0.005, what=f"{threshold} synced")
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGKILL)
-                kills += 1
-        finally:
-            process.wait(10)
-    assert kills >= 2, "the uploader finished before it could be killed"
-    assert pending(sync_backlog) > 0
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    with FaultProxy(sync_collector.port) as proxy:
+        # Each answer held 30 ms, so the upload lasts long enough to be killed
+        # mid-way however fast the machine is.
+        proxy.add(BATCHES, *[Delay(0.03)] * 400)
+        config = write_config(tmp_path / "kiosk.toml", sync_backlog, proxy.url,
+                              sync_collector.kiosk_token, batch_size=50)
+        command = [str(BIN / "hymy-kiosk"), "sync", "--config", str(config), "--no-progress"]
+        for threshold in (1_500, 4_000, 7_000):
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                wait_for(lambda t=threshold, p=process: synced_count(sync_backlog) >= t
+                         or p.poll() is not None,
+                         timeout=60, interval=0.005, what=f"{threshold} synced")
+                if process.poll() is None:
+                    os.kill(process.pid, signal.SIGKILL)
+                    kills += 1
+            finally:
+                process.wait(10)
+        assert kills >= 2, "the uploader finished before it could be killed"
+        assert pending(sync_backlog) > 0
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "0 left pending" in done.stdout
     assert assert_exactly_once(sync_collector, sync_backlog) == 10_000

@@ -10,8 +10,10 @@ processes get them).  Routes live in one module per audience:
 - ``admin.py``: admins (stores, kiosks, tokens, surveys);
 - ``pages.py``: people with a browser (HTML dashboard), mounted in :func:`mount_pages`.
 
-Every error answer is ``{"detail": "<one human sentence>"}``; 429 and 503
-answers carry ``Retry-After``.
+Every error answer is ``{"detail": "<one human sentence>"}`` (the OpenAPI
+schema says so: :func:`document_errors`); 429 and 503 answers carry
+``Retry-After``.  Every answer carries security headers
+(:class:`SecurityHeaders`); CORS is off unless ``cors_origins`` names origins.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 from sync import __version__
 from sync.collector import admin, export, ingest, read
+from sync.collector.auth import FailureThrottle
 from sync.collector.db import Busy, Database
 from sync.collector.logs import RequestLog, configure, logger
 from sync.collector.settings import Settings
@@ -51,13 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the collector app; migrates the database to the current schema first."""
     settings = settings or Settings.from_env()
     configure(settings.log_level)
-    database = Database(settings.database)
+    database = Database(settings.database, max_connections=settings.pool_size)
     database.migrate()
     storage = Storage(database, settings.clock_tolerance_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        logger.info("collector started", extra={"database": database.url, "version": __version__})
+        logger.info("collector started", extra={"database": database.display_url,
+                                                "version": __version__})
         yield
         database.close()
 
@@ -71,13 +77,117 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.storage = storage
     app.state.ingest_in_flight = 0
+    app.state.failed_auth = FailureThrottle(settings.auth_failures_per_minute)
     add_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:  # off by default: the dashboard is same-origin and needs no CORS
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Content-Encoding", "If-None-Match"],
+            expose_headers=["ETag", "Retry-After", "X-Next-Cursor", "X-More", "X-Row-Count"],
+        )
     app.add_middleware(RequestLog)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness")
     for router in (ingest.router, read.router, export.router, admin.router):
         app.include_router(router)
     mount_pages(app)
+    document_errors(app)
     return app
+
+
+#: Headers on every answer; pages set their own stricter set (see ``pages.SECURITY_HEADERS``).
+BASE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+#: Extra headers for the JSON API: nothing to render, frame or cache.
+API_HEADERS = {
+    **BASE_HEADERS,
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+HSTS = "max-age=31536000"
+
+
+class SecurityHeaders:
+    """ASGI middleware adding security headers an answer does not set itself.
+
+    The JSON API gets ``API_HEADERS``; ``/docs`` (Swagger UI loads its script
+    from a CDN) and the HTML pages get ``BASE_HEADERS`` under their own CSP.
+    Over HTTPS (uvicorn trusts ``X-Forwarded-Proto`` from the proxies in
+    ``FORWARDED_ALLOW_IPS``) answers also carry ``Strict-Transport-Security``.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        api = path.startswith("/api/") or path in ("/healthz", "/openapi.json")
+        wanted = dict(API_HEADERS if api else BASE_HEADERS)
+        if scope.get("scheme") == "https":
+            wanted["Strict-Transport-Security"] = HSTS
+
+        async def add_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in wanted.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
+
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"type": "string", "description": "One human sentence"}},
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI schema tell the truth about errors.
+
+    FastAPI documents 422 as a list of validation errors; this app answers
+    every error as ``{"detail": str}`` (:func:`add_error_handlers`).  Every
+    4xx/5xx answer is documented with that shape, and every operation that
+    needs a token documents 401, 403 and 429.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        schemas["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if operation.get("security"):
+                    responses.setdefault("401", {"description": "Missing, unknown or revoked"
+                                                                " token"})
+                    responses.setdefault("403", {"description": "This token's role may not"})
+                    responses.setdefault("429", {"description": "Too many bad tokens from this"
+                                                                " address; see Retry-After"})
+                for code, response in responses.items():
+                    if code[0] in "45":
+                        response["content"] = error
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def mount_pages(app: FastAPI) -> None:

@@ -2,13 +2,21 @@
 
 - no token, a malformed header, an unknown or revoked token: **401**;
 - a valid token whose role may not use the endpoint: **403**
-  (the kiosk uploader stops syncing on either and tells the operator).
+  (the kiosk uploader stops syncing on either and tells the operator);
+- more than ``auth_failures_per_minute`` unknown or revoked tokens from one
+  client address within a minute: **429** with ``Retry-After`` for that
+  address's bad tokens until the minute has passed.  Requests with a valid
+  token are never throttled, so kiosks behind the same address keep syncing.
 
 The rules themselves (which role reads what) live in :mod:`sync.collector.tokens`.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+import time
+from collections import deque
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
@@ -23,6 +31,54 @@ bearer = HTTPBearer(
     description="A token from `hymy-collector kiosk add` or `hymy-collector token add`.",
 )
 UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+AUTH_WINDOW_S = 60.0
+
+
+class FailureThrottle:
+    """Failed attempts per client address in a sliding window (per server process).
+
+    After ``limit`` failures within ``window_s`` seconds, further attempts from
+    that address wait until the oldest failure leaves the window.  Tokens are
+    192 random bits, so nobody guesses one; the limit keeps a misbehaving
+    client from filling the log and the database with lookups.  Used for bad
+    API tokens and for dashboard logins.  Idle addresses are forgotten.
+    """
+
+    def __init__(self, limit: int, window_s: float = AUTH_WINDOW_S) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, key: str, now: float | None = None) -> float:
+        """Seconds until ``key`` may try again (0 when it may now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            found = self._failures.get(key)
+            if not found:
+                return 0.0
+            while found and found[0] <= now - self.window_s:
+                found.popleft()
+            if len(found) < self.limit:
+                return 0.0
+            return max(0.0, found[-self.limit] + self.window_s - now)
+
+    def failed(self, key: str, now: float | None = None) -> None:
+        """Record one failed attempt from ``key``."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._failures) > 10_000:  # forget idle addresses, keep memory bounded
+                self._failures = {k: v for k, v in self._failures.items()
+                                  if v and v[-1] > now - self.window_s}
+            found = self._failures.setdefault(key, deque())
+            found.append(now)
+            while len(found) > self.limit:  # only the newest `limit` decide the wait
+                found.popleft()
+
+    def succeeded(self, key: str) -> None:
+        """Forget the failures of an address that proved it holds a good token."""
+        with self._lock:
+            self._failures.pop(key, None)
 
 
 def storage_of(request: Request) -> Storage:
@@ -40,6 +96,17 @@ def caller(
         )
     principal = storage_of(request).principal(credentials.credentials)
     if principal is None:
+        throttle: FailureThrottle | None = getattr(request.app.state, "failed_auth", None)
+        client = request.client.host if request.client else "unknown"
+        wait = throttle.retry_after(client) if throttle is not None else 0.0
+        if throttle is not None and not wait:
+            throttle.failed(client)
+        if wait > 0:
+            raise HTTPException(
+                429, "too many requests with an unknown or revoked token from this address;"
+                " check the token, then retry after Retry-After seconds",
+                {"Retry-After": str(math.ceil(wait))},
+            )
         raise HTTPException(401, "unknown or revoked token", UNAUTHORIZED)
     log = log_fields(request)
     log["role"] = principal.role

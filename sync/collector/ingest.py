@@ -7,7 +7,8 @@ own so that one bad rating is rejected with a reason while the rest is stored.
 
 Batch-level problems get a 4xx and store nothing:
 
-- 400 body is not JSON / not UTF-8 / broken gzip;
+- 400 body is not strict JSON (UTF-8, no NaN/Infinity, no key twice) or
+  not one complete gzip stream;
 - 413 body (or decompressed body) over ``MAX_BODY_BYTES``, or more than
   ``MAX_BATCH_RATINGS`` ratings;
 - 415 a ``Content-Encoding`` other than gzip, or a non-JSON ``Content-Type``;
@@ -39,8 +40,9 @@ from sync.wire import (
     BatchResult,
     ItemResult,
     Rating,
+    RatingRow,
     explain,
-    parse_rating,
+    parse_ratings,
 )
 
 router = APIRouter(tags=["kiosk"])
@@ -113,13 +115,33 @@ def gunzip(data: bytes, limit: int) -> bytes:
         raise HTTPException(413, f"decompressed body is larger than {limit} bytes")
     if not inflater.eof:
         raise HTTPException(400, "gzip body is truncated")
+    if inflater.unused_data:
+        raise HTTPException(400, "data after the end of the gzip stream; send one gzip member")
     return out
+
+
+def _no_constant(name: str) -> Any:
+    """``json.loads`` hook: NaN and Infinity are not JSON (RFC 8259)."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads`` hook: an object naming a key twice is ambiguous, so refused."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"key {twice[:40]!r} appears twice in one object")
+    return found
 
 
 def parse_batch(data: bytes) -> tuple[Batch, list[Any]]:
     """The batch envelope and its raw rating items; raises HTTPException for the batch."""
     try:
-        body = json.loads(data)
+        # Strict JSON: UTF-8 only (json.loads would guess UTF-16/32), no NaN or
+        # Infinity, no key twice in one object.
+        body = json.loads(data.decode("utf-8"), parse_constant=_no_constant,
+                          object_pairs_hook=_unique_keys)
     except UnicodeDecodeError:
         raise HTTPException(400, "body is not UTF-8 text") from None
     except (ValueError, RecursionError) as error:
@@ -142,20 +164,21 @@ def parse_batch(data: bytes) -> tuple[Batch, list[Any]]:
 
 def validate_items(
     raws: list[Any], principal: Principal
-) -> tuple[list[tuple[int, Rating]], list[tuple[int, ItemResult]]]:
+) -> tuple[list[tuple[int, RatingRow]], list[tuple[int, ItemResult]]]:
     """Split raw items into valid ratings and rejections, each with its position."""
     valid, rejected = [], []
-    for index, raw in enumerate(raws):
-        try:
-            rating = parse_rating(raw)
-            for field, mine in (("store_id", principal.store_id), ("kiosk_id", principal.kiosk_id)):
-                theirs = getattr(rating, field)
-                if theirs is not None and theirs != mine:
-                    raise ValueError(f"{field} {theirs!r} does not match this kiosk's token")
-        except ValueError as error:
-            rejected.append((index, _rejection(raw, str(error))))
-            continue
-        valid.append((index, rating))
+    store_id, kiosk_id = principal.store_id, principal.kiosk_id
+    for index, rating in enumerate(parse_ratings(raws)):
+        if isinstance(rating, ValueError):
+            rejected.append((index, _rejection(raws[index], str(rating))))
+        elif rating.store_id is not None and rating.store_id != store_id:
+            reason = f"store_id {rating.store_id!r} does not match this kiosk's token"
+            rejected.append((index, _rejection(raws[index], reason)))
+        elif rating.kiosk_id is not None and rating.kiosk_id != kiosk_id:
+            reason = f"kiosk_id {rating.kiosk_id!r} does not match this kiosk's token"
+            rejected.append((index, _rejection(raws[index], reason)))
+        else:
+            valid.append((index, rating))
     return valid, rejected
 
 

@@ -28,9 +28,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -52,6 +49,7 @@ from markupsafe import Markup
 
 from sync.clock import format_utc, parse_utc, utc_now
 from sync.collector import alerts, charts, reports
+from sync.collector.auth import FailureThrottle
 from sync.collector.export import DAILY_COLUMNS, rating_dicts, to_csv
 from sync.collector.i18n import LANGUAGES, Translator, pick, round_half_up
 from sync.collector.storage import EXPORT_COLUMNS, Storage
@@ -190,49 +188,7 @@ def same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
-class LoginThrottle:
-    """Counts failed logins per client address in a sliding window (per process).
-
-    After :data:`LOGIN_FAILURES` failures within :data:`LOGIN_WINDOW_S` seconds
-    further attempts get 429 until the oldest failure leaves the window.  A
-    token is 192 random bits, so this is about log noise and load, not guessing.
-    """
-
-    def __init__(self, limit: int = LOGIN_FAILURES, window_s: float = LOGIN_WINDOW_S) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def retry_after(self, key: str, now: float | None = None) -> float:
-        """Seconds until ``key`` may try again (0 when it may now)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            found = self._failures.get(key)
-            if not found:
-                return 0.0
-            while found and found[0] <= now - self.window_s:
-                found.popleft()
-            if len(found) < self.limit:
-                return 0.0
-            return found[0] + self.window_s - now
-
-    def failed(self, key: str, now: float | None = None) -> None:
-        """Record one failed attempt."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            if len(self._failures) > 10_000:  # forget idle addresses, keep memory bounded
-                self._failures = {k: v for k, v in self._failures.items()
-                                  if v and v[-1] > now - self.window_s}
-            self._failures.setdefault(key, deque()).append(now)
-
-    def succeeded(self, key: str) -> None:
-        """Forget the failures of an address that logged in."""
-        with self._lock:
-            self._failures.pop(key, None)
-
-
-throttle = LoginThrottle()
+throttle = FailureThrottle(LOGIN_FAILURES, LOGIN_WINDOW_S)
 
 
 # -- page context -------------------------------------------------------------

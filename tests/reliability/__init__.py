@@ -1,0 +1,1 @@
+"""Helpers and scripts of the reliability suite (docs/reliability.md)."""
