@@ -70,6 +70,14 @@ def m001_ratings(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+@migrations()
+def m002_rejected_index(db: sqlite_utils.Database) -> None:
+    """Count rejected ratings without a table scan (stats() runs on every sync)."""
+    db.execute(
+        "CREATE INDEX ratings_rejected ON ratings(seq) WHERE rejected_reason IS NOT NULL"
+    )
+
+
 class StoreError(RuntimeError):
     """The local database cannot take a write (disk full, read-only, corrupt)."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 SCALES = (3, 4, 5)
 Z95 = 1.959963984540054
@@ -67,12 +67,17 @@ class Summary:
 
     def as_dict(self) -> dict:
         """A JSON-ready dict with rounded figures."""
-        data = asdict(self)
-        for key in ("csat", "ci_low", "ci_high", "happy_index"):
-            if data[key] is not None:
-                data[key] = round(data[key], 1)
-        data["counts"] = {str(k): v for k, v in sorted(self.counts.items())}
-        return data
+        # Spelled out rather than dataclasses.asdict: a year of daily rows is 365 of these.
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 1)
+
+        return {
+            "responses": self.responses, "satisfied": self.satisfied,
+            "csat": rounded(self.csat), "ci_low": rounded(self.ci_low),
+            "ci_high": rounded(self.ci_high), "happy_index": rounded(self.happy_index),
+            "suppressed": self.suppressed,
+            "counts": {str(k): v for k, v in sorted(self.counts.items())},
+        }
 
 
 def summarize(counts: Iterable[tuple[int, int, int]], suppressed: int = 0) -> Summary:
