@@ -128,9 +128,8 @@ def postgres_supported() -> str | None:
 
     try:
         Database("postgresql://127.0.0.1:1/none", create=False)
-    except DatabaseError as error:
-        if "not in this release" in str(error):
-            return "the collector has no PostgreSQL backend yet"
+    except DatabaseError as error:  # no backend yet, or psycopg missing
+        return str(error)
     except Exception:  # a connection error means the backend exists and tried
         return None
     return None
