@@ -105,45 +105,15 @@ def xvfb_display():
     sessions never collide.  Skips when Xvfb or xdotool is missing
     (``make test`` installs them via .ci/system-deps).
     """
-    import os
-    import select
     import shutil
-    import subprocess
-    import time
+
+    from xvfb import running_xvfb
 
     missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed (apt-get install xvfb xdotool)")
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24",
-         "-nolisten", "tcp", "+extension", "GLX"],
-        pass_fds=[write_end], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    # Xvfb writes "N\n" when it is ready, maybe in two writes: read the whole line,
-    # and keep the pipe open until the end (a closed pipe would SIGPIPE the server).
-    answer = b""
-    deadline = time.monotonic() + 30
-    while not answer.endswith(b"\n") and time.monotonic() < deadline:
-        ready, _, _ = select.select([read_end], [], [], 1)
-        if ready:
-            chunk = os.read(read_end, 64)
-            if not chunk:
-                break
-            answer += chunk
-    number = answer.decode().strip()
-    if not number:
-        os.close(read_end)
-        server.kill()
-        pytest.fail("Xvfb did not start within 30 s")
-    yield f":{number}"
-    os.close(read_end)
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    with running_xvfb() as display:
+        yield display
 
 
 # -- Dashboard (``dashboard_*``, ``browser_*``) ---------------------------------

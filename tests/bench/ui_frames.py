@@ -17,12 +17,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +36,7 @@ from common import (
     running_collector,
     write_kiosk_config,
 )
+from xvfb import running_xvfb
 
 HERE = Path(__file__).resolve().parent
 FULL = 100_000
@@ -51,36 +50,11 @@ KIOSK_CPU = ["taskset", "-c", "0"] if (os.cpu_count() or 1) > 1 else []
 
 @contextlib.contextmanager
 def xvfb() -> Iterator[str]:
-    """A private Xvfb (1920x1080x24, GLX) picking its own display number; yields DISPLAY."""
+    """A private Xvfb on the kiosk's CPU; yields DISPLAY."""
     if shutil.which("Xvfb") is None:
         raise RuntimeError("Xvfb is not installed (apt-get install xvfb)")
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        [*KIOSK_CPU, "Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24",
-         "-nolisten", "tcp", "+extension", "GLX"],
-        pass_fds=[write_end], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    answer = b""
-    deadline = time.monotonic() + 30
-    while not answer.endswith(b"\n") and time.monotonic() < deadline:
-        ready, _, _ = select.select([read_end], [], [], 1)
-        if ready:
-            chunk = os.read(read_end, 64)
-            if not chunk:
-                break
-            answer += chunk
-    try:
-        if not answer.strip():
-            raise RuntimeError("Xvfb did not start within 30 s")
-        yield f":{answer.decode().strip()}"
-    finally:
-        os.close(read_end)
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with running_xvfb(KIOSK_CPU) as display:
+        yield display
 
 
 def probe(folder: Path, config: Path, mode: str, *args: str, display: str) -> dict:

@@ -1,0 +1,48 @@
+"""A private Xvfb server for the real kiosk window, shared by the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+
+
+@contextlib.contextmanager
+def running_xvfb(prefix: Sequence[str] = ()) -> Iterator[str]:
+    """Start Xvfb (1920x1080x24, GLX) on a display it picks itself; yields ``:N``.
+
+    ``-displayfd`` lets Xvfb choose a free display, so parallel runs never
+    collide.  ``prefix`` wraps the command (e.g. ``taskset -c 0``).
+    """
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        [*prefix, "Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24",
+         "-nolisten", "tcp", "+extension", "GLX"],
+        pass_fds=[write_end], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    # Xvfb writes "N\n" when it is ready, maybe in two writes: read the whole line,
+    # and keep the pipe open until the end (a closed pipe would SIGPIPE the server).
+    answer = b""
+    deadline = time.monotonic() + 30
+    while not answer.endswith(b"\n") and time.monotonic() < deadline:
+        ready, _, _ = select.select([read_end], [], [], 1)
+        if ready:
+            chunk = os.read(read_end, 64)
+            if not chunk:
+                break
+            answer += chunk
+    try:
+        if not answer.strip():
+            raise RuntimeError("Xvfb did not start within 30 s")
+        yield f":{answer.decode().strip()}"
+    finally:
+        os.close(read_end)
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
