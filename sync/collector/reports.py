@@ -17,6 +17,7 @@ from typing import Any
 from sync.clock import parse_utc, utc_now
 from sync.collector.storage import Storage
 from sync.metrics import Summary, summarize
+from sync.survey import DEFAULT_SURVEY
 
 #: Longest period one request may cover (ten years of days).
 MAX_DAYS = 3660
@@ -123,10 +124,12 @@ def ranking_report(
     per_store: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
     for store_id, scale, score, suppressed, n in storage.period_counts(start, end):
         per_store[store_id].append((scale, score, suppressed, n))
+    scales = storage.survey_scales()
     entries = []
     for store in storage.stores():
         summary = figures(
-            summarize_rows(per_store.get(store["id"], ())), faces(storage, store["id"])
+            summarize_rows(per_store.get(store["id"], ())),
+            scales.get(store["id"], DEFAULT_SURVEY.scale),
         )
         entries.append({"store_id": store["id"], "name": store["name"], **summary})
     ranked = [e for e in entries if e["responses"] >= max(min_responses, 1)]

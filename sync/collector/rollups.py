@@ -7,6 +7,9 @@ with the same function, so both sides agree by construction.
 - daily: (store, local_date, kiosk, scale, score, suppressed) -> n
 - hourly: (store, local_date, local hour, scale, score) -> n, counted taps only
 - reasons: (store, local_date, reason, scale, score) -> n, counted taps only
+- running totals: (store, scale, score, suppressed, local_date) -> taps on or
+  before that date; ingest adds :func:`store_days` of a batch to its days'
+  totals and every later day's (:func:`running_totals` recomputes them)
 
 ``local_date`` is the kiosk's own (never rewritten); the hour is the hour of
 ``created_at`` on the store's wall clock, so a DST day has 23 or 25 of them.
@@ -73,3 +76,30 @@ def tally(rows: Iterable[tuple], hour_of: LocalHours, into: Tallies | None = Non
         if row[_REASON] is not None:
             reasons[store, date, row[_REASON], scale, score] += 1
     return result
+
+
+def store_days(daily: Counter) -> Counter:
+    """Daily counts without the kiosk, keyed (store, scale, score, suppressed, date)."""
+    result: Counter = Counter()
+    for (store, date, _kiosk, scale, score, suppressed), n in daily.items():
+        result[store, scale, score, suppressed, date] += n
+    return result
+
+
+def running_totals(daily: Counter) -> Counter:
+    """Running totals of every store, scale, face and flag, by date, from daily counts.
+
+    Each date with taps gets the sum of its own and every earlier date's
+    count of the same store, scale, score and suppressed flag: what the
+    ``running_counts`` table holds.
+    """
+    totals: Counter = Counter()
+    previous, total = None, 0
+    for key, n in sorted(store_days(daily).items()):
+        if not n:
+            continue
+        if key[:4] != previous:
+            previous, total = key[:4], 0
+        total += n
+        totals[key] = total
+    return totals

@@ -28,7 +28,14 @@ from zoneinfo import ZoneInfo
 
 from sync.clock import format_utc, utc_now, zone
 from sync.collector.db import Connection, Database
-from sync.collector.rollups import ROW, LocalHours, Tallies, tally
+from sync.collector.rollups import (
+    ROW,
+    LocalHours,
+    Tallies,
+    running_totals,
+    store_days,
+    tally,
+)
 from sync.collector.seqs import Gap, gaps_of, update_gaps
 from sync.collector.tokens import Principal, check_role, hash_token, new_token, same_hash
 from sync.survey import DEFAULT_SURVEY, Survey
@@ -264,6 +271,18 @@ class Storage:
             return DEFAULT_SURVEY
         return Survey.model_validate({**json.loads(row["body"]), "version": row["version"]})
 
+    def survey_scales(self) -> dict[str, int]:
+        """Faces of each store's current survey, for stores that set one (one query)."""
+        with self.db.connection() as conn:
+            rows = conn.rows(
+                "SELECT store_id, version, body FROM surveys s WHERE version ="
+                " (SELECT MAX(version) FROM surveys WHERE store_id = s.store_id)"
+            )
+        return {
+            store_id: Survey.model_validate({**json.loads(body), "version": version}).scale
+            for store_id, version, body in rows
+        }
+
     def set_survey(self, store_id: str, survey: Survey) -> Survey:
         """Store a new survey version for a store (the version number is assigned here)."""
         with self.db.transaction(serialize=True) as conn:
@@ -422,6 +441,39 @@ class Storage:
             " DO UPDATE SET n = reason_counts.n + excluded.n",
             [(*key, n) for key, n in tallies.reasons.items()],
         )
+        self._add_running(conn, store_days(tallies.daily))
+
+    @staticmethod
+    def _add_running(conn: Connection, days: Counter) -> None:
+        """Add per-day counts to the running totals of their day and every later day.
+
+        A day's row starts from the total before it (all inserts first, so
+        that starting value is the one before this batch), then each count is
+        added to its day and the days after; a late tap touches as many rows
+        as the store has days of taps after it, a live one just today's.
+        """
+        keys = [key for key, n in days.items() if n]
+        if not keys:
+            return
+        conn.executemany(
+            "INSERT INTO running_keys (store_id, scale, score, suppressed) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (store_id, scale, score, suppressed) DO NOTHING",
+            list(dict.fromkeys(key[:4] for key in keys)),
+        )
+        conn.executemany(
+            "INSERT INTO running_counts (store_id, scale, score, suppressed, local_date, total)"
+            " VALUES (?, ?, ?, ?, ?, COALESCE((SELECT total FROM running_counts"
+            " WHERE store_id = ? AND scale = ? AND score = ? AND suppressed = ?"
+            " AND local_date < ? ORDER BY local_date DESC LIMIT 1), 0))"
+            " ON CONFLICT (store_id, scale, score, suppressed, local_date) DO NOTHING",
+            [(*key, *key) for key in keys],
+        )
+        conn.executemany(
+            "UPDATE running_counts SET total = total + ?"
+            " WHERE store_id = ? AND scale = ? AND score = ? AND suppressed = ?"
+            " AND local_date >= ?",
+            [(days[key], *key) for key in keys],
+        )
 
     def _record_contact(
         self,
@@ -485,14 +537,25 @@ class Storage:
             return conn.rows(sql, params)
 
     def period_counts(self, start: str, end: str) -> list[tuple[str, int, int, int, int]]:
-        """``(store_id, scale, score, suppressed, n)`` per store over a period."""
+        """``(store_id, scale, score, suppressed, n)`` per store over a period.
+
+        Two running-total lookups per store and face (the total on the last
+        day with taps up to ``end``, minus the one before ``start``), so a
+        year costs what a day does.
+        """
+        total_until = (
+            "COALESCE((SELECT r.total FROM running_counts r WHERE r.store_id = k.store_id"
+            " AND r.scale = k.scale AND r.score = k.score AND r.suppressed = k.suppressed"
+            " AND r.local_date {} ? ORDER BY r.local_date DESC LIMIT 1), 0)"
+        )
         with self.db.connection() as conn:
-            return conn.rows(
-                "SELECT store_id, scale, score, suppressed, SUM(n) FROM daily_counts"
-                " WHERE local_date >= ? AND local_date <= ?"
-                " GROUP BY store_id, scale, score, suppressed",
-                (start, end),
+            rows = conn.rows(
+                "SELECT k.store_id, k.scale, k.score, k.suppressed,"
+                f" {total_until.format('<=')} - {total_until.format('<')}"
+                " FROM running_keys k",
+                (end, start),
             )
+        return [row for row in rows if row[4]]
 
     def hourly_counts(
         self, store_id: str, start: str, end: str
@@ -596,17 +659,22 @@ class Storage:
             tally(conn.stream(f"SELECT {', '.join(ROW)} FROM ratings"), self.hours, expected)
             problems = []
             tables = (
-                ("daily_counts", "store_id, local_date, kiosk_id, scale, score, suppressed",
+                ("daily_counts", "store_id, local_date, kiosk_id, scale, score, suppressed, n",
                  expected.daily),
-                ("hourly_counts", "store_id, local_date, hour, scale, score", expected.hourly),
-                ("reason_counts", "store_id, local_date, reason, scale, score",
+                ("hourly_counts", "store_id, local_date, hour, scale, score, n",
+                 expected.hourly),
+                ("reason_counts", "store_id, local_date, reason, scale, score, n",
                  expected.reasons),
+                ("running_counts", "store_id, scale, score, suppressed, local_date, total",
+                 running_totals(expected.daily)),
+                ("running_keys", "store_id, scale, score, suppressed, 1",
+                 Counter(dict.fromkeys({key[:4] for key in store_days(expected.daily)}, 1))),
             )
             for table, columns, counts in tables:
                 stored = Counter(
                     {tuple(row[:-1]): row[-1] for row in conn.stream(
-                        f"SELECT {columns}, n FROM {table} WHERE n <> 0"
-                    )}
+                        f"SELECT {columns} FROM {table}"
+                    ) if row[-1]}
                 )
                 problems += _compare(table, stored, counts)
             problems += self._check_seqs(conn)
@@ -642,7 +710,8 @@ class Storage:
 
     def _rebuild(self, conn: Connection, expected: Tallies) -> None:
         """Replace every roll-up and seq counter with values recomputed from ratings."""
-        for table in ("daily_counts", "hourly_counts", "reason_counts", "seq_gaps"):
+        for table in ("daily_counts", "hourly_counts", "reason_counts", "running_keys",
+                      "running_counts", "seq_gaps"):
             conn.execute(f"DELETE FROM {table}")
         self._add_tallies(conn, expected)
         seqs: dict[str, list[int]] = {}
