@@ -929,21 +929,19 @@ def export_daily_csv(request: Request) -> Response:
 
 @router.get("/office/export/ratings.csv")
 def export_ratings_csv(request: Request) -> Response:
-    """Every rating with a local date in the period, streamed in ingest order."""
+    """Every rating with a local date in the period, streamed in time order."""
     early, start, end = _download(request, "ratings")
     if early is not None:
         return early
     storage = storage_of(request)
+    time_at = EXPORT_COLUMNS.index("created_at")
 
     def rows() -> Iterable[str]:
         yield to_csv([], EXPORT_COLUMNS)
-        cursor = 0
-        date_at = EXPORT_COLUMNS.index("local_date")
-        while batch := storage.export_ratings(cursor, 20_000):
-            cursor = batch[-1][0]
-            inside = [row for row in batch if start <= row[date_at] <= end]
-            if inside:
-                yield to_csv(rating_dicts(inside), EXPORT_COLUMNS, header=False)
+        cursor = ("", 0)
+        while batch := storage.ratings_in_period(start, end, cursor):
+            cursor = (batch[-1][time_at], batch[-1][0])
+            yield to_csv(rating_dicts(batch), EXPORT_COLUMNS, header=False)
 
     return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
                              headers=_csv_headers(f"hymy-ratings-{start}-{end}.csv"))

@@ -21,7 +21,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -594,6 +594,27 @@ class Storage:
                 f"SELECT {', '.join(EXPORT_COLUMNS)} FROM ratings"
                 " WHERE ingest_seq > ? ORDER BY ingest_seq LIMIT ?",
                 (after, limit),
+            )
+
+    def ratings_in_period(
+        self, start: str, end: str, after: tuple[str, int] = ("", 0), limit: int = 20_000
+    ) -> list[tuple]:
+        """Up to ``limit`` ratings with a local date in ``start..end``, by time, after a cursor.
+
+        ``after`` is the ``(created_at, ingest_seq)`` of the last row of the
+        previous page.  A local date lies within a day of its UTC instant
+        (zones are UTC-12 to UTC+14), so the ``created_at`` index narrows the
+        search to the period and two days around it instead of every rating.
+        """
+        first = date.fromisoformat(start) - timedelta(days=1)
+        last = date.fromisoformat(end) + timedelta(days=2)
+        with self.db.connection() as conn:
+            return conn.rows(
+                f"SELECT {', '.join(EXPORT_COLUMNS)} FROM ratings"
+                " WHERE created_at >= ? AND created_at < ? AND (created_at, ingest_seq) > (?, ?)"
+                " AND local_date >= ? AND local_date <= ?"
+                " ORDER BY created_at, ingest_seq LIMIT ?",
+                (f"{first}T", f"{last}T", *after, start, end, limit),
             )
 
     def count_after(self, after: int) -> int:
