@@ -9,11 +9,14 @@ both come from :mod:`sync.collector.reports`, and these tests keep it so.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
+from sync.clock import format_utc, local_date, utc_now, zone
+from sync.collector import Database, Storage
 from sync.collector.i18n import Translator
 from sync.collector.screenshots import running_collector
 
@@ -359,3 +362,29 @@ def test_revoking_the_token_ends_its_sessions(dashboard_server):
     storage.revoke_token(made.id)
     assert session.get(url, allow_redirects=False, timeout=10).status_code == 303
     storage.db.close()
+
+
+def test_alert_thresholds_come_from_the_collector_settings(tmp_path, monkeypatch):
+    """Two unhappy taps in ten minutes: a burst only when HYMY_ALERT_BURST_MIN_RESPONSES=2."""
+    database = tmp_path / "alerts.db"
+    storage = Storage(Database(str(database)))
+    storage.db.migrate()
+    storage.add_store("s1", "Burst store", "Europe/Helsinki")
+    storage.add_kiosk("k1", "s1")
+    office = storage.add_token("office").token
+    now = utc_now()
+    rows = []
+    for seq, minutes in enumerate((10, 2), start=1):
+        at = now - timedelta(minutes=minutes)
+        created = format_utc(at)
+        rows.append((f"00000000-0000-4000-8000-00000000000{seq}", seq, "s1", "k1", 1, 5,
+                     created, local_date(at, zone("Europe/Helsinki")), "fi", None, 0, 1,
+                     created, 0))
+    storage.bulk_insert("k1", rows)
+    storage.db.close()
+    monkeypatch.setenv("HYMY_ALERT_BURST_MIN_RESPONSES", "2")
+    with running_collector(database) as url:
+        page = login_session({"url": url}, office).get(url + "/office?lang=en", timeout=30)
+    assert page.status_code == 200
+    assert "with at least 2 responses" in page.text
+    assert "2 of 2 unhappy within 15 min" in page.text

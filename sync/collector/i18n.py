@@ -213,10 +213,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "rule_burst": {
         "fi": "Vähintään {share} vastauksista tyytymättömiä {minutes} minuutin sisällä, "
-        "vähintään {n} vastausta (HappyOrNotin suosittelema aloitussääntö), viimeisen {hours} h "
+        "vähintään {n} vastausta, viimeisen {hours} h "
         "aikana.",
         "en": "At least {share} of responses unhappy within {minutes} minutes, with at least "
-        "{n} responses (HappyOrNot's recommended starting rule), in the last {hours} h.",
+        "{n} responses, in the last {hours} h.",
     },
     "rule_baseline": {
         "fi": "Jakson CSAT:n luottamusvälin yläraja on alle myymälän oman 28 päivän tason "

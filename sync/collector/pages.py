@@ -74,7 +74,6 @@ FACE_ART = {5: (1, 2, 3, 4, 5), 4: (1, 2, 4, 5), 3: (1, 3, 5)}
 FACE_COLOURS = {1: "#d32f2f", 2: "#f57c00", 3: "#f2b800", 4: "#7cb342", 5: "#2e7d32"}
 SATISFIED_COLOUR = charts.ACCENT
 OTHER_COLOUR = "#f08c00"
-RULES = alerts.Rules()
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -807,9 +806,19 @@ def ranking_rows(
     return ranked, unranked
 
 
+def alert_rules(request: Request) -> alerts.Rules:
+    """The alert thresholds, from the collector's settings (``HYMY_ALERT_*``)."""
+    settings = request.app.state.settings
+    return alerts.Rules(
+        silent_hours=settings.alert_silent_hours,
+        burst_share=settings.alert_burst_share,
+        burst_min_responses=settings.alert_burst_min_responses,
+    )
+
+
 def alert_views(
     t: Translator, found: list[alerts.Alert], names: dict[str, str], storage: Storage,
-    start: str, end: str,
+    start: str, end: str, thresholds: alerts.Rules,
 ) -> list[dict[str, Any]]:
     """Alerts as cards: icon, title, store link, detail and when."""
     views = []
@@ -826,12 +835,12 @@ def alert_views(
             first: datetime = data["start"].astimezone(tz)
             last: datetime = data["end"].astimezone(tz)
             title = t("alert_burst", unhappy=data["unhappy"], n=data["responses"],
-                      minutes=RULES.burst_minutes)
+                      minutes=thresholds.burst_minutes)
             detail = (f"{t.day(first.date(), weekday=True, year=False)} "
                       f"{t.time(first)}–{t.time(last)}")
             if data["incidents"] > 1:
                 detail += " · " + t("incidents", n=data["incidents"],
-                                    hours=RULES.burst_lookback_hours)
+                                    hours=thresholds.burst_lookback_hours)
             link = f"/stores/{alert.store_id}/days/{first.date().isoformat()}"
         else:
             period, base = data["period"], data["baseline"]
@@ -862,16 +871,18 @@ def office_page(request: Request) -> Response:
     chain = reports.chain_summary_report(storage, start, end)
     base = reports.chain_summary_report(storage, *alerts.baseline_period(start))
     chain_days = reports.chain_daily_report(storage, start, end)
-    found = alerts.chain_alerts(storage, start, end, RULES, ranking=ranking)
+    thresholds = alert_rules(request)
+    found = alerts.chain_alerts(storage, start, end, thresholds, ranking=ranking)
     names = {row["store_id"]: row["name"] for row in ranking}
     ranked, unranked = ranking_rows(t, ranking, start, end, chain["csat"])
     query = urlencode({"from": start, "to": end})
     trend = trend_svgs(t, chain_days, None, t("chain_trend"), reference=base["csat"],
                        reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}")
     rules = [
-        t("rule_silent", hours=t.number(RULES.silent_hours)),
-        t("rule_burst", share=t.pct(RULES.burst_share * 100), minutes=RULES.burst_minutes,
-          n=RULES.burst_min_responses, hours=RULES.burst_lookback_hours),
+        t("rule_silent", hours=t.number(thresholds.silent_hours)),
+        t("rule_burst", share=t.pct(thresholds.burst_share * 100),
+          minutes=thresholds.burst_minutes, n=thresholds.burst_min_responses,
+          hours=thresholds.burst_lookback_hours),
         t("rule_baseline"),
     ]
     return ctx.render(
@@ -889,7 +900,7 @@ def office_page(request: Request) -> Response:
         unranked=unranked,
         min_responses=min_responses,
         trend=trend,
-        alerts=alert_views(t, found, names, storage, start, end),
+        alerts=alert_views(t, found, names, storage, start, end, thresholds),
         rules=rules,
         export_ratings=f"/office/export/ratings.csv?{query}",
         export_daily=f"/office/export/daily.csv?{query}",

@@ -55,6 +55,15 @@ class Settings:
         "Most PostgreSQL connections one server process opens; keep workers x hosts x this"
         " below the server's max_connections",
     )
+    alert_silent_hours: float = setting(
+        2.0, "Office alert: a kiosk silent this many opening hours of its store"
+    )
+    alert_burst_share: float = setting(
+        0.5, "Office alert: share of unhappy faces (0-1) within 15 minutes that is a burst"
+    )
+    alert_burst_min_responses: int = setting(
+        4, "Office alert: fewest responses within 15 minutes for an unhappy burst"
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -82,6 +91,11 @@ class Settings:
             raise ValueError("cors_origins lists origins (https://dashboard.example.com), not '*'")
         if self.max_ingest_requests < 1:
             raise ValueError("max_ingest_requests must be at least 1")
+        if not 0 < self.alert_burst_share <= 1:
+            raise ValueError(f"alert_burst_share must be above 0 and at most 1, not "
+                             f"{self.alert_burst_share}")
+        if self.alert_burst_min_responses < 1 or self.alert_silent_hours <= 0:
+            raise ValueError("alert_burst_min_responses and alert_silent_hours must be positive")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ValueError(f"log_level must be debug, info, warning or error: {self.log_level}")
         return self
