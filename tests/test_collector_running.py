@@ -131,8 +131,9 @@ def test_check_names_a_wrong_running_total_and_repair_fixes_it(storage: Storage)
     for kiosk_id, kiosk_rows in rows.items():
         storage.bulk_insert(kiosk_id, kiosk_rows)
     with storage.db.transaction(serialize=True) as conn:
-        conn.execute("UPDATE running_counts SET total = total + 1"
-                     " WHERE store_id = 's2' AND local_date = '2026-03-10'")
+        conn.execute("UPDATE running_counts SET counted_2 = counted_2 + 1 WHERE store_id = 's2'"
+                     " AND local_date = (SELECT MIN(local_date) FROM running_counts"
+                     " WHERE store_id = 's2')")
         conn.execute("DELETE FROM running_keys WHERE store_id = 's1'")
     problems = storage.check()
     assert any(line.startswith("running_counts ('s2'") for line in problems)

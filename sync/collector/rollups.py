@@ -78,28 +78,38 @@ def tally(rows: Iterable[tuple], hour_of: LocalHours, into: Tallies | None = Non
     return result
 
 
-def store_days(daily: Counter) -> Counter:
-    """Daily counts without the kiosk, keyed (store, scale, score, suppressed, date)."""
-    result: Counter = Counter()
+#: Columns of ``running_counts`` after (store_id, scale, local_date): taps of
+#: each face, counted then suppressed.
+RUNNING = (
+    *(f"counted_{face}" for face in range(1, 6)),
+    *(f"suppressed_{face}" for face in range(1, 6)),
+)
+
+
+def store_days(daily: Counter) -> dict[tuple[str, int, str], list[int]]:
+    """Daily counts without the kiosk: (store, scale, date) -> counts in :data:`RUNNING` order."""
+    result: dict[tuple[str, int, str], list[int]] = {}
     for (store, date, _kiosk, scale, score, suppressed), n in daily.items():
-        result[store, scale, score, suppressed, date] += n
+        counts = result.setdefault((store, scale, date), [0] * len(RUNNING))
+        counts[score - 1 + 5 * suppressed] += n
     return result
 
 
 def running_totals(daily: Counter) -> Counter:
-    """Running totals of every store, scale, face and flag, by date, from daily counts.
+    """What ``running_counts`` holds, recomputed from daily counts.
 
-    Each date with taps gets the sum of its own and every earlier date's
-    count of the same store, scale, score and suppressed flag: what the
-    ``running_counts`` table holds.
+    Keyed (store, scale, date, column) for each date with taps: the taps of
+    that face and flag on that date and every earlier one.
     """
     totals: Counter = Counter()
-    previous, total = None, 0
-    for key, n in sorted(store_days(daily).items()):
-        if not n:
+    previous, running = None, [0] * len(RUNNING)
+    for key, counts in sorted(store_days(daily).items()):
+        if not any(counts):
             continue
-        if key[:4] != previous:
-            previous, total = key[:4], 0
-        total += n
-        totals[key] = total
+        if key[:2] != previous:
+            previous, running = key[:2], [0] * len(RUNNING)
+        running = [a + b for a, b in zip(running, counts, strict=True)]
+        for column, total in zip(RUNNING, running, strict=True):
+            if total:
+                totals[(*key, column)] = total
     return totals

@@ -30,6 +30,7 @@ from sync.clock import format_utc, utc_now, zone
 from sync.collector.db import Connection, Database
 from sync.collector.rollups import (
     ROW,
+    RUNNING,
     LocalHours,
     Tallies,
     running_totals,
@@ -444,35 +445,36 @@ class Storage:
         self._add_running(conn, store_days(tallies.daily))
 
     @staticmethod
-    def _add_running(conn: Connection, days: Counter) -> None:
+    def _add_running(conn: Connection, days: dict[tuple[str, int, str], list[int]]) -> None:
         """Add per-day counts to the running totals of their day and every later day.
 
-        A day's row starts from the total before it (all inserts first, so
-        that starting value is the one before this batch), then each count is
-        added to its day and the days after; a late tap touches as many rows
-        as the store has days of taps after it, a live one just today's.
+        A day's row starts from the row before it (all inserts first, so
+        that starting value is the one before this batch), then each day's
+        counts are added to its row and the later ones: a live tap touches
+        one row, a late one as many as its store has days of taps after it.
         """
-        keys = [key for key, n in days.items() if n]
+        keys = [key for key, counts in days.items() if any(counts)]
         if not keys:
             return
         conn.executemany(
-            "INSERT INTO running_keys (store_id, scale, score, suppressed) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (store_id, scale, score, suppressed) DO NOTHING",
-            list(dict.fromkeys(key[:4] for key in keys)),
+            "INSERT INTO running_keys (store_id, scale) VALUES (?, ?)"
+            " ON CONFLICT (store_id, scale) DO NOTHING",
+            list(dict.fromkeys(key[:2] for key in keys)),
         )
+        columns = ", ".join(RUNNING)
         conn.executemany(
-            "INSERT INTO running_counts (store_id, scale, score, suppressed, local_date, total)"
-            " VALUES (?, ?, ?, ?, ?, COALESCE((SELECT total FROM running_counts"
-            " WHERE store_id = ? AND scale = ? AND score = ? AND suppressed = ?"
-            " AND local_date < ? ORDER BY local_date DESC LIMIT 1), 0))"
-            " ON CONFLICT (store_id, scale, score, suppressed, local_date) DO NOTHING",
+            f"INSERT INTO running_counts (store_id, scale, local_date, {columns})"
+            f" SELECT ?, ?, ?, {', '.join(f'COALESCE(MAX({c}), 0)' for c in RUNNING)}"
+            f" FROM (SELECT {columns} FROM running_counts"
+            " WHERE store_id = ? AND scale = ? AND local_date < ?"
+            " ORDER BY local_date DESC LIMIT 1) AS previous WHERE TRUE"
+            " ON CONFLICT (store_id, scale, local_date) DO NOTHING",
             [(*key, *key) for key in keys],
         )
         conn.executemany(
-            "UPDATE running_counts SET total = total + ?"
-            " WHERE store_id = ? AND scale = ? AND score = ? AND suppressed = ?"
-            " AND local_date >= ?",
-            [(days[key], *key) for key in keys],
+            f"UPDATE running_counts SET {', '.join(f'{c} = {c} + ?' for c in RUNNING)}"
+            " WHERE store_id = ? AND scale = ? AND local_date >= ?",
+            [(*days[key], *key) for key in keys],
         )
 
     def _record_contact(
@@ -539,23 +541,35 @@ class Storage:
     def period_counts(self, start: str, end: str) -> list[tuple[str, int, int, int, int]]:
         """``(store_id, scale, score, suppressed, n)`` per store over a period.
 
-        Two running-total lookups per store and face (the total on the last
-        day with taps up to ``end``, minus the one before ``start``), so a
+        From two running-total rows per store and scale: the one of the last
+        day with taps up to ``end`` minus the one before ``start``.  So a
         year costs what a day does.
         """
-        total_until = (
-            "COALESCE((SELECT r.total FROM running_counts r WHERE r.store_id = k.store_id"
-            " AND r.scale = k.scale AND r.score = k.score AND r.suppressed = k.suppressed"
-            " AND r.local_date {} ? ORDER BY r.local_date DESC LIMIT 1), 0)"
-        )
+        def row_until(alias: str, op: str) -> str:
+            return (
+                f" LEFT JOIN running_counts {alias} ON {alias}.store_id = k.store_id"
+                f" AND {alias}.scale = k.scale AND {alias}.local_date ="
+                " (SELECT MAX(local_date) FROM running_counts WHERE store_id = k.store_id"
+                f" AND scale = k.scale AND local_date {op} ?)"
+            )
+
+        columns = ", ".join(f"{alias}.{c}" for alias in "eb" for c in RUNNING)
         with self.db.connection() as conn:
             rows = conn.rows(
-                "SELECT k.store_id, k.scale, k.score, k.suppressed,"
-                f" {total_until.format('<=')} - {total_until.format('<')}"
-                " FROM running_keys k",
+                f"SELECT k.store_id, k.scale, {columns} FROM running_keys k"
+                + row_until("e", "<=") + row_until("b", "<"),
                 (end, start),
             )
-        return [row for row in rows if row[4]]
+        width = len(RUNNING)
+        counts = []
+        for store_id, scale, *totals in rows:
+            for index, (until_end, before) in enumerate(
+                zip(totals[:width], totals[width:], strict=True)
+            ):
+                n = (until_end or 0) - (before or 0)
+                if n:
+                    counts.append((store_id, scale, index % 5 + 1, index // 5, n))
+        return counts
 
     def hourly_counts(
         self, store_id: str, start: str, end: str
@@ -686,10 +700,8 @@ class Storage:
                  expected.hourly),
                 ("reason_counts", "store_id, local_date, reason, scale, score, n",
                  expected.reasons),
-                ("running_counts", "store_id, scale, score, suppressed, local_date, total",
-                 running_totals(expected.daily)),
-                ("running_keys", "store_id, scale, score, suppressed, 1",
-                 Counter(dict.fromkeys({key[:4] for key in store_days(expected.daily)}, 1))),
+                ("running_keys", "store_id, scale, 1",
+                 Counter(dict.fromkeys({key[:2] for key in store_days(expected.daily)}, 1))),
             )
             for table, columns, counts in tables:
                 stored = Counter(
@@ -698,6 +710,14 @@ class Storage:
                     ) if row[-1]}
                 )
                 problems += _compare(table, stored, counts)
+            running = Counter()
+            for store_id, scale, day, *totals in conn.stream(
+                f"SELECT store_id, scale, local_date, {', '.join(RUNNING)} FROM running_counts"
+            ):
+                for column, total in zip(RUNNING, totals, strict=True):
+                    if total:
+                        running[store_id, scale, day, column] = total
+            problems += _compare("running_counts", running, running_totals(expected.daily))
             problems += self._check_seqs(conn)
             if repair and problems:
                 self._rebuild(conn, expected)
