@@ -85,6 +85,10 @@ def configure_kivy(config: Config) -> None:
     KivyConfig.set("graphics", "show_cursor", "0")
     KivyConfig.set("graphics", "borderless", "1")
     KivyConfig.set("graphics", "resizable", "0")
+    # No multisampling: with software GL (Mesa llvmpipe) it made every redraw
+    # 2.5x dearer, the frame after a tap included.  The rounded shapes antialias
+    # their own edges (Smooth* instructions in the kv files) instead.
+    KivyConfig.set("graphics", "multisamples", "0")
     if config.fullscreen:
         KivyConfig.set("graphics", "fullscreen", "auto")
     else:
@@ -117,6 +121,38 @@ from kivy.properties import (  # noqa: E402
     StringProperty,
 )
 from kivy.uix.floatlayout import FloatLayout  # noqa: E402
+from kivy.uix.screenmanager import TransitionBase  # noqa: E402
+
+
+class InstantTransition(TransitionBase):
+    """Swap screens inside the current frame: the old screen is never drawn again.
+
+    Kivy's ``NoTransition`` still runs a zero-length animation, so the frame
+    after a tap drew both the question and the thank-you (and the next frame
+    the thank-you again): with software GL, two full-window redraws before the
+    shopper saw anything.  Here the new screen replaces the old one at once
+    and ``on_enter``/``on_leave`` run right away; the manager never ignores
+    touches "during a transition".
+    """
+
+    duration = NumericProperty(0.0)
+
+    def start(self, manager: Any) -> None:
+        self.manager = manager
+        screen_in, screen_out = self.screen_in, self.screen_out
+        screen_in.pos = screen_out.pos = manager.pos
+        screen_in.transition_progress, screen_in.transition_state = 1.0, "in"
+        screen_out.transition_progress, screen_out.transition_state = 0.0, "out"
+        screen_in.dispatch("on_pre_enter")
+        screen_out.dispatch("on_pre_leave")
+        self.remove_screen(screen_out)
+        self.add_screen(screen_in)
+        self.is_active = False
+        screen_in.dispatch("on_enter")
+        screen_out.dispatch("on_leave")
+
+    def stop(self) -> None:
+        self.is_active = False
 
 
 class KioskRoot(FloatLayout):
@@ -224,9 +260,9 @@ class HymyApp(App):
     def build(self) -> KioskRoot:
         from kivy.core.window import Window
         from kivy.lang import Builder
-        from kivy.uix.screenmanager import NoTransition, ScreenManager
+        from kivy.uix.screenmanager import ScreenManager
 
-        from kiosk import widgets  # noqa: F401 (loads widgets.kv)
+        from kiosk import widgets  # loads widgets.kv
         from kiosk.screens.followup import FollowupScreen
         from kiosk.screens.pinpad import PinPadScreen
         from kiosk.screens.rating import RatingScreen
@@ -252,10 +288,12 @@ class HymyApp(App):
             log.error("Hymy: prune failed: %s", error)
         self.apply_survey()
         self.start_sync()
+        # Every face of every scale, decoded, uploaded and mipmapped now, not on a tap.
+        widgets.preload_faces()
 
         root = Builder.load_string(ROOT_KV)
         manager: ScreenManager = root.ids.manager
-        manager.transition = NoTransition()
+        manager.transition = InstantTransition()
         for screen in (RatingScreen(name="rating"), ThanksScreen(name="thanks"),
                        FollowupScreen(name="followup"), PinPadScreen(name="pinpad"),
                        StaffScreen(name="staff")):
@@ -509,6 +547,7 @@ class HymyApp(App):
             },
             "last_score": self.last_score,
             "tap_ms": self.tap_ms,
+            "face_loads": face_loads(),
             "store_error": self.store_error,
             "targets": targets,
         }
@@ -518,16 +557,30 @@ class HymyApp(App):
         os.replace(temporary, path)
 
 
+def face_loads() -> int:
+    """How many times face artwork was read from disk (once per file, at start)."""
+    from kiosk import widgets
+
+    return widgets.face_loads
+
+
 ROOT_KV = """
 #:import background kiosk.widgets.background_texture
+#:import blending_off kiosk.widgets.blending_off
+#:import blending_on kiosk.widgets.blending_on
 KioskRoot:
     canvas.before:
+        # the background is opaque: no blending (software GL would pay for it per pixel)
+        Callback:
+            callback: blending_off
         Color:
             rgba: 1, 1, 1, 1
         Rectangle:
             pos: self.pos
             size: self.size
             texture: background()
+        Callback:
+            callback: blending_on
     ScreenManager:
         id: manager
 """

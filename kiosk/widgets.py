@@ -7,35 +7,106 @@ with a soft shadow, one teal accent, big Roboto type.  Sizes scale with
 
 A widget with a ``probe`` name is reported (centre, text) in the optional test
 status file; it changes nothing on screen.
+
+The face artwork is read, uploaded and mipmapped once, when the app starts
+(:func:`preload_faces`), and every face on every screen draws one of those
+textures (:func:`face_texture`): with software GL a 512 px PNG decoded and
+mipmapped on a tap would cost that tap's thank-you a frame.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.image import Image
 from kivy.uix.label import Label
 
+from kiosk.i18n import FACE_ART, face_image
 from kiosk.theme import COLORS
 
 _gradient: Texture | None = None
+#: The face artwork, by file: read once, kept for the app's life (Kivy's own
+#: image cache forgets an image unused for 60 s and would read it again).
+_faces: dict[Path, Texture] = {}
+#: How many times face artwork was read from disk (the test status reports it).
+face_loads = 0
+
+
+#: Rows of the background gradient texture (finer than 8-bit colour can show).
+GRADIENT_ROWS = 512
 
 
 def background_texture() -> Texture:
-    """A 1x2 texture that GL stretches into the soft vertical background gradient."""
+    """A one-pixel-wide texture that GL stretches into the soft vertical background gradient.
+
+    The rows hold the gradient itself and are sampled ``nearest``: with
+    software GL (llvmpipe) an opaque, unfiltered window-sized quad takes a fast
+    path that a linearly filtered one does not.  The gradient is the one a 1x2
+    texture stretched with ``linear`` filtering gave: flat in the bottom and top
+    quarters, linear in between.
+    """
     global _gradient
     if _gradient is None:
         top, bottom = COLORS["bg_top"], COLORS["bg_bottom"]
-        pixels = bytes(round(c * 255) for c in (*bottom, *top))
-        _gradient = Texture.create(size=(1, 2), colorfmt="rgba")
-        _gradient.blit_buffer(pixels, colorfmt="rgba", bufferfmt="ubyte")
-        _gradient.mag_filter = "linear"
-        _gradient.min_filter = "linear"
+        pixels = bytearray()
+        for row in range(GRADIENT_ROWS):
+            t = min(1.0, max(0.0, ((row + 0.5) / GRADIENT_ROWS - 0.25) * 2))
+            pixels += bytes(round((low + (high - low) * t) * 255)
+                            for low, high in zip(bottom, top, strict=True))
+        _gradient = Texture.create(size=(1, GRADIENT_ROWS), colorfmt="rgba")
+        _gradient.blit_buffer(bytes(pixels), colorfmt="rgba", bufferfmt="ubyte")
+        _gradient.mag_filter = "nearest"
+        _gradient.min_filter = "nearest"
     return _gradient
+
+
+def face_texture(score: int, scale: int) -> Texture:
+    """The artwork of ``score`` on a ``scale``-face kiosk, mipmapped (loaded on first use)."""
+    global face_loads
+    path = face_image(max(1, min(score, scale)), scale)
+    texture = _faces.get(path)
+    if texture is None:
+        texture = CoreImage(str(path), mipmap=True, nocache=True).texture
+        _faces[path] = texture
+        face_loads += 1
+    return texture
+
+
+def preload_faces() -> None:
+    """Load every face of every scale now, so no tap ever reads artwork from disk."""
+    for scale in FACE_ART:
+        for score in range(1, scale + 1):
+            face_texture(score, scale)
+
+
+def blending_off(_instruction: object) -> None:
+    """A canvas ``Callback``: draw what follows without alpha blending (opaque only).
+
+    With software GL, blending the window-sized background costs as much as
+    drawing the rest of the thank-you screen; an opaque quad needs none.
+    """
+    from kivy.graphics.opengl import GL_BLEND, glDisable
+
+    glDisable(GL_BLEND)
+
+
+def blending_on(_instruction: object) -> None:
+    """A canvas ``Callback``: alpha blending again (Kivy's normal state)."""
+    from kivy.graphics.opengl import GL_BLEND, glEnable
+
+    glEnable(GL_BLEND)
+
+
+class FaceImage(Image):
+    """A face's artwork: set ``texture`` from :func:`face_texture` (never ``source``)."""
+
+    probe = StringProperty("")
 
 
 class Card(BoxLayout):

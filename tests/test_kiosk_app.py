@@ -132,6 +132,7 @@ def test_kivy_is_configured_for_a_kiosk(tmp_path, monkeypatch):
     assert KivyConfig.get("graphics", "show_cursor") == "0"
     assert KivyConfig.get("graphics", "borderless") == "1"
     assert KivyConfig.get("kivy", "exit_on_escape") == "0"
+    assert KivyConfig.get("graphics", "multisamples") == "0"  # 2.5x dearer with software GL
     assert "disable_multitouch" in KivyConfig.get("input", "mouse")
     assert not KivyConfig.has_option("input", "%(name)s")
 
@@ -226,3 +227,62 @@ def test_the_systemd_unit_does_not_restart_after_exit_kiosk():
     unit = (Path(__file__).resolve().parent.parent / "docs" / "deploy"
             / "hymy-kiosk.service").read_text(encoding="utf-8")
     assert f"RestartPreventExitStatus={kiosk_app.EXIT_KIOSK_STATUS}" in unit.splitlines()
+
+
+def test_face_artwork_is_read_once_at_start_and_never_on_a_tap(monkeypatch):
+    from kiosk import widgets
+    from kiosk.i18n import FACE_ART, face_image
+
+    read: list[str] = []
+
+    class FakeCoreImage:
+        def __init__(self, filename, mipmap=False, nocache=False):
+            read.append(filename)
+            assert mipmap and nocache  # mipmapped once here, not Kivy's 60 s cache
+            self.texture = SimpleNamespace(file=filename)
+
+    monkeypatch.setattr(widgets, "CoreImage", FakeCoreImage)
+    monkeypatch.setattr(widgets, "_faces", {})
+    monkeypatch.setattr(widgets, "face_loads", 0)
+    widgets.preload_faces()
+    files = {face_image(score, scale) for scale in FACE_ART for score in range(1, scale + 1)}
+    assert sorted(read) == sorted(map(str, files)) and widgets.face_loads == len(files)
+    # Every face of every scale, as a tap (or a survey changing the scale) asks for it:
+    # the same texture each time, nothing read again.
+    for scale in FACE_ART:
+        for score in range(1, scale + 1):
+            texture = widgets.face_texture(score, scale)
+            assert texture.file == str(face_image(score, scale))
+            assert widgets.face_texture(score, scale) is texture
+    assert widgets.face_texture(0, 5).file == str(face_image(1, 5))  # no tap yet
+    assert widgets.face_texture(5, 3).file == str(face_image(3, 3))  # scale shrank
+    assert len(read) == len(files)
+
+
+def test_a_screen_change_is_complete_within_the_call():
+    """The old screen leaves the window at once: the next frame draws only the new one."""
+    from kivy.uix.screenmanager import Screen, ScreenManager
+
+    events: list[str] = []
+
+    class Probe(Screen):
+        def on_pre_enter(self):
+            events.append(f"pre_enter {self.name}")
+
+        def on_enter(self):
+            events.append(f"enter {self.name}")
+
+        def on_leave(self):
+            events.append(f"leave {self.name}")
+
+    manager = ScreenManager(transition=kiosk_app.InstantTransition())
+    question, thanks = Probe(name="rating"), Probe(name="thanks")
+    manager.add_widget(question)
+    manager.add_widget(thanks)
+    events.clear()
+    manager.current = "thanks"
+    assert manager.children == [thanks] and question.parent is None
+    assert events == ["pre_enter thanks", "enter thanks", "leave rating"]
+    assert not manager.transition.is_active  # touches are not ignored afterwards
+    manager.current = "rating"
+    assert manager.children == [question] and manager.current_screen is question

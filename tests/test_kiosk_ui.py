@@ -250,6 +250,22 @@ def test_thank_you_appears_at_once_and_the_question_returns(start_kiosk):
 
 
 @ui
+def test_the_thank_you_shows_the_tapped_face_from_artwork_loaded_at_start(start_kiosk):
+    kiosk = start_kiosk(thanks_delay=3, reasons=[])  # no follow-up: a 1 is thanked too
+    kiosk.target("face-1")  # up and laid out
+    loaded = kiosk.status()["face_loads"]
+    assert loaded == 5  # face-1.png ... face-5.png, each read once, before any tap
+    for score, right, wrong in ((1, reddish, greenish), (5, greenish, reddish)):
+        kiosk.wait_screen("rating")
+        assert kiosk.tap_face(score)["screen"] == "thanks"
+        face = kiosk.target("thanks-face")
+        shot = kiosk.screenshot()
+        assert count_pixels(shot, face, 80, right) > 2000
+        assert count_pixels(shot, face, 80, wrong) < 50
+    assert kiosk.status()["face_loads"] == loaded  # no tap read artwork from disk
+
+
+@ui
 def test_follow_up_attaches_the_reason_to_the_same_rating(start_kiosk):
     kiosk = start_kiosk(followup_timeout=2.5, reasons=["queue", "staff", "prices", "other"])
     status = kiosk.tap_face(1)

@@ -5,6 +5,11 @@ open); a reason is attached to that same rating with ``Store.set_reason``.
 Skip thanks the shopper; ``followup_timeout`` seconds without an answer goes
 straight back to the question.  Either way the rating counts.  A thin bar at
 the bottom shows the time left.
+
+The bar moves in COUNTDOWN_STEP steps, starting COUNTDOWN_START after the
+screen opens: every change redraws the whole window, which with software GL
+costs tens of milliseconds, so it must neither land in the frames that first
+show the question nor redraw at the full frame rate.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from kiosk.widgets import TapCard
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
+#: Seconds between two moves of the countdown bar, and before its first.
+COUNTDOWN_STEP = 0.1
+COUNTDOWN_START = 0.3
+
 
 class ReasonButton(TapCard):
     """One reason, labelled from the catalog's ``reason_<key>``."""
@@ -36,6 +45,7 @@ class FollowupScreen(Screen):
     #: 1.0 when the screen opens, 0.0 when it times out (drives the countdown bar).
     remaining = NumericProperty(1.0)
     _timer: Any = None
+    _countdown: Any = None
 
     def on_kv_post(self, _base: Any) -> None:
         app = App.get_running_app()
@@ -57,14 +67,18 @@ class FollowupScreen(Screen):
         timeout = App.get_running_app().kiosk_config.followup_timeout
         self.remaining = 1.0
         Animation.cancel_all(self, "remaining")
-        Animation(remaining=0.0, duration=timeout).start(self)
+        start = min(COUNTDOWN_START, timeout / 2)
+        self._countdown = Clock.schedule_once(
+            lambda _dt: Animation(remaining=0.0, duration=timeout - start,
+                                  step=COUNTDOWN_STEP).start(self), start)
         self._timer = Clock.schedule_once(lambda _dt: self.time_out(), timeout)
 
     def on_leave(self) -> None:
         Animation.cancel_all(self, "remaining")
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for event in (self._countdown, self._timer):
+            if event is not None:
+                event.cancel()
+        self._countdown = self._timer = None
 
     def choose(self, reason: str | None) -> None:
         """A reason (None = skip): store it, then thank."""

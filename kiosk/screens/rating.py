@@ -14,12 +14,12 @@ from typing import Any
 
 from kivy.app import App
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
 from kiosk.i18n import face_image, face_label_key
-from kiosk.widgets import PillButton, TapCard
+from kiosk.widgets import PillButton, TapCard, face_texture
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -29,6 +29,8 @@ class FaceButton(TapCard):
 
     score = NumericProperty(1)
     source = StringProperty("")
+    #: The artwork, loaded once at start (kiosk.widgets.face_texture).
+    texture = ObjectProperty(None, allownone=True)
     label_key = StringProperty("")
 
 
@@ -65,5 +67,6 @@ class RatingScreen(Screen):
         for score in range(1, app.scale + 1):
             self.ids.faces.add_widget(FaceButton(
                 score=score, source=str(face_image(score, app.scale)),
+                texture=face_texture(score, app.scale),
                 label_key=face_label_key(score, app.scale),
             ))

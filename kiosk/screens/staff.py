@@ -23,6 +23,7 @@ from kivy.uix.screenmanager import Screen
 from kiosk.i18n import face_image
 from kiosk.theme import COLORS
 from kiosk.today import Today, today_figures
+from kiosk.widgets import face_texture
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -34,6 +35,7 @@ class FaceCount(BoxLayout):
     """A small face with today's count under it."""
 
     source = ObjectProperty("")
+    texture = ObjectProperty(None, allownone=True)
     count = ObjectProperty(0)
 
 
@@ -65,7 +67,8 @@ class StaffScreen(Screen):
         self.ids.face_counts.clear_widgets()
         for score in range(1, app.scale + 1):
             self.ids.face_counts.add_widget(
-                FaceCount(source=str(face_image(score, app.scale)))
+                FaceCount(source=str(face_image(score, app.scale)),
+                          texture=face_texture(score, app.scale))
             )
 
     def on_enter(self) -> None:
