@@ -30,6 +30,7 @@ import pytest
 from reliability.sizes import SIZES, record
 
 from kiosk.pin import hash_pin
+from kiosk.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TAPPER = ROOT / "tests" / "reliability" / "kiosk_tapper.py"
@@ -120,8 +121,9 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_tap(xvfb_display, tmp_p
         rows = {row[0]: row[1:] for row in db.execute(
             "SELECT id, seq, score, reason FROM ratings")}
         seqs = sorted(seq for seq, _, _ in rows.values())
-        next_seq = json.loads(db.execute(
-            "SELECT value FROM state WHERE key = 'next_seq'").fetchone()[0])
+    store = Store(tmp_path / "kiosk.db", "s1", "k1", "Europe/Helsinki")
+    next_seq = store.stats()["last_seq"] + 1
+    store.close()
     assert len(done) >= taps
     missing = [ack for ack in done if ack["id"] not in rows]
     assert not missing, f"{len(missing)} acknowledged taps lost, e.g. {missing[:3]}"

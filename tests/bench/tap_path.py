@@ -29,10 +29,13 @@ class BareTable:
         self.conn = sqlite3.connect(path, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
+        # The kiosk's keys (kiosk/store.py, migration m003): seq is the rowid, id is
+        # UNIQUE.  No secondary indexes and no seq or suppression logic: the seq
+        # comes from a Python counter.
         self.conn.execute(
-            "CREATE TABLE ratings (id TEXT PRIMARY KEY, seq INTEGER UNIQUE, store_id TEXT, "
-            "kiosk_id TEXT, score INT, scale INT, created_at TEXT, local_date TEXT, lang TEXT, "
-            "suppressed INT)"
+            "CREATE TABLE ratings (id TEXT NOT NULL UNIQUE, seq INTEGER PRIMARY KEY, "
+            "store_id TEXT, kiosk_id TEXT, score INT, scale INT, created_at TEXT, "
+            "local_date TEXT, lang TEXT, suppressed INT)"
         )
         self.seq = 0
 
