@@ -24,6 +24,10 @@ from sync.clock import format_utc, utc_now
 #: The largest `hymy-kiosk sync --batch-size`: sync.wire.MAX_BATCH_RATINGS, the most the
 #: collector takes in one batch (not imported: `hymy-kiosk --help` stays quick).
 DRAIN_BATCH = 5000
+#: Without --batch-size, `hymy-kiosk sync` sends DRAIN_BATCH-rating batches once this many
+#: ratings are pending (a kiosk back from weeks offline): fewer, larger transactions on
+#: the collector drain a million in about half the time (docs/performance.md, benchmark 4).
+LARGE_BACKLOG = 50_000
 
 if TYPE_CHECKING:  # imported lazily at run time: `hymy-kiosk --help` stays quick
     from kiosk.store import Store
@@ -107,8 +111,9 @@ def hash_pin_command(pin: str) -> None:
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: when stderr is a terminal)")
 @click.option("--batch-size", type=click.IntRange(1, DRAIN_BATCH), default=None,
-              help="Ratings per upload (default: [sync] batch_size); a long backlog drains"
-                   f" about twice as fast with {DRAIN_BATCH}, the collector's largest batch")
+              help="Ratings per upload (default: [sync] batch_size, or"
+                   f" {DRAIN_BATCH}, the collector's largest batch, when more than"
+                   f" {LARGE_BACKLOG:,} are pending: a long backlog drains about twice as fast)")
 def sync(config_path: str, retry_for: float, progress: bool | None,
          batch_size: int | None) -> None:
     """Push every pending rating to the collector now, then exit.
@@ -131,15 +136,19 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
     except (OSError, StoreError, sqlite3.Error) as error:
         click.echo(f"hymy-kiosk: cannot open {config.database_path}: {error}", err=True)
         sys.exit(1)
+    pending = store.stats()["pending"]
+    if batch_size is None:
+        batch_size = config.sync.batch_size
+        if pending > LARGE_BACKLOG:
+            batch_size = max(batch_size, DRAIN_BATCH)
     uploader = up.Uploader(
-        store, config.sync.url, config.sync.token,
-        batch_size=batch_size or config.sync.batch_size,
+        store, config.sync.url, config.sync.token, batch_size=batch_size,
         ca_bundle=config.sync.ca_bundle or None,
     )
     started = format_utc(utc_now())
     show = sys.stderr.isatty() if progress is None else progress
     try:
-        result, failure = push_with_bar(uploader, store.stats()["pending"], retry_for, show)
+        result, failure = push_with_bar(uploader, pending, retry_for, show)
     except (StoreError, sqlite3.Error) as error:
         # Local trouble (a full disk): whatever was not marked stays pending and goes again.
         click.echo(f"hymy-kiosk: sync: local database error: {error}", err=True)

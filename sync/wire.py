@@ -21,6 +21,8 @@ import json
 import re
 import uuid
 from datetime import date, datetime, timedelta
+from itertools import repeat
+from operator import itemgetter, le
 from typing import Any, Literal, NamedTuple
 
 from pydantic import (
@@ -245,6 +247,10 @@ def parse_ratings(raws: list[Any]) -> list[RatingRow | ValueError]:
     """
     earliest = format_utc(EARLIEST)
     latest = format_utc(utc_now() + FUTURE_SLACK)
+    if raws:
+        whole = _fast_batch(raws, earliest, latest)
+        if whole is not None:
+            return whole  # type: ignore[return-value]
     out: list[RatingRow | ValueError] = []
     for raw in raws:
         row = _fast_rating(raw, earliest, latest)
@@ -259,6 +265,65 @@ def parse_ratings(raws: list[Any]) -> list[RatingRow | ValueError]:
 
 
 _KNOWN_LANGS: set[str] = set()
+_FIELDS_OF = itemgetter(*RATING_FIELDS)
+_NONE = type(None)
+_DAY_PART = itemgetter(slice(0, 10))
+
+
+def _fast_batch(raws: list[Any], earliest: str, latest: str) -> list[RatingRow] | None:
+    """Every rating of a batch as :func:`_fast_rating` would pass it, checked column by
+    column; None as soon as one of them might not pass (then each goes on its own).
+
+    The same checks as :func:`_fast_rating`, on whole columns at C speed: a
+    batch from a kiosk has every field, exact types and a handful of distinct
+    languages, reasons, versions and days.
+    """
+    try:
+        if set(map(type, raws)) != {dict}:
+            return None
+        values = list(map(_FIELDS_OF, raws))  # KeyError: a field missing
+    except KeyError:
+        return None
+    (ids, seqs, stores, kiosks, scores, scales, created, days, langs, reasons,
+     suppressed, versions) = zip(*values, strict=True)
+    if not (
+        set(map(type, ids)) == {str} and all(map(_UUID_ONLY.fullmatch, ids))
+        and set(map(type, seqs)) == {int} and min(seqs) >= 1 and max(seqs) <= MAX_INT
+        and set(map(type, scales)) == {int} and min(scales) >= 3 and max(scales) <= 5
+        and set(map(type, scores)) == {int} and min(scores) >= 1
+        and all(map(le, scores, scales))
+        and set(map(type, created)) == {str} and all(map(_TIME_ONLY.fullmatch, created))
+        and earliest <= min(created) and max(created) <= latest
+        and set(map(type, days)) == {str} and all(map(_DATE_ONLY.fullmatch, set(days)))
+        and set(map(type, langs)) == {str}
+        and set(map(type, stores)) <= {str, _NONE}
+        and set(map(type, kiosks)) <= {str, _NONE}
+        and set(map(type, reasons)) <= {str, _NONE}
+        and set(map(type, suppressed)) == {bool}
+        and set(map(type, versions)) <= {int, _NONE}
+    ):
+        return None
+    for lang in set(langs) - _KNOWN_LANGS:
+        if not (2 <= len(lang) <= 16 and _LANG_ONLY.fullmatch(lang)):
+            return None
+        if len(_KNOWN_LANGS) < 1000:
+            _KNOWN_LANGS.add(lang)
+    for reason in set(reasons):
+        if reason is not None and not (len(reason) <= 64 and reason.isascii()
+                                       and reason.isprintable()):
+            return None
+    for version in set(versions):
+        if version is not None and not 0 <= version <= MAX_INT:
+            return None
+    try:
+        all(map(datetime.fromisoformat, created))  # a real time of a real day (raises if not)
+        # Canonical times end in Z: the UTC day is the first ten characters.
+        for utc_day, day in set(zip(map(_DAY_PART, created), days, strict=True)):
+            if abs((date.fromisoformat(day) - date.fromisoformat(utc_day)).days) > 1:
+                return None
+    except ValueError:
+        return None
+    return list(map(tuple.__new__, repeat(RatingRow), values))
 
 
 def _fast_rating(raw: Any, earliest: str, latest: str) -> RatingRow | None:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections import Counter
+from operator import itemgetter
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -47,6 +49,7 @@ from sync.wire import (
 
 router = APIRouter(tags=["kiosk"])
 RETRY_AFTER_S = 2
+_STORE_ID, _KIOSK_ID = itemgetter(2), itemgetter(3)  # RatingRow.store_id, .kiosk_id
 
 
 def inline_schema(model: type, **overrides: Any) -> dict[str, Any]:
@@ -168,7 +171,14 @@ def validate_items(
     """Split raw items into valid ratings and rejections, each with its position."""
     valid, rejected = [], []
     store_id, kiosk_id = principal.store_id, principal.kiosk_id
-    for index, rating in enumerate(parse_ratings(raws)):
+    parsed = parse_ratings(raws)
+    if (
+        set(map(type, parsed)) == {RatingRow}
+        and set(map(_STORE_ID, parsed)) <= {None, store_id}
+        and set(map(_KIOSK_ID, parsed)) <= {None, kiosk_id}
+    ):
+        return list(enumerate(parsed)), []  # the usual batch: every rating valid
+    for index, rating in enumerate(parsed):
         if isinstance(rating, ValueError):
             rejected.append((index, _rejection(raws[index], str(rating))))
         elif rating.store_id is not None and rating.store_id != store_id:
@@ -202,16 +212,18 @@ def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchRe
     outcome = storage.ingest(
         principal, [rating for _, rating in valid], parse_utc(batch.sent_at), batch.status
     )
+    counts = Counter(status for status, _ in outcome.statuses)
     items = list(rejected)
-    for (index, rating), (status, reason) in zip(valid, outcome.statuses, strict=True):
-        if status != "accepted":
-            items.append((index, ItemResult(id=rating.id, seq=rating.seq, status=status,
-                                            reason=reason)))
-    items.sort(key=lambda pair: pair[0])
+    if counts["accepted"] != len(valid):
+        for (index, rating), (status, reason) in zip(valid, outcome.statuses, strict=True):
+            if status != "accepted":
+                items.append((index, ItemResult(id=rating.id, seq=rating.seq, status=status,
+                                                reason=reason)))
+        items.sort(key=lambda pair: pair[0])
     return BatchResult(
-        accepted=outcome.count("accepted"),
-        duplicate=outcome.count("duplicate"),
-        conflict=outcome.count("conflict"),
+        accepted=counts["accepted"],
+        duplicate=counts["duplicate"],
+        conflict=counts["conflict"],
         rejected=len(rejected),
         items=[item for _, item in items],
         clock_offset_s=outcome.clock_offset_s,

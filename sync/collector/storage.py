@@ -40,13 +40,31 @@ from sync.collector.rollups import (
 from sync.collector.seqs import Gap, gaps_of, update_gaps
 from sync.collector.tokens import Principal, check_role, hash_token, new_token, same_hash
 from sync.survey import DEFAULT_SURVEY, Survey
-from sync.wire import KioskStatus, Rating
+from sync.wire import KioskStatus, Rating, RatingRow
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: Fields compared to decide "duplicate" (same content) or "conflict" (same id, new content).
 CONTENT = ROW[1:12]
 #: Columns of an exported rating: the kiosk's names plus the collector's own.
 EXPORT_COLUMNS = ("ingest_seq", *ROW)
+#: ``running_counts`` SQL pieces, built once from the column names in rollups.RUNNING.
+RUNNING_COLUMNS = ", ".join(RUNNING)
+RUNNING_BEFORE = ", ".join(f"COALESCE(MAX({column}), 0)" for column in RUNNING)
+RUNNING_ADD = ", ".join(f"{column} = {column} + ?" for column in RUNNING)
+RUNNING_UNTIL_END = ", ".join(f"e.{column}" for column in RUNNING)
+RUNNING_BEFORE_START = ", ".join(f"b.{column}" for column in RUNNING)
+#: A period for every store and scale: the row of the last day with taps up to
+#: its end (e) and the one before its start (b).
+RUNNING_PERIOD = (
+    f"SELECT k.store_id, k.scale, {RUNNING_UNTIL_END}, {RUNNING_BEFORE_START}"
+    " FROM running_keys k"
+    " LEFT JOIN running_counts e ON e.store_id = k.store_id AND e.scale = k.scale"
+    " AND e.local_date = (SELECT MAX(local_date) FROM running_counts"
+    " WHERE store_id = k.store_id AND scale = k.scale AND local_date <= ?)"
+    " LEFT JOIN running_counts b ON b.store_id = k.store_id AND b.scale = k.scale"
+    " AND b.local_date = (SELECT MAX(local_date) FROM running_counts"
+    " WHERE store_id = k.store_id AND scale = k.scale AND local_date < ?)"
+)
 _CHUNK = 500
 
 
@@ -323,30 +341,39 @@ class Storage:
         suspect = int(abs(offset) > self.clock_tolerance_s)
         received_at = format_utc(now)
         store_id, kiosk_id = kiosk.store_id, kiosk.kiosk_id
+        # RatingRow tuples (what ingest.validate_items gives) unpack at C speed.
         rows = [
             (
-                r.id, r.seq, store_id, kiosk_id, r.score, r.scale, r.created_at,
-                r.local_date, r.lang, r.reason, int(r.suppressed), r.survey_version,
-                received_at, suspect,
+                rating_id, seq, store_id, kiosk_id, score, scale, created_at, local_date,
+                lang, reason, int(suppressed), survey_version, received_at, suspect,
             )
-            for r in ratings
+            for (rating_id, seq, _, _, score, scale, created_at, local_date, lang, reason,
+                 suppressed, survey_version) in (
+                r if isinstance(r, tuple) else RatingRow.of(r) for r in ratings
+            )
         ]
         outcome = IngestOutcome(clock_offset_s=offset, clock_suspect=bool(suspect))
         self.zone(store_id)  # cached now: the transaction must not borrow a second connection
         with self.db.transaction(serialize=True) as conn:
-            stored = self._stored_content(conn, [row[0] for row in rows])
-            fresh = []
-            for row in rows:
-                content = row[1:12]
-                before = stored.get(row[0])
-                if before is None:
-                    stored[row[0]] = content
-                    fresh.append(row)
-                    outcome.statuses.append(("accepted", None))
-                elif before == content:
-                    outcome.statuses.append(("duplicate", None))
-                else:
-                    outcome.statuses.append(("conflict", _difference(before, content)))
+            ids = [row[0] for row in rows]
+            stored = self._stored_content(conn, ids)
+            if not stored and len(set(ids)) == len(ids):
+                # The usual batch: every rating new, none twice.
+                fresh = rows
+                outcome.statuses = [("accepted", None)] * len(rows)
+            else:
+                fresh = []
+                for row in rows:
+                    content = row[1:12]
+                    before = stored.get(row[0])
+                    if before is None:
+                        stored[row[0]] = content
+                        fresh.append(row)
+                        outcome.statuses.append(("accepted", None))
+                    elif before == content:
+                        outcome.statuses.append(("duplicate", None))
+                    else:
+                        outcome.statuses.append(("conflict", _difference(before, content)))
             if fresh:
                 self.insert_rows(conn, kiosk_id, fresh)
             self._record_contact(conn, kiosk_id, received_at, bool(rows), offset, status)
@@ -461,18 +488,17 @@ class Storage:
             " ON CONFLICT (store_id, scale) DO NOTHING",
             list(dict.fromkeys(key[:2] for key in keys)),
         )
-        columns = ", ".join(RUNNING)
         conn.executemany(
-            f"INSERT INTO running_counts (store_id, scale, local_date, {columns})"
-            f" SELECT ?, ?, ?, {', '.join(f'COALESCE(MAX({c}), 0)' for c in RUNNING)}"
-            f" FROM (SELECT {columns} FROM running_counts"
+            f"INSERT INTO running_counts (store_id, scale, local_date, {RUNNING_COLUMNS})"
+            f" SELECT ?, ?, ?, {RUNNING_BEFORE}"
+            f" FROM (SELECT {RUNNING_COLUMNS} FROM running_counts"
             " WHERE store_id = ? AND scale = ? AND local_date < ?"
             " ORDER BY local_date DESC LIMIT 1) AS previous WHERE TRUE"
             " ON CONFLICT (store_id, scale, local_date) DO NOTHING",
             [(*key, *key) for key in keys],
         )
         conn.executemany(
-            f"UPDATE running_counts SET {', '.join(f'{c} = {c} + ?' for c in RUNNING)}"
+            f"UPDATE running_counts SET {RUNNING_ADD}"
             " WHERE store_id = ? AND scale = ? AND local_date >= ?",
             [(*days[key], *key) for key in keys],
         )
@@ -545,21 +571,8 @@ class Storage:
         day with taps up to ``end`` minus the one before ``start``.  So a
         year costs what a day does.
         """
-        def row_until(alias: str, op: str) -> str:
-            return (
-                f" LEFT JOIN running_counts {alias} ON {alias}.store_id = k.store_id"
-                f" AND {alias}.scale = k.scale AND {alias}.local_date ="
-                " (SELECT MAX(local_date) FROM running_counts WHERE store_id = k.store_id"
-                f" AND scale = k.scale AND local_date {op} ?)"
-            )
-
-        columns = ", ".join(f"{alias}.{c}" for alias in "eb" for c in RUNNING)
         with self.db.connection() as conn:
-            rows = conn.rows(
-                f"SELECT k.store_id, k.scale, {columns} FROM running_keys k"
-                + row_until("e", "<=") + row_until("b", "<"),
-                (end, start),
-            )
+            rows = conn.rows(RUNNING_PERIOD, (end, start))
         width = len(RUNNING)
         counts = []
         for store_id, scale, *totals in rows:
@@ -712,7 +725,7 @@ class Storage:
                 problems += _compare(table, stored, counts)
             running = Counter()
             for store_id, scale, day, *totals in conn.stream(
-                f"SELECT store_id, scale, local_date, {', '.join(RUNNING)} FROM running_counts"
+                f"SELECT store_id, scale, local_date, {RUNNING_COLUMNS} FROM running_counts"
             ):
                 for column, total in zip(RUNNING, totals, strict=True):
                     if total:

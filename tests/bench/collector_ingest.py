@@ -11,7 +11,8 @@ Baselines, measured in the same run and interleaved round by round with the
 HTTP figure so both see the same machine:
 
 - SQLite: a bare ``executemany`` of the same rows into a ``ratings`` table of
-  the collector's schema (same indexes, WAL, ``synchronous=FULL``), one
+  the collector's schema (same indexes, WAL, ``synchronous=FULL``, and the
+  collector's own cache and checkpoint settings, ``db.SQLITE_TUNING``), one
   transaction per 500 rows;
 - PostgreSQL: a bare ``COPY`` of the same rows into the collector's
   ``ratings`` table, one transaction per 500 rows;
@@ -48,7 +49,7 @@ from common import (
 )
 
 from sync.clock import format_utc, local_date, utc_now, zone
-from sync.collector.db import Database
+from sync.collector.db import SQLITE_TUNING, Database
 from sync.collector.rollups import ROW
 from sync.wire import encode, make_batch
 
@@ -115,6 +116,8 @@ class BareSQLite:
         self.conn = sqlite3.connect(path, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
+        for statement in SQLITE_TUNING:  # the collector's own settings: a fair floor
+            self.conn.execute(statement)
 
     def insert(self, rows: list[tuple]) -> None:
         self.conn.execute("BEGIN IMMEDIATE")

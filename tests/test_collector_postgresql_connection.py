@@ -1,0 +1,203 @@
+"""PgConnection's round-trip savers keep the meaning of every call.
+
+Inside a transaction ``executemany`` is queued and sent in one pipeline with
+the next statement that answers; ``any_of`` sends strings as one joined text.
+These tests pin what callers rely on: order, visibility, errors that roll the
+whole transaction back, row counts, serialised writers, and ``any_of`` giving
+the same rows as a plain ``IN`` list.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from sync.collector.db import Busy, Database
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def db(postgres_server):
+    database = Database(postgres_server.create_database())
+    with database.transaction(serialize=True) as conn:
+        conn.execute("CREATE TABLE t (k text PRIMARY KEY, n integer NOT NULL)")
+    yield database
+    database.close()
+
+
+def rows_of(db: Database) -> dict[str, int]:
+    with db.connection() as conn:
+        return dict(conn.rows("SELECT k, n FROM t"))
+
+
+def test_queued_executemany_runs_in_order_before_the_next_statement(db):
+    upsert = ("INSERT INTO t (k, n) VALUES (?, ?)"
+              " ON CONFLICT (k) DO UPDATE SET n = t.n * 10 + excluded.n")
+    with db.transaction(serialize=True) as conn:
+        conn.executemany(upsert, [("a", 1), ("b", 2)])
+        conn.executemany(upsert, [("a", 3)])
+        assert conn.in_transaction
+        # The query sees every queued write, applied in the order given.
+        assert dict(conn.rows("SELECT k, n FROM t")) == {"a": 13, "b": 2}
+        conn.executemany(upsert, [("b", 4), ("c", 5)])
+        assert conn.execute("UPDATE t SET n = n + 1 WHERE k IN ('a', 'b', 'c')") == 3
+        conn.executemany(upsert, [("d", 6)])
+        assert sorted(row[0] for row in conn.stream("SELECT k FROM t")) == ["a", "b", "c", "d"]
+        conn.executemany(upsert, [("e", 7)])  # only COMMIT follows: sent with it
+    assert rows_of(db) == {"a": 14, "b": 25, "c": 6, "d": 6, "e": 7}
+
+
+def test_queued_writes_are_not_visible_before_commit_and_roll_back_with_it(db):
+    class Stop(Exception):
+        pass
+
+    with pytest.raises(Stop), db.transaction(serialize=True) as conn:
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 1)])
+        assert conn.scalar("SELECT COUNT(*) FROM t") == 1
+        assert rows_of(db) == {}  # another connection: not committed yet
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("b", 2)])
+        raise Stop
+    assert rows_of(db) == {}
+
+
+@pytest.mark.parametrize("then", ["query", "execute", "commit", "copy"])
+def test_an_error_in_a_queued_executemany_fails_the_whole_transaction(db, then):
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    with db.transaction(serialize=True) as conn:
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 1)])
+    with pytest.raises(psycopg.errors.UniqueViolation), db.transaction(serialize=True) as conn:
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("b", 2)])
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 3), ("c", 4)])
+        if then == "query":
+            conn.rows("SELECT k FROM t")
+        elif then == "execute":
+            conn.execute("UPDATE t SET n = 0")
+        elif then == "copy":
+            conn.insert_many("t", ("k", "n"), [("d", 5)])
+    assert rows_of(db) == {"a": 1}
+    # The pooled connection is clean again.
+    with db.transaction(serialize=True) as conn:
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("z", 9)])
+        assert conn.raw.info.transaction_status != TransactionStatus.INERROR
+    assert rows_of(db) == {"a": 1, "z": 9}
+
+
+def test_executemany_outside_a_transaction_runs_at_once(db):
+    with db.connection() as conn:
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 1), ("b", 2)])
+        assert not conn.in_transaction
+    assert rows_of(db) == {"a": 1, "b": 2}
+
+
+@pytest.mark.parametrize("values", [
+    ["a", "b", "c"],
+    ["a"],
+    [],
+    [""],
+    ["", "a"],
+    ["a,b", "c"],           # a comma: goes as an array
+    [",", ""],
+    ["it's", 'quo"te', "back\\slash", "tab\there", "ü", "NULL"],
+    ["a", "a", "b"],
+])
+def test_any_of_strings_finds_exactly_what_an_in_list_finds(db, values):
+    stored = ["a", "b", "c", "", ",", "a,b", "it's", 'quo"te', "back\\slash", "tab\there",
+              "ü", "NULL", "x"]
+    with db.transaction(serialize=True) as conn:
+        conn.insert_many("t", ("k", "n"), [(k, i) for i, k in enumerate(stored)])
+    with db.connection() as conn:
+        where, params = conn.any_of("k", values)
+        found = sorted(row[0] for row in conn.rows(f"SELECT k FROM t WHERE {where}", params))
+    assert found == sorted(set(values) & set(stored))
+
+
+def test_any_of_integers(db):
+    with db.transaction(serialize=True) as conn:
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)",
+                         [(str(i), i) for i in range(10)])
+    with db.connection() as conn:
+        where, params = conn.any_of("n", [2, 3, 5, 2**40])
+        assert sorted(r[0] for r in conn.rows(f"SELECT n FROM t WHERE {where}", params)) == [
+            2, 3, 5]
+
+
+def test_serialised_writers_still_run_one_after_the_other(postgres_server):
+    url = postgres_server.create_database()
+    first, second = Database(url), Database(url)  # separate pools: only the database lock
+    with first.transaction(serialize=True) as conn:
+        conn.execute("CREATE TABLE log (n serial PRIMARY KEY, who text NOT NULL)")
+    inside, done = threading.Event(), []
+
+    def other() -> None:
+        inside.wait(10)
+        with second.transaction(serialize=True) as conn:
+            conn.executemany("INSERT INTO log (who) VALUES (?)", [("second",)])
+        done.append(time.monotonic())
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with first.transaction(serialize=True) as conn:
+        conn.executemany("INSERT INTO log (who) VALUES (?)", [("first",)])
+        # The lock travels with the first statement that answers (here with the insert).
+        assert conn.scalar("SELECT COUNT(*) FROM log") == 1
+        inside.set()
+        time.sleep(0.5)  # the other writer waits for the lock meanwhile
+        conn.executemany("INSERT INTO log (who) VALUES (?)", [("first",)])
+        committed = time.monotonic()
+    thread.join(20)
+    assert done and done[0] >= committed
+    with first.connection() as conn:
+        assert [r[0] for r in conn.rows("SELECT who FROM log ORDER BY n")] == [
+            "first", "first", "second"]
+    first.close()
+    second.close()
+
+
+def test_a_lock_wait_past_lock_timeout_is_busy_and_the_connection_stays_usable(db):
+    import psycopg
+
+    from sync.collector.db import WRITE_LOCK_KEY
+
+    with psycopg.connect(db.url, autocommit=True) as holder:
+        holder.execute("BEGIN")
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+        with db.connection() as conn:
+            conn.execute("SET lock_timeout = '100ms'")
+        with pytest.raises(Busy), db.transaction(serialize=True) as conn:
+            conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 1)])
+        holder.execute("ROLLBACK")
+    with db.transaction(serialize=True) as conn:
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("b", 2)])
+    assert rows_of(db) == {"b": 2}
+
+
+def test_a_read_transaction_keeps_one_snapshot_from_its_first_statement(db):
+    with db.transaction() as conn:
+        assert sorted(row[0] for row in conn.stream("SELECT k FROM t")) == []
+        with db.transaction(serialize=True) as writer:
+            writer.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 1)])
+        assert conn.scalar("SELECT COUNT(*) FROM t") == 0  # REPEATABLE READ
+    assert rows_of(db) == {"a": 1}
+
+
+def test_several_statements_in_one_string_still_run_inside_a_transaction(db):
+    with db.transaction(serialize=True) as conn:
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 1)])
+        conn.execute("UPDATE t SET n = n + 1; UPDATE t SET n = n * 10")
+    with db.transaction(serialize=True) as conn:
+        conn.execute("INSERT INTO t (k, n) VALUES ('b', 1); INSERT INTO t (k, n) VALUES ('c', 2)")
+    assert rows_of(db) == {"a": 20, "b": 1, "c": 2}
+
+
+def test_empty_transactions_commit_and_leave_the_connection_idle(db):
+    for serialize in (True, False):
+        with db.transaction(serialize=serialize) as conn:
+            pass
+        assert not conn.in_transaction
+    with db.connection() as conn:
+        assert conn.scalar("SELECT 1") == 1
