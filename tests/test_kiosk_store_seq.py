@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from kiosk.store import COLUMNS, Store, _utc_text, _uuid4_text, migrations
+from kiosk.store import COLUMNS, Store, _utc_text, migrations
 from sync.clock import format_utc, local_date, parse_utc, zone
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -313,15 +313,19 @@ def test_utc_text_is_format_utc():
             assert datetime.fromisoformat(text) == parse_utc(text)
 
 
-def test_uuid4_text_is_a_random_version_4_uuid():
-    ids = {_uuid4_text() for _ in range(5000)}
-    assert len(ids) == 5000
-    for text in list(ids)[:500]:
+def test_tap_ids_are_time_ordered_version_7_uuids(tmp_path):
+    store = Store(tmp_path / "k.db", "s1", "k1", "Europe/Helsinki")
+    start = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    taps = [store.record_tap(5, 5, "fi", now=start + timedelta(milliseconds=3 * i))
+            for i in range(300)]
+    store.close()
+    ids = [tap.id for tap in taps]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
         parsed = uuid.UUID(text)
         assert str(parsed) == text
-        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
-    # every hex digit a uuid4 leaves random shows up in every random position
-    assert {text[14] for text in ids} == {"4"}
-    for position in (0, 9, 15, 20, 35):
-        assert len({text[position] for text in ids}) == 16
-    assert {text[19] for text in ids} == set("89ab")
+        assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+    # Later taps sort after earlier ones (the index grows at its end) ...
+    assert ids == sorted(ids)
+    # ... and the first 48 bits are the tap's time in milliseconds.
+    assert int(ids[0].replace("-", "")[:12], 16) == int(start.timestamp() * 1000)

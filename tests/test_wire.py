@@ -75,3 +75,19 @@ def test_arbitrary_input_is_parsed_or_refused_with_valueerror(raw):
         parse_rating(raw)
     except ValueError as error:
         assert str(error)
+
+
+def test_new_rating_ids_are_unique_within_a_millisecond_and_sort_by_time():
+    from datetime import UTC, datetime, timedelta
+    from uuid import UUID
+
+    from sync.wire import new_rating_id
+
+    moment = datetime(2026, 11, 22, 9, 0, 0, 123000, tzinfo=UTC)
+    same_ms = {new_rating_id(moment) for _ in range(5000)}
+    assert len(same_ms) == 5000
+    assert {UUID(text).version for text in same_ms} == {7}
+    later = new_rating_id(moment + timedelta(milliseconds=1))
+    assert all(text < later for text in same_ms)
+    assert new_rating_id(moment, random_bits=42) == new_rating_id(moment, random_bits=42)
+    assert parse_rating(rating(id=later)).id == later

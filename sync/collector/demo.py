@@ -20,15 +20,14 @@ from __future__ import annotations
 import bisect
 import math
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sync.clock import format_utc, utc_now, zone
+from sync.clock import format_utc, parse_utc, utc_now, zone
 from sync.collector.storage import Storage
 from sync.survey import Survey
-from sync.wire import KioskStatus
+from sync.wire import KioskStatus, new_rating_id
 
 STORES = (
     ("hki-kamppi", "Hymy Kamppi", "Europe/Helsinki"),
@@ -232,7 +231,8 @@ def _seed_store(storage: Storage, profile: Profile, index: int, days: int,
             rows = per_kiosk[kiosk_id]
             suspect = int(kiosk_id == fast_clock and created >= suspect_since)
             rows.append((
-                str(uuid.UUID(int=rng.getrandbits(128), version=4)), len(rows) + 1,
+                # 128 bits drawn as before, so the same seed gives the same chain
+                new_rating_id(parse_utc(created), rng.getrandbits(128) >> 54), len(rows) + 1,
                 profile.store_id, kiosk_id, score, profile.scale, created, day.isoformat(),
                 lang, reason, int(suppressed), 1, created, suspect,
             ))

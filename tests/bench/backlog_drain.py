@@ -52,7 +52,7 @@ STORE, KIOSK = "drain-store", "drain-1"
 def backlog(folder: Path, n: int, cache: Path | None) -> Path:
     """A kiosk database with ``n`` unsynced ratings (copied from the cache when there)."""
     target = folder / "kiosk.db"
-    cached = cache / f"kiosk-backlog-{n}.db" if cache else None
+    cached = cache / f"kiosk-backlog-uuid7-{n}.db" if cache else None
     if cached is not None and cached.exists():
         shutil.copyfile(cached, target)
         if migrate_kiosk_store(target):  # made by an older kiosk: keep the migrated copy

@@ -51,7 +51,7 @@ from common import (
 from sync.clock import format_utc, local_date, utc_now, zone
 from sync.collector.db import SQLITE_TUNING, Database
 from sync.collector.rollups import ROW
-from sync.wire import encode, make_batch
+from sync.wire import encode, make_batch, new_rating_id
 
 TARGET_RATE = 50_000
 TARGET_RATIO = 3.0
@@ -72,7 +72,7 @@ def bodies(store_id: str, kiosk_id: str, batches: int, size: int = BATCH,
             seq = first_seq + number * size + i
             moment = now - timedelta(seconds=(total - number * size - i) * 0.5)
             rows.append({
-                "id": str(uuid.uuid4()), "seq": seq, "store_id": store_id, "kiosk_id": kiosk_id,
+                "id": new_rating_id(moment), "seq": seq, "store_id": store_id, "kiosk_id": kiosk_id,
                 "score": 1 + seq % 5, "scale": 5, "created_at": format_utc(moment),
                 "local_date": local_date(moment, tz), "lang": "fi",
                 "reason": "queue" if seq % 9 == 0 else None, "suppressed": seq % 70 == 0,

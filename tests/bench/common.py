@@ -16,7 +16,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,6 +31,7 @@ for folder in (ROOT, HERE.parent):  # sync/kiosk, and tests/ for collectorkit
 from collectorkit import Collector, free_port  # noqa: E402, F401
 
 from sync.clock import format_utc, local_date, utc_now, zone  # noqa: E402
+from sync.wire import new_rating_id  # noqa: E402
 
 
 @dataclass
@@ -187,7 +187,7 @@ def kiosk_rows(n: int, store_id: str, kiosk_id: str, tz: str = "Europe/Helsinki"
         moment = start + timedelta(seconds=i * step)
         score = rng.choices((1, 2, 3, 4, 5), weights=(1, 2, 3, 6, 8))[0]
         rows.append({
-            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "seq": first_seq + i,
+            "id": new_rating_id(moment, rng.getrandbits(74)), "seq": first_seq + i,
             "store_id": store_id, "kiosk_id": kiosk_id, "score": score, "scale": 5,
             "created_at": format_utc(moment), "local_date": local_date(moment, tzinfo),
             "lang": rng.choice(("fi", "fi", "sv", "en")),

@@ -12,12 +12,13 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 import time
-import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from common import Options, Row, median, percentile, ratio
 
 from kiosk.store import Store
+from sync.wire import new_rating_id
 
 TARGET = 1.5
 
@@ -31,7 +32,7 @@ class BareTable:
         self.conn.execute("PRAGMA synchronous=FULL")
         # The kiosk's keys (kiosk/store.py, migration m003): seq is the rowid, id is
         # UNIQUE.  No secondary indexes and no seq or suppression logic: the seq
-        # comes from a Python counter.
+        # comes from a Python counter, the id from the kiosk's own generator.
         self.conn.execute(
             "CREATE TABLE ratings (id TEXT NOT NULL UNIQUE, seq INTEGER PRIMARY KEY, "
             "store_id TEXT, kiosk_id TEXT, score INT, scale INT, created_at TEXT, "
@@ -47,7 +48,7 @@ class BareTable:
         self.conn.execute(
             "INSERT INTO ratings VALUES (?, ?, 's', 'k', 5, 5, '2026-01-01T00:00:00.000Z', "
             "'2026-01-01', 'fi', 0)",
-            [str(uuid.uuid4()), self.seq],
+            [new_rating_id(datetime.now(UTC)), self.seq],  # the kiosk's kind of id
         )
         self.conn.execute("COMMIT")
         return (time.perf_counter() - start) * 1000
