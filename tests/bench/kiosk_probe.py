@@ -149,6 +149,7 @@ class ProbeApp(HymyApp):
         from kivy.clock import Clock
 
         self.phase = "drain"
+        self.marks["backlog"] = self.store.stats()["pending"]
         self.marks["drain_started"] = time.perf_counter()
         self._sync_ready = True
         super().start_sync()
@@ -156,7 +157,11 @@ class ProbeApp(HymyApp):
 
     def sync_status_changed(self, status: dict[str, Any]) -> None:
         super().sync_status_changed(status)
-        if not status.get("syncing") and status.get("pending") == 0 and self.phase == "drain":
+        # Drained once a push has delivered the whole backlog: a tap can land
+        # after the push's last query and stay pending until the next one.
+        delivered = (status.get("last_result") or {}).get("accepted", 0)
+        if (not status.get("syncing") and self.phase == "drain"
+                and (status.get("pending") == 0 or delivered >= self.marks["backlog"])):
             self.marks["drained_at"] = time.perf_counter()
             self.marks["last_result"] = status.get("last_result")
 
