@@ -388,3 +388,16 @@ def test_alert_thresholds_come_from_the_collector_settings(tmp_path, monkeypatch
     assert page.status_code == 200
     assert "with at least 2 responses" in page.text
     assert "2 of 2 unhappy within 15 min" in page.text
+
+
+def test_an_unknown_page_is_an_html_404_for_browsers_and_json_for_the_api(dashboard_server):
+    url = dashboard_server["url"]
+    session = login_session(dashboard_server, dashboard_server["tokens"]["office"])
+    page = session.get(url + "/no-such-page", headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'id="error"' in page.text and 'href="/office"' in page.text
+    api = session.get(url + "/api/v1/no-such-route", headers={"Accept": "text/html"}, timeout=10)
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+    script = requests.get(url + "/no-such-page", timeout=10)
+    assert script.status_code == 404 and script.json() == {"detail": "Not Found"}

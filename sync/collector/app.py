@@ -24,7 +24,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -217,7 +218,13 @@ def add_error_handlers(app: FastAPI) -> None:
     """One error shape, ``{"detail": str}``, for every failure the caller can see."""
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 404:
+            from sync.collector.pages import browser_not_found
+
+            html = await run_in_threadpool(browser_not_found, request)
+            if html is not None:
+                return html
         return JSONResponse({"detail": error.detail}, error.status_code, error.headers)
 
     @app.exception_handler(RequestValidationError)

@@ -294,6 +294,19 @@ def error_page(ctx: Page, status: int) -> HTMLResponse:
                       message=ctx.t(key), home=home)
 
 
+def browser_not_found(request: Request) -> HTMLResponse | None:
+    """The 404 page for a browser that asked for a page that does not exist.
+
+    None for API clients (paths under ``/api/``, or no ``text/html`` in
+    ``Accept``): they keep the JSON error shape.
+    """
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+        "accept", ""
+    ):
+        return None
+    return error_page(page(request, current_user(request)), 404)
+
+
 # -- login and logout ---------------------------------------------------------
 
 @router.get("/login")
