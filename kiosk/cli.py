@@ -160,6 +160,9 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
         f"sent {result.sent}: {result.accepted} new, {result.duplicate} duplicate, "
         f"{result.conflict} conflict, {result.rejected} rejected; {left['pending']} left pending"
     )
+    if result.requeued:
+        click.echo(f"{result.requeued} sent before were missing at the collector (restored"
+                   " from a backup?) and went again")
     if failure is not None:
         click.echo(f"hymy-kiosk: sync: {failure}", err=True)
     if isinstance(failure, up.TokenRejected):

@@ -363,6 +363,23 @@ class Store:
             )
         )
 
+    def requeue(self, ranges: Iterable[tuple[int, int]]) -> int:
+        """Send again the synced ratings in these seq ranges (the collector lacks them).
+
+        Only ratings this kiosk marked synced go back in the queue: pending
+        ones are on their way anyway, rejected ones stay out, and pruned ones
+        are gone (the collector's seq audit keeps showing those).
+        """
+        changed = 0
+        with self._write() as conn:
+            for first, last in ranges:
+                changed += conn.execute(
+                    "UPDATE ratings SET synced_at = NULL WHERE seq BETWEEN ? AND ?"
+                    " AND synced_at IS NOT NULL",
+                    [first, last],
+                ).rowcount
+        return changed
+
     def mark_synced(self, ids: Iterable[str], at: datetime | None = None) -> int:
         """Mark ratings the collector acknowledged (accepted or duplicate)."""
         stamp = format_utc(at or utc_now())

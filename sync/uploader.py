@@ -77,6 +77,9 @@ class Outbox(Protocol):
     def mark_rejected(self, rejected: dict[str, str]) -> None:
         """Keep ratings the collector refused, with its reason, out of the queue."""
 
+    def requeue(self, ranges: Iterable[tuple[int, int]]) -> int:
+        """Put synced ratings in these seq ranges back in the queue; how many."""
+
     def stats(self) -> dict[str, Any]:
         """``pending``, ``oldest_pending_at``, ``rejected`` and ``last_seq``."""
 
@@ -183,10 +186,15 @@ class PushResult:
     rejected: int = 0
     clock_offset_s: float | None = None
     conflicts: list[str] = field(default_factory=list)
+    #: Ratings sent before that the collector said it lacked, queued again.
+    requeued: int = 0
+    missing: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     def add(self, other: PushResult) -> None:
         """Fold a later result into this one."""
-        for name in ("batches", "sent", "accepted", "duplicate", "conflict", "rejected"):
+        self.missing = other.missing
+        for name in ("batches", "sent", "accepted", "duplicate", "conflict", "rejected",
+                     "requeued"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         if other.clock_offset_s is not None:
             self.clock_offset_s = other.clock_offset_s
@@ -196,6 +204,7 @@ class PushResult:
         """JSON-ready counts (conflict ids left out)."""
         data = asdict(self)
         data.pop("conflicts")
+        data.pop("missing")
         return data
 
 
@@ -388,6 +397,7 @@ class Uploader:
             batches=1, sent=len(rows), accepted=result.accepted, duplicate=result.duplicate,
             conflict=result.conflict, rejected=result.rejected,
             clock_offset_s=result.clock_offset_s, conflicts=conflicts,
+            missing=list(result.missing),
         )
 
     def push_all(self, progress: Callable[[int], Any] | None = None,
@@ -428,7 +438,24 @@ class Uploader:
             if progress and result.sent:
                 progress(result.sent)
             if result.sent < self.batch_size or not self.outbox.pending(1):
-                return total
+                if total.requeued or not self._requeue_missing(total):
+                    return total
+                settled.clear()  # the collector lacks some sent before: once more
+
+    def _requeue_missing(self, total: PushResult) -> int:
+        """Queue again what the collector's last answer says it lacks; how many.
+
+        A collector restored from an older backup lacks ratings this kiosk
+        already marked synced; while the kiosk still holds them they go again
+        (the collector stores each id once, so nothing is doubled).
+        """
+        if not total.missing:
+            return 0
+        total.requeued = self.outbox.requeue(total.missing)
+        if total.requeued:
+            log.warning("collector lacks %d rating(s) sent before (restored from a backup?);"
+                        " sending them again", total.requeued)
+        return total.requeued
 
     # -- survey -------------------------------------------------------------
 

@@ -218,6 +218,12 @@ class BatchResult(BaseModel):
     clock_offset_s: float | None = Field(
         default=None, description="Collector time minus kiosk time when the batch arrived"
     )
+    missing: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Ranges [first, last] of this kiosk's seq that the collector does not hold,"
+        " below the highest seq it holds or the kiosk reports (at most 100): a kiosk that"
+        " still has those ratings sends them again (after a collector restore, say)",
+    )
 
 
 def parse_rating(raw: Any) -> Rating:

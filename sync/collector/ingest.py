@@ -227,6 +227,7 @@ def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchRe
         rejected=len(rejected),
         items=[item for _, item in items],
         clock_offset_s=outcome.clock_offset_s,
+        missing=outcome.missing,
     )
 
 

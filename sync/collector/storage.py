@@ -94,6 +94,7 @@ class IngestOutcome:
     statuses: list[tuple[str, str | None]] = field(default_factory=list)
     clock_offset_s: float | None = None
     clock_suspect: bool = False
+    missing: list[tuple[int, int]] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         """How many ratings ended up with ``status``."""
@@ -377,7 +378,31 @@ class Storage:
             if fresh:
                 self.insert_rows(conn, kiosk_id, fresh)
             self._record_contact(conn, kiosk_id, received_at, bool(rows), offset, status)
+            outcome.missing = self._missing(conn, kiosk_id, status)
         return outcome
+
+    @staticmethod
+    def _missing(
+        conn: Connection, kiosk_id: str, status: KioskStatus | None, limit: int = 100
+    ) -> list[tuple[int, int]]:
+        """Seq ranges of a kiosk this collector lacks: its gaps, then any beyond its max_seq.
+
+        The kiosk's own ``last_seq`` tells of ratings above the highest one
+        stored here - what a collector restored from an older backup lacks.
+        """
+        missing = [
+            (start, end) for start, end in conn.rows(
+                "SELECT gap_start, gap_end FROM seq_gaps WHERE kiosk_id = ?"
+                " ORDER BY gap_start LIMIT ?",
+                (kiosk_id, limit),
+            )
+        ]
+        last = status.last_seq if status is not None else None
+        if last is not None and len(missing) < limit:
+            stored = conn.scalar("SELECT max_seq FROM kiosks WHERE id = ?", (kiosk_id,)) or 0
+            if last > stored:
+                missing.append((stored + 1, last))
+        return missing
 
     def bulk_insert(self, kiosk_id: str, rows: Sequence[tuple]) -> None:
         """Insert many new rows of one kiosk in one transaction (demo data, imports)."""
