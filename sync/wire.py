@@ -40,23 +40,6 @@ from sync.clock import format_utc, parse_utc, utc_now
 
 FORMAT_VERSION = 1
 
-
-def new_rating_id(at: datetime, random_bits: int | None = None) -> str:
-    """A new rating id: a time-ordered UUID, version 7 (RFC 9562).
-
-    The first 48 bits are the tap's Unix time in milliseconds and 74 are
-    random, so ids from any number of kiosks do not collide in practice, and
-    consecutive taps get neighbouring ids: a new rating lands at the end of
-    the kiosk's and the collector's ``id`` indexes instead of on a random page,
-    which halves the work of storing a batch (docs/performance.md).  The
-    collector accepts any UUID; ``random_bits`` makes ids reproducible in tests.
-    """
-    millis = int(at.timestamp() * 1000) & 0xFFFF_FFFF_FFFF
-    rand = int.from_bytes(os.urandom(10)) if random_bits is None else random_bits
-    value = (millis << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64
-             | 0b10 << 62 | rand & 0x3FFF_FFFF_FFFF_FFFF)
-    text = f"{value:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 MAX_BATCH_RATINGS = 5000
 MAX_BODY_BYTES = 8 * 1024 * 1024
 #: The wire fields of a rating, in the order of the kiosk's ``ratings`` table.
@@ -224,6 +207,24 @@ class BatchResult(BaseModel):
         " below the highest seq it holds or the kiosk reports (at most 100): a kiosk that"
         " still has those ratings sends them again (after a collector restore, say)",
     )
+
+
+def new_rating_id(at: datetime, random_bits: int | None = None) -> str:
+    """A new rating id: a time-ordered UUID, version 7 (RFC 9562).
+
+    The first 48 bits are the tap's Unix time in milliseconds and 74 are
+    random, so ids from any number of kiosks do not collide in practice, and
+    consecutive taps get neighbouring ids: a new rating lands at the end of
+    the kiosk's and the collector's ``id`` indexes instead of on a random page,
+    which halves the work of storing a batch (docs/performance.md).  The
+    collector accepts any UUID; ``random_bits`` makes ids reproducible in tests.
+    """
+    millis = int(at.timestamp() * 1000) & 0xFFFF_FFFF_FFFF
+    rand = int.from_bytes(os.urandom(10)) if random_bits is None else random_bits
+    value = (millis << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64
+             | 0b10 << 62 | rand & 0x3FFF_FFFF_FFFF_FFFF)
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def parse_rating(raw: Any) -> Rating:

@@ -96,10 +96,6 @@ class IngestOutcome:
     clock_suspect: bool = False
     missing: list[tuple[int, int]] = field(default_factory=list)
 
-    def count(self, status: str) -> int:
-        """How many ratings ended up with ``status``."""
-        return sum(1 for state, _ in self.statuses if state == status)
-
 
 def check_id(kind: str, value: str) -> str:
     """Raise ValueError unless ``value`` is a usable store or kiosk id."""
