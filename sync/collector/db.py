@@ -39,11 +39,11 @@ BUSY_TIMEOUT_S = 10.0
 #: Key of the advisory lock that serialises PostgreSQL writers ("hymy" in ASCII).
 WRITE_LOCK_KEY = 0x68796D79
 #: Per-connection SQLite settings for ingest speed; durability stays WAL + synchronous=FULL.
-#: The random-UUID ``id`` index dirties about one page per new rating, so a checkpoint
-#: every 10 000 WAL pages (40 MB, not 4 MB) writes a page that several batches touched
-#: back once instead of each time: 23% fewer bytes written and 1.7x faster at 1 M
-#: ratings (docs/performance.md, benchmark 4).  A 16 MB page cache (not 2 MB) keeps
-#: more of that index; more would keep all of it but cost the server its memory target.
+#: Random UUIDs (older kiosks' ids) dirty about one ``id`` index page per new rating,
+#: so a checkpoint every 10 000 WAL pages (40 MB, not 4 MB) writes a page that several
+#: batches touched back once instead of each time: 23% fewer bytes written and 1.7x
+#: faster at 1 M such ratings (docs/performance.md, benchmark 4).  A 16 MB page cache
+#: (not 2 MB) keeps more of that index; more would cost the server its memory target.
 SQLITE_TUNING = (
     "PRAGMA cache_size=-16384",
     "PRAGMA wal_autocheckpoint=10000",
