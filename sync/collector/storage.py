@@ -285,7 +285,7 @@ class Storage:
             )
         if row is None:
             return DEFAULT_SURVEY
-        return Survey.model_validate({**json.loads(row["body"]), "version": row["version"]})
+        return _stored_survey(row["version"], row["body"])
 
     def survey_scales(self) -> dict[str, int]:
         """Faces of each store's current survey, for stores that set one (one query)."""
@@ -295,8 +295,7 @@ class Storage:
                 " (SELECT MAX(version) FROM surveys WHERE store_id = s.store_id)"
             )
         return {
-            store_id: Survey.model_validate({**json.loads(body), "version": version}).scale
-            for store_id, version, body in rows
+            store_id: _stored_survey(version, body).scale for store_id, version, body in rows
         }
 
     def set_survey(self, store_id: str, survey: Survey) -> Survey:
@@ -819,6 +818,11 @@ class Storage:
         except sqlite3.Error as error:
             path.unlink(missing_ok=True)
             raise ValueError(f"backup to {path} failed: {error}") from None
+
+
+def _stored_survey(version: int, body: str) -> Survey:
+    """A survey as the ``surveys`` table keeps it: JSON body, version beside it."""
+    return Survey.model_validate({**json.loads(body), "version": version})
 
 
 def _difference(before: tuple, after: tuple) -> str:
