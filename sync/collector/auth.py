@@ -121,28 +121,28 @@ def _forbidden(principal: Principal, needs: str) -> HTTPException:
     return HTTPException(403, f"a {principal.role} token cannot do this; it needs {needs}")
 
 
-def kiosk(principal: Principal = Depends(caller)) -> Principal:
+async def kiosk(principal: Principal = Depends(caller)) -> Principal:
     """Only kiosk tokens: uploads and survey fetches are per kiosk."""
     if principal.role != "kiosk":
         raise _forbidden(principal, "a kiosk token")
     return principal
 
 
-def reader(principal: Principal = Depends(caller)) -> Principal:
+async def reader(principal: Principal = Depends(caller)) -> Principal:
     """Staff, office or admin tokens: anyone who may read numbers."""
     if principal.role not in READERS:
         raise _forbidden(principal, "a staff, office or admin token")
     return principal
 
 
-def chain_reader(principal: Principal = Depends(caller)) -> Principal:
+async def chain_reader(principal: Principal = Depends(caller)) -> Principal:
     """Office or admin tokens: the whole chain's numbers and exports."""
     if principal.role not in CHAIN_READERS:
         raise _forbidden(principal, "an office or admin token")
     return principal
 
 
-def admin(principal: Principal = Depends(caller)) -> Principal:
+async def admin(principal: Principal = Depends(caller)) -> Principal:
     """Admin tokens only: creating stores, kiosks, tokens and surveys."""
     if principal.role != "admin":
         raise _forbidden(principal, "an admin token")

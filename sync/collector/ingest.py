@@ -43,6 +43,7 @@ from sync.wire import (
     ItemResult,
     Rating,
     RatingRow,
+    decode_kiosk_batch,
     explain,
     parse_ratings,
 )
@@ -158,11 +159,35 @@ def parse_batch(data: bytes) -> tuple[Batch, list[Any]]:
         raise HTTPException(
             413, f"{len(raws)} ratings in one batch; send at most {MAX_BATCH_RATINGS}"
         )
+    return envelope(body), raws
+
+
+def envelope(body: dict[str, Any]) -> Batch:
+    """The batch's envelope (``sent_at``, ``status``), validated; 422 when it is wrong."""
     try:
-        batch = Batch.model_validate({**body, "ratings": []})
+        return Batch.model_validate({**body, "ratings": []})
     except ValidationError as error:
         raise HTTPException(422, explain(error)) from None
-    return batch, raws
+
+
+def read_batch(
+    data: bytes, principal: Principal
+) -> tuple[Batch, list[tuple[int, RatingRow]], list[tuple[int, ItemResult]]]:
+    """The envelope, the valid ratings and the rejections of a batch body, by position.
+
+    A body exactly as a kiosk encodes it, all of this kiosk's, is read in one
+    pass (:func:`~sync.wire.decode_kiosk_batch`); any other takes the general
+    path with the same verdicts.
+    """
+    fast = decode_kiosk_batch(data)
+    if fast is not None:
+        body, rows = fast
+        if {row.store_id for row in rows} <= {None, principal.store_id} and {
+            row.kiosk_id for row in rows
+        } <= {None, principal.kiosk_id}:
+            return envelope(body), list(enumerate(rows)), []
+    batch, raws = parse_batch(data)
+    return batch, *validate_items(raws, principal)
 
 
 def validate_items(
@@ -207,8 +232,7 @@ def _rejection(raw: Any, reason: str) -> ItemResult:
 
 def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchResult:
     """Parse, validate and store one upload; the per-item verdicts in a BatchResult."""
-    batch, raws = parse_batch(data)
-    valid, rejected = validate_items(raws, principal)
+    batch, valid, rejected = read_batch(data, principal)
     outcome = storage.ingest(
         principal, [rating for _, rating in valid], parse_utc(batch.sent_at), batch.status
     )

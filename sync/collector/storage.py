@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -337,17 +338,7 @@ class Storage:
         suspect = int(abs(offset) > self.clock_tolerance_s)
         received_at = format_utc(now)
         store_id, kiosk_id = kiosk.store_id, kiosk.kiosk_id
-        # RatingRow tuples (what ingest.validate_items gives) unpack at C speed.
-        rows = [
-            (
-                rating_id, seq, store_id, kiosk_id, score, scale, created_at, local_date,
-                lang, reason, int(suppressed), survey_version, received_at, suspect,
-            )
-            for (rating_id, seq, _, _, score, scale, created_at, local_date, lang, reason,
-                 suppressed, survey_version) in (
-                r if isinstance(r, tuple) else RatingRow.of(r) for r in ratings
-            )
-        ]
+        rows = _table_rows(ratings, store_id, kiosk_id, received_at, suspect)
         outcome = IngestOutcome(clock_offset_s=offset, clock_suspect=bool(suspect))
         self.zone(store_id)  # cached now: the transaction must not borrow a second connection
         with self.db.transaction(serialize=True) as conn:
@@ -818,6 +809,27 @@ class Storage:
         except sqlite3.Error as error:
             path.unlink(missing_ok=True)
             raise ValueError(f"backup to {path} failed: {error}") from None
+
+
+def _table_rows(
+    ratings: Sequence[Rating | RatingRow], store_id: str, kiosk_id: str, received_at: str,
+    suspect: int,
+) -> list[tuple]:
+    """Rows of the ``ratings`` table (:data:`ROW` order), built column by column.
+
+    Store and kiosk come from the token, never from the rating.
+    """
+    if not ratings:
+        return []
+    tuples = [r if isinstance(r, tuple) else RatingRow.of(r) for r in ratings]
+    (ids, seqs, _, _, scores, scales, created, dates, langs, reasons, suppressed,
+     versions) = zip(*tuples, strict=True)
+    n = len(tuples)
+    return list(zip(
+        ids, seqs, repeat(store_id, n), repeat(kiosk_id, n), scores, scales, created, dates,
+        langs, reasons, map(int, suppressed), versions, repeat(received_at, n),
+        repeat(suspect, n), strict=True,
+    ))
 
 
 def _stored_survey(version: int, body: str) -> Survey:
