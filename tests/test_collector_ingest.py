@@ -9,10 +9,12 @@ import socket
 import time
 from datetime import timedelta
 
+import pytest
 from collectorkit import Collector, batch, rating
 
 from sync.clock import utc_now
 from sync.metrics import summarize_scores
+from sync.wire import encode
 
 
 def test_ingest_and_read_back(collector_store):
@@ -81,6 +83,56 @@ def test_same_id_with_new_content_is_a_conflict_and_the_first_stays(
     assert len(stored) == 1 and stored[0]["score"] == 5
     day = original["local_date"]
     assert collector_store.daily(day, day)[day]["counts"]["1"] == 0
+
+
+#: A batch body as tests write it (the general reader) and as kiosks do (the one-pass reader).
+FORMS = {
+    "json.dumps": lambda body: json.dumps(body).encode(),
+    "kiosk encode": lambda body: encode(body, compress=False)[0],
+}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_an_id_sent_again_with_a_new_seq_is_a_conflict_and_the_rest_is_stored(
+    collector_server, collector_store, form
+):
+    original = collector_store.ratings([5])[0]
+    assert collector_store.post([original]).json()["accepted"] == 1
+    later = collector_store.ratings([4, 3])
+    moved = dict(original, seq=later[-1]["seq"] + 1)  # above every seq stored for the kiosk
+    answer = collector_store.post(FORMS[form](batch([*later, moved])))
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert (result["accepted"], result["duplicate"], result["conflict"]) == (2, 0, 1)
+    assert [(item["id"], item["seq"], item["status"]) for item in result["items"]] == [
+        (original["id"], moved["seq"], "conflict")]
+    assert "seq" in result["items"][0]["reason"]
+    day = original["local_date"]
+    assert collector_store.daily(day, day)[day]["responses"] == 3
+    assert collector_store.kiosk()["received"] == 3
+    assert collector_server.cli("check").returncode == 0
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_an_id_another_kiosk_stored_is_a_conflict_and_the_rest_is_stored(
+    collector_server, collector_store, form
+):
+    other = collector_server.new_store()
+    taken = other.ratings([5])[0]
+    assert other.post([taken]).json()["accepted"] == 1
+    mine = collector_store.ratings([4, 2])
+    clash = dict(collector_store.ratings([1])[0], id=taken["id"])
+    answer = collector_store.post(FORMS[form](batch([*mine, clash])))
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert (result["accepted"], result["conflict"]) == (2, 1)
+    assert result["items"][0]["id"] == taken["id"]
+    stored = [r for r in collector_server.export()[0] if r["id"] == taken["id"]]
+    assert [(r["store_id"], r["score"]) for r in stored] == [(other.store_id, 5)]
+    day = mine[0]["local_date"]
+    assert collector_store.daily(day, day)[day]["counts"] == {"1": 0, "2": 1, "3": 0, "4": 1,
+                                                              "5": 0}
+    assert collector_store.kiosk()["received"] == 2
 
 
 def test_repeated_id_inside_one_batch(collector_store):

@@ -56,6 +56,10 @@ class DatabaseError(Exception):
     """A problem the operator can fix: a bad URL, a missing file or database."""
 
 
+class Duplicate(Exception):
+    """An insert met a row with the same unique key (the transaction is rolled back)."""
+
+
 class Busy(Exception):
     """The database stayed locked (or unreachable) too long; try again shortly."""
 
@@ -152,10 +156,20 @@ class Connection:
         except sqlite3.OperationalError as error:
             raise _busy_or(error) from error
 
+    def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a statement whose row count nobody reads (PostgreSQL: queued, see there)."""
+        self.executemany(sql, [params])
+
     def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
-        """Insert many rows into ``table`` as fast as the backend allows (PostgreSQL: COPY)."""
+        """Insert many rows into ``table`` as fast as the backend allows (PostgreSQL: COPY).
+
+        Raises :class:`Duplicate` when a row's unique key is taken.
+        """
         marks = ", ".join("?" for _ in columns)
-        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        try:
+            self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        except sqlite3.IntegrityError as error:
+            raise Duplicate(str(error)) from error
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A ``column IN (...)`` condition and its parameters (PostgreSQL: ``= ANY(?)``)."""
@@ -262,12 +276,17 @@ class PgConnection(Connection):
     def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
         if not rows:
             return
+        from psycopg.errors import UniqueViolation
+
         sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with _pg_errors():
             self._flush()  # COPY cannot run in a pipeline
-            with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+            try:
+                with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            except UniqueViolation as error:
+                raise Duplicate(_first_line(error)) from error
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """``column = ANY(...)``; strings travel as one comma-joined text.

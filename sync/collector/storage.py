@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync.clock import format_utc, utc_now, zone
-from sync.collector.db import Connection, Database
+from sync.collector.db import Connection, Database, Duplicate
 from sync.collector.rollups import (
     ROW,
     RUNNING,
@@ -339,11 +339,35 @@ class Storage:
         received_at = format_utc(now)
         store_id, kiosk_id = kiosk.store_id, kiosk.kiosk_id
         rows = _table_rows(ratings, store_id, kiosk_id, received_at, suspect)
-        outcome = IngestOutcome(clock_offset_s=offset, clock_suspect=bool(suspect))
         self.zone(store_id)  # cached now: the transaction must not borrow a second connection
+        try:
+            outcome = self._ingest(kiosk_id, rows, received_at, offset, status, look_up=False)
+        except Duplicate:
+            # An id already stored under a seq above this kiosk's highest: another
+            # kiosk's, or re-sent with a new seq.  Again, looking up every id.
+            outcome = self._ingest(kiosk_id, rows, received_at, offset, status, look_up=True)
+        outcome.clock_offset_s, outcome.clock_suspect = offset, bool(suspect)
+        return outcome
+
+    def _ingest(
+        self, kiosk_id: str, rows: list[tuple], received_at: str, offset: float,
+        status: KioskStatus | None, look_up: bool,
+    ) -> IngestOutcome:
+        """One ingest transaction: the verdicts, the inserts, the kiosk's contact.
+
+        Ratings with seqs above the highest one stored for this kiosk, none
+        twice, are new unless an id clashes with another rating, which the
+        ``id`` column's UNIQUE constraint catches (:class:`Duplicate`): so the
+        usual batch costs no lookup.  Otherwise (or with ``look_up``) the
+        stored ratings among the batch's ids are read first.
+        """
+        outcome = IngestOutcome()
         with self.db.transaction(serialize=True) as conn:
+            max_seq = conn.scalar("SELECT max_seq FROM kiosks WHERE id = ?", (kiosk_id,)) or 0
             ids = [row[0] for row in rows]
-            stored = self._stored_content(conn, ids)
+            usual = (rows and not look_up and min(row[1] for row in rows) > max_seq
+                     and len(set(ids)) == len(ids))
+            stored = {} if usual else self._stored_content(conn, ids)
             if not stored and len(set(ids)) == len(ids):
                 # The usual batch: every rating new, none twice.
                 fresh = rows
@@ -362,14 +386,15 @@ class Storage:
                     else:
                         outcome.statuses.append(("conflict", _difference(before, content)))
             if fresh:
-                self.insert_rows(conn, kiosk_id, fresh)
+                max_seq = self.insert_rows(conn, kiosk_id, fresh, max_seq)
             self._record_contact(conn, kiosk_id, received_at, bool(rows), offset, status)
-            outcome.missing = self._missing(conn, kiosk_id, status)
+            outcome.missing = self._missing(conn, kiosk_id, status, max_seq)
         return outcome
 
     @staticmethod
     def _missing(
-        conn: Connection, kiosk_id: str, status: KioskStatus | None, limit: int = 100
+        conn: Connection, kiosk_id: str, status: KioskStatus | None, max_seq: int,
+        limit: int = 100,
     ) -> list[tuple[int, int]]:
         """Seq ranges of a kiosk this collector lacks: its gaps, then any beyond its max_seq.
 
@@ -384,10 +409,8 @@ class Storage:
             )
         ]
         last = status.last_seq if status is not None else None
-        if last is not None and len(missing) < limit:
-            stored = conn.scalar("SELECT max_seq FROM kiosks WHERE id = ?", (kiosk_id,)) or 0
-            if last > stored:
-                missing.append((stored + 1, last))
+        if last is not None and len(missing) < limit and last > max_seq:
+            missing.append((max_seq + 1, last))
         return missing
 
     def bulk_insert(self, kiosk_id: str, rows: Sequence[tuple]) -> None:
@@ -417,17 +440,22 @@ class Storage:
                 found[row[0]] = tuple(row[1:])
         return found
 
-    def insert_rows(self, conn: Connection, kiosk_id: str, rows: Sequence[tuple]) -> None:
+    def insert_rows(
+        self, conn: Connection, kiosk_id: str, rows: Sequence[tuple], max_seq: int | None = None
+    ) -> int:
         """Insert new rating rows of one kiosk and update every roll-up and seq counter.
 
         Rows are tuples in :data:`~sync.collector.rollups.ROW` order and must
-        not be stored yet; callers hold a serialised transaction.  Ingest and
+        not be stored yet (an ``id`` that is raises :class:`Duplicate`);
+        callers hold a serialised transaction and may pass the kiosk's
+        ``max_seq`` they just read.  Returns the new ``max_seq``.  Ingest and
         ``hymy-collector demo`` both go through here.
         """
         conn.insert_many("ratings", ROW, rows)
         self._add_tallies(conn, tally(rows, self.hours))
         seqs = [row[1] for row in rows]
-        max_seq = conn.scalar("SELECT max_seq FROM kiosks WHERE id = ?", (kiosk_id,)) or 0
+        if max_seq is None:
+            max_seq = conn.scalar("SELECT max_seq FROM kiosks WHERE id = ?", (kiosk_id,)) or 0
         low = min(seqs)
         touched: list[Gap] = []
         if low <= max_seq:
@@ -442,7 +470,7 @@ class Storage:
         gaps, new_max = update_gaps(touched, max_seq, seqs)
         for part in chunks(touched):
             where, params = conn.any_of("gap_start", [start for start, _ in part])
-            conn.execute(
+            conn.write(
                 f"DELETE FROM seq_gaps WHERE kiosk_id = ? AND {where}", (kiosk_id, *params)
             )
         conn.executemany(
@@ -450,12 +478,13 @@ class Storage:
             [(kiosk_id, start, end) for start, end in gaps],
         )
         newest = max(row[6] for row in rows)
-        conn.execute(
+        conn.write(
             "UPDATE kiosks SET max_seq = ?, received = received + ?,"
             " last_rating_at = CASE WHEN last_rating_at IS NULL OR last_rating_at < ?"
             " THEN ? ELSE last_rating_at END WHERE id = ?",
             (new_max, len(rows), newest, newest, kiosk_id),
         )
+        return new_max
 
     def _add_tallies(self, conn: Connection, tallies: Tallies) -> None:
         conn.executemany(
@@ -524,13 +553,13 @@ class Storage:
         status: KioskStatus | None,
     ) -> None:
         """Remember when a kiosk was last heard from, its clock offset and its own report."""
-        conn.execute(
+        conn.write(
             "UPDATE kiosks SET last_seen = ?, clock_offset_s = ?,"
             " last_sync = CASE WHEN ? = 1 THEN ? ELSE last_sync END WHERE id = ?",
             (when, offset, int(carried_ratings), when, kiosk_id),
         )
         if status is not None:
-            conn.execute(
+            conn.write(
                 "UPDATE kiosks SET app_version = COALESCE(?, app_version), pending = ?,"
                 " oldest_pending_at = ?, reported_last_seq = COALESCE(?, reported_last_seq)"
                 " WHERE id = ?",
