@@ -18,6 +18,7 @@ schema says so: :func:`document_errors`); 429 and 503 answers carry
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -65,6 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.info("collector started", extra={"database": database.display_url,
                                                 "version": __version__})
+        # The app's own objects live as long as the process: keep them out of
+        # the collector's full passes, which each upload's ~10 000 short-lived
+        # objects trigger (about 10% of ingest time otherwise).
+        gc.collect()
+        gc.freeze()
         yield
         database.close()
 

@@ -475,6 +475,11 @@ class Database:
         # between tries), and without holding a connection while they wait.
         self._write_lock = threading.Lock()
 
+    @property
+    def local(self) -> bool:
+        """True on SQLite: a short query reads a local file and never waits on a network."""
+        return self.backend == "sqlite"
+
     def _open(self) -> Connection:
         if self.backend == "postgresql":
             return self._open_postgresql()
