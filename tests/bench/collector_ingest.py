@@ -225,15 +225,20 @@ def backend_rows(name: str, database: str | None, bare: Any, folder: Path,
     bare.close()
     cost = figures["bare"] / figures["http"]
     baseline_name = "bare executemany" if name == "SQLite" else "bare COPY"
+    # The targets: 50 000/s on SQLite on one core, and within 3x of the bare
+    # insert.  PostgreSQL's bare COPY does most of its work in the server process,
+    # which the client's CPU time does not see: that ratio is shown, not judged.
+    sqlite = name == "SQLite"
     rows = [
         Row(bench, f"HTTP, {BATCH}/batch, 1 client, {figures['ratings']:,} ratings",
             rate(figures["http"]), f"{rate(figures['bare'])} {baseline_name}", f"{cost:.2f}x",
-            f">= {TARGET_RATE:,}/s, <= {TARGET_RATIO:g}x",
-            figures["http"] >= TARGET_RATE and cost <= TARGET_RATIO),
+            f">= {TARGET_RATE:,}/s, <= {TARGET_RATIO:g}x" if sqlite else f"<= {TARGET_RATIO:g}x",
+            (figures["http"] >= TARGET_RATE or not sqlite) and cost <= TARGET_RATIO),
         Row(bench, "same, ratings per server CPU-second", rate(figures["server_cpu"]),
             f"{rate(figures['bare_cpu'])} {baseline_name} CPU",
-            ratio(figures["bare_cpu"], figures["server_cpu"]), f">= {TARGET_RATE:,}/s (1 core)",
-            figures["server_cpu"] >= TARGET_RATE),
+            ratio(figures["bare_cpu"], figures["server_cpu"]),
+            f">= {TARGET_RATE:,}/s (1 core)" if sqlite else "-",
+            figures["server_cpu"] >= TARGET_RATE if sqlite else None),
         Row(bench, f"HTTP, {BATCH}/batch, 4 kiosks at once", rate(four),
             f"{rate(figures['bare'])} {baseline_name}", ratio(figures["bare"], four)),
         Row(bench, "HTTP, one POST per rating", rate(single),
