@@ -7,7 +7,7 @@ lists the code itself decides*:
 
 - ``marks`` / ``where``: ``?, ?, ?`` lists and ``column IN (?, ?)`` conditions
   built by the placeholder-list pattern (``Connection.any_of``);
-- ``table``, ``column``, ``columns``: names from constant tuples in the code;
+- ``table``, ``column``, ``columns``, ``keys``: names from constant tuples in the code;
 - ``', '.join(...)`` of those or of UPPER_CASE constants (``ROW``, ``CONTENT``);
 - UPPER_CASE module constants and ``int(...)``.
 
@@ -33,7 +33,7 @@ from kiosk.store import Store
 pytestmark = pytest.mark.reliability
 ROOT = Path(__file__).resolve().parent.parent
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|WHERE|VALUES)\b")
-SAFE_NAMES = {"marks", "where", "table", "column", "columns"}
+SAFE_NAMES = {"marks", "where", "table", "column", "columns", "keys"}
 
 
 def sources() -> list[Path]:

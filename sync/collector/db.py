@@ -160,6 +160,20 @@ class Connection:
         """Run a statement whose row count nobody reads (PostgreSQL: queued, see there)."""
         self.executemany(sql, [params])
 
+    def add_counts(self, table: str, keys: Sequence[str], rows: Sequence[Sequence]) -> None:
+        """Add counts to a roll-up table: each row is its key columns, then ``n``.
+
+        A new key is inserted, a stored one's ``n`` grows by the row's.  Keys
+        are unique among ``rows`` (a Counter's items).
+        """
+        columns = ", ".join((*keys, "n"))
+        marks = ", ".join("?" for _ in range(len(keys) + 1))
+        self.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET n = {table}.n + excluded.n",
+            rows,
+        )
+
     def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
         """Insert many rows into ``table`` as fast as the backend allows (PostgreSQL: COPY).
 
@@ -272,6 +286,29 @@ class PgConnection(Connection):
             return
         with _pg_errors(), self.raw.cursor() as cursor:
             cursor.executemany(to_format_style(sql), rows)
+
+    def add_counts(self, table: str, keys: Sequence[str], rows: Sequence[Sequence]) -> None:
+        """One statement for all rows: each column travels as one array (``unnest``).
+
+        The server runs one upsert per table instead of one per row: a batch
+        of 500 ratings makes some 30 roll-up rows.
+        """
+        if len(rows) < 2:
+            super().add_counts(table, keys, rows)
+            return
+        arrays = [
+            list(column) if isinstance(column[0], str) else list(map(int, column))
+            for column in zip(*rows, strict=True)
+        ]
+        marks = ", ".join(
+            "?::text[]" if isinstance(column[0], str) else "?::bigint[]" for column in arrays
+        )
+        columns = ", ".join((*keys, "n"))
+        self.write(
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({marks})"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET n = {table}.n + excluded.n",
+            arrays,
+        )
 
     def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
         if not rows:

@@ -66,6 +66,10 @@ RUNNING_PERIOD = (
     " AND b.local_date = (SELECT MAX(local_date) FROM running_counts"
     " WHERE store_id = k.store_id AND scale = k.scale AND local_date < ?)"
 )
+#: Key columns of the roll-up tables, in the order of :class:`~sync.collector.rollups.Tallies`.
+DAILY_KEYS = ("store_id", "local_date", "kiosk_id", "scale", "score", "suppressed")
+HOURLY_KEYS = ("store_id", "local_date", "hour", "scale", "score")
+REASON_KEYS = ("store_id", "local_date", "reason", "scale", "score")
 _CHUNK = 500
 
 
@@ -487,28 +491,12 @@ class Storage:
         return new_max
 
     def _add_tallies(self, conn: Connection, tallies: Tallies) -> None:
-        conn.executemany(
-            "INSERT INTO daily_counts"
-            " (store_id, local_date, kiosk_id, scale, score, suppressed, n)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (store_id, local_date, kiosk_id, scale, score, suppressed)"
-            " DO UPDATE SET n = daily_counts.n + excluded.n",
-            [(*key, n) for key, n in tallies.daily.items()],
-        )
-        conn.executemany(
-            "INSERT INTO hourly_counts (store_id, local_date, hour, scale, score, n)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (store_id, local_date, hour, scale, score)"
-            " DO UPDATE SET n = hourly_counts.n + excluded.n",
-            [(*key, n) for key, n in tallies.hourly.items()],
-        )
-        conn.executemany(
-            "INSERT INTO reason_counts (store_id, local_date, reason, scale, score, n)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (store_id, local_date, reason, scale, score)"
-            " DO UPDATE SET n = reason_counts.n + excluded.n",
-            [(*key, n) for key, n in tallies.reasons.items()],
-        )
+        for table, keys, counts in (
+            ("daily_counts", DAILY_KEYS, tallies.daily),
+            ("hourly_counts", HOURLY_KEYS, tallies.hourly),
+            ("reason_counts", REASON_KEYS, tallies.reasons),
+        ):
+            conn.add_counts(table, keys, [(*key, n) for key, n in counts.items()])
         self._add_running(conn, store_days(tallies.daily))
 
     @staticmethod
