@@ -89,6 +89,15 @@ def test_a_key_twice_is_still_refused_by_the_endpoint_rules():
         400, "body is not valid JSON: key 'score' appears twice in one object")
 
 
+def test_a_lone_surrogate_is_escaped_so_only_its_rating_is_rejected():
+    good, odd = kiosk_batch(2)
+    data = body([good, {**odd, "reason": "\ud800"}])
+    assert b"\\ud800" in data
+    assert decode_kiosk_batch(data) is None
+    rows = parse_ratings(parse_batch(data)[1])
+    assert type(rows[0]) is RatingRow and isinstance(rows[1], ValueError)
+
+
 def test_more_ratings_than_allowed_go_the_general_way_for_their_413():
     ratings = kiosk_batch(1) * (MAX_BATCH_RATINGS + 1)
     assert decode_kiosk_batch(body(ratings)) is None
