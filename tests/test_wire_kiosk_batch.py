@@ -18,9 +18,16 @@ from test_wire_fast_batch import kiosk_batch
 
 from sync.collector.ingest import envelope, parse_batch
 from sync.wire import (
+    _DIGIT_AS_0,
+    _HEX_AS_X,
+    _TIME_ONLY,
+    _TIME_SHAPE,
+    _UUID_ONLY,
+    _UUID_SHAPE,
     MAX_BATCH_RATINGS,
     RATING_FIELDS,
     RatingRow,
+    _all_shaped,
     decode_kiosk_batch,
     encode,
     make_batch,
@@ -124,3 +131,18 @@ def test_any_status_block_agrees_with_the_general_path(status):
     except (TypeError, ValueError):
         return
     agree(data)
+
+
+@settings(max_examples=500)
+@given(st.integers(0, 36), st.characters(), st.sampled_from(["drop", "swap", "add"]))
+def test_the_column_shape_checks_are_the_regexes(where, char, how):
+    for good, placeholders, shape, pattern in (
+        ("b383d61a-ed8f-42dc-9f0e-0123456789ab", _HEX_AS_X, _UUID_SHAPE, _UUID_ONLY),
+        ("2026-01-15T22:30:00.123Z", _DIGIT_AS_0, _TIME_SHAPE, _TIME_ONLY),
+    ):
+        cut = min(where, len(good))
+        value = {"drop": good[:cut] + good[cut + 1:], "swap": good[:cut] + char + good[cut + 1:],
+                 "add": good[:cut] + char + good[cut:]}[how]
+        expected = bool(pattern.fullmatch(value))
+        assert _all_shaped((value,), placeholders, shape) == expected
+        assert _all_shaped((good, value, good), placeholders, shape) == expected
