@@ -201,3 +201,46 @@ def test_empty_transactions_commit_and_leave_the_connection_idle(db):
         assert not conn.in_transaction
     with db.connection() as conn:
         assert conn.scalar("SELECT 1") == 1
+
+
+def test_lookups_from_the_event_loop_reuse_replace_and_bound_their_connections(db):
+    import asyncio
+
+    import psycopg
+
+    from sync.collector.db import ASYNC_CONNECTIONS
+
+    with db.transaction(serialize=True) as conn:
+        conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 1), ("b", 2)])
+
+    async def scenario():
+        assert await db.query_one_async("SELECT k, n FROM t WHERE k = ?", ("b",)) == {
+            "k": "b", "n": 2}
+        assert await db.query_one_async("SELECT k FROM t WHERE k = ?", ("zz",)) is None
+        first = db._async_idle[-1]
+        await db.query_one_async("SELECT 1 AS one")
+        assert db._async_idle == [first]  # kept open and used again
+        # The server ends every session (a restart, a failover): the next lookup
+        # notices the farewell on the idle connection and opens a new one.
+        with psycopg.connect(db.url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+                          " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        assert await db.query_one_async("SELECT n FROM t WHERE k = ?", ("a",)) == {"n": 1}
+        assert db._async_idle[-1] is not first and first.closed
+        # Many at once never open more than ASYNC_CONNECTIONS.
+        answers = await asyncio.gather(*(db.query_one_async("SELECT pg_sleep(0.05), 7 AS n")
+                                         for _ in range(3 * ASYNC_CONNECTIONS)))
+        assert [answer["n"] for answer in answers] == [7] * (3 * ASYNC_CONNECTIONS)
+        assert len(db._async_idle) <= ASYNC_CONNECTIONS
+        await db.close_async()
+        assert db._async_idle == []
+
+    asyncio.run(scenario())
+
+
+def test_an_unreachable_server_makes_an_event_loop_lookup_busy():
+    import asyncio
+
+    dead = Database("postgresql://hymy@127.0.0.1:1/hymy?connect_timeout=2")
+    with pytest.raises(Busy, match="cannot connect"):
+        asyncio.run(dead.query_one_async("SELECT 1"))

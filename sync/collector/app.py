@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         yield
+        await database.close_async()
         database.close()
 
     app = FastAPI(

@@ -18,6 +18,7 @@ UPDATE``).  This module is the only one that knows which backend is in use:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import itertools
@@ -36,6 +37,8 @@ from urllib.parse import urlsplit, urlunsplit
 from sync.clock import format_utc, utc_now
 
 BUSY_TIMEOUT_S = 10.0
+#: PostgreSQL connections per process for lookups from the event loop (tokens).
+ASYNC_CONNECTIONS = 4
 #: Key of the advisory lock that serialises PostgreSQL writers ("hymy" in ASCII).
 WRITE_LOCK_KEY = 0x68796D79
 #: Per-connection SQLite settings for ingest speed; durability stays WAL + synchronous=FULL.
@@ -409,14 +412,7 @@ class PgConnection(Connection):
         An idle connection has nothing to read; if its socket is readable, the
         server sent its farewell.  Costs one ``poll``, no round trip.
         """
-        if not self.reusable:
-            return False
-        try:
-            poller = select.poll()
-            poller.register(self.raw.fileno(), select.POLLIN)
-            return not poller.poll(0)
-        except (OSError, ValueError):
-            return False
+        return self.reusable and _quiet(self.raw)
 
     def _run(self, sql: str, params: Sequence[Any]) -> Any:
         """Run one statement (after the queued ones, in the same round trip); its cursor."""
@@ -449,6 +445,16 @@ class PgConnection(Connection):
                     cursor.execute(sql)
                 else:
                     cursor.executemany(sql, rows)
+
+
+def _quiet(raw: Any) -> bool:
+    """True when an idle psycopg connection's socket has nothing to read (no farewell)."""
+    try:
+        poller = select.poll()
+        poller.register(raw.fileno(), select.POLLIN)
+        return not poller.poll(0)
+    except (OSError, ValueError):
+        return False
 
 
 @functools.cache
@@ -507,6 +513,9 @@ class Database:
             pool_size = min(pool_size, limit)
             self._slots = threading.BoundedSemaphore(limit)
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
+        # PostgreSQL connections for query_one_async, used from the event loop only.
+        self._async_idle: list[Any] = []
+        self._async_slots = asyncio.Semaphore(ASYNC_CONNECTIONS)
         # Writers of this process queue here, handing over at once, instead of
         # in the database's lock wait (SQLite's busy handler sleeps up to 100 ms
         # between tries), and without holding a connection while they wait.
@@ -532,27 +541,36 @@ class Database:
             raw.execute(statement)
         return Connection(raw)
 
-    def _open_postgresql(self) -> Connection:
+    def _pg_params(self) -> dict[str, Any]:
+        """psycopg connection parameters from the URL, with the collector's defaults."""
         import psycopg
         from psycopg.conninfo import conninfo_to_dict
 
-        extra: dict[str, Any] = {"autocommit": True}
         try:
             given = conninfo_to_dict(self.target)
         except psycopg.Error as error:
             raise DatabaseError(f"bad PostgreSQL URL {self.display_url}: {error}") from None
         given.setdefault("application_name", "hymy-collector")
         given.setdefault("connect_timeout", str(int(BUSY_TIMEOUT_S)))
+        return {**given, "autocommit": True}
+
+    def _cannot_connect(self, error: Exception) -> Exception:
+        """The error to raise when connecting failed: a missing database, or Busy."""
+        text = _first_line(error)
+        if "does not exist" in text:
+            return DatabaseError(
+                f"no database at {self.display_url}: {text}; create it first"
+                " (createdb --owner USER NAME, see docs/deploy.md)"
+            )
+        return Busy(f"cannot connect to {self.display_url}: {text}")
+
+    def _open_postgresql(self) -> Connection:
+        import psycopg
+
         try:
-            raw = psycopg.connect(**given, **extra)
+            raw = psycopg.connect(**self._pg_params())
         except psycopg.OperationalError as error:
-            text = _first_line(error)
-            if "does not exist" in text:
-                raise DatabaseError(
-                    f"no database at {self.display_url}: {text}; create it first"
-                    " (createdb --owner USER NAME, see docs/deploy.md)"
-                ) from None
-            raise Busy(f"cannot connect to {self.display_url}: {text}") from None
+            raise self._cannot_connect(error) from None
         # lock_timeout also bounds the wait for the writers' advisory lock; a
         # transaction left open by a vanished client must not hold it for ever.
         raw.execute(
@@ -633,6 +651,45 @@ class Database:
         """Convenience: run one SELECT on a pooled connection."""
         with self.connection() as conn:
             return conn.query(sql, params)
+
+    async def query_one_async(self, sql: str, params: Sequence[Any] = ()) -> dict | None:
+        """One short SELECT's first row, for the event loop, without a worker thread.
+
+        Handing a query to a thread and back costs more than the query (on
+        PostgreSQL, 0.7 ms of CPU and 1.4 ms of wall time per request here).
+        SQLite answers from a local file at once.  PostgreSQL uses asyncio
+        connections (up to ``ASYNC_CONNECTIONS``, kept open between calls), so
+        the round trip never blocks the loop.  Lost connections are replaced;
+        a failed query raises :class:`Busy`.
+        """
+        if self.local:
+            with self.connection() as conn:
+                return conn.query_one(sql, params)
+        import psycopg
+
+        async with self._async_slots:
+            raw = self._async_idle.pop() if self._async_idle else None
+            while raw is not None and (raw.closed or raw.broken or not _quiet(raw)):
+                await raw.close()
+                raw = self._async_idle.pop() if self._async_idle else None
+            try:
+                if raw is None:
+                    raw = await psycopg.AsyncConnection.connect(**self._pg_params())
+                cursor = await raw.execute(to_format_style(sql), params)
+                row = await cursor.fetchone()
+            except psycopg.OperationalError as error:
+                if raw is None:
+                    raise self._cannot_connect(error) from None
+                await raw.close()
+                raise Busy(f"database busy or unreachable: {_first_line(error)}") from None
+            self._async_idle.append(raw)
+        names = [column.name for column in cursor.description]
+        return None if row is None else dict(zip(names, row, strict=True))
+
+    async def close_async(self) -> None:
+        """Close the idle asyncio connections (PostgreSQL), at shutdown."""
+        while self._async_idle:
+            await self._async_idle.pop().close()
 
     def migrate(self) -> list[str]:
         """Apply the numbered migrations not applied yet; returns their names.

@@ -70,6 +70,10 @@ RUNNING_PERIOD = (
 DAILY_KEYS = ("store_id", "local_date", "kiosk_id", "scale", "score", "suppressed")
 HOURLY_KEYS = ("store_id", "local_date", "hour", "scale", "score")
 REASON_KEYS = ("store_id", "local_date", "reason", "scale", "score")
+#: A live (not revoked) token by the hash of its secret.
+PRINCIPAL = (
+    "SELECT id, hash, role, store_id, kiosk_id FROM tokens WHERE hash = ? AND revoked_at IS NULL"
+)
 _CHUNK = 500
 
 
@@ -269,14 +273,12 @@ class Storage:
         """The caller a token belongs to, or None when it is unknown or revoked."""
         digest = hash_token(token)
         with self.db.connection() as conn:
-            row = conn.query_one(
-                "SELECT id, hash, role, store_id, kiosk_id FROM tokens"
-                " WHERE hash = ? AND revoked_at IS NULL",
-                (digest,),
-            )
-        if row is None or not same_hash(row["hash"], digest):
-            return None
-        return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"])
+            return _principal(conn.query_one(PRINCIPAL, (digest,)), digest)
+
+    async def principal_async(self, token: str) -> Principal | None:
+        """:meth:`principal` for the event loop (see ``Database.query_one_async``)."""
+        digest = hash_token(token)
+        return _principal(await self.db.query_one_async(PRINCIPAL, (digest,)), digest)
 
     # -- surveys ----------------------------------------------------------
 
@@ -847,6 +849,13 @@ def _table_rows(
         langs, reasons, map(int, suppressed), versions, repeat(received_at, n),
         repeat(suspect, n), strict=True,
     ))
+
+
+def _principal(row: dict[str, Any] | None, digest: str) -> Principal | None:
+    """The principal of a live token's row (None for no row), compared in constant time."""
+    if row is None or not same_hash(row["hash"], digest):
+        return None
+    return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"])
 
 
 def _stored_survey(version: int, body: str) -> Survey:
