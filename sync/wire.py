@@ -25,7 +25,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from itertools import repeat
 from operator import itemgetter, le
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_type_hints
 
 import msgspec
 from pydantic import (
@@ -308,21 +308,9 @@ def _all_shaped(values: tuple[str, ...], placeholders: dict[int, str], shape: st
             and "".join(values).translate(placeholders) == shape * len(values))
 
 
-class _KioskRating(msgspec.Struct):
-    """A rating in the form :func:`make_batch` gives it: every field, exact JSON types."""
-
-    id: str
-    seq: int
-    store_id: str | None
-    kiosk_id: str | None
-    score: int
-    scale: int
-    created_at: str
-    local_date: str
-    lang: str
-    reason: str | None
-    suppressed: bool
-    survey_version: int | None
+#: A rating in the form :func:`make_batch` gives it, for msgspec: every field of a
+#: :class:`RatingRow`, with its exact JSON type.
+_KioskRating = msgspec.defstruct("_KioskRating", list(get_type_hints(RatingRow).items()))
 
 
 def _fast_batch(raws: list[Any], earliest: str, latest: str) -> list[RatingRow] | None:
