@@ -9,6 +9,8 @@ the same rows as a plain ``IN`` list.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import threading
 import time
 
@@ -26,6 +28,13 @@ def db(postgres_server):
         conn.execute("CREATE TABLE t (k text PRIMARY KEY, n integer NOT NULL)")
     yield database
     database.close()
+
+
+def in_a_new_loop(make):
+    """Run a coroutine on a fresh event loop in its own thread (a browser test's
+    loop may still run in this one); its result or exception."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 def rows_of(db: Database) -> dict[str, int]:
@@ -204,8 +213,6 @@ def test_empty_transactions_commit_and_leave_the_connection_idle(db):
 
 
 def test_lookups_from_the_event_loop_reuse_replace_and_bound_their_connections(db):
-    import asyncio
-
     import psycopg
 
     from sync.collector.db import ASYNC_CONNECTIONS
@@ -235,12 +242,35 @@ def test_lookups_from_the_event_loop_reuse_replace_and_bound_their_connections(d
         await db.close_async()
         assert db._async_idle == []
 
-    asyncio.run(scenario())
+    in_a_new_loop(scenario)
 
 
 def test_an_unreachable_server_makes_an_event_loop_lookup_busy():
-    import asyncio
-
     dead = Database("postgresql://hymy@127.0.0.1:1/hymy?connect_timeout=2")
     with pytest.raises(Busy, match="cannot connect"):
-        asyncio.run(dead.query_one_async("SELECT 1"))
+        in_a_new_loop(lambda: dead.query_one_async("SELECT 1"))
+
+
+def test_a_lookup_that_takes_too_long_is_busy_and_its_connection_dropped(db, monkeypatch):
+    from sync.collector import db as dbmodule
+
+    monkeypatch.setattr(dbmodule, "BUSY_TIMEOUT_S", 0.5)
+
+    async def scenario():
+        await db.query_one_async("SELECT 1 AS one")
+        slow = db._async_idle[-1]
+        with pytest.raises(Busy, match="did not answer in time"):
+            await db.query_one_async("SELECT pg_sleep(5)")
+        assert slow.closed and slow not in db._async_idle
+        assert await db.query_one_async("SELECT 2 AS two") == {"two": 2}
+
+    in_a_new_loop(scenario)
+
+
+def test_lookups_work_from_one_event_loop_after_another(db):
+    async def many():
+        return await asyncio.gather(*(db.query_one_async("SELECT pg_sleep(0.02), 1 AS n")
+                                      for _ in range(10)))
+
+    for _ in range(2):  # a second loop must not meet the first loop's semaphore or connections
+        assert [row["n"] for row in in_a_new_loop(many)] == [1] * 10

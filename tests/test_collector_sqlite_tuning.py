@@ -17,6 +17,7 @@ import threading
 import uuid
 from pathlib import Path
 
+import pytest
 from collectorkit import batch, rating
 
 from sync.collector import ingest
@@ -152,3 +153,19 @@ def test_a_batch_with_one_stored_id_is_undone_and_sorted_out(tmp_path):
         assert conn.scalar("SELECT received FROM kiosks WHERE id = 'k1'") == 6
     assert seqs == list(range(1, 7))
     assert storage.check() == []  # roll-ups counted once
+
+
+def test_only_a_taken_unique_key_is_a_duplicate(tmp_path):
+    from sync.collector.db import Database, Duplicate
+
+    db = Database(str(tmp_path / "d.db"))
+    with db.transaction(serialize=True) as conn:
+        conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+        conn.insert_many("t", ("k", "n"), [("a", 1)])
+    with pytest.raises(Duplicate), db.transaction(serialize=True) as conn:
+        conn.insert_many("t", ("k", "n"), [("b", 2), ("a", 3)])
+    with pytest.raises(sqlite3.IntegrityError) as caught, db.transaction(serialize=True) as conn:
+        conn.insert_many("t", ("k", "n"), [("c", None)])
+    assert not isinstance(caught.value, Duplicate)
+    with db.connection() as conn:
+        assert conn.rows("SELECT k, n FROM t") == [("a", 1)]

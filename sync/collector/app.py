@@ -70,10 +70,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the collector's passes, and run those less often: an upload makes
         # ~10 000 short-lived objects, freed by reference counting anyway
         # (about 10% of ingest time otherwise).
+        thresholds = gc.get_threshold()
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         yield
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
         await database.close_async()
         database.close()
 

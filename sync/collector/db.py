@@ -51,6 +51,8 @@ SQLITE_TUNING = (
     "PRAGMA cache_size=-16384",
     "PRAGMA wal_autocheckpoint=10000",
 )
+#: SQLite's names for a taken unique key (PostgreSQL's: ``UniqueViolation``).
+UNIQUE_ERRORS = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 _PLACEHOLDER = re.compile(r"'[^']*'|\?|%")
 _cursor_names = itertools.count(1)
 
@@ -186,6 +188,8 @@ class Connection:
         try:
             self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
         except sqlite3.IntegrityError as error:
+            if error.sqlite_errorname not in UNIQUE_ERRORS:
+                raise
             raise Duplicate(str(error)) from error
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
@@ -513,7 +517,8 @@ class Database:
             pool_size = min(pool_size, limit)
             self._slots = threading.BoundedSemaphore(limit)
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
-        # PostgreSQL connections for query_one_async, used from the event loop only.
+        # PostgreSQL connections for query_one_async, on the event loop they were made on.
+        self._async_loop: asyncio.AbstractEventLoop | None = None
         self._async_idle: list[Any] = []
         self._async_slots = asyncio.Semaphore(ASYNC_CONNECTIONS)
         # Writers of this process queue here, handing over at once, instead of
@@ -665,23 +670,37 @@ class Database:
         if self.local:
             with self.connection() as conn:
                 return conn.query_one(sql, params)
+        try:
+            async with asyncio.timeout(BUSY_TIMEOUT_S):
+                return await self._query_one_pg(sql, params)
+        except TimeoutError:
+            raise Busy("the database did not answer in time; try again") from None
+
+    async def _query_one_pg(self, sql: str, params: Sequence[Any]) -> dict | None:
         import psycopg
 
+        loop = asyncio.get_running_loop()
+        if self._async_loop is not loop:  # asyncio connections belong to one loop
+            self._async_loop, self._async_idle = loop, []
+            self._async_slots = asyncio.Semaphore(ASYNC_CONNECTIONS)
         async with self._async_slots:
             raw = self._async_idle.pop() if self._async_idle else None
             while raw is not None and (raw.closed or raw.broken or not _quiet(raw)):
                 await raw.close()
                 raw = self._async_idle.pop() if self._async_idle else None
-            try:
-                if raw is None:
+            if raw is None:
+                try:
                     raw = await psycopg.AsyncConnection.connect(**self._pg_params())
+                except psycopg.OperationalError as error:
+                    raise self._cannot_connect(error) from None
+            try:
                 cursor = await raw.execute(to_format_style(sql), params)
                 row = await cursor.fetchone()
-            except psycopg.OperationalError as error:
-                if raw is None:
-                    raise self._cannot_connect(error) from None
-                await raw.close()
-                raise Busy(f"database busy or unreachable: {_first_line(error)}") from None
+            except BaseException as error:  # cancelled too: the connection's state is unknown
+                await asyncio.shield(raw.close())
+                if isinstance(error, psycopg.OperationalError):
+                    raise Busy(f"database busy or unreachable: {_first_line(error)}") from None
+                raise
             self._async_idle.append(raw)
         names = [column.name for column in cursor.description]
         return None if row is None else dict(zip(names, row, strict=True))
