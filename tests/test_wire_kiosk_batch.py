@@ -68,8 +68,9 @@ def test_a_kiosk_batch_is_read_in_one_pass_with_the_general_paths_rows():
 
 
 def test_a_heartbeat_is_read_in_one_pass():
-    assert agree(body([])) == ({"format": 1, "sent_at": json.loads(body([]))["sent_at"],
-                                "status": None, "ratings": []}, [])
+    data = body([])  # once: two bodies may carry different sent_at milliseconds
+    assert agree(data) == ({"format": 1, "sent_at": json.loads(data)["sent_at"],
+                            "status": None, "ratings": []}, [])
 
 
 @pytest.mark.parametrize("change", [
