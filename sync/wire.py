@@ -273,8 +273,7 @@ def parse_ratings(raws: list[Any]) -> list[RatingRow | ValueError]:
     here in plain Python; anything else, and every rating that fails, goes
     through :func:`parse_rating` so the values and reasons are the model's.
     """
-    earliest = format_utc(EARLIEST)
-    latest = format_utc(utc_now() + FUTURE_SLACK)
+    earliest, latest = _plausible_times()
     if raws:
         whole = _fast_batch(raws, earliest, latest)
         if whole is not None:
@@ -290,6 +289,11 @@ def parse_ratings(raws: list[Any]) -> list[RatingRow | ValueError]:
                 continue
         out.append(row)
     return out
+
+
+def _plausible_times() -> tuple[str, str]:
+    """The first and last ``created_at`` the fast paths accept, as canonical text."""
+    return format_utc(EARLIEST), format_utc(utc_now() + FUTURE_SLACK)
 
 
 _KNOWN_LANGS: set[str] = set()
@@ -448,9 +452,7 @@ def decode_kiosk_batch(data: bytes) -> tuple[dict[str, Any], list[RatingRow]] | 
         return None
     rows: list[RatingRow] | None = []
     if batch.ratings:
-        rows = _checked_columns(
-            batch.ratings, format_utc(EARLIEST), format_utc(utc_now() + FUTURE_SLACK)
-        )
+        rows = _checked_columns(batch.ratings, *_plausible_times())
         if rows is None:
             return None
     envelope = {"format": batch.format, "sent_at": batch.sent_at, "status": batch.status,

@@ -43,16 +43,22 @@ def test_sync_in_large_batches_through_a_lost_answer_is_exactly_once(
     assert assert_exactly_once(sync_collector, sync_backlog) == 10_000
 
 
+def sync_in_process(sync_collector, backlog, folder, batch_size):
+    """``hymy-kiosk sync`` (CliRunner) through a recording proxy; its result and uploads."""
+    sync_collector.start()
+    with FaultProxy(sync_collector.port) as proxy:
+        config = write_config(folder / "kiosk.toml", backlog, proxy.url,
+                              sync_collector.kiosk_token, batch_size=batch_size)
+        done = CliRunner().invoke(kiosk.cli.cli, ["sync", "--config", str(config),
+                                                  "--no-progress"])
+        return done, proxy.requests(BATCHES)
+
+
 def test_a_long_backlog_goes_in_the_largest_batches_by_default(
         sync_collector, sync_backlog, tmp_path, monkeypatch):
     monkeypatch.setattr(kiosk.cli, "LARGE_BACKLOG", 9_999)  # the 10 000 queued are "long"
-    sync_collector.start()
-    with FaultProxy(sync_collector.port) as proxy:
-        config = write_config(tmp_path / "kiosk.toml", sync_backlog, proxy.url,
-                              sync_collector.kiosk_token, batch_size=250)
-        done = CliRunner().invoke(kiosk.cli.cli, ["sync", "--config", str(config),
-                                                  "--no-progress"])
-        sizes = [json.loads(entry.answer)["accepted"] for entry in proxy.requests(BATCHES)]
+    done, batches = sync_in_process(sync_collector, sync_backlog, tmp_path, batch_size=250)
+    sizes = [json.loads(entry.answer)["accepted"] for entry in batches]
     assert done.exit_code == 0, done.output
     assert "sent 10000: 10000 new" in done.output
     assert sizes == [5000, 5000]  # not 40 batches of 250
@@ -61,12 +67,6 @@ def test_a_long_backlog_goes_in_the_largest_batches_by_default(
 
 def test_a_short_backlog_keeps_the_configured_batch_size(
         sync_collector, sync_backlog, tmp_path):
-    sync_collector.start()
-    with FaultProxy(sync_collector.port) as proxy:
-        config = write_config(tmp_path / "kiosk.toml", sync_backlog, proxy.url,
-                              sync_collector.kiosk_token, batch_size=2500)
-        done = CliRunner().invoke(kiosk.cli.cli, ["sync", "--config", str(config),
-                                                  "--no-progress"])
-        batches = len(proxy.requests(BATCHES))
+    done, batches = sync_in_process(sync_collector, sync_backlog, tmp_path, batch_size=2500)
     assert done.exit_code == 0, done.output
-    assert batches == 4
+    assert len(batches) == 4

@@ -174,9 +174,7 @@ class Connection:
         columns = ", ".join((*keys, "n"))
         marks = ", ".join("?" for _ in range(len(keys) + 1))
         self.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET n = {table}.n + excluded.n",
-            rows,
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})" + _adding_n(table, keys), rows
         )
 
     def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
@@ -241,6 +239,11 @@ class Connection:
             return self.raw.execute(sql, params)
         except sqlite3.OperationalError as error:
             raise _busy_or(error) from error
+
+
+def _adding_n(table: str, keys: Sequence[str]) -> str:
+    """The end of a roll-up upsert: a key already stored gets the new row's ``n`` added."""
+    return f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET n = {table}.n + excluded.n"
 
 
 def _busy_or(error: sqlite3.OperationalError) -> Exception:
@@ -313,7 +316,7 @@ class PgConnection(Connection):
         columns = ", ".join((*keys, "n"))
         self.write(
             f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({marks})"
-            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET n = {table}.n + excluded.n",
+            + _adding_n(table, keys),
             arrays,
         )
 

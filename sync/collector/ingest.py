@@ -182,9 +182,7 @@ def read_batch(
     fast = decode_kiosk_batch(data)
     if fast is not None:
         body, rows = fast
-        if {row.store_id for row in rows} <= {None, principal.store_id} and {
-            row.kiosk_id for row in rows
-        } <= {None, principal.kiosk_id}:
+        if _all_ours(rows, principal):
             return envelope(body), list(enumerate(rows)), []
     batch, raws = parse_batch(data)
     return batch, *validate_items(raws, principal)
@@ -197,11 +195,7 @@ def validate_items(
     valid, rejected = [], []
     store_id, kiosk_id = principal.store_id, principal.kiosk_id
     parsed = parse_ratings(raws)
-    if (
-        set(map(type, parsed)) == {RatingRow}
-        and set(map(_STORE_ID, parsed)) <= {None, store_id}
-        and set(map(_KIOSK_ID, parsed)) <= {None, kiosk_id}
-    ):
+    if set(map(type, parsed)) == {RatingRow} and _all_ours(parsed, principal):
         return list(enumerate(parsed)), []  # the usual batch: every rating valid
     for index, rating in enumerate(parsed):
         if isinstance(rating, ValueError):
@@ -215,6 +209,12 @@ def validate_items(
         else:
             valid.append((index, rating))
     return valid, rejected
+
+
+def _all_ours(rows: list[RatingRow], principal: Principal) -> bool:
+    """True when no rating names a store or kiosk other than the token's."""
+    return (set(map(_STORE_ID, rows)) <= {None, principal.store_id}
+            and set(map(_KIOSK_ID, rows)) <= {None, principal.kiosk_id})
 
 
 def _rejection(raw: Any, reason: str) -> ItemResult:

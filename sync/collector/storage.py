@@ -371,10 +371,10 @@ class Storage:
         with self.db.transaction(serialize=True) as conn:
             max_seq = conn.scalar("SELECT max_seq FROM kiosks WHERE id = ?", (kiosk_id,)) or 0
             ids = [row[0] for row in rows]
-            usual = (rows and not look_up and min(row[1] for row in rows) > max_seq
-                     and len(set(ids)) == len(ids))
-            stored = {} if usual else self._stored_content(conn, ids)
-            if not stored and len(set(ids)) == len(ids):
+            unique = len(set(ids)) == len(ids)
+            new_seqs = rows and not look_up and unique and min(row[1] for row in rows) > max_seq
+            stored = {} if new_seqs else self._stored_content(conn, ids)
+            if not stored and unique:
                 # The usual batch: every rating new, none twice.
                 fresh = rows
                 outcome.statuses = [("accepted", None)] * len(rows)
