@@ -19,7 +19,7 @@ pytestmark = pytest.mark.postgres
 
 def test_processes_starting_together_on_a_new_database_migrate_it_once(postgres_server):
     url = postgres_server.create_database()
-    code = ("import sys; from sync.collector.db import Database;"
+    code = ("import sys; from sync.collector.db.connection import Database;"
             " db = Database(sys.argv[1]); print(len(db.migrate())); db.close()")
     processes = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(6)]

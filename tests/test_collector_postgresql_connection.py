@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from sync.collector.db import Busy, Database
+from sync.collector.db.connection import Busy, Database
 
 pytestmark = pytest.mark.postgres
 
@@ -170,7 +170,7 @@ def test_serialised_writers_still_run_one_after_the_other(postgres_server):
 def test_a_lock_wait_past_lock_timeout_is_busy_and_the_connection_stays_usable(db):
     import psycopg
 
-    from sync.collector.db import WRITE_LOCK_KEY
+    from sync.collector.db.connection import WRITE_LOCK_KEY
 
     with psycopg.connect(db.url, autocommit=True) as holder:
         holder.execute("BEGIN")
@@ -215,7 +215,7 @@ def test_empty_transactions_commit_and_leave_the_connection_idle(db):
 def test_lookups_from_the_event_loop_reuse_replace_and_bound_their_connections(db):
     import psycopg
 
-    from sync.collector.db import ASYNC_CONNECTIONS
+    from sync.collector.db.connection import ASYNC_CONNECTIONS
 
     with db.transaction(serialize=True) as conn:
         conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 1), ("b", 2)])
@@ -252,7 +252,7 @@ def test_an_unreachable_server_makes_an_event_loop_lookup_busy():
 
 
 def test_a_lookup_that_takes_too_long_is_busy_and_its_connection_dropped(db, monkeypatch):
-    from sync.collector import db as dbmodule
+    from sync.collector.db import connection as dbmodule
 
     monkeypatch.setattr(dbmodule, "BUSY_TIMEOUT_S", 0.5)
 

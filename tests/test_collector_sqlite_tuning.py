@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from collectorkit import batch, rating
 
-from sync.collector import ingest
-from sync.collector.db import SQLITE_TUNING, Database
-from sync.collector.storage import Storage
+from sync.collector.api import ingest
+from sync.collector.db.connection import SQLITE_TUNING, Database
+from sync.collector.db.storage import Storage
 from sync.collector.tokens import Principal
 from sync.wire import RatingRow
 
@@ -156,7 +156,7 @@ def test_a_batch_with_one_stored_id_is_undone_and_sorted_out(tmp_path):
 
 
 def test_only_a_taken_unique_key_is_a_duplicate(tmp_path):
-    from sync.collector.db import Database, Duplicate
+    from sync.collector.db.connection import Database, Duplicate
 
     db = Database(str(tmp_path / "d.db"))
     with db.transaction(serialize=True) as conn:

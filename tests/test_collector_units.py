@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.collector.db import (
+from sync.collector.api.ingest import etag_matches
+from sync.collector.db.connection import (
     Busy,
     Database,
     DatabaseError,
@@ -18,9 +19,8 @@ from sync.collector.db import (
     split_sql,
     to_format_style,
 )
-from sync.collector.ingest import etag_matches
+from sync.collector.db.seqs import gaps_of, update_gaps
 from sync.collector.reports import parse_period
-from sync.collector.seqs import gaps_of, update_gaps
 from sync.collector.settings import Settings, describe
 from sync.collector.tokens import Principal, check_role, hash_token, new_token
 

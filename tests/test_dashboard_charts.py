@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from sync.collector import charts
+from sync.collector.web import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.collector import i18n
+from sync.collector.web import i18n
 
 NBSP = "\u00a0"
 TEMPLATES = Path(__file__).resolve().parent.parent / "sync" / "collector" / "templates"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sync.collector import pages
 from sync.collector.auth import FailureThrottle
+from sync.collector.web import pages
 
 
 @pytest.mark.parametrize(("target", "expected"), [

@@ -38,7 +38,7 @@ from kiosk import config as kc
 from kiosk.pin import hash_pin
 from kiosk.store import Store
 from sync.clock import format_utc, local_date, utc_now, zone
-from sync.collector.ingest import gunzip, parse_batch, validate_items
+from sync.collector.api.ingest import gunzip, parse_batch, validate_items
 from sync.collector.tokens import Principal
 from sync.metrics import happy_value, is_satisfied, summarize, wilson_interval
 from sync.wire import MAX_BODY_BYTES, RATING_FIELDS, encode, make_batch

@@ -21,9 +21,9 @@ def test_wheel_ships_assets_templates_and_migrations(tmp_path):
         "kiosk/assets/faces/face-5.png",
         "kiosk/assets/icon.png",
         "kiosk/screens/rating.kv",
-        "sync/collector/templates/store.html",
-        "sync/collector/static/hymy.css",
-        "sync/collector/migrations/sqlite/001_init.sql",
+        "sync/collector/web/templates/store.html",
+        "sync/collector/web/static/hymy.css",
+        "sync/collector/db/migrations/sqlite/001_init.sql",
     ]:
         assert name in names, f"{name} missing from {wheel.name}"
     assert not any(name.startswith(("tests/", "docs/")) for name in names)

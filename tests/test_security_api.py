@@ -29,9 +29,9 @@ from reliability.fleet import register
 
 from sync.collector import tokens as token_module
 from sync.collector.auth import FailureThrottle
-from sync.collector.db import Database
+from sync.collector.db.connection import Database
+from sync.collector.db.storage import Storage
 from sync.collector.settings import Settings
-from sync.collector.storage import Storage
 
 pytestmark = pytest.mark.reliability
 LIMIT = 5

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from test_wire_fast import VALUES
 from test_wire_fast_batch import kiosk_batch
 
-from sync.collector.ingest import envelope, parse_batch
+from sync.collector.api.ingest import envelope, parse_batch
 from sync.wire import (
     _DIGIT_AS_0,
     _HEX_AS_X,

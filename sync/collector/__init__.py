@@ -5,8 +5,8 @@ ASGI app comes from :func:`sync.collector.app.create_app`.  Importing this
 package does not import FastAPI, so the CLI starts quickly.
 """
 
-from sync.collector.db import Database
+from sync.collector.db.connection import Database
+from sync.collector.db.storage import Storage
 from sync.collector.settings import Settings
-from sync.collector.storage import Storage
 
 __all__ = ["Database", "Settings", "Storage"]

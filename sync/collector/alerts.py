@@ -2,7 +2,7 @@
 
 Each rule is a pure function over plain data, so it is unit-tested without a
 database; :func:`chain_alerts` gathers the data through
-:class:`~sync.collector.storage.Storage` and :mod:`sync.collector.reports`
+:class:`~sync.collector.db.storage.Storage` and :mod:`sync.collector.reports`
 and applies the rules.  The thresholds are declared once in :class:`Rules`,
 and the office page states them in words next to the alerts.
 
@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sync.clock import format_utc, parse_utc, utc_now
 from sync.collector import reports
-from sync.collector.storage import Storage
+from sync.collector.db.storage import Storage
 
 
 @dataclass(frozen=True)

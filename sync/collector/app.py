@@ -32,12 +32,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from sync import __version__
-from sync.collector import admin, export, ingest, read
+from sync.collector.api import admin, export, ingest, read
 from sync.collector.auth import FailureThrottle
-from sync.collector.db import Busy, Database
+from sync.collector.db.connection import Busy, Database
+from sync.collector.db.storage import Storage
 from sync.collector.logs import RequestLog, configure, logger
 from sync.collector.settings import Settings
-from sync.collector.storage import Storage
 
 DESCRIPTION = """
 Receives smiley-face ratings from Hymy kiosks and serves CSAT per store and
@@ -208,7 +208,7 @@ def mount_pages(app: FastAPI) -> None:
 
     Pages call the same :mod:`sync.collector.reports` functions as ``read.py``.
     """
-    from sync.collector import pages  # Jinja2 is only imported when the app is built
+    from sync.collector.web import pages  # Jinja2 is only imported when the app is built
 
     app.include_router(pages.router)
 
@@ -232,7 +232,7 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
-            from sync.collector.pages import browser_not_found
+            from sync.collector.web.pages import browser_not_found
 
             html = await run_in_threadpool(browser_not_found, request)
             if html is not None:

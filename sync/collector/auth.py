@@ -22,8 +22,8 @@ from typing import Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from sync.collector.db.storage import Storage
 from sync.collector.logs import log_fields
-from sync.collector.storage import Storage
 from sync.collector.tokens import CHAIN_READERS, READERS, Principal
 
 bearer = HTTPBearer(

@@ -18,9 +18,9 @@ from typing import Any
 import click
 
 from sync import __version__
-from sync.collector.db import Busy, Database, DatabaseError, database_errors, redact
+from sync.collector.db.connection import Busy, Database, DatabaseError, database_errors, redact
+from sync.collector.db.storage import Storage
 from sync.collector.settings import Settings, describe
-from sync.collector.storage import Storage
 from sync.collector.tokens import ROLES
 
 DEFAULT_DATABASE = Settings().database
@@ -402,8 +402,8 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     """
     from tqdm import tqdm
 
-    from sync.collector.export import parse_cursor, rating_dicts, render
-    from sync.collector.storage import EXPORT_COLUMNS
+    from sync.collector.api.export import parse_cursor, rating_dicts, render
+    from sync.collector.db.storage import EXPORT_COLUMNS
 
     cursor = parse_cursor(after)
     total = storage.count_after(cursor)

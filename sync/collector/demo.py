@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sync.clock import format_utc, parse_utc, utc_now, zone
-from sync.collector.storage import Storage
+from sync.collector.db.storage import Storage
 from sync.survey import Survey
 from sync.wire import KioskStatus, new_rating_id
 

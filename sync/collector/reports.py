@@ -2,7 +2,7 @@
 
 Every figure goes through :func:`sync.metrics.summarize`, so the JSON API, the
 HTML pages and the exports can never disagree about what "satisfied" means.
-Functions take a :class:`~sync.collector.storage.Storage` and plain ISO dates
+Functions take a :class:`~sync.collector.db.storage.Storage` and plain ISO dates
 and return JSON-ready dicts; the routes in ``read.py`` and the pages in
 ``pages.py`` only add HTTP around them.
 """
@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sync.clock import parse_utc, utc_now
-from sync.collector.storage import Storage
+from sync.collector.db.storage import Storage
 from sync.metrics import Summary, summarize
 from sync.survey import DEFAULT_SURVEY
 

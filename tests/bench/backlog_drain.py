@@ -41,8 +41,8 @@ from common import (
 )
 
 from sync.clock import format_utc, utc_now
-from sync.collector.db import SQLITE_TUNING, Database
-from sync.collector.rollups import ROW
+from sync.collector.db.connection import SQLITE_TUNING, Database
+from sync.collector.db.rollups import ROW
 
 FULL = 1_000_000
 TARGET_S = 60.0

@@ -49,8 +49,8 @@ from common import (
 )
 
 from sync.clock import format_utc, local_date, utc_now, zone
-from sync.collector.db import SQLITE_TUNING, Database
-from sync.collector.rollups import ROW
+from sync.collector.db.connection import SQLITE_TUNING, Database
+from sync.collector.db.rollups import ROW
 from sync.wire import encode, make_batch, new_rating_id
 
 TARGET_RATE = 50_000

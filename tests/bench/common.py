@@ -124,7 +124,7 @@ def running_collector(workdir: Path, database: str | None = None,
 
 def postgres_supported() -> str | None:
     """None when the collector can use PostgreSQL; otherwise why not."""
-    from sync.collector.db import Database, DatabaseError
+    from sync.collector.db.connection import Database, DatabaseError
 
     try:
         Database("postgresql://127.0.0.1:1/none", create=False)

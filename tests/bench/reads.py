@@ -32,8 +32,8 @@ from common import Options, Row, median, percentile, ratio, running_collector
 
 from sync.clock import utc_now, zone
 from sync.collector import demo, reports
-from sync.collector.db import Database
-from sync.collector.storage import Storage
+from sync.collector.db.connection import Database
+from sync.collector.db.storage import Storage
 
 FULL_RATINGS, FULL_STORES = 10_000_000, 500
 TARGET_MS = 50.0

@@ -15,7 +15,7 @@ One :data:`router`, mounted by :func:`sync.collector.app.mount_pages`:
 
 Every number comes from :mod:`sync.collector.reports`, the functions behind
 the JSON API, so a page and ``/api/v1/...`` can never disagree.  Charts are
-SVG drawn on the server by :mod:`sync.collector.charts`; there is no
+SVG drawn on the server by :mod:`sync.collector.web.charts`; there is no
 JavaScript at all, which keeps the Content-Security-Policy strict.
 
 Every POST carries a CSRF token: before login a double-submit cookie, after
@@ -48,12 +48,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from sync.clock import format_utc, parse_utc, utc_now
-from sync.collector import alerts, charts, reports
+from sync.collector import alerts, reports
+from sync.collector.api.export import DAILY_COLUMNS, rating_dicts, to_csv
 from sync.collector.auth import FailureThrottle
-from sync.collector.export import DAILY_COLUMNS, rating_dicts, to_csv
-from sync.collector.i18n import LANGUAGES, Translator, pick, round_half_up
-from sync.collector.storage import EXPORT_COLUMNS, Storage
+from sync.collector.db.storage import EXPORT_COLUMNS, Storage
 from sync.collector.tokens import CHAIN_READERS, READERS, Principal, hash_token
+from sync.collector.web import charts
+from sync.collector.web.i18n import LANGUAGES, Translator, pick, round_half_up
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,7 +95,7 @@ SECURITY_HEADERS = {
 def environment() -> Environment:
     """The Jinja2 environment (autoescaping on; a missing variable is an error)."""
     env = Environment(
-        loader=PackageLoader("sync.collector", "templates"),
+        loader=PackageLoader("sync.collector.web", "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -28,8 +28,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync.clock import format_utc, utc_now, zone
-from sync.collector.db import Connection, Database, Duplicate
-from sync.collector.rollups import (
+from sync.collector.db.connection import Connection, Database, Duplicate
+from sync.collector.db.rollups import (
     ROW,
     RUNNING,
     LocalHours,
@@ -38,7 +38,7 @@ from sync.collector.rollups import (
     store_days,
     tally,
 )
-from sync.collector.seqs import Gap, gaps_of, update_gaps
+from sync.collector.db.seqs import Gap, gaps_of, update_gaps
 from sync.collector.tokens import Principal, check_role, hash_token, new_token, same_hash
 from sync.survey import DEFAULT_SURVEY, Survey
 from sync.wire import KioskStatus, Rating, RatingRow
@@ -66,7 +66,7 @@ RUNNING_PERIOD = (
     " AND b.local_date = (SELECT MAX(local_date) FROM running_counts"
     " WHERE store_id = k.store_id AND scale = k.scale AND local_date < ?)"
 )
-#: Key columns of the roll-up tables, in the order of :class:`~sync.collector.rollups.Tallies`.
+#: Key columns of the roll-up tables, in the order of :class:`~sync.collector.db.rollups.Tallies`.
 DAILY_KEYS = ("store_id", "local_date", "kiosk_id", "scale", "score", "suppressed")
 HOURLY_KEYS = ("store_id", "local_date", "hour", "scale", "score")
 REASON_KEYS = ("store_id", "local_date", "reason", "scale", "score")
@@ -451,7 +451,7 @@ class Storage:
     ) -> int:
         """Insert new rating rows of one kiosk and update every roll-up and seq counter.
 
-        Rows are tuples in :data:`~sync.collector.rollups.ROW` order and must
+        Rows are tuples in :data:`~sync.collector.db.rollups.ROW` order and must
         not be stored yet (an ``id`` that is raises :class:`Duplicate`);
         callers hold a serialised transaction and may pass the kiosk's
         ``max_seq`` they just read.  Returns the new ``max_seq``.  Ingest and

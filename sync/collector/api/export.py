@@ -19,9 +19,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from sync.clock import utc_now
 from sync.collector import reports
+from sync.collector.api.read import FROM, TO, period
 from sync.collector.auth import chain_reader, storage_of
-from sync.collector.read import FROM, TO, period
-from sync.collector.storage import EXPORT_COLUMNS
+from sync.collector.db.storage import EXPORT_COLUMNS
 from sync.collector.tokens import Principal
 
 router = APIRouter(prefix="/api/v1/export", tags=["export"])

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from sync.collector.auth import admin, storage_of
-from sync.collector.storage import AlreadyExists, NotFound
+from sync.collector.db.storage import AlreadyExists, NotFound
 from sync.collector.tokens import Principal
 from sync.survey import Survey, parse_survey
 

@@ -1,6 +1,6 @@
 """A thin database wrapper: connections, placeholders, transactions and migrations.
 
-All SQL lives in :mod:`sync.collector.storage`, written in the dialect SQLite
+All SQL lives in :mod:`sync.collector.db.storage`, written in the dialect SQLite
 and PostgreSQL share (``?`` placeholders, ``INSERT ... ON CONFLICT ... DO
 UPDATE``).  This module is the only one that knows which backend is in use:
 
@@ -122,7 +122,7 @@ class Connection:
     """One SQLite connection with rows as dicts and ``?`` placeholders everywhere.
 
     :class:`PgConnection` offers the same methods on PostgreSQL, so
-    :mod:`sync.collector.storage` never asks which backend it talks to.
+    :mod:`sync.collector.db.storage` never asks which backend it talks to.
     """
 
     backend = "sqlite"
@@ -788,7 +788,7 @@ def database_errors() -> tuple[type[Exception], ...]:
 
 def migrations(backend: str) -> list[tuple[str, str]]:
     """``(name, sql)`` of a backend's migration files, in numeric order."""
-    folder = resources.files("sync.collector") / "migrations" / backend
+    folder = resources.files("sync.collector.db") / "migrations" / backend
     files = sorted(
         (entry for entry in folder.iterdir() if entry.name.endswith(".sql")),
         key=lambda entry: entry.name,

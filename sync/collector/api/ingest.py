@@ -31,8 +31,8 @@ from starlette.concurrency import run_in_threadpool
 
 from sync.clock import parse_utc
 from sync.collector.auth import kiosk, storage_of
+from sync.collector.db.storage import Storage
 from sync.collector.logs import log_fields
-from sync.collector.storage import Storage
 from sync.collector.tokens import Principal
 from sync.survey import Survey
 from sync.wire import (
