@@ -4,4 +4,6 @@
 tested) without a display; only ``kiosk.app`` and ``kiosk.screens`` touch Kivy.
 """
 
-__version__ = "0.1.0"
+from sync import __version__
+
+__all__ = ["__version__"]

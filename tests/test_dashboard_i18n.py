@@ -10,7 +10,7 @@ import pytest
 from sync.collector.web import i18n
 
 NBSP = "\u00a0"
-TEMPLATES = Path(__file__).resolve().parent.parent / "sync" / "collector" / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "sync" / "collector" / "web" / "templates"
 
 
 def test_every_string_has_finnish_and_english():
