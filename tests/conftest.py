@@ -18,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from synckit import CollectorProcess, copy_store, record_taps
+
+from tests.support.sync import CollectorProcess, copy_store, record_taps
 
 SYNC_BACKLOG = 10_000
 BACKENDS = [pytest.param("sqlite", id="sqlite"),
@@ -40,7 +41,7 @@ def postgres_server():
 
     Skips, saying what to install, only when the server binaries are missing.
     """
-    import pgserver
+    from tests.support import pgserver as pgserver
 
     try:
         server = pgserver.start()
@@ -107,7 +108,7 @@ def xvfb_display():
     """
     import shutil
 
-    from xvfb import running_xvfb
+    from tests.support.xvfb import running_xvfb
 
     missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
     if missing:
@@ -211,10 +212,10 @@ def collector_server(tmp_path_factory: pytest.TempPathFactory, new_database):
     """One real ``python -m sync.collector serve`` on loopback for the collector tests,
     per backend.
 
-    Yields a :class:`collectorkit.Collector` (``url``, ``database``,
+    Yields a :class:`tests.support.collector.Collector` (``url``, ``database``,
     ``admin_token``, ``office_token``, ``request()``, ``new_store()``, ``cli()``).
     """
-    from collectorkit import Collector
+    from tests.support.collector import Collector
 
     workdir = tmp_path_factory.mktemp("collector")
     collector = Collector(workdir, new_database(workdir))

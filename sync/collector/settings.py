@@ -2,7 +2,7 @@
 
 Each field of :class:`Settings` carries its help text, so the CLI options, the
 ``HYMY_*`` environment variables, validation and ``docs/collector.md`` all come
-from this one list (``tests/test_collector_docs.py`` checks the docs).
+from this one list (``tests/collector/test_collector_docs.py`` checks the docs).
 """
 
 from __future__ import annotations

@@ -24,14 +24,12 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-for folder in (ROOT, HERE.parent):  # sync/kiosk, and tests/ for collectorkit
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from collectorkit import Collector, free_port  # noqa: E402, F401
+if str(ROOT) not in sys.path:  # sync, kiosk and tests.support
+    sys.path.insert(0, str(ROOT))
 
 from sync.clock import format_utc, local_date, utc_now, zone  # noqa: E402
 from sync.wire import new_rating_id  # noqa: E402
+from tests.support.collector import Collector, free_port  # noqa: E402, F401
 
 
 @dataclass
@@ -139,12 +137,12 @@ def postgres_supported() -> str | None:
 def throwaway_postgres(workdir: Path) -> Iterator[str]:
     """A private PostgreSQL server on a free loopback port; yields a postgresql:// URL.
 
-    Like ``tests/pgserver.py`` (whose binaries lookup and root handling it
+    Like ``tests/support/pgserver.py`` (whose binaries lookup and root handling it
     reuses) but durable: fsync, synchronous_commit and full-page writes stay
     on, as in production, so it compares fairly with SQLite's
     ``synchronous=FULL``.  Stopped and removed afterwards.
     """
-    import pgserver
+    from tests.support import pgserver as pgserver
 
     bindir = pgserver.find_bindir()
     run_as = pgserver._run_as()

@@ -36,7 +36,8 @@ from common import (
     running_collector,
     write_kiosk_config,
 )
-from xvfb import running_xvfb
+
+from tests.support.xvfb import running_xvfb
 
 HERE = Path(__file__).resolve().parent
 FULL = 100_000

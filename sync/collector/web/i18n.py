@@ -2,7 +2,7 @@
 
 Every string a page shows comes from :data:`STRINGS`, one entry per key with
 its ``fi`` and ``en`` text side by side, so a missing translation is visible in
-review (and ``tests/test_dashboard_i18n.py`` fails on one).  Placeholders use
+review (and ``tests/collector/web/test_dashboard_i18n.py`` fails on one).  Placeholders use
 ``str.format`` names: ``t("responses_n", n=3)``.
 
 Numbers follow each language's conventions: Finnish writes ``82 %`` with a

@@ -1,0 +1,510 @@
+"""The real kiosk app in a real window: Xvfb, real X clicks (xdotool), the real database.
+
+Each test starts ``python -m kiosk --config ...`` (windowed 1280x800 at 0,0) on
+the session's Xvfb display and acts like a shopper or a member of staff: it
+clicks where a face or button is, then checks what the app stored in SQLite,
+what is on screen (pixels of a root-window screenshot) and what screen the
+app shows.  The app reports its current screen and where its buttons are in a
+small JSON file only because HYMY_KIOSK_TEST_STATUS is set; that probe is
+how the test knows where to click, nothing is driven through it.
+
+Everything polls with generous timeouts, so a loaded 2-core machine is slow,
+not flaky.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.i18n import load_strings
+from kiosk.pin import hash_pin
+from kiosk.store import Store
+from sync.clock import local_date, parse_utc, zone
+from tests.support import ROOT
+
+STRINGS = load_strings(["fi", "sv", "en"])
+PIN = "2468"
+PIN_HASH = hash_pin(PIN)
+TZ = "Europe/Helsinki"
+EXIT_KIOSK_STATUS = 10  # kiosk.app.EXIT_KIOSK_STATUS (not imported: that would import Kivy)
+
+ui = pytest.mark.ui
+
+
+def xdotool(display: str, *args: object) -> None:
+    subprocess.run(["xdotool", *map(str, args)], check=True, timeout=30,
+                   env={**os.environ, "DISPLAY": display})
+
+
+class Kiosk:
+    """One kiosk app process on the test display, with its config, database and status."""
+
+    def __init__(self, folder: Path, display: str, **settings: Any):
+        self.folder = folder
+        self.display = display
+        self.database = folder / "kiosk.db"
+        self.status_path = folder / "status.json"
+        self.log_path = folder / "kiosk.log"
+        values = {
+            "store_id": "s1", "kiosk_id": "k1", "timezone": TZ, "database": "kiosk.db",
+            "staff_pin_hash": PIN_HASH, "fullscreen": False, "thanks_delay": 0.6,
+            "response_interval": 0, "followup_timeout": 8,
+        }
+        values.update(settings)
+        lines = []
+        for key, value in values.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+        self.config = folder / "kiosk.toml"
+        self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        env = {
+            **os.environ, "DISPLAY": display, "KIVY_HOME": str(folder / "kivy"),
+            "KIVY_NO_ARGS": "1", "HYMY_KIOSK_SIZE": "1280x800",
+            "HYMY_KIOSK_TEST_STATUS": str(self.status_path),
+        }
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "--config", str(self.config)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self.wait_screen("rating", timeout=90)
+
+    # -- observing ----------------------------------------------------------
+
+    def status(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.status_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def wait(self, predicate, what: str, timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        status = None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"kiosk exited ({self.process.returncode}) waiting for {what}:\n"
+                            + self.log_path.read_text(errors="replace")[-3000:])
+            status = self.status()
+            if status and predicate(status):
+                return status
+            time.sleep(0.05)
+        log = self.log_path.read_text(errors="replace")[-2000:]
+        pytest.fail(f"timed out waiting for {what}; last status: {status}\nlog:\n{log}")
+
+    def wait_screen(self, name: str, timeout: float = 30) -> dict[str, Any]:
+        return self.wait(lambda s: s["screen"] == name, f"screen {name!r}", timeout)
+
+    def target(self, name: str) -> tuple[int, int]:
+        """Where a button is, once two status reports in a row agree (layout settled)."""
+        previous: dict[str, Any] = {}
+
+        def settled(status: dict[str, Any]) -> bool:
+            nonlocal previous
+            spot = status["targets"].get(name)
+            ok = bool(spot) and spot == previous.get("spot") and status["time"] != previous.get(
+                "time")
+            previous = {"spot": spot, "time": status["time"]}
+            return ok
+
+        spot = self.wait(settled, f"button {name!r}")["targets"][name]
+        return spot["x"], spot["y"]
+
+    def text(self, name: str) -> str:
+        return self.wait(lambda s: name in s["targets"], f"label {name!r}")["targets"][name]["text"]
+
+    def wait_text(self, name: str, check, timeout: float = 30) -> str:
+        """Wait until label ``name`` shows text that passes ``check`` (a string or a test)."""
+        test = check if callable(check) else (lambda text: text == check)
+        status = self.wait(lambda s: test((s["targets"].get(name) or {}).get("text") or ""),
+                           f"label {name!r} to show {check!r}", timeout)
+        return status["targets"][name]["text"]
+
+    def rows(self) -> list[dict[str, Any]]:
+        with sqlite3.connect(self.database) as db:
+            db.row_factory = sqlite3.Row
+            return [dict(row) for row in db.execute("SELECT * FROM ratings ORDER BY seq")]
+
+    def wait_rows(self, count: int, timeout: float = 30) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = self.rows() if self.database.exists() else []
+            if len(rows) >= count:
+                return rows
+            time.sleep(0.05)
+        pytest.fail(f"expected {count} stored ratings, have {len(rows)}")
+
+    def screenshot(self):
+        from PIL import Image
+
+        png = subprocess.run(["import", "-window", "root", "png:-"], timeout=60,
+                             capture_output=True, env={**os.environ, "DISPLAY": self.display})
+        assert png.returncode == 0, png.stderr.decode(errors="replace")
+        return Image.open(io.BytesIO(png.stdout)).convert("RGB")
+
+    # -- acting ---------------------------------------------------------------
+
+    def click(self, name: str, button: int = 1) -> None:
+        x, y = self.target(name)
+        xdotool(self.display, "mousemove", x, y, "click", button)
+
+    def tap_face(self, score: int) -> dict[str, Any]:
+        """Tap a face and wait until the app has moved off the question."""
+        before = (self.status() or {}).get("last_tap")
+        self.click(f"face-{score}")
+        return self.wait(lambda s: s["screen"] != "rating" and s["last_tap"] != before,
+                         f"the tap on face {score}")
+
+    def type_pin(self, pin: str) -> None:
+        for digit in pin:
+            self.click(f"pin-{digit}")
+        self.click("pin-ok")
+
+    def hold_corner(self, seconds: float = 4.5) -> None:
+        """Press and hold the top-left corner (the app opens the PIN pad after 3 s)."""
+        self.target("face-1")  # the window is up and laid out
+        xdotool(self.display, "mousemove", 15, 15, "mousedown", 1)
+        time.sleep(seconds)
+        xdotool(self.display, "mouseup", 1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(30)
+        self.log.close()
+
+
+@pytest.fixture
+def start_kiosk(xvfb_display: str, tmp_path: Path):
+    started: list[Kiosk] = []
+
+    def start(**settings: Any) -> Kiosk:
+        kiosk = Kiosk(tmp_path, xvfb_display, **settings)
+        started.append(kiosk)
+        return kiosk
+
+    yield start
+    for kiosk in started:
+        kiosk.stop()
+
+
+def reddish(pixel: tuple[int, int, int]) -> bool:
+    red, green, blue = pixel
+    return red > 170 and green < 90 and blue < 90
+
+
+def greenish(pixel: tuple[int, int, int]) -> bool:
+    red, green, blue = pixel
+    return green > red + 40 and green > blue + 40
+
+
+def count_pixels(image, centre: tuple[int, int], half: int, test) -> int:
+    x, y = centre
+    data = image.crop((x - half, y - half, x + half, y + half)).tobytes()
+    return sum(1 for i in range(0, len(data), 3) if test(tuple(data[i : i + 3])))
+
+
+# -- the shopper -------------------------------------------------------------
+
+
+@ui
+def test_tap_stores_a_row_with_the_right_score_and_local_date(start_kiosk):
+    kiosk = start_kiosk()
+    # The faces are really on screen: red artwork on the left, green on the right.
+    face1, face5 = kiosk.target("face-1"), kiosk.target("face-5")
+    shot = kiosk.screenshot()
+    assert count_pixels(shot, face1, 80, reddish) > 2000
+    assert count_pixels(shot, face5, 80, greenish) > 2000
+    assert count_pixels(shot, face1, 80, greenish) < 50
+
+    kiosk.tap_face(4)
+    [row] = kiosk.wait_rows(1)
+    assert (row["score"], row["scale"], row["lang"], row["suppressed"]) == (4, 5, "fi", 0)
+    assert (row["store_id"], row["kiosk_id"], row["seq"]) == ("s1", "k1", 1)
+    assert row["local_date"] == local_date(parse_utc(row["created_at"]), zone(TZ))
+    assert abs(time.time() - parse_utc(row["created_at"]).timestamp()) < 120
+
+
+@ui
+def test_thank_you_appears_at_once_and_the_question_returns(start_kiosk):
+    kiosk = start_kiosk(thanks_delay=1.5)
+    tapped = time.monotonic()
+    status = kiosk.tap_face(5)
+    assert status["screen"] == "thanks"
+    # committed and switched synchronously in the touch handler
+    assert status["tap_ms"] is not None and status["tap_ms"] < 100
+    assert kiosk.text("thanks") == STRINGS["fi"]["thanks"]
+    kiosk.wait_rows(1)
+    kiosk.wait_screen("rating", timeout=30)
+    assert time.monotonic() - tapped >= 1.4  # stayed for thanks_delay, then came back
+
+
+@ui
+def test_the_thank_you_shows_the_tapped_face_from_artwork_loaded_at_start(start_kiosk):
+    kiosk = start_kiosk(thanks_delay=3, reasons=[])  # no follow-up: a 1 is thanked too
+    kiosk.target("face-1")  # up and laid out
+    loaded = kiosk.status()["face_loads"]
+    assert loaded == 5  # face-1.png ... face-5.png, each read once, before any tap
+    for score, right, wrong in ((1, reddish, greenish), (5, greenish, reddish)):
+        kiosk.wait_screen("rating")
+        assert kiosk.tap_face(score)["screen"] == "thanks"
+        face = kiosk.target("thanks-face")
+        shot = kiosk.screenshot()
+        assert count_pixels(shot, face, 80, right) > 2000
+        assert count_pixels(shot, face, 80, wrong) < 50
+    assert kiosk.status()["face_loads"] == loaded  # no tap read artwork from disk
+
+
+@ui
+def test_follow_up_attaches_the_reason_to_the_same_rating(start_kiosk):
+    kiosk = start_kiosk(followup_timeout=2.5, reasons=["queue", "staff", "prices", "other"])
+    status = kiosk.tap_face(1)
+    assert status["screen"] == "followup"
+    assert kiosk.text("followup-question") == STRINGS["fi"]["followup_question"]
+    [row] = kiosk.rows()
+    assert row["awaiting_reason"] == 1  # stored before the question was even asked
+    kiosk.click("reason-staff")
+    kiosk.wait_screen("thanks")
+    [row] = kiosk.wait_rows(1)
+    assert (row["score"], row["reason"], row["awaiting_reason"]) == (1, "staff", 0)
+    kiosk.wait_screen("rating")
+
+    # Skip: thanks, no reason; the rating counts.
+    kiosk.tap_face(2)
+    kiosk.wait_screen("followup")
+    kiosk.click("skip")
+    kiosk.wait_screen("thanks")
+    kiosk.wait_screen("rating")
+
+    # No answer at all: back to the question after followup_timeout.
+    kiosk.tap_face(1)
+    kiosk.wait_screen("followup")
+    kiosk.wait_screen("rating", timeout=30)
+    rows = kiosk.rows()
+    assert [(r["score"], r["reason"], r["awaiting_reason"]) for r in rows] == [
+        (1, "staff", 0), (2, None, 0), (1, None, 0)]
+
+    # A top face asks nothing.
+    assert kiosk.tap_face(5)["screen"] == "thanks"
+
+
+@ui
+def test_language_switch_changes_the_question_and_comes_back(start_kiosk):
+    kiosk = start_kiosk(thanks_delay=0.8)
+    assert kiosk.text("question") == STRINGS["fi"]["question"]
+    kiosk.click("lang-en")
+    kiosk.wait(lambda s: s["lang"] == "en", "English")
+    assert kiosk.text("question") == STRINGS["en"]["question"]
+    shot_question = kiosk.wait(lambda s: s["targets"]["question"]["text"]
+                               == STRINGS["en"]["question"], "English question")
+    assert shot_question["targets"]["lang-en"]["text"] == "English"
+    kiosk.click("lang-sv")
+    kiosk.wait(lambda s: s["question"] == STRINGS["sv"]["question"], "Swedish question")
+    kiosk.tap_face(4)
+    assert kiosk.text("thanks") == STRINGS["sv"]["thanks"]
+    [row] = kiosk.wait_rows(1)
+    assert row["lang"] == "sv"
+    # After the rating, the store's default language is back.
+    status = kiosk.wait(lambda s: s["screen"] == "rating" and s["lang"] == "fi", "Finnish again")
+    assert status["question"] == STRINGS["fi"]["question"]
+
+
+@ui
+def test_quick_taps_are_stored_suppressed_and_ask_nothing(start_kiosk, tmp_path):
+    kiosk = start_kiosk(response_interval=60, thanks_delay=0.5)
+    kiosk.tap_face(5)
+    kiosk.wait_screen("rating")
+    assert kiosk.tap_face(1)["screen"] == "thanks"  # a counted 1 would ask the follow-up
+    kiosk.wait_screen("rating")
+    kiosk.tap_face(2)
+    rows = kiosk.wait_rows(3)
+    assert [(r["score"], r["suppressed"], r["awaiting_reason"]) for r in rows] == [
+        (5, 0, 0), (1, 1, 0), (2, 1, 0)]
+    store = Store(kiosk.database, "s1", "k1", TZ)
+    summary, _reasons = store.day_summary(rows[0]["local_date"])
+    store.close()
+    assert (summary.responses, summary.suppressed, summary.csat) == (1, 2, 100.0)
+
+
+@ui
+def test_sigkill_right_after_taps_loses_none(start_kiosk):
+    kiosk = start_kiosk(thanks_delay=0.5)
+    scores = [5, 3, 4, 1, 2, 5, 4]
+    for index, score in enumerate(scores, start=1):
+        if index > 1:
+            kiosk.wait_screen("rating")
+        status = kiosk.tap_face(score)
+        assert status["last_tap"]["seq"] == index
+    # The last thank-you is on screen: pull the plug.
+    os.kill(kiosk.process.pid, signal.SIGKILL)
+    kiosk.process.wait(30)
+    rows = kiosk.rows()
+    assert [r["seq"] for r in rows] == list(range(1, len(scores) + 1))
+    assert [r["score"] for r in rows] == scores
+
+
+# -- lockdown ----------------------------------------------------------------
+
+
+def request_window_close(display: str, window: int) -> None:
+    """Send WM_DELETE_WINDOW, exactly what a window manager's close button does."""
+    x11 = ctypes.cdll.LoadLibrary("libX11.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XInternAtom.restype = ctypes.c_ulong
+    x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x11.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long,
+                               ctypes.c_void_p]
+    x11.XFlush.argtypes = x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+
+    class ClientMessage(ctypes.Structure):
+        _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong),
+                    ("send_event", ctypes.c_int), ("display", ctypes.c_void_p),
+                    ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
+                    ("format", ctypes.c_int), ("data", ctypes.c_long * 5)]
+
+    class Event(ctypes.Union):
+        _fields_ = [("xclient", ClientMessage), ("pad", ctypes.c_long * 24)]
+
+    connection = x11.XOpenDisplay(display.encode())
+    event = Event()
+    event.xclient.type = 33  # ClientMessage
+    event.xclient.window = window
+    event.xclient.message_type = x11.XInternAtom(connection, b"WM_PROTOCOLS", 0)
+    event.xclient.format = 32
+    event.xclient.data[0] = x11.XInternAtom(connection, b"WM_DELETE_WINDOW", 0)
+    x11.XSendEvent(connection, window, 0, 0, ctypes.byref(event))
+    x11.XFlush(connection)
+    x11.XCloseDisplay(connection)
+
+
+@ui
+def test_escape_f1_close_and_right_click_do_nothing(start_kiosk, xvfb_display):
+    kiosk = start_kiosk()
+    kiosk.target("face-3")
+    xdotool(xvfb_display, "mousemove", 640, 330)
+    for key in ("Escape", "F1", "alt+F4", "Escape"):
+        xdotool(xvfb_display, "key", key)
+        time.sleep(0.3)
+    windows = subprocess.run(["xdotool", "search", "--pid", str(kiosk.process.pid)],
+                             capture_output=True, text=True, timeout=30,
+                             env={**os.environ, "DISPLAY": xvfb_display}).stdout.split()
+    assert windows, "the kiosk window was not found"
+    for window in windows:
+        request_window_close(xvfb_display, int(window))
+    # A right click makes no red multitouch dot (on a plain background spot).
+    xdotool(xvfb_display, "mousemove", 640, 330, "click", 3)
+    time.sleep(1.5)
+    assert kiosk.process.poll() is None, "the kiosk quit"
+    status = kiosk.wait_screen("rating")  # no settings panel, same screen, still responsive
+    assert status["time"] > time.time() - 5
+    shot = kiosk.screenshot()
+    assert count_pixels(shot, (640, 330), 30, reddish) == 0
+    kiosk.tap_face(5)
+    kiosk.wait_rows(1)
+
+
+@ui
+def test_staff_screen_behind_corner_hold_and_pin(start_kiosk):
+    kiosk = start_kiosk(thanks_delay=0.5)
+    kiosk.tap_face(5)
+    kiosk.wait_screen("rating")
+    kiosk.tap_face(1)
+    kiosk.click("reason-queue")
+    kiosk.wait_screen("rating")
+    # A short press in the corner does nothing.
+    kiosk.hold_corner(0.3)
+    time.sleep(0.5)
+    assert kiosk.status()["screen"] == "rating"
+    kiosk.hold_corner()
+    kiosk.wait_screen("pinpad")
+    # Wrong PIN: message, still on the pad.
+    kiosk.type_pin("1111")
+    kiosk.wait_text("pin-message", STRINGS["fi"]["pin_wrong"])
+    assert kiosk.status()["screen"] == "pinpad"
+    kiosk.type_pin(PIN)
+    kiosk.wait_screen("staff")
+    kiosk.wait_text("staff-responses", "2")
+    assert kiosk.text("staff-csat") == "50\u00a0%"
+    assert STRINGS["fi"]["never"] in kiosk.text("staff-sync")
+    assert "\u2013" in kiosk.text("staff-interval")
+    assert kiosk.rows()[1]["reason"] == "queue"
+    kiosk.click("staff-exit")
+    assert kiosk.process.wait(30) == EXIT_KIOSK_STATUS
+
+
+@ui
+def test_wrong_pins_lock_the_pad(start_kiosk):
+    kiosk = start_kiosk()
+    kiosk.hold_corner()
+    kiosk.wait_screen("pinpad")
+    for _ in range(3):
+        kiosk.type_pin("0000")
+    locked = STRINGS["fi"]["pin_locked"].split("{seconds}")[0]
+    kiosk.wait_text("pin-message", lambda text: text.startswith(locked))
+    kiosk.type_pin(PIN)  # even the right PIN waits out the lock
+    time.sleep(1)
+    assert kiosk.status()["screen"] == "pinpad"
+    kiosk.click("pin-cancel")
+    kiosk.wait_screen("rating")
+
+
+# -- start-up ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "key"), [
+    ("scale = 7", "scale"),
+    ('timezone = "Mars/Olympus"', "timezone"),
+    ('reasons = ["queue", "weather"]', "reasons"),
+])
+def test_bad_config_exits_2_with_one_line_naming_the_key(tmp_path, line, key):
+    config = tmp_path / "kiosk.toml"
+    base = {"store_id": '"s1"', "kiosk_id": '"k1"', "timezone": '"Europe/Helsinki"',
+            "staff_pin_hash": json.dumps(PIN_HASH)}
+    base[line.split(" = ")[0]] = line.split(" = ")[1]
+    config.write_text("".join(f"{k} = {v}\n" for k, v in base.items()), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config)],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT,
+                            env={**os.environ, "KIVY_HOME": str(tmp_path / "kivy")})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"hymy-kiosk: config error: {key}:")
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_config_file_is_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "--config", str(tmp_path / "nope.toml")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "cannot read config file" in result.stderr
+
+
+@ui
+def test_screenshot_script_saves_every_screen(xvfb_display, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk.screenshots", str(tmp_path), "--size", "800x480"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env={**os.environ, "DISPLAY": xvfb_display, "KIVY_NO_ARGS": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    from PIL import Image
+
+    names = sorted(path.name for path in tmp_path.glob("kiosk-*-800x480.png"))
+    for screen in ("rating", "rating-en", "thanks", "followup", "pinpad", "staff"):
+        assert f"kiosk-{screen}-800x480.png" in names
+    for name in names:
+        assert Image.open(tmp_path / name).size == (800, 480)
