@@ -21,7 +21,8 @@ collector without a reinstall; it is read once per process, so restart after
 adding a file.
 
 Which face artwork each scale shows (:data:`FACE_ART`) is defined here too, so
-kiosk and dashboard pair the same picture with the same label.
+kiosk and dashboard pair the same picture with the same label, and so are the
+two number formats both show (:func:`number`, :func:`percent`, from Babel).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from babel import Locale
+from babel.numbers import format_decimal, format_percent
 
 REFERENCE = "en"
 SECTIONS = ("faces", "kiosk", "dashboard")
@@ -136,3 +140,49 @@ def has_catalog(lang: str, directories: tuple[Path, ...] | None = None) -> bool:
 def locale_name(lang: str, directories: tuple[Path, ...] | None = None) -> str:
     """The Babel locale for numbers and dates: the catalog's ``locale``, else the code."""
     return str(read(lang, directories).get("locale") or lang).replace("-", "_")
+
+
+# Numbers -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def babel_locale(lang: str) -> Locale:
+    """The catalog's Babel locale; the bare code, then British English, when Babel lacks it."""
+    for name in (locale_name(lang), lang, "en_GB"):
+        try:
+            return Locale.parse(name)
+        except (ValueError, LookupError):
+            continue
+    raise LookupError(lang)  # pragma: no cover - en_GB always exists
+
+
+def round_half_up(value: float, decimals: int = 0) -> float:
+    """Round the way people do (82.5 -> 83), not Python's banker's rounding.
+
+    The input is the API's one-decimal figure, so the page and the JSON agree:
+    a page never shows a number the API's own rounding would not give.
+    """
+    factor = 10**decimals
+    # A tiny epsilon absorbs binary noise such as 82.49999999 for 82.5.
+    return int(value * factor + (0.5 + 1e-9 if value >= 0 else -0.5 - 1e-9)) / factor
+
+
+def number(value: float, lang: str, decimals: int = 0) -> str:
+    """``12 345`` / ``12,345`` / ``12.345``; ``82,5`` / ``82.5``; minus as U+2212."""
+    pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
+    text = format_decimal(round_half_up(value, decimals), pattern, locale=babel_locale(lang))
+    return _minus(text)
+
+
+def percent(value: float, lang: str, decimals: int = 0) -> str:
+    """A percentage (82.4 is 82.4 %) with its unit: ``82 %`` (fi, sv, de), ``82%`` (en)."""
+    locale = babel_locale(lang)
+    pattern = locale.percent_formats[None].pattern
+    if decimals:  # "#,##0 %" -> "#,##0.0 %"
+        pattern = pattern.replace("#,##0", "#,##0." + "0" * decimals, 1)
+    return _minus(format_percent(round_half_up(value, decimals) / 100, pattern, locale=locale))
+
+
+def _minus(text: str) -> str:
+    """The real minus sign (U+2212) where a locale's data gives a hyphen-minus."""
+    return text.replace("-", "\u2212")

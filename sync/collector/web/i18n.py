@@ -16,11 +16,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 
-from babel import Locale
 from babel.dates import format_skeleton, get_day_names
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 
 from sync import i18n as catalogs
+from sync.i18n import round_half_up
+
+__all__ = ["DEFAULT", "LANGUAGES", "Translator", "pick", "round_half_up"]
 
 #: Languages with a dashboard: every catalog that has a ``[dashboard]`` section
 #: (the shipped fi, sv, en, de plus any in ``$HYMY_I18N_DIR``), picker order.
@@ -32,17 +34,6 @@ NBSP = "\u00a0"
 @lru_cache(maxsize=32)
 def _strings(lang: str) -> dict[str, str]:
     return catalogs.with_fallback(lang, "dashboard")
-
-
-@lru_cache(maxsize=32)
-def _locale(lang: str) -> Locale:
-    """The catalog's Babel locale; the bare code, then British English, when Babel lacks it."""
-    for name in (catalogs.locale_name(lang), lang, "en_GB"):
-        try:
-            return Locale.parse(name)
-        except (ValueError, LookupError):
-            continue
-    raise LookupError(lang)  # pragma: no cover - en_GB always exists
 
 
 def pick(requested: str | None, cookie: str | None, accept_language: str | None) -> str:
@@ -78,7 +69,7 @@ class Translator:
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in LANGUAGES else DEFAULT
         self.strings = _strings(self.lang)
-        self.locale = _locale(self.lang)
+        self.locale = catalogs.babel_locale(self.lang)
 
     def __call__(self, key: str, **values: object) -> str:
         text = self.strings.get(key, key)
@@ -90,19 +81,13 @@ class Translator:
         """``12 345`` / ``12,345``; ``82,4`` / ``82.4``; an en dash for no value."""
         if value is None:
             return "–"
-        pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
-        text = format_decimal(round_half_up(value, decimals), pattern, locale=self.locale)
-        return _minus(text)
+        return catalogs.number(value, self.lang, decimals)
 
     def pct(self, value: float | None, decimals: int = 0) -> str:
         """A percentage with its unit: ``82 %`` in Finnish, ``82%`` in English."""
         if value is None:
             return "–"
-        rounded = round_half_up(value, decimals)
-        pattern = self.locale.percent_formats[None].pattern
-        if decimals:  # "#,##0 %" -> "#,##0.0 %"
-            pattern = pattern.replace("#,##0", "#,##0." + "0" * decimals, 1)
-        return _minus(format_percent(rounded / 100, pattern, locale=self.locale))
+        return catalogs.percent(value, self.lang, decimals)
 
     def pct_range(self, low: float | None, high: float | None) -> str:
         """``78–86 %`` / ``78–86%``: an interval with one unit."""
@@ -166,19 +151,3 @@ class Translator:
         if seconds < 86400 * 2:
             return self("hours_ago", n=round(seconds / 3600))
         return self("days_ago", n=round(seconds / 86400))
-
-
-def _minus(text: str) -> str:
-    """The real minus sign (U+2212) where a locale's data gives a hyphen-minus."""
-    return text.replace("-", "\u2212")
-
-
-def round_half_up(value: float, decimals: int = 0) -> float:
-    """Round the way people do (82.5 -> 83), not Python's banker's rounding.
-
-    The input is the API's one-decimal figure, so the page and the JSON agree:
-    a page never shows a number the API's own rounding would not give.
-    """
-    factor = 10**decimals
-    # A tiny epsilon absorbs binary noise such as 82.49999999 for 82.5.
-    return int(value * factor + (0.5 + 1e-9 if value >= 0 else -0.5 - 1e-9)) / factor
