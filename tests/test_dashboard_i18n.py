@@ -75,8 +75,8 @@ def test_dates_and_relative_times():
     moment = datetime(2026, 3, 2, 14, 5)
     assert fi.time(moment) == "14.05" and en.time(moment) == "14:05" and de.time(moment) == "14:05"
     assert fi.hour(9) == "09" and de.hour(14) == "14"
-    assert fi.ago(30) == "juuri nyt" and en.ago(600) == "10 min ago"
-    assert fi.ago(3 * 86400) == "3 pv sitten" and en.ago(None) == "Never"
+    assert fi.ago(30) == "juuri nyt" and en.ago(600) == "10\u00a0min ago"
+    assert fi.ago(3 * 86400) == "3\u00a0pv sitten" and en.ago(None) == "Never"
 
 
 def test_round_half_up_matches_what_people_expect():
