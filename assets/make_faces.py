@@ -110,8 +110,7 @@ FACES = {
     5: FaceSpec(5, "Very satisfied", "#2E7D32"),
 }
 
-# scale size -> which face files it shows, left (worst) to right (best)
-SCALES = {5: (1, 2, 3, 4, 5), 4: (1, 2, 4, 5), 3: (1, 3, 5)}
+# Which face files each scale shows is FACE_ART in sync/i18n.py (kiosk and dashboard).
 
 
 def dot_eyes(rx=22.0, ry=31.0, y=EYE_Y) -> list[Shape]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sync import i18n
 from sync.clock import zone
 
 REQUIRED = object()
@@ -84,9 +85,10 @@ def _languages(value: Any) -> list[str]:
     odd = [code for code in value if not _LANGUAGE_CODE.match(code)]
     if odd:  # a code names a catalog file: no paths, no "../"
         raise ValueError(f"language codes like 'fi' or 'pt-BR' (not {odd[0][:20]!r})")
-    missing = [code for code in value if not (ASSETS / "i18n" / f"{code}.toml").exists()]
+    missing = [code for code in value if not i18n.has_catalog(code)]
     if missing:
-        raise ValueError(f"codes with a catalog in assets/i18n/ (none for {missing[0]!r})")
+        raise ValueError(
+            f"codes with a catalog in assets/i18n/ or $HYMY_I18N_DIR (none for {missing[0]!r})")
     return value
 
 

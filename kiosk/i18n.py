@@ -1,40 +1,45 @@
-"""The kiosk's words: one TOML catalog per language in ``assets/i18n/``.
+"""The kiosk's words: the ``[faces]`` and ``[kiosk]`` parts of the shared catalogs.
 
-Every string the shopper or the staff sees comes from a catalog (``fi.toml``,
-``sv.toml``, ``en.toml``...).  A key missing from one catalog falls back to the
-English text, then to the key itself, so a half-translated catalog never
-shows an empty button.  The store's own question (``questions`` in the kiosk
-config) overrides the catalog's ``question``.
+Every string the shopper or the staff sees comes from ``assets/i18n/<code>.toml``
+(``fi.toml``, ``sv.toml``, ``en.toml``...), the same files the dashboard reads,
+through :mod:`sync.i18n` (which also reads an extra folder named by
+``HYMY_I18N_DIR``).  A key missing from one catalog falls back to the English
+text, then to the key itself, so a half-translated catalog never shows an empty
+button.  The store's own question (``questions`` in the kiosk config) overrides
+the catalog's ``question``.
 
 No Kivy here: the catalogs are loaded and tested without a display.
 """
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from kiosk.config import ASSETS
+from sync import i18n as catalogs
+from sync.i18n import FACE_ART, face_label_key
 
-CATALOG_DIR = ASSETS / "i18n"
-FALLBACK = "en"
-#: Which artwork (assets/faces/face-N.png) each scale uses, lowest score first.
-FACE_ART: dict[int, tuple[int, ...]] = {5: (1, 2, 3, 4, 5), 4: (1, 2, 4, 5), 3: (1, 3, 5)}
+__all__ = [
+    "CATALOG_DIR", "FACE_ART", "face_image", "face_label_key", "load_strings", "read_catalog",
+    "text", "with_survey",
+]
+
+CATALOG_DIR = catalogs.CATALOG_DIR
+FALLBACK = catalogs.REFERENCE
 
 
-def read_catalog(lang: str, directory: Path = CATALOG_DIR) -> dict[str, str]:
-    """One language's catalog as a flat ``key -> text`` dict ({} when absent)."""
-    path = directory / f"{lang}.toml"
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    return {key: str(value) for key, value in data.items() if not isinstance(value, dict)}
+def _dirs(directory: Path | None) -> tuple[Path, ...] | None:
+    return (directory,) if directory is not None else None
+
+
+def read_catalog(lang: str, directory: Path | None = None) -> dict[str, str]:
+    """One language's kiosk strings (top-level keys, faces, kiosk) as a flat dict."""
+    return catalogs.strings(lang, "kiosk", _dirs(directory))
 
 
 def load_strings(
     languages: list[str], questions: dict[str, str] | None = None,
-    directory: Path = CATALOG_DIR,
+    directory: Path | None = None,
 ) -> dict[str, dict[str, str]]:
     """Strings for each language, English filling any gaps, the store's question on top."""
     fallback = read_catalog(FALLBACK, directory)
@@ -50,11 +55,6 @@ def load_strings(
 def face_image(score: int, scale: int) -> Path:
     """The artwork for ``score`` on a ``scale``-face kiosk (shape and colour both vary)."""
     return ASSETS / "faces" / f"face-{FACE_ART[scale][score - 1]}.png"
-
-
-def face_label_key(score: int, scale: int) -> str:
-    """The catalog key of the text under a face, e.g. ``face5_1`` ("Very dissatisfied")."""
-    return f"face{scale}_{score}"
 
 
 def text(strings: dict[str, str], key: str, **values: object) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from kiosk.i18n import text
 from kiosk.store import Store
+from sync import i18n
 from sync.clock import local_date, parse_utc, utc_now
 
 TOP_REASONS = 3
@@ -40,9 +41,8 @@ class Today:
 
 
 def percent(value: float, lang: str) -> str:
-    """``82 %`` in Finnish and Swedish, ``82%`` in English."""
-    number = f"{value:.0f}"
-    return f"{number}\u00a0%" if lang in ("fi", "sv", "de") else f"{number}%"
+    """``82 %`` in Finnish, Swedish and German, ``82%`` in English (Babel, as the dashboard)."""
+    return i18n.percent(value, lang)
 
 
 def when(stamp: str | None, store: Store, strings: dict[str, str], now: datetime) -> str:
@@ -92,9 +92,9 @@ def today_figures(
         csat, interval, happy = "\u2013", text(strings, "no_responses"), ""
     else:
         csat = percent(summary.csat, lang)
-        interval = (f"{text(strings, 'interval_95')}: {summary.ci_low:.0f}\u2013"
-                    f"{percent(summary.ci_high, lang)}")
-        happy = f"{text(strings, 'happy_index')}: {summary.happy_index:.0f}"
+        interval = (f"{text(strings, 'interval_95')}: {i18n.number(summary.ci_low, lang)}"
+                    f"\u2013{percent(summary.ci_high, lang)}")
+        happy = f"{text(strings, 'happy_index')}: {i18n.number(summary.happy_index, lang)}"
     alert, level = alert_for(status, store_error, sync_enabled, strings)
     return Today(
         date=day,

@@ -27,3 +27,16 @@ def test_wheel_ships_assets_templates_and_migrations(tmp_path):
     ]:
         assert name in names, f"{name} missing from {wheel.name}"
     assert not any(name.startswith(("tests/", "docs/")) for name in names)
+
+    # Installed from the wheel (no source tree), sync finds the one set of catalogs
+    # in kiosk/assets/i18n by path, without importing kiosk.
+    installed = tmp_path / "installed"
+    zipfile.ZipFile(wheel).extractall(installed)
+    code = ("import sys, sync.i18n as i, sync.collector.web.i18n as w; "
+            "print(i.__file__.startswith(sys.argv[1]), i.CATALOG_DIR.relative_to(sys.argv[1]), "
+            "w.LANGUAGES, w.Translator('de')('responses'), "
+            "[m for m in sys.modules if m.split('.')[0] in ('kiosk', 'kivy')])")
+    out = subprocess.run([sys.executable, "-c", code, str(installed)], cwd=installed,
+                         check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["True", "kiosk/assets/i18n", "('fi',", "'sv',", "'en',", "'de')",
+                           "Antworten", "[]"]

@@ -51,6 +51,8 @@ LABELS = {
            "selection": "Valikoima", "price": "Hinnat"},
     "sv": {"queue": "Kö", "staff": "Service", "cleanliness": "Renlighet",
            "selection": "Sortiment", "price": "Priser"},
+    "de": {"queue": "Warteschlange", "staff": "Service", "cleanliness": "Sauberkeit",
+           "selection": "Sortiment", "price": "Preise"},
 }
 QUESTIONS = {"fi": "Miten onnistuimme tänään?", "sv": "Hur lyckades vi i dag?",
              "en": "How did we do today?", "et": "Kuidas meil täna läks?"}

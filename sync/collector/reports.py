@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sync import i18n
 from sync.clock import parse_utc, utc_now
 from sync.collector.db.storage import Storage
 from sync.metrics import Summary, summarize
@@ -177,9 +178,11 @@ def reasons_report(
 ) -> dict[str, Any]:
     """Follow-up reasons over a period, most given first, with the faces they came with."""
     survey = storage.survey(store_id)
-    labels = survey.reason_labels.get(lang or "", {}) or next(
-        iter(survey.reason_labels.values()), {}
-    )
+    # The survey's label in that language, else the catalogs' (kiosk reason
+    # buttons), else the survey's first language, else the key.
+    own = survey.reason_labels.get(lang or "", {})
+    catalog = i18n.strings(lang, "kiosk") if lang else {}
+    first = next(iter(survey.reason_labels.values()), {})
     per_reason: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for reason, scale, score, n in storage.reason_counts(store_id, start, end):
         per_reason[reason].append((scale, score, n))
@@ -191,7 +194,8 @@ def reasons_report(
         reasons.append(
             {
                 "reason": reason,
-                "label": labels.get(reason, reason),
+                "label": own.get(reason) or catalog.get(f"reason_{reason}")
+                or first.get(reason) or reason,
                 "share": round(summary["responses"] * 100.0 / with_reason, 1),
                 **summary,
             }

@@ -123,6 +123,10 @@ def capture(url: str, tokens: dict[str, Any], outdir: Path) -> list[Path]:
                     ("store", staff["token"], f"/stores/{store}?lang=fi", "fi"),
                     ("office", tokens["office"], "/office?lang=fi", "fi"),
                     ("office-en", tokens["office"], "/office?lang=en", "en"),
+                    ("store-sv", staff["token"], f"/stores/{store}?lang=sv", "sv"),
+                    ("store-de", staff["token"], f"/stores/{store}?lang=de", "de"),
+                    ("office-sv", tokens["office"], "/office?lang=sv", "sv"),
+                    ("office-de", tokens["office"], "/office?lang=de", "de"),
                 ]
                 for name, token, path, lang in shots:
                     context = browser.new_context(

@@ -39,8 +39,8 @@ def keys_used_by_the_screens() -> set[str]:
     return used
 
 
-def test_the_three_required_languages_exist():
-    assert {"fi", "sv", "en"} <= set(LANGUAGES)
+def test_the_four_shipped_languages_exist():
+    assert {"fi", "sv", "en", "de"} <= set(LANGUAGES)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -53,8 +53,10 @@ def test_every_key_the_kiosk_shows_is_in_every_catalog(lang):
 
 
 def test_missing_keys_fall_back_to_english(tmp_path: Path):
-    (tmp_path / "en.toml").write_text('question = "Q"\nthanks = "Thanks"\n', encoding="utf-8")
-    (tmp_path / "xx.toml").write_text('question = "Kysymys"\n', encoding="utf-8")
+    (tmp_path / "en.toml").write_text('[kiosk]\nquestion = "Q"\nthanks = "Thanks"\n',
+                                      encoding="utf-8")
+    (tmp_path / "xx.toml").write_text('[kiosk]\nquestion = "Kysymys"\n[dashboard]\nx = "y"\n',
+                                      encoding="utf-8")
     strings = load_strings(["xx", "en"], {"en": "How did we do?"}, directory=tmp_path)
     assert strings["xx"] == {"question": "Kysymys", "thanks": "Thanks"}
     assert strings["en"]["question"] == "How did we do?"

@@ -51,7 +51,8 @@ def test_no_responses_yet(store: Store):
 
 def test_percent_follows_the_language():
     assert percent(82.4, "fi") == "82\u00a0%"
-    assert percent(82.5, "en") == "82%"
+    assert percent(82.5, "en") == "83%"  # rounded half up, as on the dashboard
+    assert percent(81.5, "sv") == "82\u00a0%" and percent(7, "de") == "7\u00a0%"
 
 
 def test_last_sync_in_store_local_time(store: Store):

@@ -7,7 +7,7 @@ inline ``<svg>`` built here.  Only presentation *attributes* are used (never a
 
 The functions know nothing about languages or the database.  Callers pass
 numbers plus already formatted strings (tick labels, tooltips), so the same
-chart serves Finnish and English and can be unit-tested by counting elements.
+chart serves every language and can be unit-tested by counting elements.
 
 Tooltips are SVG ``<title>`` children: the browser shows them on hover and
 screen readers read them.  A point or bar with an ``href`` is wrapped in an

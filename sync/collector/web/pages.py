@@ -55,6 +55,7 @@ from sync.collector.db.storage import EXPORT_COLUMNS, Storage
 from sync.collector.tokens import CHAIN_READERS, READERS, Principal, hash_token
 from sync.collector.web import charts
 from sync.collector.web.i18n import LANGUAGES, Translator, pick, round_half_up
+from sync.i18n import FACE_ART, face_label_key
 
 router = APIRouter(include_in_schema=False)
 
@@ -70,8 +71,6 @@ LOGIN_WINDOW_S = 15 * 60
 HEAT_MIN_RESPONSES = 10
 #: A kiosk not heard from for this long is shown as silent in the kiosk table.
 KIOSK_SILENT_S = 2 * 3600
-#: Which face artwork each scale shows, worst first (as on the kiosk).
-FACE_ART = {5: (1, 2, 3, 4, 5), 4: (1, 2, 4, 5), 3: (1, 3, 5)}
 FACE_COLOURS = {1: "#d32f2f", 2: "#f57c00", 3: "#f2b800", 4: "#7cb342", 5: "#2e7d32"}
 SATISFIED_COLOUR = charts.ACCENT
 OTHER_COLOUR = "#f08c00"
@@ -502,12 +501,12 @@ def face_rows(t: Translator, counts: dict[str, int], scale: int) -> list[dict[st
         rows.append({
             "score": score,
             "icon": static_url(f"face-{art}.svg"),
-            "name": t(f"face{scale}_{score}"),
+            "name": t(face_label_key(score, scale)),
             "count": n,
             "count_text": t.number(n),
             "share_text": t.pct(share),
             "bar": svg(charts.meter(n / top if top else 0, colour=FACE_COLOURS[art],
-                                       label=f"{t(f'face{scale}_{score}')}: {n}")),
+                                       label=f"{t(face_label_key(score, scale))}: {n}")),
         })
     return rows[::-1]
 

@@ -387,7 +387,7 @@ def test_alert_thresholds_come_from_the_collector_settings(tmp_path, monkeypatch
         page = login_session({"url": url}, office).get(url + "/office?lang=en", timeout=30)
     assert page.status_code == 200
     assert "with at least 2 responses" in page.text
-    assert "2 of 2 unhappy within 15 min" in page.text
+    assert "2 of 2 unhappy within 15\u00a0min" in page.text  # the unit stays with its number
 
 
 def test_an_unknown_page_is_an_html_404_for_browsers_and_json_for_the_api(dashboard_server):
