@@ -169,3 +169,28 @@ def test_one_cell_function_keeps_numbers_and_quotes_what_it_changes():
     text = csv_text([{"n": -0.5, "s": "@x", "e": None}], ("n", "s", "e"))
     assert text == "n,s,e\n-0.5,\"'@x\",\n"
     assert list(csv.reader(io.StringIO(text))) == [["n", "s", "e"], ["-0.5", "'@x", ""]]
+
+
+# -- 2. login throttling without lockout --------------------------------------
+
+
+def test_wrong_logins_are_throttled_but_a_good_token_still_logs_in(lonely):
+    url = lonely["url"]
+    session = requests.Session()
+    csrf = csrf_of(session, url)
+
+    def attempt(token: str) -> requests.Response:
+        return session.post(url + "/login", data={"token": token, "csrf": csrf},
+                            allow_redirects=False, timeout=10)
+
+    codes = [attempt("hymy_wrong").status_code for _ in range(11)]
+    assert codes == [401] * 10 + [429]
+    good = requests.Session()
+    answer = good.post(url + "/login", allow_redirects=False, timeout=10,
+                       data={"token": lonely["staff"], "csrf": csrf_of(good, url)})
+    assert answer.status_code == 303 and answer.headers["location"] == "/stores/s1"
+    assert good.get(url + "/stores/s1", allow_redirects=False, timeout=10).status_code == 200
+    # The good login did not reset the address: guesses are still refused.
+    refused = attempt("hymy_still_wrong")
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert attempt(lonely["office"]).status_code == 303

@@ -4,8 +4,9 @@ One :data:`router`, mounted by :func:`sync.collector.app.mount_pages`:
 
 - ``GET /login``, ``POST /login``, ``POST /logout``: a token buys a server-side
   session (random id in an HttpOnly, SameSite=Lax cookie; only its hash is
-  stored; 12 hours; logout deletes it).  Failed logins are rate-limited per
-  client address.
+  stored; 12 hours; logout deletes it).  Wrong tokens are rate-limited per
+  client address; a good token always logs in (a shared store address full
+  of wrong guesses locks nobody out).
 - ``GET /``: staff go to their store, office and admin to ``/office``.
 - ``GET /stores/{id}?from&to``: the store page (staff's home).
 - ``GET /stores/{id}/days/{date}``: one day, hour by hour and kiosk by kiosk.
@@ -336,22 +337,24 @@ def login(
     if not cookie or not hmac.compare_digest(cookie, csrf) or not same_origin(request):
         return ctx.render("login.html", status=403, title=ctx.t("login_title"),
                           next=safe_next(next), notice=("error", ctx.t("csrf_failed")))
-    wait = throttle.retry_after(client)
-    if wait > 0:
-        response = ctx.render(
-            "login.html", status=429, title=ctx.t("login_title"), next=safe_next(next),
-            notice=("error", ctx.t("login_throttled", minutes=max(1, round(wait / 60)))),
-        )
-        response.headers["Retry-After"] = str(int(wait) + 1)
-        return response
+    # The token is checked before the throttle, as for API tokens (auth.caller):
+    # a store's shared address full of wrong guesses must not lock out the
+    # people who hold a good token.  Only wrong guesses are slowed.
     storage = storage_of(request)
     principal = storage.principal(token.strip()) if 0 < len(token) <= 200 else None
     if principal is None or principal.role not in READERS:
+        wait = throttle.retry_after(client)
+        if wait > 0:
+            response = ctx.render(
+                "login.html", status=429, title=ctx.t("login_title"), next=safe_next(next),
+                notice=("error", ctx.t("login_throttled", minutes=max(1, round(wait / 60)))),
+            )
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
         throttle.failed(client)
         message = "login_kiosk_token" if principal is not None else "login_failed"
         return ctx.render("login.html", status=401, title=ctx.t("login_title"),
                           next=safe_next(next), notice=("error", ctx.t(message)))
-    throttle.succeeded(client)
     raw = secrets.token_urlsafe(32)
     storage.add_session(hash_token(raw), principal.token_id, format_utc(utc_now() + SESSION_TTL))
     target = safe_next(next)
