@@ -194,3 +194,161 @@ def test_wrong_logins_are_throttled_but_a_good_token_still_logs_in(lonely):
     refused = attempt("hymy_still_wrong")
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
     assert attempt(lonely["office"]).status_code == 303
+
+
+# -- 3. calendar-edge dates and unexpected errors -----------------------------
+
+EDGE_PAGES = [
+    "/stores/s1/days/0001-01-01",
+    "/stores/s1/days/9999-12-31",
+    "/stores/s1?from=0001-01-01",
+    "/stores/s1?from=0001-01-01&to=0001-01-05",
+    "/stores/s1?to=0001-01-01",
+    "/stores/s1?from=9999-12-20&to=9999-12-31",
+    "/office?from=0001-01-01&to=0001-01-05",
+    "/office?to=0001-01-01",
+    "/office?from=9999-12-20&to=9999-12-31",
+]
+EDGE_DOWNLOADS = [
+    "/office/export/daily.csv?from=0001-01-01",
+    "/office/export/daily.csv?from=0001-01-01&to=0001-01-05",
+    "/office/export/daily.csv?to=0001-01-01",
+    "/office/export/ratings.csv?from=9999-12-20&to=9999-12-31",
+    "/office/export/ratings.csv?from=0001-01-01&to=0001-01-05",
+    "/office/export/daily.csv?from=9999-12-20&to=9999-12-31",
+    "/office/export/ratings.csv?from=2026-02-30",
+]
+
+
+@pytest.mark.parametrize("path", EDGE_PAGES)
+def test_calendar_edge_pages_are_a_4xx_with_a_message(hostile, path):
+    session = logged_in(hostile)
+    answer = session.get(hostile["url"] + path + ("&" if "?" in path else "?") + "lang=en",
+                         headers={"Accept": "text/html"}, timeout=10)
+    assert answer.status_code in (400, 404), answer.text[:300]
+    assert answer.headers["content-type"].startswith("text/html")
+    assert ("That period does not work" in answer.text
+            or "There is no such store or page" in answer.text)
+
+
+@pytest.mark.parametrize("path", EDGE_DOWNLOADS)
+def test_calendar_edge_downloads_are_a_400_before_any_byte(hostile, path):
+    session = logged_in(hostile)
+    answer = session.get(hostile["url"] + path, timeout=10)
+    assert answer.status_code == 400
+    assert re.search(r"\b(from|to|period)\b", answer.text), answer.text
+    assert "attachment" not in answer.headers.get("content-disposition", "")
+
+
+def test_api_period_with_only_an_edge_end_is_a_422(hostile):
+    answer = requests.get(hostile["url"] + "/api/v1/stores/s1/summary", timeout=10,
+                          params={"to": "0001-01-01"},
+                          headers={"Authorization": f"Bearer {hostile['office']}"})
+    assert answer.status_code == 422 and "to (0001-01-01)" in answer.json()["detail"]
+
+
+DATE_TEXT = st.one_of(
+    st.dates().map(lambda d: d.isoformat()),
+    st.dates().map(lambda d: f"{d.year:04d}-{d.month:02d}-{d.day + 3:02d}"),
+    st.text(alphabet="0123456789-+ T:Z.x", max_size=14),
+)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=DATE_TEXT, end=DATE_TEXT)
+def test_no_date_string_crashes_a_page_a_download_or_the_api(hostile, start, end):
+    session = hostile.setdefault("session", logged_in(hostile))
+    url = hostile["url"]
+    bearer = {"Authorization": f"Bearer {hostile['office']}"}
+    answers = [
+        session.get(url + "/stores/s1", params={"from": start, "to": end}, timeout=10),
+        session.get(url + "/office/export/daily.csv", params={"from": start, "to": end},
+                    timeout=10),
+        session.get(url + "/office/export/ratings.csv", params={"from": start, "to": end},
+                    timeout=10),
+        session.get(url + "/stores/s1/days/" + requests.utils.quote(start, safe=""),
+                    timeout=10),
+        requests.get(url + "/api/v1/stores/s1/daily", params={"from": start, "to": end},
+                     headers=bearer, timeout=10),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500, (answer.url, answer.status_code, answer.text[:200])
+        assert answer.content is not None  # read to the end: no cut connection
+
+
+class Collect(logging.Handler):
+    """Keeps the collector's log records for a test to read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def in_process(database: Path) -> Iterator[str]:
+    """The collector app under uvicorn in a thread of this process (so a test can break it)."""
+    import uvicorn
+
+    from sync.collector.app import create_app
+    from sync.collector.settings import Settings
+
+    app = create_app(Settings(database=str(database)))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_an_unexpected_error_is_a_page_or_json_with_the_request_id_of_its_log_line(
+    tmp_path, monkeypatch
+):
+    from sync.collector import reports
+
+    made = make_database(tmp_path / "crash.db")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    collect = Collect()
+    log = logging.getLogger("hymy.collector")
+    log.addHandler(collect)
+    try:
+        with in_process(made["database"]) as url:
+            made["url"] = url
+            healthy = requests.get(url + "/healthz", timeout=10)
+            assert re.fullmatch(r"[0-9a-f]{16}", healthy.headers["x-request-id"])
+            session = logged_in(made)
+            monkeypatch.setattr(reports, "kiosks_report", broken)
+            page = session.get(url + "/stores/s1?lang=en", headers={"Accept": "text/html"},
+                               timeout=10)
+            api = requests.get(url + "/api/v1/stores/s1/kiosks", timeout=10,
+                               headers={"Authorization": f"Bearer {made['office']}"})
+    finally:
+        log.removeHandler(collect)
+
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    page_id = page.headers["x-request-id"]
+    assert page_id in page.text and "simulated bug" not in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert api.status_code == 500 and api.headers["content-type"] == "application/json"
+    api_id = api.headers["x-request-id"]
+    assert api_id in api.json()["detail"] and set(api.json()) == {"detail"}
+    assert page_id != api_id
+    for rid, path in ((page_id, "/stores/s1"), (api_id, "/api/v1/stores/s1/kiosks")):
+        lines = [r for r in collect.records if getattr(r, "request_id", None) == rid]
+        events = {r.getMessage() for r in lines}
+        assert {"unhandled error", "request"} <= events, events
+        line = next(r for r in lines if r.getMessage() == "request")
+        assert (line.path, line.status) == (path, 500)

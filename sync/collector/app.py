@@ -11,8 +11,9 @@ processes get them).  Routes live in one module per audience:
 - ``pages.py``: people with a browser (HTML dashboard), mounted in :func:`mount_pages`.
 
 Every error answer is ``{"detail": "<one human sentence>"}`` (the OpenAPI
-schema says so: :func:`document_errors`); 429 and 503 answers carry
-``Retry-After``.  Every answer carries security headers
+schema says so: :func:`document_errors`), or an HTML page for a browser
+asking for a page; 429 and 503 answers carry ``Retry-After``.  Every answer
+carries ``X-Request-ID`` (the id in its log line) and security headers
 (:class:`SecurityHeaders`); CORS is off unless ``cors_origins`` names origins.
 """
 
@@ -36,7 +37,7 @@ from sync.collector.api import admin, export, ingest, read
 from sync.collector.auth import FailureThrottle
 from sync.collector.db.connection import Busy, Database
 from sync.collector.db.storage import Storage
-from sync.collector.logs import RequestLog, configure, logger
+from sync.collector.logs import RequestLog, configure, logger, request_id
 from sync.collector.settings import Settings
 
 DESCRIPTION = """
@@ -227,7 +228,10 @@ def healthz(request: Request) -> JSONResponse:
 
 
 def add_error_handlers(app: FastAPI) -> None:
-    """One error shape, ``{"detail": str}``, for every failure the caller can see."""
+    """One error shape, ``{"detail": str}``, for every failure the caller can see.
+
+    A browser asking for a page gets the same as an HTML page instead.
+    """
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -251,9 +255,26 @@ def add_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def crash(request: Request, error: Exception) -> JSONResponse:
-        logger.exception("unhandled error", extra={"path": request.url.path})
-        return JSONResponse({"detail": "internal error; the collector log has details"}, 500)
+    async def crash(request: Request, error: Exception) -> Response:
+        # Runs outside every middleware (Starlette's ServerErrorMiddleware):
+        # the request id and the security headers are added here.
+        rid = request_id(request)
+        logger.exception("unhandled error", extra={"path": request.url.path,
+                                                   "request_id": rid})
+        from sync.collector.web.pages import browser_server_error
+
+        try:
+            answer: Response | None = await run_in_threadpool(browser_server_error, request, rid)
+        except Exception:  # the page itself failed (database gone?): JSON still works
+            logger.exception("error page failed", extra={"request_id": rid})
+            answer = None
+        if answer is None:
+            answer = JSONResponse(
+                {"detail": f"internal error; the collector log has details (request id {rid})"},
+                500, API_HEADERS,
+            )
+        answer.headers["X-Request-ID"] = rid
+        return answer
 
 
 def describe_validation(errors: list[dict[str, Any]]) -> str:
