@@ -352,3 +352,62 @@ def test_an_unexpected_error_is_a_page_or_json_with_the_request_id_of_its_log_li
         assert {"unhandled error", "request"} <= events, events
         line = next(r for r in lines if r.getMessage() == "request")
         assert (line.path, line.status) == (path, 500)
+
+
+# -- 4. /docs without a CDN ---------------------------------------------------
+
+
+def test_docs_load_only_same_origin_files_under_a_strict_csp(hostile):
+    from sync.collector.web.apidocs import ASSETS, integrity
+
+    url = hostile["url"]
+    docs = requests.get(url + "/docs", timeout=10)
+    assert docs.status_code == 200
+    links = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert len(links) == 3
+    for link in links:
+        assert link.startswith("/") and not link.startswith("//"), link
+        asset = requests.get(url + link, timeout=10)
+        assert asset.status_code == 200 and asset.headers["x-content-type-options"] == "nosniff"
+        name = link.rsplit("/", 1)[1]
+        if name in ASSETS:  # the installed file is the pinned one
+            assert integrity(asset.content) == ASSETS[name][1]
+            assert asset.headers["content-type"].split(";")[0] == ASSETS[name][0].split(";")[0]
+        assert f'integrity="{integrity(asset.content)}"' in docs.text
+    csp = docs.headers["content-security-policy"]
+    directives = dict(part.strip().split(" ", 1) for part in csp.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self'" and directives["connect-src"] == "'self'"
+    assert "http" not in csp and "*" not in csp and "unsafe" not in csp
+    assert requests.get(url + "/redoc", timeout=10).status_code == 404
+    assert requests.get(url + "/docs/swagger-ui/index.html", timeout=10).status_code == 404
+
+
+@pytest.mark.browser
+def test_docs_render_offline_in_chromium(browser_chromium, hostile):
+    url = hostile["url"]
+    context = browser_chromium.new_context()
+    outside, problems = [], []
+
+    def only_loopback(route):
+        host = urlsplit(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    page = context.new_page()
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(url + "/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+    paths = {p.strip().replace("\u200b", "")
+             for p in page.locator(".opblock-summary-path").all_inner_texts()}
+    spec = requests.get(url + "/openapi.json", timeout=10).json()
+    assert paths == set(spec["paths"]), paths ^ set(spec["paths"])
+    assert page.locator(".information-container .title").inner_text().startswith("Hymy")
+    context.close()
+    assert outside == [] and problems == []

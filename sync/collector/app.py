@@ -14,7 +14,8 @@ Every error answer is ``{"detail": "<one human sentence>"}`` (the OpenAPI
 schema says so: :func:`document_errors`), or an HTML page for a browser
 asking for a page; 429 and 503 answers carry ``Retry-After``.  Every answer
 carries ``X-Request-ID`` (the id in its log line) and security headers
-(:class:`SecurityHeaders`); CORS is off unless ``cors_origins`` names origins.
+(:class:`SecurityHeaders`); CORS is off unless ``cors_origins`` names origins.  ``/docs`` is served from
+installed files (:mod:`sync.collector.web.apidocs`).
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # FastAPI's pages load scripts from public CDNs; /docs is ours (web/apidocs.py).
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.storage = storage
@@ -130,8 +135,8 @@ HSTS = "max-age=31536000"
 class SecurityHeaders:
     """ASGI middleware adding security headers an answer does not set itself.
 
-    The JSON API gets ``API_HEADERS``; ``/docs`` (Swagger UI loads its script
-    from a CDN) and the HTML pages get ``BASE_HEADERS`` under their own CSP.
+    The JSON API gets ``API_HEADERS``; ``/docs`` and the HTML pages get
+    ``BASE_HEADERS`` under their own CSP.
     Over HTTPS (uvicorn trusts ``X-Forwarded-Proto`` from the proxies in
     ``FORWARDED_ALLOW_IPS``) answers also carry ``Strict-Transport-Security``.
     """
@@ -209,9 +214,10 @@ def mount_pages(app: FastAPI) -> None:
 
     Pages call the same :mod:`sync.collector.reports` functions as ``read.py``.
     """
-    from sync.collector.web import pages  # Jinja2 is only imported when the app is built
+    from sync.collector.web import apidocs, pages  # Jinja2 is only imported now
 
     app.include_router(pages.router)
+    app.include_router(apidocs.router)
 
 
 def healthz(request: Request) -> JSONResponse:
