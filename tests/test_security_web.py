@@ -411,3 +411,76 @@ def test_docs_render_offline_in_chromium(browser_chromium, hostile):
     assert page.locator(".information-container .title").inner_text().startswith("Hymy")
     context.close()
     assert outside == [] and problems == []
+
+
+# -- 5. Host header, redirects, trusted hosts ---------------------------------
+
+
+def get(url: str, path: str, host: str, method: str = "GET", body: str = "",
+        headers: dict | None = None) -> http.client.HTTPResponse:
+    """One raw request with the given Host header (requests would normalise the path)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request(method, path, body=body, headers={"Host": host, **(headers or {})})
+    answer = connection.getresponse()
+    answer.read()
+    connection.close()
+    return answer
+
+
+def test_no_redirect_is_built_from_the_host_header(hostile):
+    url = hostile["url"]
+    session = logged_in(hostile)
+    cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+    cases = [
+        ("/stores/s1/", {}, "/stores/s1"),
+        ("/office/?from=2026-01-01", {"Cookie": cookie}, "/office?from=2026-01-01"),
+        ("/api/v1/stores/", {}, "/api/v1/stores"),
+        ("/", {}, "/login?next=%2F"),
+        ("/office", {}, "/login?next=%2Foffice"),
+        ("/login", {"Cookie": cookie}, "/office"),
+    ]
+    for path, headers, expected in cases:
+        answer = get(url, path, "evil.example", headers=headers)
+        assert answer.status in (303, 307), (path, answer.status)
+        assert answer.getheader("location") == expected, path
+    fresh = requests.Session()
+    csrf = csrf_of(fresh, url)
+    cookie = "; ".join(f"{k}={v}" for k, v in fresh.cookies.items())
+    login = get(url, "/login", "evil.example", "POST",
+                f"token={hostile['office']}&csrf={csrf}&next=%2Foffice",
+                {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    assert (login.status, login.getheader("location")) == (303, "/office")
+    session_cookie = re.search(r"hymy_session=([^;]+)", login.getheader("set-cookie")).group(1)
+    page = requests.get(url + "/office", cookies={"hymy_session": session_cookie}, timeout=10)
+    logout_csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    logout = get(url, "/logout", "evil.example", "POST", f"csrf={logout_csrf}",
+                 {"Cookie": f"hymy_session={session_cookie}",
+                  "Content-Type": "application/x-www-form-urlencoded"})
+    assert (logout.status, logout.getheader("location")) == (303, "/login?bye=1")
+    for sneaky in ("//evil.example/", "/\\evil.example/", "//stores/s1/"):
+        answer = get(url, sneaky, "evil.example")
+        assert answer.getheader("location") is None, sneaky
+
+
+def test_trusted_hosts_refuses_other_host_headers(tmp_path, monkeypatch):
+    made = make_database(tmp_path / "hosts.db")
+    monkeypatch.setenv("HYMY_TRUSTED_HOSTS", "hymy.example, 127.0.0.1")
+    with running_collector(made["database"]) as url:
+        assert get(url, "/healthz", "evil.example").status == 400
+        assert get(url, "/stores/s1/", "evil.example").status == 400
+        assert get(url, "/healthz", "hymy.example").status == 200
+        assert get(url, "/healthz", "hymy.example:443").status == 200
+        assert requests.get(url + "/healthz", timeout=10).status_code == 200
+
+
+def test_trusted_hosts_setting_is_checked():
+    from sync.collector.settings import Settings
+
+    assert Settings.from_env({}).host_names() == []
+    assert Settings.from_env({"HYMY_TRUSTED_HOSTS": "a.example,*.b.example"}).host_names() == [
+        "a.example", "*.b.example"]
+    for bad in ("https://a.example", "a.example:8080", "a.example,,b.example"):
+        with pytest.raises(ValueError, match="trusted_hosts"):
+            Settings.from_env({"HYMY_TRUSTED_HOSTS": bad})
+

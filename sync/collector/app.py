@@ -14,7 +14,9 @@ Every error answer is ``{"detail": "<one human sentence>"}`` (the OpenAPI
 schema says so: :func:`document_errors`), or an HTML page for a browser
 asking for a page; 429 and 503 answers carry ``Retry-After``.  Every answer
 carries ``X-Request-ID`` (the id in its log line) and security headers
-(:class:`SecurityHeaders`); CORS is off unless ``cors_origins`` names origins.  ``/docs`` is served from
+(:class:`SecurityHeaders`); CORS is off unless ``cors_origins`` names origins.
+Redirects are path-only, never built from the Host header, and
+``trusted_hosts`` refuses other Host headers.  ``/docs`` is served from
 installed files (:mod:`sync.collector.web.apidocs`).
 """
 
@@ -24,14 +26,17 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Match
 
 from sync import __version__
 from sync.collector.api import admin, export, ingest, read
@@ -93,6 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
+    # Starlette's slash redirects build an absolute URL from the Host header;
+    # the 404 handler redirects path-only instead (:func:`slash_redirect`).
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.storage = storage
     app.state.ingest_in_flight = 0
@@ -107,6 +115,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Content-Encoding", "If-None-Match"],
             expose_headers=["ETag", "Retry-After", "X-Next-Cursor", "X-More", "X-Row-Count"],
         )
+    if settings.host_names():
+        # Outside the app, inside the request log: a refused Host is logged too.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.host_names(),
+                           www_redirect=False)
     app.add_middleware(RequestLog)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness")
     for router in (ingest.router, read.router, export.router, admin.router):
@@ -242,6 +254,9 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
+            moved = slash_redirect(request)
+            if moved is not None:
+                return moved
             from sync.collector.web.pages import browser_not_found
 
             html = await run_in_threadpool(browser_not_found, request)
@@ -281,6 +296,27 @@ def add_error_handlers(app: FastAPI) -> None:
             )
         answer.headers["X-Request-ID"] = rid
         return answer
+
+
+def slash_redirect(request: Request) -> Response | None:
+    """``/stores/x/`` -> ``/stores/x``, as a path-only 307, when that path is a route.
+
+    Starlette's ``redirect_slashes`` does this with an absolute URL built from
+    the Host header, which anyone can set (``Host: evil.example`` would send
+    the browser there).  A relative Location needs no host at all.
+    """
+    path = request.url.path
+    target = path.rstrip("/")
+    if target == path or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return None
+    scope = {**request.scope, "path": target}
+    if not any(route.matches(scope)[0] != Match.NONE for route in request.app.router.routes):
+        return None
+    location = quote(target, safe="/:@!$&'()*+,;=-._~")
+    if request.url.query:
+        location += "?" + request.url.query
+    return RedirectResponse(location, 307)
 
 
 def describe_validation(errors: list[dict[str, Any]]) -> str:

@@ -139,7 +139,13 @@ def secure_headers(response: Response, private: bool = True) -> Response:
 
 
 def redirect(url: str) -> RedirectResponse:
-    """A 303 See Other (a POST is never repeated by the back button)."""
+    """A 303 See Other (a POST is never repeated by the back button).
+
+    Always path-only: a Location built from the request's Host header would
+    send the browser wherever that header says.
+    """
+    if not url.startswith("/") or url.startswith("//"):
+        raise ValueError(f"redirects are path-only, not {url!r}")
     return secure_headers(RedirectResponse(url, status_code=303))  # type: ignore[return-value]
 
 
