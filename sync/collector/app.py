@@ -11,9 +11,13 @@ processes get them).  Routes live in one module per audience:
 - ``pages.py``: people with a browser (HTML dashboard), mounted in :func:`mount_pages`.
 
 Every error answer is ``{"detail": "<one human sentence>"}`` (the OpenAPI
-schema says so: :func:`document_errors`); 429 and 503 answers carry
-``Retry-After``.  Every answer carries security headers
+schema says so: :func:`document_errors`), or an HTML page for a browser
+asking for a page; 429 and 503 answers carry ``Retry-After``.  Every answer
+carries ``X-Request-ID`` (the id in its log line) and security headers
 (:class:`SecurityHeaders`); CORS is off unless ``cors_origins`` names origins.
+Redirects are path-only, never built from the Host header, and
+``trusted_hosts`` refuses other Host headers.  ``/docs`` is served from
+installed files (:mod:`sync.collector.web.apidocs`).
 """
 
 from __future__ import annotations
@@ -22,21 +26,24 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Match
 
 from sync import __version__
 from sync.collector.api import admin, export, ingest, read
 from sync.collector.auth import FailureThrottle
 from sync.collector.db.connection import Busy, Database
 from sync.collector.db.storage import Storage
-from sync.collector.logs import RequestLog, configure, logger
+from sync.collector.logs import RequestLog, configure, logger, request_id
 from sync.collector.settings import Settings
 
 DESCRIPTION = """
@@ -86,7 +93,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # FastAPI's pages load scripts from public CDNs; /docs is ours (web/apidocs.py).
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
+    # Starlette's slash redirects build an absolute URL from the Host header;
+    # the 404 handler redirects path-only instead (:func:`slash_redirect`).
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.storage = storage
     app.state.ingest_in_flight = 0
@@ -101,6 +115,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Content-Encoding", "If-None-Match"],
             expose_headers=["ETag", "Retry-After", "X-Next-Cursor", "X-More", "X-Row-Count"],
         )
+    if settings.host_names():
+        # Outside the app, inside the request log: a refused Host is logged too.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.host_names(),
+                           www_redirect=False)
     app.add_middleware(RequestLog)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness")
     for router in (ingest.router, read.router, export.router, admin.router):
@@ -129,8 +147,8 @@ HSTS = "max-age=31536000"
 class SecurityHeaders:
     """ASGI middleware adding security headers an answer does not set itself.
 
-    The JSON API gets ``API_HEADERS``; ``/docs`` (Swagger UI loads its script
-    from a CDN) and the HTML pages get ``BASE_HEADERS`` under their own CSP.
+    The JSON API gets ``API_HEADERS``; ``/docs`` and the HTML pages get
+    ``BASE_HEADERS`` under their own CSP.
     Over HTTPS (uvicorn trusts ``X-Forwarded-Proto`` from the proxies in
     ``FORWARDED_ALLOW_IPS``) answers also carry ``Strict-Transport-Security``.
     """
@@ -208,9 +226,10 @@ def mount_pages(app: FastAPI) -> None:
 
     Pages call the same :mod:`sync.collector.reports` functions as ``read.py``.
     """
-    from sync.collector.web import pages  # Jinja2 is only imported when the app is built
+    from sync.collector.web import apidocs, pages  # Jinja2 is only imported now
 
     app.include_router(pages.router)
+    app.include_router(apidocs.router)
 
 
 def healthz(request: Request) -> JSONResponse:
@@ -227,11 +246,17 @@ def healthz(request: Request) -> JSONResponse:
 
 
 def add_error_handlers(app: FastAPI) -> None:
-    """One error shape, ``{"detail": str}``, for every failure the caller can see."""
+    """One error shape, ``{"detail": str}``, for every failure the caller can see.
+
+    A browser asking for a page gets the same as an HTML page instead.
+    """
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
+            moved = slash_redirect(request)
+            if moved is not None:
+                return moved
             from sync.collector.web.pages import browser_not_found
 
             html = await run_in_threadpool(browser_not_found, request)
@@ -251,9 +276,47 @@ def add_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def crash(request: Request, error: Exception) -> JSONResponse:
-        logger.exception("unhandled error", extra={"path": request.url.path})
-        return JSONResponse({"detail": "internal error; the collector log has details"}, 500)
+    async def crash(request: Request, error: Exception) -> Response:
+        # Runs outside every middleware (Starlette's ServerErrorMiddleware):
+        # the request id and the security headers are added here.
+        rid = request_id(request)
+        logger.exception("unhandled error", extra={"path": request.url.path,
+                                                   "request_id": rid})
+        from sync.collector.web.pages import browser_server_error
+
+        try:
+            answer: Response | None = await run_in_threadpool(browser_server_error, request, rid)
+        except Exception:  # the page itself failed (database gone?): JSON still works
+            logger.exception("error page failed", extra={"request_id": rid})
+            answer = None
+        if answer is None:
+            answer = JSONResponse(
+                {"detail": f"internal error; the collector log has details (request id {rid})"},
+                500, API_HEADERS,
+            )
+        answer.headers["X-Request-ID"] = rid
+        return answer
+
+
+def slash_redirect(request: Request) -> Response | None:
+    """``/stores/x/`` -> ``/stores/x``, as a path-only 307, when that path is a route.
+
+    Starlette's ``redirect_slashes`` does this with an absolute URL built from
+    the Host header, which anyone can set (``Host: evil.example`` would send
+    the browser there).  A relative Location needs no host at all.
+    """
+    path = request.url.path
+    target = path.rstrip("/")
+    if target == path or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return None
+    scope = {**request.scope, "path": target}
+    if not any(route.matches(scope)[0] != Match.NONE for route in request.app.router.routes):
+        return None
+    location = quote(target, safe="/:@!$&'()*+,;=-._~")
+    if request.url.query:
+        location += "?" + request.url.query
+    return RedirectResponse(location, 307)
 
 
 def describe_validation(errors: list[dict[str, Any]]) -> str:

@@ -1,14 +1,17 @@
 """Structured logs: one JSON object per line, one line per HTTP request.
 
 A request line carries method, path (without query string), status, duration
-in milliseconds, the caller's role and, for uploads, what became of the batch.
-Headers are never logged, so a token cannot end up in a log file.
+in milliseconds, a request id, the caller's role and, for uploads, what became
+of the batch.  Headers are never logged, so a token cannot end up in a log file.
+The request id is also sent back as ``X-Request-ID`` and shown on error pages,
+so a person reporting an error gives the one log line to look at.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
 import sys
 import time
 from typing import Any
@@ -69,7 +72,9 @@ class RequestLog:
     """ASGI middleware writing one log line per request.
 
     Route code adds fields for the line to ``request.state.log`` (a dict), e.g.
-    the caller's role or a batch's accepted/duplicate counts.
+    the caller's role or a batch's accepted/duplicate counts.  Each request
+    gets a random id (:func:`request_id`), logged and sent as ``X-Request-ID``;
+    one sent by the client is not trusted (it could name another's request).
     """
 
     def __init__(self, app: Any) -> None:
@@ -81,13 +86,16 @@ class RequestLog:
             return
         started = time.perf_counter()
         fields: dict[str, Any] = {}
-        scope.setdefault("state", {})["log"] = fields
+        state = scope.setdefault("state", {})
+        state["log"] = fields
+        state["request_id"] = rid = secrets.token_hex(8)
         status = 500
 
         async def remember_status(message: dict) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid.encode())]
             await send(message)
 
         try:
@@ -102,6 +110,7 @@ class RequestLog:
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                     "client": client[0] if client else None,
+                    "request_id": rid,
                     **fields,
                 },
             )
@@ -110,3 +119,8 @@ class RequestLog:
 def log_fields(request: Any) -> dict[str, Any]:
     """The dict whose items :class:`RequestLog` adds to this request's log line."""
     return request.scope.setdefault("state", {}).setdefault("log", {})
+
+
+def request_id(request: Any) -> str:
+    """The id :class:`RequestLog` gave this request ("-" outside the middleware)."""
+    return request.scope.get("state", {}).get("request_id", "-")

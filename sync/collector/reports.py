@@ -35,7 +35,11 @@ def parse_period(
     Raises ValueError with a message fit for an HTTP 422 answer.
     """
     end_day = _day("to", end) if end else today
-    start_day = _day("from", start) if start else end_day - timedelta(days=default_days - 1)
+    try:
+        start_day = _day("from", start) if start else end_day - timedelta(days=default_days - 1)
+    except OverflowError:  # to=0001-01-01 and no from: the default start is before year 1
+        raise ValueError(f"to ({end_day}) leaves no room for a {default_days}-day period;"
+                         " give from as well") from None
     if start_day > end_day:
         raise ValueError(f"from ({start_day}) is after to ({end_day})")
     if (end_day - start_day).days >= MAX_DAYS:

@@ -64,6 +64,11 @@ class Settings:
     alert_burst_min_responses: int = setting(
         4, "Office alert: fewest responses within 15 minutes for an unhappy burst"
     )
+    trusted_hosts: str = setting(
+        "",
+        "Comma-separated host names the collector answers to (*.example.com allowed);"
+        " any other Host header gets 400. Empty: every host",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -96,9 +101,18 @@ class Settings:
                              f"{self.alert_burst_share}")
         if self.alert_burst_min_responses < 1 or self.alert_silent_hours <= 0:
             raise ValueError("alert_burst_min_responses and alert_silent_hours must be positive")
+        if any(not h or "/" in h or ":" in h for h in self.host_names()):
+            raise ValueError("trusted_hosts lists host names without scheme or port"
+                             f" (hymy.example.com,localhost), not {self.trusted_hosts!r}")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ValueError(f"log_level must be debug, info, warning or error: {self.log_level}")
         return self
+
+    def host_names(self) -> list[str]:
+        """``trusted_hosts`` as a list; empty when every Host header is accepted."""
+        if not self.trusted_hosts.strip():
+            return []
+        return [name.strip() for name in self.trusted_hosts.split(",")]
 
     def as_env(self) -> dict[str, str]:
         """The settings as ``HYMY_*`` variables, for handing to server worker processes."""

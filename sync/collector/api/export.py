@@ -9,8 +9,6 @@ even while kiosks deliver old taps late: a late tap gets a new ``ingest_seq``.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
@@ -22,6 +20,7 @@ from sync.collector import reports
 from sync.collector.api.read import FROM, TO, period
 from sync.collector.auth import chain_reader, storage_of
 from sync.collector.db.storage import EXPORT_COLUMNS
+from sync.collector.spreadsheet import csv_text
 from sync.collector.tokens import Principal
 
 router = APIRouter(prefix="/api/v1/export", tags=["export"])
@@ -60,17 +59,13 @@ def to_jsonl(items: Iterable[dict[str, Any]]) -> str:
 def to_csv(
     items: Iterable[dict[str, Any]], columns: Sequence[str], header: bool = True
 ) -> str:
-    """CSV text with ``columns`` in order (booleans as 0/1, None as empty)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if header:
-        writer.writerow(columns)
-    for item in items:
-        writer.writerow(
-            int(value) if isinstance(value, bool) else value
-            for value in (item.get(column) for column in columns)
-        )
-    return buffer.getvalue()
+    """CSV text with ``columns`` in order (booleans as 0/1, None as empty).
+
+    Text that a spreadsheet would run as a formula is neutralised
+    (:mod:`sync.collector.spreadsheet`): the API, the dashboard's downloads
+    and ``hymy-collector export`` all write CSV through here.
+    """
+    return csv_text(items, columns, header)
 
 
 def render(items: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str,

@@ -4,8 +4,9 @@ One :data:`router`, mounted by :func:`sync.collector.app.mount_pages`:
 
 - ``GET /login``, ``POST /login``, ``POST /logout``: a token buys a server-side
   session (random id in an HttpOnly, SameSite=Lax cookie; only its hash is
-  stored; 12 hours; logout deletes it).  Failed logins are rate-limited per
-  client address.
+  stored; 12 hours; logout deletes it).  Wrong tokens are rate-limited per
+  client address; a good token always logs in (a shared store address full
+  of wrong guesses locks nobody out).
 - ``GET /``: staff go to their store, office and admin to ``/office``.
 - ``GET /stores/{id}?from&to``: the store page (staff's home).
 - ``GET /stores/{id}/days/{date}``: one day, hour by hour and kiosk by kiosk.
@@ -17,6 +18,11 @@ Every number comes from :mod:`sync.collector.reports`, the functions behind
 the JSON API, so a page and ``/api/v1/...`` can never disagree.  Charts are
 SVG drawn on the server by :mod:`sync.collector.web.charts`; there is no
 JavaScript at all, which keeps the Content-Security-Policy strict.
+
+Dates in a path or period outside :data:`FIRST_DAY`..:data:`LAST_DAY` (the
+calendar's ends, less a margin for baselines and time-zone windows) are a 4xx
+with a message, never a crash; an unexpected error is an HTML page naming its
+request id (:func:`browser_server_error`).
 
 Every POST carries a CSRF token: before login a double-submit cookie, after
 login a value derived from the session id (which the page's script-free HTML
@@ -67,6 +73,16 @@ SESSION_TTL = timedelta(hours=12)
 #: Failed logins allowed per client address within the window before a 429.
 LOGIN_FAILURES = 10
 LOGIN_WINDOW_S = 15 * 60
+#: The first and last day a page or download shows: a year inside the calendar's
+#: ends, so a baseline (28 days before) and a time-zone window (days around a
+#: period) are always dates.
+FIRST_DAY = date(2, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+#: The unexpected-error page (not in i18n.STRINGS yet: the translators own that file).
+SERVER_ERROR = {
+    "fi": ("Virhe", "Jotain meni pieleen. Kerro ylläpidolle tunniste {rid}."),
+    "en": ("Error", "Something went wrong. Tell the administrator the id {rid}."),
+}
 #: Fewest responses a heat-map cell needs to be coloured.
 HEAT_MIN_RESPONSES = 10
 #: A kiosk not heard from for this long is shown as silent in the kiosk table.
@@ -122,7 +138,13 @@ def secure_headers(response: Response, private: bool = True) -> Response:
 
 
 def redirect(url: str) -> RedirectResponse:
-    """A 303 See Other (a POST is never repeated by the back button)."""
+    """A 303 See Other (a POST is never repeated by the back button).
+
+    Always path-only: a Location built from the request's Host header would
+    send the browser wherever that header says.
+    """
+    if not url.startswith("/") or url.startswith("//"):
+        raise ValueError(f"redirects are path-only, not {url!r}")
     return secure_headers(RedirectResponse(url, status_code=303))  # type: ignore[return-value]
 
 
@@ -307,6 +329,22 @@ def browser_not_found(request: Request) -> HTMLResponse | None:
     return error_page(page(request, current_user(request)), 404)
 
 
+def browser_server_error(request: Request, rid: str) -> HTMLResponse | None:
+    """The 500 page for a browser asking for a page (None for API clients).
+
+    It shows the request id that is also in the log line and ``X-Request-ID``,
+    and reads nothing from the database (which may be why it is shown).
+    """
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+        "accept", ""
+    ):
+        return None
+    ctx = page(request)
+    title, message = SERVER_ERROR.get(ctx.t.lang, SERVER_ERROR["en"])
+    return ctx.render("error.html", status=500, title=title, message=message.format(rid=rid),
+                      home="/")
+
+
 # -- login and logout ---------------------------------------------------------
 
 @router.get("/login")
@@ -335,22 +373,24 @@ def login(
     if not cookie or not hmac.compare_digest(cookie, csrf) or not same_origin(request):
         return ctx.render("login.html", status=403, title=ctx.t("login_title"),
                           next=safe_next(next), notice=("error", ctx.t("csrf_failed")))
-    wait = throttle.retry_after(client)
-    if wait > 0:
-        response = ctx.render(
-            "login.html", status=429, title=ctx.t("login_title"), next=safe_next(next),
-            notice=("error", ctx.t("login_throttled", minutes=max(1, round(wait / 60)))),
-        )
-        response.headers["Retry-After"] = str(int(wait) + 1)
-        return response
+    # The token is checked before the throttle, as for API tokens (auth.caller):
+    # a store's shared address full of wrong guesses must not lock out the
+    # people who hold a good token.  Only wrong guesses are slowed.
     storage = storage_of(request)
     principal = storage.principal(token.strip()) if 0 < len(token) <= 200 else None
     if principal is None or principal.role not in READERS:
+        wait = throttle.retry_after(client)
+        if wait > 0:
+            response = ctx.render(
+                "login.html", status=429, title=ctx.t("login_title"), next=safe_next(next),
+                notice=("error", ctx.t("login_throttled", minutes=max(1, round(wait / 60)))),
+            )
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
         throttle.failed(client)
         message = "login_kiosk_token" if principal is not None else "login_failed"
         return ctx.render("login.html", status=401, title=ctx.t("login_title"),
                           next=safe_next(next), notice=("error", ctx.t(message)))
-    throttle.succeeded(client)
     raw = secrets.token_urlsafe(32)
     storage.add_session(hash_token(raw), principal.token_id, format_utc(utc_now() + SESSION_TTL))
     target = safe_next(next)
@@ -390,16 +430,35 @@ PRESETS = (("preset_today", 1), ("preset_7", 7), ("preset_30", 30), ("preset_90"
            ("preset_365", 365))
 
 
+def checked_period(start: str | None, end: str | None, today: str) -> tuple[str, str]:
+    """``reports.parse_period`` within :data:`FIRST_DAY`..:data:`LAST_DAY`; ValueError if not."""
+    first, last = reports.parse_period(start or None, end or None, date.fromisoformat(today))
+    for name, value in (("from", first), ("to", last)):
+        if not FIRST_DAY.isoformat() <= value <= LAST_DAY.isoformat():
+            raise ValueError(f"{name}: {value} is outside the dates the dashboard shows"
+                             f" ({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})")
+    return first, last
+
+
 def page_period(
     ctx: Page, start: str | None, end: str | None, today: str
 ) -> tuple[str, str, tuple[str, str] | None]:
-    """The period to show; a bad one falls back to the last 30 days with a notice."""
+    """The period to show; a bad one falls back to the last 30 days with a notice.
+
+    A page with a notice is sent as 400 (:func:`period_status`), so links
+    and scripts see the request was not what was shown.
+    """
     try:
-        first, last = reports.parse_period(start or None, end or None, date.fromisoformat(today))
+        first, last = checked_period(start, end, today)
         return first, last, None
     except ValueError:
         first, last = reports.parse_period(None, None, date.fromisoformat(today))
         return first, last, ("error", ctx.t("bad_period", days=reports.MAX_DAYS))
+
+
+def period_status(notice: tuple[str, str] | None) -> int:
+    """400 for a page showing the fallback period because the asked one was bad."""
+    return 400 if notice else 200
 
 
 def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict[str, Any]]:
@@ -667,6 +726,7 @@ def store_page(request: Request, store_id: str) -> Response:
     with_responses = [d for d in days if d["responses"]]
     return ctx.render(
         "store.html",
+        status=period_status(notice),
         title=store["name"],
         store=store,
         active=store_id,
@@ -705,7 +765,7 @@ def day_page(request: Request, store_id: str, day: str) -> Response:
         the_day = date.fromisoformat(day) if len(day) == 10 else None
     except ValueError:
         the_day = None
-    if the_day is None:
+    if the_day is None or not FIRST_DAY <= the_day <= LAST_DAY:
         return error_page(ctx, 404)
     t, storage = ctx.t, storage_of(request)
     today = reports.store_today(storage, store_id)
@@ -900,6 +960,7 @@ def office_page(request: Request) -> Response:
     ]
     return ctx.render(
         "office.html",
+        status=period_status(notice),
         title=t("office_title"),
         active="office",
         notice=notice,
@@ -923,12 +984,22 @@ def office_page(request: Request) -> Response:
 # -- CSV downloads (the browser has a cookie, not a bearer token) -------------
 
 def _download(request: Request, kind: str) -> tuple[Response | None, str, str]:
+    """The period to download, or an early answer: login, 403, or 400 for a bad period.
+
+    A file is never of another period than the one asked for, and the period
+    is checked before the first byte is sent (a streamed file cannot turn
+    into an error later).
+    """
     ctx, early = office_user(request)
     if early is not None:
         return early, "", ""
     today = chain_today(storage_of(request))
     q = request.query_params
-    start, end, _ = page_period(ctx, q.get("from"), q.get("to"), today)
+    try:
+        start, end = checked_period(q.get("from"), q.get("to"), today)
+    except ValueError as error:
+        answer = Response(f"{error}\n", 400, media_type="text/plain; charset=utf-8")
+        return secure_headers(answer), "", ""
     return None, start, end
 
 
