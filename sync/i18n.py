@@ -9,7 +9,7 @@
     [dashboard]                  # the collector's web pages
 
 ``en.toml`` is the reference: every catalog has exactly its keys, with the same
-``{placeholders}`` (``tests/test_i18n_catalogs.py``).  A key missing from a
+``{placeholders}`` (``tests/sync/test_i18n_catalogs.py``).  A key missing from a
 catalog falls back to English, then to the key itself.
 
 The catalogs ship in the wheel inside ``kiosk/assets/i18n`` (``assets/`` is

@@ -3,9 +3,8 @@
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
 
 
 def test_wheel_ships_assets_templates_and_migrations(tmp_path):

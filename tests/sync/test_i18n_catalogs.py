@@ -6,13 +6,12 @@ import os
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
 from sync import i18n
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted(i18n.CATALOG_DIR.glob("*.toml"))
 REFERENCE = tomllib.loads((i18n.CATALOG_DIR / "en.toml").read_text(encoding="utf-8"))
 

@@ -10,7 +10,7 @@ the CSP needs no ``'unsafe-inline'``.  ReDoc is not served (it would need
 another CDN script).
 
 Upgrading ``fastapi-offline`` changes the files: ``ASSETS`` then no longer
-match, the page refuses to load them, and ``tests/test_security_web.py`` says
+match, the page refuses to load them, and ``tests/collector/test_security_web.py`` says
 so, until the new hashes are checked and written here.
 """
 

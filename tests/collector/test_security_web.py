@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from collectorkit import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +35,7 @@ from sync.clock import format_utc, local_date, utc_now, zone
 from sync.collector import Database, Storage
 from sync.collector.screenshots import free_port, running_collector, wait_until_up
 from sync.collector.spreadsheet import cell, csv_field, csv_text
+from tests.support.collector import run_cli
 
 #: Reasons a hostile kiosk token could send, as the review found them.
 HOSTILE = [
