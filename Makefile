@@ -38,8 +38,8 @@ bench: system-deps venv
 	$(PY) tests/bench/run.py
 
 screenshots: system-deps venv
-	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) -m kiosk.screenshots docs/screenshots
-	$(PY) -m sync.collector.screenshots docs/screenshots
+	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) -m tools.kiosk_screenshots docs/screenshots
+	$(PY) -m tools.dashboard_screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache data

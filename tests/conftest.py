@@ -167,7 +167,7 @@ def dashboard_server(tmp_path_factory: pytest.TempPathFactory, new_database):
     Yields ``{"url", "tokens", "database"}``; ``tokens`` has ``office``,
     ``admin``, ``staff`` (``{"store_id", "token"}``) and ``tiny_staff``.
     """
-    from sync.collector.screenshots import running_collector, seed_demo
+    from tests.support.browser import running_collector, seed_demo
 
     database = new_database(tmp_path_factory.mktemp("dashboard"))
     demo = seed_demo(database, stores=4, days=60)
@@ -182,7 +182,7 @@ def browser_chromium():
     """Debian's Chromium, headless, driven by Playwright (skips when either is missing)."""
     import shutil
 
-    from sync.collector.screenshots import CHROMIUM, CHROMIUM_ARGS
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")

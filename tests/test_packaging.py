@@ -25,7 +25,9 @@ def test_wheel_ships_assets_templates_and_migrations(tmp_path):
         "sync/collector/db/migrations/sqlite/001_init.sql",
     ]:
         assert name in names, f"{name} missing from {wheel.name}"
-    assert not any(name.startswith(("tests/", "docs/")) for name in names)
+    assert not any(name.startswith(("tests/", "docs/", "tools/")) for name in names)
+    assert not any(name.endswith(("screenshots.py", "make_faces.py")) for name in names), \
+        "development tools stay out of the wheel"
 
     # Installed from the wheel (no source tree), sync finds the one set of catalogs
     # in kiosk/assets/i18n by path, without importing kiosk.

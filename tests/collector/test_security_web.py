@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 
 from sync.clock import format_utc, local_date, utc_now, zone
 from sync.collector import Database, Storage
-from sync.collector.screenshots import free_port, running_collector, wait_until_up
 from sync.collector.spreadsheet import cell, csv_field, csv_text
+from tests.support.browser import free_port, running_collector, wait_until_up
 from tests.support.collector import run_cli
 
 #: Reasons a hostile kiosk token could send, as the review found them.

@@ -496,7 +496,7 @@ def test_missing_config_file_is_one_line(tmp_path):
 @ui
 def test_screenshot_script_saves_every_screen(xvfb_display, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "kiosk.screenshots", str(tmp_path), "--size", "800x480"],
+        [sys.executable, "-m", "tools.kiosk_screenshots", str(tmp_path), "--size", "800x480"],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
         env={**os.environ, "DISPLAY": xvfb_display, "KIVY_NO_ARGS": "1"},
     )

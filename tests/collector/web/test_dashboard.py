@@ -17,8 +17,8 @@ import requests
 
 from sync.clock import format_utc, local_date, utc_now, zone
 from sync.collector import Database, Storage
-from sync.collector.screenshots import running_collector
 from sync.collector.web.i18n import Translator
+from tests.support.browser import running_collector
 
 FI = Translator("fi")
 EN = Translator("en")

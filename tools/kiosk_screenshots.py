@@ -2,7 +2,7 @@
 
 Usage (needs a display; on a server run it under Xvfb)::
 
-    xvfb-run -a -s "-screen 0 1920x1080x24" python -m kiosk.screenshots docs/screenshots
+    xvfb-run -a -s "-screen 0 1920x1080x24" python -m tools.kiosk_screenshots docs/screenshots
 
 For each window size (1280x800 and 800x480 unless ``--size`` is given) it starts
 the real app in a child process with a demo config and database in a temp
@@ -153,7 +153,8 @@ def shoot(outdir: Path, size: str) -> None:
 def main(outdir: str, sizes: tuple[str, ...], child: str) -> None:
     """Save a PNG of every kiosk screen into OUTDIR (default docs/screenshots).
 
-    Example: xvfb-run -a -s "-screen 0 1920x1080x24" python -m kiosk.screenshots docs/screenshots
+    Example:
+    xvfb-run -a -s "-screen 0 1920x1080x24" python -m tools.kiosk_screenshots docs/screenshots
     """
     if child:
         shoot(Path(outdir), child)
@@ -161,7 +162,7 @@ def main(outdir: str, sizes: tuple[str, ...], child: str) -> None:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         raise click.ClickException("no display; run under xvfb-run (see --help)")
     for size in sizes or SIZES:  # one process per size: Kivy has one window per process
-        subprocess.run([sys.executable, "-m", "kiosk.screenshots", outdir, "--child", size],
+        subprocess.run([sys.executable, "-m", "tools.kiosk_screenshots", outdir, "--child", size],
                        check=True)
 
 

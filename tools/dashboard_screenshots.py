@@ -2,8 +2,8 @@
 
 Usage::
 
-    python -m sync.collector.screenshots docs/screenshots
-    python -m sync.collector.screenshots OUTDIR --url http://127.0.0.1:8080 --tokens tokens.json
+    python -m tools.dashboard_screenshots docs/screenshots
+    python -m tools.dashboard_screenshots OUTDIR --url http://127.0.0.1:8080 --tokens tokens.json
 
 Without ``--url`` it seeds a fresh demo database (``hymy-collector demo``,
 12 stores x a year), starts ``hymy-collector serve`` on a free loopback port,
@@ -16,85 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = os.environ.get("HYMY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run",
-]
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, running_collector, seed_demo
+
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, timeout: float = 30.0) -> None:
-    """Poll ``/healthz`` until the collector answers (raises after ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:  # noqa: S310
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the collector at {url} did not start within {timeout:.0f} s")
-        time.sleep(0.2)
-
-
-def collector_command() -> list[str]:
-    """``hymy-collector`` from this interpreter's environment."""
-    return [sys.executable, "-m", "sync.collector"]
-
-
-def seed_demo(database: Path, stores: int = 12, days: int = 365) -> dict[str, Any]:
-    """Run ``hymy-collector demo`` into ``database``; returns its JSON (tokens included)."""
-    output = subprocess.run(
-        [*collector_command(), "demo", "--database", str(database), "--stores", str(stores),
-         "--days", str(days), "--json"],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    return json.loads(output)
-
-
-@contextmanager
-def running_collector(database: Path, port: int | None = None) -> Iterator[str]:
-    """Start ``hymy-collector serve`` on loopback; yields its base URL, stops it after."""
-    port = port or free_port()
-    env = {**os.environ, "HYMY_LOG_LEVEL": "warning"}
-    process = subprocess.Popen(
-        [*collector_command(), "serve", "--database", str(database), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def login(page: Any, url: str, token: str) -> None:

@@ -1,0 +1,82 @@
+"""A real collector and a real Chromium for the dashboard tests and the screenshot tool.
+
+``seed_demo`` fills a database with ``hymy-collector demo``; ``running_collector``
+serves it on a free loopback port; ``CHROMIUM`` and ``CHROMIUM_ARGS`` launch
+Debian's Chromium headless through Playwright (no browser download).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.support.collector import free_port
+
+CHROMIUM = os.environ.get("HYMY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run",
+]
+
+
+def wait_until_up(url: str, timeout: float = 30.0) -> None:
+    """Poll ``/healthz`` until the collector answers (raises after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the collector at {url} did not start within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def collector_command() -> list[str]:
+    """``hymy-collector`` from this interpreter's environment."""
+    return [sys.executable, "-m", "sync.collector"]
+
+
+def seed_demo(database: Path, stores: int = 12, days: int = 365) -> dict[str, Any]:
+    """Run ``hymy-collector demo`` into ``database``; returns its JSON (tokens included)."""
+    output = subprocess.run(
+        [*collector_command(), "demo", "--database", str(database), "--stores", str(stores),
+         "--days", str(days), "--json"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(output)
+
+
+@contextmanager
+def running_collector(database: Path, port: int | None = None) -> Iterator[str]:
+    """Start ``hymy-collector serve`` on loopback; yields its base URL, stops it after."""
+    port = port or free_port()
+    env = {**os.environ, "HYMY_LOG_LEVEL": "warning"}
+    process = subprocess.Popen(
+        [*collector_command(), "serve", "--database", str(database), "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
