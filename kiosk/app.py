@@ -38,6 +38,7 @@ from kivy.config import Config as KivyConfig  # noqa: E402 (must precede other K
 
 from kiosk.config import ASSETS, Config  # noqa: E402
 from kiosk.i18n import load_strings, text, with_survey  # noqa: E402
+from kiosk.opendb import DatabaseUnavailable, check_store  # noqa: E402
 from kiosk.pin import PinGate  # noqa: E402
 from kiosk.store import Store, StoreError, Tap  # noqa: E402
 
@@ -590,10 +591,9 @@ def run_app(config: Config) -> None:
     """Run the kiosk until staff exit it (status EXIT_KIOSK_STATUS)."""
     configure_kivy(config)
     try:
-        Store(config.database_path, config.store_id, config.kiosk_id, config.timezone).close()
-    except Exception as error:  # any cause (disk, permissions, corrupt file): one line
-        print(f"hymy-kiosk: cannot open database {config.database_path}: {error}",
-              file=sys.stderr)
+        check_store(config)
+    except DatabaseUnavailable as error:  # any cause (permissions, corrupt file): one line
+        print(f"hymy-kiosk: {error}", file=sys.stderr)
         sys.exit(1)
     app = HymyApp(config)
     app.run()
