@@ -61,11 +61,11 @@ DEFAULT_WINDOW = (1280, 800)
 EXIT_KIOSK_STATUS = 10
 #: Keys the kiosk swallows: Escape (27) and F1 (282, Kivy's settings panel).
 SWALLOWED_KEYS = {27, 282}
+#: The staff gesture: hold a CORNER_PX-square corner of the question for HOLD_SECONDS.
+#: (Each screen owns its own timings, e.g. kiosk.screens.pinpad.PIN_IDLE.)
 HOLD_SECONDS = 3.0
 CORNER_PX = 100
-PIN_IDLE = 30.0
-STAFF_IDLE = 60.0
-STAFF_REFRESH = 2.0
+#: Seconds on the question in another language before the store's default is back.
 LANGUAGE_IDLE = 45.0
 
 
