@@ -229,14 +229,6 @@ def push_with_bar(uploader: Uploader, total: int, retry_for: float,
 def save_sync_status(store: Store, started: str, result: PushResult,
                      failure: SyncError | None, left: dict[str, Any]) -> None:
     """Update the ``sync_status`` the staff screen shows after a command-line sync."""
-    from sync import uploader as up
+    from sync.uploader import load_status, save_status
 
-    status = {**up.initial_status(), **(store.get_state(up.STATUS_KEY) or {})}
-    if failure is None or result.batches:
-        status.update(last_sync_at=format_utc(utc_now()), last_result=result.as_dict())
-    status.update(
-        last_attempt_at=started, pending=left["pending"], rejected=left["rejected"],
-        token_rejected=isinstance(failure, up.TokenRejected), syncing=False,
-        last_error=str(failure) if failure else None,
-    )
-    up.write_status(store, status)
+    save_status(store, load_status(store).after_command_sync(started, result, failure, left))

@@ -21,6 +21,7 @@ def test_wheel_ships_assets_templates_and_migrations(tmp_path):
         "kiosk/assets/faces/face-5.png",
         "kiosk/assets/icon.png",
         "kiosk/screens/rating.kv",
+        "sync/uploader/thread.py",
         "sync/collector/templates/store.html",
         "sync/collector/static/hymy.css",
         "sync/collector/migrations/sqlite/001_init.sql",
