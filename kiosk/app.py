@@ -38,6 +38,7 @@ from kivy.config import Config as KivyConfig  # noqa: E402 (must precede other K
 
 from kiosk.config import ASSETS, Config  # noqa: E402
 from kiosk.i18n import load_strings, text, with_survey  # noqa: E402
+from kiosk.opendb import DatabaseUnavailable, check_store  # noqa: E402
 from kiosk.pin import PinGate  # noqa: E402
 from kiosk.store import Store, StoreError, Tap  # noqa: E402
 
@@ -60,11 +61,11 @@ DEFAULT_WINDOW = (1280, 800)
 EXIT_KIOSK_STATUS = 10
 #: Keys the kiosk swallows: Escape (27) and F1 (282, Kivy's settings panel).
 SWALLOWED_KEYS = {27, 282}
+#: The staff gesture: hold a CORNER_PX-square corner of the question for HOLD_SECONDS.
+#: (Each screen owns its own timings, e.g. kiosk.screens.pinpad.PIN_IDLE.)
 HOLD_SECONDS = 3.0
 CORNER_PX = 100
-PIN_IDLE = 30.0
-STAFF_IDLE = 60.0
-STAFF_REFRESH = 2.0
+#: Seconds on the question in another language before the store's default is back.
 LANGUAGE_IDLE = 45.0
 
 
@@ -590,10 +591,9 @@ def run_app(config: Config) -> None:
     """Run the kiosk until staff exit it (status EXIT_KIOSK_STATUS)."""
     configure_kivy(config)
     try:
-        Store(config.database_path, config.store_id, config.kiosk_id, config.timezone).close()
-    except Exception as error:  # any cause (disk, permissions, corrupt file): one line
-        print(f"hymy-kiosk: cannot open database {config.database_path}: {error}",
-              file=sys.stderr)
+        check_store(config)
+    except DatabaseUnavailable as error:  # any cause (permissions, corrupt file): one line
+        print(f"hymy-kiosk: {error}", file=sys.stderr)
         sys.exit(1)
     app = HymyApp(config)
     app.run()

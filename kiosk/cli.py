@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kiosk import config as kiosk_config
+from kiosk import safety
 from kiosk.pin import hash_pin
 from sync.clock import format_utc, utc_now
 
@@ -28,6 +29,9 @@ DRAIN_BATCH = 5000
 #: ratings are pending (a kiosk back from weeks offline): fewer, larger transactions on
 #: the collector drain a million in about half the time (docs/performance.md, benchmark 4).
 LARGE_BACKLOG = 50_000
+
+#: How each level of safety finding starts its line.
+FINDING_LABELS = {"refuse": "config error", "warn": "warning", "repaired": "repaired"}
 
 if TYPE_CHECKING:  # imported lazily at run time: `hymy-kiosk --help` stays quick
     from kiosk.store import Store
@@ -41,6 +45,33 @@ def load_or_exit(path: str) -> kiosk_config.Config:
     except kiosk_config.ConfigError as error:
         click.echo(f"hymy-kiosk: config error: {error}", err=True)
         sys.exit(2)
+
+
+def load_safe_or_exit(path: str) -> kiosk_config.Config:
+    """Load the config and run the safety checks (kiosk.safety) on it.
+
+    Warnings and repairs print one line each and carry on; a refusal prints
+    its line and exits 2, like any other config error.
+    """
+    config = load_or_exit(path)
+    refused = False
+    for finding in safety.check(config):
+        click.echo(f"hymy-kiosk: {FINDING_LABELS[finding.level]}: {finding.message}", err=True)
+        refused = refused or finding.level == "refuse"
+    if refused:
+        sys.exit(2)
+    return config
+
+
+def check_store_or_exit(config: kiosk_config.Config) -> None:
+    """Open the database once, or stop with one line naming the cause (exit 1)."""
+    from kiosk.opendb import DatabaseUnavailable, check_store
+
+    try:
+        check_store(config)
+    except DatabaseUnavailable as error:
+        click.echo(f"hymy-kiosk: {error}", err=True)
+        sys.exit(1)
 
 
 config_option = click.option(
@@ -73,7 +104,8 @@ def run(config_path: str) -> None:
 
     Example: hymy-kiosk run --config kiosk.toml
     """
-    config = load_or_exit(config_path)
+    config = load_safe_or_exit(config_path)
+    check_store_or_exit(config)  # before Kivy: a bad path is one line, not a screenful
     from kiosk.app import run_app  # Kivy is imported only here
 
     run_app(config)
@@ -84,9 +116,13 @@ def run(config_path: str) -> None:
 def check_config(config_path: str) -> None:
     """Validate a config file and exit 0 if it is good.
 
+    Also runs the kiosk's start-up safety checks: refuses the example PIN
+    hash, makes a config file holding the sync token readable by its owner
+    only (mode 0600), and warns about a plain http:// sync URL to another host.
+
     Example: hymy-kiosk check-config --config kiosk.toml
     """
-    config = load_or_exit(config_path)
+    config = load_safe_or_exit(config_path)
     click.echo(f"ok: store {config.store_id}, kiosk {config.kiosk_id}, {config.scale} faces")
 
 
@@ -124,7 +160,8 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
 
     Example: hymy-kiosk sync --config kiosk.toml
     """
-    from kiosk.store import Store, StoreError
+    from kiosk.opendb import DatabaseUnavailable, open_store
+    from kiosk.store import StoreError
     from sync import uploader as up
 
     config = load_or_exit(config_path)
@@ -132,9 +169,9 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
         click.echo("hymy-kiosk: sync.url is not set in the config; nothing to sync to", err=True)
         sys.exit(2)
     try:
-        store = Store(config.database_path, config.store_id, config.kiosk_id, config.timezone)
-    except (OSError, StoreError, sqlite3.Error) as error:
-        click.echo(f"hymy-kiosk: cannot open {config.database_path}: {error}", err=True)
+        store = open_store(config)
+    except DatabaseUnavailable as error:
+        click.echo(f"hymy-kiosk: {error}", err=True)
         sys.exit(1)
     pending = store.stats()["pending"]
     if batch_size is None:
@@ -192,14 +229,6 @@ def push_with_bar(uploader: Uploader, total: int, retry_for: float,
 def save_sync_status(store: Store, started: str, result: PushResult,
                      failure: SyncError | None, left: dict[str, Any]) -> None:
     """Update the ``sync_status`` the staff screen shows after a command-line sync."""
-    from sync import uploader as up
+    from sync.uploader import load_status, save_status
 
-    status = {**up.initial_status(), **(store.get_state(up.STATUS_KEY) or {})}
-    if failure is None or result.batches:
-        status.update(last_sync_at=format_utc(utc_now()), last_result=result.as_dict())
-    status.update(
-        last_attempt_at=started, pending=left["pending"], rejected=left["rejected"],
-        token_rejected=isinstance(failure, up.TokenRejected), syncing=False,
-        last_error=str(failure) if failure else None,
-    )
-    up.write_status(store, status)
+    save_status(store, load_status(store).after_command_sync(started, result, failure, left))

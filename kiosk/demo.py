@@ -74,6 +74,7 @@ token = "{token}"
 interval = 10
 """
     )
+    path.chmod(0o600)  # it holds the kiosk token (the kiosk would make it so, and say so)
     return path
 
 

@@ -15,6 +15,7 @@ from kiosk.i18n import text
 from kiosk.store import Store
 from sync import i18n
 from sync.clock import local_date, parse_utc, utc_now
+from sync.uploader.status import load_status
 
 TOP_REASONS = 3
 
@@ -87,7 +88,7 @@ def today_figures(
     day = local_date(now, store.tz)
     summary, reasons = store.day_summary(day)
     stats = store.stats()
-    status = store.get_state("sync_status") or {}
+    status = load_status(store).to_dict()
     if summary.csat is None:
         csat, interval, happy = "\u2013", text(strings, "no_responses"), ""
     else:

@@ -20,11 +20,15 @@ def test_wheel_ships_assets_templates_and_migrations(tmp_path):
         "kiosk/assets/faces/face-5.png",
         "kiosk/assets/icon.png",
         "kiosk/screens/rating.kv",
+        "sync/uploader/thread.py",
         "sync/collector/web/templates/store.html",
         "sync/collector/web/static/hymy.css",
         "sync/collector/db/migrations/sqlite/001_init.sql",
     ]:
         assert name in names, f"{name} missing from {wheel.name}"
+    packages = {str(p.relative_to(ROOT)) for top in ("kiosk", "sync")
+                for p in (ROOT / top).rglob("__init__.py")}
+    assert packages <= names, f"packages missing from the wheel: {sorted(packages - names)}"
     assert not any(name.startswith(("tests/", "docs/", "tools/")) for name in names)
     assert not any(name.endswith(("screenshots.py", "make_faces.py")) for name in names), \
         "development tools stay out of the wheel"

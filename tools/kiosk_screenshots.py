@@ -54,6 +54,7 @@ def demo_ratings(config_path: Path) -> None:
     from kiosk.config import load
     from kiosk.store import Store
     from sync.clock import format_utc, utc_now
+    from sync.uploader import SyncStatus, save_status
 
     config = load(config_path)
     store = Store(config.database_path, config.store_id, config.kiosk_id, config.timezone)
@@ -73,10 +74,7 @@ def demo_ratings(config_path: Path) -> None:
         store.record_tap(5, config.scale, "fi", interval=3600, now=now - timedelta(minutes=1))
     synced = [row["id"] for row in store.pending(1000)][:-4]
     store.mark_synced(synced, at=now - timedelta(minutes=3))
-    store.set_state("sync_status", {
-        "last_sync_at": format_utc(now - timedelta(minutes=3)),
-        "last_error": None, "token_rejected": False,
-    })
+    save_status(store, SyncStatus(last_sync_at=format_utc(now - timedelta(minutes=3))))
     store.close()
 
 

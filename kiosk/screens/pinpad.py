@@ -23,6 +23,8 @@ from kiosk.widgets import PillButton
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 MAX_DIGITS = 12
+#: Seconds without a touch before the pad gives up and the question comes back.
+PIN_IDLE = 30.0
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "ok")
 
 
@@ -65,8 +67,6 @@ class PinPadScreen(Screen):
         """Restart the idle timeout."""
         if self._idle is not None:
             self._idle.cancel()
-        from kiosk.app import PIN_IDLE
-
         self._idle = Clock.schedule_once(lambda _dt: self.cancel(), PIN_IDLE)
 
     def on_touch_down(self, touch: Any) -> bool:

@@ -29,6 +29,10 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 #: How long "Syncing…" shows after Sync now unless the sync status changes first.
 SYNCING_SHOWN = 15.0
+#: Seconds between two reads of today's figures while the screen is open.
+STAFF_REFRESH = 2.0
+#: Seconds without a touch before the screen closes and the question comes back.
+STAFF_IDLE = 60.0
 
 
 class FaceCount(BoxLayout):
@@ -72,8 +76,6 @@ class StaffScreen(Screen):
             )
 
     def on_enter(self) -> None:
-        from kiosk.app import STAFF_REFRESH
-
         self.refresh()
         self._events = (Clock.schedule_interval(lambda _dt: self.refresh(), STAFF_REFRESH),)
         self.touched()
@@ -85,8 +87,6 @@ class StaffScreen(Screen):
         self._events, self._idle = (), None
 
     def touched(self) -> None:
-        from kiosk.app import STAFF_IDLE
-
         if self._idle is not None:
             self._idle.cancel()
         self._idle = Clock.schedule_once(lambda _dt: self.close(), STAFF_IDLE)
