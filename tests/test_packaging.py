@@ -1,5 +1,6 @@
 """The wheel carries what an installed kiosk and collector need outside the source tree."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -8,11 +9,19 @@ from tests.support import ROOT
 
 
 def test_wheel_ships_assets_templates_and_migrations(tmp_path):
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path),
-         str(ROOT)],
-        check=True,
+    # A copy of the tracked files, so a stale build/ of a working tree cannot leak in.
+    source = tmp_path / "source"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(source)],
+        check=True, capture_output=True, text=True,
     )
+    assert "Warning" not in built.stdout + built.stderr, "the build warns:\n" + built.stderr
     (wheel,) = tmp_path.glob("hymy-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in [
