@@ -1,0 +1,348 @@
+"""Mutation testing, one module at a time: ``make mutation`` (docs/reliability.md).
+
+For each module in ``modules.toml`` this runs ``mutmut run`` in a scratch
+folder of its own, ``build/mutation/<module>/``: links to ``kiosk``, ``sync``,
+``assets`` and ``tests``, and a ``pyproject.toml`` whose ``[tool.mutmut]``
+mutates that module only and runs only its tests.  mutmut copies the links'
+contents to ``mutants/`` there and imports the packages from that copy, so
+each module keeps its own mutants and cache, and ``mutmut results``,
+``mutmut show NAME`` and ``mutmut browse`` work in that folder afterwards.
+
+Then it prints one table (module, mutants, killed, survived, equivalent,
+score, minutes), lists every survivor that ``modules.toml`` does not explain,
+with its diff, and exits 1 when a module scores under the threshold.
+A timeout counts as killed (the mutant made the tests hang).
+
+    python -m tests.mutation.run                      # every module, from scratch
+    python -m tests.mutation.run sync/metrics.py      # one module
+    python -m tests.mutation.run --survivors kiosk/store.py   # retest last run's survivors
+    python -m tests.mutation.run --report             # the table of the last runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mutmut.stats import status_by_exit_code
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAN = Path(__file__).with_name("modules.toml")
+SCRATCH = ROOT / "build" / "mutation"
+#: What the scratch folder links to: the packages, what they read, the tests.
+LINKS = ("kiosk", "sync", "assets", "tests")
+#: mutmut's verdicts that mean the tests caught the mutant: a test failed, or the
+#: tests hung (timeout) or crashed (segfault, also what a SIGKILL after a timeout reads as).
+CAUGHT = {"killed", "timeout", "segfault"}
+
+
+@dataclass
+class Equivalent:
+    """A surviving mutant no test can tell from the original, and why."""
+
+    mutant: str
+    line: str
+    reason: str
+
+
+@dataclass
+class Module:
+    """A module (file or package folder) to mutate, and the tests that guard it."""
+
+    path: str
+    tests: list[str]
+    equivalent: dict[str, Equivalent] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The dotted module name mutmut's mutant names start with."""
+        return self.path.removesuffix(".py").strip("/").replace("/", ".")
+
+    @property
+    def scratch(self) -> Path:
+        return SCRATCH / self.name
+
+    @property
+    def patterns(self) -> list[str]:
+        """``only_mutate`` globs: the file, or every file under the folder."""
+        return [self.path] if self.path.endswith(".py") else [f"{self.path.rstrip('/')}/*.py"]
+
+
+@dataclass
+class Plan:
+    threshold: float
+    pytest_args: list[str]
+    modules: list[Module]
+
+
+@dataclass
+class Score:
+    """One module's figures after a run."""
+
+    module: Module
+    mutants: int = 0
+    killed: int = 0
+    equivalent: int = 0
+    survivors: list[str] = field(default_factory=list)
+    not_checked: int = 0
+    stale: list[str] = field(default_factory=list)
+    minutes: float | None = None
+    error: str | None = None
+
+    @property
+    def score(self) -> float:
+        """Killed mutants as a percentage of those a test could kill."""
+        killable = self.mutants - self.equivalent
+        return 100.0 if killable <= 0 else self.killed * 100.0 / killable
+
+
+def load_plan(path: Path = PLAN) -> Plan:
+    """Read ``modules.toml``."""
+    data = tomllib.loads(path.read_text())
+    modules = []
+    for entry in data["module"]:
+        equivalent = {
+            item["mutant"]: Equivalent(item["mutant"], item["line"].strip(), item["reason"])
+            for item in entry.get("equivalent", [])
+        }
+        modules.append(Module(entry["path"], list(entry["tests"]), equivalent))
+    settings = data.get("settings", {})
+    return Plan(float(settings.get("threshold", 90)), list(settings.get("pytest_args", [])),
+                modules)
+
+
+def toml_value(value: object) -> str:
+    """A string, number, boolean or list of those as TOML (json's quoting is TOML's)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return json.dumps(value)
+
+
+def mutmut_config(module: Module, plan: Plan) -> dict[str, object]:
+    """The ``[tool.mutmut]`` table for one module."""
+    return {
+        "source_paths": ["kiosk", "sync"],
+        "only_mutate": module.patterns,
+        "also_copy": ["assets"],
+        "pytest_add_cli_args": plan.pytest_args,
+        "pytest_add_cli_args_test_selection": module.tests,
+        # The scratch folder is not where the changes are made: compare nothing with git.
+        "use_git_change_detection": False,
+    }
+
+
+def prepare(module: Module, plan: Plan, fresh: bool) -> bool:
+    """Make the module's scratch folder (and forget earlier results when ``fresh``).
+
+    Returns False when earlier results were kept but the configuration changed
+    (another test list, say): mutmut then forgets them all, so keeping them is moot.
+    """
+    missing = [test for test in module.tests if not (ROOT / test).exists()]
+    if missing:
+        raise FileNotFoundError(f"{module.path}: no such test file {', '.join(missing)}")
+    if not list(ROOT.glob(module.patterns[0])):
+        raise FileNotFoundError(f"{module.path}: no such module (update {PLAN.name})")
+    folder = module.scratch
+    if fresh and (folder / "mutants").exists():
+        shutil.rmtree(folder / "mutants")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in LINKS:
+        link = folder / name
+        if not link.is_symlink():
+            link.symlink_to(os.path.relpath(ROOT / name, folder))
+    project = (ROOT / "pyproject.toml").read_text()
+    table = "\n".join(f"{key} = {toml_value(value)}"
+                      for key, value in mutmut_config(module, plan).items())
+    config = folder / "pyproject.toml"
+    text = f"{project}\n[tool.mutmut]\n{table}\n"
+    same = config.exists() and config.read_text() == text
+    config.write_text(text)
+    return fresh or same
+
+
+def mutmut(module: Module, *args: str, log: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the venv's ``mutmut`` in the module's scratch folder."""
+    command = [str(Path(sys.executable).with_name("mutmut")), *args]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    if log is None:
+        return subprocess.run(command, cwd=module.scratch, capture_output=True, text=True,
+                              env=env)
+    with log.open("w") as out:
+        return subprocess.run(command, cwd=module.scratch, stdout=out, stderr=subprocess.STDOUT,
+                              text=True, env=env)
+
+
+def exit_codes(module: Module) -> dict[str, int | None]:
+    """Each mutant's last exit code, from mutmut's ``.meta`` files."""
+    codes: dict[str, int | None] = {}
+    for pattern in module.patterns:
+        for meta in sorted((module.scratch / "mutants").glob(pattern + ".meta")):
+            codes.update(json.loads(meta.read_text())["exit_code_by_key"])
+    return codes
+
+
+_DIFF_LINE = re.compile(r"^\+(?!\+\+)(.*)$", re.MULTILINE)
+
+
+def mutated_lines(module: Module, mutant: str) -> tuple[str, str]:
+    """The lines a mutant changes (stripped, joined) and ``mutmut show``'s whole diff."""
+    shown = mutmut(module, "show", mutant).stdout
+    return " / ".join(line.strip() for line in _DIFF_LINE.findall(shown)), shown
+
+
+def run(module: Module, plan: Plan, jobs: int, survivors_only: bool) -> Score:
+    """Mutate one module and test each mutant; return its figures."""
+    names: list[str] = []
+    if survivors_only:
+        names = [name for name, code in exit_codes(module).items() if not caught(code)]
+        if not names:
+            return tally(module)
+    if not prepare(module, plan, fresh=not survivors_only):
+        print(f"{module.path}: its configuration changed, so every mutant is tested again")
+        prepare(module, plan, fresh=True)
+        names = []
+    log = module.scratch / "mutmut.log"
+    started = time.monotonic()
+    done = mutmut(module, "run", "--max-children", str(jobs), *names, log=log)
+    minutes = (time.monotonic() - started) / 60
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+        score = Score(module, error=f"mutmut exited {done.returncode}; see {log}\n{tail}")
+    else:
+        score = tally(module)
+    score.minutes = minutes
+    (module.scratch / "minutes").write_text(f"{minutes:.2f}\n")
+    return score
+
+
+def caught(code: int | None) -> bool:
+    """Whether mutmut's exit code for a mutant means the tests caught it."""
+    return status_by_exit_code[code] in CAUGHT
+
+
+def tally(module: Module) -> Score:
+    """Count the module's last results, checking each listed equivalent still is one."""
+    score = Score(module)
+    minutes = module.scratch / "minutes"
+    if minutes.exists():
+        score.minutes = float(minutes.read_text())
+    codes = exit_codes(module)
+    if not codes:
+        score.error = "no results: run it first"
+        return score
+    score.mutants = len(codes)
+    for name, code in sorted(codes.items(), key=lambda item: _natural(item[0])):
+        if caught(code):
+            score.killed += 1
+            if name in module.equivalent:
+                score.stale.append(f"{name} is listed as equivalent but was killed")
+            continue
+        if code is None:
+            score.not_checked += 1
+        listed = module.equivalent.get(name)
+        if listed is not None:
+            line, _ = mutated_lines(module, name)
+            if line == listed.line:
+                score.equivalent += 1
+                continue
+            score.stale.append(f"{name} is listed with {listed.line!r} but now changes {line!r}")
+        score.survivors.append(name)
+    return score
+
+
+def _natural(name: str) -> tuple[str, int]:
+    """Sort ``..._mutmut_10`` after ``..._mutmut_9``."""
+    stem, _, number = name.rpartition("_")
+    return stem, int(number) if number.isdigit() else 0
+
+
+def table(scores: list[Score], threshold: float) -> str:
+    """The per-module table, in Markdown (docs/reliability.md holds a copy)."""
+    lines = [
+        "| module | mutants | killed | survived | equivalent | score | minutes |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in scores:
+        minutes = "" if s.minutes is None else f"{s.minutes:.1f}"
+        if s.error:
+            lines.append(f"| `{s.module.path}` | | | | | error | {minutes} |")
+            continue
+        mark = "" if s.score >= threshold else " (under)"
+        lines.append(
+            f"| `{s.module.path}` | {s.mutants} | {s.killed} | {len(s.survivors)} | "
+            f"{s.equivalent} | {s.score:.1f}%{mark} | {minutes} |"
+        )
+    return "\n".join(lines)
+
+
+def explain(score: Score, show_diffs: bool) -> None:
+    """Print what needs a look: errors, stale list entries, unexplained survivors."""
+    if score.error:
+        print(f"\n{score.module.path}: {score.error}")
+        return
+    for problem in score.stale:
+        print(f"{score.module.path}: {problem}")
+    if score.not_checked:
+        print(f"{score.module.path}: {score.not_checked} mutants not checked (run interrupted?)")
+    if score.survivors:
+        print(f"\n{score.module.path}: {len(score.survivors)} survivors not listed as "
+              f"equivalent in {PLAN.relative_to(ROOT)}:")
+        for name in score.survivors:
+            line, diff = mutated_lines(score.module, name)
+            print(f"  {name}: {line}")
+            if show_diffs:
+                print("    " + "\n    ".join(diff.strip().splitlines()[1:]))
+
+
+def select(plan: Plan, paths: list[str]) -> list[Module]:
+    """The modules named on the command line (by path, as in modules.toml), or all."""
+    if not paths:
+        return plan.modules
+    by_path = {module.path.rstrip("/"): module for module in plan.modules}
+    unknown = [path for path in paths if path.rstrip("/") not in by_path]
+    if unknown:
+        known = ", ".join(by_path)
+        raise SystemExit(f"not in {PLAN.relative_to(ROOT)}: {', '.join(unknown)} (known: {known})")
+    return [by_path[path.rstrip("/")] for path in paths]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="*", help="module paths from modules.toml (default: all)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="mutants tested at once (default: one per core)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="keep the last results and retest only the mutants that survived")
+    parser.add_argument("--report", action="store_true",
+                        help="run nothing: the table of the last runs")
+    parser.add_argument("--diffs", action="store_true", help="print each survivor's diff")
+    args = parser.parse_args(argv)
+    plan = load_plan()
+    scores = []
+    for module in select(plan, args.paths):
+        if args.report:
+            score = tally(module)
+        else:
+            print(f"mutating {module.path} ...", flush=True)
+            score = run(module, plan, args.jobs, args.survivors)
+        explain(score, args.diffs)
+        scores.append(score)
+    print()
+    print(table(scores, plan.threshold))
+    failed = [s for s in scores if s.error or s.score < plan.threshold]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
