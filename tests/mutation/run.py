@@ -33,6 +33,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mutmut.mutation.diff_apply import get_diff_for_mutant
 from mutmut.stats import status_by_exit_code
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,12 +92,16 @@ class Score:
     module: Module
     mutants: int = 0
     killed: int = 0
-    equivalent: int = 0
-    survivors: list[str] = field(default_factory=list)
+    equivalents: list[tuple[str, str]] = field(default_factory=list)
+    survivors: list[tuple[str, str]] = field(default_factory=list)
     not_checked: int = 0
     stale: list[str] = field(default_factory=list)
     minutes: float | None = None
     error: str | None = None
+
+    @property
+    def equivalent(self) -> int:
+        return len(self.equivalents)
 
     @property
     def score(self) -> float:
@@ -171,13 +176,10 @@ def prepare(module: Module, plan: Plan, fresh: bool) -> bool:
     return fresh or same
 
 
-def mutmut(module: Module, *args: str, log: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the venv's ``mutmut`` in the module's scratch folder."""
+def mutmut(module: Module, *args: str, log: Path) -> subprocess.CompletedProcess:
+    """Run the venv's ``mutmut`` in the module's scratch folder, its output to ``log``."""
     command = [str(Path(sys.executable).with_name("mutmut")), *args]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    if log is None:
-        return subprocess.run(command, cwd=module.scratch, capture_output=True, text=True,
-                              env=env)
     with log.open("w") as out:
         return subprocess.run(command, cwd=module.scratch, stdout=out, stderr=subprocess.STDOUT,
                               text=True, env=env)
@@ -185,20 +187,66 @@ def mutmut(module: Module, *args: str, log: Path | None = None) -> subprocess.Co
 
 def exit_codes(module: Module) -> dict[str, int | None]:
     """Each mutant's last exit code, from mutmut's ``.meta`` files."""
-    codes: dict[str, int | None] = {}
+    return {name: code for name, (code, _path) in results(module).items()}
+
+
+def results(module: Module) -> dict[str, tuple[int | None, str]]:
+    """Each mutant's last exit code and the file it mutates, from mutmut's ``.meta`` files."""
+    found: dict[str, tuple[int | None, str]] = {}
+    mutants = module.scratch / "mutants"
     for pattern in module.patterns:
-        for meta in sorted((module.scratch / "mutants").glob(pattern + ".meta")):
-            codes.update(json.loads(meta.read_text())["exit_code_by_key"])
-    return codes
+        for meta in sorted(mutants.glob(pattern + ".meta")):
+            path = str(meta.relative_to(mutants)).removesuffix(".meta")
+            for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+                found[name] = (code, path)
+    return found
 
 
-_DIFF_LINE = re.compile(r"^\+(?!\+\+)(.*)$", re.MULTILINE)
+@dataclass
+class Change:
+    """What a mutant changes: the lines before and after, and the diff."""
+
+    old: list[str]
+    new: list[str]
+    diff: str
+
+    @property
+    def line(self) -> str:
+        """The mutated lines, stripped and joined (what ``modules.toml`` records)."""
+        return " / ".join(line.strip() for line in self.new)
 
 
-def mutated_lines(module: Module, mutant: str) -> tuple[str, str]:
-    """The lines a mutant changes (stripped, joined) and ``mutmut show``'s whole diff."""
-    shown = mutmut(module, "show", mutant).stdout
-    return " / ".join(line.strip() for line in _DIFF_LINE.findall(shown)), shown
+def change(module: Module, mutant: str, path: str) -> Change:
+    """What ``mutant`` of the file ``path`` changes (``mutmut show``'s diff)."""
+    cwd = Path.cwd()
+    os.chdir(module.scratch)  # mutmut reads mutants/<path> from the working directory
+    try:
+        diff = get_diff_for_mutant(mutant, path=path)
+    finally:
+        os.chdir(cwd)
+    lines = diff.splitlines()
+    old = [line[1:] for line in lines if line.startswith("-") and not line.startswith("---")]
+    new = [line[1:] for line in lines if line.startswith("+") and not line.startswith("+++")]
+    return Change(old, new, diff)
+
+
+#: Why a survivor that only changes the case of SQL is equivalent (see :func:`sql_case`).
+SQL_CASE = ("changes only the letter case of SQL outside its quoted literals, which "
+            "SQLite reads case-insensitively (keywords, table, column and pragma names)")
+_SQL = re.compile(r'"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|WHERE|AND|PRAGMA|BEGIN|COMMIT|'
+                  r'ROLLBACK|ON CONFLICT)\b[^"]*"', re.IGNORECASE)
+_LITERAL = re.compile(r"'[^']*'")
+
+
+def sql_case(found: Change) -> bool:
+    """Whether a mutant only changes the letter case of SQL, not of a quoted literal."""
+    if not found.old or len(found.old) != len(found.new):
+        return False
+    return all(
+        before != after and before.lower() == after.lower() and _SQL.search(before)
+        and _LITERAL.findall(before) == _LITERAL.findall(after)
+        for before, after in zip(found.old, found.new, strict=True)
+    )
 
 
 def run(module: Module, plan: Plan, jobs: int, survivors_only: bool) -> Score:
@@ -232,17 +280,21 @@ def caught(code: int | None) -> bool:
 
 
 def tally(module: Module) -> Score:
-    """Count the module's last results, checking each listed equivalent still is one."""
+    """Count the module's last results, checking each listed equivalent still is one.
+
+    A survivor is equivalent when ``modules.toml`` lists it with the line it
+    still changes, or when it changes only the case of SQL (:func:`sql_case`).
+    """
     score = Score(module)
     minutes = module.scratch / "minutes"
     if minutes.exists():
         score.minutes = float(minutes.read_text())
-    codes = exit_codes(module)
-    if not codes:
+    found_results = results(module)
+    if not found_results:
         score.error = "no results: run it first"
         return score
-    score.mutants = len(codes)
-    for name, code in sorted(codes.items(), key=lambda item: _natural(item[0])):
+    score.mutants = len(found_results)
+    for name, (code, path) in sorted(found_results.items(), key=lambda item: _natural(item[0])):
         if caught(code):
             score.killed += 1
             if name in module.equivalent:
@@ -251,13 +303,18 @@ def tally(module: Module) -> Score:
         if code is None:
             score.not_checked += 1
         listed = module.equivalent.get(name)
-        if listed is not None:
-            line, _ = mutated_lines(module, name)
-            if line == listed.line:
-                score.equivalent += 1
+        if listed is not None or status_by_exit_code[code] == "survived":
+            found = change(module, name, path)
+            if listed is not None and found.line == listed.line:
+                score.equivalents.append((name, listed.reason))
                 continue
-            score.stale.append(f"{name} is listed with {listed.line!r} but now changes {line!r}")
-        score.survivors.append(name)
+            if listed is not None:
+                score.stale.append(
+                    f"{name} is listed with {listed.line!r} but now changes {found.line!r}")
+            elif sql_case(found):
+                score.equivalents.append((name, SQL_CASE))
+                continue
+        score.survivors.append((name, path))
     return score
 
 
@@ -286,23 +343,28 @@ def table(scores: list[Score], threshold: float) -> str:
     return "\n".join(lines)
 
 
-def explain(score: Score, show_diffs: bool) -> None:
+def explain(score: Score, show_diffs: bool, show_equivalent: bool) -> None:
     """Print what needs a look: errors, stale list entries, unexplained survivors."""
+    path = score.module.path
     if score.error:
-        print(f"\n{score.module.path}: {score.error}")
+        print(f"\n{path}: {score.error}")
         return
     for problem in score.stale:
-        print(f"{score.module.path}: {problem}")
+        print(f"{path}: {problem}")
     if score.not_checked:
-        print(f"{score.module.path}: {score.not_checked} mutants not checked (run interrupted?)")
+        print(f"{path}: {score.not_checked} mutants not checked (run interrupted?)")
+    if show_equivalent and score.equivalents:
+        print(f"\n{path}: {score.equivalent} equivalent mutants:")
+        for name, reason in score.equivalents:
+            print(f"  {name}: {' '.join(reason.split())}")
     if score.survivors:
-        print(f"\n{score.module.path}: {len(score.survivors)} survivors not listed as "
+        print(f"\n{path}: {len(score.survivors)} survivors not listed as "
               f"equivalent in {PLAN.relative_to(ROOT)}:")
-        for name in score.survivors:
-            line, diff = mutated_lines(score.module, name)
-            print(f"  {name}: {line}")
+        for name, file in score.survivors:
+            found = change(score.module, name, file)
+            print(f"  {name}: {found.line}")
             if show_diffs:
-                print("    " + "\n    ".join(diff.strip().splitlines()[1:]))
+                print("    " + "\n    ".join(found.diff.strip().splitlines()[1:]))
 
 
 def select(plan: Plan, paths: list[str]) -> list[Module]:
@@ -327,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true",
                         help="run nothing: the table of the last runs")
     parser.add_argument("--diffs", action="store_true", help="print each survivor's diff")
+    parser.add_argument("--equivalent", action="store_true",
+                        help="list every equivalent mutant and why")
     args = parser.parse_args(argv)
     plan = load_plan()
     scores = []
@@ -336,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"mutating {module.path} ...", flush=True)
             score = run(module, plan, args.jobs, args.survivors)
-        explain(score, args.diffs)
+        explain(score, args.diffs, args.equivalent)
         scores.append(score)
     print()
     print(table(scores, plan.threshold))
