@@ -115,10 +115,12 @@ def load_plan(path: Path = PLAN) -> Plan:
     data = tomllib.loads(path.read_text())
     modules = []
     for entry in data["module"]:
-        equivalent = {
-            item["mutant"]: Equivalent(item["mutant"], item["line"].strip(), item["reason"])
-            for item in entry.get("equivalent", [])
-        }
+        equivalent = {}
+        for item in entry.get("equivalent", []):
+            # One mutant (mutant, line), or several sharing a reason (mutants = [{...}]).
+            for one in item.get("mutants", [item]):
+                equivalent[one["mutant"]] = Equivalent(one["mutant"], one["line"].strip(),
+                                                       item["reason"])
         modules.append(Module(entry["path"], list(entry["tests"]), equivalent))
     settings = data.get("settings", {})
     return Plan(float(settings.get("threshold", 90)), list(settings.get("pytest_args", [])),
