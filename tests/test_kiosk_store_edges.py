@@ -7,7 +7,6 @@ upgrade gives back.
 from __future__ import annotations
 
 import sqlite3
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,16 +85,6 @@ def test_a_naive_clock_is_refused_and_leaves_the_store_usable(store: Store):
     assert not store.db.conn.in_transaction
     assert store.record_tap(3, 5, "fi", now=T0 + timedelta(seconds=20)).seq == 2
     assert rows(store) == [(1, 5, 0), (2, 3, 0)]
-
-
-@pytest.fixture
-def kathmandu_os_clock(monkeypatch: pytest.MonkeyPatch):
-    """The operating system's local time zone is +05:45 for the test."""
-    monkeypatch.setenv("TZ", "Asia/Kathmandu")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_a_kiosk_whose_os_is_not_on_utc_still_writes_utc(store: Store, kathmandu_os_clock):

@@ -271,8 +271,11 @@ def run(module: Module, plan: Plan, jobs: int, survivors_only: bool) -> Score:
         score = Score(module, error=f"mutmut exited {done.returncode}; see {log}\n{tail}")
     else:
         score = tally(module)
-    score.minutes = minutes
-    (module.scratch / "minutes").write_text(f"{minutes:.2f}\n")
+    if names:  # a retest of some: the table keeps the whole run's time
+        print(f"{module.path}: retested {len(names)} mutants in {minutes:.1f} minutes")
+    else:
+        score.minutes = minutes
+        (module.scratch / "minutes").write_text(f"{minutes:.2f}\n")
     return score
 
 
