@@ -228,3 +228,19 @@ def collector_server(tmp_path_factory: pytest.TempPathFactory, new_database):
 def collector_store(collector_server):
     """A fresh store (Europe/Helsinki) with one kiosk and a staff token on the shared server."""
     return collector_server.new_store()
+
+
+# -- Clock -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def kathmandu_os_clock(monkeypatch: pytest.MonkeyPatch):
+    """The operating system's local time zone is Asia/Kathmandu (+05:45) for the test,
+    so code that uses the machine's zone where it means UTC gives itself away."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kathmandu")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -1,0 +1,112 @@
+"""A store's survey: what a TOML or JSON survey may hold, the message each
+mistake gets, and the entity tag kiosks cache it by."""
+
+import json
+
+import pytest
+
+from sync.survey import DEFAULT_SURVEY, Survey, parse_survey, survey_from_toml
+
+TOML = """
+scale = 4
+reasons = ["queue", "staff"]
+
+[questions]
+fi = "Miten onnistuimme tänään?"
+en-GB = "How did we do today?"
+
+[reason_labels.en-GB]
+queue = "Queue"
+staff = "Service"
+"""
+
+
+def test_a_toml_survey_reads_every_part():
+    survey = survey_from_toml(TOML)
+    assert survey.body() == {
+        "version": 0,
+        "scale": 4,
+        "questions": {"fi": "Miten onnistuimme tänään?", "en-GB": "How did we do today?"},
+        "reasons": ["queue", "staff"],
+        "reason_labels": {"en-GB": {"queue": "Queue", "staff": "Service"}},
+    }
+
+
+def test_a_question_alone_is_a_five_face_survey_without_reasons():
+    survey = parse_survey({"questions": {"sv": "Hur lyckades vi i dag?"}})
+    assert (survey.version, survey.scale, survey.reasons, survey.reason_labels) == (0, 5, [], {})
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"questions": {"finnish": "Miten?"}},
+     "questions: 'finnish' is not a language code like 'fi'"),
+    ({"questions": {"fi": "   "}}, "questions.fi: give 1-500 characters"),
+    ({"questions": {"fi": "x" * 501}}, "questions.fi: give 1-500 characters"),
+    ({"questions": {"fi": "Miten?"}, "reasons": ["Queue"]},
+     "reasons: 'Queue' must be a short lowercase key like 'queue'"),
+    ({"questions": {"fi": "Miten?"}, "reasons": ["queue", "staff", "queue"]},
+     "reasons: each key may appear once"),
+    ({"questions": {"fi": "Miten?"}, "reasons": ["queue"],
+      "reason_labels": {"fi": {"queue": "Jono", "prices": "Hinnat", "dirt": "Lika"}}},
+     "reason_labels.fi: dirt, prices not in reasons"),
+    ({"questions": {"fi": "Miten?"}, "scale": 6}, "scale: Input should be 3, 4 or 5"),
+    ({"questions": {}}, "questions: Dictionary should have at least 1 item"),
+    ({"questions": {"fi": "Miten?"}, "colour": "red"}, "colour: Extra inputs are not permitted"),
+])
+def test_each_mistake_is_named(data, message):
+    with pytest.raises(ValueError) as refused:
+        parse_survey(data)
+    assert str(refused.value).startswith(message)
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en-GB", "zh_Hant", "sgn-FI-x1"])
+def test_language_codes_with_regions_and_scripts_are_accepted(language):
+    assert parse_survey({"questions": {language: "?"}}).questions == {language: "?"}
+
+
+def test_the_longest_question_and_key_and_the_most_reasons_are_accepted():
+    keys = [f"r{i}" for i in range(19)] + ["k" + "x" * 63]
+    survey = parse_survey({"questions": {"fi": "x" * 500}, "reasons": keys})
+    assert survey.reasons == keys
+    with pytest.raises(ValueError, match="reasons"):
+        parse_survey({"questions": {"fi": "x"}, "reasons": ["k" + "x" * 64]})
+
+
+def test_labels_for_known_reasons_are_accepted():
+    survey = parse_survey({"questions": {"fi": "?"}, "reasons": ["queue", "staff"],
+                           "reason_labels": {"fi": {"queue": "Jono"}, "en": {}}})
+    assert survey.reason_labels == {"fi": {"queue": "Jono"}, "en": {}}
+
+
+@pytest.mark.parametrize("data", [None, [], "scale = 5", 5])
+def test_a_survey_must_be_an_object(data):
+    with pytest.raises(ValueError,
+                       match="^a survey must be an object with scale, questions and reasons$"):
+        parse_survey(data)
+
+
+def test_a_broken_toml_file_says_so():
+    with pytest.raises(ValueError, match="^not valid TOML: Invalid value"):
+        survey_from_toml("scale = \n")
+
+
+def test_the_default_surveys_tag_is_stable_across_releases():
+    # A kiosk sends the tag it holds as If-None-Match: changing how it is made
+    # would make every kiosk fetch an unchanged survey again.
+    assert DEFAULT_SURVEY.etag() == '"0-4d73165bf67dbec6"'
+
+
+def test_the_tag_changes_with_every_part_and_only_then():
+    base = survey_from_toml(TOML)
+    changes = [
+        {"version": 1},
+        {"scale": 5},
+        {"questions": {**base.questions, "fi": "Miten meni?"}},
+        {"reasons": ["staff", "queue"]},
+        {"reason_labels": {"en-GB": {"queue": "Line", "staff": "Service"}}},
+    ]
+    tags = {base.etag()} | {Survey(**{**base.body(), **change}).etag() for change in changes}
+    assert len(tags) == 1 + len(changes)
+    assert Survey(**json.loads(json.dumps(base.body()))).etag() == base.etag()
+    version, digest = base.etag().strip('"').split("-")
+    assert version == "0" and len(digest) == 16 and int(digest, 16) >= 0
