@@ -68,7 +68,8 @@ def test_collector_sigkilled_during_sustained_ingest(tmp_path, collector_databas
             f"collector_crash_{backend}", kiosks=len(fleet), kills=kills, ratings=totals["ratings"],
             stored_once=totals["stored"], batches_answered=len(answers),
             duplicates_after_kills=sum(a.get("duplicate", 0) for a in answers),
-            rows_lost=0, seconds=round(time.monotonic() - started, 1),
+            rows_lost=totals["lost"], rows_doubled=totals["doubled"],
+            seconds=round(time.monotonic() - started, 1),
         )
     finally:
         collector.stop()

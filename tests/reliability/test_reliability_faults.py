@@ -116,7 +116,7 @@ def test_random_network_faults_exactly_once_and_taps_stay_fast(tmp_path):
         "network_faults", kiosks=len(fleet), seconds=round(time.monotonic() - started, 1),
         requests=requests_seen, faults_injected=sum(injected.values()),
         faults_by_type=injected, ratings=totals["ratings"], stored_once=totals["stored"],
-        rows_lost=0, taps_timed=len(taps),
+        rows_lost=totals["lost"], rows_doubled=totals["doubled"], taps_timed=len(taps),
         tap_p50_ms=round(percentile(taps, 0.5) * 1000, 2),
         tap_p99_ms=round(percentile(taps, 0.99) * 1000, 2),
         tap_max_ms=round(max(taps) * 1000, 2),

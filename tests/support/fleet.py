@@ -131,13 +131,19 @@ def make_fleet(collector: Any, folder: Path, count: int, url: str | None = None,
 
 
 def assert_fleet_delivered_once(collector: Any, fleet: list[SimKiosk]) -> dict[str, int]:
-    """Every kiosk rating synced, stored exactly once, seqs complete, roll-ups consistent."""
+    """Every kiosk rating synced, stored exactly once, seqs complete, roll-ups consistent.
+
+    Returns the figures it measured: ``ratings`` (kiosk rows), ``stored``,
+    ``lost`` (kiosk rows the collector lacks) and ``doubled`` (ids stored twice).
+    """
     exported = collector.export()[0]
     ids = [row["id"] for row in exported]
-    duplicates = len(ids) - len(set(ids))
-    assert duplicates == 0, f"{duplicates} ratings stored twice"
+    doubled = len(ids) - len(set(ids))
+    assert doubled == 0, f"{doubled} ratings stored twice"
     by_id = {row["id"]: row for row in exported}
     local_total = 0
+    lost = sum(1 for kiosk in fleet for rating_id, *_ in kiosk.rows() if rating_id not in by_id)
+    assert lost == 0, f"{lost} kiosk ratings missing at the collector"
     for kiosk in fleet:
         rows = kiosk.rows()
         local_total += len(rows)
@@ -160,4 +166,4 @@ def assert_fleet_delivered_once(collector: Any, fleet: list[SimKiosk]) -> dict[s
             assert status["missing"] == 0 and status["unsent"] == 0, status
     check = collector.cli("check", check=False)
     assert check.returncode == 0, check.stdout + check.stderr
-    return {"ratings": local_total, "stored": len(fleet_rows)}
+    return {"ratings": local_total, "stored": len(fleet_rows), "lost": lost, "doubled": doubled}
