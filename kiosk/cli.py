@@ -20,6 +20,7 @@ import click
 from kiosk import config as kiosk_config
 from kiosk import safety
 from kiosk.pin import hash_pin
+from sync import extras
 from sync.clock import format_utc, utc_now
 
 #: The largest `hymy-kiosk sync --batch-size`: sync.wire.MAX_BATCH_RATINGS, the most the
@@ -80,7 +81,8 @@ config_option = click.option(
 )
 
 
-@click.group(invoke_without_command=True)
+@click.group(invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               envvar="HYMY_KIOSK_CONFIG", help="Kiosk config file; runs the kiosk")
 @click.version_option(package_name="hymy")
@@ -104,6 +106,7 @@ def run(config_path: str) -> None:
 
     Example: hymy-kiosk run --config kiosk.toml
     """
+    extras.require("kiosk", "hymy-kiosk run")
     config = load_safe_or_exit(config_path)
     check_store_or_exit(config)  # before Kivy: a bad path is one line, not a screenful
     from kiosk.app import run_app  # Kivy is imported only here
