@@ -24,16 +24,18 @@ from sync.collector.settings import Settings, describe
 from sync.collector.tokens import ROLES
 
 DEFAULT_DATABASE = Settings().database
+#: The demo's own file, so `hymy-collector demo` never seeds a real collector's database.
+DEMO_DATABASE = "hymy-demo.db"
 
 
-def database_option(create: bool = True) -> Callable:
+def database_option(create: bool = True, default: str = DEFAULT_DATABASE,
+                    envvar: str = "HYMY_DATABASE") -> Callable:
     """Decorator factory: ``--database`` and a ready :class:`Storage` as ``storage``."""
 
     def decorate(command: Callable) -> Callable:
         @click.option(
-            "--database", "database", envvar="HYMY_DATABASE", default=DEFAULT_DATABASE,
-            show_default=True,
-            help="SQLite file, sqlite:///PATH or postgresql://USER@HOST/DB; env HYMY_DATABASE",
+            "--database", "database", envvar=envvar, default=default, show_default=True,
+            help=f"SQLite file, sqlite:///PATH or postgresql://USER@HOST/DB; env {envvar}",
         )
         @functools.wraps(command)
         def wrapper(database: str, **kwargs: Any) -> Any:
@@ -342,14 +344,15 @@ def survey_show(storage: Storage, store_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the demo tokens as JSON on stdout")
 @click.option("--tokens-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the demo tokens as JSON to this file")
-@database_option()
+@database_option(default=DEMO_DATABASE, envvar="HYMY_DEMO_DATABASE")
 @friendly_errors
 def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
          tokens_file: Path | None) -> None:
     """Seed a demo chain: stores, kiosks and a year of realistic ratings.
 
-    Prints tokens for a demo office, admin, staff and kiosk login.  Use a
-    fresh database: the demo refuses to add its stores twice.
+    Prints tokens for a demo office, admin, staff and kiosk login.  The demo
+    has its own default file (hymy-demo.db, never HYMY_DATABASE) and seeds
+    only an empty database: it refuses one that already holds stores.
 
     \b
     Examples:
@@ -360,6 +363,13 @@ def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
 
     from sync.collector.demo import seed_demo
 
+    held = storage.stores()
+    if held:
+        raise click.ClickException(
+            f"{storage.db.display_url} already holds {len(held)} store(s) "
+            f"({', '.join(s['id'] for s in held[:3])}{', ...' if len(held) > 3 else ''}); "
+            f"the demo seeds only an empty database (default {DEMO_DATABASE})"
+        )
     with tqdm(total=stores, unit="store", desc="demo", file=sys.stderr,
               disable=None) as bar:
         result = seed_demo(storage, stores=stores, days=days, seed=seed,

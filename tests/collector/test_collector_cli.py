@@ -214,7 +214,26 @@ def test_demo_seeds_a_consistent_chain(collector_database: str, tmp_path: Path):
     assert storage.check() == []
     kiosks = {k["id"]: k for k in storage.kiosks()}
     assert sum(end - start + 1 for k in kiosks.values() for start, end in k["gaps"]) == 7
-    assert "already exists" in run(path, "demo", "--stores", "1", "--days", "1", ok=False).output
+    again = run(path, "demo", "--stores", "1", "--days", "1", ok=False).output
+    assert "already holds 3 store(s)" in again and "only an empty database" in again
+    assert len(storage_for(path).stores()) == 3
+
+
+def test_demo_never_seeds_a_real_collectors_database(tmp_path: Path, monkeypatch):
+    """Without --database the demo writes its own file, even with HYMY_DATABASE set, and
+    it refuses a database that already holds a real store (nothing is added to it)."""
+    real = tmp_path / "real.db"
+    run(real, "store", "add", "hki", "--name", "Real store", "--timezone", "Europe/Helsinki")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HYMY_DATABASE", str(real))
+    result = CliRunner().invoke(cli, ["demo", "--stores", "1", "--days", "1"])
+    assert result.exit_code == 0, result.output
+    assert "hymy-demo.db" in result.output and (tmp_path / "hymy-demo.db").exists()
+    assert [s["id"] for s in storage_for(str(real)).stores()] == ["hki"]
+    refused = run(real, "demo", "--stores", "1", "--days", "1", ok=False).output
+    assert "already holds 1 store(s) (hki)" in refused
+    storage = storage_for(str(real))
+    assert [s["id"] for s in storage.stores()] == ["hki"] and storage.tokens() == []
 
 
 def test_read_commands_need_an_existing_database(tmp_path: Path, backend: str,
