@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from sync import __version__
+from sync import __version__, extras
 from sync.collector.db.connection import Busy, Database, DatabaseError, database_errors, redact
 from sync.collector.db.storage import Storage
 from sync.collector.settings import Settings, describe
@@ -114,6 +114,7 @@ def serve(host: str | None, port: int | None, database: str | None, workers: int
         hymy-collector serve --host 0.0.0.0 --port 8080 --database /var/lib/hymy/hymy.db
         hymy-collector serve --workers 4 --database postgresql://hymy@db.internal/hymy
     """
+    extras.require("collector", "hymy-collector serve")
     import uvicorn
 
     from sync.collector.logs import log_config

@@ -31,3 +31,10 @@ def test_kiosk_help_answers_both_flags(flag):
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert "hash-pin" in done.stdout and "check-config" in done.stdout
+
+
+def test_collector_serve_without_fastapi_names_the_collector_extra():
+    done = run_hidden(["fastapi", "uvicorn"], "from sync.collector.cli import cli; cli(['serve'])")
+    assert done.returncode == 1
+    assert "pip install 'hymy[collector]'" in done.stderr and "fastapi" in done.stderr
+    assert "Traceback" not in done.stderr
