@@ -47,6 +47,8 @@ def seed(data: Path) -> dict:
         return json.loads(tokens_file.read_text())
     data.mkdir(parents=True, exist_ok=True)
     database = data / "collector.db"
+    for leftover in data.glob("collector.db*"):  # an interrupted first run: start over
+        leftover.unlink()
     click.echo("Seeding the demo chain (12 stores, a year of ratings; about a minute)...")
     collector("demo", "--tokens-file", str(data / "seeded.json"), database=database)
     tokens = json.loads((data / "seeded.json").read_text())["tokens"]
