@@ -1,11 +1,11 @@
-"""Small pieces of the page module that need no server: redirects, throttle, CSRF."""
+"""Small pieces of the dashboard's session module that need no server: redirects, throttle, CSRF."""
 
 from __future__ import annotations
 
 import pytest
 
 from sync.collector.auth import FailureThrottle
-from sync.collector.web import pages
+from sync.collector.web import session
 
 
 @pytest.mark.parametrize(("target", "expected"), [
@@ -14,7 +14,7 @@ from sync.collector.web import pages
     ("/\\evil.example", "/"), (None, "/"), ("", "/"),
 ])
 def test_login_only_redirects_to_local_paths(target, expected):
-    assert pages.safe_next(target) == expected
+    assert session.safe_next(target) == expected
 
 
 def test_login_throttle_window():
@@ -30,6 +30,6 @@ def test_login_throttle_window():
 
 
 def test_session_csrf_is_bound_to_the_session():
-    first, second = pages.session_csrf("a" * 43), pages.session_csrf("b" * 43)
+    first, second = session.session_csrf("a" * 43), session.session_csrf("b" * 43)
     assert first != second and len(first) == 64
-    assert pages.session_csrf("a" * 43) == first
+    assert session.session_csrf("a" * 43) == first
