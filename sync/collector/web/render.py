@@ -43,11 +43,6 @@ from sync.collector.web.session import (
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 LANG_COOKIE = "hymy_lang"
-#: The unexpected-error page (not in i18n.STRINGS yet: the translators own that file).
-SERVER_ERROR = {
-    "fi": ("Virhe", "Jotain meni pieleen. Kerro ylläpidolle tunniste {rid}."),
-    "en": ("Error", "Something went wrong. Tell the administrator the id {rid}."),
-}
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -213,7 +208,6 @@ def browser_server_error(request: Request, rid: str) -> HTMLResponse | None:
     ):
         return None
     ctx = page(request)
-    title, message = SERVER_ERROR.get(ctx.t.lang, SERVER_ERROR["en"])
-    return ctx.render("error.html", status=500, title=title, message=message.format(rid=rid),
-                      home="/")
+    return ctx.render("error.html", status=500, title=ctx.t("server_error_title"),
+                      message=ctx.t("server_error", rid=rid), home="/")
 

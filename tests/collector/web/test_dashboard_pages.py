@@ -33,3 +33,21 @@ def test_session_csrf_is_bound_to_the_session():
     first, second = session.session_csrf("a" * 43), session.session_csrf("b" * 43)
     assert first != second and len(first) == 64
     assert session.session_csrf("a" * 43) == first
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en", "de"])
+def test_the_500_page_speaks_the_readers_language_without_the_database(lang):
+    from starlette.requests import Request
+
+    from sync.collector.web import render
+    from sync.collector.web.i18n import Translator
+
+    scope = {"type": "http", "method": "GET", "path": "/stores/s1", "scheme": "http",
+             "query_string": f"lang={lang}".encode(), "headers": [(b"accept", b"text/html")],
+             "server": ("testserver", 80)}
+    answer = render.browser_server_error(Request(scope), "0123abcd")  # no app, no storage
+    t = Translator(lang)
+    html = answer.body.decode()
+    assert answer.status_code == 500
+    assert t("server_error", rid="0123abcd") in html and t("server_error_title") in html
+    assert "0123abcd" in t("server_error", rid="0123abcd")
