@@ -51,3 +51,23 @@ def test_the_500_page_speaks_the_readers_language_without_the_database(lang):
     assert answer.status_code == 500
     assert t("server_error", rid="0123abcd") in html and t("server_error_title") in html
     assert "0123abcd" in t("server_error", rid="0123abcd")
+
+
+def test_route_modules_never_import_each_other():
+    import ast
+    import importlib
+
+    from tests.support import ROOT
+
+    web = ROOT / "sync" / "collector" / "web"
+    names = [p.stem for p in web.glob("*.py") if p.stem != "__init__"]
+    routes = {name for name in names
+              if hasattr(importlib.import_module(f"sync.collector.web.{name}"), "router")}
+    assert {"login", "pages", "downloads", "static", "apidocs"} <= routes
+    for name in routes:
+        tree = ast.parse((web / f"{name}.py").read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {f"sync.collector.web.{alias.name}" for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module == "sync.collector.web"
+                     for alias in node.names}
+        assert not {f"sync.collector.web.{other}" for other in routes} & imported, name
