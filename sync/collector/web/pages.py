@@ -3,7 +3,8 @@
 - ``GET /stores/{id}?from&to``: the store page (staff's home): today, the
   period's trend, faces, heat map, reasons, kiosks and a daily table.
 - ``GET /stores/{id}/days/{date}``: one store-local day, hour by hour and
-  kiosk by kiosk.
+  kiosk by kiosk (a date that is none, or outside ``views.FIRST_DAY`` ..
+  ``views.LAST_DAY``, is the 404 page).
 - ``GET /office?from&to``: ranking with intervals, chain trend, alerts and
   the CSV downloads (:mod:`~sync.collector.web.downloads`).
 

@@ -4,8 +4,9 @@ Every number comes from :mod:`sync.collector.reports` (the functions behind the
 JSON API, so a page and ``/api/v1/...`` never disagree); these functions only
 format it in the reader's language (:class:`~sync.collector.web.i18n.Translator`)
 and draw it with :mod:`sync.collector.web.charts`.  They take dicts and return
-dicts for the templates, and know nothing of requests or sessions, except the
-periods, which fall back to the last 30 days with a notice.
+dicts for the templates; none reads a request or a session (only
+:func:`alert_rules` reads the app's settings).  A bad period on a page falls
+back to the last 30 days with a notice (:func:`page_period`).
 
 Dates in a period outside :data:`FIRST_DAY`..:data:`LAST_DAY` (the calendar's
 ends, less a margin for baselines and time-zone windows) are refused with a
