@@ -8,7 +8,7 @@ processes get them).  Routes live in one module per audience:
 - ``read.py``: staff, office and admin (JSON numbers);
 - ``export.py``: office and admin (CSV/JSONL);
 - ``admin.py``: admins (stores, kiosks, tokens, surveys);
-- ``pages.py``: people with a browser (HTML dashboard), mounted in :func:`mount_pages`.
+- ``web/``: people with a browser (HTML dashboard), mounted in :func:`mount_pages`.
 
 Every error answer is ``{"detail": "<one human sentence>"}`` (the OpenAPI
 schema says so: :func:`document_errors`), or an HTML page for a browser
@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-#: Headers on every answer; pages set their own stricter set (see ``pages.SECURITY_HEADERS``).
+#: Headers on every answer; pages set their own stricter set (see ``web.render.SECURITY_HEADERS``).
 BASE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -222,14 +222,18 @@ def document_errors(app: FastAPI) -> None:
 
 
 def mount_pages(app: FastAPI) -> None:
-    """Where the HTML dashboard attaches: ``app.include_router(pages.router)`` plus static files.
+    """Where the HTML dashboard attaches: its routers, and the handler that turns a
+    refused page (no session, wrong role, no such store) into a login redirect or
+    an error page (:mod:`sync.collector.web.access`).
 
     Pages call the same :mod:`sync.collector.reports` functions as ``read.py``.
     """
-    from sync.collector.web import apidocs, pages  # Jinja2 is only imported now
+    # Jinja2 is only imported now
+    from sync.collector.web import access, apidocs, downloads, login, pages, static
 
-    app.include_router(pages.router)
-    app.include_router(apidocs.router)
+    for module in (static, login, pages, downloads, apidocs):
+        app.include_router(module.router)
+    app.add_exception_handler(access.Refused, access.refused)
 
 
 def healthz(request: Request) -> JSONResponse:
@@ -257,7 +261,7 @@ def add_error_handlers(app: FastAPI) -> None:
             moved = slash_redirect(request)
             if moved is not None:
                 return moved
-            from sync.collector.web.pages import browser_not_found
+            from sync.collector.web.render import browser_not_found
 
             html = await run_in_threadpool(browser_not_found, request)
             if html is not None:
@@ -282,7 +286,7 @@ def add_error_handlers(app: FastAPI) -> None:
         rid = request_id(request)
         logger.exception("unhandled error", extra={"path": request.url.path,
                                                    "request_id": rid})
-        from sync.collector.web.pages import browser_server_error
+        from sync.collector.web.render import browser_server_error
 
         try:
             answer: Response | None = await run_in_threadpool(browser_server_error, request, rid)

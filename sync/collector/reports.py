@@ -3,8 +3,8 @@
 Every figure goes through :func:`sync.metrics.summarize`, so the JSON API, the
 HTML pages and the exports can never disagree about what "satisfied" means.
 Functions take a :class:`~sync.collector.db.storage.Storage` and plain ISO dates
-and return JSON-ready dicts; the routes in ``read.py`` and the pages in
-``pages.py`` only add HTTP around them.
+and return JSON-ready dicts; the routes in ``api/read.py`` and the pages in
+``web/pages.py`` only add HTTP around them (and ``web/views.py`` formatting).
 """
 
 from __future__ import annotations

@@ -52,3 +52,10 @@ def test_every_api_route_is_documented(tmp_path, monkeypatch):
             continue
         for method in operations:
             assert f"| {method.upper()} | `{path}` |" in DOCS, f"{method.upper()} {path}"
+
+
+def test_every_dashboard_module_is_in_the_module_table():
+    web = ROOT / "sync" / "collector" / "web"
+    for module in sorted(web.glob("*.py")):
+        if module.name != "__init__.py":
+            assert f"`web/{module.name}`" in DOCS, module.name

@@ -8,6 +8,7 @@ period is a 422 with a message saying which.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -33,9 +34,47 @@ def period(start: str | None, end: str | None, today: date) -> tuple[str, str]:
         raise HTTPException(422, str(error)) from None
 
 
-def store_period(request: Request, store: dict, start: str | None, end: str | None):
-    """A period whose defaults follow the store's own calendar."""
-    return period(start, end, reports.store_today(storage_of(request), store["id"]))
+@dataclass
+class StorePeriod:
+    """A readable store and the validated period asked for: what most read routes need."""
+
+    store: dict[str, Any]
+    start: str
+    end: str
+
+    @property
+    def store_id(self) -> str:
+        return self.store["id"]
+
+    def answer(self, **values: Any) -> dict[str, Any]:
+        """What every store read answers: ``store_id``, ``from`` and ``to``, then ``values``."""
+        return {"store_id": self.store_id, "from": self.start, "to": self.end, **values}
+
+
+def store_period(
+    request: Request,
+    store: dict = Depends(readable_store),
+    start: str | None = FROM,
+    end: str | None = TO,
+) -> StorePeriod:
+    """The store in the path and ``from``/``to``, whose defaults follow the store's own calendar."""
+    today = reports.store_today(storage_of(request), store["id"])
+    return StorePeriod(store, *period(start, end, today))
+
+
+def kiosk_filter(
+    kiosk: str | None = Query(None, description="Only this kiosk's taps"),
+) -> str | None:
+    """``?kiosk=``; a dependency, like :func:`store_period`, so that the schema lists
+    it after ``from`` and ``to`` (FastAPI puts a route's own parameters first)."""
+    return kiosk
+
+
+def label_language(
+    lang: str | None = Query(None, description="Language of the labels, e.g. fi"),
+) -> str | None:
+    """``?lang=``; a dependency for the same reason as :func:`kiosk_filter`."""
+    return lang
 
 
 @router.get("/stores", summary="Stores this token may read")
@@ -56,59 +95,43 @@ def get_store(store: dict = Depends(readable_store)) -> dict[str, Any]:
 @router.get("/stores/{store_id}/daily", summary="CSAT per local day")
 def daily(
     request: Request,
-    store: dict = Depends(readable_store),
-    start: str | None = FROM,
-    end: str | None = TO,
-    kiosk: str | None = Query(None, description="Only this kiosk's taps"),
+    asked: StorePeriod = Depends(store_period),
+    kiosk: str | None = Depends(kiosk_filter),
 ) -> dict[str, Any]:
     """One row per store-local day, days without taps included.
 
     Each row: ``date, responses, satisfied, csat, ci_low, ci_high,
     happy_index, suppressed`` and ``counts`` per face.
     """
-    start, end = store_period(request, store, start, end)
-    days = reports.daily_report(storage_of(request), store["id"], start, end, kiosk)
-    return {"store_id": store["id"], "from": start, "to": end, "days": days}
+    days = reports.daily_report(storage_of(request), asked.store_id, asked.start, asked.end,
+                                kiosk)
+    return asked.answer(days=days)
 
 
 @router.get("/stores/{store_id}/summary", summary="CSAT over a period")
-def summary(
-    request: Request,
-    store: dict = Depends(readable_store),
-    start: str | None = FROM,
-    end: str | None = TO,
-) -> dict[str, Any]:
+def summary(request: Request, asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
     """One store's figures for the whole period."""
-    start, end = store_period(request, store, start, end)
-    figures = reports.summary_report(storage_of(request), store["id"], start, end)
-    return {"store_id": store["id"], "from": start, "to": end, **figures}
+    figures = reports.summary_report(storage_of(request), asked.store_id, asked.start, asked.end)
+    return asked.answer(**figures)
 
 
 @router.get("/stores/{store_id}/heatmap", summary="Weekday x hour figures")
-def heatmap(
-    request: Request,
-    store: dict = Depends(readable_store),
-    start: str | None = FROM,
-    end: str | None = TO,
-) -> dict[str, Any]:
+def heatmap(request: Request, asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
     """168 cells (Monday 00 .. Sunday 23, store-local) with responses and CSAT."""
-    start, end = store_period(request, store, start, end)
-    cells = reports.heatmap_report(storage_of(request), store["id"], start, end)
-    return {"store_id": store["id"], "from": start, "to": end, "cells": cells}
+    cells = reports.heatmap_report(storage_of(request), asked.store_id, asked.start, asked.end)
+    return asked.answer(cells=cells)
 
 
 @router.get("/stores/{store_id}/reasons", summary="Follow-up reasons")
 def reasons(
     request: Request,
-    store: dict = Depends(readable_store),
-    start: str | None = FROM,
-    end: str | None = TO,
-    lang: str | None = Query(None, description="Language of the labels, e.g. fi"),
+    asked: StorePeriod = Depends(store_period),
+    lang: str | None = Depends(label_language),
 ) -> dict[str, Any]:
     """How often each reason was given, with its share and the faces it came with."""
-    start, end = store_period(request, store, start, end)
-    found = reports.reasons_report(storage_of(request), store["id"], start, end, lang)
-    return {"store_id": store["id"], "from": start, "to": end, **found}
+    found = reports.reasons_report(storage_of(request), asked.store_id, asked.start, asked.end,
+                                   lang)
+    return asked.answer(**found)
 
 
 @router.get("/stores/{store_id}/kiosks", summary="Kiosk status and lost taps")

@@ -1,2 +1,13 @@
-"""The HTML dashboard: ``pages`` (routes, session, CSRF), ``charts`` (SVG),
-``i18n`` (strings and formatting), ``templates/`` and ``static/``."""
+"""The HTML dashboard, one module per job (routes apart from what they use).
+
+Routes, each module with its own ``router`` (mounted by
+:func:`sync.collector.app.mount_pages`): ``login`` (``/login``, ``/logout``,
+``/``), ``pages`` (store, day and office pages), ``downloads`` (the office's
+CSV files), ``static`` (stylesheet and icons), ``apidocs`` (``/docs``).
+
+What they use: ``session`` (session cookie, CSRF, login throttle), ``render``
+(templates, security headers, error pages), ``access`` (who may see a page, as
+FastAPI dependencies), ``views`` (report figures as rows and charts),
+``charts`` (SVG), ``i18n`` (strings and formatting), ``templates/`` and
+``static/``.  No route module imports another.
+"""

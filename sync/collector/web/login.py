@@ -1,0 +1,116 @@
+"""Logging in and out of the dashboard, and the start page.
+
+- ``GET /login``, ``POST /login``: a token buys a server-side session
+  (:mod:`~sync.collector.web.session`).  Wrong tokens are rate-limited per
+  client address; a good token always logs in (a shared store address full
+  of wrong guesses locks nobody out).  The form carries a double-submit CSRF
+  token.
+- ``POST /logout``: deletes the session, server-side too (CSRF: the session's
+  own token).
+- ``GET /``: staff go to their store, office and admin to ``/office``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from sync.clock import format_utc, utc_now
+from sync.collector.auth import storage_of
+from sync.collector.tokens import READERS, hash_token
+from sync.collector.web.render import login_redirect, page, redirect
+from sync.collector.web.session import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    SESSION_TTL,
+    current_user,
+    home_of,
+    is_https,
+    safe_next,
+    same_origin,
+    session_csrf,
+    session_id,
+    throttle,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None, bye: int = 0) -> Response:
+    """The login form (already logged in: straight to the home page)."""
+    user = current_user(request)
+    if user is not None:
+        return redirect(home_of(user))
+    ctx = page(request)
+    notice = ("info", ctx.t("logged_out")) if bye else None
+    return ctx.render("login.html", title=ctx.t("login_title"), next=safe_next(next),
+                      notice=notice)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    token: str = Form(""),
+    csrf: str = Form(""),
+    next: str = Form("/"),
+) -> Response:
+    """Check the token, start a session and go to ``next``; an error page otherwise."""
+    ctx = page(request)
+    client = request.client.host if request.client else "unknown"
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    if not cookie or not hmac.compare_digest(cookie, csrf) or not same_origin(request):
+        return ctx.render("login.html", status=403, title=ctx.t("login_title"),
+                          next=safe_next(next), notice=("error", ctx.t("csrf_failed")))
+    # The token is checked before the throttle, as for API tokens (auth.caller):
+    # a store's shared address full of wrong guesses must not lock out the
+    # people who hold a good token.  Only wrong guesses are slowed.
+    storage = storage_of(request)
+    principal = storage.principal(token.strip()) if 0 < len(token) <= 200 else None
+    if principal is None or principal.role not in READERS:
+        wait = throttle.retry_after(client)
+        if wait > 0:
+            response = ctx.render(
+                "login.html", status=429, title=ctx.t("login_title"), next=safe_next(next),
+                notice=("error", ctx.t("login_throttled", minutes=max(1, round(wait / 60)))),
+            )
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        throttle.failed(client)
+        message = "login_kiosk_token" if principal is not None else "login_failed"
+        return ctx.render("login.html", status=401, title=ctx.t("login_title"),
+                          next=safe_next(next), notice=("error", ctx.t(message)))
+    raw = secrets.token_urlsafe(32)
+    storage.add_session(hash_token(raw), principal.token_id, format_utc(utc_now() + SESSION_TTL))
+    target = safe_next(next)
+    response = redirect(home_of(principal) if target in ("/", "/login") else target)
+    response.set_cookie(SESSION_COOKIE, raw, max_age=int(SESSION_TTL.total_seconds()),
+                        httponly=True, samesite="lax", secure=is_https(request), path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return ctx.finish(response)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    """End the session (server-side too) and show the login page."""
+    raw = session_id(request)
+    if raw is not None:
+        if not hmac.compare_digest(session_csrf(raw), csrf) or not same_origin(request):
+            ctx = page(request, current_user(request))
+            return ctx.render("error.html", status=403, title=ctx.t("forbidden_title"),
+                              message=ctx.t("csrf_failed"), home="/")
+        storage_of(request).delete_session(hash_token(raw))
+    response = redirect("/login?bye=1")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    """The start page is the user's home: their store, or the office page."""
+    user = current_user(request)
+    return redirect(home_of(user)) if user else login_redirect(request)

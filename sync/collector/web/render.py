@@ -1,0 +1,213 @@
+"""Building a dashboard page: templates, security headers, redirects and error pages.
+
+:func:`page` gives a request its :class:`Page` context (language from
+``?lang=``, cookie or ``Accept-Language``; the CSRF token of
+:mod:`~sync.collector.web.session`); :meth:`Page.render` renders a template
+from ``templates/`` with the security headers every page carries
+(:data:`SECURITY_HEADERS`: a strict Content-Security-Policy, since the pages
+have no JavaScript at all).
+
+The error pages live here too: 403 and 404 in the user's language
+(:func:`error_page`), the 404 for a browser asking for a path that is no page
+(:func:`browser_not_found`) and the 500 naming its request id
+(:func:`browser_server_error`); ``app.py`` calls the last two from its error
+handlers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from sync.collector.tokens import Principal
+from sync.collector.web.i18n import LANGUAGES, Translator, pick, round_half_up
+from sync.collector.web.session import (
+    CSRF_COOKIE,
+    current_user,
+    home_of,
+    is_https,
+    login_url,
+    session_csrf,
+    session_id,
+)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+LANG_COOKIE = "hymy_lang"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+# -- templates, static files, headers ------------------------------------------
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The Jinja2 environment (autoescaping on; a missing variable is an error)."""
+    env = Environment(
+        loader=PackageLoader("sync.collector.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static"] = static_url
+    env.filters["round_half_up"] = round_half_up
+    return env
+
+
+@lru_cache(maxsize=32)
+def static_url(name: str) -> str:
+    """``/static/NAME?v=HASH``: the hash changes with the file, so caches never go stale."""
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+    return f"/static/{name}?v={digest}"
+
+
+def secure_headers(response: Response, private: bool = True) -> Response:
+    """Add the security headers; ``private`` pages are never stored by the browser."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    if private:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    """A 303 See Other (a POST is never repeated by the back button).
+
+    Always path-only: a Location built from the request's Host header would
+    send the browser wherever that header says.
+    """
+    if not url.startswith("/") or url.startswith("//"):
+        raise ValueError(f"redirects are path-only, not {url!r}")
+    return secure_headers(RedirectResponse(url, status_code=303))  # type: ignore[return-value]
+
+
+def svg(text: str) -> Markup:
+    """Mark a chart from :mod:`charts` safe for templates: charts escape every text they embed."""
+    return Markup(text)  # noqa: S704
+
+
+# -- page context -------------------------------------------------------------
+
+@dataclass
+class Page:
+    """What every template needs: the request, language, user and CSRF token."""
+
+    request: Request
+    t: Translator
+    user: Principal | None
+    csrf: str
+    set_lang: str | None = None
+    new_csrf_cookie: str | None = None
+
+    def lang_url(self, code: str) -> str:
+        params = dict(self.request.query_params)
+        params["lang"] = code
+        return f"{self.request.url.path}?{urlencode(params)}"
+
+    def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        """Render ``template`` with the shared context plus ``values``, with headers and cookies."""
+        context = {
+            "t": self.t,
+            "user": self.user,
+            "csrf": self.csrf,
+            "languages": LANGUAGES,
+            "lang_url": self.lang_url,
+            "nav_stores": [],
+            "active": "",
+            "notice": None,
+            **values,
+        }
+        html = environment().get_template(template).render(context)
+        response = HTMLResponse(html, status_code=status)
+        self.finish(response)
+        return response
+
+    def finish(self, response: Response) -> Response:
+        """Security headers plus the language and CSRF cookies this request chose."""
+        secure_headers(response)
+        if self.set_lang:
+            response.set_cookie(LANG_COOKIE, self.set_lang, max_age=365 * 86400,
+                                httponly=True, samesite="lax", secure=is_https(self.request))
+        if self.new_csrf_cookie:
+            response.set_cookie(CSRF_COOKIE, self.new_csrf_cookie, httponly=True,
+                                samesite="strict", secure=is_https(self.request), path="/")
+        return response
+
+
+def page(request: Request, user: Principal | None = None) -> Page:
+    """The page context: language from ?lang=, cookie or Accept-Language; a CSRF token."""
+    asked = request.query_params.get("lang")
+    lang = pick(asked, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    set_lang = asked if asked in LANGUAGES and asked != request.cookies.get(LANG_COOKIE) else None
+    raw = session_id(request)
+    if user is not None and raw is not None:
+        return Page(request, Translator(lang), user, session_csrf(raw), set_lang)
+    token = request.cookies.get(CSRF_COOKIE)
+    fresh = None
+    if not token or len(token) != 43:
+        token = fresh = secrets.token_urlsafe(32)
+    return Page(request, Translator(lang), user, token, set_lang, fresh)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """Send a visitor without a session to the login page, remembering where they were."""
+    return redirect(login_url(request))
+
+
+# -- error pages ------------------------------------------------------------------
+
+def error_page(ctx: Page, status: int) -> HTMLResponse:
+    """403 or 404 as a page in the user's language."""
+    key = "forbidden" if status == 403 else "not_found"
+    home = home_of(ctx.user) if ctx.user else "/login"
+    return ctx.render("error.html", status=status, title=ctx.t(key + "_title"),
+                      message=ctx.t(key), home=home)
+
+
+def browser_not_found(request: Request) -> HTMLResponse | None:
+    """The 404 page for a browser that asked for a page that does not exist.
+
+    None for API clients (paths under ``/api/``, or no ``text/html`` in
+    ``Accept``): they keep the JSON error shape.
+    """
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+        "accept", ""
+    ):
+        return None
+    return error_page(page(request, current_user(request)), 404)
+
+
+def browser_server_error(request: Request, rid: str) -> HTMLResponse | None:
+    """The 500 page for a browser asking for a page (None for API clients).
+
+    It shows the request id that is also in the log line and ``X-Request-ID``,
+    and reads nothing from the database (which may be why it is shown).
+    """
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+        "accept", ""
+    ):
+        return None
+    ctx = page(request)
+    return ctx.render("error.html", status=500, title=ctx.t("server_error_title"),
+                      message=ctx.t("server_error", rid=rid), home="/")
+

@@ -1,0 +1,430 @@
+"""Report figures as a page shows them: formatted rows, cards and SVG charts.
+
+Every number comes from :mod:`sync.collector.reports` (the functions behind the
+JSON API, so a page and ``/api/v1/...`` never disagree); these functions only
+format it in the reader's language (:class:`~sync.collector.web.i18n.Translator`)
+and draw it with :mod:`sync.collector.web.charts`.  They take dicts and return
+dicts for the templates; none reads a request or a session (only
+:func:`alert_rules` reads the app's settings).  A bad period on a page falls
+back to the last 30 days with a notice (:func:`page_period`).
+
+Dates in a period outside :data:`FIRST_DAY`..:data:`LAST_DAY` (the calendar's
+ends, less a margin for baselines and time-zone windows) are refused with a
+message, never a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from markupsafe import Markup
+
+from sync.clock import parse_utc, utc_now
+from sync.collector import alerts, reports
+from sync.collector.db.storage import Storage
+from sync.collector.tokens import Principal
+from sync.collector.web import charts
+from sync.collector.web.i18n import Translator, round_half_up
+from sync.collector.web.render import Page, static_url, svg
+from sync.i18n import FACE_ART, face_label_key
+
+#: The first and last day a page or download shows: a year inside the calendar's
+#: ends, so a baseline (28 days before) and a time-zone window (days around a
+#: period) are always dates.
+FIRST_DAY = date(2, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+#: Fewest responses a heat-map cell needs to be coloured.
+HEAT_MIN_RESPONSES = 10
+#: A kiosk not heard from for this long is shown as silent in the kiosk table.
+KIOSK_SILENT_S = 2 * 3600
+FACE_COLOURS = {1: "#d32f2f", 2: "#f57c00", 3: "#f2b800", 4: "#7cb342", 5: "#2e7d32"}
+SATISFIED_COLOUR = charts.ACCENT
+OTHER_COLOUR = "#f08c00"
+
+
+# -- periods ------------------------------------------------------------------
+
+PRESETS = (("preset_today", 1), ("preset_7", 7), ("preset_30", 30), ("preset_90", 90),
+           ("preset_365", 365))
+
+
+def checked_period(start: str | None, end: str | None, today: str) -> tuple[str, str]:
+    """``reports.parse_period`` within :data:`FIRST_DAY`..:data:`LAST_DAY`; ValueError if not."""
+    first, last = reports.parse_period(start or None, end or None, date.fromisoformat(today))
+    for name, value in (("from", first), ("to", last)):
+        if not FIRST_DAY.isoformat() <= value <= LAST_DAY.isoformat():
+            raise ValueError(f"{name}: {value} is outside the dates the dashboard shows"
+                             f" ({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})")
+    return first, last
+
+
+def page_period(
+    ctx: Page, start: str | None, end: str | None, today: str
+) -> tuple[str, str, tuple[str, str] | None]:
+    """The period to show; a bad one falls back to the last 30 days with a notice.
+
+    A page with a notice is sent as 400 (:func:`period_status`), so links
+    and scripts see the request was not what was shown.
+    """
+    try:
+        first, last = checked_period(start, end, today)
+        return first, last, None
+    except ValueError:
+        first, last = reports.parse_period(None, None, date.fromisoformat(today))
+        return first, last, ("error", ctx.t("bad_period", days=reports.MAX_DAYS))
+
+
+def period_status(notice: tuple[str, str] | None) -> int:
+    """400 for a page showing the fallback period because the asked one was bad."""
+    return 400 if notice else 200
+
+
+def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict[str, Any]]:
+    """Quick period links ending today: today, 7, 30, 90 days, 12 months."""
+    last = date.fromisoformat(today)
+    out = []
+    for key, days in PRESETS:
+        first = (last - timedelta(days=days - 1)).isoformat()
+        out.append({
+            "label": ctx.t(key),
+            "href": f"{path}?{urlencode({'from': first, 'to': today})}",
+            "current": first == start and today == end,
+        })
+    return out
+
+
+def chain_today(storage: Storage) -> str:
+    """Today in the chain's most common store time zone (UTC when there are no stores)."""
+    zones: dict[str, int] = {}
+    for store in storage.stores():
+        zones[store["timezone"]] = zones.get(store["timezone"], 0) + 1
+    now = utc_now()
+    if not zones:
+        return now.date().isoformat()
+    main_store = next(s for s in storage.stores()
+                      if s["timezone"] == max(zones, key=lambda z: zones[z]))
+    return now.astimezone(storage.zone(main_store["id"])).date().isoformat()
+
+
+
+# -- view helpers ---------------------------------------------------------------
+
+def figure_view(t: Translator, fig: dict[str, Any]) -> dict[str, Any]:
+    """A report's figures formatted for a KPI card (the raw values ride along for tests)."""
+    return {
+        **fig,
+        "csat_text": t.pct(fig["csat"]),
+        "ci_text": t.ci(fig["ci_low"], fig["ci_high"]),
+        "range_text": t.pct_range(fig["ci_low"], fig["ci_high"]),
+        "responses_text": t.responses(fig["responses"]),
+        "index_text": t.index(fig["happy_index"]),
+    }
+
+
+def comparison(t: Translator, fig: dict[str, Any], base: dict[str, Any]) -> dict[str, Any] | None:
+    """Difference to a baseline in points, flagged only when the interval excludes it."""
+    if fig["csat"] is None or base["csat"] is None:
+        return None
+    diff = fig["csat"] - base["csat"]
+    direction = ""
+    if fig["ci_high"] < base["csat"]:
+        direction = "down"
+    elif fig["ci_low"] > base["csat"]:
+        direction = "up"
+    return {
+        "text": t.points(diff),
+        "baseline": t("vs_baseline", value=t.pct(base["csat"])),
+        "direction": direction,
+    }
+
+
+def day_ticks(t: Translator, days: list[str], count: int) -> list[tuple[int, str]]:
+    """About ``count`` evenly spaced date labels for a trend's x axis."""
+    if not days:
+        return []
+    if len(days) == 1:
+        return [(0, t.day(days[0], year=False))]
+    step = max(1, round((len(days) - 1) / max(count - 1, 1)))
+    ticks = list(range(len(days) - 1, -1, -step))[::-1]
+    return [(i, t.day(days[i], year=False)) for i in ticks]
+
+
+def trend_svgs(
+    t: Translator, days: list[dict[str, Any]], href: Any, label: str,
+    reference: float | None = None, reference_label: str = "",
+) -> dict[str, Markup]:
+    """The trend chart twice: wide for desktops, narrow (fewer ticks) for phones."""
+    points = []
+    dates = [row["date"] for row in days]
+    for row in days:
+        if row["responses"]:
+            title = (f"{t.day(row['date'], weekday=True)}: CSAT {t.pct(row['csat'])} "
+                     f"({t.pct_range(row['ci_low'], row['ci_high'])}), "
+                     f"{t.responses(row['responses'])}")
+        else:
+            title = f"{t.day(row['date'], weekday=True)}: {t('no_responses')}"
+        points.append(charts.TrendPoint(
+            row["csat"], row["ci_low"], row["ci_high"], title,
+            href(row["date"]) if href and row["responses"] else None,
+        ))
+    common = {"y_format": t.pct, "label": label, "reference": reference,
+              "reference_label": reference_label}
+    return {
+        "wide": svg(charts.trend(points, x_labels=day_ticks(t, dates, 8), width=1000,
+                                 height=280, css_class="chart trend chart-wide", **common)),
+        "narrow": svg(charts.trend(points, x_labels=day_ticks(t, dates, 4), width=360,
+                                      height=230, css_class="chart trend chart-narrow",
+                                      **common)),
+    }
+
+
+def face_rows(t: Translator, counts: dict[str, int], scale: int) -> list[dict[str, Any]]:
+    """One row per face, worst first: icon, name, count, share and a bar."""
+    total = sum(counts.values())
+    top = max(counts.values(), default=0)
+    scale = max([scale, *(int(k) for k in counts)]) if counts else scale
+    scale = scale if scale in FACE_ART else 5
+    rows = []
+    for score in range(1, scale + 1):
+        n = counts.get(str(score), 0)
+        art = FACE_ART[scale][score - 1]
+        share = n * 100.0 / total if total else None
+        rows.append({
+            "score": score,
+            "icon": static_url(f"face-{art}.svg"),
+            "name": t(face_label_key(score, scale)),
+            "count": n,
+            "count_text": t.number(n),
+            "share_text": t.pct(share),
+            "bar": svg(charts.meter(n / top if top else 0, colour=FACE_COLOURS[art],
+                                       label=f"{t(face_label_key(score, scale))}: {n}")),
+        })
+    return rows[::-1]
+
+
+def reason_rows(t: Translator, found: dict[str, Any], limit: int = 6) -> list[dict[str, Any]]:
+    """The most given follow-up reasons with share, count and their CSAT."""
+    reasons = found["reasons"][:limit]
+    top = max((r["responses"] for r in reasons), default=0)
+    return [{
+        "label": r["label"],
+        "count_text": t.number(r["responses"]),
+        "share_text": t.pct(r["share"]),
+        "csat_text": t.pct(r["csat"]),
+        "responses": r["responses"],
+        "bar": svg(charts.meter(r["responses"] / top if top else 0,
+                                   label=f"{r['label']}: {r['responses']}")),
+    } for r in reasons]
+
+
+def kiosk_rows(t: Translator, kiosks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Kiosk health rows: a status pill, last contact, pending and missing taps."""
+    rows = []
+    for k in kiosks:
+        if k["last_seen"] is None:
+            status, kind = t("status_never"), "muted"
+        elif k["silent_s"] is not None and k["silent_s"] > KIOSK_SILENT_S:
+            status, kind = t("status_silent"), "bad"
+        elif k["missing"]:
+            status, kind = t("status_gaps"), "warn"
+        else:
+            status, kind = t("status_ok"), "ok"
+        rows.append({
+            "id": k["id"],
+            "status": status,
+            "kind": kind,
+            "last_seen": t.ago(k["silent_s"]),
+            "last_seen_at": k["last_seen"] or "",
+            "pending": t.number(k["pending"]) if k["pending"] is not None else "–",
+            "missing": t.number(k["missing"]),
+            "has_missing": bool(k["missing"]),
+            "has_pending": bool(k["pending"]),
+            "version": k["app_version"] or "–",
+        })
+    return rows
+
+
+def heat_columns(cells: list[dict[str, Any]]) -> list[int]:
+    """The hours to show: from the first to the last hour with any responses."""
+    hours = [c["hour"] for c in cells if c["responses"]]
+    if not hours:
+        return list(range(8, 22))
+    return list(range(min(hours), max(hours) + 1))
+
+
+def heatmap_svg(t: Translator, cells: list[dict[str, Any]]) -> dict[str, Markup]:
+    """The weekday x hour heat map (empty cells: too few responses), twice:
+    weekdays as rows for wide screens, and transposed (hours as rows) for phones."""
+    hours = heat_columns(cells)
+    shown = [c for c in cells if c["hour"] in hours]
+    values = [c["csat"] for c in shown if c["responses"] >= HEAT_MIN_RESPONSES]
+    low, high = charts.percent_domain(values, minimum_span=20)
+    wide, narrow = [], []
+    for cell in shown:
+        enough = cell["responses"] >= HEAT_MIN_RESPONSES
+        when = f"{t.weekday(cell['weekday'])} {t.hour(cell['hour'])}–{t.hour(cell['hour'] + 1)}"
+        if cell["responses"]:
+            title = f"{when}: CSAT {t.pct(cell['csat'])}, {t.responses(cell['responses'])}"
+        else:
+            title = f"{when}: {t('no_responses')}"
+        value = cell["csat"] if enough else None
+        text = t.number(reports_round(cell["csat"])) if enough else ""
+        column = hours.index(cell["hour"])
+        wide.append(charts.HeatCell(cell["weekday"], column, value, text, title))
+        narrow.append(charts.HeatCell(column, cell["weekday"], value, text, title))
+    weekdays = [t.weekday(i) for i in range(7)]
+    hour_names = [t.hour(h) for h in hours]
+    common = {
+        "domain": (low, high),
+        "legend": (t.pct(low), t.pct(high)),
+        "legend_title": "CSAT",
+        "empty_label": t("heatmap_empty", n=HEAT_MIN_RESPONSES),
+        "label": t("heatmap"),
+    }
+    return {
+        "wide": svg(charts.heatmap(wide, rows=weekdays, columns=hour_names,
+                                   css_class="chart heatmap chart-wide",
+                                   ramp_id="heat-ramp-wide", **common)),
+        "narrow": svg(charts.heatmap(narrow, rows=hour_names, columns=weekdays,
+                                     css_class="chart heatmap chart-narrow",
+                                     ramp_id="heat-ramp-narrow", **common)),
+    }
+
+
+def reports_round(value: float | None) -> float | None:
+    """Whole percent for a label, rounded like everywhere else on the page."""
+    return None if value is None else round_half_up(value)
+
+
+def day_rows(t: Translator, store_id: str, days: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The daily table, newest first, each date linking to its day page."""
+    rows = []
+    for row in reversed(days):
+        rows.append({
+            **row,
+            "href": f"/stores/{store_id}/days/{row['date']}",
+            "date_text": t.day(row["date"], weekday=True),
+            "csat_text": t.pct(row["csat"]),
+            "range_text": t.pct_range(row["ci_low"], row["ci_high"]),
+            "index_text": t.number(row["happy_index"]) if row["happy_index"] is not None
+            else "–",
+            "responses_text": t.number(row["responses"]),
+        })
+    return rows
+
+
+def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Markup]:
+    """One day's responses per hour, satisfied and other stacked, for desktop and phone."""
+    shown = heat_columns(hours)
+    bars = []
+    for cell in hours:
+        if cell["hour"] not in shown:
+            continue
+        other = cell["responses"] - cell["satisfied"]
+        when = f"{t.hour(cell['hour'])}–{t.hour(cell['hour'] + 1)}"
+        title = (f"{when}: CSAT {t.pct(cell['csat'])}, {t.responses(cell['responses'])}"
+                 if cell["responses"] else f"{when}: {t('no_responses')}")
+        bars.append(charts.Bar(t.hour(cell["hour"]), (
+            charts.Segment(cell["satisfied"], SATISFIED_COLOUR),
+            charts.Segment(other, OTHER_COLOUR),
+        ), title, note=t.pct(cell["csat"]) if cell["responses"] else ""))
+    return {
+        "wide": svg(charts.stacked_bars(bars, y_format=t.number, label=t("hourly"),
+                                        width=1000, height=260,
+                                        css_class="chart bars chart-wide")),
+        "narrow": svg(charts.stacked_bars([replace(b, note="") for b in bars],
+                                          y_format=t.number, label=t("hourly"),
+                                          width=360, height=220,
+                                          css_class="chart bars chart-narrow")),
+    }
+
+
+# -- navigation and the office page -----------------------------------------------
+
+def nav_for(storage: Storage, user: Principal) -> list[dict[str, Any]]:
+    """Top-bar store links: a staff user's own store (office users use the ranking)."""
+    if user.role == "staff" and user.store_id:
+        return storage.stores(only=user.store_id)
+    return []
+
+
+
+def ranking_rows(
+    t: Translator, ranking: list[dict[str, Any]], start: str, end: str,
+    reference: float | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Ranked and too-few rows, each with a forest-plot strip on a shared axis."""
+    values = [v for r in ranking if r["responses"] for v in (r["ci_low"], r["ci_high"])]
+    domain = charts.percent_domain(values, minimum_span=20)
+    query = urlencode({"from": start, "to": end})
+    ranked, unranked = [], []
+    for row in ranking:
+        view = {
+            **figure_view(t, row),
+            "href": f"/stores/{row['store_id']}?{query}",
+            "strip": svg(charts.interval_strip(
+                row["csat"], row["ci_low"], row["ci_high"], domain=domain,
+                reference=reference, muted=row["rank"] is None,
+                label=f"{row['name']}: CSAT {t.pct(row['csat'])}, "
+                      f"{t.pct_range(row['ci_low'], row['ci_high'])}",
+            )),
+            "index_text": t.number(row["happy_index"]) if row["happy_index"] is not None
+            else "–",
+        }
+        (ranked if row["rank"] is not None else unranked).append(view)
+    return ranked, unranked
+
+
+def alert_rules(request: Request) -> alerts.Rules:
+    """The alert thresholds, from the collector's settings (``HYMY_ALERT_*``)."""
+    settings = request.app.state.settings
+    return alerts.Rules(
+        silent_hours=settings.alert_silent_hours,
+        burst_share=settings.alert_burst_share,
+        burst_min_responses=settings.alert_burst_min_responses,
+    )
+
+
+def alert_views(
+    t: Translator, found: list[alerts.Alert], names: dict[str, str], storage: Storage,
+    start: str, end: str, thresholds: alerts.Rules,
+) -> list[dict[str, Any]]:
+    """Alerts as cards: icon, title, store link, detail and when."""
+    views = []
+    now = utc_now()
+    for alert in found:
+        store = names.get(alert.store_id, alert.store_id)
+        link = f"/stores/{alert.store_id}"
+        data = alert.data
+        if alert.kind == "silent":
+            title = t("alert_silent", kiosk=data["kiosk_id"], hours=t.number(data["hours"]))
+            detail = t("alert_silent_detail", when=t.ago(data["silent_s"]))
+        elif alert.kind == "burst":
+            tz = storage.zone(alert.store_id)
+            first: datetime = data["start"].astimezone(tz)
+            last: datetime = data["end"].astimezone(tz)
+            title = t("alert_burst", unhappy=data["unhappy"], n=data["responses"],
+                      minutes=thresholds.burst_minutes)
+            detail = (f"{t.day(first.date(), weekday=True, year=False)} "
+                      f"{t.time(first)}–{t.time(last)}")
+            if data["incidents"] > 1:
+                detail += " · " + t("incidents", n=data["incidents"],
+                                    hours=thresholds.burst_lookback_hours)
+            link = f"/stores/{alert.store_id}/days/{first.date().isoformat()}"
+        else:
+            period, base = data["period"], data["baseline"]
+            title = t("alert_baseline", csat=t.pct(period["csat"]), baseline=t.pct(base["csat"]))
+            detail = t("alert_baseline_detail",
+                       low=t.number(reports_round(period["ci_low"])),
+                       high=t.pct(period["ci_high"]), n=t.responses(period["responses"]))
+            link = f"/stores/{alert.store_id}?{urlencode({'from': start, 'to': end})}"
+        ago = t.ago((now - parse_utc(alert.at)).total_seconds()) if alert.at else ""
+        views.append({"kind": alert.kind, "store": store, "store_id": alert.store_id,
+                      "href": link, "title": title, "detail": detail,
+                      "when": ago})
+    return views
+
