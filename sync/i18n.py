@@ -37,6 +37,8 @@ from typing import Any
 from babel import Locale
 from babel.numbers import format_decimal, format_percent
 
+from sync.assets import ASSETS
+
 REFERENCE = "en"
 SECTIONS = ("faces", "kiosk", "dashboard")
 EXTRA_DIR_ENV = "HYMY_I18N_DIR"
@@ -48,16 +50,7 @@ _CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 _PLACEHOLDER = re.compile(r"{(\w*)[^{}]*}")
 
 
-def _packaged_dir() -> Path:
-    """``assets/i18n`` in a checkout, ``kiosk/assets/i18n`` beside ``sync/`` in a wheel."""
-    root = Path(__file__).resolve().parent.parent
-    for candidate in (root / "assets" / "i18n", root / "kiosk" / "assets" / "i18n"):
-        if candidate.is_dir():
-            return candidate
-    return root / "assets" / "i18n"
-
-
-CATALOG_DIR = _packaged_dir()
+CATALOG_DIR = ASSETS / "i18n"
 
 
 def catalog_dirs() -> tuple[Path, ...]:

@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from sync.assets import FACES
 from sync.collector.tokens import Principal
 from sync.collector.web.i18n import LANGUAGES, Translator, pick, round_half_up
 from sync.collector.web.session import (
@@ -74,10 +75,19 @@ def environment() -> Environment:
     return env
 
 
+@lru_cache(maxsize=1)
+def static_files() -> dict[str, Path]:
+    """Every file ``/static/`` serves: ``static/`` plus the face SVGs, read from the one
+    copy in the shipped assets (the kiosk draws the same faces)."""
+    files = {path.name: path for path in STATIC_DIR.iterdir() if path.is_file()}
+    files.update({path.name: path for path in FACES.glob("face-*.svg")})
+    return files
+
+
 @lru_cache(maxsize=32)
 def static_url(name: str) -> str:
     """``/static/NAME?v=HASH``: the hash changes with the file, so caches never go stale."""
-    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+    digest = hashlib.sha256(static_files()[name].read_bytes()).hexdigest()[:10]
     return f"/static/{name}?v={digest}"
 
 
