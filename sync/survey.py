@@ -6,18 +6,9 @@ An admin sets a store's survey (``PUT /api/v1/stores/{id}/survey`` or
 with the ``version`` they showed.  The collector assigns versions 1, 2, 3...;
 version 0 is :data:`DEFAULT_SURVEY`, used until a store gets its own.
 
-A TOML file looks like::
-
-    scale = 5
-    reasons = ["queue", "staff"]
-
-    [questions]
-    fi = "Miten onnistuimme tänään?"
-    en = "How did we do today?"
-
-    [reason_labels.en]
-    queue = "Queue"
-    staff = "Service"
+The TOML file's keys are :class:`Survey`'s fields (``scale``, ``reasons``,
+``questions``, ``reason_labels``); ``hymy-collector survey set --help`` shows
+an example file.
 """
 
 from __future__ import annotations

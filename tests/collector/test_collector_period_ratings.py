@@ -13,21 +13,14 @@ from datetime import datetime, timedelta
 import pytest
 
 from sync.clock import format_utc, local_date, zone
-from sync.collector import Database, Storage
+from sync.collector import Storage
 
 ZONES = {"kiri": "Pacific/Kiritimati", "baker": "Etc/GMT+12", "hki": "Europe/Helsinki"}
 
 
 @pytest.fixture
-def storage(collector_database: str):
-    db = Database(collector_database)
-    db.migrate()
-    storage = Storage(db)
-    for store_id, name in ZONES.items():
-        storage.add_store(store_id, store_id, name)
-        storage.add_kiosk(f"{store_id}-k", store_id)
-    yield storage
-    db.close()
+def storage(chain_storage):
+    return chain_storage(ZONES)
 
 
 def test_period_holds_exactly_the_ratings_of_its_local_dates(storage: Storage):

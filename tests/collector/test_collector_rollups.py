@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sync.collector.rollups import ROW, LocalHours, running_totals, tally
+from sync.collector.db.rollups import ROW, LocalHours, running_totals, tally
 
-from sync.collector import Database, Storage
+from sync.collector import Storage
 
 STORES = {"s1": ("Europe/Helsinki", 5), "s2": ("Asia/Kolkata", 3), "s3": ("Asia/Kathmandu", 4)}
 REASONS = (None, None, "queue", "staff", "prices")
@@ -25,15 +25,8 @@ FIRST = datetime(2026, 3, 27, tzinfo=UTC)  # Helsinki moves its clocks on the 29
 
 
 @pytest.fixture
-def storage(collector_database: str):
-    db = Database(collector_database)
-    db.migrate()
-    storage = Storage(db)
-    for store_id, (zone, _scale) in STORES.items():
-        storage.add_store(store_id, f"Store {store_id}", zone)
-        storage.add_kiosk(f"{store_id}-k", store_id)
-    yield storage
-    db.close()
+def storage(chain_storage):
+    return chain_storage({store_id: zone for store_id, (zone, _scale) in STORES.items()})
 
 
 def ratings(rng: random.Random, store_id: str, count: int) -> list[tuple]:

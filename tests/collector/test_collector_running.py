@@ -14,23 +14,16 @@ from datetime import date, timedelta
 
 import pytest
 
-from sync.collector import Database, Storage
+from sync.collector import Storage
 
 STORES = {"s1": ("Europe/Helsinki", 5), "s2": ("Europe/Stockholm", 3), "s3": ("UTC", 5)}
 FIRST = date(2026, 3, 1)
 
 
 @pytest.fixture
-def storage(collector_database: str):
-    db = Database(collector_database)
-    db.migrate()
-    storage = Storage(db)
-    for store_id, (zone, _scale) in STORES.items():
-        storage.add_store(store_id, f"Store {store_id}", zone)
-        storage.add_kiosk(f"{store_id}-a", store_id)
-        storage.add_kiosk(f"{store_id}-b", store_id)
-    yield storage
-    db.close()
+def storage(chain_storage):
+    return chain_storage({store_id: zone for store_id, (zone, _scale) in STORES.items()},
+                         kiosks=("a", "b"))
 
 
 def random_rows(rng: random.Random, count: int) -> dict[str, list[tuple]]:

@@ -16,13 +16,6 @@ from kiosk.store import FOLLOWUP_HOLD, Store, StoreError
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    opened = Store(tmp_path / "kiosk.db", "s1", "k1", "Europe/Helsinki")
-    yield opened
-    opened.close()
-
-
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 

@@ -19,13 +19,6 @@ from kiosk.store import Store, StoreError, migrations
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    opened = Store(tmp_path / "kiosk.db", "s1", "k1", "Europe/Helsinki")
-    yield opened
-    opened.close()
-
-
 def rows(store: Store) -> list[tuple]:
     return store.db.execute("SELECT seq, score, suppressed FROM ratings ORDER BY seq").fetchall()
 

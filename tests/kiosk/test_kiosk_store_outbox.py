@@ -7,21 +7,11 @@ Every count here is read back from the database, not taken on trust.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from kiosk.store import Store
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 LATER = T0 + timedelta(hours=1)
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    opened = Store(tmp_path / "kiosk.db", "s1", "k1", "Europe/Helsinki")
-    yield opened
-    opened.close()
 
 
 def tap_many(store: Store, count: int) -> list[str]:
