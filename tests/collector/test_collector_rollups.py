@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sync.collector.db.rollups import ROW, LocalHours, running_totals, tally
 
 from sync.collector import Storage
+from sync.collector.db.rollups import ROW, LocalHours, running_totals, tally
 
 STORES = {"s1": ("Europe/Helsinki", 5), "s2": ("Asia/Kolkata", 3), "s3": ("Asia/Kathmandu", 4)}
 REASONS = (None, None, "queue", "staff", "prices")

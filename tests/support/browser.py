@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from tests.support.collector import free_port
 
@@ -80,3 +83,14 @@ def running_collector(database: Path, port: int | None = None) -> Iterator[str]:
             process.wait()
 
 
+
+
+def login_session(server: dict, token: str) -> requests.Session:
+    """A requests session logged in through the dashboard's form (CSRF cookie and field)."""
+    session = requests.Session()
+    form = session.get(server["url"] + "/login", timeout=10)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    answer = session.post(server["url"] + "/login", data={"token": token, "csrf": csrf},
+                          allow_redirects=False, timeout=10)
+    assert answer.status_code == 303, answer.text
+    return session

@@ -18,7 +18,7 @@ import requests
 from sync.clock import format_utc, local_date, utc_now, zone
 from sync.collector import Database, Storage
 from sync.collector.web.i18n import Translator
-from tests.support.browser import running_collector
+from tests.support.browser import login_session, running_collector
 
 FI = Translator("fi")
 EN = Translator("en")
@@ -228,17 +228,6 @@ def test_english_and_phone_width(browser_chromium, dashboard_server):
 
 
 # -- HTTP-level checks (no browser needed) -----------------------------------
-
-
-def login_session(server: dict, token: str) -> requests.Session:
-    """A requests session logged in through the form (CSRF cookie and field)."""
-    session = requests.Session()
-    form = session.get(server["url"] + "/login", timeout=10)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-    answer = session.post(server["url"] + "/login", data={"token": token, "csrf": csrf},
-                          allow_redirects=False, timeout=10)
-    assert answer.status_code == 303, answer.text
-    return session
 
 
 def test_pages_send_security_headers_and_no_inline_script(dashboard_server):

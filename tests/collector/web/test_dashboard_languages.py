@@ -11,7 +11,8 @@ import re
 from datetime import date
 
 import pytest
-import requests
+
+from tests.support.browser import login_session
 
 NBSP = "\u00a0"
 MONTHS = {  # Babel's abbreviated month names as the pages show them
@@ -51,16 +52,6 @@ LANGS = {
         "day": lambda d: f"{d.day}. {MONTHS['de'][d.month - 1]} {d.year}",
     },
 }
-
-
-def login_session(server: dict, token: str) -> requests.Session:
-    session = requests.Session()
-    form = session.get(server["url"] + "/login", timeout=10)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-    answer = session.post(server["url"] + "/login", data={"token": token, "csrf": csrf},
-                          allow_redirects=False, timeout=10)
-    assert answer.status_code == 303, answer.text
-    return session
 
 
 def card(page: str, card_id: str) -> tuple[dict[str, str], str]:

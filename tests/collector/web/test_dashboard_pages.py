@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from sync.collector.auth import FailureThrottle
 from sync.collector.web import session
 
 
@@ -15,18 +14,6 @@ from sync.collector.web import session
 ])
 def test_login_only_redirects_to_local_paths(target, expected):
     assert session.safe_next(target) == expected
-
-
-def test_login_throttle_window():
-    throttle = FailureThrottle(limit=3, window_s=60)
-    for second in (0, 1, 2):
-        assert throttle.retry_after("a", now=second) == 0
-        throttle.failed("a", now=second)
-    assert throttle.retry_after("a", now=3) == pytest.approx(57)
-    assert throttle.retry_after("b", now=3) == 0  # other addresses are unaffected
-    assert throttle.retry_after("a", now=60.5) == 0  # the first failure left the window
-    throttle.succeeded("a")
-    assert throttle.retry_after("a", now=4) == 0
 
 
 def test_session_csrf_is_bound_to_the_session():
