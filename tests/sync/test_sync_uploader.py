@@ -275,25 +275,24 @@ def test_retry_gives_up_at_the_deadline_and_reports_progress(store):
     assert store.stats()["pending"] == 2
 
 
-def test_unreadable_answer_marks_nothing(store):
+def garbled_answer() -> requests.Response:
+    answer = response(200)
+    answer._content = b'{"accepted": 2, "dupl'
+    return answer
+
+
+@pytest.mark.parametrize(("answer", "error", "message"), [
+    (garbled_answer, Retryable, "unreadable"),
+    (lambda: response(200, {"accepted": 1, "duplicate": 0, "conflict": 0, "rejected": 0,
+                            "items": []}), Fatal, "does not match"),
+], ids=["unreadable", "does-not-add-up"])
+def test_an_answer_it_cannot_use_marks_nothing(store, answer, error, message):
     taps(store, 2)
     fake = FakeCollector()
-    garbled = response(200)
-    garbled._content = b'{"accepted": 2, "dupl'
-    fake.script = [garbled]
-    with pytest.raises(Retryable, match="unreadable"):
+    fake.script = [answer()]
+    with pytest.raises(error, match=message):
         make(store, fake).push_once()
     assert store.stats()["pending"] == 2
-
-
-def test_an_answer_that_does_not_add_up_marks_nothing(store):
-    taps(store, 3)
-    fake = FakeCollector()
-    fake.script = [response(200, {"accepted": 2, "duplicate": 0, "conflict": 0,
-                                  "rejected": 0, "items": []})]
-    with pytest.raises(Fatal, match="does not match"):
-        make(store, fake).push_once()
-    assert store.stats()["pending"] == 3
 
 
 def test_413_halves_the_batch(store):
