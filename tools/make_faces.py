@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path as FilePath  # Path is the SVG shape below
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+ASSETS = FilePath(__file__).resolve().parents[1] / "assets"
 
 DESIGN = 512  # design-space size (SVG viewBox)
 FACE_PX = 512  # PNG face size
@@ -137,6 +137,12 @@ def brows(
     return shapes
 
 
+
+def open_mouth(*commands: tuple) -> Path:
+    """An open mouth: a closed outline filled with the ink colour."""
+    return Path(d=(*commands, ("Z",)), fill=INK, stroke=INK, width=14, name="mouth")
+
+
 def face_shapes(level: int) -> list[Shape]:
     spec = FACES[level]
     base = spec.color
@@ -153,20 +159,12 @@ def face_shapes(level: int) -> list[Shape]:
         # very dissatisfied: angry V brows, open deep frown
         shapes += brows(outer_y=140, inner_y=170, arch=-4, width=20)
         shapes += dot_eyes(ry=27, y=EYE_Y + 4)
-        mouth = Path(
-            d=(
-                ("M", 176, 388),
-                ("C", 178, 332, 216, 308, 256, 308),
-                ("C", 296, 308, 334, 332, 336, 388),
-                ("C", 300, 376, 212, 376, 176, 388),
-                ("Z",),
-            ),
-            fill=INK,
-            stroke=INK,
-            width=14,
-            name="mouth",
-        )
-        shapes.append(mouth)
+        shapes.append(open_mouth(
+            ("M", 176, 388),
+            ("C", 178, 332, 216, 308, 256, 308),
+            ("C", 296, 308, 334, 332, 336, 388),
+            ("C", 300, 376, 212, 376, 176, 388),
+        ))
     elif level == 2:
         # dissatisfied: slightly worried brows, gentle frown
         shapes += brows(outer_y=158, inner_y=146, inner_x=46, outer_x=118, arch=-3, width=16)
@@ -191,18 +189,11 @@ def face_shapes(level: int) -> list[Shape]:
                     width=20,
                 )
             )
-        mouth = Path(
-            d=(
-                ("M", 152, 296),
-                ("C", 200, 310, 312, 310, 360, 296),
-                ("C", 356, 386, 306, 428, 256, 428),
-                ("C", 206, 428, 156, 386, 152, 296),
-                ("Z",),
-            ),
-            fill=INK,
-            stroke=INK,
-            width=14,
-            name="mouth",
+        mouth = open_mouth(
+            ("M", 152, 296),
+            ("C", 200, 310, 312, 310, 360, 296),
+            ("C", 356, 386, 306, 428, 256, 428),
+            ("C", 206, 428, 156, 386, 152, 296),
         )
         shapes.append(mouth)
         shapes.append(Ellipse(cx=256, cy=424, rx=66, ry=46, fill=TONGUE, clip=mouth))
@@ -431,7 +422,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
         "--out",
-        type=Path,
+        type=FilePath,
         default=ASSETS / "faces",
         help="directory for face-N.png / face-N.svg (default: assets/faces)",
     )

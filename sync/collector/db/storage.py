@@ -618,23 +618,24 @@ class Storage:
         self, store_id: str, start: str, end: str
     ) -> list[tuple[str, int, int, int, int]]:
         """``(local_date, hour, scale, score, n)`` of counted taps of one store."""
-        with self.db.connection() as conn:
-            return conn.rows(
-                "SELECT local_date, hour, scale, score, SUM(n) FROM hourly_counts"
-                " WHERE store_id = ? AND local_date >= ? AND local_date <= ?"
-                " GROUP BY local_date, hour, scale, score",
-                (store_id, start, end),
-            )
+        return self._period_counts("hourly_counts", "local_date, hour", store_id, start, end)
 
     def reason_counts(
         self, store_id: str, start: str, end: str
     ) -> list[tuple[str, int, int, int]]:
         """``(reason, scale, score, n)`` of counted taps with a reason in one store."""
+        return self._period_counts("reason_counts", "reason", store_id, start, end)
+
+    def _period_counts(
+        self, table: str, keys: str, store_id: str, start: str, end: str
+    ) -> list[tuple]:
+        """One roll-up table's counts of a store's local dates, summed per ``keys``,
+        scale and score (``table`` and ``keys`` are this module's constants)."""
         with self.db.connection() as conn:
             return conn.rows(
-                "SELECT reason, scale, score, SUM(n) FROM reason_counts"
+                f"SELECT {keys}, scale, score, SUM(n) FROM {table}"  # noqa: S608
                 " WHERE store_id = ? AND local_date >= ? AND local_date <= ?"
-                " GROUP BY reason, scale, score",
+                f" GROUP BY {keys}, scale, score",
                 (store_id, start, end),
             )
 
