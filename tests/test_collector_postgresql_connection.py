@@ -220,27 +220,33 @@ def test_lookups_from_the_event_loop_reuse_replace_and_bound_their_connections(d
     with db.transaction(serialize=True) as conn:
         conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 1), ("b", 2)])
 
+    async def backend() -> int:
+        return (await db.query_one_async("SELECT pg_backend_pid() AS pid"))["pid"]
+
     async def scenario():
         assert await db.query_one_async("SELECT k, n FROM t WHERE k = ?", ("b",)) == {
             "k": "b", "n": 2}
         assert await db.query_one_async("SELECT k FROM t WHERE k = ?", ("zz",)) is None
-        first = db._async_idle[-1]
-        await db.query_one_async("SELECT 1 AS one")
-        assert db._async_idle == [first]  # kept open and used again
+        first = await backend()
+        opened = db._async_pool.get_stats()["connections_num"]
+        assert {await backend() for _ in range(5)} == {first}  # kept open and used again
+        assert db._async_pool.get_stats()["connections_num"] == opened
         # The server ends every session (a restart, a failover): the next lookup
         # notices the farewell on the idle connection and opens a new one.
         with psycopg.connect(db.url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
                           " WHERE datname = current_database() AND pid <> pg_backend_pid()")
         assert await db.query_one_async("SELECT n FROM t WHERE k = ?", ("a",)) == {"n": 1}
-        assert db._async_idle[-1] is not first and first.closed
+        assert await backend() != first
         # Many at once never open more than ASYNC_CONNECTIONS.
-        answers = await asyncio.gather(*(db.query_one_async("SELECT pg_sleep(0.05), 7 AS n")
-                                         for _ in range(3 * ASYNC_CONNECTIONS)))
+        answers = await asyncio.gather(*(db.query_one_async(
+            "SELECT pg_sleep(0.05), 7 AS n, pg_backend_pid() AS pid")
+            for _ in range(3 * ASYNC_CONNECTIONS)))
         assert [answer["n"] for answer in answers] == [7] * (3 * ASYNC_CONNECTIONS)
-        assert len(db._async_idle) <= ASYNC_CONNECTIONS
+        assert 1 < len({answer["pid"] for answer in answers}) <= ASYNC_CONNECTIONS
+        assert db._async_pool.get_stats()["pool_size"] <= ASYNC_CONNECTIONS
         await db.close_async()
-        assert db._async_idle == []
+        assert db._async_pool is None
 
     in_a_new_loop(scenario)
 
@@ -257,12 +263,13 @@ def test_a_lookup_that_takes_too_long_is_busy_and_its_connection_dropped(db, mon
     monkeypatch.setattr(dbmodule, "BUSY_TIMEOUT_S", 0.5)
 
     async def scenario():
-        await db.query_one_async("SELECT 1 AS one")
-        slow = db._async_idle[-1]
+        slow = (await db.query_one_async("SELECT pg_backend_pid() AS pid"))["pid"]
         with pytest.raises(Busy, match="did not answer in time"):
             await db.query_one_async("SELECT pg_sleep(5)")
-        assert slow.closed and slow not in db._async_idle
         assert await db.query_one_async("SELECT 2 AS two") == {"two": 2}
+        # The cancelled query's connection was closed, not reused.
+        assert (await db.query_one_async("SELECT pg_backend_pid() AS pid"))["pid"] != slow
+        assert db._async_pool.get_stats()["returns_bad"] == 1
 
     in_a_new_loop(scenario)
 
