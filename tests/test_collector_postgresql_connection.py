@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import socket
 import threading
 import time
 
@@ -281,3 +283,90 @@ def test_lookups_work_from_one_event_loop_after_another(db):
 
     for _ in range(2):  # a second loop must not meet the first loop's semaphore or connections
         assert [row["n"] for row in in_a_new_loop(many)] == [1] * 10
+
+
+class TcpProxy:
+    """A loopback TCP relay to the test server that can play "the server went away"."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open = True
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            server = socket.create_connection(("127.0.0.1", self.upstream_port))
+            self.sockets += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        for end in (source, target):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """Drop every connection and refuse new ones (a server restart, a network cut)."""
+        self.open = False
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.sockets = []
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+def test_while_the_server_is_away_both_pools_say_busy_and_recover_after(postgres_server,
+                                                                        monkeypatch):
+    from sync.collector.db import connection as dbmodule
+
+    monkeypatch.setattr(dbmodule, "BUSY_TIMEOUT_S", 2)
+    url = postgres_server.create_database()
+    proxy = TcpProxy(postgres_server.port)
+    db = Database(url.replace(f":{postgres_server.port}/", f":{proxy.port}/")
+                  + "?connect_timeout=2")
+
+    def sync_lookup() -> int:
+        with db.connection() as conn:
+            return conn.scalar("SELECT 1")
+
+    async def scenario():
+        assert sync_lookup() == 1
+        assert await db.query_one_async("SELECT 1 AS n") == {"n": 1}
+        proxy.cut()
+        with pytest.raises(Busy, match="cannot connect"):
+            sync_lookup()
+        with pytest.raises(Busy):
+            await db.query_one_async("SELECT 1 AS n")
+        # Away for a while: psycopg_pool's backoff alone (1, 2, 4, 8 s...) would
+        # next retry some 15 s after the cut; past reconnect_timeout the pools
+        # stop retrying, and the first request back opens a connection at once.
+        await asyncio.sleep(8)
+        proxy.open = True
+        began = time.monotonic()
+        assert sync_lookup() == 1
+        assert await db.query_one_async("SELECT 1 AS n") == {"n": 1}
+        assert time.monotonic() - began < 1
+        await db.close_async()
+
+    try:
+        in_a_new_loop(scenario)
+    finally:
+        db.close()
+        proxy.close()

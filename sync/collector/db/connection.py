@@ -560,6 +560,18 @@ def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
+async def _drop(pool: Any, raw: Any) -> None:
+    """Close a borrowed asyncio connection and hand it back: the pool opens another.
+
+    One task, shielded by the caller, so a second cancellation cannot leave the
+    connection closed but never returned (the pool would shrink for good).
+    """
+    try:
+        await raw.close()
+    finally:
+        await pool.putconn(raw)
+
+
 class Database:
     """Connections to one database, safe to share between threads.
 
@@ -569,7 +581,11 @@ class Database:
     the server unreachable) waits up to ``BUSY_TIMEOUT_S``, then gets
     :class:`Busy`.  The pool opens on first use, after one direct connection
     has shown the server reachable, so a wrong URL fails at once with the
-    server's reason rather than after a timeout.
+    server's reason rather than after a timeout.  While the server is away
+    the pool retries a lost connection with backoff for ``BUSY_TIMEOUT_S``
+    (``reconnect_timeout``), then lets the next request try at once: a
+    restarted server is used again within seconds, not after minutes of
+    backoff.
     """
 
     def __init__(
@@ -683,7 +699,7 @@ class Database:
                     pool = ConnectionPool(
                         kwargs=self._pg_params(), min_size=1, max_size=self.pool_size,
                         configure=self._configure, check=check_idle, name="hymy",
-                        open=False,
+                        reconnect_timeout=BUSY_TIMEOUT_S, open=False,
                     )
                     try:
                         pool.open(wait=True, timeout=BUSY_TIMEOUT_S)
@@ -819,7 +835,8 @@ class Database:
                         raise self._cannot_connect(error) from None
                     pool = AsyncConnectionPool(
                         kwargs=self._pg_params(), min_size=1, max_size=ASYNC_CONNECTIONS,
-                        check=check_idle_async, name="hymy-async", open=False,
+                        check=check_idle_async, name="hymy-async",
+                        reconnect_timeout=BUSY_TIMEOUT_S, open=False,
                     )
                     await pool.open(wait=True, timeout=BUSY_TIMEOUT_S)
                     self._async_pool = pool
@@ -838,8 +855,7 @@ class Database:
             cursor = await raw.execute(to_format_style(sql), params)
             row = await cursor.fetchone()
         except BaseException as error:  # cancelled too: the connection's state is unknown
-            await asyncio.shield(raw.close())
-            await asyncio.shield(pool.putconn(raw))  # closed: dropped and replaced
+            await asyncio.shield(_drop(pool, raw))
             if isinstance(error, psycopg.OperationalError):
                 raise Busy(f"database busy or unreachable: {_first_line(error)}") from None
             if isinstance(error, psycopg.DataError) and "NUL" in str(error):
