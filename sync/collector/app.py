@@ -41,7 +41,7 @@ from starlette.routing import Match
 from sync import __version__
 from sync.collector.api import admin, export, ingest, read
 from sync.collector.auth import FailureThrottle
-from sync.collector.db.connection import Busy, Database
+from sync.collector.db.connection import Busy, Database, Unstorable
 from sync.collector.db.storage import Storage
 from sync.collector.logs import RequestLog, configure, logger, request_id
 from sync.collector.settings import Settings
@@ -278,6 +278,11 @@ def add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "the database is busy; retry shortly"}, 503, {"Retry-After": "2"}
         )
+
+    @app.exception_handler(Unstorable)
+    async def unstorable(request: Request, error: Unstorable) -> JSONResponse:
+        # A NUL in a path or query id: no database text can hold it (both backends).
+        return JSONResponse({"detail": str(error)}, 422)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, error: Exception) -> Response:

@@ -61,9 +61,9 @@ def user_errors() -> Iterator[None]:
         raise  # click exits quietly when stdout is a closed pipe (| head)
     except (DatabaseError, Busy, ValueError, LookupError, OSError) as error:
         message = error.args[0] if isinstance(error, LookupError) and error.args else error
-        raise click.ClickException(str(message)) from None
-    except database_errors() as error:
-        raise click.ClickException(f"database problem: {error}") from None
+        raise click.ClickException(redact(str(message))) from None
+    except database_errors() as error:  # a driver's message may quote the URL: redact
+        raise click.ClickException(redact(f"database problem: {error}")) from None
 
 
 def friendly_errors(command: Callable) -> Callable:

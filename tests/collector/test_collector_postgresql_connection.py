@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import socket
 import threading
 import time
 
@@ -220,27 +222,33 @@ def test_lookups_from_the_event_loop_reuse_replace_and_bound_their_connections(d
     with db.transaction(serialize=True) as conn:
         conn.executemany("INSERT INTO t (k, n) VALUES (?, ?)", [("a", 1), ("b", 2)])
 
+    async def backend() -> int:
+        return (await db.query_one_async("SELECT pg_backend_pid() AS pid"))["pid"]
+
     async def scenario():
         assert await db.query_one_async("SELECT k, n FROM t WHERE k = ?", ("b",)) == {
             "k": "b", "n": 2}
         assert await db.query_one_async("SELECT k FROM t WHERE k = ?", ("zz",)) is None
-        first = db._async_idle[-1]
-        await db.query_one_async("SELECT 1 AS one")
-        assert db._async_idle == [first]  # kept open and used again
+        first = await backend()
+        opened = db._async_pool.get_stats()["connections_num"]
+        assert {await backend() for _ in range(5)} == {first}  # kept open and used again
+        assert db._async_pool.get_stats()["connections_num"] == opened
         # The server ends every session (a restart, a failover): the next lookup
         # notices the farewell on the idle connection and opens a new one.
         with psycopg.connect(db.url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
                           " WHERE datname = current_database() AND pid <> pg_backend_pid()")
         assert await db.query_one_async("SELECT n FROM t WHERE k = ?", ("a",)) == {"n": 1}
-        assert db._async_idle[-1] is not first and first.closed
+        assert await backend() != first
         # Many at once never open more than ASYNC_CONNECTIONS.
-        answers = await asyncio.gather(*(db.query_one_async("SELECT pg_sleep(0.05), 7 AS n")
-                                         for _ in range(3 * ASYNC_CONNECTIONS)))
+        answers = await asyncio.gather(*(db.query_one_async(
+            "SELECT pg_sleep(0.05), 7 AS n, pg_backend_pid() AS pid")
+            for _ in range(3 * ASYNC_CONNECTIONS)))
         assert [answer["n"] for answer in answers] == [7] * (3 * ASYNC_CONNECTIONS)
-        assert len(db._async_idle) <= ASYNC_CONNECTIONS
+        assert 1 < len({answer["pid"] for answer in answers}) <= ASYNC_CONNECTIONS
+        assert db._async_pool.get_stats()["pool_size"] <= ASYNC_CONNECTIONS
         await db.close_async()
-        assert db._async_idle == []
+        assert db._async_pool is None
 
     in_a_new_loop(scenario)
 
@@ -257,12 +265,13 @@ def test_a_lookup_that_takes_too_long_is_busy_and_its_connection_dropped(db, mon
     monkeypatch.setattr(dbmodule, "BUSY_TIMEOUT_S", 0.5)
 
     async def scenario():
-        await db.query_one_async("SELECT 1 AS one")
-        slow = db._async_idle[-1]
+        slow = (await db.query_one_async("SELECT pg_backend_pid() AS pid"))["pid"]
         with pytest.raises(Busy, match="did not answer in time"):
             await db.query_one_async("SELECT pg_sleep(5)")
-        assert slow.closed and slow not in db._async_idle
         assert await db.query_one_async("SELECT 2 AS two") == {"two": 2}
+        # The cancelled query's connection was closed, not reused.
+        assert (await db.query_one_async("SELECT pg_backend_pid() AS pid"))["pid"] != slow
+        assert db._async_pool.get_stats()["returns_bad"] == 1
 
     in_a_new_loop(scenario)
 
@@ -274,3 +283,90 @@ def test_lookups_work_from_one_event_loop_after_another(db):
 
     for _ in range(2):  # a second loop must not meet the first loop's semaphore or connections
         assert [row["n"] for row in in_a_new_loop(many)] == [1] * 10
+
+
+class TcpProxy:
+    """A loopback TCP relay to the test server that can play "the server went away"."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open = True
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            server = socket.create_connection(("127.0.0.1", self.upstream_port))
+            self.sockets += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        for end in (source, target):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """Drop every connection and refuse new ones (a server restart, a network cut)."""
+        self.open = False
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.sockets = []
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+def test_while_the_server_is_away_both_pools_say_busy_and_recover_after(postgres_server,
+                                                                        monkeypatch):
+    from sync.collector.db import connection as dbmodule
+
+    monkeypatch.setattr(dbmodule, "BUSY_TIMEOUT_S", 2)
+    url = postgres_server.create_database()
+    proxy = TcpProxy(postgres_server.port)
+    db = Database(url.replace(f":{postgres_server.port}/", f":{proxy.port}/")
+                  + "?connect_timeout=2")
+
+    def sync_lookup() -> int:
+        with db.connection() as conn:
+            return conn.scalar("SELECT 1")
+
+    async def scenario():
+        assert sync_lookup() == 1
+        assert await db.query_one_async("SELECT 1 AS n") == {"n": 1}
+        proxy.cut()
+        with pytest.raises(Busy, match="cannot connect"):
+            sync_lookup()
+        with pytest.raises(Busy):
+            await db.query_one_async("SELECT 1 AS n")
+        # Away for a while: psycopg_pool's backoff alone (1, 2, 4, 8 s...) would
+        # next retry some 15 s after the cut; past reconnect_timeout the pools
+        # stop retrying, and the first request back opens a connection at once.
+        await asyncio.sleep(8)
+        proxy.open = True
+        began = time.monotonic()
+        assert sync_lookup() == 1
+        assert await db.query_one_async("SELECT 1 AS n") == {"n": 1}
+        assert time.monotonic() - began < 1
+        await db.close_async()
+
+    try:
+        in_a_new_loop(scenario)
+    finally:
+        db.close()
+        proxy.close()

@@ -5,8 +5,19 @@ and PostgreSQL share (``?`` placeholders, ``INSERT ... ON CONFLICT ... DO
 UPDATE``).  This module is the only one that knows which backend is in use:
 
 - ``Database(url)`` takes a SQLite file path (or ``sqlite:///PATH``) or a
-  ``postgresql://USER@HOST/DB`` URL (psycopg 3; ``?`` becomes ``%s`` through
-  :func:`to_format_style`).
+  ``postgresql://USER@HOST/DB`` URL (psycopg 3).  PostgreSQL connections come
+  from ``psycopg_pool``: a :class:`~psycopg_pool.ConnectionPool` for worker
+  threads and an :class:`~psycopg_pool.AsyncConnectionPool` for the event
+  loop's token lookups; SQLite keeps a queue of idle connections (opening one
+  is a file open, and SQLite has no pool of its own).
+- Placeholders: the SQL is written once, with ``?``.  No style is native to
+  both drivers: sqlite3 takes ``?`` or ``:name``, psycopg ``%s`` or
+  ``%(name)s`` - and psycopg itself rewrites those to PostgreSQL's ``$1``
+  through a cache of its own.  So on PostgreSQL each distinct statement's
+  ``?`` become ``%s`` once (:func:`to_format_style`, cached; a repeated
+  statement costs a dictionary lookup), and SQLite runs the text as written.
+  Writing every statement twice, or with named parameters both drivers parse
+  differently, would be more code for the same single translation.
 - ``Database.transaction(serialize=True)`` runs writers one at a time, across
   every process and host sharing the database: SQLite takes its write lock
   (``BEGIN IMMEDIATE``), PostgreSQL a transaction-level advisory lock
@@ -14,6 +25,10 @@ UPDATE``).  This module is the only one that knows which backend is in use:
   they were drawn, and the export cursor never skips a row.
 - Migrations are numbered ``.sql`` files per backend in ``migrations/<backend>/``,
   recorded in a ``schema_migrations`` table; both folders hold the same names.
+- Text parameters never hold a NUL character (PostgreSQL's text cannot):
+  both backends raise :class:`Unstorable`, a ``ValueError``, instead.
+- :func:`redact` is the one way a database URL (or a message that may quote
+  one) is shown: every password form is masked.
 """
 
 from __future__ import annotations
@@ -32,7 +47,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from sync.clock import format_utc, utc_now
 
@@ -67,6 +82,24 @@ class Duplicate(Exception):
 
 class Busy(Exception):
     """The database stayed locked (or unreachable) too long; try again shortly."""
+
+
+class Unstorable(ValueError):
+    """A text parameter holds a NUL character, which no PostgreSQL text can hold.
+
+    SQLite could store it, but refuses it too, so that a request carrying one
+    gets the same answer on both backends (the app: 422).
+    """
+
+    def __init__(self) -> None:
+        super().__init__("text with a NUL character (U+0000) is not accepted")
+
+
+def refuse_nul(params: Sequence[Any]) -> None:
+    """Raise :class:`Unstorable` when a text parameter holds a NUL character."""
+    for value in params:
+        if type(value) is str and "\x00" in value:
+            raise Unstorable
 
 
 def to_format_style(sql: str) -> str:
@@ -107,15 +140,40 @@ def parse_url(url: str) -> tuple[str, str]:
     return "sqlite", path
 
 
-def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***``, safe for logs and messages."""
-    if "://" not in url:
-        return url
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+#: ``user:PASSWORD@`` in a URL (a raw ``@`` in the password too: up to the last one).
+_USERINFO_PASSWORD = re.compile(r"(://[^:/?#@\s]*):[^\s/?#]*@")
+#: ``password=`` and ``sslpassword=`` (the client key's passphrase) as URL query
+#: parameters (``?``/``&``) or libpq keywords (``host=h password='a b'``).
+_PASSWORD_PARAMETER = re.compile(
+    r"(?i)(?<![\w-])((?:ssl|pg)?password)(\s*=\s*)('(?:\\.|[^'\\])*'|[^\s&#']*)"
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` (a database URL, or a message that may quote one) with passwords as ``***``.
+
+    Masks ``postgresql://user:PASSWORD@host``, ``?password=``/``&password=``
+    and ``sslpassword=`` query parameters, and libpq keyword strings
+    (``password=... host=...``, quoted values too).  ``secrets`` are values to
+    mask wherever they appear (a driver's message may quote part of a URL).
+    ``passfile`` and ``sslkey`` name files, not secrets, and stay.
+    """
+    text = _USERINFO_PASSWORD.sub(r"\1:***@", text)
+    text = _PASSWORD_PARAMETER.sub(r"\1\2***", text)
+    for value in sorted(set(secrets), key=len, reverse=True):
+        if value and value != "***":
+            text = text.replace(value, "***")
+    return text
+
+
+def secrets_of(url: str) -> list[str]:
+    """The password values a database URL or libpq keyword string holds (for :func:`redact`)."""
+    found = [match.group(3).strip("'") for match in _PASSWORD_PARAMETER.finditer(url)]
+    if "://" in url:
+        netloc = urlsplit(url).netloc
+        if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
+            found.append(netloc.rsplit("@", 1)[0].split(":", 1)[1])
+    return [*found, *(unquote(value) for value in found)]
 
 
 class Connection:
@@ -222,19 +280,11 @@ class Connection:
     def in_transaction(self) -> bool:
         return self.raw.in_transaction
 
-    @property
-    def reusable(self) -> bool:
-        """True when the connection can go back to the pool."""
-        return True
-
-    def alive(self) -> bool:
-        """True when an idle pooled connection still looks usable (checked on borrow)."""
-        return True
-
     def close(self) -> None:
         self.raw.close()
 
     def _run(self, sql: str, params: Sequence[Any]) -> Any:
+        refuse_nul(params)
         try:
             return self.raw.execute(sql, params)
         except sqlite3.OperationalError as error:
@@ -411,19 +461,13 @@ class PgConnection(Connection):
 
     @property
     def reusable(self) -> bool:
+        """True when the connection can go back to the pool."""
         return not (self.raw.closed or self.raw.broken)
-
-    def alive(self) -> bool:
-        """False when the server closed this idle connection (a restart, pg_terminate_backend).
-
-        An idle connection has nothing to read; if its socket is readable, the
-        server sent its farewell.  Costs one ``poll``, no round trip.
-        """
-        return self.reusable and _quiet(self.raw)
 
     def _run(self, sql: str, params: Sequence[Any]) -> Any:
         """Run one statement (after the queued ones, in the same round trip); its cursor."""
         if params:
+            refuse_nul(params)
             sql = to_format_style(sql)
         else:
             params = None
@@ -464,6 +508,27 @@ def _quiet(raw: Any) -> bool:
         return False
 
 
+def check_idle(raw: Any) -> None:
+    """The pools' ``check=``: close and refuse an idle connection the server has left.
+
+    Equivalent to ``ConnectionPool.check_connection`` without its round trip
+    to the server on every borrow: an idle connection has nothing to read, so
+    a readable socket means the server sent its farewell (a restart,
+    ``pg_terminate_backend``, an idle timeout).  Closed before raising, so
+    the pool drops it and opens a replacement instead of keeping it.
+    """
+    if raw.closed or raw.broken or not _quiet(raw):
+        raw.close()
+        raise Busy("the server closed this idle connection")
+
+
+async def check_idle_async(raw: Any) -> None:
+    """:func:`check_idle` for the asyncio pool."""
+    if raw.closed or raw.broken or not _quiet(raw):
+        await raw.close()
+        raise Busy("the server closed this idle connection")
+
+
 @functools.cache
 def _pipelines() -> bool:
     """True when psycopg's libpq can pipeline (libpq 14 or later)."""
@@ -474,25 +539,53 @@ def _pipelines() -> bool:
 
 @contextmanager
 def _pg_errors() -> Iterator[None]:
-    """Turn psycopg's lock timeouts, lost connections and retryable failures into Busy."""
+    """Turn psycopg's lock timeouts, lost connections and retryable failures into Busy.
+
+    psycopg refuses a NUL character in a text parameter before sending it;
+    that becomes :class:`Unstorable`, as on SQLite.
+    """
     import psycopg
 
     try:
         yield
     except psycopg.OperationalError as error:
         raise Busy(f"database busy or unreachable: {_first_line(error)}") from error
+    except psycopg.DataError as error:
+        if "NUL" in str(error):
+            raise Unstorable from None
+        raise
 
 
 def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
+async def _drop(pool: Any, raw: Any) -> None:
+    """Close a borrowed asyncio connection and hand it back: the pool opens another.
+
+    One task, shielded by the caller, so a second cancellation cannot leave the
+    connection closed but never returned (the pool would shrink for good).
+    """
+    try:
+        await raw.close()
+    finally:
+        await pool.putconn(raw)
+
+
 class Database:
-    """A pool of connections to one database, safe to share between threads.
+    """Connections to one database, safe to share between threads.
 
     Each connection is used by one thread at a time (``with db.connection()``).
-    On PostgreSQL at most ``max_connections`` are open at once per process;
-    a thread that finds them all in use waits up to ``BUSY_TIMEOUT_S``.
+    On PostgreSQL a ``psycopg_pool.ConnectionPool`` holds at most
+    ``max_connections`` per process; a thread that finds them all in use (or
+    the server unreachable) waits up to ``BUSY_TIMEOUT_S``, then gets
+    :class:`Busy`.  The pool opens on first use, after one direct connection
+    has shown the server reachable, so a wrong URL fails at once with the
+    server's reason rather than after a timeout.  While the server is away
+    the pool retries a lost connection with backoff for ``BUSY_TIMEOUT_S``
+    (``reconnect_timeout``), then lets the next request try at once: a
+    restarted server is used again within seconds, not after minutes of
+    backoff.
     """
 
     def __init__(
@@ -504,26 +597,28 @@ class Database:
     ) -> None:
         self.url = url
         self.backend, self.target = parse_url(url)
-        self.display_url = redact(url)
-        self._slots: threading.BoundedSemaphore | None = None
+        self._secrets = secrets_of(url)
+        self.display_url = redact(url, self._secrets)
+        self._pool: Any = None  # psycopg_pool.ConnectionPool, opened on first use
+        self._pool_lock = threading.Lock()
+        # The asyncio pool for query_one_async, on the event loop it was made on.
+        self._async_pool: Any = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        self._async_opening: asyncio.Lock | None = None
         if self.backend == "sqlite":
             self.path = Path(self.target)
             if not create and not self.path.exists():
                 raise DatabaseError(
-                    f"no database at {self.path} (pass --database or set HYMY_DATABASE)"
+                    f"no database at {redact(str(self.path))} (pass --database or set"
+                    " HYMY_DATABASE)"
                 )
             if create and not self.path.parent.exists():
-                raise DatabaseError(f"directory {self.path.parent} does not exist")
+                raise DatabaseError(f"directory {redact(str(self.path.parent))} does not exist")
         else:
             _require_psycopg()
-            limit = max_connections or pool_size
-            pool_size = min(pool_size, limit)
-            self._slots = threading.BoundedSemaphore(limit)
+            pool_size = max_connections or pool_size
+        self.pool_size = pool_size
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
-        # PostgreSQL connections for query_one_async, on the event loop they were made on.
-        self._async_loop: asyncio.AbstractEventLoop | None = None
-        self._async_idle: list[Any] = []
-        self._async_slots = asyncio.Semaphore(ASYNC_CONNECTIONS)
         # Writers of this process queue here, handing over at once, instead of
         # in the database's lock wait (SQLite's busy handler sleeps up to 100 ms
         # between tries), and without holding a connection while they wait.
@@ -535,8 +630,6 @@ class Database:
         return self.backend == "sqlite"
 
     def _open(self) -> Connection:
-        if self.backend == "postgresql":
-            return self._open_postgresql()
         raw = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
@@ -557,14 +650,19 @@ class Database:
         try:
             given = conninfo_to_dict(self.target)
         except psycopg.Error as error:
-            raise DatabaseError(f"bad PostgreSQL URL {self.display_url}: {error}") from None
+            raise DatabaseError(
+                f"bad PostgreSQL URL {self.display_url}: {self._redact(_first_line(error))}"
+            ) from None
         given.setdefault("application_name", "hymy-collector")
         given.setdefault("connect_timeout", str(int(BUSY_TIMEOUT_S)))
         return {**given, "autocommit": True}
 
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
     def _cannot_connect(self, error: Exception) -> Exception:
         """The error to raise when connecting failed: a missing database, or Busy."""
-        text = _first_line(error)
+        text = self._redact(_first_line(error))
         if "does not exist" in text:
             return DatabaseError(
                 f"no database at {self.display_url}: {text}; create it first"
@@ -572,54 +670,91 @@ class Database:
             )
         return Busy(f"cannot connect to {self.display_url}: {text}")
 
-    def _open_postgresql(self) -> Connection:
+    def _probe(self) -> None:
+        """Connect once, directly: raise what a failure means (see :meth:`_cannot_connect`)."""
         import psycopg
 
         try:
-            raw = psycopg.connect(**self._pg_params())
+            psycopg.connect(**self._pg_params()).close()
         except psycopg.OperationalError as error:
             raise self._cannot_connect(error) from None
+
+    @staticmethod
+    def _configure(raw: Any) -> None:
         # lock_timeout also bounds the wait for the writers' advisory lock; a
         # transaction left open by a vanished client must not hold it for ever.
         raw.execute(
             f"SET lock_timeout = '{int(BUSY_TIMEOUT_S * 1000)}ms';"
             " SET idle_in_transaction_session_timeout = '60s'"
         )
-        return PgConnection(raw)
+
+    def _pg_pool(self) -> Any:
+        """The thread pool, opened the first time (after a direct :meth:`_probe`)."""
+        if self._pool is None:
+            from psycopg_pool import ConnectionPool, PoolTimeout
+
+            with self._pool_lock:
+                if self._pool is None:
+                    self._probe()
+                    pool = ConnectionPool(
+                        kwargs=self._pg_params(), min_size=1, max_size=self.pool_size,
+                        configure=self._configure, check=check_idle, name="hymy",
+                        reconnect_timeout=BUSY_TIMEOUT_S, open=False,
+                    )
+                    try:
+                        pool.open(wait=True, timeout=BUSY_TIMEOUT_S)
+                    except PoolTimeout:
+                        pool.close()
+                        raise self._unavailable() from None
+                    self._pool = pool
+        return self._pool
+
+    def _unavailable(self) -> Exception:
+        """Why no pooled connection came in time: the server's reason, or all in use."""
+        try:
+            self._probe()
+        except (Busy, DatabaseError) as error:
+            return error
+        return Busy("every database connection of this process is in use; try again")
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """Borrow a connection in autocommit mode; it returns to the pool afterwards."""
-        if self._slots is not None and not self._slots.acquire(timeout=BUSY_TIMEOUT_S):
-            raise Busy("every database connection of this process is in use; try again")
-        try:
+        if self.backend == "sqlite":
             conn = self._borrow()
             try:
                 yield conn
             finally:
                 self._give_back(conn)
+            return
+        from psycopg_pool import PoolTimeout
+
+        pool = self._pg_pool()
+        try:
+            raw = pool.getconn(timeout=BUSY_TIMEOUT_S)
+        except PoolTimeout:
+            raise self._unavailable() from None
+        conn = PgConnection(raw)
+        try:
+            yield conn
         finally:
-            if self._slots is not None:
-                self._slots.release()
+            if conn.reusable and conn.in_transaction:
+                conn.rollback()
+            if conn.reusable and conn.in_transaction:
+                raw.close()  # the pool drops a closed connection and opens another
+            pool.putconn(raw)
 
     def _borrow(self) -> Connection:
-        """An idle pooled connection that is still alive, or a new one."""
-        while True:
-            try:
-                conn = self._idle.get_nowait()
-            except queue.Empty:
-                return self._open()
-            if conn.alive():
-                return conn
-            conn.close()
+        """An idle SQLite connection, or a new one."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._open()
 
     def _give_back(self, conn: Connection) -> None:
-        """Return a connection to the pool, or close it when broken or the pool is full."""
-        if conn.reusable and conn.in_transaction:
+        """Return a SQLite connection to the idle queue, or close it when the queue is full."""
+        if conn.in_transaction:
             conn.rollback()
-        if not conn.reusable or conn.in_transaction:
-            conn.close()
-            return
         try:
             self._idle.put_nowait(conn)
         except queue.Full:
@@ -665,53 +800,76 @@ class Database:
 
         Handing a query to a thread and back costs more than the query (on
         PostgreSQL, 0.7 ms of CPU and 1.4 ms of wall time per request here).
-        SQLite answers from a local file at once.  PostgreSQL uses asyncio
-        connections (up to ``ASYNC_CONNECTIONS``, kept open between calls), so
-        the round trip never blocks the loop.  Lost connections are replaced;
-        a failed query raises :class:`Busy`.
+        SQLite answers from a local file at once.  PostgreSQL uses an
+        ``AsyncConnectionPool`` of up to ``ASYNC_CONNECTIONS``, so the round
+        trip never blocks the loop.  Lost connections are replaced; a failed
+        or cancelled query's connection is closed, not reused; a lookup that
+        takes longer than ``BUSY_TIMEOUT_S`` raises :class:`Busy`.
         """
         if self.local:
             with self.connection() as conn:
                 return conn.query_one(sql, params)
+        refuse_nul(params)
         try:
             async with asyncio.timeout(BUSY_TIMEOUT_S):
                 return await self._query_one_pg(sql, params)
         except TimeoutError:
             raise Busy("the database did not answer in time; try again") from None
 
-    async def _query_one_pg(self, sql: str, params: Sequence[Any]) -> dict | None:
+    async def _async_pg_pool(self) -> Any:
+        """The asyncio pool of the running loop (a pool belongs to one loop)."""
         import psycopg
+        from psycopg_pool import AsyncConnectionPool
 
         loop = asyncio.get_running_loop()
-        if self._async_loop is not loop:  # asyncio connections belong to one loop
-            self._async_loop, self._async_idle = loop, []
-            self._async_slots = asyncio.Semaphore(ASYNC_CONNECTIONS)
-        async with self._async_slots:
-            raw = self._async_idle.pop() if self._async_idle else None
-            while raw is not None and (raw.closed or raw.broken or not _quiet(raw)):
-                await raw.close()
-                raw = self._async_idle.pop() if self._async_idle else None
-            if raw is None:
-                try:
-                    raw = await psycopg.AsyncConnection.connect(**self._pg_params())
-                except psycopg.OperationalError as error:
-                    raise self._cannot_connect(error) from None
-            try:
-                cursor = await raw.execute(to_format_style(sql), params)
-                row = await cursor.fetchone()
-            except BaseException as error:  # cancelled too: the connection's state is unknown
-                await asyncio.shield(raw.close())
-                if isinstance(error, psycopg.OperationalError):
-                    raise Busy(f"database busy or unreachable: {_first_line(error)}") from None
-                raise
-            self._async_idle.append(raw)
+        if self._async_loop is not loop:
+            # A former loop's pool went with its loop (asyncio.run cancels its tasks).
+            self._async_loop, self._async_pool = loop, None
+            self._async_opening = asyncio.Lock()
+        if self._async_pool is None:
+            async with self._async_opening:
+                if self._async_pool is None:
+                    try:
+                        await (await psycopg.AsyncConnection.connect(**self._pg_params())).close()
+                    except psycopg.OperationalError as error:
+                        raise self._cannot_connect(error) from None
+                    pool = AsyncConnectionPool(
+                        kwargs=self._pg_params(), min_size=1, max_size=ASYNC_CONNECTIONS,
+                        check=check_idle_async, name="hymy-async",
+                        reconnect_timeout=BUSY_TIMEOUT_S, open=False,
+                    )
+                    await pool.open(wait=True, timeout=BUSY_TIMEOUT_S)
+                    self._async_pool = pool
+        return self._async_pool
+
+    async def _query_one_pg(self, sql: str, params: Sequence[Any]) -> dict | None:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        pool = await self._async_pg_pool()
+        try:
+            raw = await pool.getconn()
+        except PoolTimeout:
+            raise Busy("every asyncio database connection is in use; try again") from None
+        try:
+            cursor = await raw.execute(to_format_style(sql), params)
+            row = await cursor.fetchone()
+        except BaseException as error:  # cancelled too: the connection's state is unknown
+            await asyncio.shield(_drop(pool, raw))
+            if isinstance(error, psycopg.OperationalError):
+                raise Busy(f"database busy or unreachable: {_first_line(error)}") from None
+            if isinstance(error, psycopg.DataError) and "NUL" in str(error):
+                raise Unstorable from None
+            raise
+        await pool.putconn(raw)
         names = [column.name for column in cursor.description]
         return None if row is None else dict(zip(names, row, strict=True))
 
     async def close_async(self) -> None:
-        """Close the idle asyncio connections (PostgreSQL), at shutdown."""
-        while self._async_idle:
-            await self._async_idle.pop().close()
+        """Close the asyncio pool (PostgreSQL), at shutdown."""
+        pool, self._async_pool = self._async_pool, None
+        if pool is not None:
+            await pool.close()
 
     def migrate(self) -> list[str]:
         """Apply the numbered migrations not applied yet; returns their names.
@@ -758,7 +916,10 @@ class Database:
             target.close()
 
     def close(self) -> None:
-        """Close every idle connection (borrowed ones close when returned to a full pool)."""
+        """Close the PostgreSQL pool, or every idle SQLite connection."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
         while True:
             try:
                 self._idle.get_nowait().close()

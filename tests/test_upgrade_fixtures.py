@@ -1,0 +1,167 @@
+"""Databases written by released code open with today's code, migrate, and lose nothing.
+
+The files under ``tests/fixtures/upgrade/`` were made once by the releases they
+name (``tests/fixtures/make_upgrade_fixtures.py`` says how and from which
+commit) and are never regenerated: each stays "a database made by that
+release" for as long as these tests exist.
+
+Kiosk: one file per migration level (m001, m002, m003), all holding the same
+story - pruned rows, a seq floor left in ``state`` by the prune of the newest
+row, a pruned last counted tap, rejected, answered and pending ratings, state
+keys.  Collector: SQLite files and ``pg_dump`` scripts at migration 002 and
+003, filled by the release's ``demo``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from collectorkit import Collector, Store, run_cli
+
+from kiosk.store import COLUMNS
+from kiosk.store import Store as KioskStore
+from sync.collector.db.connection import Database, migrations
+
+FIXTURES = Path(__file__).parent / "fixtures" / "upgrade"
+KIOSK_MIGRATIONS = ["m001_ratings", "m002_rejected_index", "m003_seq_rowid"]
+KIOSK_STATE = {"sync_status": {"ok": True, "at": "2026-11-01T10:00:00.000Z"},
+               "survey": {"version": 2, "reasons": ["slow", "price"]}}
+B = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def schema(path: Path) -> set[tuple[str, str, str]]:
+    with sqlite3.connect(path) as conn:
+        return {(kind, name, " ".join((sql or "").split())) for kind, name, sql in conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+
+
+# -- kiosk ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", ["m001", "m002", "m003"])
+def test_a_kiosk_database_of_every_release_upgrades_in_place(level, tmp_path: Path):
+    path = tmp_path / "kiosk.db"
+    shutil.copy(FIXTURES / f"kiosk-{level}.db", path)
+    with sqlite3.connect(path) as raw:
+        raw.row_factory = sqlite3.Row
+        before = {row["id"]: dict(row) for row in raw.execute("SELECT * FROM ratings")}
+        applied = [row[0] for row in raw.execute("SELECT name FROM _sqlite_migrations")]
+    assert applied == [name for name in KIOSK_MIGRATIONS if name[:4] <= level]
+    assert sorted(row["seq"] for row in before.values()) == [11, 12, 13, 14, 15, 16]
+
+    store = KioskStore(path, "hki-kamppi", "k1", "Europe/Helsinki")
+    try:
+        with sqlite3.connect(path) as raw:
+            raw.row_factory = sqlite3.Row
+            after = {row["id"]: {name: row[name] for name in COLUMNS}
+                     for row in raw.execute("SELECT * FROM ratings")}
+            recorded = [row[0] for row in raw.execute(
+                "SELECT name FROM _sqlite_migrations ORDER BY applied_at, name")]
+        # Every row, every column, as the release left it; the history maps on.
+        assert after == {rid: {name: row[name] for name in COLUMNS}
+                         for rid, row in before.items()}
+        assert recorded == KIOSK_MIGRATIONS
+        for key, value in KIOSK_STATE.items():
+            assert store.get_state(key) == value
+        # seq 17 (the newest row, and the last counted tap) was pruned: still never reused.
+        assert store.stats() == {"pending": 3, "oldest_pending_at": "2026-11-01T09:02:00.000Z",
+                                 "rejected": 1, "last_seq": 17}
+        assert [r["seq"] for r in store.pending(10, now=B + timedelta(hours=1))] == [14, 15, 16]
+        first = store.record_tap(5, 5, "fi", now=B + timedelta(hours=2))
+        second = store.record_tap(3, 5, "fi", now=B + timedelta(hours=2, seconds=1))
+        assert (first.seq, first.suppressed) == (18, False)
+        assert (second.seq, second.suppressed) == (19, True)
+        assert [r["seq"] for r in store.pending(10, now=B + timedelta(hours=3))] == [
+            14, 15, 16, 18, 19]
+    finally:
+        store.close()
+    # Reopening applies nothing and changes nothing.
+    again = KioskStore(path, "hki-kamppi", "k1", "Europe/Helsinki")
+    assert again.stats()["last_seq"] == 19
+    again.close()
+
+
+def test_an_upgraded_kiosk_database_has_the_schema_of_a_new_one(tmp_path: Path):
+    KioskStore(tmp_path / "new.db", "s", "k", "Europe/Helsinki").close()
+    for level in ("m001", "m002"):
+        path = tmp_path / f"{level}.db"
+        shutil.copy(FIXTURES / f"kiosk-{level}.db", path)
+        KioskStore(path, "hki-kamppi", "k1", "Europe/Helsinki").close()
+        assert schema(path) == schema(tmp_path / "new.db"), level
+
+
+# -- collector -----------------------------------------------------------------
+
+
+def rows_of(db: Database) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted, read through plain SQL."""
+    with db.connection() as conn:
+        if db.backend == "sqlite":
+            names = [r[0] for r in conn.rows(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        else:
+            names = [r[0] for r in conn.rows(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")]
+        return {name: sorted(conn.rows(f'SELECT * FROM "{name}"'), key=repr) for name in names}
+
+
+def restore(postgres_server, script: Path) -> str:
+    """A new database holding a ``pg_dump`` script's tables and rows; its URL."""
+    url = postgres_server.create_database()
+    text = "\n".join(line for line in script.read_text().splitlines()
+                     if not line.startswith(("\\restrict", "\\unrestrict")))
+    subprocess.run([postgres_server.tool("psql"), "--quiet", "--set", "ON_ERROR_STOP=1",
+                    "--dbname", url], input=text, text=True, check=True, capture_output=True)
+    return url
+
+
+@pytest.mark.parametrize("level", ["002", "003"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_collector_database_of_every_release_upgrades_in_place(backend, level, tmp_path,
+                                                                request):
+    if backend == "sqlite":
+        database = str(tmp_path / "collector.db")
+        shutil.copy(FIXTURES / f"collector-{level}.db", database)
+    else:
+        server = request.getfixturevalue("postgres_server")
+        database = restore(server, FIXTURES / f"collector-{level}-postgresql.sql")
+    db = Database(database)
+    before = rows_of(db)
+    assert len(before["ratings"]) == 482 and len(before["stores"]) == 2
+    done = [row[0] for row in before["schema_migrations"]]
+    assert db.migrate() == [name for name, _ in migrations(db.backend) if name not in done]
+    after = rows_of(db)
+    db.close()
+    for table, rows in before.items():
+        if table == "schema_migrations":
+            assert set(rows) <= set(after[table])
+        else:
+            assert after[table] == rows, table  # nothing lost, nothing changed
+    # A migration that builds from existing rows (003's running totals) agrees with them.
+    assert "ok: roll-ups match" in run_cli(database, "check").stdout
+
+    # New ratings append: from a new kiosk of an existing store, onto its old roll-ups.
+    store_id, timezone = sorted((row[0], row[2]) for row in before["stores"])[0]
+    collector = Collector(tmp_path, database)
+    collector.start()
+    try:
+        kiosk_id = f"new-{uuid.uuid4().hex[:6]}"
+        made = collector.request("POST", f"/api/v1/stores/{store_id}/kiosks",
+                                 collector.admin_token, json={"id": kiosk_id})
+        assert made.status_code == 201, made.text
+        store = Store(collector, store_id, timezone, kiosk_id, made.json()["token"], "")
+        assert store.post(store.ratings([5, 4, 1])).json()["accepted"] == 3
+        exported, _ = collector.export()
+        assert len(exported) == 482 + 3
+        seqs = [int(row["ingest_seq"]) for row in exported]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    finally:
+        collector.stop()
+    assert "ok: roll-ups match" in run_cli(database, "check").stdout
