@@ -22,13 +22,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from collectorkit import Collector, Store, run_cli
 
 from kiosk.store import COLUMNS
 from kiosk.store import Store as KioskStore
 from sync.collector.db.connection import Database, migrations
+from tests.support import ROOT
+from tests.support.collector import Collector, Store, run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures" / "upgrade"
+FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
 KIOSK_MIGRATIONS = ["m001_ratings", "m002_rejected_index", "m003_seq_rowid"]
 KIOSK_STATE = {"sync_status": {"ok": True, "at": "2026-11-01T10:00:00.000Z"},
                "survey": {"version": 2, "reasons": ["slow", "price"]}}
