@@ -14,6 +14,7 @@ keys.  Collector: SQLite files and ``pg_dump`` scripts at migration 002 and
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import sqlite3
 import subprocess
@@ -114,9 +115,9 @@ def rows_of(db: Database) -> dict[str, list[tuple]]:
 
 
 def restore(postgres_server, script: Path) -> str:
-    """A new database holding a ``pg_dump`` script's tables and rows; its URL."""
+    """A new database holding a gzipped ``pg_dump`` script's tables and rows; its URL."""
     url = postgres_server.create_database()
-    text = "\n".join(line for line in script.read_text().splitlines()
+    text = "\n".join(line for line in gzip.decompress(script.read_bytes()).decode().splitlines()
                      if not line.startswith(("\\restrict", "\\unrestrict")))
     subprocess.run([postgres_server.tool("psql"), "--quiet", "--set", "ON_ERROR_STOP=1",
                     "--dbname", url], input=text, text=True, check=True, capture_output=True)
@@ -132,7 +133,7 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
         shutil.copy(FIXTURES / f"collector-{level}.db", database)
     else:
         server = request.getfixturevalue("postgres_server")
-        database = restore(server, FIXTURES / f"collector-{level}-postgresql.sql")
+        database = restore(server, FIXTURES / f"collector-{level}-postgresql.sql.gz")
     db = Database(database)
     before = rows_of(db)
     assert len(before["ratings"]) == 482 and len(before["stores"]) == 2
