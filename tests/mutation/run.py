@@ -258,10 +258,13 @@ def run(module: Module, plan: Plan, jobs: int, survivors_only: bool) -> Score:
         names = [name for name, code in exit_codes(module).items() if not caught(code)]
         if not names:
             return tally(module)
-    if not prepare(module, plan, fresh=not survivors_only):
-        print(f"{module.path}: its configuration changed, so every mutant is tested again")
-        prepare(module, plan, fresh=True)
-        names = []
+    try:
+        if not prepare(module, plan, fresh=not survivors_only):
+            print(f"{module.path}: its configuration changed, so every mutant is tested again")
+            prepare(module, plan, fresh=True)
+            names = []
+    except FileNotFoundError as missing:
+        return Score(module, error=str(missing))
     log = module.scratch / "mutmut.log"
     started = time.monotonic()
     done = mutmut(module, "run", "--max-children", str(jobs), *names, log=log)
