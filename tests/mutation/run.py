@@ -162,8 +162,10 @@ def prepare(module: Module, plan: Plan, fresh: bool) -> bool:
     if not list(ROOT.glob(module.patterns[0])):
         raise FileNotFoundError(f"{module.path}: no such module (update {PLAN.name})")
     folder = module.scratch
-    if fresh and (folder / "mutants").exists():
-        shutil.rmtree(folder / "mutants")
+    if fresh:
+        if (folder / "mutants").exists():
+            shutil.rmtree(folder / "mutants")
+        (folder / "minutes").unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
     for name in LINKS:
         link = folder / name
@@ -324,6 +326,9 @@ def tally(module: Module) -> Score:
                 score.equivalents.append((name, SQL_CASE))
                 continue
         score.survivors.append((name, path))
+    if score.not_checked:
+        score.error = (f"{score.not_checked} of {score.mutants} mutants not checked: "
+                       "the run was interrupted")
     return score
 
 
@@ -360,8 +365,6 @@ def explain(score: Score, show_diffs: bool, show_equivalent: bool) -> None:
         return
     for problem in score.stale:
         print(f"{path}: {problem}")
-    if score.not_checked:
-        print(f"{path}: {score.not_checked} mutants not checked (run interrupted?)")
     if show_equivalent and score.equivalents:
         print(f"\n{path}: {score.equivalent} equivalent mutants:")
         for name, reason in score.equivalents:
