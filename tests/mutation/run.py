@@ -63,6 +63,8 @@ class Module:
     path: str
     tests: list[str]
     equivalent: dict[str, Equivalent] = field(default_factory=dict)
+    #: pytest arguments instead of the settings' (another -m, say), or None.
+    pytest_args: list[str] | None = None
 
     @property
     def name(self) -> str:
@@ -122,7 +124,8 @@ def load_plan(path: Path = PLAN) -> Plan:
             for one in item.get("mutants", [item]):
                 equivalent[one["mutant"]] = Equivalent(one["mutant"], one["line"].strip(),
                                                        item["reason"])
-        modules.append(Module(entry["path"], list(entry["tests"]), equivalent))
+        modules.append(Module(entry["path"], list(entry["tests"]), equivalent,
+                              entry.get("pytest_args")))
     settings = data.get("settings", {})
     return Plan(float(settings.get("threshold", 90)), list(settings.get("pytest_args", [])),
                 modules)
@@ -143,7 +146,8 @@ def mutmut_config(module: Module, plan: Plan) -> dict[str, object]:
         "source_paths": ["kiosk", "sync"],
         "only_mutate": module.patterns,
         "also_copy": ["assets", "docs"],
-        "pytest_add_cli_args": plan.pytest_args,
+        "pytest_add_cli_args": (plan.pytest_args if module.pytest_args is None
+                                else module.pytest_args),
         "pytest_add_cli_args_test_selection": module.tests,
         # The scratch folder is not where the changes are made: compare nothing with git.
         "use_git_change_detection": False,
