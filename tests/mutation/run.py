@@ -242,8 +242,9 @@ def change(module: Module, mutant: str, path: str) -> Change:
 #: Why a survivor that only changes the case of SQL is equivalent (see :func:`sql_case`).
 SQL_CASE = ("changes only the letter case of SQL outside its quoted literals, which "
             "SQLite reads case-insensitively (keywords, table, column and pragma names)")
+#: A string holding an SQL keyword as Hymy writes them, in capitals (so not prose).
 _SQL = re.compile(r'"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|WHERE|AND|PRAGMA|BEGIN|COMMIT|'
-                  r'ROLLBACK|ON CONFLICT)\b[^"]*"', re.IGNORECASE)
+                  r'ROLLBACK|ON CONFLICT)\b[^"]*"')
 _LITERAL = re.compile(r"'[^']*'")
 
 
