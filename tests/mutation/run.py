@@ -2,7 +2,7 @@
 
 For each module in ``modules.toml`` this runs ``mutmut run`` in a scratch
 folder of its own, ``build/mutation/<module>/``: links to ``kiosk``, ``sync``,
-``assets`` and ``tests``, and a ``pyproject.toml`` whose ``[tool.mutmut]``
+``assets``, ``tests`` and ``docs``, and a ``pyproject.toml`` whose ``[tool.mutmut]``
 mutates that module only and runs only its tests.  mutmut copies the links'
 contents to ``mutants/`` there and imports the packages from that copy, so
 each module keeps its own mutants and cache, and ``mutmut results``,
@@ -39,8 +39,9 @@ from mutmut.stats import status_by_exit_code
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = Path(__file__).with_name("modules.toml")
 SCRATCH = ROOT / "build" / "mutation"
-#: What the scratch folder links to: the packages, what they read, the tests.
-LINKS = ("kiosk", "sync", "assets", "tests")
+#: What the scratch folder links to: the packages, what they read, the tests and
+#: the docs some tests hold the code to.
+LINKS = ("kiosk", "sync", "assets", "tests", "docs")
 #: mutmut's verdicts that mean the tests caught the mutant: a test failed, or the
 #: tests hung (timeout) or crashed (segfault, also what a SIGKILL after a timeout reads as).
 CAUGHT = {"killed", "timeout", "segfault"}
@@ -62,6 +63,8 @@ class Module:
     path: str
     tests: list[str]
     equivalent: dict[str, Equivalent] = field(default_factory=dict)
+    #: pytest arguments instead of the settings' (another -m, say), or None.
+    pytest_args: list[str] | None = None
 
     @property
     def name(self) -> str:
@@ -121,7 +124,8 @@ def load_plan(path: Path = PLAN) -> Plan:
             for one in item.get("mutants", [item]):
                 equivalent[one["mutant"]] = Equivalent(one["mutant"], one["line"].strip(),
                                                        item["reason"])
-        modules.append(Module(entry["path"], list(entry["tests"]), equivalent))
+        modules.append(Module(entry["path"], list(entry["tests"]), equivalent,
+                              entry.get("pytest_args")))
     settings = data.get("settings", {})
     return Plan(float(settings.get("threshold", 90)), list(settings.get("pytest_args", [])),
                 modules)
@@ -141,8 +145,9 @@ def mutmut_config(module: Module, plan: Plan) -> dict[str, object]:
     return {
         "source_paths": ["kiosk", "sync"],
         "only_mutate": module.patterns,
-        "also_copy": ["assets"],
-        "pytest_add_cli_args": plan.pytest_args,
+        "also_copy": ["assets", "docs"],
+        "pytest_add_cli_args": (plan.pytest_args if module.pytest_args is None
+                                else module.pytest_args),
         "pytest_add_cli_args_test_selection": module.tests,
         # The scratch folder is not where the changes are made: compare nothing with git.
         "use_git_change_detection": False,
@@ -161,8 +166,10 @@ def prepare(module: Module, plan: Plan, fresh: bool) -> bool:
     if not list(ROOT.glob(module.patterns[0])):
         raise FileNotFoundError(f"{module.path}: no such module (update {PLAN.name})")
     folder = module.scratch
-    if fresh and (folder / "mutants").exists():
-        shutil.rmtree(folder / "mutants")
+    if fresh:
+        if (folder / "mutants").exists():
+            shutil.rmtree(folder / "mutants")
+        (folder / "minutes").unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
     for name in LINKS:
         link = folder / name
@@ -235,8 +242,9 @@ def change(module: Module, mutant: str, path: str) -> Change:
 #: Why a survivor that only changes the case of SQL is equivalent (see :func:`sql_case`).
 SQL_CASE = ("changes only the letter case of SQL outside its quoted literals, which "
             "SQLite reads case-insensitively (keywords, table, column and pragma names)")
+#: A string holding an SQL keyword as Hymy writes them, in capitals (so not prose).
 _SQL = re.compile(r'"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|WHERE|AND|PRAGMA|BEGIN|COMMIT|'
-                  r'ROLLBACK|ON CONFLICT)\b[^"]*"', re.IGNORECASE)
+                  r'ROLLBACK|ON CONFLICT)\b[^"]*"')
 _LITERAL = re.compile(r"'[^']*'")
 
 
@@ -258,10 +266,13 @@ def run(module: Module, plan: Plan, jobs: int, survivors_only: bool) -> Score:
         names = [name for name, code in exit_codes(module).items() if not caught(code)]
         if not names:
             return tally(module)
-    if not prepare(module, plan, fresh=not survivors_only):
-        print(f"{module.path}: its configuration changed, so every mutant is tested again")
-        prepare(module, plan, fresh=True)
-        names = []
+    try:
+        if not prepare(module, plan, fresh=not survivors_only):
+            print(f"{module.path}: its configuration changed, so every mutant is tested again")
+            prepare(module, plan, fresh=True)
+            names = []
+    except FileNotFoundError as missing:
+        return Score(module, error=str(missing))
     log = module.scratch / "mutmut.log"
     started = time.monotonic()
     done = mutmut(module, "run", "--max-children", str(jobs), *names, log=log)
@@ -320,6 +331,9 @@ def tally(module: Module) -> Score:
                 score.equivalents.append((name, SQL_CASE))
                 continue
         score.survivors.append((name, path))
+    if score.not_checked:
+        score.error = (f"{score.not_checked} of {score.mutants} mutants not checked: "
+                       "the run was interrupted")
     return score
 
 
@@ -356,8 +370,6 @@ def explain(score: Score, show_diffs: bool, show_equivalent: bool) -> None:
         return
     for problem in score.stale:
         print(f"{path}: {problem}")
-    if score.not_checked:
-        print(f"{path}: {score.not_checked} mutants not checked (run interrupted?)")
     if show_equivalent and score.equivalents:
         print(f"\n{path}: {score.equivalent} equivalent mutants:")
         for name, reason in score.equivalents:
