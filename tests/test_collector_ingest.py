@@ -272,8 +272,10 @@ def test_reasons_and_heatmap_read_back(collector_store):
 
 
 def test_too_many_uploads_at_once_get_429_with_retry_after(tmp_path, collector_database):
+    # A slow body holds its own kiosk's upload slot (not the process's: see
+    # tests/test_security_slow_clients.py).
     collector = Collector(tmp_path, collector_database)
-    collector.start(env={"HYMY_MAX_INGEST_REQUESTS": "1"})
+    collector.start(env={"HYMY_MAX_UPLOADS_PER_KIOSK": "1"})
     try:
         store = collector.new_store()
         body = json.dumps(batch(store.ratings([5, 4]))).encode()
@@ -281,7 +283,7 @@ def test_too_many_uploads_at_once_get_429_with_retry_after(tmp_path, collector_d
                 f"Authorization: Bearer {store.kiosk_token}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
         with socket.create_connection(("127.0.0.1", collector.port), timeout=20) as slow:
-            slow.sendall(head.encode() + body[:10])  # holds the only upload slot...
+            slow.sendall(head.encode() + body[:10])  # holds the kiosk's only upload slot...
             time.sleep(0.5)  # ...once its token is checked, before the probes arrive
             deadline = time.monotonic() + 10
             while True:

@@ -13,11 +13,16 @@ Batch-level problems get a 4xx and store nothing:
   ``MAX_BATCH_RATINGS`` ratings;
 - 415 a ``Content-Encoding`` other than gzip, or a non-JSON ``Content-Type``;
 - 422 the envelope (``sent_at``, ``status``, ``ratings``) has the wrong shape;
-- 429 too many uploads in progress (with ``Retry-After``).
+- 408 the body did not arrive within ``body_timeout_s`` (the connection is closed);
+- 429 too many uploads in progress: more than ``max_uploads_per_kiosk`` from
+  this kiosk, or more than ``max_ingest_requests`` being stored by this
+  process (with ``Retry-After``).  A process slot is taken only once the
+  body has been read, so slow clients cannot starve the other kiosks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zlib
 from collections import Counter
@@ -106,6 +111,22 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
         chunks.append(chunk)
     data = b"".join(chunks)
     return gunzip(data, limit) if encoding == "gzip" else data
+
+
+async def read_body_within(request: Request, seconds: float) -> bytes:
+    """:func:`read_body`, answered 408 (and the connection closed) after ``seconds``.
+
+    Without a deadline a client trickling a body one byte at a time holds its
+    connection and upload slot for as long as it likes.
+    """
+    try:
+        async with asyncio.timeout(seconds):
+            return await read_body(request)
+    except TimeoutError:
+        raise HTTPException(
+            408, f"the body took longer than {seconds:g} s to arrive; send it again",
+            {"Connection": "close"},
+        ) from None
 
 
 def gunzip(data: bytes, limit: int) -> bytes:
@@ -272,6 +293,7 @@ def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchRe
         403: {"description": "Not a kiosk token"},
         413: {"description": "Body or batch too large; nothing stored"},
         415: {"description": "Unsupported Content-Encoding or Content-Type"},
+        408: {"description": "Body not received within body_timeout_s; nothing stored"},
         422: {"description": "Batch envelope has the wrong shape; nothing stored"},
         429: {"description": "Too many uploads at once; retry after Retry-After seconds"},
     },
@@ -287,16 +309,28 @@ async def post_batch(request: Request, principal: Principal = Depends(kiosk)) ->
     the kiosk's ``sent_at``.
     """
     state = request.app.state
-    if state.ingest_in_flight >= state.settings.max_ingest_requests:
-        raise HTTPException(
-            429, "too many uploads at once; retry shortly", {"Retry-After": str(RETRY_AFTER_S)}
-        )
-    state.ingest_in_flight += 1
+    settings = state.settings
+    uploads = state.uploads_by_kiosk
+    if uploads[principal.kiosk_id] >= settings.max_uploads_per_kiosk:
+        raise HTTPException(429, "this kiosk has too many uploads open; retry shortly",
+                            {"Retry-After": str(RETRY_AFTER_S)})
+    uploads[principal.kiosk_id] += 1
     try:
-        data = await read_body(request)
-        result = await run_in_threadpool(handle_batch, storage_of(request), principal, data)
+        data = await read_body_within(request, settings.body_timeout_s)
+        # A slot of the process counts only while it works: a client sending
+        # its body slowly holds its own kiosk's slots, never everybody's.
+        if state.ingest_in_flight >= settings.max_ingest_requests:
+            raise HTTPException(429, "too many uploads at once; retry shortly",
+                                {"Retry-After": str(RETRY_AFTER_S)})
+        state.ingest_in_flight += 1
+        try:
+            result = await run_in_threadpool(handle_batch, storage_of(request), principal, data)
+        finally:
+            state.ingest_in_flight -= 1
     finally:
-        state.ingest_in_flight -= 1
+        uploads[principal.kiosk_id] -= 1
+        if not uploads[principal.kiosk_id]:
+            del uploads[principal.kiosk_id]
     log_fields(request).update(
         accepted=result.accepted, duplicate=result.duplicate,
         conflict=result.conflict, rejected=result.rejected,
