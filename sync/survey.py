@@ -32,6 +32,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sync.wire import explain
 
+#: The reason keys a kiosk may offer with its own config while its store has no
+#: survey (version 0): ``kiosk.config.KNOWN_REASONS``, which a test keeps equal.
+BUILT_IN_REASONS = frozenset((
+    "queue", "staff", "prices", "availability", "cleanliness", "other", "checkout", "quality",
+))
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
 

@@ -39,7 +39,7 @@ from sync.collector.auth import kiosk, storage_of
 from sync.collector.db.storage import Storage
 from sync.collector.logs import log_fields
 from sync.collector.tokens import Principal
-from sync.survey import Survey
+from sync.survey import BUILT_IN_REASONS, Survey
 from sync.wire import (
     MAX_BATCH_RATINGS,
     MAX_BODY_BYTES,
@@ -251,9 +251,43 @@ def _rejection(raw: Any, reason: str) -> ItemResult:
     )
 
 
+def offered_reasons_only(
+    storage: Storage, principal: Principal,
+    valid: list[tuple[int, RatingRow]], rejected: list[tuple[int, ItemResult]],
+) -> tuple[list[tuple[int, RatingRow]], list[tuple[int, ItemResult]]]:
+    """Reject ratings whose ``reason`` no survey of the kiosk's store ever offered.
+
+    A reason is a key the kiosk showed as a button, so anything else (free
+    text posing as a key) is refused with a verdict, never stored or dropped
+    silently.  Keys of every survey version the store had count, and the
+    built-in ones (:data:`~sync.survey.BUILT_IN_REASONS`): a kiosk still
+    showing an older version must not lose its ratings.  The database is
+    asked only when a batch carries a key outside the built-in set.
+    """
+    unusual = {rating.reason for _, rating in valid} - BUILT_IN_REASONS - {None}
+    if not unusual:
+        return valid, rejected
+    unknown = unusual - storage.reason_keys(principal.store_id)
+    if not unknown:
+        return valid, rejected
+    kept, refused = [], list(rejected)
+    for index, rating in valid:
+        if rating.reason in unknown:
+            refused.append((index, ItemResult(
+                id=rating.id, seq=rating.seq, status="rejected",
+                reason=f"reason {rating.reason!r} is not a follow-up reason that any survey"
+                       f" of store {principal.store_id!r} offers",
+            )))
+        else:
+            kept.append((index, rating))
+    refused.sort(key=lambda pair: pair[0])
+    return kept, refused
+
+
 def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchResult:
     """Parse, validate and store one upload; the per-item verdicts in a BatchResult."""
     batch, valid, rejected = read_batch(data, principal)
+    valid, rejected = offered_reasons_only(storage, principal, valid, rejected)
     outcome = storage.ingest(
         principal, [rating for _, rating in valid], parse_utc(batch.sent_at), batch.status
     )
