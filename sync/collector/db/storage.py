@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from msgspec.structs import astuple
+
 from sync.clock import format_utc, utc_now, zone
 from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.rollups import (
@@ -41,7 +43,7 @@ from sync.collector.db.rollups import (
 from sync.collector.db.seqs import Gap, gaps_of, update_gaps
 from sync.collector.tokens import Principal, check_role, hash_token, new_token, same_hash
 from sync.survey import BUILT_IN_REASONS, DEFAULT_SURVEY, Survey
-from sync.wire import KioskStatus, Rating, RatingRow
+from sync.wire import KioskStatus, Rating
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: Fields compared to decide "duplicate" (same content) or "conflict" (same id, new content).
@@ -852,7 +854,7 @@ class Storage:
 
 
 def _table_rows(
-    ratings: Sequence[Rating | RatingRow], store_id: str, kiosk_id: str, received_at: str,
+    ratings: Sequence[Rating | tuple], store_id: str, kiosk_id: str, received_at: str,
     suspect: int,
 ) -> list[tuple]:
     """Rows of the ``ratings`` table (:data:`ROW` order), built column by column.
@@ -861,7 +863,7 @@ def _table_rows(
     """
     if not ratings:
         return []
-    tuples = [r if isinstance(r, tuple) else RatingRow.of(r) for r in ratings]
+    tuples = [r if isinstance(r, tuple) else astuple(r) for r in ratings]
     (ids, seqs, _, _, scores, scales, created, dates, langs, reasons, suppressed,
      versions) = zip(*tuples, strict=True)
     n = len(tuples)
