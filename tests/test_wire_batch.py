@@ -207,7 +207,7 @@ def test_missing_fields_and_non_objects():
 
 
 def test_a_rule_across_fields_broken_in_one_rating_of_a_big_batch_is_found():
-    """The column check of the one pass (``_all_plausible``) must see every rule."""
+    """The one pass asks ``problem`` of every rating, not only of the first few."""
     for change in ({"score": 5, "scale": 3}, {"local_date": "2026-01-18"},
                    {"created_at": "2019-06-01T00:00:00.000Z", "local_date": "2019-06-01"},
                    {"local_date": "2026-02-30"}):
@@ -267,6 +267,12 @@ def test_any_mutated_ratings_get_the_verdicts_they_get_alone(changes):
      "shape", "status.pending: Expected `int` >= 0"),
     (b'{"sent_at": "2026-01-16T06:01:02.345Z", "ratings": {}}', "shape",
      "ratings: Expected `array`, got `object`"),
+    (b'{"sent_at": "2026-02-30T06:01:02.345Z", "ratings": []}', "shape",
+     "sent_at: '2026-02-30T06:01:02.345Z' is not a real time"),
+    (b'{"sent_at": "2026-02-30T06:01:02.345Z", "ratings": [1]}', "shape", "not a real time"),
+    (b'{"sent_at": "2026-01-16T06:01:02.345Z", "ratings": [],'
+     b' "status": {"oldest_pending_at": "0000-00-00T00:00:00.000Z"}}', "shape",
+     "status.oldest_pending_at: '0000-00-00T00:00:00.000Z' is not a real time"),
 ])
 def test_a_batch_refused_as_a_whole(data, kind, detail):
     with pytest.raises(BadBatch) as refused:
