@@ -4,13 +4,15 @@ A kiosk POSTs a :class:`Batch` (JSON, optionally gzip) to ``/api/v1/batches``
 and gets a :class:`BatchResult` back.  :class:`Rating` is the one declaration
 of a rating on the wire: the kiosk encodes it (:func:`make_batch`,
 :func:`encode`) and the collector decodes and checks a whole batch with it in
-one msgspec pass (:func:`decode_batch`): types, ranges and shapes are ``Meta``
-constraints checked in C.  Only when that pass fails does the collector decode
-the ratings one by one, to name which were refused and why, so one bad rating
+one msgspec pass (:func:`decode_batch`): types and ranges are ``Meta``
+constraints checked in C, and the string shapes declared with :func:`shape`
+(id, times, days, languages, reasons) are then matched once per distinct
+value of the batch.  Only when something fails are the ratings judged one by
+one (:func:`problem`), to name which were refused and why, so one bad rating
 is rejected with a reason while the rest of the batch is stored.  The few
 rules one field cannot state (a score within its scale, a plausible time, a
-local day next to the UTC day) are :func:`problem`, asked of every rating
-(checking them a column at a time measured no faster).
+local day next to the UTC day) are asked of every rating (checking them a
+column at a time measured no faster).
 
 Store and kiosk are *not* taken from the body: the collector knows them from
 the kiosk's token.  Fields ``store_id``/``kiosk_id`` may be present (they are
