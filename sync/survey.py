@@ -21,9 +21,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sync.wire import explain
+from sync.wire import REASON_KEY
 
-_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+#: The reason keys a kiosk may offer with its own config while its store has no
+#: survey (version 0): ``kiosk.config.KNOWN_REASONS``, which a test keeps equal.
+BUILT_IN_REASONS = frozenset((
+    "queue", "staff", "prices", "availability", "cleanliness", "other", "checkout", "quality",
+))
+_KEY = re.compile(REASON_KEY)
 _LANG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
 
 
@@ -78,6 +83,16 @@ DEFAULT_SURVEY = Survey(
         "en": "How did we do today?",
     },
 )
+
+
+def explain(error: ValidationError) -> str:
+    """Turn a pydantic error into one short human line: 'scale: ...; questions: ...'."""
+    parts = []
+    for item in error.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
 
 
 def parse_survey(data: object) -> Survey:

@@ -1,14 +1,18 @@
-"""The batch format between kiosk and collector, defined once and versioned.
+"""The batch format between kiosk and collector, declared once and versioned.
 
 A kiosk POSTs a :class:`Batch` (JSON, optionally gzip) to ``/api/v1/batches``
-and gets a :class:`BatchResult` back.  The kiosk builds batches with
-:func:`make_batch`; the collector validates each rating on its own with
-:func:`parse_rating`, so one bad rating is rejected with a reason while the
-rest of the batch is stored.  :func:`parse_ratings` does the same for a whole
-batch, checking the shape every kiosk sends column by column (about ten times
-faster than building the pydantic model) and handing anything else to
-:func:`parse_rating`, so both give the same verdicts; :func:`decode_kiosk_batch`
-reads a body exactly as :func:`encode` writes it in one msgspec pass.
+and gets a :class:`BatchResult` back.  :class:`Rating` is the one declaration
+of a rating on the wire: the kiosk encodes it (:func:`make_batch`,
+:func:`encode`) and the collector decodes and checks a whole batch with it in
+one msgspec pass (:func:`decode_batch`): types and ranges are ``Meta``
+constraints checked in C, and the string shapes declared with :func:`shape`
+(id, times, days, languages, reasons) are then matched once per distinct
+value of the batch.  Only when something fails are the ratings judged one by
+one (:func:`problem`), to name which were refused and why, so one bad rating
+is rejected with a reason while the rest of the batch is stored.  The few
+rules one field cannot state (a score within its scale, a plausible time, a
+local day next to the UTC day) are asked of every rating (checking them a
+column at a time measured no faster).
 
 Store and kiosk are *not* taken from the body: the collector knows them from
 the kiosk's token.  Fields ``store_id``/``kiosk_id`` may be present (they are
@@ -21,163 +25,151 @@ import gzip
 import json
 import os
 import re
-import uuid
 from datetime import date, datetime, timedelta
-from itertools import repeat
-from operator import itemgetter, le
-from typing import Any, Literal, NamedTuple, get_type_hints
+from operator import attrgetter
+from typing import Annotated, Any, Literal, NamedTuple, get_args, get_origin, get_type_hints
 
 import msgspec
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictInt,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field
 
-from sync.clock import format_utc, parse_utc, utc_now
+from sync.clock import format_utc, utc_now
 
 FORMAT_VERSION = 1
 
 MAX_BATCH_RATINGS = 5000
 MAX_BODY_BYTES = 8 * 1024 * 1024
-#: The wire fields of a rating, in the order of the kiosk's ``ratings`` table.
-RATING_FIELDS = (
-    "id", "seq", "store_id", "kiosk_id", "score", "scale", "created_at",
-    "local_date", "lang", "reason", "suppressed", "survey_version",
-)
 EARLIEST = datetime.fromisoformat("2020-01-01T00:00:00+00:00")
 FUTURE_SLACK = timedelta(days=1)
 #: Largest integer accepted for counters (fits a 64-bit column and a JavaScript number).
 MAX_INT = 2**53 - 1
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_LANG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"
-#: Inputs already in the form the validators produce skip the slow normalising path.
-_CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_CANONICAL_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$")
-#: The same shapes, anchored for the fast path (``$`` would also match before a final newline).
-_UUID_ONLY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_TIME_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
-_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_LANG_ONLY = re.compile(_LANG[1:-1])
 
 
-def _printable(value: str | None) -> str | None:
-    """Reject control characters and lone surrogates, which no database column can hold."""
-    if value is not None and not value.isprintable():
-        raise ValueError("must be printable text")
-    return value
+
+class Shape(NamedTuple):
+    """A string shape: its pattern, compiled, and what a person is told it must look like."""
+
+    pattern: re.Pattern[str]
+    looks_like: str
+
+    def fits(self, value: str | None) -> bool:
+        """True for None (an absent optional value) or a value of this shape."""
+        return value is None or self.pattern.match(value) is not None
 
 
-class Rating(BaseModel):
-    """One tap on a smiley, exactly as the kiosk stored it."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: str = Field(description="UUID chosen by the kiosk; the idempotency key")
-    seq: StrictInt = Field(
-        ge=1, le=MAX_INT, description="Per-kiosk sequence number 1, 2, 3... without gaps"
-    )
-    store_id: str | None = Field(default=None, description="Checked against the token")
-    kiosk_id: str | None = Field(default=None, description="Checked against the token")
-    score: StrictInt = Field(ge=1, le=5, description="1 (worst face) .. scale (best face)")
-    scale: Literal[3, 4, 5] = Field(description="Number of faces shown")
-    created_at: str = Field(description="UTC time of the tap, RFC 3339 with milliseconds")
-    local_date: str = Field(description="Store-local date of the tap, YYYY-MM-DD")
-    lang: str = Field(
-        min_length=2, max_length=16, pattern=_LANG, description="Language shown, e.g. 'fi'"
-    )
-    reason: str | None = Field(default=None, max_length=64, description="Follow-up answer")
-    suppressed: bool = Field(default=False, description="Tap inside the response interval")
-    survey_version: StrictInt | None = Field(
-        default=None, ge=0, le=MAX_INT, description="Survey the shopper saw"
-    )
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str | None) -> str | None:
-        return _printable(value)
-
-    @field_validator("id")
-    @classmethod
-    def _uuid(cls, value: str) -> str:
-        if _CANONICAL_UUID.match(value):
-            return value  # what str(uuid.UUID(value)) would return, 20x faster
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            raise ValueError("id must be a UUID") from None
-
-    @field_validator("created_at")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        canonical = _CANONICAL_TIME.match(value) is not None
-        moment = datetime.fromisoformat(value) if canonical else parse_utc(value)
-        if moment < EARLIEST or moment > utc_now() + FUTURE_SLACK:
-            raise ValueError(f"created_at {value!r} is not a plausible time")
-        return value if canonical else format_utc(moment)
-
-    @field_validator("local_date")
-    @classmethod
-    def _date(cls, value: str) -> str:
-        if not _DATE.match(value):
-            raise ValueError("local_date must be YYYY-MM-DD")
-        datetime.fromisoformat(value)
-        return value
-
-    @model_validator(mode="after")
-    def _score_in_scale(self) -> Rating:
-        if self.score > self.scale:
-            raise ValueError(f"score {self.score} is outside a {self.scale}-face scale")
-        local = date.fromisoformat(self.local_date)
-        utc_day = date.fromisoformat(self.created_at[:10])  # created_at is normalised UTC
-        if abs((local - utc_day).days) > 1:
-            raise ValueError("local_date is more than a day away from created_at")
-        return self
+#: Every shape by its pattern text.
+SHAPES: dict[str, Shape] = {}
 
 
-class KioskStatus(BaseModel):
+def shape(pattern: str, looks_like: str, **constraints: Any) -> msgspec.Meta:
+    """Declare a string shape: its pattern (``\\Z``: ``$`` would also match before a
+    final newline), what a person is told it must look like, other constraints.
+
+    The pattern is in the JSON schema but not handed to msgspec: msgspec calls
+    Python's ``re`` once per value, which made decoding six times slower
+    (docs/performance.md).  :func:`problem` matches a rating's shapes and
+    :func:`decode_batch` a whole batch's, each distinct value once.
+    """
+    SHAPES[pattern] = Shape(re.compile(pattern), looks_like)
+    return msgspec.Meta(description=looks_like, extra_json_schema={"pattern": pattern},
+                        **constraints)
+
+
+#: A rating's id: a UUID in the form ``str(uuid.UUID(...))`` gives (lowercase).
+RatingId = Annotated[str, shape(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z",
+    "a lowercase UUID like 0190c3f2-7a1b-7c3d-8e4f-0123456789ab",
+)]
+#: A moment: RFC 3339 in UTC with milliseconds, as :func:`sync.clock.format_utc` writes it.
+UtcTime = Annotated[str, shape(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z\Z",
+    "a UTC time like 2026-01-15T22:30:00.123Z",
+)]
+Day = Annotated[str, shape(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", "a date like 2026-01-16 (YYYY-MM-DD)")]
+Lang = Annotated[str, shape(
+    r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*\Z", "a language code like fi or sv-FI",
+    min_length=2, max_length=16,
+)]
+#: A follow-up reason: the key of a button of the survey, never free text.
+REASON_KEY = r"^[a-z0-9][a-z0-9_.-]{0,63}\Z"
+ReasonKey = Annotated[str, shape(REASON_KEY, "a follow-up reason key of the survey, like queue")]
+Counter = Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)]
+Text = Annotated[str, msgspec.Meta(pattern=r"^[^\x00-\x1f\x7f-\x9f]*\Z", max_length=64)]
+
+
+class Rating(msgspec.Struct, kw_only=True, frozen=True, gc=False):
+    """One tap on a smiley, exactly as the kiosk stored it (fields in its table's order)."""
+
+    id: RatingId
+    seq: Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
+    store_id: str | None = None
+    kiosk_id: str | None = None
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    scale: Literal[3, 4, 5]
+    created_at: UtcTime
+    local_date: Day
+    lang: Lang
+    reason: ReasonKey | None = None
+    suppressed: bool = False
+    survey_version: Counter | None = None
+
+
+#: The wire fields of a rating, in the order of the kiosk's ``ratings`` table.
+RATING_FIELDS: tuple[str, ...] = Rating.__struct_fields__
+
+
+def _shaped_fields(kind: type) -> list[tuple[str, Shape]]:
+    """The fields of a Struct declared with a :func:`shape`, with that shape."""
+
+    def metas(hint: Any) -> list[msgspec.Meta]:
+        if get_origin(hint) is Annotated:
+            base, *extras = get_args(hint)
+            return [m for m in extras if isinstance(m, msgspec.Meta)] + metas(base)
+        return [meta for arg in get_args(hint) for meta in metas(arg)]
+
+    return [(name, SHAPES[meta.extra_json_schema["pattern"]])
+            for name, hint in get_type_hints(kind, include_extras=True).items()
+            for meta in metas(hint) if meta.extra_json_schema and "pattern" in
+            meta.extra_json_schema]
+
+
+#: The shaped fields of a rating (id, created_at, local_date, lang, reason).
+RATING_SHAPES = _shaped_fields(Rating)
+#: The one shape of a moment (``created_at``, ``sent_at``, ``oldest_pending_at``).
+_UTC_TIME = dict(RATING_SHAPES)["created_at"]
+
+
+class KioskStatus(msgspec.Struct, kw_only=True, frozen=True):
     """What a kiosk says about itself on every sync, so silent kiosks show up."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    app_version: str | None = Field(default=None, max_length=64)
-    pending: StrictInt | None = Field(default=None, ge=0, le=MAX_INT)
-    oldest_pending_at: str | None = None
-    last_seq: StrictInt | None = Field(default=None, ge=0, le=MAX_INT)
-
-    @field_validator("app_version")
-    @classmethod
-    def _app_version(cls, value: str | None) -> str | None:
-        return _printable(value)
-
-    @field_validator("oldest_pending_at")
-    @classmethod
-    def _oldest(cls, value: str | None) -> str | None:
-        return None if value is None else format_utc(parse_utc(value))
+    app_version: Text | None = None
+    pending: Counter | None = None
+    oldest_pending_at: UtcTime | None = None
+    last_seq: Counter | None = None
 
 
-class Batch(BaseModel):
-    """The body of ``POST /api/v1/batches``.
+class Batch(msgspec.Struct, kw_only=True):
+    """The body of ``POST /api/v1/batches``; an empty ``ratings`` is a heartbeat."""
 
-    ``ratings`` is kept as raw objects here so that each can be validated on
-    its own (see :func:`parse_rating`); the schema of one item is :class:`Rating`.
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    format: Literal[1] = Field(default=FORMAT_VERSION, description="Wire format version")
-    sent_at: str = Field(description="Kiosk clock at send time (RFC 3339, UTC)")
+    format: Literal[1] = FORMAT_VERSION
+    sent_at: UtcTime
     status: KioskStatus | None = None
-    ratings: list[dict[str, Any]] = Field(max_length=MAX_BATCH_RATINGS)
+    ratings: Annotated[list[Rating], msgspec.Meta(max_length=MAX_BATCH_RATINGS)]
 
-    @field_validator("sent_at")
-    @classmethod
-    def _sent_at(cls, value: str) -> str:
-        return format_utc(parse_utc(value))
+
+class _Envelope(msgspec.Struct, kw_only=True):
+    """A batch whose ratings are left undecoded, to judge them one by one."""
+
+    format: Literal[1] = FORMAT_VERSION
+    sent_at: UtcTime
+    status: KioskStatus | None = None
+    ratings: list[msgspec.Raw]
+
+
+class _Echo(msgspec.Struct):
+    """The id and seq of a refused rating, whatever their type, to echo back."""
+
+    id: Any = None
+    seq: Any = None
 
 
 ItemStatus = Literal["accepted", "duplicate", "conflict", "rejected"]
@@ -211,6 +203,23 @@ class BatchResult(BaseModel):
     )
 
 
+class Rejection(NamedTuple):
+    """A rating of a batch that was refused: what it said its id and seq were, and why."""
+
+    id: str | None
+    seq: int | None
+    reason: str
+
+
+class BadBatch(ValueError):
+    """A batch refused as a whole: ``kind`` is ``json`` (not strict JSON), ``size``
+    (too many ratings) or ``shape`` (the envelope is wrong)."""
+
+    def __init__(self, kind: Literal["json", "size", "shape"], message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 def new_rating_id(at: datetime, random_bits: int | None = None) -> str:
     """A new rating id: a time-ordered UUID, version 7 (RFC 9562).
 
@@ -229,270 +238,33 @@ def new_rating_id(at: datetime, random_bits: int | None = None) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-def parse_rating(raw: Any) -> Rating:
-    """Validate one raw rating; raises ValueError with a one-line reason."""
-    if not isinstance(raw, dict):
-        raise ValueError("rating must be a JSON object")
-    try:
-        return Rating.model_validate(raw)
-    except ValidationError as error:
-        raise ValueError(explain(error)) from None
+# -- kiosk side ----------------------------------------------------------------------
 
-
-class RatingRow(NamedTuple):
-    """A validated rating as a plain tuple (fields in :data:`RATING_FIELDS` order).
-
-    What :func:`parse_ratings` returns: the same values as a :class:`Rating`,
-    read the same way (``row.seq``), but cheap to build by the thousand.
-    """
-
-    id: str
-    seq: int
-    store_id: str | None
-    kiosk_id: str | None
-    score: int
-    scale: int
-    created_at: str
-    local_date: str
-    lang: str
-    reason: str | None
-    suppressed: bool
-    survey_version: int | None
-
-    @classmethod
-    def of(cls, rating: Rating) -> RatingRow:
-        """The row of a validated :class:`Rating`."""
-        return cls(*(getattr(rating, name) for name in RATING_FIELDS))
-
-
-def parse_ratings(raws: list[Any]) -> list[RatingRow | ValueError]:
-    """Validate a batch's raw ratings: for each, its :class:`RatingRow` or the ValueError.
-
-    Gives exactly what :func:`parse_rating` gives item by item.  Ratings in
-    the form kiosks send (canonical UUID and times, plain types) are checked
-    here in plain Python; anything else, and every rating that fails, goes
-    through :func:`parse_rating` so the values and reasons are the model's.
-    """
-    earliest, latest = _plausible_times()
-    if raws:
-        whole = _fast_batch(raws, earliest, latest)
-        if whole is not None:
-            return whole  # type: ignore[return-value]
-    out: list[RatingRow | ValueError] = []
-    for raw in raws:
-        row = _fast_rating(raw, earliest, latest)
-        if row is None:
-            try:
-                row = RatingRow.of(parse_rating(raw))
-            except ValueError as error:
-                out.append(error)
-                continue
-        out.append(row)
-    return out
-
-
-def _plausible_times() -> tuple[str, str]:
-    """The first and last ``created_at`` the fast paths accept, as canonical text."""
-    return format_utc(EARLIEST), format_utc(utc_now() + FUTURE_SLACK)
-
-
-_KNOWN_LANGS: set[str] = set()
-_DAY_PART = itemgetter(slice(0, 10))
-#: Canonical ids and times, checked a whole column at once: each character of a
-#: class maps to one placeholder (a literal ``x`` to ``!``, so it cannot pass for hex).
-_HEX_AS_X = str.maketrans("0123456789abcdefx", "xxxxxxxxxxxxxxxx!")
-_UUID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
-_DIGIT_AS_0 = str.maketrans("123456789", "000000000")
-_TIME_SHAPE = "0000-00-00T00:00:00.000Z"
-
-
-def _all_shaped(values: tuple[str, ...], placeholders: dict[int, str], shape: str) -> bool:
-    """True when each value reads ``shape`` once mapped, like a regex fullmatch, in C."""
-    return (set(map(len, values)) == {len(shape)}
-            and "".join(values).translate(placeholders) == shape * len(values))
-
-
-#: A rating in the form :func:`make_batch` gives it, for msgspec: every field of a
-#: :class:`RatingRow`, with its exact JSON type.
-_KioskRating = msgspec.defstruct("_KioskRating", list(get_type_hints(RatingRow).items()))
-
-
-def _fast_batch(raws: list[Any], earliest: str, latest: str) -> list[RatingRow] | None:
-    """Every rating of a batch as :func:`_fast_rating` would pass it, checked column by
-    column; None as soon as one of them might not pass (then each goes on its own)."""
-    try:
-        ratings = msgspec.convert(raws, list[_KioskRating])  # fields and exact types, in C
-    except msgspec.ValidationError:
-        return None
-    return _checked_columns(ratings, earliest, latest)
-
-
-def _checked_columns(
-    ratings: list[_KioskRating], earliest: str, latest: str
-) -> list[RatingRow] | None:
-    """The ratings as rows if every one would pass :func:`_fast_rating`, else None.
-
-    The same checks as :func:`_fast_rating`, on whole columns at C speed: a
-    batch from a kiosk has every field, exact types (which msgspec checked)
-    and a handful of distinct languages, reasons, versions and days.
-    """
-    values = list(map(msgspec.structs.astuple, ratings))
-    (ids, seqs, _stores, _kiosks, scores, scales, created, days, langs, reasons,
-     _suppressed, versions) = zip(*values, strict=True)
-    if not (
-        _all_shaped(ids, _HEX_AS_X, _UUID_SHAPE)
-        and min(seqs) >= 1 and max(seqs) <= MAX_INT
-        and min(scales) >= 3 and max(scales) <= 5
-        and min(scores) >= 1 and all(map(le, scores, scales))
-        and _all_shaped(created, _DIGIT_AS_0, _TIME_SHAPE)
-        and earliest <= min(created) and max(created) <= latest
-        and all(map(_DATE_ONLY.fullmatch, set(days)))
-    ):
-        return None
-    for lang in set(langs) - _KNOWN_LANGS:
-        if not (2 <= len(lang) <= 16 and _LANG_ONLY.fullmatch(lang)):
-            return None
-        if len(_KNOWN_LANGS) < 1000:
-            _KNOWN_LANGS.add(lang)
-    for reason in set(reasons):
-        if reason is not None and not (len(reason) <= 64 and reason.isascii()
-                                       and reason.isprintable()):
-            return None
-    for version in set(versions):
-        if version is not None and not 0 <= version <= MAX_INT:
-            return None
-    try:
-        all(map(datetime.fromisoformat, created))  # a real time of a real day (raises if not)
-        # Canonical times end in Z: the UTC day is the first ten characters.
-        for utc_day, day in set(zip(map(_DAY_PART, created), days, strict=True)):
-            if abs((date.fromisoformat(day) - date.fromisoformat(utc_day)).days) > 1:
-                return None
-    except ValueError:
-        return None
-    return list(map(tuple.__new__, repeat(RatingRow), values))
-
-
-def _fast_rating(raw: Any, earliest: str, latest: str) -> RatingRow | None:
-    """A rating the model would accept unchanged, checked without it; None when unsure.
-
-    Only accepts a subset of what :class:`Rating` accepts (exact types, ASCII,
-    canonical forms), and for that subset yields the very values the model
-    would, so a None costs time and never changes a verdict.
-    """
-    if type(raw) is not dict:
-        return None
-    get = raw.get
-    rating_id, seq, score, scale = get("id"), get("seq"), get("score"), get("scale")
-    created, day, lang = get("created_at"), get("local_date"), get("lang")
-    store, kiosk, reason = get("store_id"), get("kiosk_id"), get("reason")
-    suppressed, version = get("suppressed", False), get("survey_version")
-    if not (
-        type(rating_id) is str and _UUID_ONLY.fullmatch(rating_id)
-        and type(seq) is int and 1 <= seq <= MAX_INT
-        and type(scale) is int and 3 <= scale <= 5
-        and type(score) is int and 1 <= score <= scale
-        and type(created) is str and _TIME_ONLY.fullmatch(created)
-        and earliest <= created <= latest
-        and type(day) is str and _DATE_ONLY.fullmatch(day)
-        and type(lang) is str
-        and (store is None or type(store) is str)
-        and (kiosk is None or type(kiosk) is str)
-        and (reason is None or type(reason) is str and len(reason) <= 64
-             and reason.isascii() and reason.isprintable())
-        and type(suppressed) is bool
-        and (version is None or type(version) is int and 0 <= version <= MAX_INT)
-    ):
-        return None
-    if lang not in _KNOWN_LANGS:
-        if not (2 <= len(lang) <= 16 and _LANG_ONLY.fullmatch(lang)):
-            return None
-        if len(_KNOWN_LANGS) < 1000:
-            _KNOWN_LANGS.add(lang)
-    try:
-        moment = datetime.fromisoformat(created)
-        local = date.fromisoformat(day)
-    except ValueError:
-        return None
-    if abs((local - moment.date()).days) > 1:
-        return None
-    return RatingRow(rating_id, seq, store, kiosk, score, scale, created, day, lang, reason,
-                     suppressed, version)
-
-
-class _KioskBatch(msgspec.Struct):
-    """A batch in the exact form :func:`make_batch` gives it (``status`` as sent)."""
-
-    format: int
-    sent_at: str
-    status: dict[str, Any] | None
-    ratings: list[_KioskRating]
-
-
-_KIOSK_BATCH = msgspec.json.Decoder(_KioskBatch)
 _JSON = msgspec.json.Encoder()
 
 
-def decode_kiosk_batch(data: bytes) -> tuple[dict[str, Any], list[RatingRow]] | None:
-    """A batch body as :func:`encode` writes it: its envelope and every rating as a row.
+def make_batch(rows: list[dict[str, Any]], status: dict[str, Any] | None = None) -> Batch:
+    """Build a batch from rows of the kiosk's ``ratings`` table (and its status).
 
-    None for any other body, which then takes the general path (strict JSON,
-    then each rating on its own), so this changes no verdict, only the speed:
-    one C pass decodes and type-checks the whole batch.  The body must be
-    exactly the bytes its decoded value encodes to.  That proves what the
-    general path checks by hand: UTF-8, no NaN, no field the kiosk does not
-    send - and no key twice in one object, which would re-encode shorter.
-    The ratings then take the same column checks as :func:`parse_ratings`.
-    The envelope (without ratings) is left for :class:`Batch` to validate.
+    Nothing is checked here: a rating the collector refuses comes back
+    ``rejected`` with a reason, and the kiosk keeps it aside.
     """
-    try:
-        batch = _KIOSK_BATCH.decode(data)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # a wrong type too
-        return None
-    if len(batch.ratings) > MAX_BATCH_RATINGS or _JSON.encode(batch) != data:
-        return None
-    rows: list[RatingRow] | None = []
-    if batch.ratings:
-        rows = _checked_columns(batch.ratings, *_plausible_times())
-        if rows is None:
-            return None
-    envelope = {"format": batch.format, "sent_at": batch.sent_at, "status": batch.status,
-                "ratings": []}
-    return envelope, rows
+    ratings = []
+    for row in rows:
+        fields = {name: row.get(name) for name in RATING_FIELDS}
+        fields["suppressed"] = bool(fields["suppressed"])
+        ratings.append(Rating(**fields))
+    return Batch(
+        sent_at=format_utc(utc_now()),
+        status=None if status is None else KioskStatus(
+            **{name: status.get(name) for name in KioskStatus.__struct_fields__}),
+        ratings=ratings,
+    )
 
 
-def explain(error: ValidationError) -> str:
-    """Turn a pydantic error into one short human line: 'score: ...; lang: ...'."""
-    parts = []
-    for item in error.errors(include_url=False)[:5]:
-        where = ".".join(str(p) for p in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
-
-
-def make_batch(rows: list[dict[str, Any]], status: dict[str, Any] | None = None) -> dict:
-    """Build a batch body from rows of the kiosk's ``ratings`` table."""
-    ratings = [{name: row.get(name) for name in RATING_FIELDS} for row in rows]
-    for rating in ratings:
-        rating["suppressed"] = bool(rating["suppressed"])
-    return {
-        "format": FORMAT_VERSION,
-        "sent_at": format_utc(utc_now()),
-        "status": status,
-        "ratings": ratings,
-    }
-
-
-def encode(body: dict, compress: bool = True) -> tuple[bytes, dict[str, str]]:
-    """Serialise a batch for HTTP: bytes and the headers that describe them.
-
-    Compact UTF-8 JSON in the body's own key order: for a :func:`make_batch`
-    body, the form :func:`decode_kiosk_batch` reads in one pass.
-    """
-    try:
-        data = _JSON.encode(body)
-    except UnicodeEncodeError:  # a lone surrogate: escaped, the collector rejects that rating
-        data = json.dumps(body, separators=(",", ":")).encode()
+def encode(body: Batch | dict, compress: bool = True) -> tuple[bytes, dict[str, str]]:
+    """Serialise a batch for HTTP: compact UTF-8 JSON, fields in declaration order."""
+    data = _JSON.encode(body)
     headers = {"Content-Type": "application/json"}
     if compress:
         data = gzip.compress(data, compresslevel=5)
@@ -500,3 +272,207 @@ def encode(body: dict, compress: bool = True) -> tuple[bytes, dict[str, str]]:
     return data, headers
 
 
+# -- collector side ------------------------------------------------------------------
+
+_BATCH = msgspec.json.Decoder(Batch)
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_RATING = msgspec.json.Decoder(Rating)
+_ECHO = msgspec.json.Decoder(_Echo)
+_STORE_ID, _KIOSK_ID = attrgetter("store_id"), attrgetter("kiosk_id")
+_AT = re.compile(r"^(.*?)(?: - at `\$\.?(.*)`)?$", re.DOTALL)
+
+
+def decode_batch(data: bytes) -> tuple[Batch, list[Rating | Rejection]]:
+    """A batch body's envelope and, for each of its ratings, the Rating or why not.
+
+    One msgspec pass decodes and checks the whole batch; if any rating is
+    refused, a second pass decodes them one by one to say which and why.
+    Raises :class:`BadBatch` for a body refused as a whole (the returned
+    batch's ``ratings`` is then not to be used: the second list is).
+    """
+    try:
+        batch = _BATCH.decode(data)
+    except msgspec.ValidationError:  # (a DecodeError too: first)
+        return _one_by_one(data)
+    except (msgspec.DecodeError, RecursionError) as error:
+        raise BadBatch("json", _not_json(error)) from None
+    _real_times(batch)
+    if _JSON.encode(batch) != data:  # not as a kiosk encodes it: look for a key twice
+        _no_key_twice(data)
+    earliest, latest = _plausible_times()
+    judge = _broken_rule if _all_shapes_fit(batch.ratings) else problem
+    problems = [judge(rating, earliest, latest) for rating in batch.ratings]
+    if not any(problems):
+        return batch, batch.ratings  # type: ignore[return-value]
+    return batch, [rating if why is None else Rejection(rating.id, rating.seq, why)
+                   for rating, why in zip(batch.ratings, problems, strict=True)]
+
+
+def parse_rating(raw: Any) -> Rating:
+    """Check one rating given as a Python object; raises ValueError with a one-line reason."""
+    try:
+        rating = msgspec.convert(raw, Rating)
+    except msgspec.ValidationError as error:
+        raise ValueError(explain(error)) from None
+    why = problem(rating, *_plausible_times())
+    if why is not None:
+        raise ValueError(why)
+    return rating
+
+
+def problem(rating: Rating, earliest: str, latest: str) -> str | None:
+    """Why a well-typed rating is still refused, or None: its shapes, then the rules
+    across fields."""
+    for name, form in RATING_SHAPES:
+        if not form.fits(getattr(rating, name)):
+            return f"{name}: must be {form.looks_like}"
+    return _broken_rule(rating, earliest, latest)
+
+
+def _broken_rule(rating: Rating, earliest: str, latest: str) -> str | None:
+    """Why a rating of the right shapes is refused, or None."""
+    if rating.score > rating.scale:
+        return f"score {rating.score} is outside a {rating.scale}-face scale"
+    if not earliest <= rating.created_at <= latest:
+        return f"created_at {rating.created_at!r} is not a plausible time"
+    try:
+        utc_day = date.fromisoformat(rating.created_at[:10])
+    except ValueError:
+        return f"created_at {rating.created_at!r} is not a real day"
+    try:
+        local = date.fromisoformat(rating.local_date)
+    except ValueError:
+        return f"local_date {rating.local_date!r} is not a real day"
+    if abs((local - utc_day).days) > 1:
+        return "local_date is more than a day away from created_at"
+    return None
+
+
+def _all_shapes_fit(ratings: list[Rating]) -> bool:
+    """True when every rating's shaped fields fit: each distinct value matched once.
+
+    A kiosk's batch has one or two languages, days and reasons, so this costs
+    two matches per rating (id and time) where :func:`problem` costs five.
+    """
+    return all(all(map(form.fits, set(map(attrgetter(name), ratings))))
+               for name, form in RATING_SHAPES)
+
+
+def _one_by_one(data: bytes) -> tuple[Batch, list[Rating | Rejection]]:
+    """The envelope, then each rating decoded on its own: its Rating or its Rejection."""
+    try:
+        envelope = _ENVELOPE.decode(data)
+    except msgspec.ValidationError as error:
+        _no_key_twice(data)
+        raise BadBatch("shape", explain(error, "body {format, sent_at, status, ratings}")) \
+            from None
+    except (msgspec.DecodeError, RecursionError) as error:
+        raise BadBatch("json", _not_json(error)) from None
+    _real_times(envelope)
+    if len(envelope.ratings) > MAX_BATCH_RATINGS:
+        raise BadBatch("size", f"{len(envelope.ratings)} ratings in one batch;"
+                               f" send at most {MAX_BATCH_RATINGS}")
+    _no_key_twice(data)
+    earliest, latest = _plausible_times()
+    out: list[Rating | Rejection] = []
+    for raw in envelope.ratings:
+        try:
+            rating = _RATING.decode(raw)
+        except msgspec.ValidationError as error:
+            out.append(_rejection(raw, explain(error)))
+            continue
+        except RecursionError:  # deep nesting in a field the Struct does not have
+            out.append(_rejection(raw, "rating is nested too deeply"))
+            continue
+        why = problem(rating, earliest, latest)
+        out.append(rating if why is None else Rejection(rating.id, rating.seq, why))
+    batch = Batch(format=envelope.format, sent_at=envelope.sent_at, status=envelope.status,
+                  ratings=[])
+    return batch, out
+
+
+def _rejection(raw: msgspec.Raw, reason: str) -> Rejection:
+    """A Rejection echoing the item's id and seq when they look sane."""
+    try:
+        echo = _ECHO.decode(raw)
+    except (msgspec.ValidationError, RecursionError):  # not an object, or too deep
+        return Rejection(None, None, reason)
+    rating_id, seq = echo.id, echo.seq
+    return Rejection(
+        rating_id[:64] if isinstance(rating_id, str) and rating_id.isprintable() else None,
+        seq if type(seq) is int and abs(seq) < 2**63 else None,
+        reason,
+    )
+
+
+def explain(error: msgspec.ValidationError, what: str = "rating") -> str:
+    """msgspec's verdict as one short line: ``score: Expected `int` >= 1``.
+
+    """
+    message, where = _AT.match(str(error)).groups()  # type: ignore[union-attr]
+    if message.startswith("Expected `object`") and not where:
+        message = f"{what} must be a JSON object"
+    return f"{where}: {message}" if where else message
+
+
+def _not_json(error: Exception) -> str:
+    """The 400 detail for a body msgspec cannot read."""
+    if isinstance(error, RecursionError):
+        return "body is not valid JSON: nested too deeply"
+    if "UTF-8" in str(error):
+        return "body is not UTF-8 text"
+    return f"body is not valid JSON: {error}"
+
+
+def _real_times(envelope: Batch | _Envelope) -> None:
+    """Raise BadBatch unless the envelope's times are of their shape and real moments."""
+    times = {"sent_at": envelope.sent_at}
+    if envelope.status is not None and envelope.status.oldest_pending_at is not None:
+        times["status.oldest_pending_at"] = envelope.status.oldest_pending_at
+    for name, value in times.items():
+        if not _UTC_TIME.fits(value):
+            raise BadBatch("shape", f"{name}: must be {_UTC_TIME.looks_like}")
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise BadBatch("shape", f"{name}: {value!r} is not a real time") from None
+
+
+class _KeyTwice(ValueError):
+    """An object of the body names a key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads`` hook: an object naming a key twice is ambiguous, so refused."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise _KeyTwice(f"key {twice[:40]!r} appears twice in one object")
+    return found
+
+
+def _no_key_twice(data: bytes) -> None:
+    """Raise BadBatch when an object of the body names a key twice.
+
+    msgspec keeps the last value; the collector refuses the ambiguity
+    instead (docs/collector.md).  A body exactly as kiosks encode it cannot
+    have a key twice, so only other bodies are read a second time for this.
+    """
+    try:
+        json.loads(data, object_pairs_hook=_unique_keys)
+    except _KeyTwice as error:
+        raise BadBatch("json", f"body is not valid JSON: {error}") from None
+    except (ValueError, RecursionError):
+        pass  # msgspec read it: limits of the json module are not the collector's
+
+
+def _plausible_times() -> tuple[str, str]:
+    """The first and last ``created_at`` accepted, as canonical text."""
+    return format_utc(EARLIEST), format_utc(utc_now() + FUTURE_SLACK)
+
+
+def all_ours(ratings: list[Rating], store_id: str, kiosk_id: str) -> bool:
+    """True when no rating names a store or kiosk other than the token's."""
+    return (set(map(_STORE_ID, ratings)) <= {None, store_id}
+            and set(map(_KIOSK_ID, ratings)) <= {None, kiosk_id})

@@ -140,7 +140,7 @@ def _dashboard_tiny_store(database: Path, url: str) -> dict:
     import requests
 
     from sync.clock import format_utc, local_date, utc_now, zone
-    from sync.wire import make_batch
+    from sync.wire import encode, make_batch
 
     _dashboard_cli(database, "store", "add", "tiny", "--name", "Tiny Kiosk Corner",
                    "--timezone", "Europe/Helsinki")
@@ -153,8 +153,9 @@ def _dashboard_tiny_store(database: Path, url: str) -> dict:
          "reason": None, "suppressed": False, "survey_version": 0}
         for seq, score in enumerate((5, 4, 2), start=1)
     ]
-    answer = requests.post(f"{url}/api/v1/batches", json=make_batch(rows),
-                           headers={"Authorization": f"Bearer {kiosk_token}"}, timeout=10)
+    data, headers = encode(make_batch(rows))
+    answer = requests.post(f"{url}/api/v1/batches", data=data, timeout=10,
+                           headers={"Authorization": f"Bearer {kiosk_token}", **headers})
     assert answer.status_code == 200, answer.text
     return {"store_id": "tiny", "token": _dashboard_cli(
         database, "token", "add", "--role", "staff", "--store", "tiny")}

@@ -23,6 +23,7 @@ installed files (:mod:`sync.collector.web.apidocs`).
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.storage = storage
     app.state.ingest_in_flight = 0
+    app.state.uploads_by_kiosk = Counter()  # kiosk id -> uploads open (reading or storing)
     app.state.failed_auth = FailureThrottle(settings.auth_failures_per_minute)
     add_error_handlers(app)
     app.add_middleware(SecurityHeaders)

@@ -138,6 +138,11 @@ def serve(host: str | None, port: int | None, database: str | None, workers: int
         log_config=log_config(settings.log_level),
         access_log=False,
         server_header=False,
+        # Slow clients: headers within header_timeout_s (uvicorn has no such
+        # deadline), idle keep-alive connections closed after 5 s (uvicorn's own);
+        # upload bodies have body_timeout_s in the route.
+        http="sync.collector.timeouts:HeaderDeadline",
+        timeout_keep_alive=5,
     )
 
 

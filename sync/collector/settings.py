@@ -41,7 +41,18 @@ class Settings:
         30, "Fewest responses a store needs in a period to get a rank in /api/v1/ranking"
     )
     max_ingest_requests: int = setting(
-        64, "Batch uploads handled at once per process before answering 429 + Retry-After"
+        64,
+        "Batch uploads stored at once per process (counted once a body is read) before"
+        " answering 429 + Retry-After",
+    )
+    max_uploads_per_kiosk: int = setting(
+        2, "Uploads one kiosk may have open at once (reading or storing) before 429 + Retry-After"
+    )
+    body_timeout_s: float = setting(
+        30.0, "Seconds a client has to send a whole upload body before 408 and a closed connection"
+    )
+    header_timeout_s: float = setting(
+        10.0, "Seconds a client has to send a request's headers before its connection is closed"
     )
     log_level: str = setting("info", "Log level: debug, info, warning or error")
     auth_failures_per_minute: int = setting(
@@ -96,6 +107,10 @@ class Settings:
             raise ValueError("cors_origins lists origins (https://dashboard.example.com), not '*'")
         if self.max_ingest_requests < 1:
             raise ValueError("max_ingest_requests must be at least 1")
+        if self.max_uploads_per_kiosk < 1:
+            raise ValueError("max_uploads_per_kiosk must be at least 1")
+        if self.body_timeout_s <= 0 or self.header_timeout_s <= 0:
+            raise ValueError("body_timeout_s and header_timeout_s must be positive")
         if not 0 < self.alert_burst_share <= 1:
             raise ValueError(f"alert_burst_share must be above 0 and at most 1, not "
                              f"{self.alert_burst_share}")

@@ -37,8 +37,10 @@ MALFORMED = {
     "status wrong type": (_envelope(status=[1, 2]), {}, 422),
     "status pending negative": (_envelope(status={"pending": -1}), {}, 422),
     "unknown format version": (_envelope(format=2), {}, 422),
-    "deeply nested": (b"[" * 100_000 + b"]" * 100_000, {}, 400),
-    "huge integer": (b'{"sent_at": 1' + b"0" * 5000 + b"}", {}, 400),
+    # JSON, but not an object with a UTC time in sent_at: the wrong shape
+    "deeply nested": (b"[" * 100_000 + b"]" * 100_000, {}, 422),
+    "huge integer": (b'{"sent_at": 1' + b"0" * 5000 + b"}", {}, 422),
+    "deeply nested object": (b'{"sent_at": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", {}, 422),
     "broken gzip": (b"\x1f\x8b\x08\x00garbage", {"Content-Encoding": "gzip"}, 400),
     "truncated gzip": (gzip.compress(_envelope())[:-12], {"Content-Encoding": "gzip"}, 400),
     "brotli": (_envelope(), {"Content-Encoding": "br"}, 415),

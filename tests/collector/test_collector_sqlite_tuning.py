@@ -22,7 +22,7 @@ from sync.collector.api import ingest
 from sync.collector.db.connection import SQLITE_TUNING, Database
 from sync.collector.db.storage import Storage
 from sync.collector.tokens import Principal
-from sync.wire import RatingRow
+from sync.wire import Rating, decode_batch
 from tests.support import ROOT
 from tests.support.collector import batch, rating
 
@@ -94,8 +94,10 @@ def test_the_usual_batch_is_all_accepted_and_stored(tmp_path):
     assert (answer["accepted"], answer["items"]) == (600, [])
     with storage.db.connection() as conn:
         assert conn.scalar("SELECT COUNT(*) FROM ratings") == 600
-    valid, rejected = ingest.validate_items(ratings, principal)
-    assert rejected == [] and all(type(row) is RatingRow for _, row in valid)
+    _batch, valid, rejected = ingest.read_batch(json.dumps(batch(ratings)).encode(), principal)
+    assert rejected == [] and all(type(row) is Rating for _, row in valid)
+    decoded, verdicts = decode_batch(json.dumps(batch(ratings)).encode())
+    assert verdicts is decoded.ratings  # the one pass: no rating judged on its own
 
 
 def test_unusual_batches_keep_every_verdict_in_place(tmp_path):
@@ -125,14 +127,16 @@ def test_unusual_batches_keep_every_verdict_in_place(tmp_path):
         assert conn.scalar("SELECT COUNT(*) FROM ratings") == 7
 
 
-def test_ingest_takes_models_and_rows_alike(tmp_path):
+def test_ingest_takes_ratings_and_rows_alike(tmp_path):
     storage, principal = collector(tmp_path)
     from datetime import UTC, datetime
+
+    from msgspec.structs import astuple
 
     from sync.wire import parse_rating
 
     model = parse_rating(rating(1))
-    row = RatingRow.of(parse_rating(rating(2)))
+    row = astuple(parse_rating(rating(2)))
     outcome = storage.ingest(principal, [model, row], datetime.now(UTC))
     assert outcome.statuses == [("accepted", None), ("accepted", None)]
     again = storage.ingest(principal, [row, model], datetime.now(UTC))

@@ -13,20 +13,23 @@ Batch-level problems get a 4xx and store nothing:
   ``MAX_BATCH_RATINGS`` ratings;
 - 415 a ``Content-Encoding`` other than gzip, or a non-JSON ``Content-Type``;
 - 422 the envelope (``sent_at``, ``status``, ``ratings``) has the wrong shape;
-- 429 too many uploads in progress (with ``Retry-After``).
+- 408 the body did not arrive within ``body_timeout_s`` (the connection is closed);
+- 429 too many uploads in progress: more than ``max_uploads_per_kiosk`` from
+  this kiosk, or more than ``max_ingest_requests`` being stored by this
+  process (with ``Retry-After``).  A process slot is taken only once the
+  body has been read, so slow clients cannot starve the other kiosks.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import zlib
 from collections import Counter
-from operator import itemgetter
 from typing import Any
 
+import msgspec
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from sync.clock import parse_utc
@@ -34,28 +37,26 @@ from sync.collector.auth import kiosk, storage_of
 from sync.collector.db.storage import Storage
 from sync.collector.logs import log_fields
 from sync.collector.tokens import Principal
-from sync.survey import Survey
+from sync.survey import BUILT_IN_REASONS, Survey
 from sync.wire import (
-    MAX_BATCH_RATINGS,
     MAX_BODY_BYTES,
+    BadBatch,
     Batch,
     BatchResult,
     ItemResult,
     Rating,
-    RatingRow,
-    decode_kiosk_batch,
-    explain,
-    parse_ratings,
+    Rejection,
+    all_ours,
+    decode_batch,
 )
 
 router = APIRouter(tags=["kiosk"])
 RETRY_AFTER_S = 2
-_STORE_ID, _KIOSK_ID = itemgetter(2), itemgetter(3)  # RatingRow.store_id, .kiosk_id
 
 
-def inline_schema(model: type, **overrides: Any) -> dict[str, Any]:
-    """A model's JSON schema with ``$defs`` resolved in place, for ``openapi_extra``."""
-    schema = model.model_json_schema()
+def inline_schema(kind: type) -> dict[str, Any]:
+    """The JSON schema of a wire type with ``$defs`` resolved in place, for ``openapi_extra``."""
+    schema = msgspec.json.schema(kind)
     definitions = schema.pop("$defs", {})
 
     def resolve(node: Any) -> Any:
@@ -67,21 +68,10 @@ def inline_schema(model: type, **overrides: Any) -> dict[str, Any]:
             return [resolve(value) for value in node]
         return node
 
-    schema = resolve(schema)
-    for name, value in overrides.items():
-        schema["properties"][name] = value
-    return schema
+    return resolve(schema)
 
 
-BATCH_SCHEMA = inline_schema(
-    Batch,
-    ratings={
-        "type": "array",
-        "maxItems": MAX_BATCH_RATINGS,
-        "items": inline_schema(Rating),
-        "description": "Rows of the kiosk's ratings table; empty for a heartbeat",
-    },
-)
+BATCH_SCHEMA = inline_schema(Batch)
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -108,6 +98,22 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return gunzip(data, limit) if encoding == "gzip" else data
 
 
+async def read_body_within(request: Request, seconds: float) -> bytes:
+    """:func:`read_body`, answered 408 (and the connection closed) after ``seconds``.
+
+    Without a deadline a client trickling a body one byte at a time holds its
+    connection and upload slot for as long as it likes.
+    """
+    try:
+        async with asyncio.timeout(seconds):
+            return await read_body(request)
+    except TimeoutError:
+        raise HTTPException(
+            408, f"the body took longer than {seconds:g} s to arrive; send it again",
+            {"Connection": "close"},
+        ) from None
+
+
 def gunzip(data: bytes, limit: int) -> bytes:
     """Decompress a gzip body, stopping as soon as the output would pass ``limit``."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -124,115 +130,79 @@ def gunzip(data: bytes, limit: int) -> bytes:
     return out
 
 
-def _no_constant(name: str) -> Any:
-    """``json.loads`` hook: NaN and Infinity are not JSON (RFC 8259)."""
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``json.loads`` hook: an object naming a key twice is ambiguous, so refused."""
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        seen: set[str] = set()
-        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise ValueError(f"key {twice[:40]!r} appears twice in one object")
-    return found
-
-
-def parse_batch(data: bytes) -> tuple[Batch, list[Any]]:
-    """The batch envelope and its raw rating items; raises HTTPException for the batch."""
-    try:
-        # Strict JSON: UTF-8 only (json.loads would guess UTF-16/32), no NaN or
-        # Infinity, no key twice in one object.
-        body = json.loads(data.decode("utf-8"), parse_constant=_no_constant,
-                          object_pairs_hook=_unique_keys)
-    except UnicodeDecodeError:
-        raise HTTPException(400, "body is not UTF-8 text") from None
-    except (ValueError, RecursionError) as error:
-        raise HTTPException(400, f"body is not valid JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise HTTPException(422, "body must be a JSON object {sent_at, status, ratings}")
-    raws = body.get("ratings")
-    if not isinstance(raws, list):
-        raise HTTPException(422, "ratings: must be a list (an empty list is a heartbeat)")
-    if len(raws) > MAX_BATCH_RATINGS:
-        raise HTTPException(
-            413, f"{len(raws)} ratings in one batch; send at most {MAX_BATCH_RATINGS}"
-        )
-    return envelope(body), raws
-
-
-def envelope(body: dict[str, Any]) -> Batch:
-    """The batch's envelope (``sent_at``, ``status``), validated; 422 when it is wrong."""
-    try:
-        return Batch.model_validate({**body, "ratings": []})
-    except ValidationError as error:
-        raise HTTPException(422, explain(error)) from None
+#: The status of each kind of batch refused as a whole.
+BAD_BATCH_STATUS = {"json": 400, "size": 413, "shape": 422}
 
 
 def read_batch(
     data: bytes, principal: Principal
-) -> tuple[Batch, list[tuple[int, RatingRow]], list[tuple[int, ItemResult]]]:
+) -> tuple[Batch, list[tuple[int, Rating]], list[tuple[int, ItemResult]]]:
     """The envelope, the valid ratings and the rejections of a batch body, by position.
 
-    A body exactly as a kiosk encodes it, all of this kiosk's, is read in one
-    pass (:func:`~sync.wire.decode_kiosk_batch`); any other takes the general
-    path with the same verdicts.
+    :func:`~sync.wire.decode_batch` reads the whole batch in one pass; here
+    ratings naming another store or kiosk than the token's are refused too.
+    Raises HTTPException for a batch refused as a whole.
     """
-    fast = decode_kiosk_batch(data)
-    if fast is not None:
-        body, rows = fast
-        if _all_ours(rows, principal):
-            return envelope(body), list(enumerate(rows)), []
-    batch, raws = parse_batch(data)
-    return batch, *validate_items(raws, principal)
-
-
-def validate_items(
-    raws: list[Any], principal: Principal
-) -> tuple[list[tuple[int, RatingRow]], list[tuple[int, ItemResult]]]:
-    """Split raw items into valid ratings and rejections, each with its position."""
+    try:
+        batch, ratings = decode_batch(data)
+    except BadBatch as error:
+        raise HTTPException(BAD_BATCH_STATUS[error.kind], str(error)) from None
+    if ratings is batch.ratings and all_ours(batch.ratings, principal.store_id,
+                                             principal.kiosk_id):
+        return batch, list(enumerate(batch.ratings)), []  # the usual batch: every rating valid
     valid, rejected = [], []
-    store_id, kiosk_id = principal.store_id, principal.kiosk_id
-    parsed = parse_ratings(raws)
-    if set(map(type, parsed)) == {RatingRow} and _all_ours(parsed, principal):
-        return list(enumerate(parsed)), []  # the usual batch: every rating valid
-    for index, rating in enumerate(parsed):
-        if isinstance(rating, ValueError):
-            rejected.append((index, _rejection(raws[index], str(rating))))
-        elif rating.store_id is not None and rating.store_id != store_id:
-            reason = f"store_id {rating.store_id!r} does not match this kiosk's token"
-            rejected.append((index, _rejection(raws[index], reason)))
-        elif rating.kiosk_id is not None and rating.kiosk_id != kiosk_id:
-            reason = f"kiosk_id {rating.kiosk_id!r} does not match this kiosk's token"
-            rejected.append((index, _rejection(raws[index], reason)))
+    for index, rating in enumerate(ratings):
+        if isinstance(rating, Rejection):
+            why = rating.reason
+        elif rating.store_id is not None and rating.store_id != principal.store_id:
+            why = f"store_id {rating.store_id!r} does not match this kiosk's token"
+        elif rating.kiosk_id is not None and rating.kiosk_id != principal.kiosk_id:
+            why = f"kiosk_id {rating.kiosk_id!r} does not match this kiosk's token"
         else:
             valid.append((index, rating))
-    return valid, rejected
+            continue
+        rejected.append((index, ItemResult(id=rating.id, seq=rating.seq, status="rejected",
+                                           reason=why)))
+    return batch, valid, rejected
 
 
-def _all_ours(rows: list[RatingRow], principal: Principal) -> bool:
-    """True when no rating names a store or kiosk other than the token's."""
-    return (set(map(_STORE_ID, rows)) <= {None, principal.store_id}
-            and set(map(_KIOSK_ID, rows)) <= {None, principal.kiosk_id})
+def offered_reasons_only(
+    storage: Storage, principal: Principal,
+    valid: list[tuple[int, Rating]], rejected: list[tuple[int, ItemResult]],
+) -> tuple[list[tuple[int, Rating]], list[tuple[int, ItemResult]]]:
+    """Reject ratings whose ``reason`` no survey of the kiosk's store ever offered.
 
-
-def _rejection(raw: Any, reason: str) -> ItemResult:
-    """An ItemResult for a rejected item, echoing its id and seq when they look sane."""
-    item = raw if isinstance(raw, dict) else {}
-    rating_id = item.get("id")
-    seq = item.get("seq")
-    return ItemResult(
-        id=rating_id[:64] if isinstance(rating_id, str) and rating_id.isprintable() else None,
-        seq=seq if type(seq) is int and abs(seq) < 2**63 else None,
-        status="rejected",
-        reason=reason,
-    )
+    A reason is a key the kiosk showed as a button, so anything else (free
+    text posing as a key) is refused with a verdict, never stored or dropped
+    silently.  Keys of every survey version the store had count, and the
+    built-in ones (:data:`~sync.survey.BUILT_IN_REASONS`): a kiosk still
+    showing an older version must not lose its ratings.  The database is
+    asked only when a batch carries a key outside the built-in set.
+    """
+    unusual = {rating.reason for _, rating in valid} - BUILT_IN_REASONS - {None}
+    if not unusual:
+        return valid, rejected
+    unknown = unusual - storage.reason_keys(principal.store_id)
+    if not unknown:
+        return valid, rejected
+    kept, refused = [], list(rejected)
+    for index, rating in valid:
+        if rating.reason in unknown:
+            refused.append((index, ItemResult(
+                id=rating.id, seq=rating.seq, status="rejected",
+                reason=f"reason {rating.reason!r} is not a follow-up reason that any survey"
+                       f" of store {principal.store_id!r} offers",
+            )))
+        else:
+            kept.append((index, rating))
+    refused.sort(key=lambda pair: pair[0])
+    return kept, refused
 
 
 def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchResult:
     """Parse, validate and store one upload; the per-item verdicts in a BatchResult."""
     batch, valid, rejected = read_batch(data, principal)
+    valid, rejected = offered_reasons_only(storage, principal, valid, rejected)
     outcome = storage.ingest(
         principal, [rating for _, rating in valid], parse_utc(batch.sent_at), batch.status
     )
@@ -272,6 +242,7 @@ def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchRe
         403: {"description": "Not a kiosk token"},
         413: {"description": "Body or batch too large; nothing stored"},
         415: {"description": "Unsupported Content-Encoding or Content-Type"},
+        408: {"description": "Body not received within body_timeout_s; nothing stored"},
         422: {"description": "Batch envelope has the wrong shape; nothing stored"},
         429: {"description": "Too many uploads at once; retry after Retry-After seconds"},
     },
@@ -287,16 +258,28 @@ async def post_batch(request: Request, principal: Principal = Depends(kiosk)) ->
     the kiosk's ``sent_at``.
     """
     state = request.app.state
-    if state.ingest_in_flight >= state.settings.max_ingest_requests:
-        raise HTTPException(
-            429, "too many uploads at once; retry shortly", {"Retry-After": str(RETRY_AFTER_S)}
-        )
-    state.ingest_in_flight += 1
+    settings = state.settings
+    uploads = state.uploads_by_kiosk
+    if uploads[principal.kiosk_id] >= settings.max_uploads_per_kiosk:
+        raise HTTPException(429, "this kiosk has too many uploads open; retry shortly",
+                            {"Retry-After": str(RETRY_AFTER_S)})
+    uploads[principal.kiosk_id] += 1
     try:
-        data = await read_body(request)
-        result = await run_in_threadpool(handle_batch, storage_of(request), principal, data)
+        data = await read_body_within(request, settings.body_timeout_s)
+        # A slot of the process counts only while it works: a client sending
+        # its body slowly holds its own kiosk's slots, never everybody's.
+        if state.ingest_in_flight >= settings.max_ingest_requests:
+            raise HTTPException(429, "too many uploads at once; retry shortly",
+                                {"Retry-After": str(RETRY_AFTER_S)})
+        state.ingest_in_flight += 1
+        try:
+            result = await run_in_threadpool(handle_batch, storage_of(request), principal, data)
+        finally:
+            state.ingest_in_flight -= 1
     finally:
-        state.ingest_in_flight -= 1
+        uploads[principal.kiosk_id] -= 1
+        if not uploads[principal.kiosk_id]:
+            del uploads[principal.kiosk_id]
     log_fields(request).update(
         accepted=result.accepted, duplicate=result.duplicate,
         conflict=result.conflict, rejected=result.rejected,

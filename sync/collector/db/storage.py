@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from msgspec.structs import astuple
+
 from sync.clock import format_utc, utc_now, zone
 from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.rollups import (
@@ -40,8 +42,8 @@ from sync.collector.db.rollups import (
 )
 from sync.collector.db.seqs import Gap, gaps_of, update_gaps
 from sync.collector.tokens import Principal, check_role, hash_token, new_token, same_hash
-from sync.survey import DEFAULT_SURVEY, Survey
-from sync.wire import KioskStatus, Rating, RatingRow
+from sync.survey import BUILT_IN_REASONS, DEFAULT_SURVEY, Survey
+from sync.wire import KioskStatus, Rating
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: Fields compared to decide "duplicate" (same content) or "conflict" (same id, new content).
@@ -128,6 +130,7 @@ class Storage:
         self.db = db
         self.clock_tolerance_s = clock_tolerance_s
         self._zones: dict[str, ZoneInfo] = {}
+        self._reasons: dict[str, tuple[int, frozenset[str]]] = {}
         self.hours = LocalHours(self.zone)
 
     # -- stores -----------------------------------------------------------
@@ -304,6 +307,26 @@ class Storage:
         return {
             store_id: _stored_survey(version, body).scale for store_id, version, body in rows
         }
+
+    def reason_keys(self, store_id: str) -> frozenset[str]:
+        """Every reason key the store's kiosks may send: built in, or in any survey version.
+
+        Not only the current survey's: a kiosk that showed an older version
+        (offline, or between two syncs) sends the reasons that version
+        offered, and those must not be lost.  Versions only ever get added, so
+        the keys seen are kept and only newer versions are read (one query).
+        """
+        version, keys = self._reasons.get(store_id, (0, BUILT_IN_REASONS))
+        with self.db.connection() as conn:
+            rows = conn.rows(
+                "SELECT version, body FROM surveys WHERE store_id = ? AND version > ?"
+                " ORDER BY version",
+                (store_id, version),
+            )
+        for version, body in rows:
+            keys = keys | set(_stored_survey(version, body).reasons)
+        self._reasons[store_id] = (version, keys)
+        return keys
 
     def set_survey(self, store_id: str, survey: Survey) -> Survey:
         """Store a new survey version for a store (the version number is assigned here)."""
@@ -832,7 +855,7 @@ class Storage:
 
 
 def _table_rows(
-    ratings: Sequence[Rating | RatingRow], store_id: str, kiosk_id: str, received_at: str,
+    ratings: Sequence[Rating | tuple], store_id: str, kiosk_id: str, received_at: str,
     suspect: int,
 ) -> list[tuple]:
     """Rows of the ``ratings`` table (:data:`ROW` order), built column by column.
@@ -841,7 +864,7 @@ def _table_rows(
     """
     if not ratings:
         return []
-    tuples = [r if isinstance(r, tuple) else RatingRow.of(r) for r in ratings]
+    tuples = [r if isinstance(r, tuple) else astuple(r) for r in ratings]
     (ids, seqs, _, _, scores, scales, created, dates, langs, reasons, suppressed,
      versions) = zip(*tuples, strict=True)
     n = len(tuples)
