@@ -41,6 +41,7 @@ from starlette.routing import Match
 
 from sync import __version__
 from sync.collector.api import admin, export, ingest, read
+from sync.collector.asgi import HttpMiddleware
 from sync.collector.auth import FailureThrottle
 from sync.collector.db.connection import Busy, Database, Unstorable
 from sync.collector.db.storage import Storage
@@ -146,7 +147,7 @@ API_HEADERS = {
 HSTS = "max-age=31536000"
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """ASGI middleware adding security headers an answer does not set itself.
 
     The JSON API gets ``API_HEADERS``; ``/docs`` and the HTML pages get
@@ -155,13 +156,7 @@ class SecurityHeaders:
     ``FORWARDED_ALLOW_IPS``) answers also carry ``Strict-Transport-Security``.
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: dict, receive: Any, send: Any) -> None:
         path = scope["path"]
         api = path.startswith("/api/") or path in ("/healthz", "/openapi.json")
         wanted = dict(API_HEADERS if api else BASE_HEADERS)

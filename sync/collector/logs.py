@@ -16,6 +16,8 @@ import sys
 import time
 from typing import Any
 
+from sync.collector.asgi import HttpMiddleware
+
 logger = logging.getLogger("hymy.collector")
 
 #: Record attributes that are not extra fields (uvicorn adds an ANSI-coloured copy too).
@@ -68,7 +70,7 @@ def configure(level: str = "info") -> None:
     hymy.setLevel(level.upper())
 
 
-class RequestLog:
+class RequestLog(HttpMiddleware):
     """ASGI middleware writing one log line per request.
 
     Route code adds fields for the line to ``request.state.log`` (a dict), e.g.
@@ -77,13 +79,7 @@ class RequestLog:
     one sent by the client is not trusted (it could name another's request).
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: dict, receive: Any, send: Any) -> None:
         started = time.perf_counter()
         fields: dict[str, Any] = {}
         state = scope.setdefault("state", {})
