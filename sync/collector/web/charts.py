@@ -49,6 +49,16 @@ def _title(text: str | None) -> str:
     return f"<title>{escape(text)}</title>" if text else ""
 
 
+def _reference_line(x1: float | str, x2: float | str, y1: float | str, y2: float | str,
+                    width: str, dash: str,
+                    inner: str = "", css_class: str = "") -> str:
+    """A dashed line in the axis colour marking a reference figure (a baseline, the chain)."""
+    cls = f' class="{css_class}"' if css_class else ""
+    head = (f'<line{cls} x1="{x1}" x2="{x2}" y1="{y1}" y2="{y2}" stroke="{AXIS_TEXT}" '
+            f'stroke-width="{width}" stroke-dasharray="{dash}"')
+    return f"{head}>{inner}</line>" if inner else f"{head}/>"
+
+
 def _link(inner: str, href: str | None, label: str | None = None) -> str:
     if not href:
         return inner
@@ -223,11 +233,8 @@ def trend(
             )
     if reference is not None:
         ry = _num(y(reference))
-        parts.append(
-            f'<line class="reference" x1="{left}" x2="{width - right}" y1="{ry}" y2="{ry}" '
-            f'stroke="{AXIS_TEXT}" stroke-width="1.25" stroke-dasharray="5 4">'
-            f"{_title(reference_label)}</line>"
-        )
+        parts.append(_reference_line(left, width - right, ry, ry, "1.25", "5 4",
+                                     _title(reference_label), css_class="reference"))
     # Dense series (a year of days) show the line only; a point appears on hover.
     radius = 3.5 if count <= 45 else 2.25 if count <= 100 else 0
     for i, p in enumerate(points):
@@ -502,10 +509,7 @@ def interval_strip(
     ]
     if reference is not None:
         rx = _num(x(reference))
-        parts.append(
-            f'<line x1="{rx}" x2="{rx}" y1="3" y2="{height - 3}" stroke="{AXIS_TEXT}" '
-            f'stroke-width="1" stroke-dasharray="2 2"/>'
-        )
+        parts.append(_reference_line(rx, rx, 3, height - 3, "1", "2 2"))
     if low is not None and high is not None:
         parts.append(
             f'<rect x="{_num(x(low))}" y="{_num(mid - 4)}" '
