@@ -15,8 +15,8 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import ColorProperty, StringProperty
-from kivy.uix.screenmanager import Screen
 
+from kiosk.screens.idle import IdleScreen
 from kiosk.theme import COLORS
 from kiosk.widgets import PillButton
 
@@ -34,13 +34,13 @@ class PinKey(PillButton):
     key = StringProperty("")
 
 
-class PinPadScreen(Screen):
+class PinPadScreen(IdleScreen):
     """Collect digits, check them against the staff PIN hash, open the staff screen."""
 
+    idle_seconds = PIN_IDLE
     entered = StringProperty("")
     message = StringProperty("")
     message_color = ColorProperty(COLORS["danger"])
-    _idle: Any = None
     _tick: Any = None
 
     def on_kv_post(self, _base: Any) -> None:
@@ -58,20 +58,13 @@ class PinPadScreen(Screen):
 
     def on_leave(self) -> None:
         self.entered = ""
-        for event in (self._idle, self._tick):
-            if event is not None:
-                event.cancel()
-        self._idle = self._tick = None
+        self.stop_idle()
+        if self._tick is not None:
+            self._tick.cancel()
+        self._tick = None
 
-    def touched(self) -> None:
-        """Restart the idle timeout."""
-        if self._idle is not None:
-            self._idle.cancel()
-        self._idle = Clock.schedule_once(lambda _dt: self.cancel(), PIN_IDLE)
-
-    def on_touch_down(self, touch: Any) -> bool:
-        self.touched()
-        return super().on_touch_down(touch)
+    def idle_out(self) -> None:
+        self.cancel()
 
     def press(self, key: str) -> None:
         if key == "back":

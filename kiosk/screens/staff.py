@@ -18,9 +18,9 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.screenmanager import Screen
 
 from kiosk.i18n import face_image
+from kiosk.screens.idle import IdleScreen
 from kiosk.theme import COLORS
 from kiosk.today import Today, today_figures
 from kiosk.widgets import face_texture
@@ -50,13 +50,13 @@ class ReasonRow(BoxLayout):
     count = ObjectProperty("")
 
 
-class StaffScreen(Screen):
+class StaffScreen(IdleScreen):
     """Today's figures for store staff."""
 
+    idle_seconds = STAFF_IDLE
     figures: Today | None = ObjectProperty(None, allownone=True)
     syncing = BooleanProperty(False)
     _events: tuple = ()
-    _idle: Any = None
     _sync_pressed_at = 0.0
     _attempt_at_press: Any = None
 
@@ -81,19 +81,13 @@ class StaffScreen(Screen):
         self.touched()
 
     def on_leave(self) -> None:
-        for event in (*self._events, self._idle):
-            if event is not None:
-                event.cancel()
-        self._events, self._idle = (), None
+        self.stop_idle()
+        for event in self._events:
+            event.cancel()
+        self._events = ()
 
-    def touched(self) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-        self._idle = Clock.schedule_once(lambda _dt: self.close(), STAFF_IDLE)
-
-    def on_touch_down(self, touch: Any) -> bool:
-        self.touched()
-        return super().on_touch_down(touch)
+    def idle_out(self) -> None:
+        self.close()
 
     def refresh(self) -> None:
         """Re-read today's figures from the local database."""
