@@ -17,39 +17,18 @@ This package never imports ``kiosk`` or Kivy: it sees the kiosk's database only
 through the :class:`Outbox` protocol, which ``kiosk.store.Store`` satisfies.
 """
 
-from sync.uploader.client import (
-    BATCHES_PATH,
-    SURVEY_PATH,
-    Client,
-    Fatal,
-    Retryable,
-    SyncError,
-    TokenRejected,
-    network_reason,
-)
+from sync.uploader.client import Client, Fatal, Retryable, SyncError, TokenRejected
 from sync.uploader.outbox import Outbox
-from sync.uploader.push import STATS_EVERY, SURVEY_ETAG_KEY, SURVEY_KEY, Uploader
+from sync.uploader.push import SURVEY_ETAG_KEY, SURVEY_KEY, Uploader
 from sync.uploader.result import PushResult
-from sync.uploader.retry import MAX_RETRY_AFTER, RETRY_STATUSES, Backoff, parse_retry_after
-from sync.uploader.status import (
-    STATUS_KEY,
-    SyncStatus,
-    initial_status,
-    load_status,
-    save_status,
-)
-from sync.uploader.thread import BATCH_PAUSE, SyncThread, is_disk_full
+from sync.uploader.retry import Backoff, parse_retry_after
+from sync.uploader.status import STATUS_KEY, SyncStatus, initial_status, load_status, save_status
+from sync.uploader.thread import SyncThread
 
 __all__ = [
-    "BATCHES_PATH",
-    "BATCH_PAUSE",
-    "MAX_RETRY_AFTER",
-    "RETRY_STATUSES",
-    "STATS_EVERY",
     "STATUS_KEY",
     "SURVEY_ETAG_KEY",
     "SURVEY_KEY",
-    "SURVEY_PATH",
     "Backoff",
     "Client",
     "Fatal",
@@ -62,9 +41,7 @@ __all__ = [
     "TokenRejected",
     "Uploader",
     "initial_status",
-    "is_disk_full",
     "load_status",
-    "network_reason",
     "parse_retry_after",
     "save_status",
 ]
