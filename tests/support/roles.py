@@ -2,26 +2,29 @@
 
 ROLES = ("anonymous", "unknown", "kiosk", "staff", "staff_other", "office", "admin")
 
-# (method, path template, expected status per role in ROLES order)
-OK, NO, ANON = 200, 403, 401
-MATRIX = [
-    ("POST", "/api/v1/batches", (ANON, ANON, OK, NO, NO, NO, NO)),
-    ("GET", "/api/v1/survey", (ANON, ANON, OK, NO, NO, NO, NO)),
-    ("GET", "/api/v1/stores", (ANON, ANON, NO, OK, OK, OK, OK)),
-    ("GET", "/api/v1/stores/{store}", (ANON, ANON, NO, OK, NO, OK, OK)),
-    ("GET", "/api/v1/stores/{store}/daily", (ANON, ANON, NO, OK, NO, OK, OK)),
-    ("GET", "/api/v1/stores/{store}/summary", (ANON, ANON, NO, OK, NO, OK, OK)),
-    ("GET", "/api/v1/stores/{store}/heatmap", (ANON, ANON, NO, OK, NO, OK, OK)),
-    ("GET", "/api/v1/stores/{store}/reasons", (ANON, ANON, NO, OK, NO, OK, OK)),
-    ("GET", "/api/v1/stores/{store}/kiosks", (ANON, ANON, NO, OK, NO, OK, OK)),
-    ("GET", "/api/v1/stores/{store}/survey", (ANON, ANON, NO, OK, NO, OK, OK)),
-    ("GET", "/api/v1/ranking", (ANON, ANON, NO, NO, NO, OK, OK)),
-    ("GET", "/api/v1/export/ratings", (ANON, ANON, NO, NO, NO, OK, OK)),
-    ("GET", "/api/v1/export/daily", (ANON, ANON, NO, NO, NO, OK, OK)),
-    ("POST", "/api/v1/stores", (ANON, ANON, NO, NO, NO, NO, 201)),
-    ("POST", "/api/v1/stores/{store}/kiosks", (ANON, ANON, NO, NO, NO, NO, 201)),
-    ("PUT", "/api/v1/stores/{store}/survey", (ANON, ANON, NO, NO, NO, NO, OK)),
-    ("POST", "/api/v1/tokens", (ANON, ANON, NO, NO, NO, NO, 201)),
-    ("GET", "/api/v1/tokens", (ANON, ANON, NO, NO, NO, NO, OK)),
-    ("DELETE", "/api/v1/tokens/{token_id}", (ANON, ANON, NO, NO, NO, NO, 204)),
-]
+# Expected status per role, in ROLES order: 401 without a (known) token, 403 for a
+# role that may not, the endpoint's success status otherwise.
+TABLE = """
+POST   /api/v1/batches                 401 401 200 403 403 403 403
+GET    /api/v1/survey                  401 401 200 403 403 403 403
+GET    /api/v1/stores                  401 401 403 200 200 200 200
+GET    /api/v1/stores/{store}          401 401 403 200 403 200 200
+GET    /api/v1/stores/{store}/daily    401 401 403 200 403 200 200
+GET    /api/v1/stores/{store}/summary  401 401 403 200 403 200 200
+GET    /api/v1/stores/{store}/heatmap  401 401 403 200 403 200 200
+GET    /api/v1/stores/{store}/reasons  401 401 403 200 403 200 200
+GET    /api/v1/stores/{store}/kiosks   401 401 403 200 403 200 200
+GET    /api/v1/stores/{store}/survey   401 401 403 200 403 200 200
+GET    /api/v1/ranking                 401 401 403 403 403 200 200
+GET    /api/v1/export/ratings          401 401 403 403 403 200 200
+GET    /api/v1/export/daily            401 401 403 403 403 200 200
+POST   /api/v1/stores                  401 401 403 403 403 403 201
+POST   /api/v1/stores/{store}/kiosks   401 401 403 403 403 403 201
+PUT    /api/v1/stores/{store}/survey   401 401 403 403 403 403 200
+POST   /api/v1/tokens                  401 401 403 403 403 403 201
+GET    /api/v1/tokens                  401 401 403 403 403 403 200
+DELETE /api/v1/tokens/{token_id}       401 401 403 403 403 403 204
+"""
+#: (method, path template, expected status per role in ROLES order)
+MATRIX = [(method, path, tuple(int(s) for s in statuses))
+          for method, path, *statuses in (line.split() for line in TABLE.strip().splitlines())]
