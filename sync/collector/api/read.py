@@ -8,6 +8,7 @@ period is a 422 with a message saying which.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse
 from sync.clock import utc_now
 from sync.collector import reports
 from sync.collector.auth import chain_reader, readable_store, reader, storage_of
+from sync.collector.db.storage import Storage
 from sync.collector.tokens import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["read"])
@@ -38,6 +40,7 @@ def period(start: str | None, end: str | None, today: date) -> tuple[str, str]:
 class StorePeriod:
     """A readable store and the validated period asked for: what most read routes need."""
 
+    storage: Storage
     store: dict[str, Any]
     start: str
     end: str
@@ -45,6 +48,10 @@ class StorePeriod:
     @property
     def store_id(self) -> str:
         return self.store["id"]
+
+    def report(self, report: Callable[..., Any], *more: Any) -> Any:
+        """``report(storage, store_id, start, end, *more)``: a :mod:`reports` function."""
+        return report(self.storage, self.store_id, self.start, self.end, *more)
 
     def answer(self, **values: Any) -> dict[str, Any]:
         """What every store read answers: ``store_id``, ``from`` and ``to``, then ``values``."""
@@ -58,8 +65,9 @@ def store_period(
     end: str | None = TO,
 ) -> StorePeriod:
     """The store in the path and ``from``/``to``, whose defaults follow the store's own calendar."""
-    today = reports.store_today(storage_of(request), store["id"])
-    return StorePeriod(store, *period(start, end, today))
+    storage = storage_of(request)
+    today = reports.store_today(storage, store["id"])
+    return StorePeriod(storage, store, *period(start, end, today))
 
 
 def kiosk_filter(
@@ -94,7 +102,6 @@ def get_store(store: dict = Depends(readable_store)) -> dict[str, Any]:
 
 @router.get("/stores/{store_id}/daily", summary="CSAT per local day")
 def daily(
-    request: Request,
     asked: StorePeriod = Depends(store_period),
     kiosk: str | None = Depends(kiosk_filter),
 ) -> dict[str, Any]:
@@ -103,35 +110,28 @@ def daily(
     Each row: ``date, responses, satisfied, csat, ci_low, ci_high,
     happy_index, suppressed`` and ``counts`` per face.
     """
-    days = reports.daily_report(storage_of(request), asked.store_id, asked.start, asked.end,
-                                kiosk)
-    return asked.answer(days=days)
+    return asked.answer(days=asked.report(reports.daily_report, kiosk))
 
 
 @router.get("/stores/{store_id}/summary", summary="CSAT over a period")
-def summary(request: Request, asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
+def summary(asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
     """One store's figures for the whole period."""
-    figures = reports.summary_report(storage_of(request), asked.store_id, asked.start, asked.end)
-    return asked.answer(**figures)
+    return asked.answer(**asked.report(reports.summary_report))
 
 
 @router.get("/stores/{store_id}/heatmap", summary="Weekday x hour figures")
-def heatmap(request: Request, asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
+def heatmap(asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
     """168 cells (Monday 00 .. Sunday 23, store-local) with responses and CSAT."""
-    cells = reports.heatmap_report(storage_of(request), asked.store_id, asked.start, asked.end)
-    return asked.answer(cells=cells)
+    return asked.answer(cells=asked.report(reports.heatmap_report))
 
 
 @router.get("/stores/{store_id}/reasons", summary="Follow-up reasons")
 def reasons(
-    request: Request,
     asked: StorePeriod = Depends(store_period),
     lang: str | None = Depends(label_language),
 ) -> dict[str, Any]:
     """How often each reason was given, with its share and the faces it came with."""
-    found = reports.reasons_report(storage_of(request), asked.store_id, asked.start, asked.end,
-                                   lang)
-    return asked.answer(**found)
+    return asked.answer(**asked.report(reports.reasons_report, lang))
 
 
 @router.get("/stores/{store_id}/kiosks", summary="Kiosk status and lost taps")
