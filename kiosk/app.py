@@ -22,6 +22,8 @@ emulation) before the window is created.
 
 from __future__ import annotations
 
+import ctypes
+import importlib.machinery
 import json
 import logging
 import os
@@ -79,6 +81,47 @@ def window_size() -> tuple[int, int]:
         return DEFAULT_WINDOW
 
 
+class _SDLRect(ctypes.Structure):
+    _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("w", ctypes.c_int), ("h", ctypes.c_int)]
+
+
+def display_bounds() -> tuple[int, int, int, int] | None:
+    """The first display's ``(x, y, width, height)`` in pixels, as SDL2 sees it, or None.
+
+    Asked before Kivy opens its window, of the very SDL2 library Kivy's window
+    uses (the symbols are looked up through Kivy's ``_window_sdl2`` extension,
+    which is only loaded here, not imported: importing ``kivy.core.window``
+    would open the window).  None when Kivy's window is not SDL2 or SDL2 finds
+    no display; the caller then falls back to the window manager alone.
+    """
+    if os.environ.get("KIVY_WINDOW", "sdl2") != "sdl2":
+        return None
+    import kivy
+
+    folder = Path(kivy.__file__).parent / "core" / "window"
+    candidates = [folder / f"_window_sdl2{suffix}"
+                  for suffix in importlib.machinery.EXTENSION_SUFFIXES]
+    extension = next((path for path in candidates if path.exists()), None)
+    if extension is None:
+        return None
+    init_video = 0x20  # SDL_INIT_VIDEO
+    try:
+        sdl = ctypes.CDLL(str(extension))  # dlsym searches its dependencies: libSDL2
+        if sdl.SDL_InitSubSystem(init_video) != 0:
+            return None
+        try:
+            rect = _SDLRect()
+            if sdl.SDL_GetNumVideoDisplays() < 1 or sdl.SDL_GetDisplayBounds(0, ctypes.byref(rect)):
+                return None
+        finally:
+            sdl.SDL_QuitSubSystem(init_video)
+    except (OSError, AttributeError):  # not loadable here, or an SDL2 without these calls
+        return None
+    if rect.w <= 0 or rect.h <= 0:
+        return None
+    return rect.x, rect.y, rect.w, rect.h
+
+
 def configure_kivy(config: Config) -> None:
     """Kiosk lockdown settings; must run before Kivy creates its window."""
     KivyConfig.set("kivy", "exit_on_escape", "0")
@@ -91,15 +134,23 @@ def configure_kivy(config: Config) -> None:
     # their own edges (Smooth* instructions in the kv files) instead.
     KivyConfig.set("graphics", "multisamples", "0")
     if config.fullscreen:
+        # Full screen is a request to the window manager (X11 _NET_WM_STATE_FULLSCREEN).
+        # With no window manager nobody grants it: the X window kept Kivy's
+        # default 800x600, centred, while SDL reported the display's size to
+        # Kivy, so the picture and the touches were offset (issue 14).  The
+        # window's own geometry is therefore the display's, so it is right
+        # with or without a window manager; the request stays, so a window
+        # manager also puts it above its panels.
         KivyConfig.set("graphics", "fullscreen", "auto")
+        bounds = display_bounds()
+        if bounds is None:
+            log.warning("Hymy: display size unknown; full screen relies on the window manager")
+        else:
+            log.info("Hymy: full screen on a %dx%d display at %d,%d", *bounds[2:], *bounds[:2])
+            place_window(*bounds)
     else:
-        width, height = window_size()
         KivyConfig.set("graphics", "fullscreen", "0")
-        KivyConfig.set("graphics", "width", str(width))
-        KivyConfig.set("graphics", "height", str(height))
-        KivyConfig.set("graphics", "position", "custom")
-        KivyConfig.set("graphics", "left", "0")
-        KivyConfig.set("graphics", "top", "0")
+        place_window(0, 0, *window_size())
     # One input path: the window's pointer events (X11/Wayland deliver the
     # touchscreen as those).  Kivy's auto-probe would add the same touchscreen a
     # second time via /dev/input and double every tap; a provider configured
@@ -109,6 +160,15 @@ def configure_kivy(config: Config) -> None:
     # disable_multitouch: a right click makes no red multitouch dot;
     # disable_on_activity: ignored while a configured touch provider is active.
     KivyConfig.set("input", "mouse", "mouse,disable_on_activity,disable_multitouch")
+
+
+def place_window(left: int, top: int, width: int, height: int) -> None:
+    """The window's position and size in pixels (Kivy's ``[graphics]`` settings)."""
+    KivyConfig.set("graphics", "width", str(width))
+    KivyConfig.set("graphics", "height", str(height))
+    KivyConfig.set("graphics", "position", "custom")
+    KivyConfig.set("graphics", "left", str(left))
+    KivyConfig.set("graphics", "top", str(top))
 
 
 from kivy.app import App  # noqa: E402

@@ -144,6 +144,30 @@ def test_kivy_is_configured_for_a_kiosk(tmp_path, monkeypatch):
         "800", "480")
 
 
+def graphics(*keys: str) -> tuple[str, ...]:
+    from kivy.config import Config as KivyConfig
+
+    return tuple(KivyConfig.get("graphics", key) for key in keys)
+
+
+def test_full_screen_window_takes_the_displays_geometry(tmp_path, monkeypatch):
+    # Issue 14: without a window manager nobody grants the full-screen request,
+    # so the window itself must already be the display's size, at its origin.
+    monkeypatch.setattr(kiosk_app, "display_bounds", lambda: (0, 0, 800, 480))
+    kiosk_app.configure_kivy(make_config(tmp_path, fullscreen=True))
+    assert graphics("fullscreen", "borderless", "position") == ("auto", "1", "custom")
+    assert graphics("left", "top", "width", "height") == ("0", "0", "800", "480")
+
+    monkeypatch.setattr(kiosk_app, "display_bounds", lambda: (1920, 0, 1280, 800))
+    kiosk_app.configure_kivy(make_config(tmp_path, fullscreen=True))
+    assert graphics("left", "top", "width", "height") == ("1920", "0", "1280", "800")
+
+
+def test_display_bounds_is_none_for_another_window_provider(monkeypatch):
+    monkeypatch.setenv("KIVY_WINDOW", "egl_rpi")
+    assert kiosk_app.display_bounds() is None
+
+
 @pytest.mark.parametrize(("value", "size"), [("800x480", (800, 480)), ("1920X1080", (1920, 1080)),
                                              ("", (1280, 800)), ("big", (1280, 800))])
 def test_window_size_from_the_environment(monkeypatch, value, size):
