@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from importlib import metadata
@@ -171,6 +172,47 @@ def place_window(left: int, top: int, width: int, height: int) -> None:
     KivyConfig.set("graphics", "top", str(top))
 
 
+class SystemdNotifier:
+    """sd_notify(3) in a few lines: datagrams to ``$NOTIFY_SOCKET`` (no libsystemd).
+
+    Under ``Type=notify`` the kiosk says ``READY=1`` once its window is up and
+    its clock runs, and with ``WatchdogSec=`` it pings ``WATCHDOG=1`` every half
+    of ``$WATCHDOG_USEC`` from the Kivy clock, i.e. from the UI thread: a hung
+    UI stops the pings and systemd restarts the service.  Without
+    ``NOTIFY_SOCKET`` (not started by systemd) it does nothing.
+    """
+
+    def __init__(self, environ: dict[str, str] | None = None):
+        environ = os.environ if environ is None else environ
+        address = environ.get("NOTIFY_SOCKET", "")
+        # "@name" is a socket in the abstract namespace (a leading NUL byte).
+        self.address = "\0" + address[1:] if address.startswith("@") else address
+        self.watchdog_interval: float | None = None
+        pid = environ.get("WATCHDOG_PID", "")
+        try:
+            usec = int(environ.get("WATCHDOG_USEC", ""))
+        except ValueError:
+            usec = 0
+        if self.address and usec > 0 and (not pid or pid == str(os.getpid())):
+            self.watchdog_interval = usec / 2e6
+        self._failed = False
+
+    def notify(self, message: str) -> bool:
+        """Send one state line (``READY=1``, ``WATCHDOG=1``...); False when nobody listens."""
+        if not self.address:
+            return False
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                sock.sendto(message.encode(), self.address)
+        except OSError as error:
+            if not self._failed:  # once, not every ping
+                log.warning("Hymy: cannot notify systemd at %s: %s", self.address, error)
+            self._failed = True
+            return False
+        self._failed = False
+        return True
+
+
 from kivy.app import App  # noqa: E402
 from kivy.clock import Clock  # noqa: E402
 from kivy.properties import (  # noqa: E402
@@ -305,6 +347,7 @@ class HymyApp(App):
         self._language_reset: Any = None
         self._status_path = os.environ.get("HYMY_KIOSK_TEST_STATUS") or None
         self._status_event: Any = None
+        self.systemd = SystemdNotifier()
         self.lang = self.default_lang
 
     # -- setup ---------------------------------------------------------------
@@ -372,8 +415,16 @@ class HymyApp(App):
                  self.scale, self.kiosk_config.database_path)
         if self._status_path:  # test probe: keep the status current while the app runs
             Clock.schedule_interval(lambda _dt: self.write_status(), 0.25)
+        # READY from the first clock tick: the window is up and the UI loop runs.
+        Clock.schedule_once(lambda _dt: self.systemd.notify(
+            f"READY=1\nSTATUS=Showing the question (store {self.kiosk_config.store_id}, "
+            f"kiosk {self.kiosk_config.kiosk_id})"))
+        if self.systemd.watchdog_interval:
+            Clock.schedule_interval(lambda _dt: self.systemd.notify("WATCHDOG=1"),
+                                    self.systemd.watchdog_interval)
 
     def on_stop(self) -> None:
+        self.systemd.notify("STOPPING=1")
         if self.sync_thread is not None:
             try:
                 self.sync_thread.stop()

@@ -311,3 +311,26 @@ def test_a_screen_change_is_complete_within_the_call():
     assert not manager.transition.is_active  # touches are not ignored afterwards
     manager.current = "rating"
     assert manager.children == [question] and manager.current_screen is question
+
+
+def test_systemd_notifier_sends_datagrams_only_when_asked(tmp_path):
+    import socket
+
+    assert not kiosk_app.SystemdNotifier({}).notify("READY=1")  # not under systemd: silent
+    assert kiosk_app.SystemdNotifier({}).watchdog_interval is None
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    name = f"hymy-test-{os.getpid()}"
+    listener.bind("\0" + name)  # "@name" in NOTIFY_SOCKET: the abstract namespace
+    listener.settimeout(5)
+    with listener:
+        notifier = kiosk_app.SystemdNotifier({"NOTIFY_SOCKET": "@" + name,
+                                              "WATCHDOG_USEC": "30000000"})
+        assert notifier.watchdog_interval == 15.0  # half of WatchdogSec, as sd_watchdog_enabled(3)
+        assert notifier.notify("WATCHDOG=1")
+        assert listener.recv(4096) == b"WATCHDOG=1"
+    # The watchdog belongs to another process (WATCHDOG_PID): no pings from this one.
+    other = kiosk_app.SystemdNotifier({"NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "30000000",
+                                       "WATCHDOG_PID": str(os.getpid() + 1)})
+    assert other.watchdog_interval is None
+    # Nobody listening: False and one warning, never an exception in the UI thread.
+    assert not kiosk_app.SystemdNotifier({"NOTIFY_SOCKET": str(tmp_path / "gone")}).notify("X=1")

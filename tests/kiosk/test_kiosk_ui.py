@@ -22,9 +22,12 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -601,6 +604,56 @@ def test_full_screen_covers_the_screen_and_taps_land_on_the_drawn_faces(screen, 
                 f"{rows[-1]['score']}"
     finally:
         kiosk.stop()
+
+
+# -- systemd ------------------------------------------------------------------
+
+
+@ui
+def test_systemd_hears_ready_then_watchdog_pings_then_stopping(xvfb_display, tmp_path):
+    # A short folder: a unix socket's path is at most 107 bytes.
+    folder = Path(tempfile.mkdtemp(prefix="hymy-notify-"))
+    address = folder / "notify"
+    messages: list[tuple[float, str]] = []  # (arrival, datagram), recorded as they come
+    done = threading.Event()
+
+    def listen(listener: socket.socket) -> None:
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                messages.append((time.monotonic(), listener.recv(4096).decode()))
+
+    def wait_for(what: str, test, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not test([text for _t, text in messages]):
+            assert time.monotonic() < deadline, f"no {what}; heard {messages}"
+            time.sleep(0.1)
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(address))
+        listener.settimeout(0.2)
+        thread = threading.Thread(target=listen, args=(listener,), daemon=True)
+        thread.start()
+        kiosk = Kiosk(tmp_path, xvfb_display,
+                      env={"NOTIFY_SOCKET": str(address), "WATCHDOG_USEC": "1000000"})
+        try:
+            wait_for("6 watchdog pings", lambda texts: texts.count("WATCHDOG=1") >= 6, 60)
+            kiosk.tap_face(5)  # the app works while it pings
+            kiosk.process.terminate()  # systemctl stop
+            wait_for("STOPPING=1", lambda texts: "STOPPING=1" in texts, 30)
+            assert kiosk.process.wait(30) == 0
+        finally:
+            done.set()
+            thread.join(5)
+            kiosk.stop()
+    shutil.rmtree(folder)
+    texts = [text for _t, text in messages]
+    assert texts[0].startswith("READY=1\nSTATUS="), texts[:3]  # first, and once
+    assert sum(text.startswith("READY=1") for text in texts) == 1
+    assert texts[-1] == "STOPPING=1"
+    pings = [moment for moment, text in messages if text == "WATCHDOG=1"]
+    # Every half of WATCHDOG_USEC (1 s), from the running Kivy clock.
+    gaps = [later - earlier for earlier, later in zip(pings, pings[1:], strict=False)]
+    assert len(pings) >= 6 and all(0.2 < gap < 2.0 for gap in gaps), gaps
 
 
 # -- start-up ----------------------------------------------------------------
