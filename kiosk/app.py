@@ -22,10 +22,13 @@ emulation) before the window is created.
 
 from __future__ import annotations
 
+import ctypes
+import importlib.machinery
 import json
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from importlib import metadata
@@ -79,6 +82,47 @@ def window_size() -> tuple[int, int]:
         return DEFAULT_WINDOW
 
 
+class _SDLRect(ctypes.Structure):
+    _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("w", ctypes.c_int), ("h", ctypes.c_int)]
+
+
+def display_bounds() -> tuple[int, int, int, int] | None:
+    """The first display's ``(x, y, width, height)`` in pixels, as SDL2 sees it, or None.
+
+    Asked before Kivy opens its window, of the very SDL2 library Kivy's window
+    uses (the symbols are looked up through Kivy's ``_window_sdl2`` extension,
+    which is only loaded here, not imported: importing ``kivy.core.window``
+    would open the window).  None when Kivy's window is not SDL2 or SDL2 finds
+    no display; the caller then falls back to the window manager alone.
+    """
+    if os.environ.get("KIVY_WINDOW", "sdl2") != "sdl2":
+        return None
+    import kivy
+
+    folder = Path(kivy.__file__).parent / "core" / "window"
+    candidates = [folder / f"_window_sdl2{suffix}"
+                  for suffix in importlib.machinery.EXTENSION_SUFFIXES]
+    extension = next((path for path in candidates if path.exists()), None)
+    if extension is None:
+        return None
+    init_video = 0x20  # SDL_INIT_VIDEO
+    try:
+        sdl = ctypes.CDLL(str(extension))  # dlsym searches its dependencies: libSDL2
+        if sdl.SDL_InitSubSystem(init_video) != 0:
+            return None
+        try:
+            rect = _SDLRect()
+            if sdl.SDL_GetNumVideoDisplays() < 1 or sdl.SDL_GetDisplayBounds(0, ctypes.byref(rect)):
+                return None
+        finally:
+            sdl.SDL_QuitSubSystem(init_video)
+    except (OSError, AttributeError):  # not loadable here, or an SDL2 without these calls
+        return None
+    if rect.w <= 0 or rect.h <= 0:
+        return None
+    return rect.x, rect.y, rect.w, rect.h
+
+
 def configure_kivy(config: Config) -> None:
     """Kiosk lockdown settings; must run before Kivy creates its window."""
     KivyConfig.set("kivy", "exit_on_escape", "0")
@@ -91,15 +135,23 @@ def configure_kivy(config: Config) -> None:
     # their own edges (Smooth* instructions in the kv files) instead.
     KivyConfig.set("graphics", "multisamples", "0")
     if config.fullscreen:
+        # Full screen is a request to the window manager (X11 _NET_WM_STATE_FULLSCREEN).
+        # With no window manager nobody grants it: the X window kept Kivy's
+        # default 800x600, centred, while SDL reported the display's size to
+        # Kivy, so the picture and the touches were offset (issue 14).  The
+        # window's own geometry is therefore the display's, so it is right
+        # with or without a window manager; the request stays, so a window
+        # manager also puts it above its panels.
         KivyConfig.set("graphics", "fullscreen", "auto")
+        bounds = display_bounds()
+        if bounds is None:
+            log.warning("Hymy: display size unknown; full screen relies on the window manager")
+        else:
+            log.info("Hymy: full screen on a %dx%d display at %d,%d", *bounds[2:], *bounds[:2])
+            place_window(*bounds)
     else:
-        width, height = window_size()
         KivyConfig.set("graphics", "fullscreen", "0")
-        KivyConfig.set("graphics", "width", str(width))
-        KivyConfig.set("graphics", "height", str(height))
-        KivyConfig.set("graphics", "position", "custom")
-        KivyConfig.set("graphics", "left", "0")
-        KivyConfig.set("graphics", "top", "0")
+        place_window(0, 0, *window_size())
     # One input path: the window's pointer events (X11/Wayland deliver the
     # touchscreen as those).  Kivy's auto-probe would add the same touchscreen a
     # second time via /dev/input and double every tap; a provider configured
@@ -109,6 +161,56 @@ def configure_kivy(config: Config) -> None:
     # disable_multitouch: a right click makes no red multitouch dot;
     # disable_on_activity: ignored while a configured touch provider is active.
     KivyConfig.set("input", "mouse", "mouse,disable_on_activity,disable_multitouch")
+
+
+def place_window(left: int, top: int, width: int, height: int) -> None:
+    """The window's position and size in pixels (Kivy's ``[graphics]`` settings)."""
+    KivyConfig.set("graphics", "width", str(width))
+    KivyConfig.set("graphics", "height", str(height))
+    KivyConfig.set("graphics", "position", "custom")
+    KivyConfig.set("graphics", "left", str(left))
+    KivyConfig.set("graphics", "top", str(top))
+
+
+class SystemdNotifier:
+    """sd_notify(3) in a few lines: datagrams to ``$NOTIFY_SOCKET`` (no libsystemd).
+
+    Under ``Type=notify`` the kiosk says ``READY=1`` once its window is up and
+    its clock runs, and with ``WatchdogSec=`` it pings ``WATCHDOG=1`` every half
+    of ``$WATCHDOG_USEC`` from the Kivy clock, i.e. from the UI thread: a hung
+    UI stops the pings and systemd restarts the service.  Without
+    ``NOTIFY_SOCKET`` (not started by systemd) it does nothing.
+    """
+
+    def __init__(self, environ: dict[str, str] | None = None):
+        environ = os.environ if environ is None else environ
+        address = environ.get("NOTIFY_SOCKET", "")
+        # "@name" is a socket in the abstract namespace (a leading NUL byte).
+        self.address = "\0" + address[1:] if address.startswith("@") else address
+        self.watchdog_interval: float | None = None
+        pid = environ.get("WATCHDOG_PID", "")
+        try:
+            usec = int(environ.get("WATCHDOG_USEC", ""))
+        except ValueError:
+            usec = 0
+        if self.address and usec > 0 and (not pid or pid == str(os.getpid())):
+            self.watchdog_interval = usec / 2e6
+        self._failed = False
+
+    def notify(self, message: str) -> bool:
+        """Send one state line (``READY=1``, ``WATCHDOG=1``...); False when nobody listens."""
+        if not self.address:
+            return False
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                sock.sendto(message.encode(), self.address)
+        except OSError as error:
+            if not self._failed:  # once, not every ping
+                log.warning("Hymy: cannot notify systemd at %s: %s", self.address, error)
+            self._failed = True
+            return False
+        self._failed = False
+        return True
 
 
 from kivy.app import App  # noqa: E402
@@ -245,6 +347,7 @@ class HymyApp(App):
         self._language_reset: Any = None
         self._status_path = os.environ.get("HYMY_KIOSK_TEST_STATUS") or None
         self._status_event: Any = None
+        self.systemd = SystemdNotifier()
         self.lang = self.default_lang
 
     # -- setup ---------------------------------------------------------------
@@ -312,8 +415,16 @@ class HymyApp(App):
                  self.scale, self.kiosk_config.database_path)
         if self._status_path:  # test probe: keep the status current while the app runs
             Clock.schedule_interval(lambda _dt: self.write_status(), 0.25)
+        # READY from the first clock tick: the window is up and the UI loop runs.
+        Clock.schedule_once(lambda _dt: self.systemd.notify(
+            f"READY=1\nSTATUS=Showing the question (store {self.kiosk_config.store_id}, "
+            f"kiosk {self.kiosk_config.kiosk_id})"))
+        if self.systemd.watchdog_interval:
+            Clock.schedule_interval(lambda _dt: self.systemd.notify("WATCHDOG=1"),
+                                    self.systemd.watchdog_interval)
 
     def on_stop(self) -> None:
+        self.systemd.notify("STOPPING=1")
         if self.sync_thread is not None:
             try:
                 self.sync_thread.stop()

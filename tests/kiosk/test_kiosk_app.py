@@ -144,6 +144,30 @@ def test_kivy_is_configured_for_a_kiosk(tmp_path, monkeypatch):
         "800", "480")
 
 
+def graphics(*keys: str) -> tuple[str, ...]:
+    from kivy.config import Config as KivyConfig
+
+    return tuple(KivyConfig.get("graphics", key) for key in keys)
+
+
+def test_full_screen_window_takes_the_displays_geometry(tmp_path, monkeypatch):
+    # Issue 14: without a window manager nobody grants the full-screen request,
+    # so the window itself must already be the display's size, at its origin.
+    monkeypatch.setattr(kiosk_app, "display_bounds", lambda: (0, 0, 800, 480))
+    kiosk_app.configure_kivy(make_config(tmp_path, fullscreen=True))
+    assert graphics("fullscreen", "borderless", "position") == ("auto", "1", "custom")
+    assert graphics("left", "top", "width", "height") == ("0", "0", "800", "480")
+
+    monkeypatch.setattr(kiosk_app, "display_bounds", lambda: (1920, 0, 1280, 800))
+    kiosk_app.configure_kivy(make_config(tmp_path, fullscreen=True))
+    assert graphics("left", "top", "width", "height") == ("1920", "0", "1280", "800")
+
+
+def test_display_bounds_is_none_for_another_window_provider(monkeypatch):
+    monkeypatch.setenv("KIVY_WINDOW", "egl_rpi")
+    assert kiosk_app.display_bounds() is None
+
+
 @pytest.mark.parametrize(("value", "size"), [("800x480", (800, 480)), ("1920X1080", (1920, 1080)),
                                              ("", (1280, 800)), ("big", (1280, 800))])
 def test_window_size_from_the_environment(monkeypatch, value, size):
@@ -287,3 +311,26 @@ def test_a_screen_change_is_complete_within_the_call():
     assert not manager.transition.is_active  # touches are not ignored afterwards
     manager.current = "rating"
     assert manager.children == [question] and manager.current_screen is question
+
+
+def test_systemd_notifier_sends_datagrams_only_when_asked(tmp_path):
+    import socket
+
+    assert not kiosk_app.SystemdNotifier({}).notify("READY=1")  # not under systemd: silent
+    assert kiosk_app.SystemdNotifier({}).watchdog_interval is None
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    name = f"hymy-test-{os.getpid()}"
+    listener.bind("\0" + name)  # "@name" in NOTIFY_SOCKET: the abstract namespace
+    listener.settimeout(5)
+    with listener:
+        notifier = kiosk_app.SystemdNotifier({"NOTIFY_SOCKET": "@" + name,
+                                              "WATCHDOG_USEC": "30000000"})
+        assert notifier.watchdog_interval == 15.0  # half of WatchdogSec, as sd_watchdog_enabled(3)
+        assert notifier.notify("WATCHDOG=1")
+        assert listener.recv(4096) == b"WATCHDOG=1"
+    # The watchdog belongs to another process (WATCHDOG_PID): no pings from this one.
+    other = kiosk_app.SystemdNotifier({"NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "30000000",
+                                       "WATCHDOG_PID": str(os.getpid() + 1)})
+    assert other.watchdog_interval is None
+    # Nobody listening: False and one warning, never an exception in the UI thread.
+    assert not kiosk_app.SystemdNotifier({"NOTIFY_SOCKET": str(tmp_path / "gone")}).notify("X=1")

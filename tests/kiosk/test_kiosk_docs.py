@@ -62,5 +62,15 @@ def test_systemd_unit_restarts_and_starts_with_the_desktop():
     assert "After=graphical.target" in unit
     assert re.search(r"^Environment=KIVY_HOME=", unit, re.M)
     assert "xset s off -dpms" in unit
-    for name in ("touch.conf", "10-hymy-noblank.conf"):
+    for name in ("touch.conf", "10-hymy-noblank.conf", "hymy-xorg.service", "lite.conf"):
         assert (UNIT.parent / name).exists()
+
+
+def test_systemd_unit_waits_for_ready_and_watches_the_ui():
+    lines = UNIT.read_text(encoding="utf-8").splitlines()
+    assert "Type=notify" in lines and "NotifyAccess=main" in lines
+    assert any(re.fullmatch(r"WatchdogSec=\d+", line) for line in lines)
+    guide = GUIDE.read_text(encoding="utf-8")
+    for words in ("READY=1", "WATCHDOG=1", "SDL_VIDEODRIVER=kmsdrm", "cage --",
+                  "overlay root file system", "not tested here"):
+        assert words in guide, words

@@ -14,25 +14,33 @@ not flaky.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import functools
 import io
 import json
 import os
+import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kiosk.i18n import load_strings
+from kiosk.i18n import face_image, load_strings
 from kiosk.pin import hash_pin
 from kiosk.store import Store
 from sync.clock import local_date, parse_utc, zone
 from tests.support import ROOT
+from tests.support.xvfb import running_window_manager, running_xvfb
 
 STRINGS = load_strings(["fi", "sv", "en"])
 PIN = "2468"
@@ -51,7 +59,8 @@ def xdotool(display: str, *args: object) -> None:
 class Kiosk:
     """One kiosk app process on the test display, with its config, database and status."""
 
-    def __init__(self, folder: Path, display: str, **settings: Any):
+    def __init__(self, folder: Path, display: str, env: dict[str, str] | None = None,
+                 **settings: Any):
         self.folder = folder
         self.display = display
         self.database = folder / "kiosk.db"
@@ -71,7 +80,7 @@ class Kiosk:
         env = {
             **os.environ, "DISPLAY": display, "KIVY_HOME": str(folder / "kivy"),
             "KIVY_NO_ARGS": "1", "HYMY_KIOSK_SIZE": "1280x800",
-            "HYMY_KIOSK_TEST_STATUS": str(self.status_path),
+            "HYMY_KIOSK_TEST_STATUS": str(self.status_path), **(env or {}),
         }
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
@@ -457,6 +466,194 @@ def test_wrong_pins_lock_the_pad(start_kiosk):
     assert kiosk.status()["screen"] == "pinpad"
     kiosk.click("pin-cancel")
     kiosk.wait_screen("rating")
+
+
+# -- full screen on any X server (issue 14) ------------------------------------
+#
+# Each case is its own Xvfb at the kiosk's screen size, bare (no window manager,
+# like Raspberry Pi OS Lite with only X) or with openbox.  The faces are found
+# in a screenshot by the colour of their artwork, not through the app's probe,
+# so a tap lands where a shopper sees the face, whatever the app believes.
+
+FULL_SCREENS = [pytest.param((size, manager), id=f"{manager or 'bare-x'}-{size}")
+                for manager in (None, "openbox") for size in ("800x480", "1280x800")]
+
+
+def x_output(display: str, *args: object) -> str:
+    done = subprocess.run([*map(str, args)], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "DISPLAY": display})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(params=FULL_SCREENS)
+def screen(request):
+    """A fresh X server of one size, with or without a window manager: (display, w, h, manager)."""
+    size, manager = request.param
+    tools = ["Xvfb", "xdotool", "xwininfo", "xprop", "import", *([manager] if manager else [])]
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (.ci/system-deps installs them)")
+    width, height = (int(part) for part in size.split("x"))
+    with running_xvfb(screen=f"{size}x24") as display, contextlib.ExitStack() as stack:
+        if manager:
+            stack.enter_context(running_window_manager(display, [manager]))
+        yield display, width, height, manager
+
+
+def kiosk_window(display: str, pid: int) -> int:
+    """The kiosk's one visible X window (the client window, inside any frame)."""
+    found = x_output(display, "xdotool", "search", "--onlyvisible", "--pid", pid).split()
+    assert len(found) == 1, f"expected one kiosk window, found {found}"
+    return int(found[0])
+
+
+def window_geometry(display: str, window: int) -> tuple[int, int, int, int]:
+    """x, y (on the screen), width and height of an X window, as xwininfo reports them."""
+    info = x_output(display, "xwininfo", "-id", window)
+    fields = dict(line.strip().split(":", 1) for line in info.splitlines() if ":" in line)
+    return tuple(int(fields[key]) for key in ("Absolute upper-left X", "Absolute upper-left Y",
+                                              "Width", "Height"))
+
+
+@functools.lru_cache
+def fill_colour(score: int) -> tuple[int, int, int]:
+    """The main colour of a face's artwork: its most common opaque pixel."""
+    from PIL import Image
+
+    art = Image.open(face_image(score, 5)).convert("RGBA")
+    data = art.tobytes()
+    counts = Counter(data[i : i + 4] for i in range(0, len(data), 4))
+    return next(tuple(rgba[:3]) for rgba, _n in counts.most_common() if rgba[3] == 255)
+
+
+def colour_box(image, colour: tuple[int, int, int], tolerance: int = 8):
+    """Bounding box of the pixels within ``tolerance`` of ``colour`` (None if none)."""
+    from PIL import ImageChops
+
+    masks = [band.point(lambda value, want=want: 255 if abs(value - want) <= tolerance else 0)
+             for band, want in zip(image.split(), colour, strict=True)]
+    return ImageChops.multiply(ImageChops.multiply(masks[0], masks[1]), masks[2]).getbbox()
+
+
+def drawn_faces(shot) -> dict[int, tuple[int, tuple[int, int, int, int]]]:
+    """Where each face is drawn: score -> ((x, y) centre, box), found by the artwork's colour."""
+    faces = {}
+    for score in range(1, 6):
+        box = colour_box(shot, fill_colour(score))
+        assert box is not None, f"face {score} is not on the screen"
+        left, top, right, bottom = box
+        width, height = right - left, bottom - top
+        assert width > 30 and 0.8 < width / height < 1.25, f"face {score}: odd shape {box}"
+        faces[score] = ((left + right) // 2, (top + bottom) // 2), box
+    return faces
+
+
+def blank_spot(shot, faces) -> tuple[int, int]:
+    """A background point above the middle face, halfway between the question and the
+    top of the face's card, checked to be empty: no card (pure white), no ink."""
+    (x, _y), (_left, face_top, _right, _bottom) = faces[3]
+    above_faces = shot.crop((0, 0, shot.width, min(box[1] for _c, box in faces.values())))
+    question = colour_box(above_faces, (31, 45, 53), tolerance=40)  # kiosk.theme ink
+    assert question is not None, "the question is not on the screen"
+    card_top = face_top
+    while card_top > 0 and shot.getpixel((x, card_top)) != (255, 255, 255):
+        card_top -= 1  # the face's outline
+    while card_top > 0 and shot.getpixel((x, card_top - 1)) == (255, 255, 255):
+        card_top -= 1  # the card's white above the face
+    y = (question[3] + card_top) // 2
+    half = max(3, min(12, (card_top - question[3]) // 3))
+    around = shot.crop((x - half, y - half, x + half, y + half)).convert("L")
+    darkest, lightest = around.getextrema()
+    assert darkest > 200 and lightest < 255, (
+        f"no empty background between the question and the faces at {(x, y)}")
+    return x, y
+
+
+@ui
+def test_full_screen_covers_the_screen_and_taps_land_on_the_drawn_faces(screen, tmp_path):
+    display, width, height, manager = screen
+    kiosk = Kiosk(tmp_path, display, fullscreen=True, reasons=[], thanks_delay=0.5)
+    try:
+        kiosk.target("face-5")  # up and laid out
+        # The window is the whole screen, for X and for the app itself.
+        window = kiosk_window(display, kiosk.process.pid)
+        assert window_geometry(display, window) == (0, 0, width, height)
+        assert kiosk.status()["window"] == [width, height]
+        if manager:  # and the window manager treats it as full screen (above any panel)
+            state = x_output(display, "xprop", "-id", window, "_NET_WM_STATE")
+            assert "_NET_WM_STATE_FULLSCREEN" in state
+
+        shot = kiosk.screenshot()
+        shot.save(tmp_path / f"full-screen-{manager or 'bare-x'}-{width}x{height}.png")
+        faces = drawn_faces(shot)
+        # A tap on the empty background stores nothing.
+        blank = blank_spot(shot, faces)
+        xdotool(display, "mousemove", *blank, "click", 1)
+        time.sleep(1.5)
+        assert kiosk.rows() == [], f"a tap on the background at {blank} stored a rating"
+        assert kiosk.status()["screen"] == "rating"
+        # A tap at the centre of each drawn face stores that face's score.
+        for count, score in enumerate(range(1, 6), start=1):
+            kiosk.wait(lambda s, done=count - 1: s["screen"] == "rating" and (
+                s["last_tap"] or {}).get("seq", 0) == done, "the question")
+            centre, _box = faces[score]
+            xdotool(display, "mousemove", *centre, "click", 1)
+            rows = kiosk.wait_rows(count, timeout=10)
+            assert rows[-1]["score"] == score, f"a tap on face {score} at {centre} stored " \
+                f"{rows[-1]['score']}"
+    finally:
+        kiosk.stop()
+
+
+# -- systemd ------------------------------------------------------------------
+
+
+@ui
+def test_systemd_hears_ready_then_watchdog_pings_then_stopping(xvfb_display, tmp_path):
+    # A short folder: a unix socket's path is at most 107 bytes.
+    folder = Path(tempfile.mkdtemp(prefix="hymy-notify-"))
+    address = folder / "notify"
+    messages: list[tuple[float, str]] = []  # (arrival, datagram), recorded as they come
+    done = threading.Event()
+
+    def listen(listener: socket.socket) -> None:
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                messages.append((time.monotonic(), listener.recv(4096).decode()))
+
+    def wait_for(what: str, test, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not test([text for _t, text in messages]):
+            assert time.monotonic() < deadline, f"no {what}; heard {messages}"
+            time.sleep(0.1)
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(address))
+        listener.settimeout(0.2)
+        thread = threading.Thread(target=listen, args=(listener,), daemon=True)
+        thread.start()
+        kiosk = Kiosk(tmp_path, xvfb_display,
+                      env={"NOTIFY_SOCKET": str(address), "WATCHDOG_USEC": "1000000"})
+        try:
+            wait_for("6 watchdog pings", lambda texts: texts.count("WATCHDOG=1") >= 6, 60)
+            kiosk.tap_face(5)  # the app works while it pings
+            kiosk.process.terminate()  # systemctl stop
+            wait_for("STOPPING=1", lambda texts: "STOPPING=1" in texts, 30)
+            assert kiosk.process.wait(30) == 0
+        finally:
+            done.set()
+            thread.join(5)
+            kiosk.stop()
+    shutil.rmtree(folder)
+    texts = [text for _t, text in messages]
+    assert texts[0].startswith("READY=1\nSTATUS="), texts[:3]  # first, and once
+    assert sum(text.startswith("READY=1") for text in texts) == 1
+    assert texts[-1] == "STOPPING=1"
+    pings = [moment for moment, text in messages if text == "WATCHDOG=1"]
+    # Every half of WATCHDOG_USEC (1 s), from the running Kivy clock.
+    gaps = [later - earlier for earlier, later in zip(pings, pings[1:], strict=False)]
+    assert len(pings) >= 6 and all(0.2 < gap < 2.0 for gap in gaps), gaps
 
 
 # -- start-up ----------------------------------------------------------------

@@ -11,15 +11,16 @@ from collections.abc import Iterator, Sequence
 
 
 @contextlib.contextmanager
-def running_xvfb(prefix: Sequence[str] = ()) -> Iterator[str]:
-    """Start Xvfb (1920x1080x24, GLX) on a display it picks itself; yields ``:N``.
+def running_xvfb(prefix: Sequence[str] = (), screen: str = "1920x1080x24") -> Iterator[str]:
+    """Start Xvfb (``screen``: WxHxDEPTH, GLX) on a display it picks itself; yields ``:N``.
 
     ``-displayfd`` lets Xvfb choose a free display, so parallel runs never
-    collide.  ``prefix`` wraps the command (e.g. ``taskset -c 0``).
+    collide.  ``prefix`` wraps the command (e.g. ``taskset -c 0``).  No window
+    manager runs on it (see :func:`running_window_manager`).
     """
     read_end, write_end = os.pipe()
     server = subprocess.Popen(
-        [*prefix, "Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24",
+        [*prefix, "Xvfb", "-displayfd", str(write_end), "-screen", "0", screen,
          "-nolisten", "tcp", "+extension", "GLX"],
         pass_fds=[write_end], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -46,3 +47,33 @@ def running_xvfb(prefix: Sequence[str] = ()) -> Iterator[str]:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@contextlib.contextmanager
+def running_window_manager(display: str, command: Sequence[str] = ("openbox",)) -> Iterator[None]:
+    """Run a window manager (openbox by default) on ``display`` until the block ends.
+
+    Returns once the manager has announced itself on the root window
+    (``_NET_SUPPORTING_WM_CHECK``, set by any EWMH window manager), so a window
+    opened afterwards is managed from its first map.
+    """
+    env = {**os.environ, "DISPLAY": display}
+    manager = subprocess.Popen([*command], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            check = subprocess.run(["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env,
+                                   capture_output=True, text=True, timeout=30)
+            if "window id" in check.stdout:
+                break
+            if manager.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} did not start on {display}")
+            time.sleep(0.1)
+        yield
+    finally:
+        manager.terminate()
+        try:
+            manager.wait(10)
+        except subprocess.TimeoutExpired:
+            manager.kill()
