@@ -168,6 +168,7 @@ def test_duplicates_and_conflicts_are_listed_in_place_with_their_reasons(storage
     result = answer(storage, body(again))
     assert (result["accepted"], result["duplicate"], result["conflict"], result["rejected"]) \
         == (2, 1, 1, 1)
-    assert [(item["seq"], item["status"]) for item in result["items"]] == [
-        (2, "conflict"), (4, "rejected"), (1, "duplicate")]
+    assert [(item["id"], item["seq"], item["status"]) for item in result["items"]] == [
+        (first[1]["id"], 2, "conflict"), (again[2]["id"], 4, "rejected"),
+        (first[0]["id"], 1, "duplicate")]
     assert "score" in result["items"][0]["reason"] and result["items"][2]["reason"] is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
+import tracemalloc
 import zlib
 
 import pytest
@@ -161,6 +162,20 @@ def test_gunzip_stops_at_the_limit():
         gunzip(gzip.compress(b"a" * 10_000_000), 50)
     assert (error.value.status_code, error.value.detail) == (
         413, "decompressed body is larger than 50 bytes")
+
+
+def test_a_gzip_bomb_is_never_inflated_in_memory():
+    bomb = gzip.compress(b"\0" * 32 * 1024 * 1024, compresslevel=9)
+    assert len(bomb) < 64 * 1024
+    tracemalloc.start()
+    try:
+        with pytest.raises(HTTPException) as error:
+            gunzip(bomb, LIMIT)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.value.status_code == 413
+    assert peak < 1024 * 1024, f"{peak} bytes allocated to refuse a {len(bomb)}-byte bomb"
 
 
 @pytest.mark.parametrize(("data", "detail"), [
