@@ -1,0 +1,70 @@
+"""Call an ASGI app in this process: one HTTP request, its answer.
+
+For tests that must reach route code in the test's own process (mutation
+testing only counts those, docs/reliability.md) without a server, a port or
+an HTTP client library: :func:`call` hands the app a request whose body
+arrives in the given chunks, runs it on a fresh event loop, and collects
+what the app sends back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Answer:
+    """What the app sent: status, headers (names in lower case) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def call(app: Any, method: str, path: str, headers: dict[str, str] | None = None,
+         body: bytes | list[bytes] = b"", complete: bool = True) -> Answer:
+    """Send one request to ``app``; ``body`` may be a list of chunks, sent one by one,
+    and is never finished unless ``complete`` (a client that stopped sending)."""
+    return asyncio.run(call_async(app, method, path, headers, body, complete))
+
+
+async def call_async(app: Any, method: str, path: str, headers: dict[str, str] | None = None,
+                     body: bytes | list[bytes] = b"", complete: bool = True) -> Answer:
+    """:func:`call` on the running event loop."""
+    chunks = [body] if isinstance(body, bytes) else list(body)
+    path, _, query = path.partition("?")
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+        "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+        "query_string": query.encode(), "root_path": "",
+        "headers": [(name.lower().encode(), value.encode("latin-1"))
+                    for name, value in (headers or {}).items()],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080),
+    }
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if chunks:
+            chunk = chunks.pop(0)
+            return {"type": "http.request", "body": chunk,
+                    "more_body": bool(chunks) or not complete}
+        await asyncio.Event().wait()  # the client waits for the answer, or stopped sending
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    return Answer(
+        start["status"],
+        {name.decode("latin-1"): value.decode("latin-1") for name, value in start["headers"]},
+        b"".join(message.get("body", b"") for message in sent
+                 if message["type"] == "http.response.body"),
+    )
