@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from tests.support import stop_process
 from tests.support.collector import free_port
 
 CHROMIUM = os.environ.get("HYMY_CHROMIUM", "/usr/bin/chromium")
@@ -75,12 +76,7 @@ def running_collector(database: Path, port: int | None = None) -> Iterator[str]:
         wait_until_up(url)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import requests
 
 from sync.clock import format_utc, local_date, parse_utc, utc_now, zone
+from tests.support import stop_process
 
 _ids = itertools.count(1)
 
@@ -164,12 +165,7 @@ class Collector:
     def stop(self) -> None:
         """SIGTERM the server (by its pid) and wait for it."""
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+            stop_process(self.process)
         self.process = None
 
     def request(self, method: str, path: str, token: str | None = None,

@@ -9,6 +9,8 @@ import subprocess
 import time
 from collections.abc import Iterator, Sequence
 
+from tests.support import stop_process
+
 
 @contextlib.contextmanager
 def running_xvfb(prefix: Sequence[str] = (), screen: str = "1920x1080x24") -> Iterator[str]:
@@ -42,11 +44,7 @@ def running_xvfb(prefix: Sequence[str] = (), screen: str = "1920x1080x24") -> It
         yield f":{answer.decode().strip()}"
     finally:
         os.close(read_end)
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
 
 
 @contextlib.contextmanager
@@ -72,8 +70,4 @@ def running_window_manager(display: str, command: Sequence[str] = ("openbox",)) 
             time.sleep(0.1)
         yield
     finally:
-        manager.terminate()
-        try:
-            manager.wait(10)
-        except subprocess.TimeoutExpired:
-            manager.kill()
+        stop_process(manager)
