@@ -388,8 +388,13 @@ class HymyApp(App):
             if removed:
                 log.info("Hymy: pruned %d synced ratings older than %g days", removed,
                          self.kiosk_config.retention_days)
+            # Rejected under another store or kiosk id: the config was corrected since.
+            moved = self.store.resend_rejected(moved_only=True)
+            if moved:
+                log.info("Hymy: %d rejected ratings go again as store %s, kiosk %s", moved,
+                         self.kiosk_config.store_id, self.kiosk_config.kiosk_id)
         except StoreError as error:
-            log.error("Hymy: prune failed: %s", error)
+            log.error("Hymy: prune or requeue failed: %s", error)
         self.apply_survey()
         self.start_sync()
         # Every face of every scale, decoded, uploaded and mipmapped now, not on a tap.
@@ -609,6 +614,10 @@ class HymyApp(App):
         Clock.schedule_once(lambda _dt: self._take_sync_status(status))
 
     def _take_sync_status(self, status: dict[str, Any]) -> None:
+        try:
+            self.store.use_collector_zone()  # the sync thread may have learnt it
+        except Exception:  # an unreadable state row must not stop the kiosk
+            log.exception("Hymy: cannot read the collector's time zone")
         self.sync_status = dict(status)
         if self.screen == "rating" and not status.get("syncing"):
             self.apply_survey()

@@ -4,6 +4,7 @@ Examples::
 
     hymy-kiosk --config /etc/hymy/kiosk.toml          # run the kiosk (full screen)
     hymy-kiosk sync --config /etc/hymy/kiosk.toml     # push everything pending now
+    hymy-kiosk resend-rejected --config /etc/hymy/kiosk.toml  # after fixing the config
     hymy-kiosk hash-pin                               # print a hash for a new staff PIN
 """
 
@@ -30,6 +31,11 @@ DRAIN_BATCH = 5000
 #: ratings are pending (a kiosk back from weeks offline): fewer, larger transactions on
 #: the collector drain a million in about half the time (docs/performance.md, benchmark 4).
 LARGE_BACKLOG = 50_000
+
+#: Exit status of ``hymy-kiosk sync`` when the collector rejected ratings (docs/sync.md).
+REJECTED_EXIT = 4
+#: Timeouts of check-config's question to the collector (connect, read), seconds.
+CHECK_TIMEOUT = (3.0, 10.0)
 
 #: How each level of safety finding starts its line.
 FINDING_LABELS = {"refuse": "config error", "warn": "warning", "repaired": "repaired"}
@@ -116,17 +122,92 @@ def run(config_path: str) -> None:
 
 @cli.command("check-config")
 @config_option
-def check_config(config_path: str) -> None:
+@click.option("--offline", is_flag=True,
+              help="Do not ask the collector (only the file is checked)")
+def check_config(config_path: str, offline: bool) -> None:
     """Validate a config file and exit 0 if it is good.
 
     Also runs the kiosk's start-up safety checks: refuses the example PIN
     hash, makes a config file holding the sync token readable by its owner
     only (mode 0600), and warns about a plain http:// sync URL to another host.
 
+    With [sync] url and token set, asks the collector which store and kiosk
+    the token is for and the store's time zone: any difference from
+    store_id, kiosk_id or timezone is a config error (exit 2) naming both
+    values, a rejected token exits 3.  An unreachable collector is only
+    noted: the file itself is good.
+
     Example: hymy-kiosk check-config --config kiosk.toml
     """
     config = load_safe_or_exit(config_path)
     click.echo(f"ok: store {config.store_id}, kiosk {config.kiosk_id}, {config.scale} faces")
+    if offline or not config.sync.url or not config.sync.token:
+        return
+    from sync.uploader import SyncError, TokenRejected
+
+    try:
+        identity = ask_collector(config)
+    except TokenRejected as error:
+        click.echo(f"hymy-kiosk: sync.token: {error}", err=True)
+        sys.exit(3)
+    except SyncError as error:
+        click.echo(f"note: not compared with the collector: {error}")
+        return
+    if identity is None:
+        click.echo("note: the collector is too old to say which store this kiosk is for")
+        return
+    problems = identity_problems(config.store_id, config.kiosk_id, config.timezone, identity)
+    for problem in problems:
+        click.echo(f"hymy-kiosk: config error: {problem}", err=True)
+    if problems:
+        sys.exit(2)
+    click.echo(f"ok: the collector agrees: store {identity['store_id']}"
+               f" ({identity['store_name']}), kiosk {identity['kiosk_id']},"
+               f" time zone {identity['timezone']}")
+
+
+class _Memory:
+    """An outbox's state, in memory: check-config asks the collector without a database."""
+
+    def __init__(self) -> None:
+        self.state: dict[str, Any] = {}
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        return self.state.get(key, default)
+
+    def set_state(self, key: str, value: Any) -> None:
+        self.state[key] = value
+
+
+def ask_collector(config: kiosk_config.Config) -> dict[str, str] | None:
+    """What the collector says this kiosk's token is for (None: a collector without
+    ``GET /api/v1/kiosk``).  Raises the uploader's SyncError classes."""
+    from sync.uploader import Uploader
+
+    uploader = Uploader(_Memory(), config.sync.url, config.sync.token,  # type: ignore[arg-type]
+                        ca_bundle=config.sync.ca_bundle or None, timeout=CHECK_TIMEOUT)
+    return uploader.fetch_identity()
+
+
+#: What each kiosk setting is called in a mismatch line, and what it names.
+_IDENTITY_WORDS = {
+    "store_id": "the collector's token is for store {theirs!r}",
+    "kiosk_id": "the collector's token is for kiosk {theirs!r}",
+    "timezone": "the collector has store {store!r} in time zone {theirs!r} (its taps are"
+                " dated there once the kiosk has synced)",
+}
+
+
+def identity_problems(store_id: str, kiosk_id: str, timezone: str,
+                      identity: dict[str, str]) -> list[str]:
+    """One line per setting where the config and the collector disagree, naming both."""
+    ours = {"store_id": store_id, "kiosk_id": kiosk_id, "timezone": timezone}
+    return [
+        f"{key}: the config says {ours[key]!r} but "
+        + _IDENTITY_WORDS[key].format(theirs=identity[key], store=identity["store_id"])
+        + f"; set {key} = \"{identity[key]}\""
+        for key in ours if identity.get(key) and identity[key] != ours[key]
+    ]
 
 
 @cli.command("hash-pin")
@@ -159,7 +240,10 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
 
     Exit status: 0 when nothing is left pending, 1 when ratings are left
     (e.g. collector unreachable), 2 for a config problem, 3 when the
-    collector rejects the kiosk's token.
+    collector rejects the kiosk's token, 4 when the collector rejected
+    ratings (the reasons, counted, on stderr; they are kept: fix the cause,
+    then hymy-kiosk resend-rejected).  Ratings rejected while the config
+    named another store_id or kiosk_id go again by themselves.
 
     Example: hymy-kiosk sync --config kiosk.toml
     """
@@ -176,15 +260,21 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
     except DatabaseUnavailable as error:
         click.echo(f"hymy-kiosk: {error}", err=True)
         sys.exit(1)
+    uploader = up.Uploader(
+        store, config.sync.url, config.sync.token, batch_size=config.sync.batch_size,
+        ca_bundle=config.sync.ca_bundle or None,
+    )
+    learn_identity(uploader, store)
+    moved = store.resend_rejected(moved_only=True)
+    if moved:
+        click.echo(f"{moved} rating(s) recorded under another store_id or kiosk_id (rejected"
+                   f" or waiting) go as store {config.store_id}, kiosk {config.kiosk_id}")
     pending = store.stats()["pending"]
     if batch_size is None:
         batch_size = config.sync.batch_size
         if pending > LARGE_BACKLOG:
             batch_size = max(batch_size, DRAIN_BATCH)
-    uploader = up.Uploader(
-        store, config.sync.url, config.sync.token, batch_size=batch_size,
-        ca_bundle=config.sync.ca_bundle or None,
-    )
+    uploader.batch_size = batch_size
     started = format_utc(utc_now())
     show = sys.stderr.isatty() if progress is None else progress
     try:
@@ -195,11 +285,17 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
         sys.exit(1)
     left = store.stats()
     save_sync_status(store, started, result, failure, left)
+    mismatches = store.identity_mismatches()
     store.close()
     click.echo(
         f"sent {result.sent}: {result.accepted} new, {result.duplicate} duplicate, "
         f"{result.conflict} conflict, {result.rejected} rejected; {left['pending']} left pending"
     )
+    if result.rejected:
+        report_rejected(result.rejected_reasons, mismatches, config_path)
+    elif left["rejected"]:
+        click.echo(f"{left['rejected']} rejected earlier, kept here; once the cause is"
+                   f" fixed: hymy-kiosk resend-rejected --config {config_path}")
     if result.requeued:
         click.echo(f"{result.requeued} sent before were missing at the collector (restored"
                    " from a backup?) and went again")
@@ -207,7 +303,83 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
         click.echo(f"hymy-kiosk: sync: {failure}", err=True)
     if isinstance(failure, up.TokenRejected):
         sys.exit(3)
-    sys.exit(1 if failure is not None or left["pending"] else 0)
+    if failure is not None or left["pending"]:
+        sys.exit(1)
+    sys.exit(REJECTED_EXIT if result.rejected else 0)
+
+
+def learn_identity(uploader: Uploader, store: Store) -> None:
+    """Ask the collector who this kiosk is and take its store's time zone (best effort).
+
+    Whatever goes wrong here (an unreachable or older collector, a rejected
+    token) the push that follows meets and reports it.
+    """
+    from sync.uploader import SyncError
+
+    try:
+        uploader.fetch_identity()
+    except SyncError as error:
+        logging.getLogger(__name__).debug("kiosk identity not fetched: %s", error)
+        return
+    store.use_collector_zone()
+
+
+def report_rejected(reasons: dict[str, int], mismatches: list[tuple[str, str, str]],
+                    config_path: str) -> None:
+    """The collector's verdicts, counted per reason, what disagrees, and what to do."""
+    total = sum(reasons.values())
+    click.echo(f"hymy-kiosk: sync: the collector rejected {total} rating(s):", err=True)
+    for reason, n in sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0])):
+        click.echo(f"  {n} x {reason}", err=True)
+    for key, ours, theirs in mismatches:
+        click.echo(f"hymy-kiosk: sync: {key}: the config says {ours!r}, the collector"
+                   f" {theirs!r}", err=True)
+    click.echo(f"hymy-kiosk: sync: they are kept; fix the cause (hymy-kiosk check-config"
+               f" --config {config_path}), then: hymy-kiosk resend-rejected --config"
+               f" {config_path}", err=True)
+
+
+@cli.command("resend-rejected")
+@config_option
+@click.option("--sync/--no-sync", "then_sync", default=True, show_default=True,
+              help="Push them (and everything pending) right away, as hymy-kiosk sync")
+@click.pass_context
+def resend_rejected(ctx: click.Context, config_path: str, then_sync: bool) -> None:
+    """Put every rating the collector rejected back in the upload queue, and sync.
+
+    Run it once the cause is fixed (a store_id left at the example's, a
+    store renamed, a kiosk moved): each rating keeps its id and seq, so the
+    collector stores it once, and takes the config's store_id and kiosk_id
+    and its store-local date from the store's time zone.  Nothing is
+    deleted; a rating rejected again stays rejected.  Exit status as
+    hymy-kiosk sync (with --no-sync: 0).
+
+    Example: hymy-kiosk resend-rejected --config kiosk.toml
+    """
+    from kiosk.opendb import DatabaseUnavailable, open_store
+
+    config = load_or_exit(config_path)
+    try:
+        store = open_store(config)
+    except DatabaseUnavailable as error:
+        click.echo(f"hymy-kiosk: {error}", err=True)
+        sys.exit(1)
+    if config.sync.url:
+        from sync.uploader import Uploader
+
+        learn_identity(Uploader(store, config.sync.url, config.sync.token,
+                                ca_bundle=config.sync.ca_bundle or None,
+                                timeout=CHECK_TIMEOUT), store)
+    reasons = store.rejected_reasons()
+    count = store.resend_rejected()
+    store.close()
+    click.echo(f"{count} rejected rating(s) back in the queue as store {config.store_id},"
+               f" kiosk {config.kiosk_id}")
+    for reason, n in reasons:
+        click.echo(f"  {n} x {reason}")
+    if then_sync and config.sync.url:
+        ctx.invoke(sync, config_path=config_path, retry_for=60.0, progress=None,
+                   batch_size=None)
 
 
 def push_with_bar(uploader: Uploader, total: int, retry_for: float,

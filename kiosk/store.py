@@ -34,6 +34,12 @@ from sync.metrics import Summary, summarize
 from sync.wire import new_rating_id
 
 BUSY_TIMEOUT_MS = 10_000
+#: State key of what the collector says this kiosk is (``sync.uploader.IDENTITY_KEY``):
+#: ``{store_id, store_name, kiosk_id, timezone}``.  Not imported: the store stays
+#: free of the uploader.
+IDENTITY_KEY = "collector_kiosk"
+#: State key of the log of rejected ratings sent again (:meth:`Store.resend_rejected`).
+RESENT_KEY = "resent_rejected"
 #: Ratings awaiting a follow-up answer are held back from upload this long at most.
 FOLLOWUP_HOLD = timedelta(minutes=2)
 
@@ -221,6 +227,8 @@ class Store:
         self.path = Path(path)
         self.store_id = store_id
         self.kiosk_id = kiosk_id
+        self.config_timezone = timezone
+        self.timezone = timezone
         self.tz = zone(timezone)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
@@ -229,6 +237,38 @@ class Store:
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous = FULL")
         self._migrate()
+        self.use_collector_zone()
+
+    def use_collector_zone(self) -> str:
+        """Take the store's time zone the collector reported, once known; its name.
+
+        The collector is the source of truth for its stores: a kiosk whose
+        config names another zone (the example's) still dates its taps on the
+        store's own day.  Until the collector has answered, the config's zone.
+        """
+        identity = self.get_state(IDENTITY_KEY)
+        name = identity.get("timezone") if isinstance(identity, dict) else None
+        if isinstance(name, str) and name != self.timezone:
+            try:
+                self.tz = zone(name)
+            except ValueError:
+                return self.timezone
+            self.timezone = name
+        return self.timezone
+
+    def identity_mismatches(self) -> list[tuple[str, str, str]]:
+        """``(key, config value, collector value)`` where the config and the collector disagree.
+
+        Keys are ``store_id``, ``kiosk_id`` and ``timezone``; empty when they
+        agree or the collector has not answered yet.
+        """
+        identity = self.get_state(IDENTITY_KEY)
+        if not isinstance(identity, dict):
+            return []
+        ours = {"store_id": self.store_id, "kiosk_id": self.kiosk_id,
+                "timezone": self.config_timezone}
+        return [(key, ours[key], str(identity[key])) for key in ours
+                if identity.get(key) not in (None, ours[key])]
 
     def _migrate(self) -> None:
         """Apply pending schema migrations (each in its own transaction)."""
@@ -403,6 +443,61 @@ class Store:
                 "UPDATE ratings SET rejected_reason = ? WHERE id = ?",
                 [(reason, rating_id) for rating_id, reason in rejected.items()],
             )
+
+    def rejected_reasons(self) -> list[tuple[str, int]]:
+        """The collector's verdicts on the ratings it rejected: ``(reason, count)``, most first."""
+        return [(reason, n) for reason, n in self.db.execute(
+            "SELECT rejected_reason, count(*) AS n FROM ratings WHERE rejected_reason IS NOT NULL"
+            " GROUP BY rejected_reason ORDER BY n DESC, rejected_reason"
+        ).fetchall()]
+
+    def resend_rejected(self, *, moved_only: bool = False, now: datetime | None = None) -> int:
+        """Put rejected ratings back in the queue; how many.  Nothing is deleted.
+
+        Each keeps its ``id`` and ``seq`` (so the collector still stores it
+        once and its seq audit closes the gap), and takes this kiosk's
+        *current* ``store_id`` and ``kiosk_id`` (the collector refuses any
+        other than its token's) and its ``local_date`` afresh from
+        ``created_at`` in the store's time zone (the collector's, once known).
+
+        ``moved_only`` takes only the ratings not delivered yet (rejected or
+        still waiting) that were recorded under another store or kiosk id
+        than the current ones: the config was corrected since, so sending
+        them under the current ids is safe, and ``hymy-kiosk sync`` and the
+        kiosk's start do it on their own.  The reasons ratings were rejected
+        for are kept in state ``resent_rejected`` (the last 20 times).
+        """
+        query = ("SELECT seq, created_at, rejected_reason FROM ratings"
+                 " WHERE rejected_reason IS NOT NULL")
+        params: list[Any] = []
+        if moved_only:
+            # Each half walks its partial index (rejected; waiting), not the whole table.
+            moved = " AND (store_id != ? OR kiosk_id != ?)"
+            query += f"{moved} UNION ALL SELECT seq, created_at, NULL FROM ratings WHERE" \
+                     f" synced_at IS NULL AND rejected_reason IS NULL{moved}"
+            params = [self.store_id, self.kiosk_id] * 2
+        with self._write() as conn:
+            rows = conn.execute(query, params).fetchall()
+            if not rows:
+                return 0
+            conn.executemany(
+                "UPDATE ratings SET rejected_reason = NULL, store_id = ?, kiosk_id = ?,"
+                " local_date = ? WHERE seq = ?",
+                [(self.store_id, self.kiosk_id,
+                  local_date(datetime.fromisoformat(created_at), self.tz), seq)
+                 for seq, created_at, _ in rows],
+            )
+            reasons: dict[str, int] = {}
+            for *_, reason in rows:
+                if reason is not None:
+                    reasons[reason] = reasons.get(reason, 0) + 1
+            row = conn.execute("SELECT value FROM state WHERE key = ?", [RESENT_KEY]).fetchone()
+            log = json.loads(row[0]) if row else []
+            log.append({"at": format_utc(now or utc_now()), "ratings": len(rows),
+                        "store_id": self.store_id, "kiosk_id": self.kiosk_id,
+                        "reasons": reasons})
+            self._put(conn, RESENT_KEY, log[-20:])
+        return len(rows)
 
     def stats(self) -> dict[str, Any]:
         """Queue figures for the staff screen and the kiosk status report."""

@@ -60,8 +60,15 @@ def when(stamp: str | None, store: Store, strings: dict[str, str], now: datetime
 
 
 def alert_for(status: dict[str, Any], store_error: str, sync_enabled: bool,
-              strings: dict[str, str]) -> tuple[str, str]:
-    """The most important problem to show staff, with its colour level."""
+              strings: dict[str, str],
+              mismatches: list[tuple[str, str, str]] = ()) -> tuple[str, str]:
+    """The most important problem to show staff, with its colour level.
+
+    ``mismatches`` are ``(key, config value, collector value)`` where the
+    kiosk's config and the collector disagree (:meth:`Store.identity_mismatches`):
+    a wrong store or kiosk id gets every rating rejected, a wrong time zone
+    is only a warning (the kiosk dates taps in the collector's).
+    """
     if store_error:
         if "full" in store_error.lower():
             return text(strings, "disk_full"), "danger"
@@ -70,6 +77,10 @@ def alert_for(status: dict[str, Any], store_error: str, sync_enabled: bool,
         return text(strings, "disk_full"), "danger"
     if status.get("token_rejected"):
         return text(strings, "token_rejected"), "danger"
+    if mismatches:
+        named = ", ".join(f"{key} {ours} \u2260 {theirs}" for key, ours, theirs in mismatches)
+        level = "warn" if all(key == "timezone" for key, *_ in mismatches) else "danger"
+        return f"{text(strings, 'config_mismatch')}: {named}", level
     if status.get("last_error"):
         return f"{text(strings, 'sync_error')}: {status['last_error']}", "warn"
     if not sync_enabled:
@@ -96,7 +107,8 @@ def today_figures(
         interval = (f"{text(strings, 'interval_95')}: {i18n.number(summary.ci_low, lang)}"
                     f"\u2013{percent(summary.ci_high, lang)}")
         happy = f"{text(strings, 'happy_index')}: {i18n.number(summary.happy_index, lang)}"
-    alert, level = alert_for(status, store_error, sync_enabled, strings)
+    alert, level = alert_for(status, store_error, sync_enabled, strings,
+                             store.identity_mismatches())
     return Today(
         date=day,
         csat=csat,

@@ -19,13 +19,14 @@ through the :class:`Outbox` protocol, which ``kiosk.store.Store`` satisfies.
 
 from sync.uploader.client import Client, Fatal, Retryable, SyncError, TokenRejected
 from sync.uploader.outbox import Outbox
-from sync.uploader.push import SURVEY_ETAG_KEY, SURVEY_KEY, Uploader
+from sync.uploader.push import IDENTITY_KEY, SURVEY_ETAG_KEY, SURVEY_KEY, Uploader
 from sync.uploader.result import PushResult
 from sync.uploader.retry import Backoff, parse_retry_after
 from sync.uploader.status import STATUS_KEY, SyncStatus, initial_status, load_status, save_status
 from sync.uploader.thread import SyncThread
 
 __all__ = [
+    "IDENTITY_KEY",
     "STATUS_KEY",
     "SURVEY_ETAG_KEY",
     "SURVEY_KEY",

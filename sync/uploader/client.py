@@ -21,6 +21,7 @@ from sync.uploader.retry import RETRY_STATUSES, parse_retry_after
 
 BATCHES_PATH = "/api/v1/batches"
 SURVEY_PATH = "/api/v1/survey"
+KIOSK_PATH = "/api/v1/kiosk"
 
 
 class SyncError(Exception):

@@ -28,6 +28,7 @@ from sync import __version__
 from sync.survey import parse_survey
 from sync.uploader.client import (
     BATCHES_PATH,
+    KIOSK_PATH,
     SURVEY_PATH,
     Client,
     Fatal,
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 #: Outbox state keys for the collector's survey (documented in docs/sync.md).
 SURVEY_KEY = "survey"
 SURVEY_ETAG_KEY = "survey_etag"
+#: Outbox state key of what the collector says this kiosk is (``GET /api/v1/kiosk``):
+#: ``{store_id, store_name, kiosk_id, timezone}`` (kiosk.store.IDENTITY_KEY).
+IDENTITY_KEY = "collector_kiosk"
 #: Seconds between recounts of the queue during one long push (see Uploader.kiosk_status).
 STATS_EVERY = 10.0
 
@@ -139,7 +143,8 @@ class Uploader:
                 if len(rows) == 1:
                     reason = "too large for the collector (HTTP 413)"
                     self.outbox.mark_rejected({rows[0]["id"]: reason})
-                    return PushResult(batches=1, sent=1, rejected=1), [rows[0]["id"]]
+                    return (PushResult(batches=1, sent=1, rejected=1,
+                                       rejected_reasons={reason: 1}), [rows[0]["id"]])
                 # Too large for the collector: halve the batch, for this uploader's life.
                 self.batch_size = max(1, len(rows) // 2)
                 rows = rows[: self.batch_size]
@@ -186,16 +191,23 @@ class Uploader:
                 f"collector answer does not say which {result.rejected} rating(s) it "
                 "rejected; nothing marked"
             )
+        reasons: dict[str, int] = {}
+        first: dict[str, str] = {}
+        for rating_id, reason in rejected.items():
+            reasons[reason] = reasons.get(reason, 0) + 1
+            first.setdefault(reason, rating_id)
         if rejected:
             self.outbox.mark_rejected(rejected)
-            for rating_id, reason in rejected.items():
-                log.warning("collector rejected rating %s: %s", rating_id, reason)
+            # One line per verdict, not per rating: a wrong store_id rejects them all.
+            for reason, n in reasons.items():
+                log.warning("collector rejected %d rating(s) (first %s): %s", n, first[reason],
+                            reason)
         self.outbox.mark_synced([i for i in ids if i not in rejected])
         return PushResult(
             batches=1, sent=len(rows), accepted=result.accepted, duplicate=result.duplicate,
             conflict=result.conflict, rejected=result.rejected,
             clock_offset_s=result.clock_offset_s, conflicts=conflicts,
-            missing=list(result.missing),
+            missing=list(result.missing), rejected_reasons=reasons,
         )
 
     def push_all(self, progress: Callable[[int], Any] | None = None,
@@ -289,3 +301,35 @@ class Uploader:
         if new_etag != etag:
             self.outbox.set_state(SURVEY_ETAG_KEY, new_etag)
         return changed
+
+    # -- who this kiosk is ----------------------------------------------------
+
+    def fetch_identity(self) -> dict[str, Any] | None:
+        """Ask the collector which store and kiosk the token is for; save and return it.
+
+        ``GET /api/v1/kiosk`` answers ``{store_id, store_name, kiosk_id,
+        timezone}``: the collector is the source of truth for its stores, so
+        the kiosk dates its taps in that time zone and compares the ids with
+        its config (``kiosk.store.Store.identity_mismatches``).  Saved under
+        outbox state ``"collector_kiosk"``.  A collector older than this
+        endpoint (404) answers None and nothing is saved.
+        """
+        try:
+            response = self.client.request("GET", KIOSK_PATH,
+                                           headers={"Accept": "application/json"})
+        except Fatal as error:
+            if error.status == 404:
+                return None
+            raise
+        try:
+            data = response.json()
+            identity = {key: str(data[key])
+                        for key in ("store_id", "store_name", "kiosk_id", "timezone")}
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise Fatal(f"kiosk identity from the collector is unusable: {one_line(error)}"
+                        ) from error
+        if identity != self.outbox.get_state(IDENTITY_KEY):
+            self.outbox.set_state(IDENTITY_KEY, identity)
+            log.info("collector: store %s (%s), kiosk %s, time zone %s", identity["store_id"],
+                     identity["store_name"], identity["kiosk_id"], identity["timezone"])
+        return identity

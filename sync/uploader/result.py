@@ -21,6 +21,8 @@ class PushResult:
     #: Ratings sent before that the collector said it lacked, queued again.
     requeued: int = 0
     missing: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    #: The collector's verdicts on the ratings it rejected: reason -> count.
+    rejected_reasons: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: PushResult) -> None:
         """Fold a later result into this one."""
@@ -31,10 +33,13 @@ class PushResult:
         if other.clock_offset_s is not None:
             self.clock_offset_s = other.clock_offset_s
         self.conflicts.extend(other.conflicts)
+        for reason, n in other.rejected_reasons.items():
+            self.rejected_reasons[reason] = self.rejected_reasons.get(reason, 0) + n
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready counts (conflict ids left out)."""
         data = asdict(self)
         data.pop("conflicts")
         data.pop("missing")
+        data.pop("rejected_reasons")
         return data

@@ -208,9 +208,10 @@ class SyncThread(threading.Thread):
             self._stopping.wait(self.batch_pause)
 
     def _survey(self) -> None:
-        """Refresh the survey; only a rejected token stops the cycle."""
+        """Refresh who this kiosk is and the survey; only a rejected token stops the cycle."""
         try:
             self._uploader.fetch_survey()
+            self._uploader.fetch_identity()
         except TokenRejected:
             raise
         except SyncError as error:

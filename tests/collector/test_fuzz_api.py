@@ -28,7 +28,7 @@ from tests.support.fleet import register  # noqa: E402
 from tests.support.sizes import SIZES, record  # noqa: E402
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
-KIOSK_PATHS = {"/api/v1/batches", "/api/v1/survey"}
+KIOSK_PATHS = {"/api/v1/batches", "/api/v1/survey", "/api/v1/kiosk"}
 CHECKS = [checks.not_a_server_error, checks.response_schema_conformance,
           checks.content_type_conformance]
 seen: dict[str, int] = {}

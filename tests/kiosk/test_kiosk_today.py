@@ -82,3 +82,47 @@ def test_figures_show_the_sync_status_the_uploader_saved(store: Store):
                                     "last_error": None, "token_rejected": False})
     figures = today_figures(store, STRINGS["en"], "en", 5, sync_enabled=True, now=NOW)
     assert (figures.last_sync, figures.alert, figures.alert_level) == ("00:20", "Synced", "ok")
+
+
+def test_the_staff_screen_names_a_config_the_collector_disagrees_with(store: Store):
+    """Issue 14: the example store_id left in is shown, both values, above a sync error."""
+    for _ in range(2):
+        store.record_tap(3, 5, "fi", interval=0, now=NOW)
+    store.mark_rejected({row["id"]: "store_id 's1' does not match this kiosk's token"
+                         for row in store.pending(10, now=NOW)})
+    store.set_state("sync_status", {"last_error": "collector rejected"})
+    store.set_state("collector_kiosk", {"store_id": "sto", "store_name": "Stockholm",
+                                        "kiosk_id": "k1", "timezone": "Europe/Stockholm"})
+    figures = today_figures(store, STRINGS["en"], "en", 5, sync_enabled=True, now=NOW)
+    assert figures.rejected == 2
+    assert figures.alert == ("Kiosk config differs from the collector: store_id s1 \u2260 sto,"
+                             " timezone Europe/Helsinki \u2260 Europe/Stockholm")
+    assert figures.alert_level == "danger"
+    store.set_state("collector_kiosk", {"store_id": "s1", "store_name": "Helsinki",
+                                        "kiosk_id": "k1", "timezone": "Europe/Stockholm"})
+    figures = today_figures(store, STRINGS["en"], "en", 5, sync_enabled=True, now=NOW)
+    assert figures.alert_level == "warn" and "timezone" in figures.alert
+
+
+def test_resend_rejected_keeps_ids_and_seqs_and_takes_the_current_ids(tmp_path: Path):
+    old = Store(tmp_path / "kiosk.db", "helsinki-kamppi", "k1", "Europe/Helsinki")
+    taps = [old.record_tap(4, 5, "fi", interval=0, now=NOW + timedelta(minutes=i))
+            for i in range(3)]
+    old.mark_rejected({tap.id: "store_id 'helsinki-kamppi' does not match" for tap in taps})
+    old.close()
+    fixed = Store(tmp_path / "kiosk.db", "sto", "k1", "Europe/Helsinki")
+    try:
+        fixed.set_state("collector_kiosk", {"store_id": "sto", "store_name": "Stockholm",
+                                            "kiosk_id": "k1", "timezone": "Europe/Stockholm"})
+        assert fixed.use_collector_zone() == "Europe/Stockholm"
+        assert fixed.rejected_reasons() == [("store_id 'helsinki-kamppi' does not match", 3)]
+        assert fixed.resend_rejected(moved_only=True) == 3
+        assert fixed.resend_rejected(moved_only=True) == 0
+        rows = fixed.pending(10, now=NOW + timedelta(hours=1))
+        assert [(r["id"], r["seq"], r["store_id"], r["local_date"]) for r in rows] == [
+            (tap.id, tap.seq, "sto", "2026-01-15") for tap in taps]  # 23:30 in Stockholm
+        assert fixed.stats()["rejected"] == 0
+        [entry] = fixed.get_state("resent_rejected")
+        assert entry["ratings"] == 3 and entry["store_id"] == "sto"
+    finally:
+        fixed.close()

@@ -7,6 +7,7 @@ ROLES = ("anonymous", "unknown", "kiosk", "staff", "staff_other", "office", "adm
 TABLE = """
 POST   /api/v1/batches                 401 401 200 403 403 403 403
 GET    /api/v1/survey                  401 401 200 403 403 403 403
+GET    /api/v1/kiosk                   401 401 200 403 403 403 403
 GET    /api/v1/stores                  401 401 403 200 200 200 200
 GET    /api/v1/stores/{store}          401 401 403 200 403 200 200
 GET    /api/v1/stores/{store}/daily    401 401 403 200 403 200 200

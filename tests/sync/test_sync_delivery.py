@@ -345,11 +345,13 @@ def test_cli_progress_and_summary(sync_collector, tmp_path):
         [str(BIN / "hymy-kiosk"), "sync", "--config", str(config), "--progress"],
         capture_output=True, text=True, timeout=60,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 4, done.stderr  # a rating was rejected (issue 14)
     assert "1201/1201" in done.stderr  # the tqdm bar
     assert done.stdout.strip() == (
         "sent 1201: 1200 new, 0 duplicate, 0 conflict, 1 rejected; 0 left pending"
     )
+    assert "the collector rejected 1 rating(s):\n  1 x local_date" in done.stderr
+    assert "hymy-kiosk resend-rejected --config" in done.stderr
     store = open_store(db)
     try:
         assert store.stats()["rejected"] == 1

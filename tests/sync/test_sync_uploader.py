@@ -97,6 +97,8 @@ class FakeCollector:
         self.reject: dict[str, str] = {}
         self.survey = {"version": 3, "scale": 4, "questions": {"fi": "Miten meni?"},
                        "reasons": ["queue", "staff"], "reason_labels": {}}
+        self.identity = {"store_id": "s1", "store_name": "Test", "kiosk_id": "k1",
+                         "timezone": "Europe/Helsinki"}
 
     def request(self, method, url, headers=None, data=None, timeout=None, verify=None):
         body = None
@@ -110,6 +112,8 @@ class FakeCollector:
                 raise step
             if step is not None:
                 return step
+        if url.endswith("/api/v1/kiosk"):
+            return response(200, self.identity)
         if url.endswith("/api/v1/survey"):
             etag = f'"{self.survey["version"]}"'
             if headers.get("If-None-Match") == etag:

@@ -1,4 +1,4 @@
-"""Routes for kiosks: upload a batch of ratings, fetch the store's survey.
+"""Routes for kiosks: upload a batch of ratings, fetch the store's survey and who they are.
 
 ``POST /api/v1/batches`` reads the body itself rather than letting FastAPI
 parse it: the size limit is enforced while reading and while decompressing (a
@@ -32,7 +32,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from sync.clock import parse_utc
+from sync.clock import local_date, parse_utc
 from sync.collector.auth import kiosk, storage_of
 from sync.collector.db.storage import Storage
 from sync.collector.logs import log_fields
@@ -199,10 +199,38 @@ def offered_reasons_only(
     return kept, refused
 
 
+def on_store_days(storage: Storage, principal: Principal,
+                  valid: list[tuple[int, Rating]]) -> list[tuple[int, Rating]]:
+    """The ratings with ``local_date`` the day of ``created_at`` in the store's time zone.
+
+    The collector is the source of truth for its stores: a kiosk whose
+    config names another zone (the example's Helsinki in a Stockholm store)
+    would otherwise file a 23:30 Monday tap under Tuesday.  The kiosk's own
+    date only had to be plausible (within a day, :mod:`sync.wire`); a rating
+    re-sent is refiled the same way, so it is still a ``duplicate``.  Days
+    are computed once per minute of the batch.
+    """
+    if not valid:
+        return valid
+    tz = storage.zone(principal.store_id)
+    days: dict[str, str] = {}
+    refiled = []
+    for index, rating in valid:
+        minute = rating.created_at[:16]
+        day = days.get(minute)
+        if day is None:
+            day = days[minute] = local_date(parse_utc(rating.created_at), tz)
+        if day != rating.local_date:
+            rating = msgspec.structs.replace(rating, local_date=day)
+        refiled.append((index, rating))
+    return refiled
+
+
 def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchResult:
     """Parse, validate and store one upload; the per-item verdicts in a BatchResult."""
     batch, valid, rejected = read_batch(data, principal)
     valid, rejected = offered_reasons_only(storage, principal, valid, rejected)
+    valid = on_store_days(storage, principal, valid)
     outcome = storage.ingest(
         principal, [rating for _, rating in valid], parse_utc(batch.sent_at), batch.status
     )
@@ -307,3 +335,24 @@ def get_survey(request: Request, principal: Principal = Depends(kiosk)) -> Respo
     if etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     return JSONResponse(survey.body(), headers=headers)
+
+
+@router.get(
+    "/api/v1/kiosk",
+    summary="Which store and kiosk this token is for, and the store's time zone",
+)
+def get_kiosk(request: Request, principal: Principal = Depends(kiosk)) -> dict[str, str]:
+    """``{store_id, store_name, kiosk_id, timezone}`` as the collector records them.
+
+    The collector is the source of truth for its stores: the kiosk dates its
+    taps in this time zone, and ``hymy-kiosk check-config`` names any
+    difference from its config (a store id left at the example's, a store in
+    another zone).
+    """
+    store = storage_of(request).store(principal.store_id) or {}
+    return {
+        "store_id": principal.store_id or "",
+        "store_name": store.get("name") or "",
+        "kiosk_id": principal.kiosk_id or "",
+        "timezone": store.get("timezone") or "",
+    }
