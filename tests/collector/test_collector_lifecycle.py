@@ -160,20 +160,39 @@ def test_delete_only_what_holds_no_ratings_via_api(collector_server):
     assert admin(collector_server, "DELETE", "/api/v1/kiosks/nowhere").status_code == 404
 
 
+def logged_in(server, token: str) -> requests.Session:
+    """A browser session logged in through the dashboard's login form."""
+    session = requests.Session()
+    form = session.get(server.url + "/login", timeout=10)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    done = session.post(server.url + "/login", allow_redirects=False, timeout=10,
+                        data={"token": token, "csrf": csrf})
+    assert done.status_code == 303, done.text[:300]
+    return session
+
+
 def test_office_page_hides_a_retired_store_and_its_page_says_retired(collector_server):
     store = collector_server.new_store()
     assert store.post(store.ratings([5, 5, 4])).status_code == 200
     admin(collector_server, "PATCH", f"/api/v1/stores/{store.store_id}",
           json={"retired": True, "name": "Retired Test Shop"})
-    session = requests.Session()
-    form = session.get(collector_server.url + "/login", timeout=10)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-    session.post(collector_server.url + "/login", allow_redirects=False, timeout=10,
-                 data={"token": collector_server.office_token, "csrf": csrf})
+    session = logged_in(collector_server, collector_server.office_token)
     office = session.get(collector_server.url + "/office", timeout=30)
     assert office.status_code == 200 and "Retired Test Shop" not in office.text
     page = session.get(collector_server.url + f"/stores/{store.store_id}", timeout=30)
     assert page.status_code == 200 and 'id="store-retired"' in page.text
+    assert "Retired Test Shop" in page.text  # its history stays on its own page
+
+
+def test_store_page_shows_a_kiosk_label_and_retirement(collector_server):
+    store = collector_server.new_store()
+    admin(collector_server, "PATCH", f"/api/v1/kiosks/{store.kiosk_id}",
+          json={"label": "Till 2", "retired": True})
+    session = logged_in(collector_server, store.staff_token)
+    page = session.get(collector_server.url + f"/stores/{store.store_id}?lang=en", timeout=30)
+    row = page.text[page.text.index(f'data-kiosk="{store.kiosk_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "Till 2" in row and "pill muted" in row
 
 
 # -- command line -------------------------------------------------------------------
