@@ -195,6 +195,40 @@ def test_store_page_shows_a_kiosk_label_and_retirement(collector_server):
     assert "Till 2" in row and "pill muted" in row
 
 
+def test_admins_manage_a_store_from_its_page(collector_server):
+    store = collector_server.new_store()
+    url = collector_server.url + f"/stores/{store.store_id}"
+    session = logged_in(collector_server, collector_server.admin_token)
+    page = session.get(url, timeout=30)
+    assert 'id="manage"' in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+    def manage(action: str, value: str = "", token: str | None = None, who=session):
+        return who.post(url + "/manage", allow_redirects=False, timeout=30,
+                        data={"action": action, "value": value, "csrf": token or csrf})
+
+    assert manage("rename", "Shop From The Page").status_code == 303
+    assert manage("timezone", "Europe/Tallinn").status_code == 303
+    bad = manage("timezone", "Mars/Base")
+    assert bad.status_code == 422 and "unknown IANA time zone" in bad.text
+    assert manage("rename", "Forged", token="x" * 64).status_code == 403
+    assert manage("retire").status_code == 303
+    shown = store.get("").json()
+    assert (shown["name"], shown["timezone"]) == ("Shop From The Page", "Europe/Tallinn")
+    assert shown["retired_at"]
+    again = session.get(url, timeout=30).text
+    assert 'id="store-retired"' in again and 'id="manage-restore"' in again
+    assert manage("restore").status_code == 303
+    assert store.get("").json()["retired_at"] is None
+    # Office users see no form and may not post one.
+    office = logged_in(collector_server, collector_server.office_token)
+    assert 'id="manage"' not in office.get(url, timeout=30).text
+    office_csrf = re.search(r'name="csrf" value="([^"]+)"',
+                            office.get(url, timeout=30).text).group(1)
+    assert manage("retire", token=office_csrf, who=office).status_code == 403
+    assert store.get("").json()["retired_at"] is None
+
+
 # -- command line -------------------------------------------------------------------
 
 
