@@ -347,3 +347,39 @@ def test_cli_delete_refuses_what_holds_ratings(chain):
     assert set(stores(chain)) == {"s1"}
     assert "no kiosk 'k2'" in run(chain, "kiosk", "delete", "k2", ok=False).output
     assert "no store 's9'" in run(chain, "store", "retire", "s9", ok=False).output
+
+
+def test_a_new_time_zone_keeps_past_dates_and_recounts_hours(chain_storage):
+    storage = chain_storage({"hel": "Europe/Helsinki"})
+    principal = storage.principal(storage.add_token("kiosk", kiosk_id="hel-k").token)
+    # 22:30 UTC on 15 January is 00:30 on the 16th in Helsinki, 17:30 on the 15th in New York.
+    tap = parse_rating(rating(1, 5, at="2026-01-15T22:30:00.000Z", tz="Europe/Helsinki"))
+    storage.ingest(principal, [tap], utc_now())
+    assert storage.hourly_counts("hel", "2026-01-16", "2026-01-16") == [
+        ("2026-01-16", 0, 5, 5, 1)]
+    storage.set_timezone("hel", "America/New_York")
+    assert storage.store("hel")["timezone"] == "America/New_York"
+    assert storage.daily_counts("hel", "2026-01-16", "2026-01-16")  # the date it was filed under
+    assert not storage.daily_counts("hel", "2026-01-15", "2026-01-15")
+    assert storage.hourly_counts("hel", "2026-01-16", "2026-01-16") == [
+        ("2026-01-16", 17, 5, 5, 1)]  # the hour on the new zone's clock
+    assert storage.check() == []
+    # A later tap is placed by the new zone at once (this process's cache follows).
+    later = parse_rating(rating(2, 4, at="2026-01-20T22:30:00.000Z", tz="America/New_York"))
+    storage.ingest(principal, [later], utc_now())
+    assert storage.hourly_counts("hel", "2026-01-20", "2026-01-20") == [
+        ("2026-01-20", 17, 5, 4, 1)]
+    with pytest.raises(ValueError, match="unknown IANA time zone"):
+        storage.set_timezone("hel", "Europe/Atlantis")
+    assert storage.store("hel")["timezone"] == "America/New_York"
+
+
+def test_another_process_reads_a_new_zone_once_its_copy_is_old(chain_storage):
+    here = chain_storage({"tll": "Europe/Tallinn"})
+    there = Storage(here.db)  # another collector process on the same database
+    assert str(there.zone("tll")) == "Europe/Tallinn"
+    here.set_timezone("tll", "Europe/Lisbon")
+    assert str(here.zone("tll")) == "Europe/Lisbon"
+    assert str(there.cached_zone("tll")) == "Europe/Tallinn"  # within ZONE_MAX_AGE_S
+    assert str(there.zone("tll", max_age_s=0)) == "Europe/Lisbon"
+    assert str(there.cached_zone("tll")) == "Europe/Lisbon"
