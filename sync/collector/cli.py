@@ -286,16 +286,17 @@ def kiosk() -> None:
 @kiosk.command("add")
 @click.argument("kiosk_id")
 @click.option("--store", "store_id", required=True, help="Store the kiosk stands in")
+@click.option("--label", default=None, help="Where it stands, e.g. 'By the entrance'")
 @database_option()
 @friendly_errors
-def kiosk_add(storage: Storage, kiosk_id: str, store_id: str) -> None:
+def kiosk_add(storage: Storage, kiosk_id: str, store_id: str, label: str | None) -> None:
     """Register a kiosk and print its token (shown this once; put it in the kiosk's config).
 
     \b
     Example:
-        hymy-collector kiosk add hki-kamppi-1 --store hki-kamppi
+        hymy-collector kiosk add hki-kamppi-1 --store hki-kamppi --label "By the entrance"
     """
-    made = storage.add_kiosk(kiosk_id, store_id)
+    made = storage.add_kiosk(kiosk_id, store_id, label)
     click.echo(f"Kiosk {kiosk_id} added to {store_id}. Its token (shown once):", err=True)
     click.echo(made.token)
 

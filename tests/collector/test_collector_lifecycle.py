@@ -275,6 +275,8 @@ def stores(database: str) -> dict[str, dict]:
 
 def test_cli_rename_time_zone_retire_restore(chain):
     run(chain, "store", "rename", "s1", "Hymy One")
+    run(chain, "kiosk", "add", "k3", "--store", "s2", "--label", "Till 3")
+    assert "Till 3" in run(chain, "kiosk", "list", "--store", "s2").stdout
     run(chain, "kiosk", "rename", "k1", "By the door")
     deliver(chain, "k1", range(1, 4))
     bad = run(chain, "store", "timezone", "s1", "Mars/Base", ok=False)

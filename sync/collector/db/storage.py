@@ -282,12 +282,20 @@ class Storage:
                     raise InUse(f"store {store_id!r} has kiosk {kiosk_id!r}, which holds"
                                 f" {received} ratings filed under another store; move or"
                                 " retire that kiosk first")
-            kiosks = "SELECT id FROM kiosks WHERE store_id = ?"
-            tokens = f"SELECT id FROM tokens WHERE store_id = ? OR kiosk_id IN ({kiosks})"
-            conn.execute(f"DELETE FROM sessions WHERE token_id IN ({tokens})",
-                         (store_id, store_id))
-            conn.execute(f"DELETE FROM tokens WHERE id IN ({tokens})", (store_id, store_id))
-            conn.execute(f"DELETE FROM seq_gaps WHERE kiosk_id IN ({kiosks})", (store_id,))
+            conn.execute(
+                "DELETE FROM sessions WHERE token_id IN (SELECT id FROM tokens"
+                " WHERE store_id = ? OR kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?))",
+                (store_id, store_id),
+            )
+            conn.execute(
+                "DELETE FROM tokens WHERE store_id = ?"
+                " OR kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
+                (store_id, store_id),
+            )
+            conn.execute(
+                "DELETE FROM seq_gaps WHERE kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
+                (store_id,),
+            )
             for table in ("kiosks", "surveys", "running_keys", "running_counts",
                           "hourly_counts", "reason_counts", "daily_counts"):
                 conn.execute(f"DELETE FROM {table} WHERE store_id = ?", (store_id,))
@@ -376,8 +384,10 @@ class Storage:
                 raise InUse(f"kiosk {kiosk_id!r} holds {kiosk['received']} ratings and cannot"
                             f" be deleted; retire it instead"
                             f" ('hymy-collector kiosk retire {kiosk_id}')")
-            tokens = "SELECT id FROM tokens WHERE kiosk_id = ?"
-            conn.execute(f"DELETE FROM sessions WHERE token_id IN ({tokens})", (kiosk_id,))
+            conn.execute(
+                "DELETE FROM sessions WHERE token_id IN (SELECT id FROM tokens WHERE kiosk_id = ?)",
+                (kiosk_id,),
+            )
             conn.execute("DELETE FROM tokens WHERE kiosk_id = ?", (kiosk_id,))
             conn.execute("DELETE FROM seq_gaps WHERE kiosk_id = ?", (kiosk_id,))
             conn.execute("DELETE FROM kiosks WHERE id = ?", (kiosk_id,))
