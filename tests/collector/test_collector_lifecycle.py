@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from sync.clock import format_utc, local_date, utc_now, zone
 from sync.collector import Database, Storage
 from sync.collector.cli import cli
+from sync.uploader.client import TokenRejected, check_status
 from sync.wire import parse_rating
 from tests.support.collector import rating
 
@@ -103,6 +104,9 @@ def test_retired_kiosk_refuses_uploads_until_restored(collector_server):
     assert refused.status_code == 403
     assert f"kiosk {store.kiosk_id!r} was retired" in refused.json()["detail"]
     assert "hymy-collector kiosk restore" in refused.json()["detail"]
+    with pytest.raises(TokenRejected, match="was retired at .* kiosk restore") as stopped:
+        check_status(refused)  # what the kiosk's uploader makes of the answer: stop syncing
+    assert store.kiosk_id in str(stopped.value)
     assert store.get("/summary", **WEEK).json()["responses"] == 1
     assert admin(collector_server, "PATCH", path, json={"retired": False}).status_code == 200
     assert store.post(store.ratings([5])).status_code == 200
