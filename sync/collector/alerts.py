@@ -196,7 +196,7 @@ def chain_alerts(
     the page already has, so they are not read twice.
     """
     now = now or utc_now()
-    stores = storage.stores()
+    stores = storage.stores(active=True)  # a retired store raises no alerts
     alerts: list[Alert] = []
     opening_from = (now - timedelta(weeks=rules.open_weeks)).date().isoformat()
     opening_to = (now - timedelta(days=1)).date().isoformat()
@@ -206,7 +206,7 @@ def chain_alerts(
             storage.hourly_counts(store["id"], opening_from, opening_to), rules.open_min_days
         )
         for kiosk in reports.kiosks_report(storage, store["id"], now=now):
-            if kiosk["last_seen"] is None:
+            if kiosk["last_seen"] is None or kiosk.get("retired_at"):
                 continue
             seen = parse_utc(kiosk["last_seen"])
             hours = silent_open_hours(seen, now, tz, opening)
@@ -217,7 +217,10 @@ def chain_alerts(
                                      "silent_s": kiosk["silent_s"]}))
     since = format_utc(now - timedelta(hours=rules.burst_lookback_hours))
     per_store: dict[str, list[tuple[datetime, bool]]] = defaultdict(list)
+    active = {store["id"] for store in stores}
     for store_id, created_at, scale, score in storage.counted_ratings_since(since):
+        if store_id not in active:
+            continue
         per_store[store_id].append((parse_utc(created_at), is_unhappy(score, scale)))
     for store_id, taps in per_store.items():
         found = unhappy_bursts(taps, rules.burst_minutes, rules.burst_min_responses,

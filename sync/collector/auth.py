@@ -126,9 +126,15 @@ def _forbidden(principal: Principal, needs: str) -> HTTPException:
 
 
 async def kiosk(principal: Principal = Depends(caller)) -> Principal:
-    """Only kiosk tokens: uploads and survey fetches are per kiosk."""
+    """Only kiosk tokens of a kiosk and store in use: uploads and survey fetches are per kiosk.
+
+    A retired kiosk, or a kiosk of a retired store, gets 403 with a sentence
+    saying so; the uploader stops syncing and shows it to the staff.
+    """
     if principal.role != "kiosk":
         raise _forbidden(principal, "a kiosk token")
+    if principal.retired:
+        raise HTTPException(403, principal.retired)
     return principal
 
 

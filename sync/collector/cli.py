@@ -151,7 +151,7 @@ def serve(host: str | None, port: int | None, database: str | None, workers: int
 
 @cli.group()
 def store() -> None:
-    """Add and list stores."""
+    """Add, list, rename, re-zone, retire, restore and delete stores."""
 
 
 @store.command("add")
@@ -187,28 +187,116 @@ def store_list(storage: Storage, as_json: bool) -> None:
         click.echo(json.dumps(stores, indent=2, ensure_ascii=False))
         return
     for item in stores:
+        retired = f"  (retired {item['retired_at']})" if item["retired_at"] else ""
         click.echo(f"{item['id']:<24} {item['timezone']:<20} {item['kiosks']:>3} kiosks  "
-                   f"{item['name']}")
+                   f"{item['name']}{retired}")
+
+
+@store.command("rename")
+@click.argument("store_id")
+@click.argument("name")
+@database_option(create=False)
+@friendly_errors
+def store_rename(storage: Storage, store_id: str, name: str) -> None:
+    """Give a store another display name (its id, tokens and ratings stay).
+
+    \b
+    Example:
+        hymy-collector store rename hki-kamppi "Hymy Kamppi Centre"
+    """
+    storage.rename_store(store_id, name)
+    click.echo(f"Store {store_id} is now called {name.strip()!r}")
+
+
+@store.command("timezone")
+@click.argument("store_id")
+@click.argument("zone")
+@database_option(create=False)
+@friendly_errors
+def store_timezone(storage: Storage, store_id: str, zone: str) -> None:
+    """Move a store to another IANA time zone.
+
+    Past ratings keep the local date they were filed under; the heat map's
+    hours are recounted in the new zone.  Set the same zone in each of the
+    store's kiosk.toml files, since kiosks date their taps themselves.
+
+    \b
+    Example:
+        hymy-collector store timezone tll-viru Europe/Tallinn
+    """
+    storage.set_timezone(store_id, zone)
+    click.echo(f"Store {store_id} now keeps time in {zone}; past ratings keep their dates."
+               " Set timezone in its kiosks' kiosk.toml too.")
+
+
+@store.command("retire")
+@click.argument("store_id")
+@database_option(create=False)
+@friendly_errors
+def store_retire(storage: Storage, store_id: str) -> None:
+    """Retire a store: its kiosks' uploads get 403, it leaves rankings and alerts.
+
+    Its ratings stay readable and exportable; 'store restore' undoes this.
+
+    \b
+    Example:
+        hymy-collector store retire hki-kamppi
+    """
+    done = storage.retire_store(store_id)
+    click.echo(f"Store {store_id} retired at {done['retired_at']}; its history is kept")
+
+
+@store.command("restore")
+@click.argument("store_id")
+@database_option(create=False)
+@friendly_errors
+def store_restore(storage: Storage, store_id: str) -> None:
+    """Bring a retired store back: uploads, rankings and alerts again.
+
+    \b
+    Example:
+        hymy-collector store restore hki-kamppi
+    """
+    storage.retire_store(store_id, retired=False)
+    click.echo(f"Store {store_id} is in use again")
+
+
+@store.command("delete")
+@click.argument("store_id")
+@database_option(create=False)
+@friendly_errors
+def store_delete(storage: Storage, store_id: str) -> None:
+    """Delete a store that holds no ratings, with its kiosks and tokens.
+
+    A store with ratings is refused (retire it instead).
+
+    \b
+    Example:
+        hymy-collector store delete typo-store
+    """
+    storage.delete_store(store_id)
+    click.echo(f"Deleted store {store_id}")
 
 
 @cli.group()
 def kiosk() -> None:
-    """Register and list kiosks."""
+    """Register, list, rename, move, retire, restore and delete kiosks."""
 
 
 @kiosk.command("add")
 @click.argument("kiosk_id")
 @click.option("--store", "store_id", required=True, help="Store the kiosk stands in")
+@click.option("--label", default=None, help="Where it stands, e.g. 'By the entrance'")
 @database_option()
 @friendly_errors
-def kiosk_add(storage: Storage, kiosk_id: str, store_id: str) -> None:
+def kiosk_add(storage: Storage, kiosk_id: str, store_id: str, label: str | None) -> None:
     """Register a kiosk and print its token (shown this once; put it in the kiosk's config).
 
     \b
     Example:
-        hymy-collector kiosk add hki-kamppi-1 --store hki-kamppi
+        hymy-collector kiosk add hki-kamppi-1 --store hki-kamppi --label "By the entrance"
     """
-    made = storage.add_kiosk(kiosk_id, store_id)
+    made = storage.add_kiosk(kiosk_id, store_id, label)
     click.echo(f"Kiosk {kiosk_id} added to {store_id}. Its token (shown once):", err=True)
     click.echo(made.token)
 
@@ -227,8 +315,92 @@ def kiosk_list(storage: Storage, store_id: str | None) -> None:
     for item in storage.kiosks(store_id):
         missing = sum(end - start + 1 for start, end in item["gaps"])
         seen = item["last_seen"] or "never"
+        retired = f"  (retired {item['retired_at']})" if item["retired_at"] else ""
+        label = f"  {item['label']}" if item["label"] else ""
         click.echo(f"{item['id']:<24} {item['store_id']:<20} last seen {seen:<26}"
-                   f" {item['received']:>8} ratings  {missing} missing")
+                   f" {item['received']:>8} ratings  {missing} missing{label}{retired}")
+
+
+@kiosk.command("rename")
+@click.argument("kiosk_id")
+@click.argument("label")
+@database_option(create=False)
+@friendly_errors
+def kiosk_rename(storage: Storage, kiosk_id: str, label: str) -> None:
+    """Give a kiosk another label ('' for none); its id and token stay.
+
+    \b
+    Example:
+        hymy-collector kiosk rename hki-kamppi-1 "By the entrance"
+    """
+    storage.rename_kiosk(kiosk_id, label)
+    click.echo(f"Kiosk {kiosk_id} is now labelled {label.strip()!r}")
+
+
+@kiosk.command("move")
+@click.argument("kiosk_id")
+@click.option("--store", "store_id", required=True, help="Store the kiosk stands in from now")
+@database_option(create=False)
+@friendly_errors
+def kiosk_move(storage: Storage, kiosk_id: str, store_id: str) -> None:
+    """Move a kiosk to another store; its later ratings count for the new store.
+
+    Ratings it already delivered stay with the old store; its token keeps
+    working.  Deliver its pending taps first, then set store_id (and
+    timezone) in its kiosk.toml: ratings naming the old store are refused.
+
+    \b
+    Example:
+        hymy-collector kiosk move hki-kamppi-1 --store hki-itis
+    """
+    storage.move_kiosk(kiosk_id, store_id)
+    click.echo(f"Kiosk {kiosk_id} now stands in {store_id}; set store_id = \"{store_id}\""
+               " in its kiosk.toml")
+
+
+@kiosk.command("retire")
+@click.argument("kiosk_id")
+@database_option(create=False)
+@friendly_errors
+def kiosk_retire(storage: Storage, kiosk_id: str) -> None:
+    """Retire a kiosk: its uploads get 403; its ratings stay readable.
+
+    \b
+    Example:
+        hymy-collector kiosk retire hki-kamppi-1
+    """
+    done = storage.retire_kiosk(kiosk_id)
+    click.echo(f"Kiosk {kiosk_id} retired at {done['retired_at']}; its ratings are kept")
+
+
+@kiosk.command("restore")
+@click.argument("kiosk_id")
+@database_option(create=False)
+@friendly_errors
+def kiosk_restore(storage: Storage, kiosk_id: str) -> None:
+    """Let a retired kiosk upload again.
+
+    \b
+    Example:
+        hymy-collector kiosk restore hki-kamppi-1
+    """
+    storage.retire_kiosk(kiosk_id, retired=False)
+    click.echo(f"Kiosk {kiosk_id} is in use again")
+
+
+@kiosk.command("delete")
+@click.argument("kiosk_id")
+@database_option(create=False)
+@friendly_errors
+def kiosk_delete(storage: Storage, kiosk_id: str) -> None:
+    """Delete a kiosk that holds no ratings, with its tokens (retire it otherwise).
+
+    \b
+    Example:
+        hymy-collector kiosk delete hki-kamppi-9
+    """
+    storage.delete_kiosk(kiosk_id)
+    click.echo(f"Deleted kiosk {kiosk_id}")
 
 
 @cli.group()

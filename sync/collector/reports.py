@@ -122,7 +122,8 @@ def ranking_report(
 
     Ranked by ``order`` (default the Wilson lower bound ``ci_low``, so a store
     with 5 of 5 satisfied does not outrank one with 950 of 1000); stores with
-    fewer than ``min_responses`` get ``rank: null`` and come last.
+    fewer than ``min_responses`` get ``rank: null`` and come last.  Retired
+    stores are left out (their history stays readable on their own pages).
     """
     if order not in RANK_ORDERS:
         raise ValueError(f"order must be one of {', '.join(RANK_ORDERS)}")
@@ -131,7 +132,7 @@ def ranking_report(
         per_store[store_id].append((scale, score, suppressed, n))
     scales = storage.survey_scales()
     entries = []
-    for store in storage.stores():
+    for store in storage.stores(active=True):
         summary = figures(
             summarize_rows(per_store.get(store["id"], ())),
             scales.get(store["id"], DEFAULT_SURVEY.scale),

@@ -63,6 +63,8 @@ class Principal:
     role: str
     store_id: str | None = None
     kiosk_id: str | None = None
+    #: Why this kiosk may no longer upload (its kiosk or store is retired), or None.
+    retired: str | None = None
 
     def can_read(self, store_id: str) -> bool:
         """True when this caller may read ``store_id``'s numbers."""

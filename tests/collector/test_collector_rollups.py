@@ -112,12 +112,21 @@ def test_local_hours_forget_their_cache_when_it_is_full_and_stay_right():
     assert hours.of(["s2"] * 5, first) == [15] * 5  # 10:00 UTC is 15:30 in Kolkata
     assert hours.of(["s2"] * 5, second) == [16] * 5
     assert len(hours._cache) == 10  # exactly full: kept
-    assert hours.of(["s2"] * 5, first) == [15] * 5  # all cached: no lookup
-    assert len(looked_up) == 10
+    assert hours.of(["s2"] * 5, first) == [15] * 5  # all cached
+    assert looked_up == ["s2"] * 3  # one zone lookup per store and call, not per tap
     assert hours.of(["s2"] * 5, third) == [17] * 5  # would be 15: starts again
     assert len(hours._cache) == 5
     assert hours.of(["s2"] * 5, second) == [16] * 5
-    assert len(looked_up) == 20
+    assert len(hours._cache) == 10
+
+
+def test_local_hours_follow_a_store_whose_zone_changes():
+    zones = {"s1": ZoneInfo("Europe/Helsinki")}
+    hours = LocalHours(zones.__getitem__)
+    taps = ["2026-03-27T10:00:00.000Z"]
+    assert hours.of(["s1"], taps) == [12]
+    zones["s1"] = ZoneInfo("America/New_York")
+    assert hours.of(["s1"], taps) == [6]  # not the cached Helsinki hour
 
 
 def test_running_totals_skip_a_day_without_taps_and_count_on():

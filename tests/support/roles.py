@@ -3,7 +3,9 @@
 ROLES = ("anonymous", "unknown", "kiosk", "staff", "staff_other", "office", "admin")
 
 # Expected status per role, in ROLES order: 401 without a (known) token, 403 for a
-# role that may not, the endpoint's success status otherwise.
+# role that may not, the endpoint's success status otherwise.  {store} and
+# {kiosk_id} are the test's store and its kiosk; {spare_store} and {spare_kiosk}
+# a store and a kiosk made for the request, without ratings, so that DELETE may succeed.
 TABLE = """
 POST   /api/v1/batches                 401 401 200 403 403 403 403
 GET    /api/v1/survey                  401 401 200 403 403 403 403
@@ -25,7 +27,21 @@ PUT    /api/v1/stores/{store}/survey   401 401 403 403 403 403 200
 POST   /api/v1/tokens                  401 401 403 403 403 403 201
 GET    /api/v1/tokens                  401 401 403 403 403 403 200
 DELETE /api/v1/tokens/{token_id}       401 401 403 403 403 403 204
+PATCH  /api/v1/stores/{store}          401 401 403 403 403 403 200
+DELETE /api/v1/stores/{spare_store}    401 401 403 403 403 403 204
+PATCH  /api/v1/kiosks/{kiosk_id}       401 401 403 403 403 403 200
+DELETE /api/v1/kiosks/{spare_kiosk}    401 401 403 403 403 403 204
 """
 #: (method, path template, expected status per role in ROLES order)
 MATRIX = [(method, path, tuple(int(s) for s in statuses))
           for method, path, *statuses in (line.split() for line in TABLE.strip().splitlines())]
+#: The parameter name each placeholder stands for in the OpenAPI paths.
+PLACEHOLDERS = {"{store}": "{store_id}", "{spare_store}": "{store_id}",
+                "{spare_kiosk}": "{kiosk_id}"}
+
+
+def openapi_path(template: str) -> str:
+    """A matrix path as the OpenAPI schema writes it."""
+    for placeholder, name in PLACEHOLDERS.items():
+        template = template.replace(placeholder, name)
+    return template

@@ -47,23 +47,27 @@ class Tallies:
 
 
 class LocalHours:
-    """Store-local hours of taps, cached per store and minute (some zones are +5:30)."""
+    """Store-local hours of taps, cached per time zone and minute (some zones are +5:30).
+
+    Keyed by zone rather than store, so a store whose zone changes gets the new
+    zone's hours at once.
+    """
 
     def __init__(self, zone_of: Callable[[str], ZoneInfo], limit: int = 200_000) -> None:
         self.zone_of = zone_of
         self.limit = limit
-        self._cache: dict[tuple[str, str], int] = {}
+        self._cache: dict[tuple[ZoneInfo, str], int] = {}
 
     def of(self, stores: Sequence[str], created: Sequence[str]) -> list[int]:
         """The local hour of each tap (columns of store ids and UTC times)."""
-        keys = list(zip(stores, map(_MINUTE, created), strict=True))
+        zones = {store_id: self.zone_of(store_id) for store_id in set(stores)}
+        keys = list(zip(map(zones.__getitem__, stores), map(_MINUTE, created), strict=True))
         new = set(keys).difference(self._cache)
         if len(self._cache) + len(new) > self.limit:
             self._cache.clear()
             new = set(keys)
-        for store_id, minute in new:
-            moment = parse_utc(minute + ":00Z")
-            self._cache[store_id, minute] = local_hour(moment, self.zone_of(store_id))
+        for tz, minute in new:
+            self._cache[tz, minute] = local_hour(parse_utc(minute + ":00Z"), tz)
         return list(map(self._cache.__getitem__, keys))
 
 

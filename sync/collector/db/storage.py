@@ -16,8 +16,10 @@ CSAT figures with :func:`sync.metrics.summarize`.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -72,10 +74,18 @@ RUNNING_PERIOD = (
 DAILY_KEYS = ("store_id", "local_date", "kiosk_id", "scale", "score", "suppressed")
 HOURLY_KEYS = ("store_id", "local_date", "hour", "scale", "score")
 REASON_KEYS = ("store_id", "local_date", "reason", "scale", "score")
-#: A live (not revoked) token by the hash of its secret.
+#: A live (not revoked) token by the hash of its secret, with its kiosk's and
+#: store's retirement (a retired kiosk or store takes no uploads).
 PRINCIPAL = (
-    "SELECT id, hash, role, store_id, kiosk_id FROM tokens WHERE hash = ? AND revoked_at IS NULL"
+    "SELECT t.id, t.hash, t.role, t.store_id, t.kiosk_id,"
+    " k.retired_at AS kiosk_retired, s.retired_at AS store_retired"
+    " FROM tokens t LEFT JOIN kiosks k ON k.id = t.kiosk_id"
+    " LEFT JOIN stores s ON s.id = t.store_id"
+    " WHERE t.hash = ? AND t.revoked_at IS NULL"
 )
+#: Seconds a process trusts its cached copy of a store's time zone before
+#: reading it again (another process may have changed it).
+ZONE_MAX_AGE_S = 60.0
 _CHUNK = 500
 
 
@@ -85,6 +95,10 @@ class NotFound(LookupError):
 
 class AlreadyExists(ValueError):
     """An id that is already taken."""
+
+
+class InUse(ValueError):
+    """A store or kiosk that holds ratings, so it cannot be deleted."""
 
 
 @dataclass(frozen=True)
@@ -129,9 +143,9 @@ class Storage:
     def __init__(self, db: Database, clock_tolerance_s: float = 300.0) -> None:
         self.db = db
         self.clock_tolerance_s = clock_tolerance_s
-        self._zones: dict[str, ZoneInfo] = {}
+        self._zones: dict[str, tuple[ZoneInfo, float]] = {}
         self._reasons: dict[str, tuple[int, frozenset[str]]] = {}
-        self.hours = LocalHours(self.zone)
+        self.hours = LocalHours(self.cached_zone)
 
     # -- stores -----------------------------------------------------------
 
@@ -150,15 +164,21 @@ class Storage:
             )
         return {"id": store_id, "name": name.strip(), "timezone": timezone}
 
-    def stores(self, only: str | None = None) -> list[dict[str, Any]]:
-        """All stores (or just ``only``) with their number of kiosks, ordered by id."""
+    def stores(self, only: str | None = None, active: bool = False) -> list[dict[str, Any]]:
+        """All stores (or just ``only``) with their number of kiosks, ordered by id.
+
+        ``retired_at`` is None for a store in use; ``active=True`` leaves
+        retired stores out (rankings, alerts, the office page).
+        """
         sql = (
-            "SELECT s.id, s.name, s.timezone,"
+            "SELECT s.id, s.name, s.timezone, s.retired_at,"
             " (SELECT COUNT(*) FROM kiosks k WHERE k.store_id = s.id) AS kiosks"
             " FROM stores s"
         )
         if only is not None:
             return self.db.query(sql + " WHERE s.id = ?", (only,))
+        if active:
+            return self.db.query(sql + " WHERE s.retired_at IS NULL ORDER BY s.id")
         return self.db.query(sql + " ORDER BY s.id")
 
     def store(self, store_id: str) -> dict[str, Any] | None:
@@ -166,15 +186,122 @@ class Storage:
         found = self.stores(only=store_id)
         return found[0] if found else None
 
-    def zone(self, store_id: str) -> ZoneInfo:
-        """A store's time zone (cached: a store's zone does not change)."""
-        tz = self._zones.get(store_id)
-        if tz is None:
-            store = self.store(store_id)
-            if store is None:
-                raise NotFound(f"no store {store_id!r}")
-            tz = self._zones[store_id] = zone(store["timezone"])
+    def zone(self, store_id: str, max_age_s: float = ZONE_MAX_AGE_S) -> ZoneInfo:
+        """A store's time zone, read again when the cached copy is older than ``max_age_s``."""
+        cached = self._zones.get(store_id)
+        if cached is not None and time.monotonic() - cached[1] < max_age_s:
+            return cached[0]
+        store = self.store(store_id)
+        if store is None:
+            raise NotFound(f"no store {store_id!r}")
+        tz = zone(store["timezone"])
+        self._zones[store_id] = (tz, time.monotonic())
         return tz
+
+    def cached_zone(self, store_id: str) -> ZoneInfo:
+        """A store's zone as cached, however old: for use inside a transaction, which
+        must not borrow a second connection (callers look the zone up before)."""
+        return self.zone(store_id, max_age_s=math.inf)
+
+    def _store_row(self, conn: Connection, store_id: str) -> dict[str, Any]:
+        row = conn.query_one("SELECT id, name, timezone, retired_at FROM stores WHERE id = ?",
+                             (store_id,))
+        if row is None:
+            raise NotFound(f"no store {store_id!r}; 'hymy-collector store list' shows them")
+        return row
+
+    def _store_ratings(self, conn: Connection, store_id: str) -> int:
+        """Ratings filed under a store (suppressed taps too), from its daily roll-up."""
+        return conn.scalar(
+            "SELECT COALESCE(SUM(n), 0) FROM daily_counts WHERE store_id = ?", (store_id,)
+        ) or 0
+
+    def rename_store(self, store_id: str, name: str) -> dict[str, Any]:
+        """Give a store another display name; its id, ratings and tokens stay."""
+        if not name.strip():
+            raise ValueError("a store needs a name, e.g. 'Hymy Kamppi'")
+        with self.db.transaction(serialize=True) as conn:
+            self._store_row(conn, store_id)
+            conn.execute("UPDATE stores SET name = ? WHERE id = ?", (name.strip(), store_id))
+        return self.store(store_id)
+
+    def set_timezone(self, store_id: str, timezone: str) -> dict[str, Any]:
+        """Move a store to another IANA zone.
+
+        Past ratings keep the local date they were filed under (the kiosk's
+        ``local_date``): daily figures, reasons and running totals do not
+        change.  Only the heat map's hours, which the collector derives from
+        each tap's UTC time, are recounted in the new zone, so they stay what
+        ``hymy-collector check`` recomputes.  New ratings use the new zone.
+        """
+        tz = zone(timezone)
+        with self.db.transaction(serialize=True) as conn:
+            self._store_row(conn, store_id)
+            conn.execute("UPDATE stores SET timezone = ? WHERE id = ?", (timezone, store_id))
+            conn.execute("DELETE FROM hourly_counts WHERE store_id = ?", (store_id,))
+            recount = tally(
+                conn.stream(f"SELECT {', '.join(ROW)} FROM ratings WHERE store_id = ?",
+                            (store_id,)),
+                LocalHours(lambda _: tz),
+            )
+            conn.add_counts("hourly_counts", HOURLY_KEYS,
+                            [(*key, n) for key, n in recount.hourly.items()])
+        self._zones[store_id] = (tz, time.monotonic())
+        return self.store(store_id)
+
+    def retire_store(self, store_id: str, retired: bool = True) -> dict[str, Any]:
+        """Retire a store (no more uploads from its kiosks; out of rankings and alerts;
+        history kept) or, with ``retired=False``, restore it."""
+        with self.db.transaction(serialize=True) as conn:
+            self._store_row(conn, store_id)
+            if retired:
+                conn.execute(
+                    "UPDATE stores SET retired_at = COALESCE(retired_at, ?) WHERE id = ?",
+                    (format_utc(utc_now()), store_id),
+                )
+            else:
+                conn.execute("UPDATE stores SET retired_at = NULL WHERE id = ?", (store_id,))
+        return self.store(store_id)
+
+    def delete_store(self, store_id: str) -> None:
+        """Delete a store that holds no ratings, with its kiosks, tokens and surveys.
+
+        Raises :class:`InUse` naming the number of ratings otherwise (retire it
+        instead), or when one of its kiosks holds ratings of another store.
+        """
+        with self.db.transaction(serialize=True) as conn:
+            self._store_row(conn, store_id)
+            held = self._store_ratings(conn, store_id)
+            if held:
+                raise InUse(f"store {store_id!r} holds {held} ratings and cannot be deleted;"
+                            f" retire it instead ('hymy-collector store retire {store_id}')")
+            for kiosk_id, received in conn.rows(
+                "SELECT id, received FROM kiosks WHERE store_id = ? ORDER BY id", (store_id,)
+            ):
+                if received:
+                    raise InUse(f"store {store_id!r} has kiosk {kiosk_id!r}, which holds"
+                                f" {received} ratings filed under another store; move or"
+                                " retire that kiosk first")
+            conn.execute(
+                "DELETE FROM sessions WHERE token_id IN (SELECT id FROM tokens"
+                " WHERE store_id = ? OR kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?))",
+                (store_id, store_id),
+            )
+            conn.execute(
+                "DELETE FROM tokens WHERE store_id = ?"
+                " OR kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
+                (store_id, store_id),
+            )
+            conn.execute(
+                "DELETE FROM seq_gaps WHERE kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
+                (store_id,),
+            )
+            for table in ("kiosks", "surveys", "running_keys", "running_counts",
+                          "hourly_counts", "reason_counts", "daily_counts"):
+                conn.execute(f"DELETE FROM {table} WHERE store_id = ?", (store_id,))
+            conn.execute("DELETE FROM stores WHERE id = ?", (store_id,))
+        self._zones.pop(store_id, None)
+        self._reasons.pop(store_id, None)
 
     # -- kiosks and tokens ------------------------------------------------
 
@@ -187,17 +314,90 @@ class Storage:
             if conn.scalar("SELECT 1 FROM kiosks WHERE id = ?", (kiosk_id,)):
                 raise AlreadyExists(f"kiosk {kiosk_id!r} already exists")
             conn.execute(
-                "INSERT INTO kiosks (id, store_id, created_at) VALUES (?, ?, ?)",
-                (kiosk_id, store_id, format_utc(utc_now())),
+                "INSERT INTO kiosks (id, store_id, label, created_at) VALUES (?, ?, ?, ?)",
+                (kiosk_id, store_id, label, format_utc(utc_now())),
             )
             return self._insert_token(conn, "kiosk", store_id, kiosk_id, label)
+
+    def kiosk(self, kiosk_id: str) -> dict[str, Any]:
+        """One kiosk's id, store, label, retirement and number of ratings; NotFound if none."""
+        found = self.db.query(
+            "SELECT id, store_id, label, created_at, retired_at, received FROM kiosks"
+            " WHERE id = ?", (kiosk_id,),
+        )
+        row = found[0] if found else None
+        if row is None:
+            raise NotFound(f"no kiosk {kiosk_id!r}; 'hymy-collector kiosk list' shows them")
+        return row
+
+    def _kiosk_row(self, conn: Connection, kiosk_id: str) -> dict[str, Any]:
+        row = conn.query_one("SELECT id, store_id, received FROM kiosks WHERE id = ?",
+                             (kiosk_id,))
+        if row is None:
+            raise NotFound(f"no kiosk {kiosk_id!r}; 'hymy-collector kiosk list' shows them")
+        return row
+
+    def rename_kiosk(self, kiosk_id: str, label: str | None) -> dict[str, Any]:
+        """Give a kiosk another label (None or blank: none); its id and token stay."""
+        with self.db.transaction(serialize=True) as conn:
+            self._kiosk_row(conn, kiosk_id)
+            conn.execute("UPDATE kiosks SET label = ? WHERE id = ?",
+                         ((label or "").strip() or None, kiosk_id))
+        return self.kiosk(kiosk_id)
+
+    def move_kiosk(self, kiosk_id: str, store_id: str) -> dict[str, Any]:
+        """Move a kiosk to another store.
+
+        Its later uploads count for the new store; the ratings it already
+        delivered stay filed under the old one.  Its tokens keep working (they
+        now name the new store) and its seq tracking carries on.
+        """
+        with self.db.transaction(serialize=True) as conn:
+            self._kiosk_row(conn, kiosk_id)
+            target = self._store_row(conn, store_id)
+            if target["retired_at"]:
+                raise ValueError(f"store {store_id!r} is retired; restore it before moving"
+                                 " a kiosk there")
+            conn.execute("UPDATE kiosks SET store_id = ? WHERE id = ?", (store_id, kiosk_id))
+            conn.execute("UPDATE tokens SET store_id = ? WHERE kiosk_id = ?",
+                         (store_id, kiosk_id))
+        return self.kiosk(kiosk_id)
+
+    def retire_kiosk(self, kiosk_id: str, retired: bool = True) -> dict[str, Any]:
+        """Retire a kiosk (its uploads get 403; its ratings stay) or restore it."""
+        with self.db.transaction(serialize=True) as conn:
+            self._kiosk_row(conn, kiosk_id)
+            if retired:
+                conn.execute(
+                    "UPDATE kiosks SET retired_at = COALESCE(retired_at, ?) WHERE id = ?",
+                    (format_utc(utc_now()), kiosk_id),
+                )
+            else:
+                conn.execute("UPDATE kiosks SET retired_at = NULL WHERE id = ?", (kiosk_id,))
+        return self.kiosk(kiosk_id)
+
+    def delete_kiosk(self, kiosk_id: str) -> None:
+        """Delete a kiosk that holds no ratings, with its tokens; InUse otherwise."""
+        with self.db.transaction(serialize=True) as conn:
+            kiosk = self._kiosk_row(conn, kiosk_id)
+            if kiosk["received"]:
+                raise InUse(f"kiosk {kiosk_id!r} holds {kiosk['received']} ratings and cannot"
+                            f" be deleted; retire it instead"
+                            f" ('hymy-collector kiosk retire {kiosk_id}')")
+            conn.execute(
+                "DELETE FROM sessions WHERE token_id IN (SELECT id FROM tokens WHERE kiosk_id = ?)",
+                (kiosk_id,),
+            )
+            conn.execute("DELETE FROM tokens WHERE kiosk_id = ?", (kiosk_id,))
+            conn.execute("DELETE FROM seq_gaps WHERE kiosk_id = ?", (kiosk_id,))
+            conn.execute("DELETE FROM kiosks WHERE id = ?", (kiosk_id,))
 
     def kiosks(self, store_id: str | None = None) -> list[dict[str, Any]]:
         """Kiosk rows with their status, plus missing seq ranges (``gaps``)."""
         sql = (
-            "SELECT id, store_id, created_at, last_seen, last_sync, last_rating_at,"
-            " app_version, pending, oldest_pending_at, reported_last_seq, clock_offset_s,"
-            " received, max_seq FROM kiosks"
+            "SELECT id, store_id, label, retired_at, created_at, last_seen, last_sync,"
+            " last_rating_at, app_version, pending, oldest_pending_at, reported_last_seq,"
+            " clock_offset_s, received, max_seq FROM kiosks"
         )
         with self.db.transaction() as conn:
             if store_id is None:
@@ -879,7 +1079,16 @@ def _principal(row: dict[str, Any] | None, digest: str) -> Principal | None:
     """The principal of a live token's row (None for no row), compared in constant time."""
     if row is None or not same_hash(row["hash"], digest):
         return None
-    return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"])
+    retired = None
+    if row["role"] == "kiosk" and row["kiosk_retired"]:
+        retired = (f"kiosk {row['kiosk_id']!r} was retired at {row['kiosk_retired']} and takes"
+                   f" no more ratings; an admin can restore it with"
+                   f" 'hymy-collector kiosk restore {row['kiosk_id']}'")
+    elif row["role"] == "kiosk" and row["store_retired"]:
+        retired = (f"store {row['store_id']!r} was retired at {row['store_retired']} and takes"
+                   f" no more ratings; an admin can restore it with"
+                   f" 'hymy-collector store restore {row['store_id']}' or move this kiosk")
+    return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"], retired)
 
 
 def _stored_survey(version: int, body: str) -> Survey:

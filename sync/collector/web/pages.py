@@ -5,6 +5,8 @@
 - ``GET /stores/{id}/days/{date}``: one store-local day, hour by hour and
   kiosk by kiosk (a date that is none, or outside ``views.FIRST_DAY`` ..
   ``views.LAST_DAY``, is the 404 page).
+- ``POST /stores/{id}/manage``: admins rename, re-zone, retire or restore
+  the store from its page (CSRF-checked), then see the page again.
 - ``GET /office?from&to``: ranking with intervals, chain trend, alerts and
   the CSV downloads (:mod:`~sync.collector.web.downloads`).
 
@@ -16,16 +18,18 @@ Who may see a page is decided by the dependencies of
 
 from __future__ import annotations
 
+import hmac
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from sync.collector import alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
-from sync.collector.web.render import Page
+from sync.collector.web.render import Page, redirect
+from sync.collector.web.session import same_origin, session_csrf, session_id
 from sync.collector.web.views import (
     FIRST_DAY,
     LAST_DAY,
@@ -109,6 +113,45 @@ def store_page(
         days=day_rows(t, store_id, days),
         open_days=len(days) <= 31,
     )
+
+
+@router.post("/stores/{store_id}/manage")
+def manage_store(
+    request: Request,
+    store_id: str,
+    action: str = Form(""),
+    value: str = Form(""),
+    csrf: str = Form(""),
+    shown: StorePage = Depends(store_reader),
+) -> Response:
+    """Admins: rename, re-zone, retire or restore the store, then back to its page.
+
+    The same storage calls as ``PATCH /api/v1/stores/{id}``; a refused change
+    (a blank name, an unknown zone) is a 422 page saying why.
+    """
+    ctx = shown.ctx
+    assert ctx.user is not None
+    if ctx.user.role != "admin":
+        raise PageDenied(ctx, 403)
+    raw = session_id(request) or ""
+    if not hmac.compare_digest(session_csrf(raw), csrf) or not same_origin(request):
+        return ctx.render("error.html", status=403, title=ctx.t("forbidden_title"),
+                          message=ctx.t("csrf_failed"), home=f"/stores/{store_id}")
+    storage = storage_of(request)
+    actions = {
+        "rename": lambda: storage.rename_store(store_id, value),
+        "timezone": lambda: storage.set_timezone(store_id, value.strip()),
+        "retire": lambda: storage.retire_store(store_id),
+        "restore": lambda: storage.retire_store(store_id, retired=False),
+    }
+    try:
+        if action not in actions:
+            raise ValueError(f"unknown action {action!r}")
+        actions[action]()
+    except ValueError as error:
+        return ctx.render("error.html", status=422, title=ctx.t("change_refused"),
+                          message=str(error), home=f"/stores/{store_id}")
+    return ctx.finish(redirect(f"/stores/{store_id}"))
 
 
 # -- day page -----------------------------------------------------------------

@@ -222,10 +222,12 @@ def reason_rows(t: Translator, found: dict[str, Any], limit: int = 6) -> list[di
 
 
 def kiosk_rows(t: Translator, kiosks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Kiosk health rows: a status pill, last contact, pending and missing taps."""
+    """Kiosk health rows: a status pill, last contact, pending and missing taps, label."""
     rows = []
     for k in kiosks:
-        if k["last_seen"] is None:
+        if k.get("retired_at"):
+            status, kind = t("status_retired"), "muted"
+        elif k["last_seen"] is None:
             status, kind = t("status_never"), "muted"
         elif k["silent_s"] is not None and k["silent_s"] > KIOSK_SILENT_S:
             status, kind = t("status_silent"), "bad"
@@ -235,6 +237,7 @@ def kiosk_rows(t: Translator, kiosks: list[dict[str, Any]]) -> list[dict[str, An
             status, kind = t("status_ok"), "ok"
         rows.append({
             "id": k["id"],
+            "label": k.get("label") or "",
             "status": status,
             "kind": kind,
             "last_seen": t.ago(k["silent_s"]),
