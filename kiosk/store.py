@@ -472,9 +472,10 @@ class Store:
         params: list[Any] = []
         if moved_only:
             # Each half walks its partial index (rejected; waiting), not the whole table.
-            moved = " AND (store_id != ? OR kiosk_id != ?)"
-            query += f"{moved} UNION ALL SELECT seq, created_at, NULL FROM ratings WHERE" \
-                     f" synced_at IS NULL AND rejected_reason IS NULL{moved}"
+            query += (" AND (store_id != ? OR kiosk_id != ?)"
+                      " UNION ALL SELECT seq, created_at, NULL FROM ratings WHERE"
+                      " synced_at IS NULL AND rejected_reason IS NULL"
+                      " AND (store_id != ? OR kiosk_id != ?)")
             params = [self.store_id, self.kiosk_id] * 2
         with self._write() as conn:
             rows = conn.execute(query, params).fetchall()

@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from sync.collector.api.ingest import gunzip, read_body, read_body_within
 from sync.wire import MAX_BODY_BYTES
+from tests.support.asgi import run as run_async
 
 LIMIT = 1000
 
@@ -50,7 +51,7 @@ class Upload:
 
 def read(chunks: list[bytes], headers: dict[str, str] | None = None,
          limit: int = LIMIT) -> bytes:
-    return asyncio.run(read_body(Upload(chunks, headers).request, limit))
+    return run_async(read_body(Upload(chunks, headers).request, limit))
 
 
 def refused(chunks: list[bytes], headers: dict[str, str] | None = None,
@@ -117,7 +118,7 @@ def test_a_body_over_the_limit_is_413_while_it_arrives():
 def test_a_declared_length_over_the_limit_is_413_before_the_body_is_read():
     upload = Upload([b"x" * 10], {"Content-Length": str(LIMIT + 1)})
     with pytest.raises(HTTPException) as error:
-        asyncio.run(read_body(upload.request, LIMIT))
+        run_async(read_body(upload.request, LIMIT))
     assert (error.value.status_code, error.value.detail) == (
         413, f"body is larger than {LIMIT} bytes; send smaller batches")
     assert upload.received == 0
@@ -135,9 +136,9 @@ def test_a_content_length_that_is_not_a_number_is_400(declared):
 
 def test_the_default_limit_is_the_wire_formats():
     body = b" " * MAX_BODY_BYTES
-    assert asyncio.run(read_body(Upload([body]).request)) == body
+    assert run_async(read_body(Upload([body]).request)) == body
     with pytest.raises(HTTPException) as error:
-        asyncio.run(read_body(Upload([body, b" "]).request))
+        run_async(read_body(Upload([body, b" "]).request))
     assert error.value.status_code == 413
 
 
@@ -200,7 +201,7 @@ def test_a_broken_gzip_body_is_400(data, detail):
 
 def test_a_body_that_arrives_in_time_is_read():
     upload = Upload([b"{", b"}"])
-    assert asyncio.run(read_body_within(upload.request, 5)) == b"{}"
+    assert run_async(read_body_within(upload.request, 5)) == b"{}"
 
 
 def test_a_body_that_does_not_arrive_in_time_is_408_and_the_connection_closed():
@@ -211,7 +212,7 @@ def test_a_body_that_does_not_arrive_in_time_is_408_and_the_connection_closed():
 
     started = time.monotonic()
     with pytest.raises(HTTPException) as error:
-        asyncio.run(within_limits())
+        run_async(within_limits())
     waited = time.monotonic() - started
     assert error.value.status_code == 408
     assert error.value.detail == "the body took longer than 0.25 s to arrive; send it again"

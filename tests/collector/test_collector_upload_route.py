@@ -27,6 +27,7 @@ from sync.collector.settings import Settings
 from sync.survey import DEFAULT_SURVEY, Survey
 from sync.wire import MAX_BATCH_RATINGS, Batch, encode, make_batch
 from tests.support.asgi import Answer, call, call_async
+from tests.support.asgi import run as run_async
 from tests.support.collector import batch, rating
 
 
@@ -144,7 +145,7 @@ def test_a_batch_refused_as_a_whole_stores_nothing_and_frees_its_slot(
 
 
 def test_a_body_that_stops_arriving_is_408_and_frees_its_slot(collector):
-    answer = asyncio.run(asyncio.wait_for(call_async(
+    answer = run_async(asyncio.wait_for(call_async(
         collector.app, "POST", "/api/v1/batches",
         {"Authorization": f"Bearer {collector.k1}", "Content-Type": "application/json"},
         [body([mine(1)])[:20]], complete=False), 10))

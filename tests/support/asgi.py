@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -31,7 +35,14 @@ def call(app: Any, method: str, path: str, headers: dict[str, str] | None = None
          body: bytes | list[bytes] = b"", complete: bool = True) -> Answer:
     """Send one request to ``app``; ``body`` may be a list of chunks, sent one by one,
     and is never finished unless ``complete`` (a client that stopped sending)."""
-    return asyncio.run(call_async(app, method, path, headers, body, complete))
+    return run(call_async(app, method, path, headers, body, complete))
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own, so a loop another test left in this
+    thread (Playwright's, a pool's) cannot make it fail."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def call_async(app: Any, method: str, path: str, headers: dict[str, str] | None = None,
