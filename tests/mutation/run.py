@@ -2,7 +2,7 @@
 
 For each module in ``modules.toml`` this runs ``mutmut run`` in a scratch
 folder of its own, ``build/mutation/<module>/``: links to ``kiosk``, ``sync``,
-``assets`` and ``tests``, and a ``pyproject.toml`` whose ``[tool.mutmut]``
+``assets``, ``docs`` and ``tests``, and a ``pyproject.toml`` whose ``[tool.mutmut]``
 mutates that module only and runs only its tests.  mutmut copies the links'
 contents to ``mutants/`` there and imports the packages from that copy, so
 each module keeps its own mutants and cache, and ``mutmut results``,
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAN = Path(__file__).with_name("modules.toml")
 SCRATCH = ROOT / "build" / "mutation"
 #: What the scratch folder links to: the packages, what they read, the tests.
-LINKS = ("kiosk", "sync", "assets", "tests")
+LINKS = ("kiosk", "sync", "assets", "docs", "tests")
 #: mutmut's verdicts that mean the tests caught the mutant: a test failed, or the
 #: tests hung (timeout) or crashed (segfault, also what a SIGKILL after a timeout reads as).
 CAUGHT = {"killed", "timeout", "segfault"}
@@ -141,7 +141,7 @@ def mutmut_config(module: Module, plan: Plan) -> dict[str, object]:
     return {
         "source_paths": ["kiosk", "sync"],
         "only_mutate": module.patterns,
-        "also_copy": ["assets"],
+        "also_copy": ["assets", "docs"],  # docs: tests that check the docs name every key
         "pytest_add_cli_args": plan.pytest_args,
         "pytest_add_cli_args_test_selection": module.tests,
         # The scratch folder is not where the changes are made: compare nothing with git.

@@ -97,6 +97,8 @@ def writes_of_the_status_key(path: Path) -> list[int]:
 
 
 def test_save_status_is_the_one_writer_of_the_status_key():
+    if ROOT.name == "mutants":
+        pytest.skip("reads the source, which mutation testing rewrites (tests/mutation/run.py)")
     writers = {str(path.relative_to(ROOT)): lines
                for package in ("kiosk", "sync")
                for path in sorted((ROOT / package).rglob("*.py"))
