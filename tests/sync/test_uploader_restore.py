@@ -167,3 +167,28 @@ def test_ratings_lost_within_one_push_are_sent_again_in_it(collector, kiosk, cap
     assert [r.getMessage() for r in caplog.records] == [
         "collector lacks 1 rating(s) sent before (restored from a backup?); sending them again"]
     assert [row["seq"] for row in held(collector, kiosk_id)] == [2]
+
+
+def test_an_outbox_that_forgets_to_mark_says_so_exactly(kiosk):
+    _, store, uploader, _ = kiosk
+    tap(store, 2)
+    uploader.outbox.mark_synced = lambda ids: 0
+    uploader.batch_size = 1
+    with pytest.raises(Fatal) as failed:
+        uploader.push_all()
+    assert str(failed.value) == "the local store did not record the collector's answer"
+    assert failed.value.result.batches == 1
+
+
+def test_a_rejection_the_answer_does_not_identify_marks_nothing(kiosk):
+    _, store, uploader, proxy = kiosk
+    tap(store, 2)
+    proxy.add(BATCHES_PATH, Respond(200, {"Content-Type": "application/json"},
+                                    b'{"accepted": 1, "duplicate": 0, "conflict": 0,'
+                                    b' "rejected": 1,'
+                                    b' "items": [{"id": null, "status": "rejected"}]}'))
+    with pytest.raises(Fatal) as failed:
+        uploader.push_once()
+    assert str(failed.value) == ("collector answer does not say which 1 rating(s) it "
+                                 "rejected; nothing marked")
+    assert store.stats()["pending"] == 2

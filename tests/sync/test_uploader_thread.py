@@ -12,6 +12,7 @@ import errno
 import itertools
 import logging
 import sqlite3
+import threading
 import time
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ from sync.uploader import BATCHES_PATH, STATUS_KEY, SURVEY_PATH, Backoff, SyncTh
 from sync.uploader.result import PushResult
 from sync.uploader.thread import _conflict_note, is_disk_full
 from tests.support import sync as support
-from tests.support.faultproxy import FaultProxy, Respond
+from tests.support.faultproxy import Delay, FaultProxy, Respond
 from tests.support.inprocess import collector_in_process
 from tests.support.uploading import (
     batch_body,
@@ -93,13 +94,12 @@ def test_a_backlog_is_delivered_in_paced_batches_and_the_status_says_so(collecto
     kiosk_id, _token, store, proxy, _ = kiosk
     ids = tap(store, 25)
     before = utc_now()
-    run = Thread(kiosk, interval=3600, batch_size=10, batch_pause=0.2)
-    started = time.monotonic()
+    run = Thread(kiosk, interval=3600, batch_size=10, batch_pause=0.5)
     with run as thread:
         wait_for(lambda: thread.cycles == 1 and not thread.status["syncing"])
-        elapsed = time.monotonic() - started
     assert lost_and_doubled(ids, held(collector, kiosk_id)) == (0, 0)
-    assert elapsed >= 0.4  # rested 0.2 s after each of the two full batches
+    times = [entry.at for entry in proxy.requests(BATCHES_PATH)]
+    assert times[1] - times[0] >= 0.5 and times[2] - times[1] >= 0.5  # rested between
     assert len(proxy.requests(BATCHES_PATH)) == 3 and len(proxy.requests(SURVEY_PATH)) == 1
     saved = store.get_state(STATUS_KEY)
     assert saved == thread.status
@@ -496,6 +496,8 @@ def test_local_trouble_is_logged_and_reported(kiosk, caplog):
     assert ("ERROR", "on_status callback failed") in messages
     assert ("WARNING", "local store unavailable: database is locked") in messages
     assert ("DEBUG", "closing the sync outbox failed") in messages
+    closing = next(r for r in caplog.records if r.getMessage().startswith("closing"))
+    assert closing.exc_info is not None  # with the traceback, for whoever debugs it
     assert ("ERROR", "sync failed") in messages  # the batch's status block needs stats()
     assert thread.status["pending"] is None
     assert thread.status["last_error"] == "database is locked"
@@ -523,3 +525,104 @@ def test_the_thread_uploads_with_its_app_version_and_ca_bundle(kiosk, tmp_path):
     wait_for(lambda: https.status["paused"])
     https.stop()
     assert https.status["last_error"].startswith(f"sync.ca_bundle {missing!r} cannot be used")
+
+
+def test_a_thread_whose_store_never_opened_stops_cleanly(kiosk, monkeypatch):
+    crashes = []
+    monkeypatch.setattr(threading, "excepthook", crashes.append)
+
+    def never():
+        raise sqlite3.OperationalError("unable to open database file")
+
+    thread = SyncThread(never, kiosk[3].url, kiosk[1], backoff=Backoff(base=60))
+    thread.start()
+    wait_for(lambda: thread.status["last_error"] is not None)
+    thread.stop()
+    assert not thread.is_alive() and crashes == []
+
+
+def test_a_delivered_batch_resets_the_backoff_even_if_a_later_one_fails(kiosk):
+    _, _, store, proxy, _ = kiosk
+    tap(store, 2)
+    proxy.add(BATCHES_PATH, Respond(503), "pass", Respond(503))
+    run = Thread(kiosk, interval=3600, batch_size=1, backoff=Backoff(base=10, rng=lambda: 1.0))
+    with run as thread:
+        wait_for(lambda: thread.cycles == 1 and not thread.status["syncing"])
+        assert 5 < seconds_until(thread.status["next_attempt_at"]) <= 10
+        thread.trigger()
+        wait_for(lambda: thread.cycles == 2 and not thread.status["syncing"])
+        # The collector took a batch: it is up, so the wait starts from the base again.
+        assert 5 < seconds_until(thread.status["next_attempt_at"]) <= 10
+        assert thread.status["last_result"]["accepted"] == 1
+
+
+def test_stop_waits_at_most_five_seconds_for_an_exchange_in_flight(kiosk):
+    _, _, store, proxy, _ = kiosk
+    tap(store, 1)
+    proxy.add(BATCHES_PATH, Delay(6.5))
+    thread = SyncThread(lambda: kiosk_store(kiosk[4], "s1", kiosk[0]), proxy.url, kiosk[1])
+    thread.start()
+    wait_for(lambda: proxy.requests(BATCHES_PATH))
+    started = time.monotonic()
+    thread.stop()
+    assert 4.9 <= time.monotonic() - started < 5.9 and thread.is_alive()
+    thread.join(10)
+
+
+def test_the_thread_may_be_stopped_from_its_own_status_callback(kiosk, caplog):
+    stopped = []
+
+    def on_status(status):
+        if not status["syncing"] and not stopped:
+            stopped.append(True)
+            thread.stop()
+
+    thread = SyncThread(lambda: kiosk_store(kiosk[4], "s1", kiosk[0]), kiosk[3].url, kiosk[1],
+                        interval=3600, on_status=on_status)
+    with caplog.at_level(logging.ERROR, logger="sync.uploader"):
+        thread.start()
+        thread.join(5)
+    assert not thread.is_alive() and stopped == [True]
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("failure", [Respond(503), Respond(500), Respond(422)])
+def test_batches_delivered_before_any_failure_count_as_a_sync(collector, kiosk, failure):
+    kiosk_id, _, store, proxy, _ = kiosk
+    ids = tap(store, 3)
+    proxy.add(BATCHES_PATH, "pass", failure)
+    with Thread(kiosk, interval=3600, batch_size=2) as thread:
+        wait_for(lambda: thread.cycles == 1 and not thread.status["syncing"])
+    status = thread.status
+    assert status["last_error"].startswith("collector ") and f"HTTP {failure.status}" in (
+        status["last_error"])
+    assert status["last_sync_at"] is not None and status["last_result"]["accepted"] == 2
+    assert status["pending"] == 1 and thread.is_alive() is False
+    assert lost_and_doubled(ids[:2], held(collector, kiosk_id)) == (0, 0)
+
+
+def test_the_full_disk_flag_clears_when_a_sync_succeeds(kiosk):
+    kiosk_id, _, store, _, folder = kiosk
+    tap(store, 1)
+
+    class FullOnce:
+        failed = False
+
+        def __init__(self):
+            self.inner = kiosk_store(folder, "s1", kiosk_id)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def mark_synced(self, ids):
+            if not FullOnce.failed:
+                FullOnce.failed = True
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.inner.mark_synced(ids)
+
+    with Thread(kiosk, interval=3600, outbox_factory=FullOnce) as thread:
+        wait_for(lambda: thread.status["disk_full"] and not thread.status["syncing"])
+        thread.trigger()
+        wait_for(lambda: thread.cycles == 2 and not thread.status["syncing"])
+    assert thread.status["disk_full"] is False and thread.status["last_error"] is None
+    assert store.stats()["pending"] == 0
