@@ -41,7 +41,8 @@ class FailureThrottle:
     that address wait until the oldest failure leaves the window.  Tokens are
     192 random bits, so nobody guesses one; the limit keeps a misbehaving
     client from filling the log and the database with lookups.  Used for bad
-    API tokens and for dashboard logins.  Idle addresses are forgotten.
+    API tokens and for dashboard logins.  Idle addresses are forgotten.  A good
+    token does not wipe an address's failures: kiosks and guessers can share one.
     """
 
     def __init__(self, limit: int, window_s: float = AUTH_WINDOW_S) -> None:
@@ -75,11 +76,6 @@ class FailureThrottle:
             while len(found) > self.limit:  # only the newest `limit` decide the wait
                 found.popleft()
 
-    def succeeded(self, key: str) -> None:
-        """Forget the failures of an address that proved it holds a good token."""
-        with self._lock:
-            self._failures.pop(key, None)
-
 
 def storage_of(request: Request) -> Storage:
     """The app's :class:`Storage`."""
@@ -100,10 +96,10 @@ async def caller(
         )
     principal = await storage_of(request).principal_async(credentials.credentials)
     if principal is None:
-        throttle: FailureThrottle | None = getattr(request.app.state, "failed_auth", None)
+        throttle: FailureThrottle = request.app.state.failed_auth
         client = request.client.host if request.client else "unknown"
-        wait = throttle.retry_after(client) if throttle is not None else 0.0
-        if throttle is not None and not wait:
+        wait = throttle.retry_after(client)
+        if not wait:
             throttle.failed(client)
         if wait > 0:
             raise HTTPException(

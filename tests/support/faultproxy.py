@@ -34,6 +34,8 @@ class Respond:
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    #: The request's body as sent (empty when it was cut).
+    body: bytes = b""
     body: bytes = b'{"detail": "injected by faultproxy"}'
 
     @property
@@ -68,6 +70,10 @@ class Entry:
     fault: str
     status: int | None = None
     answer: bytes = b""
+    #: The request's headers, names as sent.
+    headers: dict[str, str] = field(default_factory=dict)
+    #: The request's body as sent (empty when it was cut).
+    body: bytes = b""
 
 
 class FaultProxy:
@@ -91,7 +97,7 @@ class FaultProxy:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> FaultProxy:
         self._thread.start()
@@ -132,7 +138,7 @@ class FaultProxy:
         path = target.split("?", 1)[0]
         fault = self._next_fault(path)
         name = fault if isinstance(fault, str) else fault.name
-        entry = Entry(time.monotonic(), method, path, name)
+        entry = Entry(time.monotonic(), method, path, name, headers=dict(headers))
         with self._lock:
             self.log.append(entry)
         if fault == CUT_REQUEST:
@@ -140,6 +146,7 @@ class FaultProxy:
             _abort(sock)
             return
         body = rfile.read(length) if length else b""
+        entry.body = body
         if isinstance(fault, Respond):
             entry.status = fault.status
             self._send(sock, fault.status, "Injected", list(fault.headers.items()), fault.body)

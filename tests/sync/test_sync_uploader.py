@@ -352,7 +352,7 @@ def test_bad_url_is_fatal(store):
 # -- the thread ----------------------------------------------------------------
 
 
-def wait_for(predicate, timeout=10.0):
+def wait_for(predicate, timeout=5.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
