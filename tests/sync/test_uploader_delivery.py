@@ -14,7 +14,8 @@ import logging
 import pytest
 
 from sync import __version__
-from sync.uploader import BATCHES_PATH, SURVEY_PATH, Fatal, Retryable, TokenRejected, Uploader
+from sync.uploader import Fatal, Retryable, TokenRejected, Uploader
+from sync.uploader.client import BATCHES_PATH, SURVEY_PATH
 from sync.uploader.retry import Backoff
 from tests.support.faultproxy import (
     CUT_ANSWER,
@@ -498,7 +499,7 @@ def test_the_kiosk_log_says_what_happened_to_each_rating(kiosk, caplog):
         "collector said 413; batch size now 1",
         "collector busy (HTTP 503: injected by faultproxy); retrying in 0.0 s",
         f"rating {ids[0]} conflicts with the collector's copy: differs",
-        f"collector rejected rating {ids[1]}: bad",
+        f"collector rejected 1 rating(s) (first {ids[1]}): bad",
     ]
     assert lines[-1] == f"survey version {store.get_state('survey')['version']} saved"
     assert {record.levelname for record in caplog.records[:4]} == {"WARNING"}

@@ -14,7 +14,8 @@ import logging
 
 import pytest
 
-from sync.uploader import BATCHES_PATH, Backoff, Fatal, Uploader
+from sync.uploader import Backoff, Fatal, Uploader
+from sync.uploader.client import BATCHES_PATH
 from tests.support.faultproxy import FaultProxy, Respond
 from tests.support.inprocess import collector_in_process
 from tests.support.uploading import batch_body, held, kiosk_store, lost_and_doubled, register, tap

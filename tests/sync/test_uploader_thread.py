@@ -19,7 +19,8 @@ from datetime import timedelta
 import pytest
 
 from sync.clock import parse_utc, utc_now
-from sync.uploader import BATCHES_PATH, STATUS_KEY, SURVEY_PATH, Backoff, SyncThread
+from sync.uploader import STATUS_KEY, Backoff, SyncThread
+from sync.uploader.client import BATCHES_PATH, SURVEY_PATH
 from sync.uploader.result import PushResult
 from sync.uploader.thread import _conflict_note, is_disk_full
 from tests.support import sync as support
