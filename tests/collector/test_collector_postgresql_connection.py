@@ -34,9 +34,23 @@ def db(postgres_server):
 
 def in_a_new_loop(make):
     """Run a coroutine on a fresh event loop in its own thread (a browser test's
-    loop may still run in this one); its result or exception."""
+    loop may still run in this one); its result or exception.
+
+    Tasks it leaves behind (a shielded close of a dropped connection) get 10 s
+    to finish, not forever: ``asyncio.run`` would wait for them without end.
+    """
+    def run():
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(make())
+        finally:
+            pending = asyncio.all_tasks(loop)
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending, timeout=10))
+            loop.close()
+
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(make())).result()
+        return pool.submit(run).result()
 
 
 def rows_of(db: Database) -> dict[str, int]:
