@@ -5,7 +5,9 @@ timeouts) and reads the answer in full; every failure becomes one of the
 :class:`SyncError` classes, whose ``str()`` is one short line for the staff
 screen (never the token):
 
-- :class:`TokenRejected`: 401/403, stop syncing until staff press "Sync now";
+- :class:`TokenRejected`: 401 (a token the collector does not know) or 403
+  (a known token that may not upload: a retired kiosk or store, another
+  role's token), stop syncing until staff press "Sync now";
 - :class:`Retryable`: a network error or one of ``retry.RETRY_STATUSES``,
   worth another try after a backoff (``retry_after`` from the server);
 - :class:`Fatal`: anything else the collector refuses; not retried in a loop.
@@ -117,12 +119,17 @@ def check_status(response: requests.Response) -> None:
     if code < 300 or code == 304:
         return
     detail = _detail(response)
-    if code in (401, 403):
+    if code == 401:
         raise TokenRejected(
-            f"token rejected by the collector (HTTP {code}{detail}); "
+            f"token rejected by the collector (HTTP 401{detail}); "
             "check sync.token (hymy-collector kiosk add)",
             status=code,
         )
+    if code == 403:
+        # The token is good but may not upload (a retired kiosk or store, a
+        # token of another role); the collector's sentence says what to do.
+        raise TokenRejected(f"the collector refuses this kiosk's uploads (HTTP 403{detail})",
+                            status=code)
     if code in RETRY_STATUSES:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         raise Retryable(f"collector busy (HTTP {code}{detail})", status=code,

@@ -235,8 +235,11 @@ def test_a_rejected_token_stops_and_marks_nothing(collector, kiosk, status):
     proxy.add(BATCHES_PATH, Respond(status, {}, b'{"detail": "no"}'))
     with pytest.raises(TokenRejected) as failed:
         uploader(store, proxy, token).push_all(deadline=float("inf"))
-    assert str(failed.value) == (f"token rejected by the collector (HTTP {status}: no); "
-                                 "check sync.token (hymy-collector kiosk add)")
+    assert str(failed.value) == {
+        401: "token rejected by the collector (HTTP 401: no); "
+             "check sync.token (hymy-collector kiosk add)",
+        403: "the collector refuses this kiosk's uploads (HTTP 403: no)",
+    }[status]
     assert failed.value.status == status and failed.value.result.batches == 0
     assert store.stats()["pending"] == 2 and held(collector, kiosk_id) == []
 
@@ -250,6 +253,22 @@ def test_a_revoked_token_is_rejected_by_the_real_collector(collector, kiosk):
     with pytest.raises(TokenRejected, match=r"HTTP 401: unknown or revoked token\)"):
         uploader(store, proxy, token).push_once()
     assert store.stats()["pending"] == 1
+
+
+def test_a_retired_kiosk_is_told_how_to_be_restored_not_to_check_its_token(collector, kiosk):
+    store, kiosk_id, token, proxy = kiosk
+    tap(store, 1)
+    collector.storage.retire_kiosk(kiosk_id)
+    try:
+        with pytest.raises(TokenRejected) as failed:
+            uploader(store, proxy, token).push_once()
+    finally:
+        collector.storage.retire_kiosk(kiosk_id, retired=False)
+    message = str(failed.value)
+    assert message.startswith("the collector refuses this kiosk's uploads (HTTP 403: "
+                              f"kiosk '{kiosk_id}' was retired at ")
+    assert f"hymy-collector kiosk restore {kiosk_id}" in message
+    assert "sync.token" not in message and store.stats()["pending"] == 1
 
 
 @pytest.mark.parametrize("status", [400, 404, 409, 422, 500, 501])
