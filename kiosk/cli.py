@@ -6,6 +6,7 @@ Examples::
     hymy-kiosk sync --config /etc/hymy/kiosk.toml     # push everything pending now
     hymy-kiosk resend-rejected --config /etc/hymy/kiosk.toml  # after fixing the config
     hymy-kiosk hash-pin                               # print a hash for a new staff PIN
+    hymy-kiosk enroll https://hymy.example.com K7QM-4TXD --config /etc/hymy/kiosk.toml
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import logging
 import sqlite3
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -208,6 +210,82 @@ def identity_problems(store_id: str, kiosk_id: str, timezone: str,
         + f"; set {key} = \"{identity[key]}\""
         for key in ours if identity.get(key) and identity[key] != ours[key]
     ]
+
+
+#: Exit status of ``hymy-kiosk enroll`` when the collector refuses the code.
+CODE_REFUSED_EXIT = 3
+
+
+@cli.command()
+@click.argument("url")
+@click.argument("code")
+@config_option
+@click.option("--pin-hash", default=None,
+              help="staff_pin_hash to write (from hymy-kiosk hash-pin); asked for a PIN"
+                   " when omitted")
+@click.option("--ca-bundle", default="",
+              help="CA bundle file for a collector with a private certificate")
+@click.option("--force", is_flag=True, help="Replace an existing config file")
+@click.pass_context
+def enroll(ctx: click.Context, url: str, code: str, config_path: str, pin_hash: str | None,
+           ca_bundle: str, force: bool) -> None:
+    """Trade a one-time enrollment code for this kiosk's token and write its config.
+
+    URL is the collector's address and CODE the code printed by
+    'hymy-collector kiosk add' (or 'kiosk enroll-code', or the kiosk's
+    dashboard page).  Writes a complete config (mode 0600, its folder made if
+    need be; an existing one only with --force), asks for a new staff PIN
+    unless --pin-hash is given, then runs the checks of check-config.
+
+    Exit status: 0 enrolled, 1 collector unreachable, 2 a config path or PIN
+    problem (the code is not used up), 3 the code was refused (unknown, used
+    or expired: ask for a new one).
+
+    Example: hymy-kiosk enroll https://hymy.example.com K7QM-4TXD --config /etc/hymy/kiosk.toml
+    """
+    from kiosk import enroll as enrolling
+    from sync.uploader import Fatal, SyncError
+
+    path = Path(config_path).expanduser()
+    try:
+        enrolling.check_target(path, force)
+    except enrolling.EnrollError as error:
+        fail(f"enroll: {error}", 2)
+    pin_hash = pin_hash or ask_pin()
+    if not pin_hash.startswith("pbkdf2_sha256$") or pin_hash == safety.EXAMPLE_PIN_HASH:
+        fail("enroll: --pin-hash: give a hash of your own PIN from `hymy-kiosk hash-pin`"
+             " (not the example config's)", 2)
+    try:
+        answer = enrolling.exchange(url, code, ca_bundle or None)
+    except Fatal as error:
+        fail(f"enroll: {error}", CODE_REFUSED_EXIT if error.status in (404, 410) else 1)
+    except SyncError as error:
+        fail(f"enroll: {error}; nothing was used up, try again", 1)
+    try:
+        enrolling.write_private(path, enrolling.config_text(answer, url, pin_hash, ca_bundle))
+    except (OSError, kiosk_config.ConfigError) as error:
+        fail(f"enroll: the code is used up but {path} could not be written ({error});"
+             " issue a new code and try again", 2)
+    click.echo(f"enrolled: kiosk {answer['kiosk_id']} of store {answer['store_id']}"
+               f" ({answer.get('store_name', '')}); wrote {path} (mode 0600)")
+    ctx.invoke(check_config, config_path=str(path), offline=False)
+    click.echo(f"start the kiosk: hymy-kiosk --config {path}")
+
+
+def ask_pin() -> str:
+    """Prompt twice for a new staff PIN and hash it (exit 2 for a PIN that is none)."""
+    pin = click.prompt("New staff PIN (4-12 digits)", hide_input=True,
+                       confirmation_prompt=True)
+    try:
+        return hash_pin(pin)
+    except ValueError as error:
+        fail(f"enroll: PIN: {error}", 2)
+
+
+def fail(message: str, status: int) -> NoReturn:
+    """Print ``hymy-kiosk: MESSAGE`` on stderr and exit with ``status``."""
+    click.echo(f"hymy-kiosk: {message}", err=True)
+    sys.exit(status)
 
 
 @cli.command("hash-pin")

@@ -5,6 +5,7 @@
 processes get them).  Routes live in one module per audience:
 
 - ``ingest.py``: kiosks (upload batches, fetch the survey);
+- ``enroll.py``: a new kiosk trading its one-time code for a token (no token needed);
 - ``read.py``: staff, office and admin (JSON numbers);
 - ``export.py``: office and admin (CSV/JSONL);
 - ``admin.py``: admins (stores, kiosks, tokens, surveys);
@@ -40,7 +41,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Match
 
 from sync import __version__
-from sync.collector.api import admin, export, ingest, read
+from sync.collector.api import admin, enroll, export, ingest, read
 from sync.collector.asgi import HttpMiddleware
 from sync.collector.auth import FailureThrottle
 from sync.collector.db.connection import Busy, Database, Unstorable
@@ -55,7 +56,7 @@ from `hymy-collector kiosk add` and `hymy-collector token add`.
 See `docs/collector.md` for the roles matrix.
 """
 TAGS = [
-    {"name": "kiosk", "description": "Kiosk tokens: uploads and survey"},
+    {"name": "kiosk", "description": "Kiosk tokens: uploads and survey; enrollment (no token)"},
     {"name": "read", "description": "Staff (own store), office and admin tokens"},
     {"name": "export", "description": "Office and admin tokens"},
     {"name": "admin", "description": "Admin tokens"},
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ingest_in_flight = 0
     app.state.uploads_by_kiosk = Counter()  # kiosk id -> uploads open (reading or storing)
     app.state.failed_auth = FailureThrottle(settings.auth_failures_per_minute)
+    app.state.failed_enroll = FailureThrottle(enroll.ENROLL_FAILURES_PER_MINUTE)
     add_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
@@ -124,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            www_redirect=False)
     app.add_middleware(RequestLog)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness")
-    for router in (ingest.router, read.router, export.router, admin.router):
+    for router in (ingest.router, enroll.router, read.router, export.router, admin.router):
         app.include_router(router)
     mount_pages(app)
     document_errors(app)
@@ -226,9 +228,9 @@ def mount_pages(app: FastAPI) -> None:
     Pages call the same :mod:`sync.collector.reports` functions as ``read.py``.
     """
     # Jinja2 is only imported now
-    from sync.collector.web import access, apidocs, downloads, login, pages, static
+    from sync.collector.web import access, apidocs, downloads, kiosks, login, pages, static
 
-    for module in (static, login, pages, downloads, apidocs):
+    for module in (static, login, pages, kiosks, downloads, apidocs):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 

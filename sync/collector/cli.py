@@ -19,7 +19,7 @@ import click
 
 from sync import __version__, extras
 from sync.collector.db.connection import Busy, Database, DatabaseError, database_errors, redact
-from sync.collector.db.storage import Storage
+from sync.collector.db.storage import CODE_VALID_HOURS, NewCode, Storage
 from sync.collector.settings import Settings, describe
 from sync.collector.tokens import ROLES
 
@@ -283,14 +283,39 @@ def kiosk() -> None:
     """Register, list, rename, move, retire, restore and delete kiosks."""
 
 
+def code_valid_option(command: Callable) -> Callable:
+    """``--code-valid HOURS``: how long an enrollment code works."""
+    return click.option(
+        "--code-valid", "code_valid", type=click.FloatRange(min=0, min_open=True),
+        default=CODE_VALID_HOURS, show_default=True, metavar="HOURS",
+        help="Hours the one-time enrollment code works",
+    )(command)
+
+
+def echo_code(made: NewCode) -> None:
+    """Print an enrollment code, its expiry and the command to run on the kiosk (stderr)."""
+    click.echo(f"Enrollment code for {made.kiosk_id} (one use, until {made.expires_at}):"
+               f" {made.code}", err=True)
+    click.echo(f"On the kiosk: hymy-kiosk enroll URL {made.code}"
+               " --config /etc/hymy/kiosk.toml", err=True)
+    click.echo("  (URL: this collector's address as the kiosk reaches it,"
+               " e.g. https://hymy.example.com)", err=True)
+
+
 @kiosk.command("add")
 @click.argument("kiosk_id")
 @click.option("--store", "store_id", required=True, help="Store the kiosk stands in")
 @click.option("--label", default=None, help="Where it stands, e.g. 'By the entrance'")
+@code_valid_option
 @database_option()
 @friendly_errors
-def kiosk_add(storage: Storage, kiosk_id: str, store_id: str, label: str | None) -> None:
-    """Register a kiosk and print its token (shown this once; put it in the kiosk's config).
+def kiosk_add(storage: Storage, kiosk_id: str, store_id: str, label: str | None,
+              code_valid: float) -> None:
+    """Register a kiosk; print its token (stdout) and a one-time enrollment code (stderr).
+
+    Both are shown this once.  Either put the token in the kiosk's config,
+    or run the printed 'hymy-kiosk enroll' command on the kiosk, which
+    trades the code for a token of its own and writes the whole config.
 
     \b
     Example:
@@ -299,6 +324,26 @@ def kiosk_add(storage: Storage, kiosk_id: str, store_id: str, label: str | None)
     made = storage.add_kiosk(kiosk_id, store_id, label)
     click.echo(f"Kiosk {kiosk_id} added to {store_id}. Its token (shown once):", err=True)
     click.echo(made.token)
+    echo_code(storage.issue_code(kiosk_id, code_valid))
+
+
+@kiosk.command("enroll-code")
+@click.argument("kiosk_id")
+@code_valid_option
+@database_option(create=False)
+@friendly_errors
+def kiosk_enroll_code(storage: Storage, kiosk_id: str, code_valid: float) -> None:
+    """Issue a fresh one-time enrollment code for a kiosk (its older code stops working).
+
+    The code goes to stdout, the expiry and the kiosk's command to stderr.
+
+    \b
+    Example:
+        hymy-collector kiosk enroll-code hki-kamppi-1 --code-valid 4
+    """
+    made = storage.issue_code(kiosk_id, code_valid)
+    echo_code(made)
+    click.echo(made.code)
 
 
 @kiosk.command("list")

@@ -4,6 +4,12 @@ Tokens are 192 random bits shown once and stored only as a SHA-256 hash.  A
 hash is enough for secrets this long: nobody can guess one, so a slow password
 hash would only slow every request down.
 
+Enrollment codes (:func:`new_code`) are the short, typeable counterpart: 8
+characters from an alphabet without look-alikes, grouped ``K7QM-4TXD``, good
+once and for hours only, and stored as a hash too.  About 36 bits would not stop a
+patient guesser on their own; the one-time use, the expiry and the throttle on
+``POST /api/v1/enroll`` do.
+
 Roles, from least to most power:
 
 - ``kiosk``: upload batches and fetch the survey, for its own store and kiosk only
@@ -31,6 +37,31 @@ READERS = frozenset({"staff", "office", "admin"})
 def new_token() -> str:
     """A fresh token, e.g. ``hymy_3q2...``: 192 bits from the OS's secure generator."""
     return PREFIX + secrets.token_urlsafe(24)
+
+
+#: Enrollment code letters: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, U/V to mistake for each other.
+CODE_ALPHABET = "34679ACDEFGHJKMNPQRTWXY"
+CODE_LENGTH = 8
+
+
+def new_code() -> str:
+    """A fresh one-time enrollment code, e.g. ``K7QM-4TXD``."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normal_code(text: str) -> str:
+    """A typed code in its one stored form: upper case, no spaces or dashes.
+
+    ``k7qm 4txd`` and ``K7QM-4TXD`` are the same code; so a hash of this is
+    what is stored and looked up.
+    """
+    return "".join(ch for ch in text.upper() if ch not in " -\t")
+
+
+def hash_code(text: str) -> str:
+    """The hash under which an enrollment code is stored, whatever way it was typed."""
+    return hash_token(normal_code(text))
 
 
 def hash_token(token: str) -> str:

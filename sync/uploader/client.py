@@ -56,7 +56,10 @@ class Fatal(SyncError):
 
 
 class Client:
-    """Requests to one collector with one kiosk token (a ``requests.Session`` underneath)."""
+    """Requests to one collector with one kiosk token (a ``requests.Session`` underneath).
+
+    An empty token sends no ``Authorization`` header (``hymy-kiosk enroll``).
+    """
 
     def __init__(
         self,
@@ -79,10 +82,11 @@ class Client:
                 data: bytes | None = None) -> requests.Response:
         """One HTTP exchange, its body read in full; failures become SyncErrors."""
         all_headers = {
-            "Authorization": f"Bearer {self.token}",
             "User-Agent": f"hymy-kiosk/{self.app_version}",
             **(headers or {}),
         }
+        if self.token:  # none yet while enrolling
+            all_headers["Authorization"] = f"Bearer {self.token}"
         try:
             response = self.session.request(
                 method, self.url + path, headers=all_headers, data=data,

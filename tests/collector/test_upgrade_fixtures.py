@@ -166,7 +166,14 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
         made = collector.request("POST", f"/api/v1/stores/{store_id}/kiosks",
                                  collector.admin_token, json={"id": kiosk_id})
         assert made.status_code == 201, made.text
-        store = Store(collector, store_id, timezone, kiosk_id, made.json()["token"], "")
+        # Enrollment (005) on an upgraded database: the code's token is the one that uploads.
+        code = run_cli(database, "kiosk", "enroll-code", kiosk_id).stdout.strip()
+        enrolled = collector.request("POST", "/api/v1/enroll", json={"code": code})
+        assert enrolled.status_code == 200, enrolled.text
+        assert enrolled.json()["kiosk_id"] == kiosk_id
+        assert collector.request("POST", "/api/v1/enroll",
+                                 json={"code": code}).status_code == 410
+        store = Store(collector, store_id, timezone, kiosk_id, enrolled.json()["token"], "")
         assert store.post(store.ratings([5, 4, 1])).json()["accepted"] == 3
         exported, _ = collector.export()
         assert len(exported) == 482 + 3

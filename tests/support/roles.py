@@ -6,10 +6,14 @@ ROLES = ("anonymous", "unknown", "kiosk", "staff", "staff_other", "office", "adm
 # role that may not, the endpoint's success status otherwise.  {store} and
 # {kiosk_id} are the test's store and its kiosk; {spare_store} and {spare_kiosk}
 # a store and a kiosk made for the request, without ratings, so that DELETE may succeed.
+# POST /api/v1/enroll takes no token at all: every caller gets the same answer
+# (422 here, for a body without a code; the code alone decides, see
+# tests/collector/test_collector_enroll.py).
 TABLE = """
 POST   /api/v1/batches                 401 401 200 403 403 403 403
 GET    /api/v1/survey                  401 401 200 403 403 403 403
 GET    /api/v1/kiosk                   401 401 200 403 403 403 403
+POST   /api/v1/enroll                  422 422 422 422 422 422 422
 GET    /api/v1/stores                  401 401 403 200 200 200 200
 GET    /api/v1/stores/{store}          401 401 403 200 403 200 200
 GET    /api/v1/stores/{store}/daily    401 401 403 200 403 200 200

@@ -43,7 +43,15 @@ from sync.collector.db.rollups import (
     tally,
 )
 from sync.collector.db.seqs import Gap, gaps_of, update_gaps
-from sync.collector.tokens import Principal, check_role, hash_token, new_token, same_hash
+from sync.collector.tokens import (
+    Principal,
+    check_role,
+    hash_code,
+    hash_token,
+    new_code,
+    new_token,
+    same_hash,
+)
 from sync.survey import BUILT_IN_REASONS, DEFAULT_SURVEY, Survey
 from sync.wire import KioskStatus, Rating
 
@@ -99,6 +107,24 @@ class AlreadyExists(ValueError):
 
 class InUse(ValueError):
     """A store or kiosk that holds ratings, so it cannot be deleted."""
+
+
+class CodeGone(ValueError):
+    """An enrollment code that existed but works no more: used, expired or replaced."""
+
+
+#: Hours an enrollment code works unless told otherwise, and the most it may.
+CODE_VALID_HOURS = 24.0
+CODE_MAX_HOURS = 24.0 * 30
+
+
+@dataclass(frozen=True)
+class NewCode:
+    """An enrollment code just issued: the only moment the code itself is known."""
+
+    kiosk_id: str
+    code: str
+    expires_at: str
 
 
 @dataclass(frozen=True)
@@ -288,6 +314,11 @@ class Storage:
                 (store_id, store_id),
             )
             conn.execute(
+                "DELETE FROM enrollment_codes"
+                " WHERE kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
+                (store_id,),
+            )
+            conn.execute(
                 "DELETE FROM tokens WHERE store_id = ?"
                 " OR kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
                 (store_id, store_id),
@@ -331,7 +362,7 @@ class Storage:
         return row
 
     def _kiosk_row(self, conn: Connection, kiosk_id: str) -> dict[str, Any]:
-        row = conn.query_one("SELECT id, store_id, received FROM kiosks WHERE id = ?",
+        row = conn.query_one("SELECT id, store_id, received, retired_at FROM kiosks WHERE id = ?",
                              (kiosk_id,))
         if row is None:
             raise NotFound(f"no kiosk {kiosk_id!r}; 'hymy-collector kiosk list' shows them")
@@ -388,6 +419,7 @@ class Storage:
                 "DELETE FROM sessions WHERE token_id IN (SELECT id FROM tokens WHERE kiosk_id = ?)",
                 (kiosk_id,),
             )
+            conn.execute("DELETE FROM enrollment_codes WHERE kiosk_id = ?", (kiosk_id,))
             conn.execute("DELETE FROM tokens WHERE kiosk_id = ?", (kiosk_id,))
             conn.execute("DELETE FROM seq_gaps WHERE kiosk_id = ?", (kiosk_id,))
             conn.execute("DELETE FROM kiosks WHERE id = ?", (kiosk_id,))
@@ -482,6 +514,81 @@ class Storage:
         """:meth:`principal` for the event loop (see ``Database.query_one_async``)."""
         digest = hash_token(token)
         return _principal(await self.db.query_one_async(PRINCIPAL, (digest,)), digest)
+
+    # -- enrollment codes ---------------------------------------------------
+
+    def issue_code(self, kiosk_id: str, valid_hours: float = CODE_VALID_HOURS) -> NewCode:
+        """A fresh one-time enrollment code for a kiosk; its earlier codes stop working.
+
+        Only the code's hash is stored.  A retired kiosk gets none (restore it first).
+        """
+        if not 0 < valid_hours <= CODE_MAX_HOURS:
+            raise ValueError(f"a code is valid for more than 0 and at most {CODE_MAX_HOURS:g}"
+                             f" hours, not {valid_hours:g}")
+        now = utc_now()
+        code = new_code()
+        expires_at = format_utc(now + timedelta(hours=valid_hours))
+        with self.db.transaction(serialize=True) as conn:
+            kiosk = self._kiosk_row(conn, kiosk_id)
+            if kiosk["retired_at"]:
+                raise ValueError(f"kiosk {kiosk_id!r} is retired; restore it first"
+                                 f" ('hymy-collector kiosk restore {kiosk_id}')")
+            conn.execute(
+                "UPDATE enrollment_codes SET replaced_at = ?"
+                " WHERE kiosk_id = ? AND used_at IS NULL AND replaced_at IS NULL",
+                (format_utc(now), kiosk_id),
+            )
+            conn.execute(
+                "INSERT INTO enrollment_codes (hash, kiosk_id, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (hash_code(code), kiosk_id, format_utc(now), expires_at),
+            )
+        return NewCode(kiosk_id, code, expires_at)
+
+    def live_code(self, kiosk_id: str) -> dict[str, Any] | None:
+        """``{created_at, expires_at}`` of the kiosk's code that still works, or None."""
+        with self.db.connection() as conn:
+            return conn.query_one(
+                "SELECT created_at, expires_at FROM enrollment_codes WHERE kiosk_id = ?"
+                " AND used_at IS NULL AND replaced_at IS NULL AND expires_at > ?"
+                " ORDER BY id DESC LIMIT 1",
+                (kiosk_id, format_utc(utc_now())),
+            )
+
+    def enroll(self, code: str) -> dict[str, Any]:
+        """Exchange an enrollment code for a new kiosk token, once.
+
+        In one transaction the code is marked used and the token minted, so a
+        code raced by two kiosks enrolls one of them.  Returns the kiosk's
+        store (``store_id``, ``store_name``, ``timezone``), ``kiosk_id`` and
+        the new ``token``.  Raises :class:`NotFound` for a code that never
+        existed and :class:`CodeGone` for one used, expired or replaced; then
+        nothing changes.
+        """
+        digest = hash_code(code)
+        now = format_utc(utc_now())
+        with self.db.transaction(serialize=True) as conn:
+            row = conn.query_one(
+                "SELECT c.id, c.hash, c.kiosk_id, c.expires_at, c.used_at, c.replaced_at,"
+                " k.store_id, k.label, k.retired_at, s.name, s.timezone,"
+                " s.retired_at AS store_retired"
+                " FROM enrollment_codes c JOIN kiosks k ON k.id = c.kiosk_id"
+                " JOIN stores s ON s.id = k.store_id WHERE c.hash = ?",
+                (digest,),
+            )
+            if row is None or not same_hash(row["hash"], digest):
+                raise NotFound("unknown enrollment code; check it, or issue a new one with"
+                               " 'hymy-collector kiosk enroll-code KIOSK'")
+            gone = _code_gone(row, now)
+            if gone:
+                raise CodeGone(f"this enrollment code {gone}; issue a new one with"
+                               f" 'hymy-collector kiosk enroll-code {row['kiosk_id']}'")
+            made = self._insert_token(conn, "kiosk", row["store_id"], row["kiosk_id"],
+                                      row["label"])
+            conn.execute("UPDATE enrollment_codes SET used_at = ?, token_id = ? WHERE id = ?",
+                         (now, made.id, row["id"]))
+        return {"store_id": row["store_id"], "store_name": row["name"],
+                "timezone": row["timezone"], "kiosk_id": row["kiosk_id"], "token": made.token}
 
     # -- surveys ----------------------------------------------------------
 
@@ -1089,6 +1196,21 @@ def _principal(row: dict[str, Any] | None, digest: str) -> Principal | None:
                    f" no more ratings; an admin can restore it with"
                    f" 'hymy-collector store restore {row['store_id']}' or move this kiosk")
     return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"], retired)
+
+
+def _code_gone(row: dict[str, Any], now: str) -> str | None:
+    """Why an enrollment code's row works no more (words after "this code"), or None."""
+    if row["used_at"]:
+        return f"was already used at {row['used_at']}"
+    if row["replaced_at"]:
+        return f"was replaced by a newer one at {row['replaced_at']}"
+    if row["expires_at"] <= now:
+        return f"expired at {row['expires_at']}"
+    if row["retired_at"]:
+        return f"is for kiosk {row['kiosk_id']!r}, which is retired"
+    if row["store_retired"]:
+        return f"is for a kiosk of store {row['store_id']!r}, which is retired"
+    return None
 
 
 def _stored_survey(version: int, body: str) -> Survey:

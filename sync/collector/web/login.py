@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from sync.clock import format_utc, utc_now
 from sync.collector.auth import storage_of
 from sync.collector.tokens import READERS, hash_token
-from sync.collector.web.render import login_redirect, page, redirect
+from sync.collector.web.render import csrf_refused, login_redirect, page, redirect
 from sync.collector.web.session import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -31,8 +31,8 @@ from sync.collector.web.session import (
     is_https,
     safe_next,
     same_origin,
-    session_csrf,
     session_id,
+    signed_form,
     throttle,
 )
 
@@ -98,10 +98,8 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
     """End the session (server-side too) and show the login page."""
     raw = session_id(request)
     if raw is not None:
-        if not hmac.compare_digest(session_csrf(raw), csrf) or not same_origin(request):
-            ctx = page(request, current_user(request))
-            return ctx.render("error.html", status=403, title=ctx.t("forbidden_title"),
-                              message=ctx.t("csrf_failed"), home="/")
+        if not signed_form(request, csrf):
+            return csrf_refused(page(request, current_user(request)), "/")
         storage_of(request).delete_session(hash_token(raw))
     response = redirect("/login?bye=1")
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -18,7 +18,6 @@ Who may see a page is decided by the dependencies of
 
 from __future__ import annotations
 
-import hmac
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -28,8 +27,8 @@ from fastapi.responses import Response
 from sync.collector import alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
-from sync.collector.web.render import Page, redirect
-from sync.collector.web.session import same_origin, session_csrf, session_id
+from sync.collector.web.render import Page, csrf_refused, redirect
+from sync.collector.web.session import signed_form
 from sync.collector.web.views import (
     FIRST_DAY,
     LAST_DAY,
@@ -133,10 +132,8 @@ def manage_store(
     assert ctx.user is not None
     if ctx.user.role != "admin":
         raise PageDenied(ctx, 403)
-    raw = session_id(request) or ""
-    if not hmac.compare_digest(session_csrf(raw), csrf) or not same_origin(request):
-        return ctx.render("error.html", status=403, title=ctx.t("forbidden_title"),
-                          message=ctx.t("csrf_failed"), home=f"/stores/{store_id}")
+    if not signed_form(request, csrf):
+        return csrf_refused(ctx, f"/stores/{store_id}")
     storage = storage_of(request)
     actions = {
         "rename": lambda: storage.rename_store(store_id, value),

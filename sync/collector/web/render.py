@@ -194,6 +194,12 @@ def error_page(ctx: Page, status: int) -> HTMLResponse:
                       message=ctx.t(key), home=home)
 
 
+def csrf_refused(ctx: Page, home: str) -> HTMLResponse:
+    """The 403 page for a form whose CSRF token (or origin) is not this session's."""
+    return ctx.render("error.html", status=403, title=ctx.t("forbidden_title"),
+                      message=ctx.t("csrf_failed"), home=home)
+
+
 def browser_not_found(request: Request) -> HTMLResponse | None:
     """The 404 page for a browser that asked for a page that does not exist.
 

@@ -66,6 +66,13 @@ def session_csrf(raw_session: str) -> str:
     return hmac.new(raw_session.encode(), b"hymy-csrf", hashlib.sha256).hexdigest()
 
 
+def signed_form(request: Request, csrf: str) -> bool:
+    """True for a signed-in user's form POST: its CSRF token is the session's, and the
+    browser does not say it came from another site."""
+    raw = session_id(request) or ""
+    return hmac.compare_digest(session_csrf(raw), csrf) and same_origin(request)
+
+
 def same_origin(request: Request) -> bool:
     """False when the browser says the form came from another site (Origin header)."""
     origin = request.headers.get("origin")

@@ -1,0 +1,140 @@
+"""Enrollment: trade a one-time code for a token and write a complete kiosk config.
+
+``hymy-kiosk enroll URL CODE --config PATH`` (and the first-start screen) use
+these pieces in this order, so a code is never spent on a kiosk that cannot
+keep what it gets:
+
+1. :func:`check_target`: the config path may be written (its folder is made
+   if need be) and does not exist yet, unless it is to be replaced;
+2. :func:`exchange`: ``POST /api/v1/enroll`` through the uploader's
+   :class:`~sync.uploader.client.Client`, so an unreachable collector or a
+   refused code is one of its :class:`~sync.uploader.client.SyncError` lines;
+3. :func:`config_text`: the example config (every key, every comment) with
+   this kiosk's values filled in, validated by :func:`kiosk.config.parse`;
+4. :func:`write_private`: written as mode 0600 (it holds the token) in one
+   rename, so a half-written config never exists.
+
+No Kivy here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import ASSETS, ConfigError, parse
+from sync.uploader.client import Client, Fatal
+
+ENROLL_PATH = "/api/v1/enroll"
+EXAMPLE = ASSETS / "kiosk.example.toml"
+#: Seconds to connect to and hear from the collector while enrolling.
+TIMEOUT = (5.0, 30.0)
+
+
+class EnrollError(Exception):
+    """A problem on this side (the config path), worded for the installer."""
+
+
+def check_target(path: Path, force: bool) -> None:
+    """Raise EnrollError unless a config can be written at ``path`` (its folder made now)."""
+    if path.is_dir():
+        raise EnrollError(f"{path} is a folder; give the config file's path,"
+                          " e.g. /etc/hymy/kiosk.toml")
+    if path.exists() and not force:
+        raise EnrollError(f"{path} exists already; add --force to replace it")
+    if any(folder.exists() and not folder.is_dir() for folder in path.parents):
+        raise EnrollError(f"{path.parent} is not a folder (a file is in the way)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise EnrollError(f"cannot create the folder {path.parent}:"
+                          f" {(error.strerror or str(error)).lower()}") from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise EnrollError(f"cannot write in {path.parent}: permission denied"
+                          " (run as the kiosk's user with write access there, or use sudo)")
+
+
+def exchange(url: str, code: str, ca_bundle: str | None = None) -> dict[str, Any]:
+    """The collector's answer to the code: store, kiosk, time zone, token, survey, URL.
+
+    Raises the uploader's SyncError classes: ``Retryable`` for an unreachable
+    or busy collector, ``Fatal`` (status 404 or 410) for a refused code.
+    """
+    client = Client(url, "", ca_bundle=ca_bundle, timeout=TIMEOUT)
+    response = client.request(
+        "POST", ENROLL_PATH, data=json.dumps({"code": code}).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    try:
+        answer = response.json()
+        missing = [key for key in ("store_id", "kiosk_id", "timezone", "token")
+                   if not isinstance(answer.get(key), str)]
+    except (ValueError, AttributeError):
+        missing = ["a JSON body"]
+    if missing:
+        raise Fatal(f"{url} answered the enrollment without {', '.join(missing)};"
+                    " is it a Hymy collector?")
+    return answer
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML: JSON's strings, numbers and booleans are TOML too."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def fill(text: str, values: dict[str, Any]) -> str:
+    """``text`` with the first ``key = ...`` line of each key given its new value."""
+    for key, value in values.items():
+        text, found = re.subn(rf"^{re.escape(key)} = .*$", f"{key} = {toml_value(value)}",
+                              text, count=1, flags=re.MULTILINE)
+        if not found:
+            raise ConfigError(f"{key}: not in {EXAMPLE.name}")
+    return text
+
+
+def config_text(answer: dict[str, Any], url: str, pin_hash: str, ca_bundle: str = "",
+                example: str | None = None) -> str:
+    """A complete kiosk config: the example's keys and comments, this kiosk's values.
+
+    ``url`` is the address the kiosk reached the collector at (it works from
+    here, whatever the collector believes its own address is).  Raises
+    ConfigError when the result would not load.
+    """
+    text = EXAMPLE.read_text(encoding="utf-8") if example is None else example
+    head, sep, sync_part = text.partition("\n[sync]\n")
+    scale = (answer.get("survey") or {}).get("scale")
+    top = {"store_id": answer["store_id"], "kiosk_id": answer["kiosk_id"],
+           "timezone": answer["timezone"], "staff_pin_hash": pin_hash}
+    if scale in (3, 4, 5):
+        top["scale"] = scale
+    head = fill(head, top)
+    head = (f"# Hymy kiosk configuration of kiosk {answer['kiosk_id']} in store"
+            f" {answer['store_id']}, written by `hymy-kiosk enroll`\n"
+            "# from the example config: every key, each explained.  Check it with\n"
+            "#     hymy-kiosk check-config --config THIS_FILE\n\n"
+            + head[head.index("# -- "):])
+    sync_part = fill(sync_part, {"url": url.rstrip("/"), "token": answer["token"],
+                                 "ca_bundle": ca_bundle})
+    text = head + sep + sync_part
+    parse(tomllib.loads(text))  # the same validation the kiosk runs at start
+    return text
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (0600), in one rename."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,110 @@
+"""``hymy-kiosk enroll``: a code and a URL make a working kiosk, or one clear line.
+
+Against a real collector on loopback (in this process), running the real
+``hymy-kiosk`` command: the config it writes is mode 0600, passes
+``check-config`` and lets ``hymy-kiosk sync`` deliver a tap.  A used code, an
+unreachable collector and a path that cannot be written each end in one line
+and a distinct exit status, and the last two leave the code usable.
+"""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import load
+from kiosk.pin import verify_pin
+from kiosk.safety import EXAMPLE_PIN_HASH
+from kiosk.store import Store
+from tests.support.collector import free_port
+from tests.support.inprocess import collector_in_process
+from tests.support.sync import BIN, KIOSK_ID, PIN_HASH, STORE_ID, TIMEZONE
+
+
+def kiosk_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``hymy-kiosk ARGS``; its exit status and output."""
+    return subprocess.run([str(BIN / "hymy-kiosk"), *args], capture_output=True, text=True,
+                          input=stdin, timeout=120)
+
+
+@pytest.fixture
+def served(tmp_path: Path):
+    """A collector with store s1 and kiosk k1, and a fresh code for k1 (``served.code``)."""
+    with collector_in_process(tmp_path / "collector.db") as running:
+        running.storage.add_store(STORE_ID, "Kamppi", TIMEZONE)
+        running.storage.add_kiosk(KIOSK_ID, STORE_ID)
+        running.code = running.storage.issue_code(KIOSK_ID).code
+        yield running
+
+
+def test_enroll_writes_a_private_config_that_checks_and_syncs(served, tmp_path: Path):
+    config = tmp_path / "etc" / "hymy" / "kiosk.toml"  # the folder does not exist yet
+    done = kiosk_cli("enroll", served.url, served.code, "--config", str(config),
+                     "--pin-hash", PIN_HASH)
+    assert (done.returncode, done.stderr) == (0, "")  # nothing for check-config to repair
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert f"enrolled: kiosk {KIOSK_ID} of store {STORE_ID} (Kamppi)" in done.stdout
+    assert "ok: the collector agrees: store s1 (Kamppi), kiosk k1" in done.stdout
+    settings = load(config)
+    assert (settings.store_id, settings.kiosk_id, settings.timezone) == (
+        STORE_ID, KIOSK_ID, TIMEZONE)
+    assert settings.sync.url == served.url and settings.staff_pin_hash == PIN_HASH
+    assert kiosk_cli("check-config", "--config", str(config)).returncode == 0
+
+    store = Store(settings.database_path, STORE_ID, KIOSK_ID, TIMEZONE)
+    store.record_tap(4, 5, "fi", interval=5.0)
+    store.close()
+    synced = kiosk_cli("sync", "--config", str(config))
+    assert synced.returncode == 0, synced.stderr
+    assert "1 new" in synced.stdout
+    assert served.storage.kiosk(KIOSK_ID)["received"] == 1
+
+    # The code is spent; an existing config is never overwritten without --force.
+    again = kiosk_cli("enroll", served.url, served.code, "--config", str(config),
+                      "--pin-hash", PIN_HASH)
+    assert again.returncode == 2
+    assert again.stderr == (f"hymy-kiosk: enroll: {config} exists already;"
+                            " add --force to replace it\n")
+    used = kiosk_cli("enroll", served.url, served.code, "--config", str(config), "--force",
+                     "--pin-hash", PIN_HASH)
+    assert used.returncode == 3
+    assert used.stderr.startswith("hymy-kiosk: enroll: collector refused the request"
+                                  " (HTTP 410: this enrollment code was already used at ")
+    assert len(used.stderr.splitlines()) == 1
+    assert load(config).sync.token == settings.sync.token  # left as it was
+
+
+def test_enroll_asks_for_a_pin_and_refuses_the_example_one(served, tmp_path: Path):
+    config = tmp_path / "kiosk.toml"
+    example = kiosk_cli("enroll", served.url, served.code, "--config", str(config),
+                        "--pin-hash", EXAMPLE_PIN_HASH)
+    assert example.returncode == 2 and "not the example config's" in example.stderr
+    done = kiosk_cli("enroll", served.url, served.code, "--config", str(config),
+                     stdin="2468\n2468\n")
+    assert done.returncode == 0, done.stderr
+    assert verify_pin("2468", load(config).staff_pin_hash)
+
+
+def test_unreachable_collector_and_unwritable_path_leave_the_code_usable(served,
+                                                                        tmp_path: Path):
+    nobody = f"http://127.0.0.1:{free_port()}"
+    down = kiosk_cli("enroll", nobody, served.code, "--config", str(tmp_path / "k.toml"),
+                     "--pin-hash", PIN_HASH)
+    assert down.returncode == 1
+    assert down.stderr == (f"hymy-kiosk: enroll: collector unreachable at {nobody}"
+                           " (connection refused); nothing was used up, try again\n")
+    (tmp_path / "file").write_text("")
+    blocked = tmp_path / "file" / "kiosk.toml"
+    cannot = kiosk_cli("enroll", served.url, served.code, "--config", str(blocked),
+                       "--pin-hash", PIN_HASH)
+    assert cannot.returncode == 2
+    assert cannot.stderr == (f"hymy-kiosk: enroll: {blocked.parent} is not a folder"
+                             " (a file is in the way)\n")
+    assert served.storage.live_code(KIOSK_ID) is not None
+    wrong = kiosk_cli("enroll", served.url, "AAAA-AAAA", "--config", str(tmp_path / "k.toml"),
+                      "--pin-hash", PIN_HASH)
+    assert wrong.returncode == 3 and "HTTP 404: unknown enrollment code" in wrong.stderr
+    assert not (tmp_path / "k.toml").exists()
