@@ -126,14 +126,22 @@ class SetupScreen(Screen):
         for row in KEY_ROWS:
             line = BoxLayout(spacing=self.ids.keyboard.spacing)
             for key in row:
-                button = SetupKey(key=key, probe=f"key-{key}",
-                                  size_hint_x=WIDE_KEYS.get(key, 1.0))
+                button = SetupKey(key=key, probe=f"key-{key}")
                 button.bind(on_press=lambda b: self.press(b.key))
                 line.add_widget(button)
+            line.bind(width=self.align_keys, spacing=self.align_keys)
             self.ids.keyboard.add_widget(line)
         for field in self.fields():
             field.bind(focus=self.field_focused, on_text_validate=self.next_field)
         self.active = self.ids.url
+
+    def align_keys(self, line: BoxLayout, *_args: Any) -> None:
+        """Key widths on a common grid: a wide key also covers the gaps it spans."""
+        columns = max(len(row) for row in KEY_ROWS)
+        unit = (line.width - (columns - 1) * line.spacing) / columns
+        for button in line.children:
+            span = WIDE_KEYS.get(button.key, 1.0)
+            button.size_hint_x = span + (span - 1) * line.spacing / unit if unit > 0 else span
 
     def on_enter(self) -> None:
         Clock.schedule_once(lambda _dt: setattr(self.active, "focus", True), 0.2)
