@@ -225,10 +225,13 @@ CODE_REFUSED_EXIT = 3
                    " when omitted")
 @click.option("--ca-bundle", default="",
               help="CA bundle file for a collector with a private certificate")
+@click.option("--database", "database", default=None,
+              help="Where the kiosk keeps its ratings, e.g. /var/lib/hymy/kiosk.db"
+                   " [default: hymy-kiosk.db beside the config]")
 @click.option("--force", is_flag=True, help="Replace an existing config file")
 @click.pass_context
 def enroll(ctx: click.Context, url: str, code: str, config_path: str, pin_hash: str | None,
-           ca_bundle: str, force: bool) -> None:
+           ca_bundle: str, database: str | None, force: bool) -> None:
     """Trade a one-time enrollment code for this kiosk's token and write its config.
 
     URL is the collector's address and CODE the code printed by
@@ -262,7 +265,8 @@ def enroll(ctx: click.Context, url: str, code: str, config_path: str, pin_hash: 
     except SyncError as error:
         fail(f"enroll: {error}; nothing was used up, try again", 1)
     try:
-        enrolling.write_private(path, enrolling.config_text(answer, url, pin_hash, ca_bundle))
+        enrolling.write_private(path, enrolling.config_text(answer, url, pin_hash, ca_bundle,
+                                                            database=database))
     except (OSError, kiosk_config.ConfigError) as error:
         fail(f"enroll: the code is used up but {path} could not be written ({error});"
              " issue a new code and try again", 2)

@@ -98,11 +98,12 @@ def fill(text: str, values: dict[str, Any]) -> str:
 
 
 def config_text(answer: dict[str, Any], url: str, pin_hash: str, ca_bundle: str = "",
-                example: str | None = None) -> str:
+                example: str | None = None, database: str | None = None) -> str:
     """A complete kiosk config: the example's keys and comments, this kiosk's values.
 
     ``url`` is the address the kiosk reached the collector at (it works from
-    here, whatever the collector believes its own address is).  Raises
+    here, whatever the collector believes its own address is); ``database``,
+    when given, replaces the example's file beside the config.  Raises
     ConfigError when the result would not load.
     """
     text = EXAMPLE.read_text(encoding="utf-8") if example is None else example
@@ -112,6 +113,8 @@ def config_text(answer: dict[str, Any], url: str, pin_hash: str, ca_bundle: str 
            "timezone": answer["timezone"], "staff_pin_hash": pin_hash}
     if scale in (3, 4, 5):
         top["scale"] = scale
+    if database:
+        top["database"] = database
     head = fill(head, top)
     head = (f"# Hymy kiosk configuration of kiosk {answer['kiosk_id']} in store"
             f" {answer['store_id']}, written by `hymy-kiosk enroll`\n"
