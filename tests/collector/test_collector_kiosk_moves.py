@@ -62,7 +62,9 @@ def moved(storage: Storage, kiosk_id: str, store_id: str) -> datetime:
 
 def test_taps_made_before_a_move_go_to_the_old_store_and_later_ones_to_the_new(chain_storage):
     storage = chain_storage({"hel": HEL, "nyc": NYC})
-    before = utc_now() - timedelta(hours=9)
+    # 23:30 UTC yesterday: already today in Helsinki, still yesterday in New York.
+    before = (utc_now() - timedelta(days=1)).replace(hour=23, minute=30)
+    assert day(before, HEL) != day(before, NYC)
     move = moved(storage, "hel-k", "nyc")
     after = utc_now()
     ratings = [
