@@ -23,6 +23,7 @@ API with the office token the block created.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -30,11 +31,11 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.support import ROOT
 from tests.support.collector import free_port
@@ -141,19 +142,16 @@ def face_spot(status_path: Path, score: int) -> tuple[int, int] | None:
 
 def today_responses(port: int, token: str) -> int:
     day = date.today().isoformat()  # the collector's default span ends on the store's today
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/stores/{STORE}/daily?from={day}",
-        headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        days = json.load(answer)["days"]
-    return sum(row["responses"] for row in days)
+    answer = requests.get(f"http://127.0.0.1:{port}/api/v1/stores/{STORE}/daily",
+                          params={"from": day}, timeout=10,
+                          headers={"Authorization": f"Bearer {token}"})
+    answer.raise_for_status()
+    return sum(row["responses"] for row in answer.json()["days"])
 
 
 def kill(pid_file: Path) -> None:
-    try:
+    with contextlib.suppress(OSError, ValueError):
         os.kill(int(pid_file.read_text()), signal.SIGTERM)
-    except (OSError, ValueError):
-        pass
 
 
 def test_the_readme_set_up_block_runs_and_a_tap_reaches_the_daily_figures(tmp_path):

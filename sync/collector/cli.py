@@ -390,17 +390,22 @@ def kiosk_rename(storage: Storage, kiosk_id: str, label: str) -> None:
 def kiosk_move(storage: Storage, kiosk_id: str, store_id: str) -> None:
     """Move a kiosk to another store; its later ratings count for the new store.
 
-    Ratings it already delivered stay with the old store; its token keeps
-    working.  Deliver its pending taps first, then set store_id (and
-    timezone) in its kiosk.toml: ratings naming the old store are refused.
+    Its token keeps working.  Ratings it made before the move stay with the
+    old store, also ones it still holds and sends later; ratings made after
+    it count for the new store, even while its kiosk.toml names the old one.
+    Then set store_id (and timezone) in its kiosk.toml.
 
     \b
     Example:
         hymy-collector kiosk move hki-kamppi-1 --store hki-itis
     """
-    storage.move_kiosk(kiosk_id, store_id)
+    moved = storage.move_kiosk(kiosk_id, store_id)
     click.echo(f"Kiosk {kiosk_id} now stands in {store_id}; set store_id = \"{store_id}\""
                " in its kiosk.toml")
+    if moved["moved_from"]:
+        click.echo(f"Taps it made before {moved['moved_at']} (queued on the kiosk or sent"
+                   f" again) are filed under {moved['moved_from']}; later ones under"
+                   f" {store_id}, whichever store its kiosk.toml names. None is refused.")
 
 
 @kiosk.command("retire")

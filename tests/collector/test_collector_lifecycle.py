@@ -119,8 +119,8 @@ def test_moved_kiosk_counts_for_its_new_store_and_keeps_its_seqs(collector_serve
     moved = admin(collector_server, "PATCH", f"/api/v1/kiosks/{old.kiosk_id}",
                   json={"store_id": new.store_id})
     assert moved.status_code == 200 and moved.json()["store_id"] == new.store_id
-    # Same token, next seqs: counted for the new store.
-    later = old.ratings([1, 2, 3])
+    # Same token, next seqs, made after the move: counted for the new store.
+    later = old.ratings([1, 2, 3], at=utc_now())
     answer = old.post(later)
     assert answer.status_code == 200 and answer.json()["accepted"] == 3, answer.text
     assert answer.json()["missing"] == []
@@ -129,8 +129,8 @@ def test_moved_kiosk_counts_for_its_new_store_and_keeps_its_seqs(collector_serve
     kiosks = {k["id"]: k for k in new.get("/kiosks").json()["kiosks"]}
     assert kiosks[old.kiosk_id]["max_seq"] == 5 and kiosks[old.kiosk_id]["missing"] == 0
     assert old.kiosk_id not in {k["id"] for k in old.get("/kiosks").json()["kiosks"]}
-    # A tap still naming the old store is refused, one by one.
-    stale = old.post(old.ratings([4], store_id=old.store_id)).json()
+    # A tap naming a store the kiosk never stood in is refused, one by one.
+    stale = old.post(old.ratings([4], store_id="elsewhere", at=utc_now())).json()
     assert stale["rejected"] == 1 and "does not match" in stale["items"][0]["reason"]
     # A retired store takes no kiosks; an unknown one is 404.
     admin(collector_server, "PATCH", f"/api/v1/stores/{old.store_id}", json={"retired": True})

@@ -15,6 +15,7 @@ keys.  Collector: SQLite files and ``pg_dump`` scripts at migration 002 and
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -26,9 +27,14 @@ import pytest
 
 from kiosk.store import COLUMNS
 from kiosk.store import Store as KioskStore
-from sync.collector.db.connection import Database, migrations
+from sync.collector.api import ingest
+from sync.collector.db.connection import Database, migrations, split_sql
+from sync.collector.db.stays import Stays
+from sync.collector.db.storage import Storage
+from sync.collector.tokens import Principal
+from sync.wire import parse_rating
 from tests.support import ROOT
-from tests.support.collector import Collector, Store, run_cli
+from tests.support.collector import Collector, Store, batch, rating, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
 KIOSK_MIGRATIONS = ["m001_ratings", "m002_rejected_index", "m003_seq_rowid"]
@@ -191,3 +197,55 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
     finally:
         collector.stop()
     assert "ok: roll-ups match" in run_cli(database, "check").stdout
+
+
+def migrate_to(db: Database, last: str) -> None:
+    """Apply the migrations up to ``last`` only: the database a release of that level made."""
+    with db.transaction(serialize=True) as conn:
+        done = {row[0] for row in conn.rows("SELECT name FROM schema_migrations")}
+        for name, script in migrations(db.backend):
+            if name not in done and name <= last:
+                for statement in split_sql(script):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                             (name, "2026-12-03T08:00:00.000Z"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_kiosk_moved_before_the_store_history_existed_keeps_its_held_taps(backend, tmp_path,
+                                                                             request):
+    """Migration 007 infers moves made under 004 from the ratings filed; held taps then land."""
+    if backend == "sqlite":
+        database = str(tmp_path / "collector.db")
+        shutil.copy(FIXTURES / "collector-003.db", database)
+    else:
+        database = restore(request.getfixturevalue("postgres_server"),
+                           FIXTURES / "collector-003-postgresql.sql.gz")
+    db = Database(database)
+    migrate_to(db, "004_lifecycle.sql")
+    storage = Storage(db)
+    # Under 004: hki-kamppi-2 (last tap in Kamppi 17:46:48) moved to Itäkeskus, where it
+    # made its first rating at 18:30; one made at 18:00 in Kamppi was still on the kiosk.
+    with db.transaction(serialize=True) as conn:
+        conn.execute("UPDATE kiosks SET store_id = 'hki-itakeskus' WHERE id = 'hki-kamppi-2'")
+        conn.execute("UPDATE tokens SET store_id = 'hki-itakeskus' WHERE kiosk_id = 'hki-kamppi-2'")
+    there = Principal(0, "kiosk", "hki-itakeskus", "hki-kamppi-2")
+    storage.ingest(there, [parse_rating(rating(176, 4, at="2026-12-02T18:30:00.000Z"))],
+                   datetime(2026, 12, 2, 18, 31, tzinfo=UTC))
+    assert "007_kiosk_moves.sql" in db.migrate()
+    assert storage.stays("hki-kamppi-2", "hki-itakeskus") == Stays(
+        ("hki-kamppi", "hki-itakeskus"), ("2026-12-02T18:30:00.000Z",))
+    assert storage.stays("hki-kamppi-1", "hki-kamppi") == Stays(("hki-kamppi",))
+    # The held tap, rejected by the older collector, re-sent under the new store_id; and
+    # one made after the move under a kiosk.toml still naming Kamppi.
+    kiosk = storage.principal(storage.add_token("kiosk", kiosk_id="hki-kamppi-2").token)
+    answer = ingest.handle_batch(storage, kiosk, json.dumps(batch([
+        rating(177, 2, at="2026-12-02T18:00:00.000Z", store_id="hki-itakeskus"),
+        rating(178, 5, at="2026-12-02T19:00:00.000Z", store_id="hki-kamppi"),
+    ], sent_at=datetime(2026, 12, 2, 19, 1, tzinfo=UTC))).encode())
+    assert (answer.accepted, answer.rejected) == (2, 0), answer
+    assert {row["seq"]: row["store_id"] for row in db.query(
+        "SELECT seq, store_id FROM ratings WHERE seq > 175 AND kiosk_id = 'hki-kamppi-2'")} == {
+        176: "hki-itakeskus", 177: "hki-kamppi", 178: "hki-itakeskus"}
+    assert storage.check() == []
+    db.close()
