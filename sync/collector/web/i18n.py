@@ -124,12 +124,13 @@ class Translator:
         return f"{self.number(value)}{NBSP}/{NBSP}100"
 
     def bytes(self, value: int | None) -> str:
-        """A size in decimal units, as disks are sold: ``21,4 Gt`` / ``21.4 GB``, ``310 MB``."""
+        """A size in decimal units, as disks are sold: ``21,4 Gt`` / ``21.4 GB``, ``310 MB``;
+        the number and its unit never part (a non-breaking space, as German has)."""
         if value is None:
             return "–"
         size, unit, pattern = next(u for u in BYTE_UNITS if value >= u[0] or u[0] == 1)
         return format_unit(value / size, unit, length="short", format=pattern,
-                           locale=self.locale)
+                           locale=self.locale).replace(" ", NBSP)
 
     # Dates -----------------------------------------------------------------
 

@@ -7,10 +7,14 @@ formatted in the reader's language.
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 import requests
 
 from sync.collector.web.i18n import Translator
+from tests.support.browser import login_session
 
 FI = Translator("fi")
 
@@ -78,3 +82,29 @@ def test_staff_see_their_stores_kiosks_and_a_phone_needs_no_sideways_scrolling(
         assert page.locator("table.fleet-table td[data-role=uptime]").first.is_visible()
     finally:
         context.close()
+
+
+#: What a reader sees, written out (not from the catalogs): title, the silent
+#: state, and a disk size in the language's own unit and decimal mark.
+WORDS = {
+    "fi": ("Kioskien kunto", "Hiljaa", r"\d+,\d\u00a0Gt"),
+    "sv": ("Kioskernas skick", "Tyst", r"\d+,\d\u00a0GB"),
+    "en": ("Kiosk health", "Silent", r"\d+\.\d\u00a0GB"),
+    "de": ("Zustand der Kioske", "Keine Meldung", r"\d+,\d\u00a0GB"),
+}
+
+
+@pytest.mark.parametrize("lang", WORDS)
+def test_the_fleet_page_in_each_language(dashboard_server, lang):
+    title, silent, size = WORDS[lang]
+    session = login_session(dashboard_server, dashboard_server["tokens"]["office"])
+    answer = session.get(dashboard_server["url"] + "/fleet", params={"lang": lang}, timeout=30)
+    assert answer.status_code == 200
+    page = html.unescape(answer.text)
+    assert f"<h1>{title}</h1>" in page and f'<span class="pill bad">{silent}</span>' in page
+    assert re.search(rf'data-role="disk-free"><span class="nowrap">{size}</span>', page)
+
+
+def test_the_fleet_page_needs_a_session(dashboard_server):
+    answer = requests.get(dashboard_server["url"] + "/fleet", allow_redirects=False, timeout=10)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login?next=%2Ffleet"
