@@ -11,6 +11,7 @@ Examples::
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import sys
@@ -331,6 +332,7 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
     """
     from kiosk.opendb import DatabaseUnavailable, open_store
     from kiosk.store import StoreError
+    from kiosk.store import health as store_health
     from sync import uploader as up
 
     config = load_or_exit(config_path)
@@ -345,6 +347,7 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
     uploader = up.Uploader(
         store, config.sync.url, config.sync.token, batch_size=config.sync.batch_size,
         ca_bundle=config.sync.ca_bundle or None,
+        health=functools.partial(store_health, config.database_path, config.timezone),
     )
     learn_identity(uploader, store)
     moved = store.resend_rejected(moved_only=True)

@@ -27,6 +27,7 @@ import pytest
 
 from kiosk.store import COLUMNS
 from kiosk.store import Store as KioskStore
+from sync.clock import format_utc
 from sync.collector.api import ingest
 from sync.collector.db.connection import Database, migrations, split_sql
 from sync.collector.db.stays import Stays
@@ -157,9 +158,11 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
             assert [row[:width] for row in after[table]] == rows, table
     assert all(row[-1] is None for row in after["stores"])  # retired_at: in use
     labels = {row[4]: row[5] for row in before["tokens"] if row[2] == "kiosk"}
-    assert {row[0]: row[-1] for row in after["kiosks"]} == {
+    # kiosks: the 13 columns of 001, then 004's retired_at and label, then 006's health.
+    assert {row[0]: row[14] for row in after["kiosks"]} == {
         row[0]: labels.get(row[0]) for row in before["kiosks"]}  # label from its token
-    assert all(row[-2] is None for row in after["kiosks"])  # retired_at
+    assert all(row[13] is None for row in after["kiosks"])  # retired_at
+    assert all(row[15:] == (None,) * 6 for row in after["kiosks"])  # no health reported yet
     # A migration that builds from existing rows (003's running totals) agrees with them.
     assert "ok: roll-ups match" in run_cli(database, "check").stdout
 
@@ -181,6 +184,16 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
                                  json={"code": code}).status_code == 410
         store = Store(collector, store_id, timezone, kiosk_id, enrolled.json()["token"], "")
         assert store.post(store.ratings([5, 4, 1])).json()["accepted"] == 3
+        # A kiosk's health lands in 006's columns; the old kiosks stay "never reported".
+        heartbeat = {"format": 1, "sent_at": format_utc(datetime.now(UTC)), "ratings": [],
+                     "status": {"app_version": "9.0", "disk_free_bytes": 7, "rejected": 2,
+                                "timezone": "Europe/Oslo"}}
+        assert store.post(heartbeat).status_code == 200
+        fleet = collector.request("GET", "/api/v1/kiosks", collector.office_token).json()
+        health = {row["kiosk_id"]: (row["disk_free_bytes"], row["rejected"],
+                                    row["config_timezone"]) for row in fleet["kiosks"]}
+        assert health.pop(kiosk_id) == (7, 2, "Europe/Oslo")
+        assert set(health.values()) == {(None, None, None)}
         exported, _ = collector.export()
         assert len(exported) == 482 + 3
         seqs = [int(row["ingest_seq"]) for row in exported]

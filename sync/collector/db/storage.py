@@ -93,6 +93,11 @@ PRINCIPAL = (
     " LEFT JOIN stores s ON s.id = t.store_id"
     " WHERE t.hash = ? AND t.revoked_at IS NULL"
 )
+#: A kiosk's reported health (migration 006): its ``KioskStatus`` fields, and the
+#: ``kiosks`` columns they are kept in.
+HEALTH_FIELDS = ("rejected", "uptime_s", "disk_free_bytes", "disk_total_bytes",
+                 "database_bytes", "timezone")
+HEALTH_COLUMNS = (*HEALTH_FIELDS[:-1], "config_timezone")
 #: Seconds a process trusts its cached copy of a store's time zone before
 #: reading it again (another process may have changed it).
 ZONE_MAX_AGE_S = 60.0
@@ -460,7 +465,7 @@ class Storage:
         sql = (
             "SELECT id, store_id, label, retired_at, created_at, last_seen, last_sync,"
             " last_rating_at, app_version, pending, oldest_pending_at, reported_last_seq,"
-            " clock_offset_s, received, max_seq FROM kiosks"
+            f" clock_offset_s, received, max_seq, {', '.join(HEALTH_COLUMNS)} FROM kiosks"
         )
         with self.db.transaction() as conn:
             if store_id is None:
@@ -915,13 +920,17 @@ class Storage:
             (when, offset, int(carried_ratings), when, kiosk_id),
         )
         if status is not None:
+            # Health figures are as reported: a kiosk that stops sending one (an
+            # older release, a failed probe) shows it unknown, not stale.
             conn.write(
                 "UPDATE kiosks SET app_version = COALESCE(?, app_version), pending = ?,"
-                " oldest_pending_at = ?, reported_last_seq = COALESCE(?, reported_last_seq)"
+                " oldest_pending_at = ?, reported_last_seq = COALESCE(?, reported_last_seq),"
+                f" {', '.join(f'{name} = ?' for name in HEALTH_COLUMNS)}"
                 " WHERE id = ?",
                 (
                     status.app_version, status.pending, status.oldest_pending_at,
-                    status.last_seq, kiosk_id,
+                    status.last_seq, *(getattr(status, field) for field in HEALTH_FIELDS),
+                    kiosk_id,
                 ),
             )
 
