@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.browser import wait_until_up
 from tests.support.collector import free_port
 
@@ -149,6 +151,21 @@ def collector_in_process(database: Path, *, uds: Path | None = None,
         server.should_exit = True
         thread.join(10)
         logger.removeHandler(keep)
+
+
+def collector_fixture(folder: str) -> Any:
+    """A module-scoped ``collector`` fixture: one collector in this process (its
+    database in a temp folder named ``folder``), shared by a test module's kiosks.
+
+    In a test module: ``collector = collector_fixture("delivery")``.
+    """
+
+    @pytest.fixture(scope="module", name="collector")
+    def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+        with collector_in_process(tmp_path_factory.mktemp(folder) / "c.db") as running:
+            yield running
+
+    return collector
 
 
 def _wait_for_socket(path: Path, timeout: float = 30.0) -> None:

@@ -22,31 +22,20 @@ from tests.support.faultproxy import (
     CUT_REQUEST,
     LOSE_ANSWER,
     Delay,
-    FaultProxy,
     Respond,
 )
-from tests.support.inprocess import collector_in_process
-from tests.support.uploading import batch_body, held, kiosk_store, lost_and_doubled, register, tap
+from tests.support.inprocess import collector_fixture
+from tests.support.uploading import batch_body, held, lost_and_doubled, proxied_kiosk, tap
 
-
-@pytest.fixture(scope="module")
-def collector(tmp_path_factory):
-    with collector_in_process(tmp_path_factory.mktemp("delivery") / "c.db") as running:
-        yield running
-
-
+collector = collector_fixture("delivery")
 _kiosks = itertools.count(1)
 
 
 @pytest.fixture
 def kiosk(collector, tmp_path):
     """A fresh kiosk (its own id on the shared collector), its store, and a proxy."""
-    kiosk_id = f"k{next(_kiosks)}"
-    token = register(collector, "s1", kiosk_id)
-    store = kiosk_store(tmp_path, "s1", kiosk_id)
-    with FaultProxy(collector.port) as proxy:
-        yield store, kiosk_id, token, proxy
-    store.close()
+    with proxied_kiosk(collector, tmp_path, f"k{next(_kiosks)}") as fresh:
+        yield fresh.store, fresh.kiosk_id, fresh.token, fresh.proxy
 
 
 def uploader(store, proxy, token, **options) -> Uploader:
