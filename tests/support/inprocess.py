@@ -16,7 +16,6 @@ import json
 import logging
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.support.browser import wait_until_up
-from tests.support.collector import free_port
+from tests.support.collector import free_port, wait_healthy
 
 
 @dataclass
@@ -169,13 +168,6 @@ def collector_fixture(folder: str) -> Any:
 
 
 def _wait_for_socket(path: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if exchange(UnixConnection(path), "GET", "/healthz", None, None).status == 200:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no collector on {path}")
-        time.sleep(0.05)
+    wait_healthy(
+        lambda: exchange(UnixConnection(path), "GET", "/healthz", None, None).status == 200,
+        timeout, 0.05, TimeoutError(f"no collector on {path}"))
