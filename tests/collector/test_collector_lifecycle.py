@@ -317,6 +317,30 @@ def test_cli_rename_time_zone_retire_restore(chain):
     deliver(chain, "k1", range(4, 6))
 
 
+def test_cli_lifecycle_commands_say_in_one_line_what_they_did(chain):
+    def said(*args: str) -> str:
+        return run(chain, *args).stdout
+
+    assert said("store", "rename", "s1", " Hymy One ") == "Store s1 is now called 'Hymy One'\n"
+    assert said("store", "timezone", "s1", "Europe/Tallinn") == (
+        "Store s1 now keeps time in Europe/Tallinn; past ratings keep their dates."
+        " Set timezone in its kiosks' kiosk.toml too.\n")
+    assert re.fullmatch(r"Store s1 retired at \S+; its history is kept\n",
+                        said("store", "retire", "s1"))
+    assert said("store", "restore", "s1") == "Store s1 is in use again\n"
+    assert said("kiosk", "rename", "k1", "By the door") == (
+        "Kiosk k1 is now labelled 'By the door'\n")
+    assert said("kiosk", "move", "k1", "--store", "s2") == (
+        'Kiosk k1 now stands in s2; set store_id = "s2" in its kiosk.toml\n')
+    assert re.fullmatch(r"Kiosk k1 retired at \S+; its ratings are kept\n",
+                        said("kiosk", "retire", "k1"))
+    assert said("kiosk", "restore", "k1") == "Kiosk k1 is in use again\n"
+    assert said("kiosk", "delete", "k1") == "Deleted kiosk k1\n"
+    assert said("store", "delete", "s1") == "Deleted store s1\n"
+    assert said("store", "add", "s3", "--name", "Three", "--timezone", "Europe/Oslo") == (
+        "Added store s3 (Europe/Oslo)\n")
+
+
 def test_cli_move_keeps_history_and_seqs(chain):
     deliver(chain, "k1", range(1, 4))
     run(chain, "kiosk", "move", "k1", "--store", "s2")

@@ -237,11 +237,7 @@ class Storage:
         return self.zone(store_id, max_age_s=math.inf)
 
     def _store_row(self, conn: Connection, store_id: str) -> dict[str, Any]:
-        row = conn.query_one("SELECT id, name, timezone, retired_at FROM stores WHERE id = ?",
-                             (store_id,))
-        if row is None:
-            raise NotFound(f"no store {store_id!r}; 'hymy-collector store list' shows them")
-        return row
+        return _row(conn, "store", "id, name, timezone, retired_at", store_id)
 
     def _store_ratings(self, conn: Connection, store_id: str) -> int:
         """Ratings filed under a store (suppressed taps too), from its daily roll-up."""
@@ -285,15 +281,7 @@ class Storage:
     def retire_store(self, store_id: str, retired: bool = True) -> dict[str, Any]:
         """Retire a store (no more uploads from its kiosks; out of rankings and alerts;
         history kept) or, with ``retired=False``, restore it."""
-        with self.db.transaction(serialize=True) as conn:
-            self._store_row(conn, store_id)
-            if retired:
-                conn.execute(
-                    "UPDATE stores SET retired_at = COALESCE(retired_at, ?) WHERE id = ?",
-                    (format_utc(utc_now()), store_id),
-                )
-            else:
-                conn.execute("UPDATE stores SET retired_at = NULL WHERE id = ?", (store_id,))
+        self._retire("store", store_id, retired)
         return self.store(store_id)
 
     def delete_store(self, store_id: str) -> None:
@@ -370,17 +358,12 @@ class Storage:
             "SELECT id, store_id, label, created_at, retired_at, received FROM kiosks"
             " WHERE id = ?", (kiosk_id,),
         )
-        row = found[0] if found else None
-        if row is None:
-            raise NotFound(f"no kiosk {kiosk_id!r}; 'hymy-collector kiosk list' shows them")
-        return row
+        if not found:
+            raise _unknown("kiosk", kiosk_id)
+        return found[0]
 
     def _kiosk_row(self, conn: Connection, kiosk_id: str) -> dict[str, Any]:
-        row = conn.query_one("SELECT id, store_id, received, retired_at FROM kiosks WHERE id = ?",
-                             (kiosk_id,))
-        if row is None:
-            raise NotFound(f"no kiosk {kiosk_id!r}; 'hymy-collector kiosk list' shows them")
-        return row
+        return _row(conn, "kiosk", "id, store_id, received, retired_at", kiosk_id)
 
     def rename_kiosk(self, kiosk_id: str, label: str | None) -> dict[str, Any]:
         """Give a kiosk another label (None or blank: none); its id and token stay."""
@@ -431,16 +414,20 @@ class Storage:
 
     def retire_kiosk(self, kiosk_id: str, retired: bool = True) -> dict[str, Any]:
         """Retire a kiosk (its uploads get 403; its ratings stay) or restore it."""
-        with self.db.transaction(serialize=True) as conn:
-            self._kiosk_row(conn, kiosk_id)
-            if retired:
-                conn.execute(
-                    "UPDATE kiosks SET retired_at = COALESCE(retired_at, ?) WHERE id = ?",
-                    (format_utc(utc_now()), kiosk_id),
-                )
-            else:
-                conn.execute("UPDATE kiosks SET retired_at = NULL WHERE id = ?", (kiosk_id,))
+        self._retire("kiosk", kiosk_id, retired)
         return self.kiosk(kiosk_id)
+
+    def _retire(self, kind: str, row_id: str, retired: bool) -> None:
+        """Stamp a store or kiosk (``kind``) retired now, keeping an earlier stamp, or
+        clear the stamp; NotFound when there is none."""
+        table = f"{kind}s"
+        with self.db.transaction(serialize=True) as conn:
+            _row(conn, kind, "id", row_id)
+            if retired:
+                conn.execute(f"UPDATE {table} SET retired_at = COALESCE(retired_at, ?)"
+                             " WHERE id = ?", (format_utc(utc_now()), row_id))
+            else:
+                conn.execute(f"UPDATE {table} SET retired_at = NULL WHERE id = ?", (row_id,))
 
     def delete_kiosk(self, kiosk_id: str) -> None:
         """Delete a kiosk that holds no ratings, with its tokens; InUse otherwise."""
@@ -1204,6 +1191,21 @@ class Storage:
         except sqlite3.Error as error:
             path.unlink(missing_ok=True)
             raise ValueError(f"backup to {path} failed: {error}") from None
+
+
+def _unknown(kind: str, row_id: str) -> NotFound:
+    """No store or kiosk (``kind``) with this id: the error names the command that lists them."""
+    return NotFound(f"no {kind} {row_id!r}; 'hymy-collector {kind} list' shows them")
+
+
+def _row(conn: Connection, kind: str, columns: str, row_id: str) -> dict[str, Any]:
+    """``columns`` of one store's or kiosk's row (``kind``), read inside a change's
+    transaction; :func:`_unknown` when there is none."""
+    table = f"{kind}s"
+    row = conn.query_one(f"SELECT {columns} FROM {table} WHERE id = ?", (row_id,))
+    if row is None:
+        raise _unknown(kind, row_id)
+    return row
 
 
 def _table_rows(
