@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import ROOT
+from tests.support import ROOT, copy_of_the_clone
 from tests.support.collector import free_port
 from tests.support.xvfb import running_xvfb
 
@@ -105,17 +105,6 @@ def script(lines: list[str], scratch: Path, port: int) -> str:
                 "office token", "code", "serve", "kiosk"}
     assert used == expected, f"README block no longer has: {sorted(expected - used)}"
     return "\n".join(out) + "\n"
-
-
-def copy_of_the_clone(target: Path) -> Path:
-    """The tracked files as they are in the working tree: what a fresh clone holds."""
-    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
-                           capture_output=True, text=True).stdout.split("\0")
-    for name in filter(None, names):
-        if (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
-    return target
 
 
 def wait_for(check, what: str, timeout: float, log: Path):

@@ -98,6 +98,7 @@ PRINCIPAL = (
 HEALTH_FIELDS = ("rejected", "uptime_s", "disk_free_bytes", "disk_total_bytes",
                  "database_bytes", "timezone")
 HEALTH_COLUMNS = (*HEALTH_FIELDS[:-1], "config_timezone")
+HEALTH_SET = ", ".join(f"{name} = ?" for name in HEALTH_COLUMNS)
 #: Seconds a process trusts its cached copy of a store's time zone before
 #: reading it again (another process may have changed it).
 ZONE_MAX_AGE_S = 60.0
@@ -912,7 +913,7 @@ class Storage:
             conn.write(
                 "UPDATE kiosks SET app_version = COALESCE(?, app_version), pending = ?,"
                 " oldest_pending_at = ?, reported_last_seq = COALESCE(?, reported_last_seq),"
-                f" {', '.join(f'{name} = ?' for name in HEALTH_COLUMNS)}"
+                f" {HEALTH_SET}"
                 " WHERE id = ?",
                 (
                     status.app_version, status.pending, status.oldest_pending_at,
