@@ -28,6 +28,7 @@ emulation) before the window is created.
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib.machinery
 import json
 import logging
@@ -49,6 +50,7 @@ from kiosk.i18n import load_strings, text, with_survey  # noqa: E402
 from kiosk.opendb import DatabaseUnavailable, check_store  # noqa: E402
 from kiosk.pin import PinGate  # noqa: E402
 from kiosk.store import Store, StoreError, Tap  # noqa: E402
+from kiosk.store import health as store_health  # noqa: E402
 from sync.i18n import languages as catalog_languages  # noqa: E402
 
 log = logging.getLogger("hymy.kiosk")
@@ -63,6 +65,8 @@ def _version() -> str:
 
 
 __version__ = _version()
+#: When this process started (``time.monotonic()``): the uptime the kiosk reports.
+APP_STARTED = time.monotonic()
 
 #: Window size when ``fullscreen = false`` (override with HYMY_KIOSK_SIZE=WxH).
 DEFAULT_WINDOW = (1280, 800)
@@ -659,11 +663,14 @@ class HymyApp(App):
         def outbox() -> Store:
             return Store(config.database_path, config.store_id, config.kiosk_id, config.timezone)
 
+        probe = functools.partial(store_health, config.database_path, config.timezone,
+                                  APP_STARTED)
         try:
             self.sync_thread = SyncThread(
                 outbox, sync.url, sync.token, interval=sync.interval,
                 batch_size=sync.batch_size, ca_bundle=sync.ca_bundle or None,
                 app_version=__version__, on_status=self.sync_status_changed,
+                uploader_options={"health": probe},
             )
             self.sync_thread.start()
         except Exception:

@@ -11,6 +11,7 @@ Examples::
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import sys
@@ -254,10 +255,13 @@ ENROLL_EXITS = {"refused": CODE_REFUSED_EXIT, "retry": 1, "failed": 1, "unwritab
                    " when omitted")
 @click.option("--ca-bundle", default="",
               help="CA bundle file for a collector with a private certificate")
+@click.option("--database", "database", default=None,
+              help="Where the kiosk keeps its ratings, e.g. /var/lib/hymy/kiosk.db"
+                   " [default: hymy-kiosk.db beside the config]")
 @click.option("--force", is_flag=True, help="Replace an existing config file")
 @click.pass_context
 def enroll(ctx: click.Context, url: str, code: str, config_path: str, pin_hash: str | None,
-           ca_bundle: str, force: bool) -> None:
+           ca_bundle: str, database: str | None, force: bool) -> None:
     """Trade a one-time enrollment code for this kiosk's token and write its config.
 
     URL is the collector's address and CODE the code printed by
@@ -284,7 +288,8 @@ def enroll(ctx: click.Context, url: str, code: str, config_path: str, pin_hash: 
         fail("enroll: --pin-hash: give a hash of your own PIN from `hymy-kiosk hash-pin`"
              " (not the example config's)", 2)
     try:
-        answer = enrolling.enroll(path, url, code, pin_hash, ca_bundle)
+        answer = enrolling.enroll(path, url, code, pin_hash, ca_bundle,
+                                  database=database)
     except enrolling.EnrollFailed as error:
         fail(f"enroll: {error}", ENROLL_EXITS[error.kind])
     click.echo(f"enrolled: kiosk {answer['kiosk_id']} of store {answer['store_id']}"
@@ -348,6 +353,7 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
     """
     from kiosk.opendb import DatabaseUnavailable, open_store
     from kiosk.store import StoreError
+    from kiosk.store import health as store_health
     from sync import uploader as up
 
     config = load_or_exit(config_path)
@@ -362,6 +368,7 @@ def sync(config_path: str, retry_for: float, progress: bool | None,
     uploader = up.Uploader(
         store, config.sync.url, config.sync.token, batch_size=config.sync.batch_size,
         ca_bundle=config.sync.ca_bundle or None,
+        health=functools.partial(store_health, config.database_path, config.timezone),
     )
     learn_identity(uploader, store)
     moved = store.resend_rejected(moved_only=True)

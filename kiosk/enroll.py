@@ -110,7 +110,8 @@ def exchange(url: str, code: str, ca_bundle: str | None = None) -> dict[str, Any
     return answer
 
 
-def enroll(path: Path, url: str, code: str, pin_hash: str, ca_bundle: str = "") -> dict[str, Any]:
+def enroll(path: Path, url: str, code: str, pin_hash: str, ca_bundle: str = "",
+           database: str | None = None) -> dict[str, Any]:
     """Trade ``code`` for a token and write the kiosk's config at ``path`` (0600).
 
     The collector's answer (store, kiosk, time zone...), or EnrollFailed.
@@ -124,7 +125,8 @@ def enroll(path: Path, url: str, code: str, pin_hash: str, ca_bundle: str = "") 
     except SyncError as error:
         raise EnrollFailed(f"{error}; nothing was used up, try again", "retry") from None
     try:
-        write_private(path, config_text(answer, url, pin_hash, ca_bundle))
+        write_private(path, config_text(answer, url, pin_hash, ca_bundle,
+                                        database=database))
     except (OSError, ConfigError) as error:
         raise EnrollFailed(f"the code is used up but {path} could not be written ({error});"
                            " issue a new code and try again", "unwritable") from None
@@ -185,11 +187,12 @@ def fill(text: str, values: dict[str, Any]) -> str:
 
 
 def config_text(answer: dict[str, Any], url: str, pin_hash: str, ca_bundle: str = "",
-                example: str | None = None) -> str:
+                example: str | None = None, database: str | None = None) -> str:
     """A complete kiosk config: the example's keys and comments, this kiosk's values.
 
     ``url`` is the address the kiosk reached the collector at (it works from
-    here, whatever the collector believes its own address is).  Raises
+    here, whatever the collector believes its own address is); ``database``,
+    when given, replaces the example's file beside the config.  Raises
     ConfigError when the result would not load.
     """
     text = EXAMPLE.read_text(encoding="utf-8") if example is None else example
@@ -199,6 +202,8 @@ def config_text(answer: dict[str, Any], url: str, pin_hash: str, ca_bundle: str 
            "timezone": answer["timezone"], "staff_pin_hash": pin_hash}
     if scale in (3, 4, 5):
         top["scale"] = scale
+    if database:
+        top["database"] = database
     head = fill(head, top)
     head = (f"# Hymy kiosk configuration of kiosk {answer['kiosk_id']} in store"
             f" {answer['store_id']}, written by `hymy-kiosk enroll`\n"

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -202,6 +204,28 @@ def _utc_text(moment: datetime) -> str:
     if moment.year < 1000:  # isoformat pads the year, strftime may not
         return format_utc(moment)
     return moment.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
+
+
+def health(path: str | Path, timezone: str, started: float | None = None) -> dict[str, Any]:
+    """The kiosk's health for its sync status: disk, database size, configured zone, uptime.
+
+    ``path`` is the database file: the free and total bytes are those of the
+    file system holding it, its size is the file's plus its WAL's (the WAL
+    holds what a checkpoint has not moved yet).  ``started`` is the app's
+    ``time.monotonic()`` at start; None (a one-off ``hymy-kiosk sync``) sends
+    no uptime, as that process's would mean nothing.  Called on the sync
+    thread: it opens no connection.
+    """
+    path = Path(path)
+    disk = os.statvfs(path.parent)
+    files = (path, path.with_name(path.name + "-wal"))
+    return {
+        "uptime_s": None if started is None else int(time.monotonic() - started),
+        "disk_free_bytes": disk.f_bavail * disk.f_frsize,
+        "disk_total_bytes": disk.f_blocks * disk.f_frsize,
+        "database_bytes": sum(file.stat().st_size for file in files if file.exists()),
+        "timezone": timezone,
+    }
 
 
 class StoreError(RuntimeError):

@@ -138,13 +138,35 @@ RATING_SHAPES = _shaped_fields(Rating)
 _UTC_TIME = dict(RATING_SHAPES)["created_at"]
 
 
-class KioskStatus(msgspec.Struct, kw_only=True, frozen=True):
-    """What a kiosk says about itself on every sync, so silent kiosks show up."""
+#: An IANA time zone name as a kiosk's config names it, like Europe/Helsinki.
+ZoneName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9_+./-]*\Z", max_length=64)]
+
+
+class KioskStatus(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """What a kiosk says about itself on every sync, so silent and unhealthy kiosks show up.
+
+    Every field is optional: kiosks of earlier releases send only the first
+    four, and a collector of an earlier release ignores the others (msgspec
+    skips unknown keys).  An absent field is left out of the body rather than
+    sent as null, so a kiosk of either release encodes exactly what the
+    collector re-encodes (the fast path of :func:`decode_batch`).
+    """
 
     app_version: Text | None = None
     pending: Counter | None = None
     oldest_pending_at: UtcTime | None = None
     last_seq: Counter | None = None
+    #: Ratings the collector refused that the kiosk keeps aside.
+    rejected: Counter | None = None
+    #: Seconds since the kiosk app started.
+    uptime_s: Counter | None = None
+    #: Free and total bytes of the file system holding the kiosk's database.
+    disk_free_bytes: Counter | None = None
+    disk_total_bytes: Counter | None = None
+    #: Bytes of the kiosk's database file and its WAL.
+    database_bytes: Counter | None = None
+    #: The time zone the kiosk's config names (the collector's store zone wins).
+    timezone: ZoneName | None = None
 
 
 class Batch(msgspec.Struct, kw_only=True):
@@ -256,10 +278,29 @@ def make_batch(rows: list[dict[str, Any]], status: dict[str, Any] | None = None)
         ratings.append(Rating(**fields))
     return Batch(
         sent_at=format_utc(utc_now()),
-        status=None if status is None else KioskStatus(
-            **{name: status.get(name) for name in KioskStatus.__struct_fields__}),
+        status=None if status is None else kiosk_status(status),
         ratings=ratings,
     )
+
+
+def kiosk_status(values: dict[str, Any]) -> KioskStatus:
+    """A status from a kiosk's figures, leaving out any value the collector would refuse.
+
+    A status the collector cannot read refuses the whole batch (422), so a
+    figure out of its bounds (a negative size from a broken file system, an
+    odd zone name) is dropped here instead: the ratings still go.
+    """
+    fields = {}
+    for name in KioskStatus.__struct_fields__:
+        value = values.get(name)
+        if value is None:
+            continue
+        try:
+            msgspec.convert({name: value}, KioskStatus)
+        except msgspec.ValidationError:
+            continue
+        fields[name] = value
+    return KioskStatus(**fields)
 
 
 def encode(body: Batch | dict, compress: bool = True) -> tuple[bytes, dict[str, str]]:

@@ -1,22 +1,14 @@
 """The wheel carries what an installed kiosk and collector need outside the source tree."""
 
-import shutil
 import subprocess
 import sys
 import zipfile
 
-from tests.support import ROOT
+from tests.support import ROOT, copy_of_the_clone
 
 
 def test_wheel_ships_assets_templates_and_migrations(tmp_path):
-    # A copy of the tracked files, so a stale build/ of a working tree cannot leak in.
-    source = tmp_path / "source"
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
-                           capture_output=True, text=True).stdout.split("\0")
-    for name in filter(None, files):
-        if (ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
+    source = copy_of_the_clone(tmp_path / "source")
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(source)],
         check=True, capture_output=True, text=True,

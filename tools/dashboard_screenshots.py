@@ -4,6 +4,7 @@ Usage::
 
     python -m tools.dashboard_screenshots docs/screenshots
     python -m tools.dashboard_screenshots OUTDIR --url http://127.0.0.1:8080 --tokens tokens.json
+    python -m tools.dashboard_screenshots docs/screenshots --only fleet --days 30
 
 Without ``--url`` it seeds a fresh demo database (``hymy-collector demo``,
 12 stores x a year), starts ``hymy-collector serve`` on a free loopback port,
@@ -35,8 +36,9 @@ def login(page: Any, url: str, token: str) -> None:
     page.wait_for_load_state("load")
 
 
-def capture(url: str, tokens: dict[str, Any], outdir: Path) -> list[Path]:
-    """Take every screenshot; returns the files written."""
+def capture(url: str, tokens: dict[str, Any], outdir: Path,
+            only: set[str] | None = None) -> list[Path]:
+    """Take every screenshot (or those of the pages named in ``only``); the files written."""
     from playwright.sync_api import sync_playwright
 
     outdir.mkdir(parents=True, exist_ok=True)
@@ -57,8 +59,11 @@ def capture(url: str, tokens: dict[str, Any], outdir: Path) -> list[Path]:
                     ("store-de", staff["token"], f"/stores/{store}?lang=de", "de"),
                     ("office-sv", tokens["office"], "/office?lang=sv", "sv"),
                     ("office-de", tokens["office"], "/office?lang=de", "de"),
+                    ("fleet", tokens["office"], "/fleet?lang=fi", "fi"),
                 ]
                 for name, token, path, lang in shots:
+                    if only and name not in only:
+                        continue
                     context = browser.new_context(
                         viewport={"width": width, "height": height},
                         device_scale_factor=scale, locale=lang,
@@ -94,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="JSON from 'hymy-collector demo --json' (needed with --url)")
     parser.add_argument("--stores", type=int, default=12, help="Demo stores [12]")
     parser.add_argument("--days", type=int, default=365, help="Demo days of history [365]")
+    parser.add_argument("--only", action="append",
+                        help="Only this page (fleet, office-en, ...); may be repeated")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"screenshots: no Chromium at {CHROMIUM}; install Debian's 'chromium' "
@@ -103,14 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         if not args.tokens:
             parser.error("--url needs --tokens (the JSON 'hymy-collector demo --json' printed)")
         tokens = json.loads(args.tokens.read_text(encoding="utf-8"))
-        written = capture(args.url.rstrip("/"), tokens.get("tokens", tokens), args.outdir)
+        written = capture(args.url.rstrip("/"), tokens.get("tokens", tokens), args.outdir,
+                          set(args.only or ()))
     else:
         workdir = Path(tempfile.mkdtemp(prefix="hymy-screens-"))
         try:
             print("seeding demo data (about half a minute)...", file=sys.stderr)
             demo = seed_demo(workdir / "demo.db", args.stores, args.days)
             with running_collector(workdir / "demo.db") as url:
-                written = capture(url, demo["tokens"], args.outdir)
+                written = capture(url, demo["tokens"], args.outdir, set(args.only or ()))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     for path in written:

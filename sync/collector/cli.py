@@ -77,6 +77,30 @@ def friendly_errors(command: Callable) -> Callable:
     return wrapper
 
 
+def storage_change(group: click.Group, name: str, *params: Callable,
+                   create: bool = False) -> Callable:
+    """Decorator factory for a command that makes one change through :class:`Storage`.
+
+    The decorated function makes its :class:`Storage` call and returns the one
+    line that says what it did; this prints it.  The command gets ``params``
+    (``click.argument`` / ``click.option``, in order), ``--database`` and the
+    one-line user errors, so each lifecycle command is only its call and its
+    message.  ``create``: the command may create a new database (an ``add``).
+    """
+
+    def decorate(change: Callable[..., str]) -> click.Command:
+        @functools.wraps(change)
+        def command(**kwargs: Any) -> None:
+            click.echo(change(**kwargs))
+
+        command = database_option(create=create)(friendly_errors(command))
+        for param in reversed(params):
+            command = param(command)
+        return group.command(name)(command)
+
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hymy-collector")
 def cli() -> None:
@@ -149,18 +173,22 @@ def serve(host: str | None, port: int | None, database: str | None, workers: int
 # -- stores, kiosks, tokens, surveys -------------------------------------------
 
 
+def retired_note(item: dict[str, Any]) -> str:
+    """The end of a listed store's or kiosk's line: when it was retired, if it was."""
+    return f"  (retired {item['retired_at']})" if item["retired_at"] else ""
+
+
 @cli.group()
 def store() -> None:
     """Add, list, rename, re-zone, retire, restore and delete stores."""
 
 
-@store.command("add")
-@click.argument("store_id")
-@click.option("--name", required=True, help="Display name, e.g. 'Hymy Kamppi'")
-@click.option("--timezone", required=True, help="IANA time zone, e.g. Europe/Helsinki")
-@database_option()
-@friendly_errors
-def store_add(storage: Storage, store_id: str, name: str, timezone: str) -> None:
+@storage_change(store, "add", click.argument("store_id"),
+                click.option("--name", required=True, help="Display name, e.g. 'Hymy Kamppi'"),
+                click.option("--timezone", required=True,
+                             help="IANA time zone, e.g. Europe/Helsinki"),
+                create=True)
+def store_add(storage: Storage, store_id: str, name: str, timezone: str) -> str:
     """Add a store; its time zone decides which local day a tap belongs to.
 
     \b
@@ -168,7 +196,7 @@ def store_add(storage: Storage, store_id: str, name: str, timezone: str) -> None
         hymy-collector store add hki-kamppi --name "Hymy Kamppi" --timezone Europe/Helsinki
     """
     storage.add_store(store_id, name, timezone)
-    click.echo(f"Added store {store_id} ({timezone})")
+    return f"Added store {store_id} ({timezone})"
 
 
 @store.command("list")
@@ -187,17 +215,12 @@ def store_list(storage: Storage, as_json: bool) -> None:
         click.echo(json.dumps(stores, indent=2, ensure_ascii=False))
         return
     for item in stores:
-        retired = f"  (retired {item['retired_at']})" if item["retired_at"] else ""
         click.echo(f"{item['id']:<24} {item['timezone']:<20} {item['kiosks']:>3} kiosks  "
-                   f"{item['name']}{retired}")
+                   f"{item['name']}{retired_note(item)}")
 
 
-@store.command("rename")
-@click.argument("store_id")
-@click.argument("name")
-@database_option(create=False)
-@friendly_errors
-def store_rename(storage: Storage, store_id: str, name: str) -> None:
+@storage_change(store, "rename", click.argument("store_id"), click.argument("name"))
+def store_rename(storage: Storage, store_id: str, name: str) -> str:
     """Give a store another display name (its id, tokens and ratings stay).
 
     \b
@@ -205,15 +228,11 @@ def store_rename(storage: Storage, store_id: str, name: str) -> None:
         hymy-collector store rename hki-kamppi "Hymy Kamppi Centre"
     """
     storage.rename_store(store_id, name)
-    click.echo(f"Store {store_id} is now called {name.strip()!r}")
+    return f"Store {store_id} is now called {name.strip()!r}"
 
 
-@store.command("timezone")
-@click.argument("store_id")
-@click.argument("zone")
-@database_option(create=False)
-@friendly_errors
-def store_timezone(storage: Storage, store_id: str, zone: str) -> None:
+@storage_change(store, "timezone", click.argument("store_id"), click.argument("zone"))
+def store_timezone(storage: Storage, store_id: str, zone: str) -> str:
     """Move a store to another IANA time zone.
 
     Past ratings keep the local date they were filed under; the heat map's
@@ -225,15 +244,12 @@ def store_timezone(storage: Storage, store_id: str, zone: str) -> None:
         hymy-collector store timezone tll-viru Europe/Tallinn
     """
     storage.set_timezone(store_id, zone)
-    click.echo(f"Store {store_id} now keeps time in {zone}; past ratings keep their dates."
-               " Set timezone in its kiosks' kiosk.toml too.")
+    return (f"Store {store_id} now keeps time in {zone}; past ratings keep their dates."
+            " Set timezone in its kiosks' kiosk.toml too.")
 
 
-@store.command("retire")
-@click.argument("store_id")
-@database_option(create=False)
-@friendly_errors
-def store_retire(storage: Storage, store_id: str) -> None:
+@storage_change(store, "retire", click.argument("store_id"))
+def store_retire(storage: Storage, store_id: str) -> str:
     """Retire a store: its kiosks' uploads get 403, it leaves rankings and alerts.
 
     Its ratings stay readable and exportable; 'store restore' undoes this.
@@ -243,14 +259,11 @@ def store_retire(storage: Storage, store_id: str) -> None:
         hymy-collector store retire hki-kamppi
     """
     done = storage.retire_store(store_id)
-    click.echo(f"Store {store_id} retired at {done['retired_at']}; its history is kept")
+    return f"Store {store_id} retired at {done['retired_at']}; its history is kept"
 
 
-@store.command("restore")
-@click.argument("store_id")
-@database_option(create=False)
-@friendly_errors
-def store_restore(storage: Storage, store_id: str) -> None:
+@storage_change(store, "restore", click.argument("store_id"))
+def store_restore(storage: Storage, store_id: str) -> str:
     """Bring a retired store back: uploads, rankings and alerts again.
 
     \b
@@ -258,14 +271,11 @@ def store_restore(storage: Storage, store_id: str) -> None:
         hymy-collector store restore hki-kamppi
     """
     storage.retire_store(store_id, retired=False)
-    click.echo(f"Store {store_id} is in use again")
+    return f"Store {store_id} is in use again"
 
 
-@store.command("delete")
-@click.argument("store_id")
-@database_option(create=False)
-@friendly_errors
-def store_delete(storage: Storage, store_id: str) -> None:
+@storage_change(store, "delete", click.argument("store_id"))
+def store_delete(storage: Storage, store_id: str) -> str:
     """Delete a store that holds no ratings, with its kiosks and tokens.
 
     A store with ratings is refused (retire it instead).
@@ -275,7 +285,7 @@ def store_delete(storage: Storage, store_id: str) -> None:
         hymy-collector store delete typo-store
     """
     storage.delete_store(store_id)
-    click.echo(f"Deleted store {store_id}")
+    return f"Deleted store {store_id}"
 
 
 @cli.group()
@@ -360,18 +370,13 @@ def kiosk_list(storage: Storage, store_id: str | None) -> None:
     for item in storage.kiosks(store_id):
         missing = sum(end - start + 1 for start, end in item["gaps"])
         seen = item["last_seen"] or "never"
-        retired = f"  (retired {item['retired_at']})" if item["retired_at"] else ""
         label = f"  {item['label']}" if item["label"] else ""
         click.echo(f"{item['id']:<24} {item['store_id']:<20} last seen {seen:<26}"
-                   f" {item['received']:>8} ratings  {missing} missing{label}{retired}")
+                   f" {item['received']:>8} ratings  {missing} missing{label}{retired_note(item)}")
 
 
-@kiosk.command("rename")
-@click.argument("kiosk_id")
-@click.argument("label")
-@database_option(create=False)
-@friendly_errors
-def kiosk_rename(storage: Storage, kiosk_id: str, label: str) -> None:
+@storage_change(kiosk, "rename", click.argument("kiosk_id"), click.argument("label"))
+def kiosk_rename(storage: Storage, kiosk_id: str, label: str) -> str:
     """Give a kiosk another label ('' for none); its id and token stay.
 
     \b
@@ -379,35 +384,36 @@ def kiosk_rename(storage: Storage, kiosk_id: str, label: str) -> None:
         hymy-collector kiosk rename hki-kamppi-1 "By the entrance"
     """
     storage.rename_kiosk(kiosk_id, label)
-    click.echo(f"Kiosk {kiosk_id} is now labelled {label.strip()!r}")
+    return f"Kiosk {kiosk_id} is now labelled {label.strip()!r}"
 
 
-@kiosk.command("move")
-@click.argument("kiosk_id")
-@click.option("--store", "store_id", required=True, help="Store the kiosk stands in from now")
-@database_option(create=False)
-@friendly_errors
-def kiosk_move(storage: Storage, kiosk_id: str, store_id: str) -> None:
+@storage_change(kiosk, "move", click.argument("kiosk_id"),
+                click.option("--store", "store_id", required=True,
+                             help="Store the kiosk stands in from now"))
+def kiosk_move(storage: Storage, kiosk_id: str, store_id: str) -> str:
     """Move a kiosk to another store; its later ratings count for the new store.
 
-    Ratings it already delivered stay with the old store; its token keeps
-    working.  Deliver its pending taps first, then set store_id (and
-    timezone) in its kiosk.toml: ratings naming the old store are refused.
+    Its token keeps working.  Ratings it made before the move stay with the
+    old store, also ones it still holds and sends later; ratings made after
+    it count for the new store, even while its kiosk.toml names the old one.
+    Then set store_id (and timezone) in its kiosk.toml.
 
     \b
     Example:
         hymy-collector kiosk move hki-kamppi-1 --store hki-itis
     """
-    storage.move_kiosk(kiosk_id, store_id)
-    click.echo(f"Kiosk {kiosk_id} now stands in {store_id}; set store_id = \"{store_id}\""
-               " in its kiosk.toml")
+    moved = storage.move_kiosk(kiosk_id, store_id)
+    said = (f"Kiosk {kiosk_id} now stands in {store_id};"
+            f" set store_id = \"{store_id}\" in its kiosk.toml")
+    if moved["moved_from"]:
+        said += (f"\nTaps it made before {moved['moved_at']} (queued on the kiosk or sent"
+                 f" again) are filed under {moved['moved_from']}; later ones under"
+                 f" {store_id}, whichever store its kiosk.toml names. None is refused.")
+    return said
 
 
-@kiosk.command("retire")
-@click.argument("kiosk_id")
-@database_option(create=False)
-@friendly_errors
-def kiosk_retire(storage: Storage, kiosk_id: str) -> None:
+@storage_change(kiosk, "retire", click.argument("kiosk_id"))
+def kiosk_retire(storage: Storage, kiosk_id: str) -> str:
     """Retire a kiosk: its uploads get 403; its ratings stay readable.
 
     \b
@@ -415,14 +421,11 @@ def kiosk_retire(storage: Storage, kiosk_id: str) -> None:
         hymy-collector kiosk retire hki-kamppi-1
     """
     done = storage.retire_kiosk(kiosk_id)
-    click.echo(f"Kiosk {kiosk_id} retired at {done['retired_at']}; its ratings are kept")
+    return f"Kiosk {kiosk_id} retired at {done['retired_at']}; its ratings are kept"
 
 
-@kiosk.command("restore")
-@click.argument("kiosk_id")
-@database_option(create=False)
-@friendly_errors
-def kiosk_restore(storage: Storage, kiosk_id: str) -> None:
+@storage_change(kiosk, "restore", click.argument("kiosk_id"))
+def kiosk_restore(storage: Storage, kiosk_id: str) -> str:
     """Let a retired kiosk upload again.
 
     \b
@@ -430,14 +433,11 @@ def kiosk_restore(storage: Storage, kiosk_id: str) -> None:
         hymy-collector kiosk restore hki-kamppi-1
     """
     storage.retire_kiosk(kiosk_id, retired=False)
-    click.echo(f"Kiosk {kiosk_id} is in use again")
+    return f"Kiosk {kiosk_id} is in use again"
 
 
-@kiosk.command("delete")
-@click.argument("kiosk_id")
-@database_option(create=False)
-@friendly_errors
-def kiosk_delete(storage: Storage, kiosk_id: str) -> None:
+@storage_change(kiosk, "delete", click.argument("kiosk_id"))
+def kiosk_delete(storage: Storage, kiosk_id: str) -> str:
     """Delete a kiosk that holds no ratings, with its tokens (retire it otherwise).
 
     \b
@@ -445,7 +445,7 @@ def kiosk_delete(storage: Storage, kiosk_id: str) -> None:
         hymy-collector kiosk delete hki-kamppi-9
     """
     storage.delete_kiosk(kiosk_id)
-    click.echo(f"Deleted kiosk {kiosk_id}")
+    return f"Deleted kiosk {kiosk_id}"
 
 
 @cli.group()
@@ -493,11 +493,8 @@ def token_list(storage: Storage) -> None:
                    f"{item['label'] or ''}")
 
 
-@token.command("revoke")
-@click.argument("token_id", type=int)
-@database_option(create=False)
-@friendly_errors
-def token_revoke(storage: Storage, token_id: int) -> None:
+@storage_change(token, "revoke", click.argument("token_id", type=int))
+def token_revoke(storage: Storage, token_id: int) -> str:
     """Revoke a token by its id (from 'token list'); its next request gets 401.
 
     \b
@@ -505,7 +502,7 @@ def token_revoke(storage: Storage, token_id: int) -> None:
         hymy-collector token revoke 7
     """
     storage.revoke_token(token_id)
-    click.echo(f"Token {token_id} revoked")
+    return f"Token {token_id} revoked"
 
 
 @cli.group()
@@ -513,12 +510,11 @@ def survey() -> None:
     """Set and show a store's survey (question, faces, reasons)."""
 
 
-@survey.command("set")
-@click.argument("store_id")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@database_option()
-@friendly_errors
-def survey_set(storage: Storage, store_id: str, file: Path) -> None:
+@storage_change(survey, "set", click.argument("store_id"),
+                click.argument("file", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path)),
+                create=True)
+def survey_set(storage: Storage, store_id: str, file: Path) -> str:
     """Give a store a new survey from a TOML file; kiosks pick it up on their next sync.
 
     \b
@@ -538,7 +534,7 @@ def survey_set(storage: Storage, store_id: str, file: Path) -> None:
     from sync.survey import survey_from_toml
 
     saved = storage.set_survey(store_id, survey_from_toml(file.read_text(encoding="utf-8")))
-    click.echo(f"Store {store_id} now shows survey version {saved.version}")
+    return f"Store {store_id} now shows survey version {saved.version}"
 
 
 @survey.command("show")

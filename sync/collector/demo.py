@@ -8,7 +8,8 @@ improving over the year and one slipping, one store on a 3-face scale;
 follow-up reasons mostly after unhappy faces; a few suppressed repeat taps.
 Kiosk health has stories too: a kiosk that lost seven taps, one that went
 silent three days ago, one with a clock seven minutes fast, one offline with
-taps pending.
+taps pending, one low on disk, one with rejected ratings and a config naming
+another time zone, one on an older app version.
 
 Rows go through :meth:`Storage.insert_rows`, the code path ingest uses, so the
 roll-ups are exactly what real uploads would produce (``hymy-collector check``
@@ -247,12 +248,39 @@ def _seed_store(storage: Storage, profile: Profile, index: int, days: int,
         stored += len(rows)
         _set_status(storage, kiosk_id, rows, now, rng, silent=kiosk_id == silent,
                     offline=index == 4 and kiosk_id == profile.kiosks[0],
-                    fast_clock=kiosk_id == fast_clock)
+                    fast_clock=kiosk_id == fast_clock,
+                    health=_health(kiosk_id, profile.timezone, HEALTH_STORIES.get(index)
+                                   if kiosk_id == profile.kiosks[0] else None))
     return stored
 
 
+#: Store index -> what is wrong with its first kiosk's health (besides the stories above).
+HEALTH_STORIES = {5: "disk", 6: "config", 7: "old"}
+
+
+def _health(kiosk_id: str, timezone: str, story: str | None) -> dict[str, Any]:
+    """A demo kiosk's self-report of its health: a random of its own (the chain's
+    random numbers stay as they were), and the store's story."""
+    rng = random.Random(kiosk_id)
+    total = 29_000_000_000
+    health = {
+        "uptime_s": rng.randint(3_600, 40 * 86_400), "disk_total_bytes": total,
+        "disk_free_bytes": rng.randint(12_000_000_000, 24_000_000_000),
+        "database_bytes": rng.randint(2_000_000, 9_000_000), "rejected": 0,
+        "timezone": timezone, "app_version": "1.0.0",
+    }
+    if story == "disk":
+        health["disk_free_bytes"] = 310_000_000
+    elif story == "config":
+        health.update(rejected=4, timezone="Europe/Stockholm")
+    elif story == "old":
+        health["app_version"] = "0.9.2"
+    return health
+
+
 def _set_status(storage: Storage, kiosk_id: str, rows: list[tuple], now: datetime,
-                rng: random.Random, silent: bool, offline: bool, fast_clock: bool) -> None:
+                rng: random.Random, silent: bool, offline: bool, fast_clock: bool,
+                health: dict[str, Any]) -> None:
     """Give a demo kiosk the last-seen time and self-report a real one would have."""
     last_seq = rows[-1][1] if rows else 0
     pending, oldest = 0, None
@@ -265,7 +293,5 @@ def _set_status(storage: Storage, kiosk_id: str, rows: list[tuple], now: datetim
     else:
         seen = now - timedelta(seconds=rng.randint(5, 240))
     offset = -421.5 if fast_clock else round(rng.uniform(-2, 2), 3)
-    status = KioskStatus(
-        app_version="1.0.0", pending=pending, oldest_pending_at=oldest, last_seq=last_seq
-    )
+    status = KioskStatus(pending=pending, oldest_pending_at=oldest, last_seq=last_seq, **health)
     storage.record_contact(kiosk_id, format_utc(seen), offset, status)

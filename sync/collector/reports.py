@@ -9,6 +9,7 @@ and return JSON-ready dicts; the routes in ``api/read.py`` and the pages in
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -210,9 +211,10 @@ def reasons_report(
 
 
 def kiosks_report(
-    storage: Storage, store_id: str, now: datetime | None = None, max_ranges: int = 50
+    storage: Storage, store_id: str | None, now: datetime | None = None, max_ranges: int = 50
 ) -> list[dict[str, Any]]:
-    """Each kiosk's health: last contact, what it reported, clock offset and lost taps.
+    """Each kiosk's health (of one store, or all): last contact, what it reported,
+    clock offset and lost taps.
 
     ``contiguous_seq`` is the highest seq with every seq below it stored;
     ``missing`` counts seqs below ``max_seq`` that never arrived; ``unsent``
@@ -237,6 +239,79 @@ def kiosks_report(
             }
         )
     return result
+
+
+#: Fleet health rules (docs/dashboard.md, "Fleet"): free disk below this share of
+#: the disk or below this many bytes is low; a pending rating older than this
+#: when the kiosk last called means its uploads are not getting through.
+LOW_DISK_SHARE = 0.10
+LOW_DISK_BYTES = 500 * 1024 * 1024
+PENDING_OLD_S = 3600
+#: The fleet's states, in the order the fleet page lists them.
+FLEET_STATES = ("silent", "unhealthy", "never", "ok")
+
+
+def version_key(version: str | None) -> tuple[int, ...]:
+    """A version's numbers for comparing (``1.10.0`` after ``1.9.2``); () when none."""
+    return tuple(int(part) for part in re.findall(r"\d+", version or ""))[:6]
+
+
+def fleet_report(
+    storage: Storage, silent_after_s: float, store_id: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Every kiosk in use (of one store, or the chain) with its health, worst first.
+
+    A kiosk is ``silent`` when not heard from for more than ``silent_after_s``,
+    ``unhealthy`` when its last report shows a problem (:func:`kiosk_problems`),
+    ``never`` when it has not called yet, else ``ok``.  Silent kiosks come first,
+    then unhealthy ones, each by store and kiosk id, so the order is stable.
+    Retired kiosks, and the kiosks of retired stores, are left out.
+    """
+    stores = {store["id"]: store for store in storage.stores(active=True)}
+    kiosks = [kiosk for kiosk in kiosks_report(storage, store_id, now=now, max_ranges=0)
+              if kiosk["store_id"] in stores and not kiosk["retired_at"]]
+    newest = max((kiosk["app_version"] for kiosk in kiosks if kiosk["app_version"]),
+                 key=version_key, default=None)
+    rows = []
+    for kiosk in kiosks:
+        store = stores[kiosk["store_id"]]
+        problems = kiosk_problems(kiosk, store["timezone"], newest)
+        if kiosk["last_seen"] is None:
+            state = "never"
+        elif kiosk["silent_s"] > silent_after_s:
+            state = "silent"
+        else:
+            state = "unhealthy" if problems else "ok"
+        rows.append({**kiosk, "store_name": store["name"], "store_timezone": store["timezone"],
+                     "state": state, "problems": problems})
+    rows.sort(key=lambda row: (FLEET_STATES.index(row["state"]), row["store_id"], row["id"]))
+    return {"silent_after_s": silent_after_s, "newest_version": newest, "kiosks": rows}
+
+
+def kiosk_problems(kiosk: dict[str, Any], store_timezone: str, newest: str | None) -> list[str]:
+    """What a kiosk's last report shows wrong, as codes (the page words each one).
+
+    ``disk`` (low free space), ``rejected`` (ratings refused and kept aside),
+    ``pending`` (a rating waiting longer than PENDING_OLD_S), ``timezone`` (the
+    config names another zone than the store's), ``version`` (older than the
+    newest in the fleet), ``clock`` (clock off), ``gaps`` (seq never received).
+    """
+    free, total = kiosk["disk_free_bytes"], kiosk["disk_total_bytes"]
+    oldest, seen = kiosk["oldest_pending_at"], kiosk["last_seen"]
+    checks = {
+        "disk": free is not None and (free < LOW_DISK_BYTES
+                                      or (total is not None and free < total * LOW_DISK_SHARE)),
+        "rejected": bool(kiosk["rejected"]),
+        "pending": bool(kiosk["pending"]) and oldest is not None and seen is not None
+        and (parse_utc(seen) - parse_utc(oldest)).total_seconds() > PENDING_OLD_S,
+        "timezone": kiosk["config_timezone"] not in (None, store_timezone),
+        "version": newest is not None and kiosk["app_version"] is not None
+        and version_key(kiosk["app_version"]) < version_key(newest),
+        "clock": kiosk["clock_suspect"],
+        "gaps": bool(kiosk["missing"]),
+    }
+    return [name for name, failed in checks.items() if failed]
 
 
 def daily_export_rows(

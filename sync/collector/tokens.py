@@ -96,6 +96,9 @@ class Principal:
     kiosk_id: str | None = None
     #: Why this kiosk may no longer upload (its kiosk or store is retired), or None.
     retired: str | None = None
+    #: When this kiosk last moved to another store (UTC text), or None if it never did:
+    #: only ratings made before then need its store history (:mod:`sync.collector.db.stays`).
+    moved_at: str | None = None
 
     def can_read(self, store_id: str) -> bool:
         """True when this caller may read ``store_id``'s numbers."""

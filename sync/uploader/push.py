@@ -74,8 +74,12 @@ class Uploader:
         backoff: Backoff | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        health: Callable[[], dict[str, Any]] | None = None,
     ):
         self.outbox = outbox
+        # The kiosk's own figures for the status (uptime, disk, database size, zone):
+        # passed in, as sync never imports the kiosk.
+        self.health = health
         self.client = Client(url, token, ca_bundle=ca_bundle, app_version=app_version,
                              session=session, timeout=timeout)
         self.batch_size = max(1, int(batch_size))
@@ -108,11 +112,23 @@ class Uploader:
             pending = max(0, (pending or 0) - self._left_queue)
             oldest = min((row["created_at"] for row in rows or ()), default=None)
         return {
+            **self._health(),
             "app_version": self.client.app_version,
             "pending": pending,
             "oldest_pending_at": oldest,
             "last_seq": stats.get("last_seq"),
+            "rejected": stats.get("rejected"),
         }
+
+    def _health(self) -> dict[str, Any]:
+        """The kiosk's health figures, or none: a failing probe must not stop an upload."""
+        if self.health is None:
+            return {}
+        try:
+            return dict(self.health())
+        except Exception as error:  # a probe of the disk or the clock
+            log.warning("kiosk health not reported: %s", one_line(error))
+            return {}
 
     def push_once(self) -> PushResult:
         """Send one batch of pending ratings (none = a heartbeat) and record the verdicts.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 import pytest
 
@@ -59,3 +61,10 @@ def test_every_dashboard_module_is_in_the_module_table():
     for module in sorted(web.glob("*.py")):
         if module.name != "__init__.py":
             assert f"`web/{module.name}`" in DOCS, module.name
+
+
+def test_the_settings_section_names_exactly_the_serve_options():
+    named = set(re.findall(r"`(--[a-z-]+)`", DOCS.split("## Settings", 1)[1].split("\n\n", 2)[1]))
+    options = {opt for param in cli.commands["serve"].params for opt in param.opts
+               if opt.startswith("--") and opt != "--help"}
+    assert named == options

@@ -119,8 +119,8 @@ def test_moved_kiosk_counts_for_its_new_store_and_keeps_its_seqs(collector_serve
     moved = admin(collector_server, "PATCH", f"/api/v1/kiosks/{old.kiosk_id}",
                   json={"store_id": new.store_id})
     assert moved.status_code == 200 and moved.json()["store_id"] == new.store_id
-    # Same token, next seqs: counted for the new store.
-    later = old.ratings([1, 2, 3])
+    # Same token, next seqs, made after the move: counted for the new store.
+    later = old.ratings([1, 2, 3], at=utc_now())
     answer = old.post(later)
     assert answer.status_code == 200 and answer.json()["accepted"] == 3, answer.text
     assert answer.json()["missing"] == []
@@ -129,8 +129,8 @@ def test_moved_kiosk_counts_for_its_new_store_and_keeps_its_seqs(collector_serve
     kiosks = {k["id"]: k for k in new.get("/kiosks").json()["kiosks"]}
     assert kiosks[old.kiosk_id]["max_seq"] == 5 and kiosks[old.kiosk_id]["missing"] == 0
     assert old.kiosk_id not in {k["id"] for k in old.get("/kiosks").json()["kiosks"]}
-    # A tap still naming the old store is refused, one by one.
-    stale = old.post(old.ratings([4], store_id=old.store_id)).json()
+    # A tap naming a store the kiosk never stood in is refused, one by one.
+    stale = old.post(old.ratings([4], store_id="elsewhere", at=utc_now())).json()
     assert stale["rejected"] == 1 and "does not match" in stale["items"][0]["reason"]
     # A retired store takes no kiosks; an unknown one is 404.
     admin(collector_server, "PATCH", f"/api/v1/stores/{old.store_id}", json={"retired": True})
@@ -315,6 +315,33 @@ def test_cli_rename_time_zone_retire_restore(chain):
         db.close()
     run(chain, "kiosk", "restore", "k1")
     deliver(chain, "k1", range(4, 6))
+
+
+def test_cli_lifecycle_commands_say_in_one_line_what_they_did(chain):
+    def said(*args: str) -> str:
+        return run(chain, *args).stdout
+
+    assert said("store", "rename", "s1", " Hymy One ") == "Store s1 is now called 'Hymy One'\n"
+    assert said("store", "timezone", "s1", "Europe/Tallinn") == (
+        "Store s1 now keeps time in Europe/Tallinn; past ratings keep their dates."
+        " Set timezone in its kiosks' kiosk.toml too.\n")
+    assert re.fullmatch(r"Store s1 retired at \S+; its history is kept\n",
+                        said("store", "retire", "s1"))
+    assert said("store", "restore", "s1") == "Store s1 is in use again\n"
+    assert said("kiosk", "rename", "k1", "By the door") == (
+        "Kiosk k1 is now labelled 'By the door'\n")
+    assert re.fullmatch(
+        r'Kiosk k1 now stands in s2; set store_id = "s2" in its kiosk.toml\n'
+        r"Taps it made before \S+ \(queued on the kiosk or sent again\) are filed under s1;"
+        r" later ones under s2, whichever store its kiosk.toml names. None is refused.\n",
+        said("kiosk", "move", "k1", "--store", "s2"))
+    assert re.fullmatch(r"Kiosk k1 retired at \S+; its ratings are kept\n",
+                        said("kiosk", "retire", "k1"))
+    assert said("kiosk", "restore", "k1") == "Kiosk k1 is in use again\n"
+    assert said("kiosk", "delete", "k1") == "Deleted kiosk k1\n"
+    assert said("store", "delete", "s1") == "Deleted store s1\n"
+    assert said("store", "add", "s3", "--name", "Three", "--timezone", "Europe/Oslo") == (
+        "Added store s3 (Europe/Oslo)\n")
 
 
 def test_cli_move_keeps_history_and_seqs(chain):

@@ -107,7 +107,9 @@ def test_revoked_tokens_get_401_on_every_route(chain, role):
         token, token_id = made["token"], made["id"]
     assert collector.request("DELETE", f"/api/v1/tokens/{token_id}",
                              collector.admin_token).status_code == 204
-    for method, template, _ in MATRIX:
+    for method, template, expected in MATRIX:
+        if expected[0] != 401:  # a route that takes no token (enrollment) ignores it
+            continue
         path = template.replace("{store}", "a").replace("{token_id}", "999999")
         answer = collector.request(method, path, token, json={})
         assert answer.status_code == 401, (method, path, answer.status_code)

@@ -15,6 +15,7 @@ keys.  Collector: SQLite files and ``pg_dump`` scripts at migration 002 and
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -26,9 +27,15 @@ import pytest
 
 from kiosk.store import COLUMNS
 from kiosk.store import Store as KioskStore
-from sync.collector.db.connection import Database, migrations
+from sync.clock import format_utc
+from sync.collector.api import ingest
+from sync.collector.db.connection import Database, migrations, split_sql
+from sync.collector.db.stays import Stays
+from sync.collector.db.storage import Storage
+from sync.collector.tokens import Principal
+from sync.wire import parse_rating
 from tests.support import ROOT
-from tests.support.collector import Collector, Store, run_cli
+from tests.support.collector import Collector, Store, batch, rating, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
 KIOSK_MIGRATIONS = ["m001_ratings", "m002_rejected_index", "m003_seq_rowid"]
@@ -151,9 +158,11 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
             assert [row[:width] for row in after[table]] == rows, table
     assert all(row[-1] is None for row in after["stores"])  # retired_at: in use
     labels = {row[4]: row[5] for row in before["tokens"] if row[2] == "kiosk"}
-    assert {row[0]: row[-1] for row in after["kiosks"]} == {
+    # kiosks: the 13 columns of 001, then 004's retired_at and label, then 006's health.
+    assert {row[0]: row[14] for row in after["kiosks"]} == {
         row[0]: labels.get(row[0]) for row in before["kiosks"]}  # label from its token
-    assert all(row[-2] is None for row in after["kiosks"])  # retired_at
+    assert all(row[13] is None for row in after["kiosks"])  # retired_at
+    assert all(row[15:] == (None,) * 6 for row in after["kiosks"])  # no health reported yet
     # A migration that builds from existing rows (003's running totals) agrees with them.
     assert "ok: roll-ups match" in run_cli(database, "check").stdout
 
@@ -175,6 +184,16 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
                                  json={"code": code}).status_code == 410
         store = Store(collector, store_id, timezone, kiosk_id, enrolled.json()["token"], "")
         assert store.post(store.ratings([5, 4, 1])).json()["accepted"] == 3
+        # A kiosk's health lands in 006's columns; the old kiosks stay "never reported".
+        heartbeat = {"format": 1, "sent_at": format_utc(datetime.now(UTC)), "ratings": [],
+                     "status": {"app_version": "9.0", "disk_free_bytes": 7, "rejected": 2,
+                                "timezone": "Europe/Oslo"}}
+        assert store.post(heartbeat).status_code == 200
+        fleet = collector.request("GET", "/api/v1/kiosks", collector.office_token).json()
+        health = {row["kiosk_id"]: (row["disk_free_bytes"], row["rejected"],
+                                    row["config_timezone"]) for row in fleet["kiosks"]}
+        assert health.pop(kiosk_id) == (7, 2, "Europe/Oslo")
+        assert set(health.values()) == {(None, None, None)}
         exported, _ = collector.export()
         assert len(exported) == 482 + 3
         seqs = [int(row["ingest_seq"]) for row in exported]
@@ -191,3 +210,55 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
     finally:
         collector.stop()
     assert "ok: roll-ups match" in run_cli(database, "check").stdout
+
+
+def migrate_to(db: Database, last: str) -> None:
+    """Apply the migrations up to ``last`` only: the database a release of that level made."""
+    with db.transaction(serialize=True) as conn:
+        done = {row[0] for row in conn.rows("SELECT name FROM schema_migrations")}
+        for name, script in migrations(db.backend):
+            if name not in done and name <= last:
+                for statement in split_sql(script):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                             (name, "2026-12-03T08:00:00.000Z"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_kiosk_moved_before_the_store_history_existed_keeps_its_held_taps(backend, tmp_path,
+                                                                             request):
+    """Migration 007 infers moves made under 004 from the ratings filed; held taps then land."""
+    if backend == "sqlite":
+        database = str(tmp_path / "collector.db")
+        shutil.copy(FIXTURES / "collector-003.db", database)
+    else:
+        database = restore(request.getfixturevalue("postgres_server"),
+                           FIXTURES / "collector-003-postgresql.sql.gz")
+    db = Database(database)
+    migrate_to(db, "004_lifecycle.sql")
+    storage = Storage(db)
+    # Under 004: hki-kamppi-2 (last tap in Kamppi 17:46:48) moved to Itäkeskus, where it
+    # made its first rating at 18:30; one made at 18:00 in Kamppi was still on the kiosk.
+    with db.transaction(serialize=True) as conn:
+        conn.execute("UPDATE kiosks SET store_id = 'hki-itakeskus' WHERE id = 'hki-kamppi-2'")
+        conn.execute("UPDATE tokens SET store_id = 'hki-itakeskus' WHERE kiosk_id = 'hki-kamppi-2'")
+    there = Principal(0, "kiosk", "hki-itakeskus", "hki-kamppi-2")
+    storage.ingest(there, [parse_rating(rating(176, 4, at="2026-12-02T18:30:00.000Z"))],
+                   datetime(2026, 12, 2, 18, 31, tzinfo=UTC))
+    assert "007_kiosk_moves.sql" in db.migrate()
+    assert storage.stays("hki-kamppi-2", "hki-itakeskus") == Stays(
+        ("hki-kamppi", "hki-itakeskus"), ("2026-12-02T18:30:00.000Z",))
+    assert storage.stays("hki-kamppi-1", "hki-kamppi") == Stays(("hki-kamppi",))
+    # The held tap, rejected by the older collector, re-sent under the new store_id; and
+    # one made after the move under a kiosk.toml still naming Kamppi.
+    kiosk = storage.principal(storage.add_token("kiosk", kiosk_id="hki-kamppi-2").token)
+    answer = ingest.handle_batch(storage, kiosk, json.dumps(batch([
+        rating(177, 2, at="2026-12-02T18:00:00.000Z", store_id="hki-itakeskus"),
+        rating(178, 5, at="2026-12-02T19:00:00.000Z", store_id="hki-kamppi"),
+    ], sent_at=datetime(2026, 12, 2, 19, 1, tzinfo=UTC))).encode())
+    assert (answer.accepted, answer.rejected) == (2, 0), answer
+    assert {row["seq"]: row["store_id"] for row in db.query(
+        "SELECT seq, store_id FROM ratings WHERE seq > 175 AND kiosk_id = 'hki-kamppi-2'")} == {
+        176: "hki-itakeskus", 177: "hki-kamppi", 178: "hki-itakeskus"}
+    assert storage.check() == []
+    db.close()

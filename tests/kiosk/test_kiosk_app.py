@@ -235,6 +235,11 @@ def test_sync_hook_starts_triggers_and_stops_the_uploader(make_app, monkeypatch)
     assert isinstance(outbox, Store) and outbox is not app.store
     assert outbox.path == app.store.path
     outbox.close()
+    # The kiosk's health goes with every batch: its own database, its config's zone.
+    health = thread.options["uploader_options"]["health"]()
+    assert health["timezone"] == app.kiosk_config.timezone
+    assert health["database_bytes"] >= app.store.path.stat().st_size > 0
+    assert health["uptime_s"] >= 0 and health["disk_free_bytes"] <= health["disk_total_bytes"]
     assert app.sync_enabled
     app.sync_now()
     app.on_stop()

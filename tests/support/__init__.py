@@ -17,3 +17,17 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout)
+
+
+def copy_of_the_clone(target: Path) -> Path:
+    """The tracked files as they are in the working tree: what a fresh clone holds,
+    without a stale build/ or egg-info of this checkout."""
+    import shutil
+
+    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, names):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return target

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from typing import Any
 import requests
 
 from tests.support import stop_process
-from tests.support.collector import free_port
+from tests.support.collector import free_port, wait_healthy
 
 CHROMIUM = os.environ.get("HYMY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,17 +33,13 @@ CHROMIUM_ARGS = [
 
 def wait_until_up(url: str, timeout: float = 30.0) -> None:
     """Poll ``/healthz`` until the collector answers (raises after ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:  # noqa: S310
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the collector at {url} did not start within {timeout:.0f} s")
-        time.sleep(0.2)
+
+    def healthy() -> bool:
+        with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:  # noqa: S310
+            return answer.status == 200
+
+    wait_healthy(healthy, timeout, 0.2,
+                 RuntimeError(f"the collector at {url} did not start within {timeout:.0f} s"))
 
 
 def collector_command() -> list[str]:

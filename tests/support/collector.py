@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,6 +36,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_healthy(healthy: Callable[[], bool], timeout: float, pause: float,
+                 failure: Exception) -> None:
+    """Ask ``healthy()`` every ``pause`` seconds until it says yes; raise ``failure``
+    after ``timeout`` seconds.  An OSError (nobody listening yet) counts as no."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if healthy():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise failure
+        time.sleep(pause)
 
 
 def run_cli(database: Path | str, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -16,15 +16,16 @@ import json
 import logging
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.browser import wait_until_up
-from tests.support.collector import free_port
+from tests.support.collector import free_port, wait_healthy
 
 
 @dataclass
@@ -151,14 +152,22 @@ def collector_in_process(database: Path, *, uds: Path | None = None,
         logger.removeHandler(keep)
 
 
+def collector_fixture(folder: str) -> Any:
+    """A module-scoped ``collector`` fixture: one collector in this process (its
+    database in a temp folder named ``folder``), shared by a test module's kiosks.
+
+    In a test module: ``collector = collector_fixture("delivery")``.
+    """
+
+    @pytest.fixture(scope="module", name="collector")
+    def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+        with collector_in_process(tmp_path_factory.mktemp(folder) / "c.db") as running:
+            yield running
+
+    return collector
+
+
 def _wait_for_socket(path: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if exchange(UnixConnection(path), "GET", "/healthz", None, None).status == 200:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no collector on {path}")
-        time.sleep(0.05)
+    wait_healthy(
+        lambda: exchange(UnixConnection(path), "GET", "/healthz", None, None).status == 200,
+        timeout, 0.05, TimeoutError(f"no collector on {path}"))

@@ -15,6 +15,7 @@ GET    /api/v1/survey                  401 401 200 403 403 403 403
 GET    /api/v1/kiosk                   401 401 200 403 403 403 403
 POST   /api/v1/enroll                  422 422 422 422 422 422 422
 GET    /api/v1/stores                  401 401 403 200 200 200 200
+GET    /api/v1/kiosks                  401 401 403 200 200 200 200
 GET    /api/v1/stores/{store}          401 401 403 200 403 200 200
 GET    /api/v1/stores/{store}/daily    401 401 403 200 403 200 200
 GET    /api/v1/stores/{store}/summary  401 401 403 200 403 200 200

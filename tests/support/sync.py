@@ -4,7 +4,9 @@
 (``tests.support.collector.Collector``) with store s1 and kiosk k1 set up through the
 collector's CLI before it starts; it can be SIGKILLed and restarted on the same
 port and database.  :func:`assert_exactly_once`
-is the check every delivery scenario ends with.
+is the check every delivery scenario ends with.  :func:`kiosk_config`,
+:func:`record` and :func:`hymy_kiosk` write a kiosk's config, record taps the
+way a kiosk configured for a store does, and run the real ``hymy-kiosk``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -194,5 +197,37 @@ def assert_exactly_once(collector: CollectorProcess, kiosk_db: Path) -> int:
         check = collector.cli("check", check=False)
         assert check.returncode == 0, check.stdout + check.stderr
         return len(rows)
+    finally:
+        store.close()
+
+
+def kiosk_config(path: Path, database: Path, url: str, token: str, *,
+                 store_id: str = STORE_ID, kiosk_id: str = KIOSK_ID,
+                 timezone: str = TIMEZONE) -> Path:
+    """A kiosk config file; the ids and zone are the ones a person may have got wrong."""
+    path.write_text(
+        f'store_id = "{store_id}"\nkiosk_id = "{kiosk_id}"\ntimezone = "{timezone}"\n'
+        f'database = "{database}"\nstaff_pin_hash = "{PIN_HASH}"\n\n'
+        f'[sync]\nurl = "{url}"\ntoken = "{token}"\n'
+    )
+    path.chmod(0o600)
+    return path
+
+
+def hymy_kiosk(*args: str) -> subprocess.CompletedProcess:
+    """The real ``hymy-kiosk`` command."""
+    return subprocess.run([str(BIN / "hymy-kiosk"), *args, "--no-progress"]
+                          if args[0] == "sync" else [str(BIN / "hymy-kiosk"), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def record(database: Path, store_id: str, n: int, timezone: str = TIMEZONE,
+           at: datetime | None = None) -> None:
+    """``n`` counted taps recorded by a kiosk configured with ``store_id``, a minute apart."""
+    store = Store(database, store_id, KIOSK_ID, timezone)
+    start = at or utc_now() - timedelta(hours=1)
+    try:
+        for i in range(n):
+            store.record_tap(4, 5, "fi", now=start + timedelta(minutes=i), survey_version=0)
     finally:
         store.close()

@@ -1,20 +1,26 @@
 """Helpers for the uploader's tests: a real kiosk store, a real collector in this
 process, and the fault proxy between them.
 
-:func:`kiosk_store` opens a ``kiosk.store.Store`` in a folder; :func:`register`
-adds a store and kiosk to an in-process collector and returns the kiosk's
-token; :func:`held` reads what the collector stored for a kiosk, so a test
-measures lost and doubled ratings rather than trusting the uploader's counts.
+:func:`proxied_kiosk` registers a fresh kiosk on an in-process collector
+(``tests.support.inprocess.collector_fixture``), opens the kiosk's store
+and puts a :class:`FaultProxy` in front of the collector.  :func:`kiosk_store`
+opens a ``kiosk.store.Store`` in a folder; :func:`register` adds a store and
+kiosk to an in-process collector and returns the kiosk's token; :func:`held`
+reads what the collector stored for a kiosk, so a test measures lost and
+doubled ratings rather than trusting the uploader's counts.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kiosk.store import Store
+from tests.support.faultproxy import FaultProxy
 from tests.support.inprocess import InProcess
 
 ZONE = "Europe/Helsinki"
@@ -56,3 +62,26 @@ def lost_and_doubled(sent_ids: list[str], stored: list[dict[str, Any]]) -> tuple
 def batch_body(raw: bytes) -> dict[str, Any]:
     """A batch as the uploader sent it (gzip or plain JSON)."""
     return json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+
+
+class ProxiedKiosk(NamedTuple):
+    """A kiosk of store s1 on an in-process collector, reached through a fault proxy."""
+
+    kiosk_id: str
+    token: str
+    store: Store
+    proxy: FaultProxy
+    folder: Path
+
+
+@contextmanager
+def proxied_kiosk(running: InProcess, folder: Path, kiosk_id: str) -> Iterator[ProxiedKiosk]:
+    """Register ``kiosk_id`` in store s1 of ``running``, open its store in ``folder`` and
+    start a :class:`FaultProxy` to the collector; the proxy stops and the store closes after."""
+    token = register(running, "s1", kiosk_id)
+    store = kiosk_store(folder, "s1", kiosk_id)
+    try:
+        with FaultProxy(running.port) as proxy:
+            yield ProxiedKiosk(kiosk_id, token, store, proxy, folder)
+    finally:
+        store.close()

@@ -8,52 +8,19 @@ a subprocess.
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kiosk.store import Store
 from sync.clock import utc_now
-from tests.support.sync import BIN, KIOSK_ID, PIN_HASH, STORE_ID, TIMEZONE
+from tests.support.sync import KIOSK_ID, STORE_ID, TIMEZONE, hymy_kiosk, kiosk_config, record
 
 #: The example config's store id (assets/kiosk.example.toml).
 EXAMPLE_STORE = "helsinki-kamppi"
 STOCKHOLM = "Europe/Stockholm"
 #: Monday 12 January 2026, 23:30 in Stockholm: 22:30 UTC, already Tuesday 00:30 in Helsinki.
 MONDAY_2330_STOCKHOLM = datetime(2026, 1, 12, 23, 30, tzinfo=ZoneInfo(STOCKHOLM)).astimezone(UTC)
-
-
-def kiosk_config(path: Path, database: Path, url: str, token: str, *,
-                 store_id: str = STORE_ID, kiosk_id: str = KIOSK_ID,
-                 timezone: str = TIMEZONE) -> Path:
-    """A kiosk config file; the ids and zone are the ones a person may have got wrong."""
-    path.write_text(
-        f'store_id = "{store_id}"\nkiosk_id = "{kiosk_id}"\ntimezone = "{timezone}"\n'
-        f'database = "{database}"\nstaff_pin_hash = "{PIN_HASH}"\n\n'
-        f'[sync]\nurl = "{url}"\ntoken = "{token}"\n'
-    )
-    path.chmod(0o600)
-    return path
-
-
-def hymy_kiosk(*args: str) -> subprocess.CompletedProcess:
-    """The real ``hymy-kiosk`` command."""
-    return subprocess.run([str(BIN / "hymy-kiosk"), *args, "--no-progress"]
-                          if args[0] == "sync" else [str(BIN / "hymy-kiosk"), *args],
-                          capture_output=True, text=True, timeout=120)
-
-
-def record(database: Path, store_id: str, n: int, timezone: str = TIMEZONE,
-           at: datetime | None = None) -> None:
-    """``n`` counted taps recorded by a kiosk configured with ``store_id``, a minute apart."""
-    store = Store(database, store_id, KIOSK_ID, timezone)
-    start = at or utc_now() - timedelta(hours=1)
-    try:
-        for i in range(n):
-            store.record_tap(4, 5, "fi", now=start + timedelta(minutes=i), survey_version=0)
-    finally:
-        store.close()
 
 
 def rows(database: Path) -> list[tuple]:

@@ -22,31 +22,20 @@ from tests.support.faultproxy import (
     CUT_REQUEST,
     LOSE_ANSWER,
     Delay,
-    FaultProxy,
     Respond,
 )
-from tests.support.inprocess import collector_in_process
-from tests.support.uploading import batch_body, held, kiosk_store, lost_and_doubled, register, tap
+from tests.support.inprocess import collector_fixture
+from tests.support.uploading import batch_body, held, lost_and_doubled, proxied_kiosk, tap
 
-
-@pytest.fixture(scope="module")
-def collector(tmp_path_factory):
-    with collector_in_process(tmp_path_factory.mktemp("delivery") / "c.db") as running:
-        yield running
-
-
+collector = collector_fixture("delivery")
 _kiosks = itertools.count(1)
 
 
 @pytest.fixture
 def kiosk(collector, tmp_path):
     """A fresh kiosk (its own id on the shared collector), its store, and a proxy."""
-    kiosk_id = f"k{next(_kiosks)}"
-    token = register(collector, "s1", kiosk_id)
-    store = kiosk_store(tmp_path, "s1", kiosk_id)
-    with FaultProxy(collector.port) as proxy:
-        yield store, kiosk_id, token, proxy
-    store.close()
+    with proxied_kiosk(collector, tmp_path, f"k{next(_kiosks)}") as fresh:
+        yield fresh.store, fresh.kiosk_id, fresh.token, fresh.proxy
 
 
 def uploader(store, proxy, token, **options) -> Uploader:
@@ -103,7 +92,8 @@ def test_nothing_pending_is_one_heartbeat(collector, kiosk):
     entry, = proxy.requests(BATCHES_PATH)
     body = batch_body(entry.body)
     assert body["ratings"] == [] and body["status"]["pending"] == 0
-    assert body["status"]["oldest_pending_at"] is None and body["status"]["last_seq"] == 0
+    # A figure the kiosk has not (no oldest tap when none is pending) is left out.
+    assert "oldest_pending_at" not in body["status"] and body["status"]["last_seq"] == 0
     seen = collector.storage.db.query("SELECT last_seen FROM kiosks WHERE id = ?",
                                       (kiosk_id,))
     assert seen[0]["last_seen"] is not None
@@ -293,11 +283,18 @@ def test_a_long_detail_is_cut_to_200_characters(kiosk):
     assert str(failed.value) == f"collector refused the request (HTTP 400: {'x' * 200})"
 
 
-def test_a_413_halves_the_batch_until_it_fits(collector, kiosk):
-    store, kiosk_id, token, proxy = kiosk
-    ids = tap(store, 9)
+def too_large_twice(kiosk, taps: int, batch_size: int) -> tuple[list[str], Uploader]:
+    """``taps`` taps, a collector that answers the next two batches 413 (too large), and
+    an uploader of ``batch_size``: the tap ids and the uploader."""
+    store, _, token, proxy = kiosk
+    ids = tap(store, taps)
     proxy.add(BATCHES_PATH, Respond(413), Respond(413))
-    up = uploader(store, proxy, token, batch_size=8)
+    return ids, uploader(store, proxy, token, batch_size=batch_size)
+
+
+def test_a_413_halves_the_batch_until_it_fits(collector, kiosk):
+    _, kiosk_id, _, proxy = kiosk
+    ids, up = too_large_twice(kiosk, taps=9, batch_size=8)
     result = up.push_all()
     assert [len(batch_body(e.body)["ratings"]) for e in proxy.requests(BATCHES_PATH)] == [
         8, 4, 2, 2, 2, 2, 1]
@@ -306,10 +303,8 @@ def test_a_413_halves_the_batch_until_it_fits(collector, kiosk):
 
 
 def test_a_single_rating_too_large_is_set_aside_not_lost_silently(collector, kiosk):
-    store, kiosk_id, token, proxy = kiosk
-    ids = tap(store, 2)
-    proxy.add(BATCHES_PATH, Respond(413), Respond(413))
-    up = uploader(store, proxy, token, batch_size=2)
+    store, kiosk_id, _, _ = kiosk
+    ids, up = too_large_twice(kiosk, taps=2, batch_size=2)
     first = up.push_once()
     assert (first.batches, first.sent, first.rejected, first.accepted) == (1, 1, 1, 0)
     reason = store.db.execute("SELECT rejected_reason FROM ratings WHERE id = ?",

@@ -56,15 +56,23 @@ class OneShotServer:
         self.sock.close()
 
 
-def test_tls_to_a_server_that_does_not_speak_it_is_retried_with_a_hint(store):
-    server = OneShotServer(lambda conn: conn.sendall(b"HTTP/1.1 400 Bad\r\n\r\n"))
-    url = f"https://127.0.0.1:{server.port}"
+def failure(store, answer, expected: type[Exception] = Retryable, scheme: str = "http",
+            call: str = "push_once") -> tuple[str, str]:
+    """Run the uploader's ``call`` for ``store`` against a :class:`OneShotServer` that does
+    ``answer``; the server's URL and the message of the ``expected`` error it must raise."""
+    server = OneShotServer(answer)
+    url = f"{scheme}://127.0.0.1:{server.port}"
     try:
-        with pytest.raises(Retryable) as failed:
-            Uploader(store, url, "hymy_x").push_once()
+        with pytest.raises(expected) as failed:
+            getattr(Uploader(store, url, "hymy_x"), call)()
     finally:
         server.close()
-    message = str(failed.value)
+    return url, str(failed.value)
+
+
+def test_tls_to_a_server_that_does_not_speak_it_is_retried_with_a_hint(store):
+    url, message = failure(store, lambda conn: conn.sendall(b"HTTP/1.1 400 Bad\r\n\r\n"),
+                           scheme="https")
     assert message.startswith(f"TLS error talking to {url} (")
     assert message.endswith("); if the collector uses a private CA, set sync.ca_bundle")
     assert "\n" not in message and store.stats()["pending"] == 2
@@ -103,28 +111,15 @@ def test_a_url_that_is_not_http_is_fatal_and_names_the_setting(store, url):
 
 
 def test_a_server_that_closes_without_answering(store):
-    server = OneShotServer(lambda conn: None)
-    url = f"http://127.0.0.1:{server.port}"
-    try:
-        with pytest.raises(Retryable) as failed:
-            Uploader(store, url, "hymy_x").push_once()
-    finally:
-        server.close()
-    assert str(failed.value) == (
-        f"collector unreachable at {url} (connection closed without an answer)")
+    url, message = failure(store, lambda conn: None)
+    assert message == f"collector unreachable at {url} (connection closed without an answer)"
 
 
 def test_an_answer_shorter_than_it_says_is_cut_off(store):
-    server = OneShotServer(lambda conn: conn.sendall(
+    url, message = failure(store, lambda conn: conn.sendall(
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n"
         b"Connection: close\r\n\r\n{\"accepted\""))
-    url = f"http://127.0.0.1:{server.port}"
-    try:
-        with pytest.raises(Retryable) as failed:
-            Uploader(store, url, "hymy_x").push_once()
-    finally:
-        server.close()
-    assert str(failed.value) == f"collector unreachable at {url} (answer cut off)"
+    assert message == f"collector unreachable at {url} (answer cut off)"
     assert store.stats()["pending"] == 2
 
 
@@ -277,13 +272,8 @@ def test_a_body_cut_inside_the_http_library_is_an_answer_cut_off():
 
 
 def test_a_survey_that_is_not_json_says_why(store):
-    server = OneShotServer(lambda conn: conn.sendall(
+    _, message = failure(store, lambda conn: conn.sendall(
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6\r\n"
-        b"Connection: close\r\n\r\n<html>"))
-    try:
-        with pytest.raises(Fatal) as failed:
-            Uploader(store, f"http://127.0.0.1:{server.port}", "hymy_x").fetch_survey()
-    finally:
-        server.close()
-    assert str(failed.value) == ("survey from the collector is unusable: "
-                                 "Expecting value: line 1 column 1 (char 0)")
+        b"Connection: close\r\n\r\n<html>"), Fatal, call="fetch_survey")
+    assert message == ("survey from the collector is unusable: "
+                       "Expecting value: line 1 column 1 (char 0)")

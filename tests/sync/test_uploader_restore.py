@@ -16,28 +16,20 @@ import pytest
 
 from sync.uploader import Backoff, Fatal, Uploader
 from sync.uploader.client import BATCHES_PATH
-from tests.support.faultproxy import FaultProxy, Respond
-from tests.support.inprocess import collector_in_process
-from tests.support.uploading import batch_body, held, kiosk_store, lost_and_doubled, register, tap
+from tests.support.faultproxy import Respond
+from tests.support.inprocess import collector_fixture
+from tests.support.uploading import batch_body, held, lost_and_doubled, proxied_kiosk, tap
 
 _kiosks = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def collector(tmp_path_factory):
-    with collector_in_process(tmp_path_factory.mktemp("restore") / "c.db") as running:
-        yield running
+collector = collector_fixture("restore")
 
 
 @pytest.fixture
 def kiosk(collector, tmp_path):
-    kiosk_id = f"r{next(_kiosks)}"
-    token = register(collector, "s1", kiosk_id)
-    store = kiosk_store(tmp_path, "s1", kiosk_id)
-    with FaultProxy(collector.port) as proxy:
+    with proxied_kiosk(collector, tmp_path, f"r{next(_kiosks)}") as (kiosk_id, token, store,
+                                                                     proxy, _):
         yield kiosk_id, store, Uploader(store, proxy.url, token, backoff=Backoff(rng=lambda: 0)), \
             proxy
-    store.close()
 
 
 def lose(collector, kiosk_id: str, first: int, last: int) -> None:

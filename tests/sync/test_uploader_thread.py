@@ -24,18 +24,19 @@ from sync.uploader.client import BATCHES_PATH, SURVEY_PATH
 from sync.uploader.result import PushResult
 from sync.uploader.thread import _conflict_note, is_disk_full
 from tests.support import sync as support
-from tests.support.faultproxy import Delay, FaultProxy, Respond
-from tests.support.inprocess import collector_in_process
+from tests.support.faultproxy import Delay, Respond
+from tests.support.inprocess import collector_fixture
 from tests.support.uploading import (
     batch_body,
     held,
     kiosk_store,
     lost_and_doubled,
-    register,
+    proxied_kiosk,
     tap,
 )
 
 _kiosks = itertools.count(1)
+collector = collector_fixture("thread")
 
 
 def wait_for(predicate, timeout: float = 5.0) -> None:
@@ -43,21 +44,11 @@ def wait_for(predicate, timeout: float = 5.0) -> None:
     support.wait_for(predicate, timeout=timeout)
 
 
-@pytest.fixture(scope="module")
-def collector(tmp_path_factory):
-    with collector_in_process(tmp_path_factory.mktemp("thread") / "c.db") as running:
-        yield running
-
-
 @pytest.fixture
 def kiosk(collector, tmp_path):
-    """A fresh kiosk on the shared collector: its id, token, store, and a proxy."""
-    kiosk_id = f"t{next(_kiosks)}"
-    token = register(collector, "s1", kiosk_id)
-    store = kiosk_store(tmp_path, "s1", kiosk_id)
-    with FaultProxy(collector.port) as proxy:
-        yield kiosk_id, token, store, proxy, tmp_path
-    store.close()
+    """A fresh kiosk on the shared collector: its id, token, store, a proxy, its folder."""
+    with proxied_kiosk(collector, tmp_path, f"t{next(_kiosks)}") as fresh:
+        yield fresh
 
 
 class Thread:

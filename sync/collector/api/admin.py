@@ -8,11 +8,13 @@ appear in the response once and are never retrievable again.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sync.clock import zone
 from sync.collector.auth import admin, storage_of
@@ -21,6 +23,9 @@ from sync.collector.tokens import Principal
 from sync.survey import Survey, parse_survey
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+#: Every route here is for admin tokens only.
+Admin = Annotated[Principal, Depends(admin)]
 
 
 class NewStore(BaseModel):
@@ -46,16 +51,8 @@ class NewTokenRequest(BaseModel):
     label: str | None = None
 
 
-class StoreChange(BaseModel):
-    """What to change about a store; fields left out stay as they are."""
-
-    name: str | None = Field(default=None, description="New display name")
-    timezone: str | None = Field(
-        default=None, description="New IANA zone; past ratings keep their local dates"
-    )
-    retired: bool | None = Field(
-        default=None, description="true: retire (no uploads, out of rankings); false: restore"
-    )
+#: A store's or kiosk's retirement, as both answer it.
+RetiredAt = Annotated[str | None, Field(description="When it was retired (UTC), or null")]
 
 
 class StoreState(BaseModel):
@@ -64,20 +61,28 @@ class StoreState(BaseModel):
     id: str
     name: str
     timezone: str
-    retired_at: str | None = Field(description="When it was retired (UTC), or null")
+    retired_at: RetiredAt
     kiosks: int
 
 
-class KioskChange(BaseModel):
-    """What to change about a kiosk; fields left out stay as they are."""
+class Change(BaseModel):
+    """A PATCH body: every field is optional, and one left out (None) stays as it is.
 
-    label: str | None = Field(default=None, description="New label ('' for none)")
-    store_id: str | None = Field(
-        default=None, description="Move it here: later ratings count for this store"
-    )
-    retired: bool | None = Field(
-        default=None, description="true: retire (its uploads get 403); false: restore"
-    )
+    Each field's description is the docstring under it.
+    """
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+class StoreChange(Change):
+    """What to change about a store; fields left out stay as they are."""
+
+    name: str | None = None
+    """New display name"""
+    timezone: str | None = None
+    """New IANA zone; past ratings keep their local dates"""
+    retired: bool | None = None
+    """true: retire (no uploads, out of rankings); false: restore"""
 
 
 class KioskState(BaseModel):
@@ -86,8 +91,19 @@ class KioskState(BaseModel):
     id: str
     store_id: str
     label: str | None
-    retired_at: str | None = Field(description="When it was retired (UTC), or null")
+    retired_at: RetiredAt
     received: int = Field(description="Ratings it has delivered")
+
+
+class KioskChange(Change):
+    """What to change about a kiosk; fields left out stay as they are."""
+
+    label: str | None = None
+    """New label ('' for none)"""
+    store_id: str | None = None
+    """Move it here: later ratings count for this store"""
+    retired: bool | None = None
+    """true: retire (its uploads get 403); false: restore"""
 
 
 def _apply(action: Any) -> Any:
@@ -102,9 +118,31 @@ def _apply(action: Any) -> Any:
         raise HTTPException(422, str(error)) from None
 
 
+def _change(change: Change, thing_id: str, state: Callable[[str], Any],
+            **steps: Callable[[str, Any], Any]) -> Any:
+    """Apply a PATCH body to one store or kiosk and answer its ``state`` after.
+
+    ``steps`` maps a field to the storage call that changes it (given the id
+    and the new value), in the order they run; a field left out (None) is not
+    touched, and the first refused step answers (:func:`_apply`) so the steps
+    after it do not run.
+    """
+    for field, step in steps.items():
+        value = getattr(change, field)
+        if value is not None:
+            _apply(partial(step, thing_id, value))
+    return state(thing_id)
+
+
+def _gone(action: Callable[[], Any]) -> Response:
+    """Delete or revoke (errors as :func:`_apply` answers them); 204 No Content."""
+    _apply(action)
+    return Response(status_code=204)
+
+
 @router.post("/stores", status_code=201, summary="Create a store")
 def create_store(
-    request: Request, store: NewStore, principal: Principal = Depends(admin)
+    request: Request, store: NewStore, principal: Admin
 ) -> dict[str, Any]:
     """A new store; 409 when the id is taken, 422 for a bad id or time zone."""
     return _apply(lambda: storage_of(request).add_store(store.id, store.name, store.timezone))
@@ -112,7 +150,7 @@ def create_store(
 
 @router.post("/stores/{store_id}/kiosks", status_code=201, summary="Register a kiosk")
 def create_kiosk(
-    request: Request, store_id: str, kiosk: NewKiosk, principal: Principal = Depends(admin)
+    request: Request, store_id: str, kiosk: NewKiosk, principal: Admin
 ) -> dict[str, Any]:
     """A new kiosk and its token (shown only in this response)."""
     made = _apply(lambda: storage_of(request).add_kiosk(kiosk.id, store_id, kiosk.label))
@@ -122,7 +160,7 @@ def create_kiosk(
 
 @router.post("/tokens", status_code=201, summary="Create a token")
 def create_token(
-    request: Request, wanted: NewTokenRequest, principal: Principal = Depends(admin)
+    request: Request, wanted: NewTokenRequest, principal: Admin
 ) -> dict[str, Any]:
     """A staff, office or admin token (shown only in this response)."""
     if wanted.role == "kiosk":
@@ -134,28 +172,25 @@ def create_token(
 
 
 @router.get("/tokens", summary="List tokens")
-def list_tokens(request: Request, principal: Principal = Depends(admin)) -> list[dict[str, Any]]:
+def list_tokens(request: Request, principal: Admin) -> list[dict[str, Any]]:
     """Every token's id, role, scope and dates (never the secret)."""
     return storage_of(request).tokens()
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")
-def revoke_token(
-    request: Request, token_id: int, principal: Principal = Depends(admin)
-) -> Response:
+def revoke_token(request: Request, token_id: int, principal: Admin) -> Response:
     """Revoke at once: the token's next request gets 401."""
-    _apply(lambda: storage_of(request).revoke_token(token_id))
-    return Response(status_code=204)
+    return _gone(lambda: storage_of(request).revoke_token(token_id))
 
 
 @router.put("/stores/{store_id}/survey", response_model=Survey, summary="Set a store's survey")
 def put_survey(
     request: Request,
     store_id: str,
-    body: dict[str, Any] = Body(
+    body: Annotated[dict[str, Any], Body(
         examples=[{"scale": 5, "questions": {"en": "How did we do?"}, "reasons": ["queue"]}]
-    ),
-    principal: Principal = Depends(admin),
+    )],
+    principal: Admin,
 ) -> Response:
     """Store a new survey version (numbered by the collector); kiosks pick it up on next sync."""
     survey = _apply(lambda: parse_survey({k: v for k, v in body.items() if k != "version"}))
@@ -165,7 +200,7 @@ def put_survey(
 
 @router.patch("/stores/{store_id}", response_model=StoreState, summary="Change a store")
 def patch_store(
-    request: Request, store_id: str, change: StoreChange, principal: Principal = Depends(admin)
+    request: Request, store_id: str, change: StoreChange, principal: Admin
 ) -> dict[str, Any]:
     """Rename, re-zone, retire or restore a store; 404 unknown, 422 bad name or zone."""
     storage = storage_of(request)
@@ -175,46 +210,31 @@ def patch_store(
         _apply(lambda: zone(change.timezone))
     if change.name is not None and not change.name.strip():
         raise HTTPException(422, "a store needs a name, e.g. 'Hymy Kamppi'")
-    if change.name is not None:
-        _apply(lambda: storage.rename_store(store_id, change.name))
-    if change.timezone is not None:
-        _apply(lambda: storage.set_timezone(store_id, change.timezone))
-    if change.retired is not None:
-        _apply(lambda: storage.retire_store(store_id, change.retired))
-    return storage.store(store_id)
+    return _change(change, store_id, storage.store, name=storage.rename_store,
+                   timezone=storage.set_timezone, retired=storage.retire_store)
 
 
 @router.delete("/stores/{store_id}", status_code=204, summary="Delete an empty store")
-def delete_store(
-    request: Request, store_id: str, principal: Principal = Depends(admin)
-) -> Response:
+def delete_store(request: Request, store_id: str, principal: Admin) -> Response:
     """Delete a store without ratings (and its kiosks and tokens); 409 naming how many
     ratings it holds otherwise (retire it instead)."""
-    _apply(lambda: storage_of(request).delete_store(store_id))
-    return Response(status_code=204)
+    return _gone(lambda: storage_of(request).delete_store(store_id))
 
 
 @router.patch("/kiosks/{kiosk_id}", response_model=KioskState, summary="Change a kiosk")
 def patch_kiosk(
-    request: Request, kiosk_id: str, change: KioskChange, principal: Principal = Depends(admin)
+    request: Request, kiosk_id: str, change: KioskChange, principal: Admin
 ) -> dict[str, Any]:
     """Relabel, move, retire or restore a kiosk; 404 unknown kiosk or store."""
     storage = storage_of(request)
     _apply(lambda: storage.kiosk(kiosk_id))
-    if change.store_id is not None:  # first: the one change that may be refused
-        _apply(lambda: storage.move_kiosk(kiosk_id, change.store_id))
-    if change.label is not None:
-        _apply(lambda: storage.rename_kiosk(kiosk_id, change.label))
-    if change.retired is not None:
-        _apply(lambda: storage.retire_kiosk(kiosk_id, change.retired))
-    return storage.kiosk(kiosk_id)
+    return _change(change, kiosk_id, storage.kiosk,
+                   store_id=storage.move_kiosk,  # first: the one change that may be refused
+                   label=storage.rename_kiosk, retired=storage.retire_kiosk)
 
 
 @router.delete("/kiosks/{kiosk_id}", status_code=204, summary="Delete a kiosk without ratings")
-def delete_kiosk(
-    request: Request, kiosk_id: str, principal: Principal = Depends(admin)
-) -> Response:
+def delete_kiosk(request: Request, kiosk_id: str, principal: Admin) -> Response:
     """Delete a kiosk that delivered no ratings (and its tokens); 409 naming how many
     ratings it holds otherwise (retire it instead)."""
-    _apply(lambda: storage_of(request).delete_kiosk(kiosk_id))
-    return Response(status_code=204)
+    return _gone(lambda: storage_of(request).delete_kiosk(kiosk_id))

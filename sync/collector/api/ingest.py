@@ -25,7 +25,10 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import Counter
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -34,6 +37,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sync.clock import local_date, parse_utc
 from sync.collector.auth import kiosk, storage_of
+from sync.collector.db.stays import Stays
 from sync.collector.db.storage import Storage
 from sync.collector.logs import log_fields
 from sync.collector.tokens import Principal
@@ -134,32 +138,76 @@ def gunzip(data: bytes, limit: int) -> bytes:
 BAD_BATCH_STATUS = {"json": 400, "size": 413, "shape": 422}
 
 
+_CREATED = attrgetter("created_at")
+_STORE = attrgetter("store_id")
+
+
+def made_before_move(principal: Principal, ratings: list[Rating]) -> bool:
+    """True when the token's kiosk moved after one of ``ratings`` was made."""
+    moved_at = principal.moved_at
+    return moved_at is not None and bool(ratings) and min(map(_CREATED, ratings)) < moved_at
+
+
+def filing(principal: Principal,
+           stays: Callable[[], Stays] | None) -> Callable[[Rating], Rating | None]:
+    """A function giving a rating as filed (``store_id`` the store it is filed under, None
+    for the token's), or None when it names a store its kiosk never stood in.
+
+    Ratings naming the token's store (or none) made since the kiosk's last
+    move are the token's; only the others ask ``stays`` (the kiosk's store
+    history, read at most once, and only for a kiosk that ever moved).
+    Without ``stays`` only the token's store is known.
+    """
+    current, moved_at = principal.store_id, principal.moved_at
+    known: list[Stays] = []
+
+    def filed(rating: Rating) -> Rating | None:
+        named = rating.store_id
+        ours = named is None or named == current
+        if moved_at is None or stays is None or (ours and rating.created_at >= moved_at):
+            return rating if ours else None
+        if not known:
+            known.append(stays())
+        store = known[0].filed_under(named, rating.created_at)
+        if store is None:
+            return None
+        return rating if store == (named or current) else msgspec.structs.replace(
+            rating, store_id=store)
+
+    return filed
+
+
 def read_batch(
-    data: bytes, principal: Principal
+    data: bytes, principal: Principal, stays: Callable[[], Stays] | None = None,
 ) -> tuple[Batch, list[tuple[int, Rating]], list[tuple[int, ItemResult]]]:
     """The envelope, the valid ratings and the rejections of a batch body, by position.
 
     :func:`~sync.wire.decode_batch` reads the whole batch in one pass; here
-    ratings naming another store or kiosk than the token's are refused too.
-    Raises HTTPException for a batch refused as a whole.
+    ratings naming another kiosk than the token's, or a store the kiosk never
+    stood in, are refused too.  A valid rating's ``store_id`` is the store it
+    is filed under (None: the token's); ``stays`` gives a moved kiosk's
+    history (:func:`filing`).  Raises HTTPException for a batch refused as a
+    whole.
     """
     try:
         batch, ratings = decode_batch(data)
     except BadBatch as error:
         raise HTTPException(BAD_BATCH_STATUS[error.kind], str(error)) from None
-    if ratings is batch.ratings and all_ours(batch.ratings, principal.store_id,
-                                             principal.kiosk_id):
+    if (ratings is batch.ratings
+            and all_ours(batch.ratings, principal.store_id, principal.kiosk_id)
+            and not made_before_move(principal, batch.ratings)):
         return batch, list(enumerate(batch.ratings)), []  # the usual batch: every rating valid
+    filed = filing(principal, stays)
     valid, rejected = [], []
     for index, rating in enumerate(ratings):
         if isinstance(rating, Rejection):
             why = rating.reason
-        elif rating.store_id is not None and rating.store_id != principal.store_id:
-            why = f"store_id {rating.store_id!r} does not match this kiosk's token"
         elif rating.kiosk_id is not None and rating.kiosk_id != principal.kiosk_id:
             why = f"kiosk_id {rating.kiosk_id!r} does not match this kiosk's token"
+        elif (where := filed(rating)) is None:
+            why = f"store_id {rating.store_id!r} does not match this kiosk's token"
         else:
-            valid.append((index, rating))
+            valid.append((index, where))
             continue
         rejected.append((index, ItemResult(id=rating.id, seq=rating.seq, status="rejected",
                                            reason=why)))
@@ -170,7 +218,7 @@ def offered_reasons_only(
     storage: Storage, principal: Principal,
     valid: list[tuple[int, Rating]], rejected: list[tuple[int, ItemResult]],
 ) -> tuple[list[tuple[int, Rating]], list[tuple[int, ItemResult]]]:
-    """Reject ratings whose ``reason`` no survey of the kiosk's store ever offered.
+    """Reject ratings whose ``reason`` no survey of the store they are filed under offered.
 
     A reason is a key the kiosk showed as a button, so anything else (free
     text posing as a key) is refused with a verdict, never stored or dropped
@@ -182,57 +230,74 @@ def offered_reasons_only(
     unusual = {rating.reason for _, rating in valid} - BUILT_IN_REASONS - {None}
     if not unusual:
         return valid, rejected
-    unknown = unusual - storage.reason_keys(principal.store_id)
-    if not unknown:
-        return valid, rejected
+    offered: dict[str, frozenset[str]] = {}
     kept, refused = [], list(rejected)
     for index, rating in valid:
-        if rating.reason in unknown:
+        store = rating.store_id or principal.store_id
+        if rating.reason in unusual and store not in offered:
+            offered[store] = storage.reason_keys(store)
+        if rating.reason in unusual and rating.reason not in offered[store]:
             refused.append((index, ItemResult(
                 id=rating.id, seq=rating.seq, status="rejected",
                 reason=f"reason {rating.reason!r} is not a follow-up reason that any survey"
-                       f" of store {principal.store_id!r} offers",
+                       f" of store {store!r} offers",
             )))
         else:
             kept.append((index, rating))
+    if len(refused) == len(rejected):
+        return valid, rejected
     refused.sort(key=lambda pair: pair[0])
     return kept, refused
 
 
 def on_store_days(storage: Storage, principal: Principal,
                   valid: list[tuple[int, Rating]]) -> list[tuple[int, Rating]]:
-    """The ratings with ``local_date`` the day of ``created_at`` in the store's time zone.
+    """The ratings with ``local_date`` the day of ``created_at`` in their store's time zone.
 
     The collector is the source of truth for its stores: a kiosk whose
     config names another zone (the example's Helsinki in a Stockholm store)
     would otherwise file a 23:30 Monday tap under Tuesday.  The kiosk's own
     date only had to be plausible (within a day, :mod:`sync.wire`); a rating
-    re-sent is refiled the same way, so it is still a ``duplicate``.  Days
-    are computed once per minute of the batch.
+    re-sent is refiled the same way, so it is still a ``duplicate``.  A
+    rating filed under a moved kiosk's earlier store takes that store's zone.
+    Days are computed once per store and minute of the batch.
     """
     if not valid:
         return valid
-    tz = storage.zone(principal.store_id)
-    days: dict[str, str] = {}
+    zones: dict[str | None, ZoneInfo] = {}
+    days: dict[tuple[str | None, str], str] = {}
     refiled = []
     for index, rating in valid:
-        minute = rating.created_at[:16]
-        day = days.get(minute)
+        key = (rating.store_id, rating.created_at[:16])
+        day = days.get(key)
         if day is None:
-            day = days[minute] = local_date(parse_utc(rating.created_at), tz)
+            tz = zones.get(rating.store_id)
+            if tz is None:
+                tz = zones[rating.store_id] = storage.zone(rating.store_id or principal.store_id)
+            day = days[key] = local_date(parse_utc(rating.created_at), tz)
         if day != rating.local_date:
             rating = msgspec.structs.replace(rating, local_date=day)
         refiled.append((index, rating))
     return refiled
 
 
+def filed_stores(principal: Principal, valid: list[tuple[int, Rating]]) -> list[str] | None:
+    """The store each rating is filed under, or None when all are the token's."""
+    ratings = [rating for _, rating in valid]
+    if set(map(_STORE, ratings)) <= {None, principal.store_id}:
+        return None
+    return [rating.store_id or principal.store_id for rating in ratings]
+
+
 def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchResult:
     """Parse, validate and store one upload; the per-item verdicts in a BatchResult."""
-    batch, valid, rejected = read_batch(data, principal)
+    batch, valid, rejected = read_batch(
+        data, principal, lambda: storage.stays(principal.kiosk_id, principal.store_id))
     valid, rejected = offered_reasons_only(storage, principal, valid, rejected)
     valid = on_store_days(storage, principal, valid)
     outcome = storage.ingest(
-        principal, [rating for _, rating in valid], parse_utc(batch.sent_at), batch.status
+        principal, [rating for _, rating in valid], parse_utc(batch.sent_at), batch.status,
+        stores=filed_stores(principal, valid),
     )
     counts = Counter(status for status, _ in outcome.statuses)
     items = list(rejected)

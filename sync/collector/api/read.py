@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from sync.clock import utc_now
 from sync.collector import reports
@@ -139,6 +140,72 @@ def kiosks(request: Request, store: dict = Depends(readable_store)) -> dict[str,
     """Per kiosk: last seen, last sync, pending it reported, clock offset, seq gaps."""
     found = reports.kiosks_report(storage_of(request), store["id"])
     return {"store_id": store["id"], "kiosks": found}
+
+
+class FleetKiosk(BaseModel):
+    """One kiosk in use: where it is, its state, and its last report of itself."""
+
+    store_id: str
+    store_name: str
+    kiosk_id: str
+    label: str | None
+    state: Literal["silent", "unhealthy", "never", "ok"] = Field(
+        description="silent: no contact for longer than silent_after_s; unhealthy: its last"
+        " report shows a problem; never: it has not called yet")
+    problems: list[Literal["disk", "rejected", "pending", "timezone", "version", "clock",
+                           "gaps"]] = Field(
+        description="disk: free space low (under 10% or 500 MB); rejected: ratings refused"
+        " and kept aside; pending: a rating waiting over an hour; timezone: the kiosk's config"
+        " names another zone than the store's; version: older than the newest in the fleet;"
+        " clock: its clock is off; gaps: seqs never received")
+    last_seen: str | None = Field(description="Last batch or heartbeat (UTC)")
+    silent_s: int | None = Field(description="Seconds since last_seen")
+    app_version: str | None
+    uptime_s: int | None = Field(description="Seconds since the kiosk app started")
+    disk_free_bytes: int | None
+    disk_total_bytes: int | None
+    database_bytes: int | None = Field(description="The kiosk's database file plus its WAL")
+    pending: int | None
+    oldest_pending_at: str | None
+    rejected: int | None
+    config_timezone: str | None = Field(description="The time zone the kiosk's config names")
+    store_timezone: str
+    clock_offset_s: float | None
+    missing: int = Field(description="Seqs below the highest received that never arrived")
+
+
+class Fleet(BaseModel):
+    """The kiosks this token may read, silent and unhealthy first."""
+
+    silent_after_s: float
+    newest_version: str | None
+    kiosks: list[FleetKiosk]
+
+
+@router.get("/kiosks", response_model=Fleet, summary="Every kiosk's health, worst first")
+def fleet(
+    request: Request,
+    principal: Principal = Depends(reader),
+    store: str | None = Query(None, description="Only this store's kiosks"),
+) -> Fleet:
+    """Kiosks in use (retired ones left out) with what each last reported about itself.
+
+    Office and admin tokens see the chain (or ``store``); a staff token sees
+    its own store's kiosks.  Silent kiosks come first, then unhealthy ones,
+    each by store and kiosk id.
+    """
+    if principal.role == "staff":
+        if store not in (None, principal.store_id):
+            raise HTTPException(403, f"this staff token may only read store"
+                                     f" {principal.store_id!r}")
+        store = principal.store_id
+    storage = storage_of(request)
+    if store is not None and storage.store(store) is None:
+        raise HTTPException(404, f"no store {store!r}")
+    silent_after = request.app.state.settings.alert_silent_hours * 3600
+    found = reports.fleet_report(storage, silent_after, store)
+    return Fleet(**{**found, "kiosks": [FleetKiosk(kiosk_id=row["id"], **row)
+                                        for row in found["kiosks"]]})
 
 
 @router.get("/stores/{store_id}/survey", summary="The store's current survey")

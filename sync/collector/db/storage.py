@@ -43,6 +43,7 @@ from sync.collector.db.rollups import (
     tally,
 )
 from sync.collector.db.seqs import Gap, gaps_of, update_gaps
+from sync.collector.db.stays import Stays
 from sync.collector.tokens import (
     Principal,
     check_role,
@@ -86,11 +87,18 @@ REASON_KEYS = ("store_id", "local_date", "reason", "scale", "score")
 #: store's retirement (a retired kiosk or store takes no uploads).
 PRINCIPAL = (
     "SELECT t.id, t.hash, t.role, t.store_id, t.kiosk_id,"
-    " k.retired_at AS kiosk_retired, s.retired_at AS store_retired"
+    " k.retired_at AS kiosk_retired, s.retired_at AS store_retired,"
+    " (SELECT MAX(m.until) FROM kiosk_moves m WHERE m.kiosk_id = t.kiosk_id) AS moved_at"
     " FROM tokens t LEFT JOIN kiosks k ON k.id = t.kiosk_id"
     " LEFT JOIN stores s ON s.id = t.store_id"
     " WHERE t.hash = ? AND t.revoked_at IS NULL"
 )
+#: A kiosk's reported health (migration 006): its ``KioskStatus`` fields, and the
+#: ``kiosks`` columns they are kept in.
+HEALTH_FIELDS = ("rejected", "uptime_s", "disk_free_bytes", "disk_total_bytes",
+                 "database_bytes", "timezone")
+HEALTH_COLUMNS = (*HEALTH_FIELDS[:-1], "config_timezone")
+HEALTH_SET = ", ".join(f"{name} = ?" for name in HEALTH_COLUMNS)
 #: Seconds a process trusts its cached copy of a store's time zone before
 #: reading it again (another process may have changed it).
 ZONE_MAX_AGE_S = 60.0
@@ -230,11 +238,7 @@ class Storage:
         return self.zone(store_id, max_age_s=math.inf)
 
     def _store_row(self, conn: Connection, store_id: str) -> dict[str, Any]:
-        row = conn.query_one("SELECT id, name, timezone, retired_at FROM stores WHERE id = ?",
-                             (store_id,))
-        if row is None:
-            raise NotFound(f"no store {store_id!r}; 'hymy-collector store list' shows them")
-        return row
+        return _row(conn, "store", "id, name, timezone, retired_at", store_id)
 
     def _store_ratings(self, conn: Connection, store_id: str) -> int:
         """Ratings filed under a store (suppressed taps too), from its daily roll-up."""
@@ -278,15 +282,7 @@ class Storage:
     def retire_store(self, store_id: str, retired: bool = True) -> dict[str, Any]:
         """Retire a store (no more uploads from its kiosks; out of rankings and alerts;
         history kept) or, with ``retired=False``, restore it."""
-        with self.db.transaction(serialize=True) as conn:
-            self._store_row(conn, store_id)
-            if retired:
-                conn.execute(
-                    "UPDATE stores SET retired_at = COALESCE(retired_at, ?) WHERE id = ?",
-                    (format_utc(utc_now()), store_id),
-                )
-            else:
-                conn.execute("UPDATE stores SET retired_at = NULL WHERE id = ?", (store_id,))
+        self._retire("store", store_id, retired)
         return self.store(store_id)
 
     def delete_store(self, store_id: str) -> None:
@@ -327,6 +323,13 @@ class Storage:
                 "DELETE FROM seq_gaps WHERE kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
                 (store_id,),
             )
+            # Its kiosks' records go; a kiosk that stood here and moved on (none of
+            # its ratings are filed here) counts that time for the store it went to.
+            conn.execute(
+                "DELETE FROM kiosk_moves WHERE store_id = ?"
+                " OR kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
+                (store_id, store_id),
+            )
             for table in ("kiosks", "surveys", "running_keys", "running_counts",
                           "hourly_counts", "reason_counts", "daily_counts"):
                 conn.execute(f"DELETE FROM {table} WHERE store_id = ?", (store_id,))
@@ -356,17 +359,12 @@ class Storage:
             "SELECT id, store_id, label, created_at, retired_at, received FROM kiosks"
             " WHERE id = ?", (kiosk_id,),
         )
-        row = found[0] if found else None
-        if row is None:
-            raise NotFound(f"no kiosk {kiosk_id!r}; 'hymy-collector kiosk list' shows them")
-        return row
+        if not found:
+            raise _unknown("kiosk", kiosk_id)
+        return found[0]
 
     def _kiosk_row(self, conn: Connection, kiosk_id: str) -> dict[str, Any]:
-        row = conn.query_one("SELECT id, store_id, received, retired_at FROM kiosks WHERE id = ?",
-                             (kiosk_id,))
-        if row is None:
-            raise NotFound(f"no kiosk {kiosk_id!r}; 'hymy-collector kiosk list' shows them")
-        return row
+        return _row(conn, "kiosk", "id, store_id, received, retired_at", kiosk_id)
 
     def rename_kiosk(self, kiosk_id: str, label: str | None) -> dict[str, Any]:
         """Give a kiosk another label (None or blank: none); its id and token stay."""
@@ -377,35 +375,60 @@ class Storage:
         return self.kiosk(kiosk_id)
 
     def move_kiosk(self, kiosk_id: str, store_id: str) -> dict[str, Any]:
-        """Move a kiosk to another store.
+        """Move a kiosk to another store; the kiosk's row plus ``moved_from`` and ``moved_at``.
 
-        Its later uploads count for the new store; the ratings it already
-        delivered stay filed under the old one.  Its tokens keep working (they
-        now name the new store) and its seq tracking carries on.
+        Its tokens keep working (they now name the new store) and its seq
+        tracking carries on.  The move is recorded (``kiosk_moves``), so the
+        ratings it delivered stay filed under the old store and ratings made
+        before ``moved_at`` that arrive later join them, whichever of its
+        stores they name; later ones count for the new store
+        (:mod:`sync.collector.db.stays`).  Moving a kiosk to its own store
+        changes nothing (``moved_from`` None).
         """
         with self.db.transaction(serialize=True) as conn:
-            self._kiosk_row(conn, kiosk_id)
+            before = self._kiosk_row(conn, kiosk_id)
             target = self._store_row(conn, store_id)
             if target["retired_at"]:
                 raise ValueError(f"store {store_id!r} is retired; restore it before moving"
                                  " a kiosk there")
+            moved_from = moved_at = None
+            if before["store_id"] != store_id:
+                moved_from = before["store_id"]
+                last = conn.scalar("SELECT MAX(until) FROM kiosk_moves WHERE kiosk_id = ?",
+                                   (kiosk_id,))
+                moved_at = max(format_utc(utc_now()), last or "")  # stays stay in order
+                conn.execute("INSERT INTO kiosk_moves (kiosk_id, store_id, until)"
+                             " VALUES (?, ?, ?)", (kiosk_id, moved_from, moved_at))
             conn.execute("UPDATE kiosks SET store_id = ? WHERE id = ?", (store_id, kiosk_id))
             conn.execute("UPDATE tokens SET store_id = ? WHERE kiosk_id = ?",
                          (store_id, kiosk_id))
-        return self.kiosk(kiosk_id)
+        return {**self.kiosk(kiosk_id), "moved_from": moved_from, "moved_at": moved_at}
+
+    def stays(self, kiosk_id: str, store_id: str) -> Stays:
+        """Where a kiosk stood, ``store_id`` being where it stands now (its token's store)."""
+        rows = self.db.query(
+            "SELECT store_id, until FROM kiosk_moves WHERE kiosk_id = ? ORDER BY until",
+            (kiosk_id,),
+        )
+        return Stays((*(row["store_id"] for row in rows), store_id),
+                     tuple(row["until"] for row in rows))
 
     def retire_kiosk(self, kiosk_id: str, retired: bool = True) -> dict[str, Any]:
         """Retire a kiosk (its uploads get 403; its ratings stay) or restore it."""
-        with self.db.transaction(serialize=True) as conn:
-            self._kiosk_row(conn, kiosk_id)
-            if retired:
-                conn.execute(
-                    "UPDATE kiosks SET retired_at = COALESCE(retired_at, ?) WHERE id = ?",
-                    (format_utc(utc_now()), kiosk_id),
-                )
-            else:
-                conn.execute("UPDATE kiosks SET retired_at = NULL WHERE id = ?", (kiosk_id,))
+        self._retire("kiosk", kiosk_id, retired)
         return self.kiosk(kiosk_id)
+
+    def _retire(self, kind: str, row_id: str, retired: bool) -> None:
+        """Stamp a store or kiosk (``kind``) retired now, keeping an earlier stamp, or
+        clear the stamp; NotFound when there is none."""
+        table = f"{kind}s"
+        with self.db.transaction(serialize=True) as conn:
+            _row(conn, kind, "id", row_id)
+            if retired:
+                conn.execute(f"UPDATE {table} SET retired_at = COALESCE(retired_at, ?)"
+                             " WHERE id = ?", (format_utc(utc_now()), row_id))
+            else:
+                conn.execute(f"UPDATE {table} SET retired_at = NULL WHERE id = ?", (row_id,))
 
     def delete_kiosk(self, kiosk_id: str) -> None:
         """Delete a kiosk that holds no ratings, with its tokens; InUse otherwise."""
@@ -422,6 +445,7 @@ class Storage:
             conn.execute("DELETE FROM enrollment_codes WHERE kiosk_id = ?", (kiosk_id,))
             conn.execute("DELETE FROM tokens WHERE kiosk_id = ?", (kiosk_id,))
             conn.execute("DELETE FROM seq_gaps WHERE kiosk_id = ?", (kiosk_id,))
+            conn.execute("DELETE FROM kiosk_moves WHERE kiosk_id = ?", (kiosk_id,))
             conn.execute("DELETE FROM kiosks WHERE id = ?", (kiosk_id,))
 
     def kiosks(self, store_id: str | None = None) -> list[dict[str, Any]]:
@@ -429,7 +453,7 @@ class Storage:
         sql = (
             "SELECT id, store_id, label, retired_at, created_at, last_seen, last_sync,"
             " last_rating_at, app_version, pending, oldest_pending_at, reported_last_seq,"
-            " clock_offset_s, received, max_seq FROM kiosks"
+            f" clock_offset_s, received, max_seq, {', '.join(HEALTH_COLUMNS)} FROM kiosks"
         )
         with self.db.transaction() as conn:
             if store_id is None:
@@ -661,21 +685,26 @@ class Storage:
         sent_at: datetime,
         status: KioskStatus | None = None,
         now: datetime | None = None,
+        stores: Sequence[str] | None = None,
     ) -> IngestOutcome:
         """Store a kiosk's validated ratings exactly once, with roll-ups, in one transaction.
 
         A rating whose ``id`` is already stored is a ``duplicate`` when its
         content is the same and a ``conflict`` when it differs (the first
         version stays).  A batch without ratings is a heartbeat: it only
-        updates the kiosk's last-seen time, status and clock offset.
+        updates the kiosk's last-seen time, status and clock offset.  Each
+        rating is filed under the token's store, or under ``stores[i]`` when
+        given (a moved kiosk's ratings made in an earlier store).
         """
         now = now or utc_now()
         offset = round((now - sent_at).total_seconds(), 3)
         suspect = int(abs(offset) > self.clock_tolerance_s)
         received_at = format_utc(now)
         store_id, kiosk_id = kiosk.store_id, kiosk.kiosk_id
-        rows = _table_rows(ratings, store_id, kiosk_id, received_at, suspect)
-        self.zone(store_id)  # cached now: the transaction must not borrow a second connection
+        rows = _table_rows(ratings, stores or store_id, kiosk_id, received_at, suspect)
+        # Zones cached now: the transaction must not borrow a second connection.
+        for filed in set(stores or ()) | {store_id}:
+            self.zone(filed)
         try:
             outcome = self._ingest(kiosk_id, rows, received_at, offset, status, look_up=False)
         except Duplicate:
@@ -879,13 +908,17 @@ class Storage:
             (when, offset, int(carried_ratings), when, kiosk_id),
         )
         if status is not None:
+            # Health figures are as reported: a kiosk that stops sending one (an
+            # older release, a failed probe) shows it unknown, not stale.
             conn.write(
                 "UPDATE kiosks SET app_version = COALESCE(?, app_version), pending = ?,"
-                " oldest_pending_at = ?, reported_last_seq = COALESCE(?, reported_last_seq)"
+                " oldest_pending_at = ?, reported_last_seq = COALESCE(?, reported_last_seq),"
+                f" {HEALTH_SET}"
                 " WHERE id = ?",
                 (
                     status.app_version, status.pending, status.oldest_pending_at,
-                    status.last_seq, kiosk_id,
+                    status.last_seq, *(getattr(status, field) for field in HEALTH_FIELDS),
+                    kiosk_id,
                 ),
             )
 
@@ -1161,13 +1194,29 @@ class Storage:
             raise ValueError(f"backup to {path} failed: {error}") from None
 
 
+def _unknown(kind: str, row_id: str) -> NotFound:
+    """No store or kiosk (``kind``) with this id: the error names the command that lists them."""
+    return NotFound(f"no {kind} {row_id!r}; 'hymy-collector {kind} list' shows them")
+
+
+def _row(conn: Connection, kind: str, columns: str, row_id: str) -> dict[str, Any]:
+    """``columns`` of one store's or kiosk's row (``kind``), read inside a change's
+    transaction; :func:`_unknown` when there is none."""
+    table = f"{kind}s"
+    row = conn.query_one(f"SELECT {columns} FROM {table} WHERE id = ?", (row_id,))
+    if row is None:
+        raise _unknown(kind, row_id)
+    return row
+
+
 def _table_rows(
-    ratings: Sequence[Rating | tuple], store_id: str, kiosk_id: str, received_at: str,
-    suspect: int,
+    ratings: Sequence[Rating | tuple], store_id: str | Sequence[str], kiosk_id: str,
+    received_at: str, suspect: int,
 ) -> list[tuple]:
     """Rows of the ``ratings`` table (:data:`ROW` order), built column by column.
 
-    Store and kiosk come from the token, never from the rating.
+    Store (one for all, or one per rating) and kiosk come from the collector,
+    never from the rating.
     """
     if not ratings:
         return []
@@ -1175,8 +1224,9 @@ def _table_rows(
     (ids, seqs, _, _, scores, scales, created, dates, langs, reasons, suppressed,
      versions) = zip(*tuples, strict=True)
     n = len(tuples)
+    store_ids = repeat(store_id, n) if isinstance(store_id, str) else store_id
     return list(zip(
-        ids, seqs, repeat(store_id, n), repeat(kiosk_id, n), scores, scales, created, dates,
+        ids, seqs, store_ids, repeat(kiosk_id, n), scores, scales, created, dates,
         langs, reasons, map(int, suppressed), versions, repeat(received_at, n),
         repeat(suspect, n), strict=True,
     ))
@@ -1195,7 +1245,8 @@ def _principal(row: dict[str, Any] | None, digest: str) -> Principal | None:
         retired = (f"store {row['store_id']!r} was retired at {row['store_retired']} and takes"
                    f" no more ratings; an admin can restore it with"
                    f" 'hymy-collector store restore {row['store_id']}' or move this kiosk")
-    return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"], retired)
+    return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"], retired,
+                     row["moved_at"])
 
 
 def _code_gone(row: dict[str, Any], now: str) -> str | None:

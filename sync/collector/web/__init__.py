@@ -2,8 +2,9 @@
 
 Routes, each module with its own ``router`` (mounted by
 :func:`sync.collector.app.mount_pages`): ``login`` (``/login``, ``/logout``,
-``/``), ``pages`` (store, day and office pages), ``downloads`` (the office's
-CSV files), ``static`` (stylesheet and icons), ``apidocs`` (``/docs``).
+``/``), ``pages`` (store, day and office pages), ``fleet`` (every kiosk's
+health), ``downloads`` (the office's CSV files), ``static`` (stylesheet and
+icons), ``apidocs`` (``/docs``).
 
 What they use: ``session`` (session cookie, CSRF, login throttle), ``render``
 (templates, security headers, error pages), ``access`` (who may see a page, as

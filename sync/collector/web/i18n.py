@@ -13,11 +13,12 @@ Negative numbers use the real minus sign (U+2212) in every language.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from babel.dates import format_skeleton, get_day_names
+from babel.dates import format_skeleton, format_timedelta, get_day_names
 from babel.numbers import format_decimal
+from babel.units import format_unit
 
 from sync import i18n as catalogs
 from sync.i18n import round_half_up
@@ -29,6 +30,9 @@ __all__ = ["DEFAULT", "LANGUAGES", "Translator", "pick", "round_half_up"]
 LANGUAGES = tuple(catalogs.languages("dashboard"))
 DEFAULT = "fi" if "fi" in LANGUAGES else catalogs.REFERENCE
 NBSP = "\u00a0"
+#: Byte units, largest first: (bytes in one, Babel's unit, its number pattern).
+BYTE_UNITS = ((10**9, "digital-gigabyte", "#,##0.#"), (10**6, "digital-megabyte", "#,##0.#"),
+              (10**3, "digital-kilobyte", "#,##0"), (1, "digital-byte", "#,##0"))
 
 
 @lru_cache(maxsize=32)
@@ -119,7 +123,23 @@ class Translator:
             return "–"
         return f"{self.number(value)}{NBSP}/{NBSP}100"
 
+    def bytes(self, value: int | None) -> str:
+        """A size in decimal units, as disks are sold: ``21,4 Gt`` / ``21.4 GB``, ``310 MB``;
+        the number and its unit never part (a non-breaking space, as German has)."""
+        if value is None:
+            return "–"
+        size, unit, pattern = next(u for u in BYTE_UNITS if value >= u[0] or u[0] == 1)
+        return format_unit(value / size, unit, length="short", format=pattern,
+                           locale=self.locale).replace(" ", NBSP)
+
     # Dates -----------------------------------------------------------------
+
+    def duration(self, seconds: float | None) -> str:
+        """A length of time, roughly: ``5 t`` / ``5 hr``, ``4 vk`` / ``4 wks``."""
+        if seconds is None:
+            return "–"
+        return format_timedelta(timedelta(seconds=seconds), threshold=2, format="short",
+                                locale=self.locale)
 
     def weekday(self, index: int) -> str:
         """Short weekday name, Monday = 0: ``ma``, ``mån``, ``Mon``, ``Mo``."""

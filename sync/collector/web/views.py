@@ -431,3 +431,55 @@ def alert_views(
                       "when": ago})
     return views
 
+
+
+# -- the fleet page ----------------------------------------------------------------
+
+#: A fleet state's pill colour.
+STATE_KINDS = {"silent": "bad", "unhealthy": "warn", "never": "muted", "ok": "ok"}
+
+
+def fleet_rows(t: Translator, fleet: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per kiosk of :func:`reports.fleet_report`: its state, what is wrong, its figures."""
+    return [_fleet_row(t, kiosk, fleet["newest_version"]) for kiosk in fleet["kiosks"]]
+
+
+def _fleet_row(t: Translator, k: dict[str, Any], newest: str | None) -> dict[str, Any]:
+    """A kiosk's row: every figure formatted, flags for the ones the page marks."""
+    free, total = k["disk_free_bytes"], k["disk_total_bytes"]
+    problems = set(k["problems"])
+    return {
+        "id": k["id"],
+        "label": k["label"] or "",
+        "store_id": k["store_id"],
+        "store_name": k["store_name"],
+        "state": k["state"],
+        "state_text": t(f"state_{k['state']}"),
+        "kind": STATE_KINDS[k["state"]],
+        "problems": [_problem_text(t, name, k, newest) for name in k["problems"]],
+        "last_seen": t.ago(k["silent_s"]),
+        "last_seen_at": k["last_seen"] or "",
+        "version": k["app_version"] or "–",
+        "version_old": "version" in problems,
+        "uptime": t.duration(k["uptime_s"]),
+        "disk_free": t.bytes(free),
+        "disk_share": t.pct(free * 100 / total) if free is not None and total else "",
+        "disk_low": "disk" in problems,
+        "database": t.bytes(k["database_bytes"]),
+        "pending": t.number(k["pending"]),
+        "pending_old": "pending" in problems,
+        "rejected": t.number(k["rejected"]),
+        "has_rejected": "rejected" in problems,
+    }
+
+
+def _problem_text(t: Translator, name: str, k: dict[str, Any], newest: str | None) -> str:
+    """What one problem of a kiosk means, in words and its own figures."""
+    values = {
+        "timezone": {"config": k["config_timezone"], "store": k["store_timezone"]},
+        "version": {"version": newest},
+        "rejected": {"n": t.number(k["rejected"])},
+        "clock": {"offset": t.duration(abs(k["clock_offset_s"] or 0))},
+        "gaps": {"n": t.number(k["missing"])},
+    }.get(name, {})
+    return t(f"problem_{name}", **values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -22,6 +23,13 @@ MONTHS = {  # Babel's abbreviated month names as the pages show them
     "de": ["Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.",
            "Nov.", "Dez."],
 }
+
+
+def day_month_year(lang: str, after_day: str = "") -> Callable[[date], str]:
+    """A date as ``lang`` writes it with a month name: '5 mars 2026', '5. März 2026'."""
+    return lambda d: f"{d.day}{after_day} {MONTHS[lang][d.month - 1]} {d.year}"
+
+
 LANGS = {
     "fi": {
         "store": ["Vastaukset kasvoittain", "Erittäin tyytyväinen", "CSAT päivittäin",
@@ -35,21 +43,21 @@ LANGS = {
                   "Vanligaste orsaker"],
         "office": ["Kedjeöversikt", "Butiksrankning", "Hela kedjan", "Larm"],
         "group": NBSP, "percent": NBSP + "%",
-        "day": lambda d: f"{d.day} {MONTHS['sv'][d.month - 1]} {d.year}",
+        "day": day_month_year("sv"),
     },
     "en": {
         "store": ["Responses by face", "Very satisfied", "Daily CSAT", "Selected period",
                   "Top reasons"],
         "office": ["Chain overview", "Store ranking", "Whole chain", "Alerts"],
         "group": ",", "percent": "%",
-        "day": lambda d: f"{d.day} {MONTHS['en'][d.month - 1]} {d.year}",
+        "day": day_month_year("en"),
     },
     "de": {
         "store": ["Antworten nach Gesicht", "Sehr zufrieden", "CSAT pro Tag",
                   "Gewählter Zeitraum", "Häufigste Gründe"],
         "office": ["Gesamtübersicht", "Filial-Rangliste", "Ganze Kette", "Warnungen"],
         "group": ".", "percent": NBSP + "%",
-        "day": lambda d: f"{d.day}. {MONTHS['de'][d.month - 1]} {d.year}",
+        "day": day_month_year("de", after_day="."),
     },
 }
 
