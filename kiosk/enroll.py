@@ -136,7 +136,8 @@ def enroll(path: Path, url: str, code: str, pin_hash: str, ca_bundle: str = "",
 def set_up(path: Path, url: str, code: str, pin: str) -> Config:
     """The first-start screen's enrollment: a working config at ``path``, or EnrollFailed.
 
-    Checks the path, hashes the PIN, enrolls, then loads the new config and
+    Checks the path, hashes the PIN, enrolls (the database in
+    :func:`state_database` under systemd), then loads the new config and
     opens its database as ``hymy-kiosk run`` would before showing the
     question (``kind`` ``path`` or ``database`` for those).  Safety warnings
     (plain HTTP to another host) are logged, as the command prints them.
@@ -145,7 +146,7 @@ def set_up(path: Path, url: str, code: str, pin: str) -> Config:
         check_target(path, force=False)
     except EnrollError as error:
         raise EnrollFailed(str(error), "path") from None
-    enroll(path, url, code, hash_pin(pin))
+    enroll(path, url, code, hash_pin(pin), database=state_database())
     try:
         config = load(path)
         check_store(config)
@@ -154,6 +155,17 @@ def set_up(path: Path, url: str, code: str, pin: str) -> Config:
     for finding in safety.check(config):
         log.warning("Hymy: %s: %s", finding.level, finding.message)
     return config
+
+
+def state_database() -> str | None:
+    """Where the first-start screen keeps the ratings: in systemd's ``StateDirectory=``.
+
+    systemd names that folder in ``$STATE_DIRECTORY`` (/var/lib/hymy in
+    docs/deploy/hymy-kiosk.service); elsewhere None, the example's file
+    beside the config.
+    """
+    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    return str(Path(state) / "hymy-kiosk.db") if state else None
 
 
 def pin_problem(pin: str, again: str) -> str | None:

@@ -123,7 +123,7 @@ def test_the_first_start_screen_checks_a_new_pin(pin, again, problem):
 
 
 def test_set_up_writes_a_config_the_kiosk_runs_or_says_why_without_spending_the_code(
-        served, tmp_path: Path):
+        served, tmp_path: Path, monkeypatch):
     (tmp_path / "file").write_text("")
     with pytest.raises(EnrollFailed) as failed:
         set_up(tmp_path / "file" / "kiosk.toml", served.url, served.code, "2468")
@@ -135,9 +135,13 @@ def test_set_up_writes_a_config_the_kiosk_runs_or_says_why_without_spending_the_
         "; nothing was used up, try again")
     assert served.storage.live_code(KIOSK_ID) is not None
 
+    state = tmp_path / "state"  # systemd's StateDirectory= (made by systemd)
+    state.mkdir()
+    monkeypatch.setenv("STATE_DIRECTORY", str(state))
     config = set_up(tmp_path / "k.toml", served.url, served.code.lower(), "2468")
     assert (config.store_id, config.kiosk_id, config.path) == (
         STORE_ID, KIOSK_ID, (tmp_path / "k.toml").resolve())
+    assert config.database_path == state / "hymy-kiosk.db"
     assert stat.S_IMODE((tmp_path / "k.toml").stat().st_mode) == 0o600
     assert config.database_path.exists()  # opened once, as the kiosk will
     (tmp_path / "k.toml").unlink()
