@@ -8,6 +8,7 @@ processes get them).  Routes live in one module per audience:
 - ``enroll.py``: a new kiosk trading its one-time code for a token (no token needed);
 - ``read.py``: staff, office and admin (JSON numbers);
 - ``export.py``: office and admin (CSV/JSONL);
+- ``stream.py``: office and admin (new ratings as Server-Sent Events);
 - ``admin.py``: admins (stores, kiosks, tokens, surveys);
 - ``web/``: people with a browser (HTML dashboard), mounted in :func:`mount_pages`.
 
@@ -41,7 +42,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Match
 
 from sync import __version__
-from sync.collector.api import admin, enroll, export, ingest, read
+from sync.collector.api import admin, enroll, export, ingest, read, stream
 from sync.collector.asgi import HttpMiddleware
 from sync.collector.auth import FailureThrottle
 from sync.collector.db.connection import Busy, Database, Unstorable
@@ -126,7 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            www_redirect=False)
     app.add_middleware(RequestLog)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness")
-    for router in (ingest.router, enroll.router, read.router, export.router, admin.router):
+    for router in (ingest.router, enroll.router, read.router, export.router, stream.router,
+                   admin.router):
         app.include_router(router)
     mount_pages(app)
     document_errors(app)
