@@ -85,3 +85,11 @@ def login_session(server: dict, token: str) -> requests.Session:
                           allow_redirects=False, timeout=10)
     assert answer.status_code == 303, answer.text
     return session
+
+
+def log_in(page: Any, url: str, token: str) -> None:
+    """Log a Playwright ``page`` in through the dashboard's form, as a person would."""
+    page.goto(url + "/login")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
