@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from sync.collector.web.i18n import Translator, round_half_up
-from tests.support.browser import log_in
+from tests.support.browser import log_in, signed_in_page
 
 FI = Translator("fi")
 
@@ -81,13 +81,8 @@ def test_every_page_passes_axe_for_every_role(browser_chromium, dashboard_server
     width, height = SIZES[size]
     problems: dict[str, list[str]] = {}
     for role, paths in pages_by_role(dashboard_server).items():
-        context = browser_chromium.new_context(viewport={"width": width, "height": height},
-                                               locale=lang)
-        page = context.new_page()
-        try:
-            token = token_of(dashboard_server, role)
-            if token:
-                log_in(page, dashboard_server["url"], token)
+        with signed_in_page(browser_chromium, dashboard_server["url"],
+                            token_of(dashboard_server, role), width, height, lang) as page:
             for path in paths:
                 page.goto(f"{dashboard_server['url']}{path}{'&' if '?' in path else '?'}"
                           f"lang={lang}")
@@ -107,8 +102,6 @@ def test_every_page_passes_axe_for_every_role(browser_chromium, dashboard_server
                 assert page.locator(".notice.error").is_visible()
                 if found := axe_violations(page):
                     problems["anonymous failed login"] = found
-        finally:
-            context.close()
     assert not problems, "\n".join(f"{where}:\n  " + "\n  ".join(found)
                                    for where, found in problems.items())
 
@@ -198,9 +191,8 @@ def test_the_day_and_office_charts_carry_their_figures_in_text(browser_page, das
     assert FI.pct(hours[0]["csat"]) in accessible_description(page, "svg.bars.chart-wide")
 
     # The office's chain trend: a table row per day, holding each drawn point's figures.
-    office = browser_page.context.browser.new_context(locale="fi").new_page()
-    try:
-        log_in(office, dashboard_server["url"], dashboard_server["tokens"]["office"])
+    with signed_in_page(browser_page.context.browser, dashboard_server["url"],
+                        dashboard_server["tokens"]["office"]) as office:
         table = described_by(office, "svg.trend.chart-wide")
         titles = office.locator("svg.trend.chart-wide g.pt title").all_text_contents()
         rows = {cells(r)[0]: cells(r)[1:] for r in table.locator("tbody tr").all()}
@@ -210,8 +202,6 @@ def test_the_day_and_office_charts_carry_their_figures_in_text(browser_page, das
             responses, csat, interval = rows[when][:3]
             assert f"CSAT {csat} ({interval}), " in figures and responses in figures
         assert office.locator("svg.trend.chart-wide").get_attribute("role") == "img"
-    finally:
-        office.context.close()
 
 
 # -- keyboard -------------------------------------------------------------------
@@ -287,19 +277,14 @@ def test_a_keyboard_opens_a_day_from_the_trend_and_skips_to_the_content(
 @pytest.mark.browser
 def test_a_phone_sees_the_missing_taps_without_scrolling_sideways(
         browser_chromium, dashboard_server):
-    staff = dashboard_server["tokens"]["staff"]
-    context = browser_chromium.new_context(viewport={"width": 390, "height": 844}, locale="fi")
-    page = context.new_page()
-    try:
-        log_in(page, dashboard_server["url"], staff["token"])
+    with signed_in_page(browser_chromium, dashboard_server["url"],
+                        dashboard_server["tokens"]["staff"]["token"], 390, 844) as page:
         missing = page.locator(".kiosk-table td[data-role=missing]")
         assert missing.count() >= 1
         for box in (missing.nth(i).bounding_box() for i in range(missing.count())):
             assert box and box["width"] > 0 and box["x"] >= 0 and box["x"] + box["width"] <= 390
         assert missing.first.get_attribute("data-label") == FI("seq_gaps")  # its heading
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    finally:
-        context.close()
 
 
 #: The Happy Index card's heading on the store page, written out (not from the catalogs).
