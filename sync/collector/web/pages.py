@@ -83,6 +83,7 @@ def store_page(
         t, days, lambda d: f"/stores/{store_id}/days/{d}", t("trend"),
         reference=period_base["csat"],
         reference_label=f"{t('baseline_28')}: {t.pct(period_base['csat'])}",
+        described_by="days-table",
     )
     with_responses = [d for d in days if d["responses"]]
     return ctx.render(
@@ -109,7 +110,7 @@ def store_page(
         heatmap=heatmap_svg(t, cells),
         reasons=reason_rows(t, found_reasons),
         kiosks=kiosk_rows(t, kiosks),
-        days=day_rows(t, store_id, days),
+        days=day_rows(t, days, lambda d: f"/stores/{store_id}/days/{d}"),
         open_days=len(days) <= 31,
     )
 
@@ -223,7 +224,8 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
     ranked, unranked = ranking_rows(t, ranking, start, end, chain["csat"])
     query = urlencode({"from": start, "to": end})
     trend = trend_svgs(t, chain_days, None, t("chain_trend"), reference=base["csat"],
-                       reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}")
+                       reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
+                       described_by="trend-data")
     rules = [
         t("rule_silent", hours=t.number(thresholds.silent_hours)),
         t("rule_burst", share=t.pct(thresholds.burst_share * 100),
@@ -247,6 +249,7 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         unranked=unranked,
         min_responses=min_responses,
         trend=trend,
+        trend_days=day_rows(t, chain_days),
         alerts=alert_views(t, found, names, storage, start, end, thresholds),
         rules=rules,
         export_ratings=f"/office/export/ratings.csv?{query}",
