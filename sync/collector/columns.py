@@ -13,7 +13,7 @@ New columns only ever go at the end: scripts read the CSV by position.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 #: A column's type, as its Parquet type (docs/export.md spells out each).
 Kind = Literal["int64", "string", "bool", "float64", "timestamp", "date", "time"]
@@ -44,47 +44,57 @@ class Column:
         return max(self.chars or WIDTHS[self.kind], len(self.name) + 2)
 
 
-RATING_COLUMNS: tuple[Column, ...] = (
-    Column("ingest_seq", "int64", "Order in which the collector stored the rating; the cursor",
-           12),
-    Column("id", "string", "The rating's UUID, made by the kiosk", 37),
-    Column("seq", "int64", "The kiosk's own gapless number for the rating"),
-    Column("store_id", "string", "The store the rating was made in"),
-    Column("kiosk_id", "string", "The kiosk that recorded it", 16),
-    Column("score", "int64", "The face tapped, 1 (least happy) to scale"),
-    Column("scale", "int64", "How many faces the kiosk showed: 3, 4 or 5"),
-    Column("created_at", "timestamp", "When the face was tapped, UTC (kiosk clock)"),
-    Column("local_date", "date", "The store's local date of the tap, as the kiosk filed it"),
-    Column("lang", "string", "The kiosk's language at the tap (fi, sv, en, de)", 6),
-    Column("reason", "string", "The follow-up reason key chosen, or empty", 14),
-    Column("suppressed", "bool", "Inside the response interval: kept, but not counted in CSAT"),
-    Column("survey_version", "int64", "Version of the store's survey the kiosk showed, or empty"),
-    Column("received_at", "timestamp", "When the collector stored it, UTC"),
-    Column("clock_suspect", "bool", "The kiosk's clock was off by more than the tolerance"),
-    Column("store_name", "string", "The store's display name now", 20),
-    Column("local_time", "time",
-           "Time of day of created_at on the store's clock (its zone now), HH:MM:SS"),
-    Column("question_kind", "string",
-           'What the rating answers: "csat" for every rating until NPS/CES questions exist'),
-)
+def table(text: str) -> tuple[Column, ...]:
+    """Columns from a text table, one a line: name, type, width (``-``: from the type), meaning."""
+    found = []
+    for line in text.strip().splitlines():
+        name, kind, chars, meaning = line.split(None, 3)
+        if kind not in WIDTHS:
+            raise ValueError(f"column {name}: unknown type {kind!r}")
+        found.append(Column(name, cast(Kind, kind), meaning, 0 if chars == "-" else int(chars)))
+    return tuple(found)
 
-DAILY_COLUMNS: tuple[Column, ...] = (
-    Column("store_id", "string", "The store"),
-    Column("date", "date", "The store's local date"),
-    Column("responses", "int64", "Counted responses (suppressed taps left out)"),
-    Column("satisfied", "int64", "Counted responses on a satisfied face"),
-    Column("csat", "float64", "satisfied / responses x 100, one decimal; empty without responses"),
-    Column("ci_low", "float64", "Lower end of CSAT's 95% Wilson interval"),
-    Column("ci_high", "float64", "Upper end of CSAT's 95% Wilson interval"),
-    Column("happy_index", "float64", "Faces mapped to 0..100 in equal steps, averaged"),
-    Column("suppressed", "int64", "Taps inside the response interval, not counted"),
-    Column("face_1", "int64", "Counted responses on face 1"),
-    Column("face_2", "int64", "Counted responses on face 2"),
-    Column("face_3", "int64", "Counted responses on face 3"),
-    Column("face_4", "int64", "Counted responses on face 4"),
-    Column("face_5", "int64", "Counted responses on face 5"),
-    Column("store_name", "string", "The store's display name now", 20),
-)
+
+#: A rating (``/export/ratings``): the stored columns, then what the export adds.
+RATING_COLUMNS = table("""
+    ingest_seq     int64      12  Order in which the collector stored the rating; the cursor
+    id             string     37  The rating's UUID, made by the kiosk
+    seq            int64      -   The kiosk's own gapless number for the rating
+    store_id       string     -   The store the rating was made in
+    kiosk_id       string     16  The kiosk that recorded it
+    score          int64      -   The face tapped, 1 (least happy) to scale
+    scale          int64      -   How many faces the kiosk showed: 3, 4 or 5
+    created_at     timestamp  -   When the face was tapped, UTC (kiosk clock)
+    local_date     date       -   The store's local date of the tap, as the kiosk filed it
+    lang           string     6   The kiosk's language at the tap (fi, sv, en, de)
+    reason         string     14  The follow-up reason key chosen, or empty
+    suppressed     bool       -   Inside the response interval: kept, but not counted in CSAT
+    survey_version int64      -   Version of the store's survey the kiosk showed, or empty
+    received_at    timestamp  -   When the collector stored it, UTC
+    clock_suspect  bool       -   The kiosk's clock was off by more than the tolerance
+    store_name     string     20  The store's display name now
+    local_time     time       -   Time of day of created_at on the store's clock, HH:MM:SS
+    question_kind  string     -   What it answers: "csat" for all until NPS/CES exist (#16)
+""")
+
+#: A store's day (``/export/daily``): its figures, then the store's name.
+DAILY_COLUMNS = table("""
+    store_id       string     -   The store
+    date           date       -   The store's local date
+    responses      int64      -   Counted responses (suppressed taps left out)
+    satisfied      int64      -   Counted responses on a satisfied face
+    csat           float64    -   satisfied / responses x 100, one decimal; empty without responses
+    ci_low         float64    -   Lower end of CSAT's 95% Wilson interval
+    ci_high        float64    -   Upper end of CSAT's 95% Wilson interval
+    happy_index    float64    -   Faces mapped to 0..100 in equal steps, averaged
+    suppressed     int64      -   Taps inside the response interval, not counted
+    face_1         int64      -   Counted responses on face 1
+    face_2         int64      -   Counted responses on face 2
+    face_3         int64      -   Counted responses on face 3
+    face_4         int64      -   Counted responses on face 4
+    face_5         int64      -   Counted responses on face 5
+    store_name     string     20  The store's display name now
+""")
 
 
 def names(columns: tuple[Column, ...]) -> tuple[str, ...]:

@@ -309,4 +309,5 @@ def test_every_column_is_documented_with_its_type():
     text = (ROOT / "docs" / "export.md").read_text(encoding="utf-8")
     for columns in (RATING_COLUMNS, DAILY_COLUMNS):
         for column in columns:
-            assert re.search(rf"^\| `{column.name}` \| {column.kind} \| \S", text, re.M), column
+            row = f"| `{column.name}` | {column.kind} | {column.meaning} |"
+            assert re.search(rf"^{re.escape(row)}$", text, re.M), row
