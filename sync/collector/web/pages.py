@@ -8,7 +8,7 @@
 - ``POST /stores/{id}/manage``: admins rename, re-zone, retire or restore
   the store from its page (CSRF-checked), then see the page again.
 - ``GET /office?from&to``: ranking with intervals, chain trend, alerts and
-  the CSV downloads (:mod:`~sync.collector.web.downloads`).
+  the XLSX and CSV downloads (:mod:`~sync.collector.web.downloads`).
 
 Who may see a page is decided by the dependencies of
 :mod:`~sync.collector.web.access`; the figures come from
@@ -208,7 +208,7 @@ def day_page(
 
 @router.get("/office")
 def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Response:
-    """The chain: ranking with intervals, chain-wide trend, alerts, CSV exports."""
+    """The chain: ranking with intervals, chain-wide trend, alerts, XLSX and CSV exports."""
     t, storage = ctx.t, storage_of(request)
     today = chain_today(storage)
     q = request.query_params
@@ -252,8 +252,8 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         trend_days=day_rows(t, chain_days),
         alerts=alert_views(t, found, names, storage, start, end, thresholds),
         rules=rules,
-        export_ratings=f"/office/export/ratings.csv?{query}",
-        export_daily=f"/office/export/daily.csv?{query}",
+        exports={name: f"/office/export/{name}?{query}" for name in (
+            "ratings.xlsx", "daily.xlsx", "ratings.csv", "daily.csv")},
     )
 
 
