@@ -489,7 +489,7 @@ def test_local_trouble_is_logged_and_reported(kiosk, caplog):
     assert ("WARNING", "local store unavailable: database is locked") in messages
     assert ("DEBUG", "closing the sync outbox failed") in messages
     closing = next(r for r in caplog.records if r.getMessage().startswith("closing"))
-    assert closing.exc_info is not None  # with the traceback, for whoever debugs it
+    assert closing.exc_info[0] is OSError  # with the traceback, for whoever debugs it
     assert ("ERROR", "sync failed") in messages  # the batch's status block needs stats()
     assert thread.status["pending"] is None
     assert thread.status["last_error"] == "database is locked"
@@ -618,3 +618,42 @@ def test_the_full_disk_flag_clears_when_a_sync_succeeds(kiosk):
         wait_for(lambda: thread.cycles == 2 and not thread.status["syncing"])
     assert thread.status["disk_full"] is False and thread.status["last_error"] is None
     assert store.stats()["pending"] == 0
+
+
+def test_the_default_batch_is_500_ratings(collector, kiosk):
+    kiosk_id, _token, store, proxy, _ = kiosk
+    ids = tap(store, 501)
+    with Thread(kiosk, interval=3600) as thread:
+        wait_for(lambda: thread.cycles == 1 and not thread.status["syncing"], timeout=30)
+    sizes = [len(batch_body(entry.body)["ratings"]) for entry in proxy.requests(BATCHES_PATH)]
+    assert sizes == [500, 1]
+    assert lost_and_doubled(ids, held(collector, kiosk_id)) == (0, 0)
+
+
+def test_an_error_without_a_first_line_is_named_by_its_type(kiosk):
+    kiosk_id, _token, store, _proxy, folder = kiosk
+    tap(store, 1)
+
+    class Blank:
+        """A local store whose queue cannot be read, with a message that starts on line 2."""
+
+        def __init__(self):
+            self.inner = kiosk_store(folder, "s1", kiosk_id)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def pending(self, *args, **kwargs):
+            raise LookupError("\nthe details on the second line")
+
+    with Thread(kiosk, interval=3600, outbox_factory=Blank) as thread:
+        wait_for(lambda: thread.cycles >= 1 and not thread.status["syncing"])
+    assert thread.status["last_error"] == "LookupError"
+    assert store.stats()["pending"] == 1
+
+
+def test_rejected_reasons_add_up_across_batches():
+    total = PushResult(rejected=2, rejected_reasons={"x": 2})
+    total.add(PushResult(rejected=4, rejected_reasons={"x": 3, "y": 1}))
+    total.add(PushResult())
+    assert total.rejected == 6 and total.rejected_reasons == {"x": 5, "y": 1}
