@@ -34,6 +34,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        generate_unique_id_function=operation_id,
     )
     # Starlette's slash redirects build an absolute URL from the Host header;
     # the 404 handler redirects path-only instead (:func:`slash_redirect`).
@@ -146,6 +148,13 @@ AUDIENCE_ERRORS = (
     (export.router, (401, 403, 422, 429)),
     (admin.router, (401, 403, 422, 429)),
 )
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI ``operationId``: its function's name (``daily``, ``ranking``), which
+    a generated client's functions and enums are named after, rather than FastAPI's
+    ``daily_api_v1_stores__store_id__daily_get``."""
+    return route.name
 
 
 #: Headers on every answer; pages set their own stricter set (see ``web.render.SECURITY_HEADERS``).

@@ -67,6 +67,15 @@ def test_no_schema_has_a_name_made_up_from_a_route(app):
     assert [name for name in names + inline if MADE_UP.search(name)] == []
 
 
+def test_operations_are_named_after_their_functions(app):
+    """A generated client's functions are named after these: ``daily``, not
+    ``daily_api_v1_stores_store_id_daily_get``."""
+    ids = [operation["operationId"] for _, operation in operations(app.openapi())]
+    assert len(set(ids)) == len(ids)
+    assert [name for name in ids if MADE_UP.search(name)] == []
+    assert {"daily", "ranking", "list_stores", "post_batch"} <= set(ids)
+
+
 def test_every_answer_is_a_named_schema_or_a_declared_file_type(app):
     unnamed = []
     for name, operation in operations(app.openapi()):
