@@ -7,6 +7,11 @@ Screens (one module and one ``.kv`` file each in ``kiosk/screens/``)::
        |                      \\--followup_timeout--> rating
        \\--hold a corner 3 s--> pinpad --PIN--> staff --close/idle--> rating
 
+Without a config file the app starts on ``setup`` instead (the first-start
+screen, :mod:`kiosk.screens.setup`); once it has written the config,
+:meth:`HymyApp.finish_setup` opens the store and the screens above and shows
+the question, in the same window.
+
 A tap is committed to SQLite (:meth:`kiosk.store.Store.record_tap`) on the
 touch itself, synchronously, and only then does the screen change, so the
 thank-you a shopper sees always stands for a stored rating.  If the database
@@ -46,6 +51,7 @@ from kiosk.opendb import DatabaseUnavailable, check_store  # noqa: E402
 from kiosk.pin import PinGate  # noqa: E402
 from kiosk.store import Store, StoreError, Tap  # noqa: E402
 from kiosk.store import health as store_health  # noqa: E402
+from sync.i18n import languages as catalog_languages  # noqa: E402
 
 log = logging.getLogger("hymy.kiosk")
 
@@ -127,9 +133,16 @@ def display_bounds() -> tuple[int, int, int, int] | None:
     return rect.x, rect.y, rect.w, rect.h
 
 
-def configure_kivy(config: Config) -> None:
-    """Kiosk lockdown settings; must run before Kivy creates its window."""
+def configure_kivy(config: Config | None) -> None:
+    """Kiosk lockdown settings; must run before Kivy creates its window.
+
+    ``None`` (no config yet: the first-start screen) is full screen, as the
+    example config, unless HYMY_KIOSK_SIZE asks for a window.
+    """
+    fullscreen = config.fullscreen if config else not os.environ.get("HYMY_KIOSK_SIZE")
     KivyConfig.set("kivy", "exit_on_escape", "0")
+    # Never Kivy's own on-screen keyboard: the first-start screen draws its own keys.
+    KivyConfig.set("kivy", "keyboard_mode", "system")
     KivyConfig.set("kivy", "window_icon", str(ASSETS / "icon.png"))
     KivyConfig.set("graphics", "show_cursor", "0")
     KivyConfig.set("graphics", "borderless", "1")
@@ -138,7 +151,7 @@ def configure_kivy(config: Config) -> None:
     # 2.5x dearer, the frame after a tap included.  The rounded shapes antialias
     # their own edges (Smooth* instructions in the kv files) instead.
     KivyConfig.set("graphics", "multisamples", "0")
-    if config.fullscreen:
+    if fullscreen:
         # Full screen is a request to the window manager (X11 _NET_WM_STATE_FULLSCREEN).
         # With no window manager nobody grants it: the X window kept Kivy's
         # default 800x600, centred, while SDL reported the display's size to
@@ -333,17 +346,13 @@ class HymyApp(App):
     #: The sync thread's live status (``syncing``, ``last_error``...), {} without sync.
     sync_status = DictProperty({})
 
-    def __init__(self, kiosk_config: Config, **kwargs: Any):
+    def __init__(self, kiosk_config: Config | None, setup_path: Path | None = None,
+                 **kwargs: Any):
+        """``kiosk_config`` None: no config yet, the first-start screen writes one at
+        ``setup_path``."""
         super().__init__(**kwargs)
-        self.kiosk_config = kiosk_config
-        self.scale = kiosk_config.scale
-        self.reasons = list(kiosk_config.reasons)
-        self.languages = list(kiosk_config.languages)
-        self.all_strings = load_strings(kiosk_config.languages, kiosk_config.questions)
-        self.language_names = {
-            code: self.all_strings[code].get("language_name", code) for code in self.languages
-        }
-        self.pin_gate = PinGate(kiosk_config.staff_pin_hash)
+        self.kiosk_config: Config = kiosk_config  # type: ignore[assignment] (set by setup)
+        self.setup_path = setup_path
         self.store: Store | None = None
         self.sync_thread: Any = None
         self.exit_requested = False
@@ -352,14 +361,36 @@ class HymyApp(App):
         self._status_path = os.environ.get("HYMY_KIOSK_TEST_STATUS") or None
         self._status_event: Any = None
         self.systemd = SystemdNotifier()
-        self.lang = self.default_lang
+        if kiosk_config is None:  # the installer picks any language there is
+            self.screen = "setup"
+            self.use_languages(catalog_languages("kiosk"), {})
+        else:
+            self.use_config(kiosk_config)
 
     # -- setup ---------------------------------------------------------------
+
+    def use_config(self, config: Config) -> None:
+        """Take the settings the screens read from a (new) config."""
+        self.kiosk_config = config
+        self.scale = config.scale
+        self.reasons = list(config.reasons)
+        self.use_languages(config.languages, config.questions)
+        self.pin_gate = PinGate(config.staff_pin_hash)
+
+    def use_languages(self, languages: list[str], questions: dict[str, str]) -> None:
+        """Offer ``languages`` (the first is the default) and show the default one."""
+        self.all_strings = load_strings(languages, questions)
+        self.language_names = {
+            code: self.all_strings[code].get("language_name", code) for code in languages
+        }
+        self.languages = list(languages)
+        self.strings = self.all_strings[self.default_lang]
+        self.lang = self.default_lang
 
     @property
     def default_lang(self) -> str:
         """The store's default language: the first in ``languages``."""
-        return self.kiosk_config.languages[0]
+        return self.languages[0]
 
     def on_lang(self, _app: Any, lang: str) -> None:
         self.strings = self.all_strings[lang]
@@ -370,18 +401,35 @@ class HymyApp(App):
         from kivy.lang import Builder
         from kivy.uix.screenmanager import ScreenManager
 
-        from kiosk import widgets  # loads widgets.kv
-        from kiosk.screens.followup import FollowupScreen
-        from kiosk.screens.pinpad import PinPadScreen
-        from kiosk.screens.rating import RatingScreen
-        from kiosk.screens.staff import StaffScreen
-        from kiosk.screens.thanks import ThanksScreen
+        from kiosk import widgets  # noqa: F401 (loads widgets.kv)
 
         Window.show_cursor = False
         Window.clearcolor = (0.96, 0.96, 0.95, 1)
         Window.bind(on_keyboard=self.swallow_key, on_request_close=self.refuse_close)
         Window.bind(size=self.update_unit)
         self.update_unit(Window, Window.size)
+
+        root = Builder.load_string(ROOT_KV)
+        manager: ScreenManager = root.ids.manager
+        manager.transition = InstantTransition()
+        manager.bind(current=self.on_screen_change)
+        self.manager = manager
+        if self.kiosk_config is None:
+            from kiosk.screens.setup import SetupScreen
+
+            manager.add_widget(SetupScreen(name="setup"))
+        else:
+            self.open_kiosk()
+        return root
+
+    def open_kiosk(self) -> None:
+        """Open the store, start syncing and add the kiosk's screens (question first)."""
+        from kiosk import widgets
+        from kiosk.screens.followup import FollowupScreen
+        from kiosk.screens.pinpad import PinPadScreen
+        from kiosk.screens.rating import RatingScreen
+        from kiosk.screens.staff import StaffScreen
+        from kiosk.screens.thanks import ThanksScreen
 
         self.store = Store(
             self.kiosk_config.database_path, self.kiosk_config.store_id,
@@ -403,31 +451,46 @@ class HymyApp(App):
         self.start_sync()
         # Every face of every scale, decoded, uploaded and mipmapped now, not on a tap.
         widgets.preload_faces()
-
-        root = Builder.load_string(ROOT_KV)
-        manager: ScreenManager = root.ids.manager
-        manager.transition = InstantTransition()
         for screen in (RatingScreen(name="rating"), ThanksScreen(name="thanks"),
                        FollowupScreen(name="followup"), PinPadScreen(name="pinpad"),
                        StaffScreen(name="staff")):
-            manager.add_widget(screen)
-        manager.bind(current=self.on_screen_change)
-        self.manager = manager
-        return root
+            self.manager.add_widget(screen)
+
+    def finish_setup(self, config: Config) -> None:
+        """The first-start screen wrote ``config``: run the kiosk on it, no restart."""
+        self.use_config(config)
+        self.open_kiosk()
+        setup = self.manager.current_screen
+        self.show("rating")
+        self.manager.remove_widget(setup)
+        self.log_started()
+        self.systemd.notify(self.systemd_status())
+
+    def log_started(self) -> None:
+        log.info("Hymy: kiosk %s started, store %s, kiosk %s, %d faces, database %s",
+                 __version__, self.kiosk_config.store_id, self.kiosk_config.kiosk_id,
+                 self.scale, self.kiosk_config.database_path)
+
+    def systemd_status(self) -> str:
+        """What ``systemctl status`` shows beside the service (sd_notify STATUS=)."""
+        if self.kiosk_config is None:
+            return f"STATUS=Showing the first-start setup (no config at {self.setup_path})"
+        return (f"STATUS=Showing the question (store {self.kiosk_config.store_id}, "
+                f"kiosk {self.kiosk_config.kiosk_id})")
 
     def on_start(self) -> None:
         # SDL turns SIGTERM into a window-close request, which the kiosk refuses;
         # `systemctl stop` must still end it cleanly, so take SIGTERM back.
         signal.signal(signal.SIGTERM, lambda *_args: Clock.schedule_once(lambda _dt: self.stop()))
-        log.info("Hymy: kiosk %s started, store %s, kiosk %s, %d faces, database %s",
-                 __version__, self.kiosk_config.store_id, self.kiosk_config.kiosk_id,
-                 self.scale, self.kiosk_config.database_path)
+        if self.kiosk_config is None:
+            log.info("Hymy: kiosk %s: no config at %s, showing the first-start setup",
+                     __version__, self.setup_path)
+        else:
+            self.log_started()
         if self._status_path:  # test probe: keep the status current while the app runs
             Clock.schedule_interval(lambda _dt: self.write_status(), 0.25)
         # READY from the first clock tick: the window is up and the UI loop runs.
-        Clock.schedule_once(lambda _dt: self.systemd.notify(
-            f"READY=1\nSTATUS=Showing the question (store {self.kiosk_config.store_id}, "
-            f"kiosk {self.kiosk_config.kiosk_id})"))
+        Clock.schedule_once(lambda _dt: self.systemd.notify(f"READY=1\n{self.systemd_status()}"))
         if self.systemd.watchdog_interval:
             Clock.schedule_interval(lambda _dt: self.systemd.notify("WATCHDOG=1"),
                                     self.systemd.watchdog_interval)
@@ -723,6 +786,15 @@ def run_app(config: Config) -> None:
         print(f"hymy-kiosk: {error}", file=sys.stderr)
         sys.exit(1)
     app = HymyApp(config)
+    app.run()
+    if app.exit_requested:
+        sys.exit(EXIT_KIOSK_STATUS)
+
+
+def run_setup(path: Path) -> None:
+    """No config at ``path`` yet: the first-start screen, then the kiosk (same window)."""
+    configure_kivy(None)
+    app = HymyApp(None, setup_path=path)
     app.run()
     if app.exit_requested:
         sys.exit(EXIT_KIOSK_STATUS)

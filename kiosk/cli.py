@@ -113,14 +113,41 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 def run(config_path: str) -> None:
     """Run the kiosk app.
 
+    When the config file does not exist yet, the kiosk opens its first-start
+    screen instead: the collector's address, an enrollment code and a new
+    staff PIN typed on the touchscreen write the config (as hymy-kiosk
+    enroll does) and the question follows.
+
     Example: hymy-kiosk run --config kiosk.toml
     """
     extras.require("kiosk", "hymy-kiosk run")
+    path = Path(config_path).expanduser()
+    if not path.exists() and not path.is_symlink():
+        set_up(path)
+        return
     config = load_safe_or_exit(config_path)
     check_store_or_exit(config)  # before Kivy: a bad path is one line, not a screenful
     from kiosk.app import run_app  # Kivy is imported only here
 
     run_app(config)
+
+
+def set_up(path: Path) -> None:
+    """No config yet: the first-start screen, once the path is known to be writable.
+
+    A path the kiosk could never write stays one line (exit 2), as a missing
+    config always was: nobody can fix that on the touchscreen.
+    """
+    from kiosk import enroll as enrolling
+
+    try:
+        enrolling.check_target(path, force=False)
+    except enrolling.EnrollError as error:
+        fail(f"config error: cannot read config file {path}: no such file, and no"
+             f" first-start setup there: {error}", 2)
+    from kiosk.app import run_setup  # Kivy is imported only here
+
+    run_setup(path)
 
 
 @cli.command("check-config")
@@ -215,6 +242,8 @@ def identity_problems(store_id: str, kiosk_id: str, timezone: str,
 
 #: Exit status of ``hymy-kiosk enroll`` when the collector refuses the code.
 CODE_REFUSED_EXIT = 3
+#: Exit status of ``hymy-kiosk enroll`` per kind of kiosk.enroll.EnrollFailed.
+ENROLL_EXITS = {"refused": CODE_REFUSED_EXIT, "retry": 1, "failed": 1, "unwritable": 2}
 
 
 @cli.command()
@@ -248,7 +277,6 @@ def enroll(ctx: click.Context, url: str, code: str, config_path: str, pin_hash: 
     Example: hymy-kiosk enroll https://hymy.example.com K7QM-4TXD --config /etc/hymy/kiosk.toml
     """
     from kiosk import enroll as enrolling
-    from sync.uploader import Fatal, SyncError
 
     path = Path(config_path).expanduser()
     try:
@@ -260,17 +288,10 @@ def enroll(ctx: click.Context, url: str, code: str, config_path: str, pin_hash: 
         fail("enroll: --pin-hash: give a hash of your own PIN from `hymy-kiosk hash-pin`"
              " (not the example config's)", 2)
     try:
-        answer = enrolling.exchange(url, code, ca_bundle or None)
-    except Fatal as error:
-        fail(f"enroll: {error}", CODE_REFUSED_EXIT if error.status in (404, 410) else 1)
-    except SyncError as error:
-        fail(f"enroll: {error}; nothing was used up, try again", 1)
-    try:
-        enrolling.write_private(path, enrolling.config_text(answer, url, pin_hash, ca_bundle,
-                                                            database=database))
-    except (OSError, kiosk_config.ConfigError) as error:
-        fail(f"enroll: the code is used up but {path} could not be written ({error});"
-             " issue a new code and try again", 2)
+        answer = enrolling.enroll(path, url, code, pin_hash, ca_bundle,
+                                  database=database)
+    except enrolling.EnrollFailed as error:
+        fail(f"enroll: {error}", ENROLL_EXITS[error.kind])
     click.echo(f"enrolled: kiosk {answer['kiosk_id']} of store {answer['store_id']}"
                f" ({answer.get('store_name', '')}); wrote {path} (mode 0600)")
     ctx.invoke(check_config, config_path=str(path), offline=False)

@@ -14,12 +14,21 @@ keep what it gets:
 4. :func:`write_private`: written as mode 0600 (it holds the token) in one
    rename, so a half-written config never exists.
 
+:func:`enroll` runs steps 2 to 4 and words every failure once, as an
+:class:`EnrollFailed` whose ``kind`` says what the installer does next; the
+command prints it, the first-start screen shows it under its own headline.
+:func:`pin_problem` is the screen's check of a new staff PIN, and
+:func:`set_up` all the screen's work between the tap on "Enroll" and the
+question (it runs on a thread of its own: the network call and the PIN hash
+take seconds on a small kiosk, and the screen keeps drawing meanwhile).
+
 No Kivy here.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -27,8 +36,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import ASSETS, ConfigError, parse
-from sync.uploader.client import Client, Fatal
+from kiosk import safety
+from kiosk.config import ASSETS, Config, ConfigError, load, parse
+from kiosk.opendb import DatabaseUnavailable, check_store
+from kiosk.pin import hash_pin, verify_pin
+from sync.uploader.client import Client, Fatal, SyncError
+
+log = logging.getLogger("hymy.kiosk")
 
 ENROLL_PATH = "/api/v1/enroll"
 EXAMPLE = ASSETS / "kiosk.example.toml"
@@ -38,6 +52,20 @@ TIMEOUT = (5.0, 30.0)
 
 class EnrollError(Exception):
     """A problem on this side (the config path), worded for the installer."""
+
+
+class EnrollFailed(Exception):
+    """An enrollment that did not complete; ``str()`` is one line, ``kind`` what to do.
+
+    ``refused``: the collector refused the code (unknown, used, expired: get a
+    new one); ``retry``: unreachable or busy, nothing was used up; ``failed``:
+    any other refusal (a bad URL, not a collector); ``unwritable``: the code is
+    used up but the config could not be written (get a new code).
+    """
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.kind = kind
 
 
 def check_target(path: Path, force: bool) -> None:
@@ -80,6 +108,79 @@ def exchange(url: str, code: str, ca_bundle: str | None = None) -> dict[str, Any
         raise Fatal(f"{url} answered the enrollment without {', '.join(missing)};"
                     " is it a Hymy collector?")
     return answer
+
+
+def enroll(path: Path, url: str, code: str, pin_hash: str, ca_bundle: str = "",
+           database: str | None = None) -> dict[str, Any]:
+    """Trade ``code`` for a token and write the kiosk's config at ``path`` (0600).
+
+    The collector's answer (store, kiosk, time zone...), or EnrollFailed.
+    Call :func:`check_target` first: a code is spent by the exchange.
+    """
+    try:
+        answer = exchange(url, code, ca_bundle or None)
+    except Fatal as error:
+        raise EnrollFailed(str(error), "refused" if error.status in (404, 410)
+                           else "failed") from None
+    except SyncError as error:
+        raise EnrollFailed(f"{error}; nothing was used up, try again", "retry") from None
+    try:
+        write_private(path, config_text(answer, url, pin_hash, ca_bundle,
+                                        database=database))
+    except (OSError, ConfigError) as error:
+        raise EnrollFailed(f"the code is used up but {path} could not be written ({error});"
+                           " issue a new code and try again", "unwritable") from None
+    return answer
+
+
+def set_up(path: Path, url: str, code: str, pin: str) -> Config:
+    """The first-start screen's enrollment: a working config at ``path``, or EnrollFailed.
+
+    Checks the path, hashes the PIN, enrolls (the database in
+    :func:`state_database` under systemd), then loads the new config and
+    opens its database as ``hymy-kiosk run`` would before showing the
+    question (``kind`` ``path`` or ``database`` for those).  Safety warnings
+    (plain HTTP to another host) are logged, as the command prints them.
+    """
+    try:
+        check_target(path, force=False)
+    except EnrollError as error:
+        raise EnrollFailed(str(error), "path") from None
+    enroll(path, url, code, hash_pin(pin), database=state_database())
+    try:
+        config = load(path)
+        check_store(config)
+    except (ConfigError, DatabaseUnavailable) as error:
+        raise EnrollFailed(str(error), "database") from None
+    for finding in safety.check(config):
+        log.warning("Hymy: %s: %s", finding.level, finding.message)
+    return config
+
+
+def state_database() -> str | None:
+    """Where the first-start screen keeps the ratings: in systemd's ``StateDirectory=``.
+
+    systemd names that folder in ``$STATE_DIRECTORY`` (/var/lib/hymy in
+    docs/deploy/hymy-kiosk.service); elsewhere None, the example's file
+    beside the config.
+    """
+    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    return str(Path(state) / "hymy-kiosk.db") if state else None
+
+
+def pin_problem(pin: str, again: str) -> str | None:
+    """What is wrong with a new staff PIN typed twice, as a catalog key, or None.
+
+    The example config's PIN (1234) is refused as :mod:`kiosk.safety` refuses
+    its hash: it is printed in the repository for everyone to read.
+    """
+    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+        return "setup_pin_short"
+    if pin != again:
+        return "setup_pin_mismatch"
+    if verify_pin(pin, safety.EXAMPLE_PIN_HASH):
+        return "setup_pin_example"
+    return None
 
 
 def toml_value(value: Any) -> str:

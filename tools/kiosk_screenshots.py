@@ -10,6 +10,9 @@ folder (a day of sample ratings, a recent sync), walks through the rating
 screen in each language, the thank-you, the follow-up, the PIN pad and the
 staff screen, and saves ``kiosk-<screen>-<size>.png`` files in OUTDIR
 (``kiosk-rating-1280x800.png`` is the question in the store's default language).
+A second process per size starts the app without a config and saves the
+first-start screen: ``kiosk-setup-<size>.png`` (being filled in, in English)
+and ``kiosk-setup-error-<size>.png`` (a refused code).
 """
 
 from __future__ import annotations
@@ -78,6 +81,73 @@ def demo_ratings(config_path: Path) -> None:
     store.close()
 
 
+def saver(outdir: Path, folder: Path, size: str):
+    """``save(name)``: the window as ``OUTDIR/kiosk-<name>-<size>.png``."""
+    from kivy.core.window import Window
+
+    def save(name: str) -> None:
+        written = Window.screenshot(name=str(folder / "shot.png"))
+        target = outdir / f"kiosk-{name}-{size}.png"
+        shutil.move(written, target)
+        print(target)
+
+    return save
+
+
+def run_steps(app, steps: list) -> None:
+    """Run the app, taking ``steps`` one by one 0.6 s apart (the last one stops it)."""
+    from kivy.clock import Clock
+
+    def run_step(_dt: float) -> None:
+        steps.pop(0)()
+        if steps:
+            Clock.schedule_once(run_step, 0.6)
+
+    Clock.schedule_once(run_step, 1.5)
+    app.run()
+
+
+def shoot_setup(outdir: Path, size: str) -> None:
+    """In this process: the first-start screen (no config) at ``size``, two PNGs."""
+    folder = Path(tempfile.mkdtemp(prefix="hymy-shots-"))
+    os.environ["KIVY_HOME"] = str(folder / "kivy")
+    os.environ["HYMY_KIOSK_SIZE"] = size  # no config: windowed only when this is set
+    os.environ["KIVY_NO_ARGS"] = "1"
+    from kiosk.app import HymyApp, configure_kivy
+
+    configure_kivy(None)
+    from kiosk.enroll import EnrollFailed
+
+    app = HymyApp(None, setup_path=folder / "kiosk.toml")
+    outdir.mkdir(parents=True, exist_ok=True)
+    save = saver(outdir, folder, size)
+
+    def screen():
+        return app.manager.get_screen("setup")
+
+    def fill() -> None:
+        ids = screen().ids
+        ids.url.text = "https://hymy.example.com"
+        ids.code.text = "K7QM-4TXD"
+        ids.pin.text = "2468"
+        ids.again.text = "24"
+        ids.again.focus = True
+
+    refused = EnrollFailed(
+        "collector refused the request (HTTP 410: this enrollment code was already used at"
+        " 2026-06-01T09:15:00.000Z; issue a new one with 'hymy-collector kiosk enroll-code"
+        " hki-kamppi-1')", "refused")
+    run_steps(app, [
+        lambda: app.set_language("en"),
+        fill,
+        lambda: save("setup"),
+        lambda: screen().failed(refused),
+        lambda: save("setup-error"),
+        lambda: app.stop(),
+    ])
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def shoot(outdir: Path, size: str) -> None:
     """In this process: run the app at ``size`` and save one PNG per screen."""
     from kiosk.config import load
@@ -93,25 +163,17 @@ def shoot(outdir: Path, size: str) -> None:
     from kiosk.app import HymyApp, configure_kivy
 
     configure_kivy(config)
-    from kivy.clock import Clock
-    from kivy.core.window import Window
-
     app = HymyApp(config)
     app.sync_enabled = True  # show the staff screen as on a kiosk with a collector
     outdir.mkdir(parents=True, exist_ok=True)
-
-    def save(name: str) -> None:
-        written = Window.screenshot(name=str(folder / "shot.png"))
-        target = outdir / f"kiosk-{name}-{size}.png"
-        shutil.move(written, target)
-        print(target)
+    save = saver(outdir, folder, size)
 
     def pin(digits: str) -> None:
         pad = app.manager.get_screen("pinpad")
         for digit in digits:
             pad.press(digit)
 
-    steps = [
+    run_steps(app, [
         lambda: None,
         lambda: save("rating"),
         lambda: app.set_language("en"),
@@ -132,15 +194,7 @@ def shoot(outdir: Path, size: str) -> None:
         lambda: (pin(DEMO_PIN), app.manager.get_screen("pinpad").submit()),
         lambda: save("staff"),
         lambda: app.stop(),
-    ]
-
-    def run_step(_dt: float) -> None:
-        steps.pop(0)()
-        if steps:
-            Clock.schedule_once(run_step, 0.6)
-
-    Clock.schedule_once(run_step, 1.5)
-    app.run()
+    ])
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -148,20 +202,22 @@ def shoot(outdir: Path, size: str) -> None:
 @click.argument("outdir", type=click.Path(file_okay=False), default="docs/screenshots")
 @click.option("--size", "sizes", multiple=True, help="Window size WxH (repeatable)")
 @click.option("--child", hidden=True, default="")
-def main(outdir: str, sizes: tuple[str, ...], child: str) -> None:
+@click.option("--setup", hidden=True, is_flag=True)
+def main(outdir: str, sizes: tuple[str, ...], child: str, setup: bool) -> None:
     """Save a PNG of every kiosk screen into OUTDIR (default docs/screenshots).
 
     Example:
     xvfb-run -a -s "-screen 0 1920x1080x24" python -m tools.kiosk_screenshots docs/screenshots
     """
     if child:
-        shoot(Path(outdir), child)
+        (shoot_setup if setup else shoot)(Path(outdir), child)
         return
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         raise click.ClickException("no display; run under xvfb-run (see --help)")
     for size in sizes or SIZES:  # one process per size: Kivy has one window per process
-        subprocess.run([sys.executable, "-m", "tools.kiosk_screenshots", outdir, "--child", size],
-                       check=True)
+        for setup in ([], ["--setup"]):
+            subprocess.run([sys.executable, "-m", "tools.kiosk_screenshots", outdir,
+                            "--child", size, *setup], check=True)
 
 
 if __name__ == "__main__":

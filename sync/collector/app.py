@@ -8,6 +8,7 @@ processes get them).  Routes live in one module per audience:
 - ``enroll.py``: a new kiosk trading its one-time code for a token (no token needed);
 - ``read.py``: staff, office and admin (JSON numbers);
 - ``export.py``: office and admin (CSV/JSONL);
+- ``stream.py``: office and admin (new ratings as Server-Sent Events);
 - ``admin.py``: admins (stores, kiosks, tokens, surveys);
 - ``web/``: people with a browser (HTML dashboard), mounted in :func:`mount_pages`.
 
@@ -43,7 +44,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Match
 
 from sync import __version__
-from sync.collector.api import admin, enroll, export, ingest, read
+from sync.collector.api import admin, enroll, export, ingest, read, stream
 from sync.collector.api.models import Error, Health, errors
 from sync.collector.asgi import HttpMiddleware
 from sync.collector.auth import FailureThrottle
@@ -146,6 +147,7 @@ AUDIENCE_ERRORS = (
     (enroll.router, ()),
     (read.router, (401, 403, 422, 429)),
     (export.router, (401, 403, 422, 429)),
+    (stream.router, (401, 403, 422, 429)),
     (admin.router, (401, 403, 422, 429)),
 )
 

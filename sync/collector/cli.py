@@ -691,6 +691,36 @@ def backup(storage: Storage, path: Path) -> None:
     click.echo(f"Backed up to {path} ({path.stat().st_size} bytes)")
 
 
+@cli.command("bi-role")
+@click.argument("name")
+@click.option("--ratings", is_flag=True,
+              help="Also let the role read the ratings table (raw taps, no tokens)")
+@database_option(create=False)
+@friendly_errors
+def bi_role(storage: Storage, name: str, ratings: bool) -> None:
+    """Make a read-only PostgreSQL login NAME for a BI tool: SELECT on the bi_* views only.
+
+    The password is printed once on stdout.  Run it again after an upgrade
+    (new views) or to add or drop --ratings; an existing role keeps its
+    password.  The collector's database user needs CREATEROLE.  SQLite has
+    no roles: open the file read-only instead (docs/export.md).
+
+    \b
+    Example:
+        hymy-collector bi-role hymy_bi --database postgresql://hymy@db.internal/hymy
+    """
+    from sync.collector.db.bi import grant_read_only
+
+    role = grant_read_only(storage.db, name, ratings)
+    reads = ", ".join(role.readable)
+    if role.password is None:
+        click.echo(f"Role {name} exists (password unchanged); it may read {reads}", err=True)
+        return
+    click.echo(f"Role {name} created; it may read {reads}. Connect as {role.url}"
+               " with this password (shown once):", err=True)
+    click.echo(role.password)
+
+
 @cli.command()
 def settings() -> None:
     """List every setting with its environment variable and default.

@@ -10,6 +10,10 @@ next request's headers must be complete within ``header_timeout_s``
 seconds, or the connection is closed.  Bodies have their own deadline in
 the upload route (``body_timeout_s``, answered 408), where the app knows
 which requests read a body.
+
+It also tells long answers when the server starts to shut down
+(:func:`closing`): uvicorn waits for every answer in progress to finish, and
+an open event stream (``api/stream.py``) would never finish on its own.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from typing import Any
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from sync.collector.settings import Settings
+
+_closing = False
+
+
+def closing() -> bool:
+    """True once this server process has begun a graceful shutdown."""
+    return _closing
 
 
 @cache
@@ -41,6 +52,12 @@ class HeaderDeadline(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     def on_response_complete(self) -> None:
         super().on_response_complete()
         self._arm_header_deadline()
+
+    def shutdown(self) -> None:
+        """uvicorn's graceful shutdown of this connection; long answers now end themselves."""
+        global _closing
+        _closing = True
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.header_deadline is not None:

@@ -29,6 +29,7 @@ from kiosk.store import COLUMNS
 from kiosk.store import Store as KioskStore
 from sync.clock import format_utc
 from sync.collector.api import ingest
+from sync.collector.db.bi import BI_VIEWS
 from sync.collector.db.connection import Database, migrations, split_sql
 from sync.collector.db.stays import Stays
 from sync.collector.db.storage import Storage
@@ -121,6 +122,23 @@ def rows_of(db: Database) -> dict[str, list[tuple]]:
         return {name: sorted(conn.rows(f'SELECT * FROM "{name}"'), key=repr) for name in names}
 
 
+def assert_bi_views_count_every_rating(db: Database) -> None:
+    """008's BI views, made over a release's rows: every rating counted once, where it was made."""
+    with db.connection() as conn:
+        expected = sorted(conn.rows(
+            "SELECT store_id, local_date, SUM(1 - suppressed), SUM(suppressed) FROM ratings"
+            " GROUP BY store_id, local_date"))
+        assert sorted(conn.rows("SELECT store_id, local_date, responses, suppressed"
+                                " FROM bi_store_daily")) == expected
+        by_kiosk = conn.rows("SELECT SUM(responses), SUM(suppressed) FROM bi_kiosk_daily")
+        chain = conn.rows("SELECT SUM(responses), SUM(suppressed) FROM bi_chain_daily")
+        hours = conn.scalar("SELECT SUM(responses) FROM bi_store_hourly")
+        for name in BI_VIEWS:
+            conn.rows(f"SELECT * FROM {name}")
+    totals = (sum(row[2] for row in expected), sum(row[3] for row in expected))
+    assert by_kiosk == chain == [totals] and hours == totals[0]
+
+
 def restore(postgres_server, script: Path) -> str:
     """A new database holding a gzipped ``pg_dump`` script's tables and rows; its URL."""
     url = postgres_server.create_database()
@@ -147,6 +165,7 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
     done = [row[0] for row in before["schema_migrations"]]
     assert db.migrate() == [name for name, _ in migrations(db.backend) if name not in done]
     after = rows_of(db)
+    assert_bi_views_count_every_rating(db)
     db.close()
     for table, rows in before.items():
         if table == "schema_migrations":

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import load
+from kiosk.enroll import EnrollFailed, pin_problem, set_up
 from kiosk.pin import verify_pin
 from kiosk.safety import EXAMPLE_PIN_HASH
 from kiosk.store import Store
@@ -107,4 +108,44 @@ def test_unreachable_collector_and_unwritable_path_leave_the_code_usable(served,
     wrong = kiosk_cli("enroll", served.url, "AAAA-AAAA", "--config", str(tmp_path / "k.toml"),
                       "--pin-hash", PIN_HASH)
     assert wrong.returncode == 3 and "HTTP 404: unknown enrollment code" in wrong.stderr
+    assert not (tmp_path / "k.toml").exists()
+
+
+@pytest.mark.parametrize(("pin", "again", "problem"), [
+    ("2468", "2468", None),
+    ("246", "246", "setup_pin_short"),
+    ("24a8", "24a8", "setup_pin_short"),
+    ("2468", "2469", "setup_pin_mismatch"),
+    ("1234", "1234", "setup_pin_example"),
+])
+def test_the_first_start_screen_checks_a_new_pin(pin, again, problem):
+    assert pin_problem(pin, again) == problem
+
+
+def test_set_up_writes_a_config_the_kiosk_runs_or_says_why_without_spending_the_code(
+        served, tmp_path: Path, monkeypatch):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(EnrollFailed) as failed:
+        set_up(tmp_path / "file" / "kiosk.toml", served.url, served.code, "2468")
+    assert (failed.value.kind, str(failed.value)) == (
+        "path", f"{tmp_path / 'file'} is not a folder (a file is in the way)")
+    with pytest.raises(EnrollFailed) as failed:
+        set_up(tmp_path / "k.toml", f"http://127.0.0.1:{free_port()}", served.code, "2468")
+    assert failed.value.kind == "retry" and str(failed.value).endswith(
+        "; nothing was used up, try again")
+    assert served.storage.live_code(KIOSK_ID) is not None
+
+    state = tmp_path / "state"  # systemd's StateDirectory= (made by systemd)
+    state.mkdir()
+    monkeypatch.setenv("STATE_DIRECTORY", str(state))
+    config = set_up(tmp_path / "k.toml", served.url, served.code.lower(), "2468")
+    assert (config.store_id, config.kiosk_id, config.path) == (
+        STORE_ID, KIOSK_ID, (tmp_path / "k.toml").resolve())
+    assert config.database_path == state / "hymy-kiosk.db"
+    assert stat.S_IMODE((tmp_path / "k.toml").stat().st_mode) == 0o600
+    assert config.database_path.exists()  # opened once, as the kiosk will
+    (tmp_path / "k.toml").unlink()
+    with pytest.raises(EnrollFailed) as failed:
+        set_up(tmp_path / "k.toml", served.url, served.code, "2468")
+    assert failed.value.kind == "refused" and "HTTP 410" in str(failed.value)
     assert not (tmp_path / "k.toml").exists()

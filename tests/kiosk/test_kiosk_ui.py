@@ -17,13 +17,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
-import io
 import json
 import os
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -36,161 +34,16 @@ from typing import Any
 import pytest
 
 from kiosk.i18n import face_image, load_strings
-from kiosk.pin import hash_pin
 from kiosk.store import Store
 from sync.clock import local_date, parse_utc, zone
 from tests.support import ROOT
+from tests.support.kiosk_window import PIN, PIN_HASH, TZ, Kiosk, xdotool
 from tests.support.xvfb import running_window_manager, running_xvfb
 
 STRINGS = load_strings(["fi", "sv", "en"])
-PIN = "2468"
-PIN_HASH = hash_pin(PIN)
-TZ = "Europe/Helsinki"
 EXIT_KIOSK_STATUS = 10  # kiosk.app.EXIT_KIOSK_STATUS (not imported: that would import Kivy)
 
 ui = pytest.mark.ui
-
-
-def xdotool(display: str, *args: object) -> None:
-    subprocess.run(["xdotool", *map(str, args)], check=True, timeout=30,
-                   env={**os.environ, "DISPLAY": display})
-
-
-class Kiosk:
-    """One kiosk app process on the test display, with its config, database and status."""
-
-    def __init__(self, folder: Path, display: str, env: dict[str, str] | None = None,
-                 **settings: Any):
-        self.folder = folder
-        self.display = display
-        self.database = folder / "kiosk.db"
-        self.status_path = folder / "status.json"
-        self.log_path = folder / "kiosk.log"
-        values = {
-            "store_id": "s1", "kiosk_id": "k1", "timezone": TZ, "database": "kiosk.db",
-            "staff_pin_hash": PIN_HASH, "fullscreen": False, "thanks_delay": 0.6,
-            "response_interval": 0, "followup_timeout": 8,
-        }
-        values.update(settings)
-        lines = []
-        for key, value in values.items():
-            lines.append(f"{key} = {json.dumps(value)}")
-        self.config = folder / "kiosk.toml"
-        self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        env = {
-            **os.environ, "DISPLAY": display, "KIVY_HOME": str(folder / "kivy"),
-            "KIVY_NO_ARGS": "1", "HYMY_KIOSK_SIZE": "1280x800",
-            "HYMY_KIOSK_TEST_STATUS": str(self.status_path), **(env or {}),
-        }
-        self.log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk", "--config", str(self.config)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        self.wait_screen("rating", timeout=90)
-
-    # -- observing ----------------------------------------------------------
-
-    def status(self) -> dict[str, Any] | None:
-        try:
-            return json.loads(self.status_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-
-    def wait(self, predicate, what: str, timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        status = None
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"kiosk exited ({self.process.returncode}) waiting for {what}:\n"
-                            + self.log_path.read_text(errors="replace")[-3000:])
-            status = self.status()
-            if status and predicate(status):
-                return status
-            time.sleep(0.05)
-        log = self.log_path.read_text(errors="replace")[-2000:]
-        pytest.fail(f"timed out waiting for {what}; last status: {status}\nlog:\n{log}")
-
-    def wait_screen(self, name: str, timeout: float = 30) -> dict[str, Any]:
-        return self.wait(lambda s: s["screen"] == name, f"screen {name!r}", timeout)
-
-    def target(self, name: str) -> tuple[int, int]:
-        """Where a button is, once two status reports in a row agree (layout settled)."""
-        previous: dict[str, Any] = {}
-
-        def settled(status: dict[str, Any]) -> bool:
-            nonlocal previous
-            spot = status["targets"].get(name)
-            ok = bool(spot) and spot == previous.get("spot") and status["time"] != previous.get(
-                "time")
-            previous = {"spot": spot, "time": status["time"]}
-            return ok
-
-        spot = self.wait(settled, f"button {name!r}")["targets"][name]
-        return spot["x"], spot["y"]
-
-    def text(self, name: str) -> str:
-        return self.wait(lambda s: name in s["targets"], f"label {name!r}")["targets"][name]["text"]
-
-    def wait_text(self, name: str, check, timeout: float = 30) -> str:
-        """Wait until label ``name`` shows text that passes ``check`` (a string or a test)."""
-        test = check if callable(check) else (lambda text: text == check)
-        status = self.wait(lambda s: test((s["targets"].get(name) or {}).get("text") or ""),
-                           f"label {name!r} to show {check!r}", timeout)
-        return status["targets"][name]["text"]
-
-    def rows(self) -> list[dict[str, Any]]:
-        with sqlite3.connect(self.database) as db:
-            db.row_factory = sqlite3.Row
-            return [dict(row) for row in db.execute("SELECT * FROM ratings ORDER BY seq")]
-
-    def wait_rows(self, count: int, timeout: float = 30) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            rows = self.rows() if self.database.exists() else []
-            if len(rows) >= count:
-                return rows
-            time.sleep(0.05)
-        pytest.fail(f"expected {count} stored ratings, have {len(rows)}")
-
-    def screenshot(self):
-        from PIL import Image
-
-        png = subprocess.run(["import", "-window", "root", "png:-"], timeout=60,
-                             capture_output=True, env={**os.environ, "DISPLAY": self.display})
-        assert png.returncode == 0, png.stderr.decode(errors="replace")
-        return Image.open(io.BytesIO(png.stdout)).convert("RGB")
-
-    # -- acting ---------------------------------------------------------------
-
-    def click(self, name: str, button: int = 1) -> None:
-        x, y = self.target(name)
-        xdotool(self.display, "mousemove", x, y, "click", button)
-
-    def tap_face(self, score: int) -> dict[str, Any]:
-        """Tap a face and wait until the app has moved off the question."""
-        before = (self.status() or {}).get("last_tap")
-        self.click(f"face-{score}")
-        return self.wait(lambda s: s["screen"] != "rating" and s["last_tap"] != before,
-                         f"the tap on face {score}")
-
-    def type_pin(self, pin: str) -> None:
-        for digit in pin:
-            self.click(f"pin-{digit}")
-        self.click("pin-ok")
-
-    def hold_corner(self, seconds: float = 4.5) -> None:
-        """Press and hold the top-left corner (the app opens the PIN pad after 3 s)."""
-        self.target("face-1")  # the window is up and laid out
-        xdotool(self.display, "mousemove", 15, 15, "mousedown", 1)
-        time.sleep(seconds)
-        xdotool(self.display, "mouseup", 1)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(30)
-        self.log.close()
 
 
 @pytest.fixture
@@ -680,14 +533,17 @@ def test_bad_config_exits_2_with_one_line_naming_the_key(tmp_path, line, key):
     assert "Traceback" not in result.stderr
 
 
-def test_missing_config_file_is_one_line(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "kiosk", "--config", str(tmp_path / "nope.toml")],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )
+def test_missing_config_file_where_none_can_be_written_is_one_line(tmp_path):
+    # A missing config opens the first-start screen (test_kiosk_setup.py), but
+    # only where that screen could write one.
+    (tmp_path / "file").write_text("")
+    path = tmp_path / "file" / "nope.toml"
+    result = subprocess.run([sys.executable, "-m", "kiosk", "--config", str(path)],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "cannot read config file" in result.stderr
+    assert result.stderr == (
+        f"hymy-kiosk: config error: cannot read config file {path}: no such file, and no"
+        f" first-start setup there: {path.parent} is not a folder (a file is in the way)\n")
 
 
 @ui
@@ -701,7 +557,8 @@ def test_screenshot_script_saves_every_screen(xvfb_display, tmp_path):
     from PIL import Image
 
     names = sorted(path.name for path in tmp_path.glob("kiosk-*-800x480.png"))
-    for screen in ("rating", "rating-en", "thanks", "followup", "pinpad", "staff"):
+    for screen in ("rating", "rating-en", "thanks", "followup", "pinpad", "staff", "setup",
+                   "setup-error"):
         assert f"kiosk-{screen}-800x480.png" in names
     for name in names:
         assert Image.open(tmp_path / name).size == (800, 480)

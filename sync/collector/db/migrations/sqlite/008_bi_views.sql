@@ -1,0 +1,139 @@
+-- BI views: the common questions as plain SQL, for Metabase, Grafana, Power BI,
+-- DuckDB or psql (docs/export.md, "BI views").  They read the roll-up tables that
+-- ingest keeps (daily_counts, hourly_counts, reason_counts), never the ratings,
+-- so a store's day is a handful of rows whatever its number of taps.
+--
+-- Names are bi_<unit>_<grain>: the chain, stores and kiosks today.  Regions and
+-- touchpoints (issue #16) will add bi_region_daily and bi_touchpoint_daily beside
+-- these, with the same columns.  question_kind is 'csat' on every row until
+-- other kinds of question exist.
+--
+-- The CSAT rule mirrors sync/metrics.py, written once here in bi_faces: a face is
+-- satisfied when it is the top face of 3 or one of the top two of 4 or 5; CSAT =
+-- satisfied / responses x 100; the Happy Index puts the faces on 0..100 in equal
+-- steps and averages them.  Suppressed taps are never responses; they are
+-- counted apart.  tests/collector/test_bi_views.py holds the views equal to the
+-- API's figures.  csat and happy_index are NULL on a day without responses.
+
+-- Every face of every scale: satisfied (0/1) and its Happy Index value.
+CREATE VIEW bi_faces AS
+SELECT f.column1 AS scale, f.column2 AS score,
+       CASE WHEN f.column2 > f.column1 - CASE WHEN f.column1 = 3 THEN 1 ELSE 2 END
+            THEN 1 ELSE 0 END AS satisfied,
+       (f.column2 - 1) * 100.0 / (f.column1 - 1) AS happy_value
+FROM (VALUES (3, 1), (3, 2), (3, 3), (4, 1), (4, 2), (4, 3), (4, 4), (5, 1), (5, 2), (5, 3), (5, 4), (5, 5)) AS f;
+
+-- One row per store and local day with taps (retired stores too, retired = 1).
+CREATE VIEW bi_store_daily AS
+SELECT c.store_id, s.name AS store_name,
+       CASE WHEN s.retired_at IS NULL THEN 0 ELSE 1 END AS retired,
+       c.local_date, 'csat' AS question_kind,
+       c.responses, c.satisfied,
+       c.satisfied * 100.0 / NULLIF(c.responses, 0) AS csat,
+       c.happy_total / NULLIF(c.responses, 0) AS happy_index,
+       c.suppressed, c.face_1, c.face_2, c.face_3, c.face_4, c.face_5
+FROM (SELECT r.store_id, r.local_date,
+           SUM(CASE WHEN r.suppressed = 0 THEN r.n ELSE 0 END) AS responses,
+           SUM(CASE WHEN r.suppressed = 0 THEN r.n ELSE 0 END * f.satisfied) AS satisfied,
+           SUM(CASE WHEN r.suppressed = 0 THEN r.n ELSE 0 END * f.happy_value) AS happy_total,
+           SUM(CASE WHEN r.suppressed = 1 THEN r.n ELSE 0 END) AS suppressed,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 1 THEN r.n ELSE 0 END) AS face_1,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 2 THEN r.n ELSE 0 END) AS face_2,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 3 THEN r.n ELSE 0 END) AS face_3,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 4 THEN r.n ELSE 0 END) AS face_4,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 5 THEN r.n ELSE 0 END) AS face_5
+      FROM daily_counts r JOIN bi_faces f ON f.scale = r.scale AND f.score = r.score
+      GROUP BY r.store_id, r.local_date) AS c
+JOIN stores s ON s.id = c.store_id;
+
+-- One row per store, kiosk and local day with taps: a kiosk moved between stores
+-- has a row under each store for the days it stood there.
+CREATE VIEW bi_kiosk_daily AS
+SELECT c.store_id, s.name AS store_name,
+       CASE WHEN s.retired_at IS NULL THEN 0 ELSE 1 END AS retired,
+       c.kiosk_id, k.label AS kiosk_label,
+       CASE WHEN k.retired_at IS NULL THEN 0 ELSE 1 END AS kiosk_retired,
+       c.local_date, 'csat' AS question_kind,
+       c.responses, c.satisfied,
+       c.satisfied * 100.0 / NULLIF(c.responses, 0) AS csat,
+       c.happy_total / NULLIF(c.responses, 0) AS happy_index,
+       c.suppressed, c.face_1, c.face_2, c.face_3, c.face_4, c.face_5
+FROM (SELECT r.store_id, r.kiosk_id, r.local_date,
+           SUM(CASE WHEN r.suppressed = 0 THEN r.n ELSE 0 END) AS responses,
+           SUM(CASE WHEN r.suppressed = 0 THEN r.n ELSE 0 END * f.satisfied) AS satisfied,
+           SUM(CASE WHEN r.suppressed = 0 THEN r.n ELSE 0 END * f.happy_value) AS happy_total,
+           SUM(CASE WHEN r.suppressed = 1 THEN r.n ELSE 0 END) AS suppressed,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 1 THEN r.n ELSE 0 END) AS face_1,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 2 THEN r.n ELSE 0 END) AS face_2,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 3 THEN r.n ELSE 0 END) AS face_3,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 4 THEN r.n ELSE 0 END) AS face_4,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 5 THEN r.n ELSE 0 END) AS face_5
+      FROM daily_counts r JOIN bi_faces f ON f.scale = r.scale AND f.score = r.score
+      GROUP BY r.store_id, r.kiosk_id, r.local_date) AS c
+JOIN stores s ON s.id = c.store_id
+LEFT JOIN kiosks k ON k.id = c.kiosk_id;
+
+-- One row per store, local day and follow-up reason given (counted taps only).
+CREATE VIEW bi_store_reasons_daily AS
+SELECT c.store_id, s.name AS store_name,
+       CASE WHEN s.retired_at IS NULL THEN 0 ELSE 1 END AS retired,
+       c.local_date, c.reason, 'csat' AS question_kind,
+       c.responses, c.satisfied,
+       c.satisfied * 100.0 / NULLIF(c.responses, 0) AS csat,
+       c.happy_total / NULLIF(c.responses, 0) AS happy_index,
+       c.face_1, c.face_2, c.face_3, c.face_4, c.face_5
+FROM (SELECT r.store_id, r.local_date, r.reason,
+           SUM(r.n) AS responses,
+           SUM(r.n * f.satisfied) AS satisfied,
+           SUM(r.n * f.happy_value) AS happy_total,
+           SUM(CASE WHEN r.score = 1 THEN r.n ELSE 0 END) AS face_1,
+           SUM(CASE WHEN r.score = 2 THEN r.n ELSE 0 END) AS face_2,
+           SUM(CASE WHEN r.score = 3 THEN r.n ELSE 0 END) AS face_3,
+           SUM(CASE WHEN r.score = 4 THEN r.n ELSE 0 END) AS face_4,
+           SUM(CASE WHEN r.score = 5 THEN r.n ELSE 0 END) AS face_5
+      FROM reason_counts r JOIN bi_faces f ON f.scale = r.scale AND f.score = r.score
+      GROUP BY r.store_id, r.local_date, r.reason) AS c
+JOIN stores s ON s.id = c.store_id;
+
+-- One row per store, local day and store-local hour (0-23) with counted taps.
+CREATE VIEW bi_store_hourly AS
+SELECT c.store_id, s.name AS store_name,
+       CASE WHEN s.retired_at IS NULL THEN 0 ELSE 1 END AS retired,
+       c.local_date, c.hour, 'csat' AS question_kind,
+       c.responses, c.satisfied,
+       c.satisfied * 100.0 / NULLIF(c.responses, 0) AS csat,
+       c.happy_total / NULLIF(c.responses, 0) AS happy_index,
+       c.face_1, c.face_2, c.face_3, c.face_4, c.face_5
+FROM (SELECT r.store_id, r.local_date, r.hour,
+           SUM(r.n) AS responses,
+           SUM(r.n * f.satisfied) AS satisfied,
+           SUM(r.n * f.happy_value) AS happy_total,
+           SUM(CASE WHEN r.score = 1 THEN r.n ELSE 0 END) AS face_1,
+           SUM(CASE WHEN r.score = 2 THEN r.n ELSE 0 END) AS face_2,
+           SUM(CASE WHEN r.score = 3 THEN r.n ELSE 0 END) AS face_3,
+           SUM(CASE WHEN r.score = 4 THEN r.n ELSE 0 END) AS face_4,
+           SUM(CASE WHEN r.score = 5 THEN r.n ELSE 0 END) AS face_5
+      FROM hourly_counts r JOIN bi_faces f ON f.scale = r.scale AND f.score = r.score
+      GROUP BY r.store_id, r.local_date, r.hour) AS c
+JOIN stores s ON s.id = c.store_id;
+
+-- The whole chain per local date (each store's taps on its own local date, retired
+-- stores included, as the office page's chain trend counts them).
+CREATE VIEW bi_chain_daily AS
+SELECT c.local_date, 'csat' AS question_kind, c.stores,
+       c.responses, c.satisfied,
+       c.satisfied * 100.0 / NULLIF(c.responses, 0) AS csat,
+       c.happy_total / NULLIF(c.responses, 0) AS happy_index,
+       c.suppressed, c.face_1, c.face_2, c.face_3, c.face_4, c.face_5
+FROM (SELECT r.local_date, COUNT(DISTINCT r.store_id) AS stores,
+           SUM(CASE WHEN r.suppressed = 0 THEN r.n ELSE 0 END) AS responses,
+           SUM(CASE WHEN r.suppressed = 0 THEN r.n ELSE 0 END * f.satisfied) AS satisfied,
+           SUM(CASE WHEN r.suppressed = 0 THEN r.n ELSE 0 END * f.happy_value) AS happy_total,
+           SUM(CASE WHEN r.suppressed = 1 THEN r.n ELSE 0 END) AS suppressed,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 1 THEN r.n ELSE 0 END) AS face_1,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 2 THEN r.n ELSE 0 END) AS face_2,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 3 THEN r.n ELSE 0 END) AS face_3,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 4 THEN r.n ELSE 0 END) AS face_4,
+           SUM(CASE WHEN r.suppressed = 0 AND r.score = 5 THEN r.n ELSE 0 END) AS face_5
+      FROM daily_counts r JOIN bi_faces f ON f.scale = r.scale AND f.score = r.score
+      GROUP BY r.local_date) AS c;
