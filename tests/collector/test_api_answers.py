@@ -3,9 +3,10 @@
 The API is a public contract: scripts and dashboards read its field names,
 nesting, nulls and number types (``80`` is not ``80.0`` to a strict reader).
 A small demo chain (fixed seed, fixed "now") is asked every JSON endpoint
-once, with explicit periods, and each answer is compared, as JSON text with
-sorted keys, with ``tests/fixtures/api/answers.json``: what the collector
-answered before the routes had response models (commit 51ab199).  Values
+once, with explicit periods, on SQLite and on PostgreSQL, and each answer is
+compared, as JSON text with sorted keys, with ``tests/fixtures/api/answers.json``:
+what the collector answered on SQLite before the routes had response models
+(commit 51ab199).  Values
 that follow the wall clock or are random (``silent_s``, ``created_at``, new
 tokens) are compared by type only.  Error answers are compared by their
 ``detail``; ``test_api_schema.py`` checks their shape.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,10 +97,11 @@ def requests_made(tokens: dict[str, Any], code: str) -> list[tuple[str, str, str
 
 
 @pytest.fixture(scope="module")
-def answers(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    """Each request of :func:`requests_made` with its status and masked JSON answer."""
-    database = tmp_path_factory.mktemp("answers") / "c.db"
-    app = create_app(Settings(database=str(database)))
+def answers(tmp_path_factory: pytest.TempPathFactory,
+            new_database: Callable[[Path], str]) -> list[dict[str, Any]]:
+    """Each request of :func:`requests_made` with its status and masked JSON answer, on the
+    backend under test (PostgreSQL's numbers must come out as SQLite's do)."""
+    app = create_app(Settings(database=new_database(tmp_path_factory.mktemp("answers"))))
     storage = app.state.storage
     tokens = seed_demo(storage, stores=3, days=40, seed=1, now=NOW)["tokens"]
     code = storage.issue_code(f"{STORE}-2").code
