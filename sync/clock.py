@@ -49,6 +49,11 @@ def local_hour(moment: datetime, tz: ZoneInfo) -> int:
     return moment.astimezone(tz).hour
 
 
+def local_time(moment: datetime, tz: ZoneInfo) -> str:
+    """The store-local time of day (HH:MM:SS) of an instant, as exports show it."""
+    return moment.astimezone(tz).strftime("%H:%M:%S")
+
+
 def local_day_bounds(date: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants where a local day starts and ends (23 or 25 hours on DST days)."""
     day = datetime.fromisoformat(date).replace(tzinfo=tz)

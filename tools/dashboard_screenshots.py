@@ -23,17 +23,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, running_collector, seed_demo
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    log_in,
+    running_collector,
+    seed_demo,
+)
 
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
-
-
-def login(page: Any, url: str, token: str) -> None:
-    """Log in through the form, like a person would."""
-    page.goto(url + "/login")
-    page.fill("#token", token)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
 
 
 def capture(url: str, tokens: dict[str, Any], outdir: Path,
@@ -70,7 +68,7 @@ def capture(url: str, tokens: dict[str, Any], outdir: Path,
                     )
                     page = context.new_page()
                     if token:
-                        login(page, url, token)
+                        log_in(page, url, token)
                     page.goto(url + path)
                     target = outdir / f"dashboard-{name}-{size}.png"
                     page.screenshot(path=str(target), full_page=True)
@@ -90,7 +88,7 @@ def capture(url: str, tokens: dict[str, Any], outdir: Path,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m sync.collector.screenshots",
+        prog="python -m tools.dashboard_screenshots",
         description="Screenshot every dashboard page (desktop 1440x900, phone 390x844).",
     )
     parser.add_argument("outdir", type=Path, help="Directory for dashboard-*.png")

@@ -631,22 +631,28 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     """
     from tqdm import tqdm
 
-    from sync.collector.api.export import parse_cursor, rating_dicts, render
-    from sync.collector.db.storage import EXPORT_COLUMNS
+    from sync.collector.api.export import (
+        RATING_COLUMNS,
+        StoreNames,
+        parse_cursor,
+        rating_dicts,
+        render,
+    )
 
     cursor = parse_cursor(after)
+    stores = StoreNames(storage)
     total = storage.count_after(cursor)
     stream = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8", newline="")
     header = True
     try:
         with tqdm(total=total, unit="rows", file=sys.stderr, disable=None) as bar:
             while rows := storage.export_ratings(cursor, page):
-                stream.write(render(rating_dicts(rows), EXPORT_COLUMNS, fmt, header))
+                stream.write(render(rating_dicts(rows, stores), RATING_COLUMNS, fmt, header))
                 header = False
                 cursor = rows[-1][0]
                 bar.update(len(rows))
         if header and fmt == "csv":
-            stream.write(render([], EXPORT_COLUMNS, fmt))
+            stream.write(render([], RATING_COLUMNS, fmt))
     finally:
         if stream is not sys.stdout:
             stream.close()

@@ -38,6 +38,7 @@ BENCHMARKS = {
     "drain": "backlog_drain",
     "reads": "reads",
     "memory": "memory",
+    "export": "exports",
 }
 COLUMNS = ("benchmark", "figure", "value", "baseline", "ratio", "target", "met?")
 

@@ -85,3 +85,26 @@ def login_session(server: dict, token: str) -> requests.Session:
                           allow_redirects=False, timeout=10)
     assert answer.status_code == 303, answer.text
     return session
+
+
+def log_in(page: Any, url: str, token: str) -> None:
+    """Log a Playwright ``page`` in through the dashboard's form, as a person would."""
+    page.goto(url + "/login")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+
+
+@contextmanager
+def signed_in_page(browser: Any, url: str, token: str | None, width: int = 1440,
+                   height: int = 900, lang: str = "fi") -> Iterator[Any]:
+    """A page in a fresh browser context of that size and language, logged in with
+    ``token`` (None: not signed in); the context is closed after."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=lang)
+    page = context.new_page()
+    try:
+        if token:
+            log_in(page, url, token)
+        yield page
+    finally:
+        context.close()

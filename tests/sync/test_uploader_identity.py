@@ -76,11 +76,17 @@ def test_other_refusals_are_raised(kiosk, status, error):
     assert kiosk.store.get_state(IDENTITY_KEY) is None
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"store_id": "s1"}', b"null"])
-def test_an_answer_without_the_four_fields_is_unusable_and_saves_nothing(kiosk, body):
+@pytest.mark.parametrize(("body", "why"), [
+    (b"not json", "Expecting value"),
+    (b"[1, 2]", "list indices must be integers"),
+    (b'{"store_id": "s1"}', "'store_name'"),
+    (b"null", "'NoneType' object is not subscriptable"),
+])
+def test_an_answer_without_the_four_fields_is_unusable_and_saves_nothing(kiosk, body, why):
     kiosk.proxy.add(KIOSK_PATH, Respond(200, {"Content-Type": "application/json"}, body))
-    with pytest.raises(Fatal, match=r"^kiosk identity from the collector is unusable: "):
+    with pytest.raises(Fatal, match=r"^kiosk identity from the collector is unusable: ") as failed:
         uploader(kiosk).fetch_identity()
+    assert why in str(failed.value)
     assert kiosk.store.get_state(IDENTITY_KEY) is None
 
 

@@ -5,32 +5,88 @@ The cursor is the last row's ``ingest_seq`` (also sent as ``X-Next-Cursor``);
 pass it back to get the rows stored since, and nothing is missed or repeated
 even while kiosks deliver old taps late: a late tap gets a new ``ingest_seq``.
 ``hymy-collector export`` writes the same rows to a file.
+
+Formats: ``csv`` (``dialect=plain``, the default, or ``excel-nordic``),
+``jsonl``, ``xlsx`` and ``parquet``; the columns are declared once in
+:mod:`sync.collector.columns` and documented in docs/export.md.  XLSX and
+Parquet files are streamed from pages of rows, so memory stays flat.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
-from sync.clock import utc_now
-from sync.collector import reports
+from sync.clock import local_time, parse_utc, utc_now, zone
+from sync.collector import columns, reports
 from sync.collector.api.read import FROM, TO, period
 from sync.collector.auth import chain_reader, storage_of
-from sync.collector.db.storage import EXPORT_COLUMNS
-from sync.collector.spreadsheet import csv_text
+from sync.collector.db.storage import EXPORT_COLUMNS, Storage
+from sync.collector.spreadsheet import (
+    DIALECTS,
+    PLAIN,
+    XLSX_MEDIA_TYPE,
+    Dialect,
+    Sheet,
+    csv_text,
+    xlsx_chunks,
+)
 from sync.collector.tokens import Principal
 
 router = APIRouter(prefix="/api/v1/export", tags=["export"])
 MAX_LIMIT = 100_000
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+#: Rows read from the database at a time for a streamed file (a Parquet row group).
+PAGE = 10_000
+Format = Literal["csv", "jsonl", "xlsx", "parquet"]
+DialectName = Literal["plain", "excel-nordic"]
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
+    "xlsx": XLSX_MEDIA_TYPE, "parquet": "application/vnd.apache.parquet",
+}
+#: Formats sent as a streamed file rather than text built in one piece.
+FILES = frozenset({"xlsx", "parquet"})
 _FLAGS = ("suppressed", "clock_suspect")
-DAILY_COLUMNS = (
-    "store_id", "date", "responses", "satisfied", "csat", "ci_low", "ci_high",
-    "happy_index", "suppressed", "face_1", "face_2", "face_3", "face_4", "face_5",
-)
+RATING_COLUMNS = columns.names(columns.RATING_COLUMNS)
+DAILY_COLUMNS = columns.names(columns.DAILY_COLUMNS)
+FORMAT = Query("csv", description="csv, jsonl, xlsx or parquet")
+DIALECT = Query(None, description="format=csv only: plain (default: comma, dot decimals) "
+                                  "or excel-nordic (;, decimal commas, UTF-8 BOM)")
+_RESPONSES = {200: {"content": {media.split(";")[0]: {} for media in MEDIA_TYPES.values()},
+                    "description": "Rows; X-Next-Cursor and X-More headers for the next pull"}}
+
+
+class StoreNames:
+    """Each store's display name and zone, read once per export (again for a store
+    added since), so an export of a million rows asks the database once."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.known: dict[str, tuple[str | None, ZoneInfo | None]] = {}
+        self.read()
+
+    def read(self) -> None:
+        """Every store's name and zone, as they are now."""
+        self.known = {store["id"]: (store["name"], zone(store["timezone"]))
+                      for store in self.storage.stores()}
+
+    def __call__(self, store_id: str) -> tuple[str | None, ZoneInfo | None]:
+        """``(name, zone)`` of a store; ``(None, None)`` for one that is not there."""
+        if store_id not in self.known:
+            self.read()
+            self.known.setdefault(store_id, (None, None))
+        return self.known[store_id]
+
+    def name_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``rows`` (with ``store_id``) given their ``store_name``."""
+        for row in rows:
+            row["store_name"] = self(row["store_id"])[0]
+        return rows
 
 
 def parse_cursor(after: str) -> int:
@@ -42,12 +98,17 @@ def parse_cursor(after: str) -> int:
     return int(after)
 
 
-def rating_dicts(rows: Iterable[Sequence[Any]]) -> Iterable[dict[str, Any]]:
-    """Export rows as dicts with JSON types (flags as booleans)."""
+def rating_dicts(rows: Iterable[Sequence[Any]], stores: StoreNames) -> Iterable[dict[str, Any]]:
+    """Export rows as dicts with JSON types (flags as booleans), in :data:`RATING_COLUMNS`
+    order: the stored columns, then the store's name, the local time and the question kind."""
     for row in rows:
         item = dict(zip(EXPORT_COLUMNS, row, strict=True))
         for flag in _FLAGS:
             item[flag] = bool(item[flag])
+        name, tz = stores(item["store_id"])
+        item["store_name"] = name
+        item["local_time"] = None if tz is None else local_time(parse_utc(item["created_at"]), tz)
+        item["question_kind"] = columns.QUESTION_KIND
         yield item
 
 
@@ -57,7 +118,8 @@ def to_jsonl(items: Iterable[dict[str, Any]]) -> str:
 
 
 def to_csv(
-    items: Iterable[dict[str, Any]], columns: Sequence[str], header: bool = True
+    items: Iterable[dict[str, Any]], columns: Sequence[str], header: bool = True,
+    dialect: Dialect = PLAIN,
 ) -> str:
     """CSV text with ``columns`` in order (booleans as 0/1, None as empty).
 
@@ -65,61 +127,102 @@ def to_csv(
     (:mod:`sync.collector.spreadsheet`): the API, the dashboard's downloads
     and ``hymy-collector export`` all write CSV through here.
     """
-    return csv_text(items, columns, header)
+    return csv_text(items, columns, header, dialect)
 
 
 def render(items: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str,
-           header: bool = True) -> str:
+           header: bool = True, dialect: Dialect = PLAIN) -> str:
     """Rows as CSV or JSONL text."""
-    return to_csv(items, columns, header) if fmt == "csv" else to_jsonl(items)
+    return to_csv(items, columns, header, dialect) if fmt == "csv" else to_jsonl(items)
+
+
+def file_chunks(fmt: str, view: str, header: Sequence[columns.Column],
+                pages: Iterable[Sequence[dict[str, Any]]]) -> Iterator[bytes]:
+    """Pages of rows as an XLSX workbook (sheet ``view``) or a Parquet file, in chunks."""
+    if fmt == "xlsx":
+        return xlsx_chunks([Sheet(view, header, chain.from_iterable(pages))])
+    from sync.collector.parquet import parquet_chunks  # pyarrow loads when first asked for
+
+    return parquet_chunks(header, pages)
+
+
+def chosen_dialect(fmt: str, name: str | None) -> Dialect:
+    """The CSV dialect asked for (plain when none); 422 when it comes with another format."""
+    if name is not None and fmt != "csv":
+        raise HTTPException(422, f"dialect: applies to format=csv only, not format={fmt}")
+    return DIALECTS[name or PLAIN.name]
+
+
+def attachment(name: str) -> dict[str, str]:
+    """Headers that make a browser or ``curl -OJ`` save the body as ``name``."""
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+def window_pages(storage: Storage, stores: StoreNames, after: int, count: int,
+                 page: int = PAGE) -> Iterator[list[dict[str, Any]]]:
+    """The ``count`` ratings after the cursor ``after``, as dicts, ``page`` at a time."""
+    done = 0
+    while done < count and (rows := storage.export_ratings(after, min(page, count - done))):
+        after, done = rows[-1][0], done + len(rows)
+        yield list(rating_dicts(rows, stores))
 
 
 @router.get(
     "/ratings",
     summary="Raw ratings in ingest order, from a cursor",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}},
-                     "description": "Rows; X-Next-Cursor and X-More headers for the next pull"}},
+    responses=_RESPONSES,
 )
 def export_ratings(
     request: Request,
     principal: Principal = Depends(chain_reader),
     after: str = Query("0", description="X-Next-Cursor of the previous pull (0: start)"),
     limit: int = Query(10_000, ge=1, le=MAX_LIMIT, description="Rows per pull"),
-    format: Literal["csv", "jsonl"] = Query("csv", description="csv or jsonl"),
+    format: Format = FORMAT,
+    dialect: DialectName | None = DIALECT,
 ) -> Response:
     """Up to ``limit`` ratings stored after the cursor, oldest first.
 
-    Columns: ``ingest_seq`` (the cursor), the kiosk's rating fields, then
-    ``received_at`` and ``clock_suspect``.  Repeat with ``after`` set to
-    ``X-Next-Cursor`` until ``X-More`` is ``false``; later pulls return only
-    rows stored since.
+    Columns: ``ingest_seq`` (the cursor), the kiosk's rating fields,
+    ``received_at`` and ``clock_suspect``, then ``store_name``,
+    ``local_time`` and ``question_kind`` (docs/export.md).  Repeat with
+    ``after`` set to ``X-Next-Cursor`` until ``X-More`` is ``false``; later
+    pulls return only rows stored since.  XLSX and Parquet are streamed.
     """
     try:
         cursor = parse_cursor(after)
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
-    rows = storage_of(request).export_ratings(cursor, limit + 1)
+    csv_dialect = chosen_dialect(format, dialect)
+    storage = storage_of(request)
+    stores = StoreNames(storage)
+    if format in FILES:
+        count, last, more = storage.export_window(cursor, limit)
+        pages = window_pages(storage, stores, cursor, count)
+        headers = cursor_headers(last, more, count)
+        headers.update(attachment(f"hymy-ratings-after-{cursor}.{format}"))
+        return StreamingResponse(file_chunks(format, "ratings", columns.RATING_COLUMNS, pages),
+                                 media_type=MEDIA_TYPES[format], headers=headers)
+    rows = storage.export_ratings(cursor, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = rows[-1][0] if rows else cursor
-    body = render(rating_dicts(rows), EXPORT_COLUMNS, format)
-    return Response(
-        body,
-        media_type=MEDIA_TYPES[format],
-        headers={
-            "X-Next-Cursor": str(next_cursor),
-            "X-More": "true" if more else "false",
-            "X-Row-Count": str(len(rows)),
-        },
-    )
+    body = render(rating_dicts(rows, stores), RATING_COLUMNS, format, dialect=csv_dialect)
+    return Response(body, media_type=MEDIA_TYPES[format],
+                    headers=cursor_headers(next_cursor, more, len(rows)))
+
+
+def cursor_headers(next_cursor: int, more: bool, count: int) -> dict[str, str]:
+    """The headers that tell a puller where the next pull starts and whether to make it."""
+    return {"X-Next-Cursor": str(next_cursor), "X-More": "true" if more else "false",
+            "X-Row-Count": str(count)}
 
 
 @router.get(
     "/daily",
     summary="Daily figures of every store",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+    responses=_RESPONSES,
 )
 def export_daily(
     request: Request,
@@ -127,9 +230,18 @@ def export_daily(
     start: str | None = FROM,
     end: str | None = TO,
     store: str | None = Query(None, description="Only this store"),
-    format: Literal["csv", "jsonl"] = Query("csv", description="csv or jsonl"),
+    format: Format = FORMAT,
+    dialect: DialectName | None = DIALECT,
 ) -> Response:
-    """One row per store and local day that had taps: CSAT figures and counts per face."""
+    """One row per store and local day that had taps: CSAT figures, counts per face and
+    the store's name."""
+    csv_dialect = chosen_dialect(format, dialect)
     start, end = period(start, end, utc_now().date())
-    rows = reports.daily_export_rows(storage_of(request), start, end, store)
-    return Response(render(rows, DAILY_COLUMNS, format), media_type=MEDIA_TYPES[format])
+    storage = storage_of(request)
+    rows = StoreNames(storage).name_rows(reports.daily_export_rows(storage, start, end, store))
+    if format in FILES:
+        return StreamingResponse(file_chunks(format, "daily", columns.DAILY_COLUMNS, [rows]),
+                                 media_type=MEDIA_TYPES[format],
+                                 headers=attachment(f"hymy-daily-{start}-{end}.{format}"))
+    return Response(render(rows, DAILY_COLUMNS, format, dialect=csv_dialect),
+                    media_type=MEDIA_TYPES[format])

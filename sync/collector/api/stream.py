@@ -34,7 +34,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from sync.collector import timeouts
-from sync.collector.api.export import parse_cursor, rating_dicts
+from sync.collector.api.export import StoreNames, parse_cursor, rating_dicts
 from sync.collector.auth import bearer, chain_reader, storage_of
 from sync.collector.db.storage import Storage
 from sync.collector.tokens import CHAIN_READERS, Principal
@@ -100,12 +100,13 @@ async def ratings_after(
     caller's token still reads the chain; the stream ends when it no longer does.
     """
     yield f"retry: {RETRY_MS}\n\n"
+    stores = await run_in_threadpool(StoreNames, storage)
     quiet_since = time.monotonic()
     while not closing():
         rows = await run_in_threadpool(storage.export_ratings, cursor, BATCH)
         if rows:
             cursor = rows[-1][0]
-            yield "".join(event(item) for item in rating_dicts(rows))
+            yield "".join(event(item) for item in rating_dicts(rows, stores))
             quiet_since = time.monotonic()
             if len(rows) == BATCH:
                 continue  # more are waiting: no pause

@@ -1017,6 +1017,25 @@ class Storage:
                 (after, limit),
             )
 
+    def export_window(self, after: int, limit: int) -> tuple[int, int, bool]:
+        """The export page after ``after``: its row count, its last ``ingest_seq``
+        (``after`` when empty) and whether rows follow it.
+
+        Decided before a streamed file sends its first byte, so the cursor
+        headers are known up front; the rows up to that last ``ingest_seq``
+        never change after (writers are serialised), so the pages read next
+        are exactly these rows.
+        """
+        with self.db.connection() as conn:
+            count, last = conn.rows(
+                "SELECT COUNT(*), MAX(ingest_seq) FROM (SELECT ingest_seq FROM ratings"
+                " WHERE ingest_seq > ? ORDER BY ingest_seq LIMIT ?) page",
+                (after, limit),
+            )[0]
+            last = after if last is None else last
+            more = conn.scalar("SELECT 1 FROM ratings WHERE ingest_seq > ? LIMIT 1", (last,))
+        return count, last, bool(more)
+
     def ratings_in_period(
         self, start: str, end: str, after: tuple[str, int] = ("", 0), limit: int = 20_000
     ) -> list[tuple]:

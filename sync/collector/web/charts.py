@@ -70,12 +70,29 @@ def _y_label(x: float, y: float, text: str) -> str:
     return f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="end">{escape(text)}</text>'
 
 
-def _svg(width: float, height: float, body: str, css_class: str, label: str) -> str:
+def _svg(width: float, height: float, body: str, css_class: str, label: str,
+         described_by: str = "", linked: bool = False) -> str:
+    """The ``<svg>`` element: an image with a name, or a group of links.
+
+    A picture is ``role="img"``, whose children a screen reader skips; a chart
+    holding links cannot be (an image may not contain interactive things,
+    axe's ``nested-interactive``), so it is ``role="group"`` and each link
+    carries its own label.  ``described_by`` names the element (a table) that
+    holds the chart's figures in text.
+    """
+    role = "group" if linked else "img"
+    described = f' aria-describedby="{_attr(described_by)}"' if described_by else ""
     return (
         f'<svg class="{css_class}" viewBox="0 0 {_num(width)} {_num(height)}" '
-        f'width="{_num(width)}" height="{_num(height)}" role="img" '
-        f'aria-label="{_attr(label)}" xmlns="http://www.w3.org/2000/svg">{body}</svg>'
+        f'width="{_num(width)}" height="{_num(height)}" role="{role}" '
+        f'aria-label="{_attr(label)}"{described} xmlns="http://www.w3.org/2000/svg">{body}</svg>'
     )
+
+
+def _decoration(parts: list[str]) -> str:
+    """Drawn parts that say nothing the labels and the data table do not (grid, axes,
+    lines), hidden from screen readers so a chart of links reads as its links."""
+    return f'<g aria-hidden="true">{"".join(parts)}</g>'
 
 
 def nice_floor(value: float, step: float = 10.0) -> float:
@@ -158,12 +175,14 @@ def trend(
     width: int = 720,
     height: int = 260,
     css_class: str = "chart trend",
+    described_by: str = "",
 ) -> str:
     """A line chart of ``points`` with a shaded interval band and linked points.
 
     ``x_labels`` are ``(index, text)`` ticks under the chart.  A day without
     responses breaks both the line and the band, so no value is invented.
     ``reference`` draws a dashed horizontal line (e.g. a 28-day baseline).
+    ``described_by`` is the id of the table with the same figures in text.
     """
     left, right, top, bottom = 44, 12, 14, 30
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -235,6 +254,7 @@ def trend(
         ry = _num(y(reference))
         parts.append(_reference_line(left, width - right, ry, ry, "1.25", "5 4",
                                      _title(reference_label), css_class="reference"))
+    parts = [_decoration(parts)]
     # Dense series (a year of days) show the line only; a point appears on hover.
     radius = 3.5 if count <= 45 else 2.25 if count <= 100 else 0
     for i, p in enumerate(points):
@@ -249,7 +269,8 @@ def trend(
             f'stroke="{ACCENT}" stroke-width="2"/></g>'
         )
         parts.append(_link(dot, p.href, p.title))
-    return _svg(width, height, "".join(parts), css_class, label)
+    linked = any(p.href and p.value is not None for p in points)
+    return _svg(width, height, "".join(parts), css_class, label, described_by, linked)
 
 
 # --------------------------------------------------------------------------
@@ -280,6 +301,7 @@ def heatmap(
     cell: int = 40,
     css_class: str = "chart heatmap",
     ramp_id: str = "heat-ramp",
+    described_by: str = "",
 ) -> str:
     """A grid of ``rows`` x ``columns`` cells coloured on the viridis scale.
 
@@ -361,7 +383,7 @@ def heatmap(
             f'<text x="{left + 20}" y="{ey + 11}">{escape(empty_label)}</text>'
         )
     parts.append("</g>")
-    return _svg(width, height, "".join(parts), css_class, label)
+    return _svg(width, height, "".join(parts), css_class, label, described_by)
 
 
 # --------------------------------------------------------------------------
@@ -399,6 +421,7 @@ def stacked_bars(
     width: int = 720,
     height: int = 240,
     css_class: str = "chart bars",
+    described_by: str = "",
 ) -> str:
     """Vertical stacked bars (e.g. responses per hour split by face)."""
     left, right, top, bottom = 44, 12, 14, 30
@@ -452,7 +475,8 @@ def stacked_bars(
             )
         body = f'<g class="bar">{_title(bar.title)}{hit}{"".join(rects)}{note}</g>'
         parts.append(_link(body, bar.href, bar.title))
-    return _svg(width, height, "".join(parts), css_class, label)
+    linked = any(b.href for b in bars)
+    return _svg(width, height, "".join(parts), css_class, label, described_by, linked)
 
 
 def _nice_max(peak: float) -> float:

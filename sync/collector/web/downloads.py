@@ -1,27 +1,46 @@
-"""The office page's CSV downloads: the browser has a session cookie, not a bearer token.
+"""The office page's downloads: the browser has a session cookie, not a bearer token.
 
-- ``GET /office/export/daily.csv?from&to``: daily figures of every store, as
-  the API's ``/api/v1/export/daily``.
-- ``GET /office/export/ratings.csv?from&to``: every rating with a local date
-  in the period, streamed in time order.
+- ``GET /office/export/daily.csv|.xlsx?from&to``: daily figures of every
+  store, as the API's ``/api/v1/export/daily``.
+- ``GET /office/export/ratings.csv|.xlsx?from&to``: every rating with a local
+  date in the period, streamed in time order.
+
+A CSV is in the dialect Excel expects in the reader's language (``;``, a BOM
+and decimal commas where numbers have a decimal comma: fi, sv, de; plain
+commas in en) unless ``?dialect=plain`` or ``?dialect=excel-nordic`` says
+otherwise.  An XLSX workbook has typed cells and is built a row at a time
+(:func:`sync.collector.spreadsheet.write_xlsx`).
 
 Office and admin users only (:func:`~sync.collector.web.access.chain_reader_page`).
-A file is never of another period than the one asked for: a bad period is a
-plain-text 400, decided before the first byte is sent (a streamed file cannot
-turn into an error later).
+A file is never of another period than the one asked for: a bad period (or
+dialect) is a plain-text 400, decided before the first byte is sent (a
+streamed file cannot turn into an error later).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
+from babel.numbers import get_decimal_symbol
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
-from sync.collector import reports
-from sync.collector.api.export import DAILY_COLUMNS, rating_dicts, to_csv
+from sync.collector import columns, reports
+from sync.collector.api.export import (
+    DAILY_COLUMNS,
+    MEDIA_TYPES,
+    RATING_COLUMNS,
+    StoreNames,
+    attachment,
+    file_chunks,
+    rating_dicts,
+    to_csv,
+)
 from sync.collector.auth import storage_of
 from sync.collector.db.storage import EXPORT_COLUMNS
+from sync.collector.spreadsheet import DIALECTS, Dialect, dialect_for
 from sync.collector.web.access import Refused, chain_reader_page
 from sync.collector.web.render import SECURITY_HEADERS, Page, secure_headers
 from sync.collector.web.views import chain_today, checked_period
@@ -29,62 +48,106 @@ from sync.collector.web.views import chain_today, checked_period
 router = APIRouter(include_in_schema=False)
 
 
-class BadPeriod(Refused):
-    """A download asked for a period the dashboard does not show: 400, as plain text."""
+class BadDownload(Refused):
+    """A download asked for a period the dashboard does not show, or an unknown
+    dialect: 400, as plain text."""
 
     def answer(self, request: Request) -> Response:
         answer = Response(f"{self}\n", 400, media_type="text/plain; charset=utf-8")
         return secure_headers(answer)
 
 
-def download_period(request: Request, ctx: Page = Depends(chain_reader_page)) -> tuple[str, str]:
-    """The ``from``/``to`` of the file to send; :class:`BadPeriod` for a bad one.
+@dataclass(frozen=True)
+class Download:
+    """What a download asked for: its period and, for a CSV, its dialect."""
 
-    ``ctx`` is unused but asked for, so that login and role are checked first.
+    start: str
+    end: str
+    dialect: Dialect
+
+    def headers(self, view: str, extension: str) -> dict[str, str]:
+        """An attachment named for the view and period, with the pages' security
+        headers, never cached."""
+        headers = attachment(f"hymy-{view}-{self.start}-{self.end}.{extension}")
+        headers.update(SECURITY_HEADERS)
+        headers["Cache-Control"] = "no-store"
+        return headers
+
+
+def download_request(request: Request, ctx: Page = Depends(chain_reader_page)) -> Download:
+    """The period and dialect of the file to send; :class:`BadDownload` for a bad one.
+
+    ``ctx`` is asked for first, so that login and role are checked first; its
+    language decides the dialect when the link does not.
     """
     today = chain_today(storage_of(request))
     q = request.query_params
     try:
-        return checked_period(q.get("from"), q.get("to"), today)
+        start, end = checked_period(q.get("from"), q.get("to"), today)
     except ValueError as error:
-        raise BadPeriod(str(error)) from None
+        raise BadDownload(str(error)) from None
+    asked = q.get("dialect")
+    if asked is None:
+        return Download(start, end, dialect_for(get_decimal_symbol(ctx.t.locale)))
+    if asked not in DIALECTS:
+        raise BadDownload(f"dialect: {asked!r} is not one of {', '.join(DIALECTS)}")
+    return Download(start, end, DIALECTS[asked])
 
 
-def csv_headers(name: str) -> dict[str, str]:
-    """An attachment named ``name`` with the pages' security headers, never cached."""
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    headers.update(SECURITY_HEADERS)
-    headers["Cache-Control"] = "no-store"
-    return headers
+def daily_rows(request: Request, asked: Download) -> list[dict[str, Any]]:
+    """Every store's daily figures in the period, by store and date, with store names."""
+    storage = storage_of(request)
+    rows = reports.daily_export_rows(storage, asked.start, asked.end)
+    rows.sort(key=lambda r: (r["store_id"], r["date"]))
+    return StoreNames(storage).name_rows(rows)
+
+
+def period_pages(request: Request, asked: Download) -> Iterator[list[dict[str, Any]]]:
+    """Every rating with a local date in the period, in time order, a page at a time."""
+    storage = storage_of(request)
+    stores = StoreNames(storage)
+    time_at = EXPORT_COLUMNS.index("created_at")
+    cursor = ("", 0)
+    while batch := storage.ratings_in_period(asked.start, asked.end, cursor):
+        cursor = (batch[-1][time_at], batch[-1][0])
+        yield list(rating_dicts(batch, stores))
 
 
 @router.get("/office/export/daily.csv")
-def export_daily_csv(
-    request: Request, period: tuple[str, str] = Depends(download_period)
-) -> Response:
+def export_daily_csv(request: Request, asked: Download = Depends(download_request)) -> Response:
     """Daily figures of every store for the period, as the API's ``/export/daily``."""
-    start, end = period
-    rows = reports.daily_export_rows(storage_of(request), start, end)
-    rows.sort(key=lambda r: (r["store_id"], r["date"]))
-    return Response(to_csv(rows, DAILY_COLUMNS), media_type="text/csv; charset=utf-8",
-                    headers=csv_headers(f"hymy-daily-{start}-{end}.csv"))
+    text = to_csv(daily_rows(request, asked), DAILY_COLUMNS, dialect=asked.dialect)
+    return Response(text, media_type=MEDIA_TYPES["csv"], headers=asked.headers("daily", "csv"))
+
+
+@router.get("/office/export/daily.xlsx")
+def export_daily_xlsx(request: Request, asked: Download = Depends(download_request)) -> Response:
+    """The daily figures as an XLSX workbook (sheet ``daily``)."""
+    chunks = file_chunks("xlsx", "daily", columns.DAILY_COLUMNS, [daily_rows(request, asked)])
+    return StreamingResponse(chunks, media_type=MEDIA_TYPES["xlsx"],
+                             headers=asked.headers("daily", "xlsx"))
 
 
 @router.get("/office/export/ratings.csv")
 def export_ratings_csv(
-    request: Request, period: tuple[str, str] = Depends(download_period)
+    request: Request, asked: Download = Depends(download_request)
 ) -> Response:
     """Every rating with a local date in the period, streamed in time order."""
-    start, end = period
-    storage = storage_of(request)
-    time_at = EXPORT_COLUMNS.index("created_at")
 
-    def rows() -> Iterable[str]:
-        yield to_csv([], EXPORT_COLUMNS)
-        cursor = ("", 0)
-        while batch := storage.ratings_in_period(start, end, cursor):
-            cursor = (batch[-1][time_at], batch[-1][0])
-            yield to_csv(rating_dicts(batch), EXPORT_COLUMNS, header=False)
+    def text() -> Iterator[str]:
+        yield to_csv([], RATING_COLUMNS, dialect=asked.dialect)
+        for page in period_pages(request, asked):
+            yield to_csv(page, RATING_COLUMNS, header=False, dialect=asked.dialect)
 
-    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
-                             headers=csv_headers(f"hymy-ratings-{start}-{end}.csv"))
+    return StreamingResponse(text(), media_type=MEDIA_TYPES["csv"],
+                             headers=asked.headers("ratings", "csv"))
+
+
+@router.get("/office/export/ratings.xlsx")
+def export_ratings_xlsx(
+    request: Request, asked: Download = Depends(download_request)
+) -> Response:
+    """Every rating with a local date in the period as an XLSX workbook (sheet ``ratings``)."""
+    chunks = file_chunks("xlsx", "ratings", columns.RATING_COLUMNS, period_pages(request, asked))
+    return StreamingResponse(chunks, media_type=MEDIA_TYPES["xlsx"],
+                             headers=asked.headers("ratings", "xlsx"))

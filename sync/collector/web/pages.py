@@ -8,7 +8,7 @@
 - ``POST /stores/{id}/manage``: admins rename, re-zone, retire or restore
   the store from its page (CSRF-checked), then see the page again.
 - ``GET /office?from&to``: ranking with intervals, chain trend, alerts and
-  the CSV downloads (:mod:`~sync.collector.web.downloads`).
+  the XLSX and CSV downloads (:mod:`~sync.collector.web.downloads`).
 
 Who may see a page is decided by the dependencies of
 :mod:`~sync.collector.web.access`; the figures come from
@@ -83,6 +83,7 @@ def store_page(
         t, days, lambda d: f"/stores/{store_id}/days/{d}", t("trend"),
         reference=period_base["csat"],
         reference_label=f"{t('baseline_28')}: {t.pct(period_base['csat'])}",
+        described_by="days-table",
     )
     with_responses = [d for d in days if d["responses"]]
     return ctx.render(
@@ -109,7 +110,7 @@ def store_page(
         heatmap=heatmap_svg(t, cells),
         reasons=reason_rows(t, found_reasons),
         kiosks=kiosk_rows(t, kiosks),
-        days=day_rows(t, store_id, days),
+        days=day_rows(t, days, lambda d: f"/stores/{store_id}/days/{d}"),
         open_days=len(days) <= 31,
     )
 
@@ -207,7 +208,7 @@ def day_page(
 
 @router.get("/office")
 def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Response:
-    """The chain: ranking with intervals, chain-wide trend, alerts, CSV exports."""
+    """The chain: ranking with intervals, chain-wide trend, alerts, XLSX and CSV exports."""
     t, storage = ctx.t, storage_of(request)
     today = chain_today(storage)
     q = request.query_params
@@ -223,7 +224,8 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
     ranked, unranked = ranking_rows(t, ranking, start, end, chain["csat"])
     query = urlencode({"from": start, "to": end})
     trend = trend_svgs(t, chain_days, None, t("chain_trend"), reference=base["csat"],
-                       reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}")
+                       reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
+                       described_by="trend-data")
     rules = [
         t("rule_silent", hours=t.number(thresholds.silent_hours)),
         t("rule_burst", share=t.pct(thresholds.burst_share * 100),
@@ -247,10 +249,11 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         unranked=unranked,
         min_responses=min_responses,
         trend=trend,
+        trend_days=day_rows(t, chain_days),
         alerts=alert_views(t, found, names, storage, start, end, thresholds),
         rules=rules,
-        export_ratings=f"/office/export/ratings.csv?{query}",
-        export_daily=f"/office/export/daily.csv?{query}",
+        exports={name: f"/office/export/{name}?{query}" for name in (
+            "ratings.xlsx", "daily.xlsx", "ratings.csv", "daily.csv")},
     )
 
 

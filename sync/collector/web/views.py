@@ -15,6 +15,7 @@ message, never a crash.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -155,9 +156,12 @@ def day_ticks(t: Translator, days: list[str], count: int) -> list[tuple[int, str
 
 def trend_svgs(
     t: Translator, days: list[dict[str, Any]], href: Any, label: str,
-    reference: float | None = None, reference_label: str = "",
+    reference: float | None = None, reference_label: str = "", described_by: str = "",
 ) -> dict[str, Markup]:
-    """The trend chart twice: wide for desktops, narrow (fewer ticks) for phones."""
+    """The trend chart twice: wide for desktops, narrow (fewer ticks) for phones.
+
+    ``described_by`` is the id of the table of the same days (its text alternative).
+    """
     points = []
     dates = [row["date"] for row in days]
     for row in days:
@@ -172,7 +176,7 @@ def trend_svgs(
             href(row["date"]) if href and row["responses"] else None,
         ))
     common = {"y_format": t.pct, "label": label, "reference": reference,
-              "reference_label": reference_label}
+              "reference_label": reference_label, "described_by": described_by}
     return {
         "wide": svg(charts.trend(points, x_labels=day_ticks(t, dates, 8), width=1000,
                                  height=280, css_class="chart trend chart-wide", **common)),
@@ -259,9 +263,10 @@ def heat_columns(cells: list[dict[str, Any]]) -> list[int]:
     return list(range(min(hours), max(hours) + 1))
 
 
-def heatmap_svg(t: Translator, cells: list[dict[str, Any]]) -> dict[str, Markup]:
+def heatmap_svg(t: Translator, cells: list[dict[str, Any]]) -> dict[str, Any]:
     """The weekday x hour heat map (empty cells: too few responses), twice:
-    weekdays as rows for wide screens, and transposed (hours as rows) for phones."""
+    weekdays as rows for wide screens, and transposed (hours as rows) for phones;
+    plus ``table``, its figures as text (hours as rows, weekdays as columns)."""
     hours = heat_columns(cells)
     shown = [c for c in cells if c["hour"] in hours]
     values = [c["csat"] for c in shown if c["responses"] >= HEAT_MIN_RESPONSES]
@@ -287,8 +292,10 @@ def heatmap_svg(t: Translator, cells: list[dict[str, Any]]) -> dict[str, Markup]
         "legend_title": "CSAT",
         "empty_label": t("heatmap_empty", n=HEAT_MIN_RESPONSES),
         "label": t("heatmap"),
+        "described_by": "heatmap-data",
     }
     return {
+        "table": heat_table(t, shown, hours),
         "wide": svg(charts.heatmap(wide, rows=weekdays, columns=hour_names,
                                    css_class="chart heatmap chart-wide",
                                    ramp_id="heat-ramp-wide", **common)),
@@ -298,18 +305,35 @@ def heatmap_svg(t: Translator, cells: list[dict[str, Any]]) -> dict[str, Markup]
     }
 
 
+def heat_table(t: Translator, cells: list[dict[str, Any]], hours: list[int]) -> dict[str, Any]:
+    """The heat map's figures for its data table: a row per hour, a column per weekday,
+    each cell CSAT and responses ("–" when there were none)."""
+    by_position = {(c["hour"], c["weekday"]): c for c in cells}
+    rows = []
+    for hour in hours:
+        texts = []
+        for weekday in range(7):
+            cell = by_position.get((hour, weekday))
+            texts.append(f"{t.pct(cell['csat'])} · {t.number(cell['responses'])}"
+                         if cell and cell["responses"] else "–")
+        rows.append({"label": f"{t.hour(hour)}–{t.hour(hour + 1)}", "cells": texts})
+    return {"columns": [t.weekday(i) for i in range(7)], "rows": rows}
+
+
 def reports_round(value: float | None) -> float | None:
     """Whole percent for a label, rounded like everywhere else on the page."""
     return None if value is None else round_half_up(value)
 
 
-def day_rows(t: Translator, store_id: str, days: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The daily table, newest first, each date linking to its day page."""
+def day_rows(t: Translator, days: list[dict[str, Any]],
+             href: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
+    """The daily table, newest first, each date linking to ``href(date)`` when given
+    (a store's day page; the chain's days have none)."""
     rows = []
     for row in reversed(days):
         rows.append({
             **row,
-            "href": f"/stores/{store_id}/days/{row['date']}",
+            "href": href(row["date"]) if href else None,
             "date_text": t.day(row["date"], weekday=True),
             "csat_text": t.pct(row["csat"]),
             "range_text": t.pct_range(row["ci_low"], row["ci_high"]),
@@ -320,29 +344,33 @@ def day_rows(t: Translator, store_id: str, days: list[dict[str, Any]]) -> list[d
     return rows
 
 
-def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Markup]:
-    """One day's responses per hour, satisfied and other stacked, for desktop and phone."""
+def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Any]:
+    """One day's responses per hour, satisfied and other stacked, for desktop and phone;
+    ``rows`` are the same hours as text for the chart's data table."""
     shown = heat_columns(hours)
-    bars = []
+    bars, rows = [], []
     for cell in hours:
         if cell["hour"] not in shown:
             continue
         other = cell["responses"] - cell["satisfied"]
         when = f"{t.hour(cell['hour'])}–{t.hour(cell['hour'] + 1)}"
+        rows.append({"hour": when, "responses": t.number(cell["responses"]),
+                     "satisfied": t.number(cell["satisfied"]),
+                     "csat": t.pct(cell["csat"]) if cell["responses"] else "–"})
         title = (f"{when}: CSAT {t.pct(cell['csat'])}, {t.responses(cell['responses'])}"
                  if cell["responses"] else f"{when}: {t('no_responses')}")
         bars.append(charts.Bar(t.hour(cell["hour"]), (
             charts.Segment(cell["satisfied"], SATISFIED_COLOUR),
             charts.Segment(other, OTHER_COLOUR),
         ), title, note=t.pct(cell["csat"]) if cell["responses"] else ""))
+    common = {"y_format": t.number, "label": t("hourly"), "described_by": "hourly-data"}
     return {
-        "wide": svg(charts.stacked_bars(bars, y_format=t.number, label=t("hourly"),
-                                        width=1000, height=260,
-                                        css_class="chart bars chart-wide")),
+        "rows": rows,
+        "wide": svg(charts.stacked_bars(bars, width=1000, height=260,
+                                        css_class="chart bars chart-wide", **common)),
         "narrow": svg(charts.stacked_bars([replace(b, note="") for b in bars],
-                                          y_format=t.number, label=t("hourly"),
                                           width=360, height=220,
-                                          css_class="chart bars chart-narrow")),
+                                          css_class="chart bars chart-narrow", **common)),
     }
 
 

@@ -298,12 +298,12 @@ def test_csv_exports_for_the_office(dashboard_server):
     url = dashboard_server["url"]
     session = login_session(dashboard_server, dashboard_server["tokens"]["office"])
     day = "2026-01-01"
-    daily = session.get(url + "/office/export/daily.csv", timeout=30)
-    assert daily.status_code == 200 and daily.text.startswith("store_id,date,responses,")
+    daily = session.get(url + "/office/export/daily.csv", timeout=30)  # Finnish: Excel's ;
+    assert daily.status_code == 200 and daily.text.startswith("\ufeffstore_id;date;responses;")
     assert "attachment" in daily.headers["content-disposition"]
     ratings = session.get(url + "/office/export/ratings.csv", timeout=60)
     lines = ratings.text.splitlines()
-    assert lines[0].startswith("ingest_seq,id,seq,store_id")
+    assert lines[0].startswith("\ufeffingest_seq;id;seq;store_id")
     assert len(lines) > 1000
     assert session.get(url + "/office/export/daily.csv", params={"from": day, "to": day},
                        timeout=10).status_code == 200

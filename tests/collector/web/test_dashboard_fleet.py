@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from sync.collector.web.i18n import Translator
-from tests.support.browser import login_session
+from tests.support.browser import log_in, login_session, signed_in_page
 
 FI = Translator("fi")
 
@@ -26,17 +26,10 @@ def api_fleet(server: dict, token: str) -> list[dict]:
     return answer.json()["kiosks"]
 
 
-def login(page, server: dict, token: str) -> None:
-    page.goto(server["url"] + "/login")
-    page.fill("#token", token)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
-
-
 @pytest.mark.browser
 def test_the_office_finds_the_silent_kiosk_first_with_its_numbers(browser_page, dashboard_server):
     page, office = browser_page, dashboard_server["tokens"]["office"]
-    login(page, dashboard_server, office)
+    log_in(page, dashboard_server["url"], office)
     page.click("nav a[href='/fleet']")
     page.wait_for_load_state("load")
     expected = api_fleet(dashboard_server, office)
@@ -70,18 +63,14 @@ def test_the_office_finds_the_silent_kiosk_first_with_its_numbers(browser_page, 
 def test_staff_see_their_stores_kiosks_and_a_phone_needs_no_sideways_scrolling(
         browser_chromium, dashboard_server):
     staff = dashboard_server["tokens"]["staff"]
-    context = browser_chromium.new_context(viewport={"width": 390, "height": 844}, locale="fi")
-    page = context.new_page()
-    try:
-        login(page, dashboard_server, staff["token"])
+    with signed_in_page(browser_chromium, dashboard_server["url"], staff["token"],
+                        390, 844) as page:
         page.goto(dashboard_server["url"] + "/fleet")
         kiosks = page.locator("table.fleet-table tbody tr").evaluate_all(
             "rows => rows.map(r => r.dataset.store)")
         assert kiosks and set(kiosks) == {staff["store_id"]}
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert page.locator("table.fleet-table td[data-role=uptime]").first.is_visible()
-    finally:
-        context.close()
 
 
 #: What a reader sees, written out (not from the catalogs): title, the silent
