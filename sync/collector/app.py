@@ -12,9 +12,10 @@ processes get them).  Routes live in one module per audience:
 - ``admin.py``: admins (stores, kiosks, tokens, surveys);
 - ``web/``: people with a browser (HTML dashboard), mounted in :func:`mount_pages`.
 
-Every error answer is ``{"detail": "<one human sentence>"}`` (the OpenAPI
-schema says so: :func:`document_errors`), or an HTML page for a browser
-asking for a page; 429 and 503 answers carry ``Retry-After``.  Every answer
+Every error answer is ``{"detail": "<one human sentence>", "request_id": "..."}``
+(:class:`~sync.collector.api.models.Error`, declared on every route:
+:data:`AUDIENCE_ERRORS`), or an HTML page for a browser asking for a page;
+429 and 503 answers carry ``Retry-After``.  Every answer
 carries ``X-Request-ID`` (the id in its log line) and security headers
 (:class:`SecurityHeaders`); CORS is off unless ``cors_origins`` names origins.
 Redirects are path-only, never built from the Host header, and
@@ -34,6 +35,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -43,6 +45,7 @@ from starlette.routing import Match
 
 from sync import __version__
 from sync.collector.api import admin, enroll, export, ingest, read, stream
+from sync.collector.api.models import Error, Health, errors
 from sync.collector.asgi import HttpMiddleware
 from sync.collector.auth import FailureThrottle
 from sync.collector.db.connection import Busy, Database, Unstorable
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        generate_unique_id_function=operation_id,
     )
     # Starlette's slash redirects build an absolute URL from the Host header;
     # the 404 handler redirects path-only instead (:func:`slash_redirect`).
@@ -126,13 +130,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.host_names(),
                            www_redirect=False)
     app.add_middleware(RequestLog)
-    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness")
-    for router in (ingest.router, enroll.router, read.router, export.router, stream.router,
-                   admin.router):
-        app.include_router(router)
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness",
+                      response_model=Health,
+                      responses=errors(503, e503="The database does not answer"))
+    for router, codes in AUDIENCE_ERRORS:
+        app.include_router(router, responses=errors(*codes, 500, 503))
     mount_pages(app)
-    document_errors(app)
+    name_schemas(app)
     return app
+
+
+#: The errors every route of an audience may answer (each route adds its own): a token
+#: missing or refused (401, 403), too many bad tokens (429), a bad parameter (422).
+AUDIENCE_ERRORS = (
+    (ingest.router, (401, 403, 429)),
+    (enroll.router, ()),
+    (read.router, (401, 403, 422, 429)),
+    (export.router, (401, 403, 422, 429)),
+    (stream.router, (401, 403, 422, 429)),
+    (admin.router, (401, 403, 422, 429)),
+)
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI ``operationId``: its function's name (``daily``, ``ranking``), which
+    a generated client's functions and enums are named after, rather than FastAPI's
+    ``daily_api_v1_stores__store_id__daily_get``."""
+    return route.name
 
 
 #: Headers on every answer; pages set their own stricter set (see ``web.render.SECURITY_HEADERS``).
@@ -178,21 +202,13 @@ class SecurityHeaders(HttpMiddleware):
         await self.app(scope, receive, add_headers)
 
 
-ERROR_SCHEMA = {
-    "title": "Error",
-    "type": "object",
-    "required": ["detail"],
-    "properties": {"detail": {"type": "string", "description": "One human sentence"}},
-}
+def name_schemas(app: FastAPI) -> None:
+    """Finish the OpenAPI document: the wire types by name, no validation-error schemas.
 
-
-def document_errors(app: FastAPI) -> None:
-    """Make the OpenAPI schema tell the truth about errors.
-
-    FastAPI documents 422 as a list of validation errors; this app answers
-    every error as ``{"detail": str}`` (:func:`add_error_handlers`).  Every
-    4xx/5xx answer is documented with that shape, and every operation that
-    needs a token documents 401, 403 and 429.
+    The upload body is read by msgspec, not FastAPI, so its schemas (``Batch``,
+    ``Rating``, ``KioskStatus``) are added here.  Every error is answered as
+    :class:`~sync.collector.api.models.Error` (:func:`add_error_handlers`), so
+    FastAPI's ``HTTPValidationError`` is never sent and is left out.
     """
     build = app.openapi
 
@@ -203,20 +219,7 @@ def document_errors(app: FastAPI) -> None:
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
-        schemas["Error"] = ERROR_SCHEMA
-        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                if operation.get("security"):
-                    responses.setdefault("401", {"description": "Missing, unknown or revoked"
-                                                                " token"})
-                    responses.setdefault("403", {"description": "This token's role may not"})
-                    responses.setdefault("429", {"description": "Too many bad tokens from this"
-                                                                " address; see Retry-After"})
-                for code, response in responses.items():
-                    if code[0] in "45":
-                        response["content"] = error
+        schemas.update(ingest.WIRE_SCHEMAS)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -237,21 +240,33 @@ def mount_pages(app: FastAPI) -> None:
     app.add_exception_handler(access.Refused, access.refused)
 
 
-def healthz(request: Request) -> JSONResponse:
-    """``{"status": "ok"}`` when the database answers; 503 otherwise."""
+def healthz(request: Request) -> Response:
+    """``{"status": "ok", "version": ...}`` when the database answers; 503 otherwise."""
     try:
         with request.app.state.storage.db.connection() as conn:
             conn.scalar("SELECT 1")
     except Exception:
         logger.exception("health check failed")
-        return JSONResponse(
-            {"status": "error", "detail": "database unavailable"}, 503, {"Retry-After": "5"}
-        )
-    return JSONResponse({"status": "ok", "version": __version__})
+        body = {"status": "error", **error_body(request, "database unavailable")}
+        return JSONResponse(body, 503, {"Retry-After": "5"})
+    return JSONResponse(Health(status="ok", version=__version__).model_dump())
+
+
+def error_answer(request: Request, status: int, detail: str,
+                 headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape, :class:`~sync.collector.api.models.Error`: the sentence and
+    the request id the log line carries, so a report of the error can be looked up."""
+    return JSONResponse(error_body(request, detail), status, headers)
+
+
+def error_body(request: Request, detail: str) -> dict[str, str]:
+    """:class:`~sync.collector.api.models.Error` as a dict."""
+    return Error(detail=detail, request_id=request_id(request)).model_dump()
 
 
 def add_error_handlers(app: FastAPI) -> None:
-    """One error shape, ``{"detail": str}``, for every failure the caller can see.
+    """One error shape, ``{"detail": str, "request_id": str}``, for every failure the
+    caller can see (:func:`error_answer`).
 
     A browser asking for a page gets the same as an HTML page instead.
     """
@@ -267,23 +282,22 @@ def add_error_handlers(app: FastAPI) -> None:
             html = await run_in_threadpool(browser_not_found, request)
             if html is not None:
                 return html
-        return JSONResponse({"detail": error.detail}, error.status_code, error.headers)
+        return error_answer(request, error.status_code, error.detail, error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": describe_validation(error.errors())}, 422)
+        return error_answer(request, 422, describe_validation(error.errors()))
 
     @app.exception_handler(Busy)
     async def busy(request: Request, error: Busy) -> JSONResponse:
         logger.warning("database busy", extra={"path": request.url.path})
-        return JSONResponse(
-            {"detail": "the database is busy; retry shortly"}, 503, {"Retry-After": "2"}
-        )
+        return error_answer(request, 503, "the database is busy; retry shortly",
+                            {"Retry-After": "2"})
 
     @app.exception_handler(Unstorable)
     async def unstorable(request: Request, error: Unstorable) -> JSONResponse:
         # A NUL in a path or query id: no database text can hold it (both backends).
-        return JSONResponse({"detail": str(error)}, 422)
+        return error_answer(request, 422, str(error))
 
     @app.exception_handler(Exception)
     async def crash(request: Request, error: Exception) -> Response:
@@ -300,10 +314,9 @@ def add_error_handlers(app: FastAPI) -> None:
             logger.exception("error page failed", extra={"request_id": rid})
             answer = None
         if answer is None:
-            answer = JSONResponse(
-                {"detail": f"internal error; the collector log has details (request id {rid})"},
-                500, API_HEADERS,
-            )
+            answer = error_answer(
+                request, 500, f"internal error; the collector log has details (request id {rid})",
+                API_HEADERS)
         answer.headers["X-Request-ID"] = rid
         return answer
 

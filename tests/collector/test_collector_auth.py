@@ -125,6 +125,7 @@ def test_health_and_docs_need_no_token(collector_server):
     assert collector_server.request("GET", "/docs").status_code == 200
     spec = collector_server.request("GET", "/openapi.json").json()
     batches = spec["paths"]["/api/v1/batches"]["post"]
-    schema = batches["requestBody"]["content"]["application/json"]["schema"]
-    assert "sent_at" in schema["properties"]
-    assert "score" in schema["properties"]["ratings"]["items"]["properties"]
+    named = batches["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schemas = spec["components"]["schemas"]
+    assert "sent_at" in schemas[named.rsplit("/", 1)[-1]]["properties"]
+    assert "score" in schemas["Rating"]["properties"]

@@ -349,7 +349,8 @@ def test_an_unexpected_error_is_a_page_or_json_with_the_request_id_of_its_log_li
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert api.status_code == 500 and api.headers["content-type"] == "application/json"
     api_id = api.headers["x-request-id"]
-    assert api_id in api.json()["detail"] and set(api.json()) == {"detail"}
+    assert api_id in api.json()["detail"] and api.json()["request_id"] == api_id
+    assert set(api.json()) == {"detail", "request_id"}
     assert page_id != api_id
     for rid, path in ((page_id, "/stores/s1"), (api_id, "/api/v1/stores/s1/kiosks")):
         lines = [r for r in collect.records if getattr(r, "request_id", None) == rid]

@@ -8,15 +8,25 @@ appear in the response once and are never retrievable again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from sync.clock import zone
+from sync.collector.api.models import (
+    CreatedKiosk,
+    CreatedStore,
+    CreatedToken,
+    KioskState,
+    Store,
+    Tokens,
+    errors,
+)
 from sync.collector.auth import admin, storage_of
 from sync.collector.db.storage import AlreadyExists, InUse, NotFound
 from sync.collector.tokens import Principal
@@ -51,20 +61,6 @@ class NewTokenRequest(BaseModel):
     label: str | None = None
 
 
-#: A store's or kiosk's retirement, as both answer it.
-RetiredAt = Annotated[str | None, Field(description="When it was retired (UTC), or null")]
-
-
-class StoreState(BaseModel):
-    """A store after a change."""
-
-    id: str
-    name: str
-    timezone: str
-    retired_at: RetiredAt
-    kiosks: int
-
-
 class Change(BaseModel):
     """A PATCH body: every field is optional, and one left out (None) stays as it is.
 
@@ -85,16 +81,6 @@ class StoreChange(Change):
     """true: retire (no uploads, out of rankings); false: restore"""
 
 
-class KioskState(BaseModel):
-    """A kiosk after a change."""
-
-    id: str
-    store_id: str
-    label: str | None
-    retired_at: RetiredAt
-    received: int = Field(description="Ratings it has delivered")
-
-
 class KioskChange(Change):
     """What to change about a kiosk; fields left out stay as they are."""
 
@@ -104,6 +90,25 @@ class KioskChange(Change):
     """Move it here: later ratings count for this store"""
     retired: bool | None = None
     """true: retire (its uploads get 403); false: restore"""
+
+
+#: The request body of PUT .../survey, read by :func:`~sync.survey.parse_survey` (so its
+#: messages name the field at fault); ``version`` is ignored (the collector numbers it).
+SURVEY_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Survey"},
+    "example": {"scale": 5, "questions": {"en": "How did we do?"}, "reasons": ["queue"]}}}}}
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, read here rather than by a ``Body`` parameter so
+    that the OpenAPI document names its schema (``openapi_extra``) instead of ``Body``."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise HTTPException(422, "body: not JSON; send a JSON object") from None
+    if not isinstance(body, dict):
+        raise HTTPException(422, "body: Input should be a valid dictionary")
+    return body
 
 
 def _apply(action: Any) -> Any:
@@ -140,7 +145,8 @@ def _gone(action: Callable[[], Any]) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/stores", status_code=201, summary="Create a store")
+@router.post("/stores", status_code=201, response_model=CreatedStore,
+             responses=errors(409, e409="A store with this id exists"), summary="Create a store")
 def create_store(
     request: Request, store: NewStore, principal: Admin
 ) -> dict[str, Any]:
@@ -148,7 +154,9 @@ def create_store(
     return _apply(lambda: storage_of(request).add_store(store.id, store.name, store.timezone))
 
 
-@router.post("/stores/{store_id}/kiosks", status_code=201, summary="Register a kiosk")
+@router.post("/stores/{store_id}/kiosks", status_code=201, response_model=CreatedKiosk,
+             responses=errors(404, 409, e409="A kiosk with this id exists"),
+             summary="Register a kiosk")
 def create_kiosk(
     request: Request, store_id: str, kiosk: NewKiosk, principal: Admin
 ) -> dict[str, Any]:
@@ -158,7 +166,8 @@ def create_kiosk(
             "token": made.token}
 
 
-@router.post("/tokens", status_code=201, summary="Create a token")
+@router.post("/tokens", status_code=201, response_model=CreatedToken, responses=errors(404),
+             summary="Create a token")
 def create_token(
     request: Request, wanted: NewTokenRequest, principal: Admin
 ) -> dict[str, Any]:
@@ -171,25 +180,25 @@ def create_token(
     return {"id": made.id, "role": made.role, "store_id": made.store_id, "token": made.token}
 
 
-@router.get("/tokens", summary="List tokens")
+@router.get("/tokens", response_model=Tokens, summary="List tokens")
 def list_tokens(request: Request, principal: Admin) -> list[dict[str, Any]]:
     """Every token's id, role, scope and dates (never the secret)."""
     return storage_of(request).tokens()
 
 
-@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")
+@router.delete("/tokens/{token_id}", status_code=204, responses=errors(404),
+               summary="Revoke a token")
 def revoke_token(request: Request, token_id: int, principal: Admin) -> Response:
     """Revoke at once: the token's next request gets 401."""
     return _gone(lambda: storage_of(request).revoke_token(token_id))
 
 
-@router.put("/stores/{store_id}/survey", response_model=Survey, summary="Set a store's survey")
+@router.put("/stores/{store_id}/survey", response_model=Survey, responses=errors(404),
+            openapi_extra=SURVEY_BODY, summary="Set a store's survey")
 def put_survey(
     request: Request,
     store_id: str,
-    body: Annotated[dict[str, Any], Body(
-        examples=[{"scale": 5, "questions": {"en": "How did we do?"}, "reasons": ["queue"]}]
-    )],
+    body: Annotated[dict[str, Any], Depends(json_object)],
     principal: Admin,
 ) -> Response:
     """Store a new survey version (numbered by the collector); kiosks pick it up on next sync."""
@@ -198,7 +207,8 @@ def put_survey(
     return JSONResponse(saved.body(), headers={"ETag": saved.etag()})
 
 
-@router.patch("/stores/{store_id}", response_model=StoreState, summary="Change a store")
+@router.patch("/stores/{store_id}", response_model=Store, responses=errors(404),
+              summary="Change a store")
 def patch_store(
     request: Request, store_id: str, change: StoreChange, principal: Admin
 ) -> dict[str, Any]:
@@ -214,14 +224,17 @@ def patch_store(
                    timezone=storage.set_timezone, retired=storage.retire_store)
 
 
-@router.delete("/stores/{store_id}", status_code=204, summary="Delete an empty store")
+@router.delete("/stores/{store_id}", status_code=204,
+               responses=errors(404, 409, e409="The store holds ratings; retire it instead"),
+               summary="Delete an empty store")
 def delete_store(request: Request, store_id: str, principal: Admin) -> Response:
     """Delete a store without ratings (and its kiosks and tokens); 409 naming how many
     ratings it holds otherwise (retire it instead)."""
     return _gone(lambda: storage_of(request).delete_store(store_id))
 
 
-@router.patch("/kiosks/{kiosk_id}", response_model=KioskState, summary="Change a kiosk")
+@router.patch("/kiosks/{kiosk_id}", response_model=KioskState, responses=errors(404),
+              summary="Change a kiosk")
 def patch_kiosk(
     request: Request, kiosk_id: str, change: KioskChange, principal: Admin
 ) -> dict[str, Any]:
@@ -233,7 +246,9 @@ def patch_kiosk(
                    label=storage.rename_kiosk, retired=storage.retire_kiosk)
 
 
-@router.delete("/kiosks/{kiosk_id}", status_code=204, summary="Delete a kiosk without ratings")
+@router.delete("/kiosks/{kiosk_id}", status_code=204,
+               responses=errors(404, 409, e409="The kiosk holds ratings; retire it instead"),
+               summary="Delete a kiosk without ratings")
 def delete_kiosk(request: Request, kiosk_id: str, principal: Admin) -> Response:
     """Delete a kiosk that delivered no ratings (and its tokens); 409 naming how many
     ratings it holds otherwise (retire it instead)."""

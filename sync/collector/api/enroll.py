@@ -25,6 +25,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from sync.collector.api.models import errors
 from sync.collector.auth import FailureThrottle, storage_of
 from sync.collector.db.storage import CodeGone, NotFound
 from sync.collector.logs import log_fields
@@ -58,11 +59,9 @@ class Enrollment(BaseModel):
     "/api/v1/enroll",
     response_model=Enrollment,
     summary="Exchange a one-time enrollment code for a kiosk token and config",
-    responses={
-        404: {"description": "Unknown code; nothing changed"},
-        410: {"description": "Code used, expired or replaced; nothing changed"},
-        429: {"description": "Too many refused codes from this address; see Retry-After"},
-    },
+    responses=errors(404, 410, 422, 429,
+                     e404="Unknown code; nothing changed",
+                     e429="Too many refused codes from this address; see Retry-After"),
 )
 async def enroll(body: EnrollRequest, request: Request) -> Enrollment:
     """Trade a code for a new kiosk token (once), with the store, survey and sync URL."""

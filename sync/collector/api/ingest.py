@@ -27,7 +27,6 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -36,6 +35,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from sync.clock import local_date, parse_utc
+from sync.collector.api.models import KioskIdentity, errors
 from sync.collector.auth import kiosk, storage_of
 from sync.collector.db.stays import Stays
 from sync.collector.db.storage import Storage
@@ -58,24 +58,10 @@ router = APIRouter(tags=["kiosk"])
 RETRY_AFTER_S = 2
 
 
-def inline_schema(kind: type) -> dict[str, Any]:
-    """The JSON schema of a wire type with ``$defs`` resolved in place, for ``openapi_extra``."""
-    schema = msgspec.json.schema(kind)
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return resolve(definitions[node["$ref"].rsplit("/", 1)[-1]])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(value) for value in node]
-        return node
-
-    return resolve(schema)
-
-
-BATCH_SCHEMA = inline_schema(Batch)
+#: The batch body's schema, named: ``Batch``, ``Rating`` and ``KioskStatus`` (msgspec's
+#: own schemas of the wire types), added to the OpenAPI components by the app.
+(BATCH_SCHEMA,), WIRE_SCHEMAS = msgspec.json.schema_components(
+    [Batch], ref_template="#/components/schemas/{name}")
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -329,16 +315,9 @@ def handle_batch(storage: Storage, principal: Principal, data: bytes) -> BatchRe
             "description": "JSON, optionally with Content-Encoding: gzip",
         }
     },
-    responses={
-        400: {"description": "Not JSON, not UTF-8 or broken gzip; nothing stored"},
-        401: {"description": "Missing, unknown or revoked token"},
-        403: {"description": "Not a kiosk token"},
-        413: {"description": "Body or batch too large; nothing stored"},
-        415: {"description": "Unsupported Content-Encoding or Content-Type"},
-        408: {"description": "Body not received within body_timeout_s; nothing stored"},
-        422: {"description": "Batch envelope has the wrong shape; nothing stored"},
-        429: {"description": "Too many uploads at once; retry after Retry-After seconds"},
-    },
+    responses=errors(400, 408, 413, 415, 422, 429,
+                     e422="Batch envelope has the wrong shape; nothing stored",
+                     e429="Too many uploads at once; retry after Retry-After seconds"),
 )
 async def post_batch(request: Request, principal: Principal = Depends(kiosk)) -> Response:
     """Store a kiosk's ratings exactly once.
@@ -404,9 +383,10 @@ def get_survey(request: Request, principal: Principal = Depends(kiosk)) -> Respo
 
 @router.get(
     "/api/v1/kiosk",
+    response_model=KioskIdentity,
     summary="Which store and kiosk this token is for, and the store's time zone",
 )
-def get_kiosk(request: Request, principal: Principal = Depends(kiosk)) -> dict[str, str]:
+def get_kiosk(request: Request, principal: Principal = Depends(kiosk)) -> KioskIdentity:
     """``{store_id, store_name, kiosk_id, timezone}`` as the collector records them.
 
     The collector is the source of truth for its stores: the kiosk dates its
@@ -415,9 +395,9 @@ def get_kiosk(request: Request, principal: Principal = Depends(kiosk)) -> dict[s
     another zone).
     """
     store = storage_of(request).store(principal.store_id) or {}
-    return {
-        "store_id": principal.store_id or "",
-        "store_name": store.get("name") or "",
-        "kiosk_id": principal.kiosk_id or "",
-        "timezone": store.get("timezone") or "",
-    }
+    return KioskIdentity(
+        store_id=principal.store_id or "",
+        store_name=store.get("name") or "",
+        kiosk_id=principal.kiosk_id or "",
+        timezone=store.get("timezone") or "",
+    )

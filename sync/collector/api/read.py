@@ -11,19 +11,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from sync.clock import utc_now
 from sync.collector import reports
+from sync.collector.api.models import (
+    Daily,
+    Fleet,
+    FleetKiosk,
+    Heatmap,
+    Ranking,
+    Reasons,
+    Store,
+    StoreKiosks,
+    Stores,
+    Summary,
+    errors,
+)
 from sync.collector.auth import chain_reader, readable_store, reader, storage_of
 from sync.collector.db.storage import Storage
 from sync.collector.tokens import Principal
+from sync.survey import Survey
 
 router = APIRouter(prefix="/api/v1", tags=["read"])
+#: What a route reading one store answers besides its figures.
+STORE_ERRORS = errors(404, e404="No such store")
 
 FROM = Query(None, alias="from", description="First local date, YYYY-MM-DD (default: 30 days ago)")
 TO = Query(None, alias="to", description="Last local date, YYYY-MM-DD (default: today)")
@@ -86,7 +101,7 @@ def label_language(
     return lang
 
 
-@router.get("/stores", summary="Stores this token may read")
+@router.get("/stores", response_model=Stores, summary="Stores this token may read")
 def list_stores(request: Request, principal: Principal = Depends(reader)) -> list[dict[str, Any]]:
     """Every store for office and admin tokens; a staff token sees its own store."""
     storage = storage_of(request)
@@ -95,13 +110,15 @@ def list_stores(request: Request, principal: Principal = Depends(reader)) -> lis
     return storage.stores()
 
 
-@router.get("/stores/{store_id}", summary="One store")
+@router.get("/stores/{store_id}", response_model=Store, responses=STORE_ERRORS,
+            summary="One store")
 def get_store(store: dict = Depends(readable_store)) -> dict[str, Any]:
     """A store's id, name, time zone and number of kiosks."""
     return store
 
 
-@router.get("/stores/{store_id}/daily", summary="CSAT per local day")
+@router.get("/stores/{store_id}/daily", response_model=Daily, responses=STORE_ERRORS,
+            summary="CSAT per local day")
 def daily(
     asked: StorePeriod = Depends(store_period),
     kiosk: str | None = Depends(kiosk_filter),
@@ -114,19 +131,22 @@ def daily(
     return asked.answer(days=asked.report(reports.daily_report, kiosk))
 
 
-@router.get("/stores/{store_id}/summary", summary="CSAT over a period")
+@router.get("/stores/{store_id}/summary", response_model=Summary, responses=STORE_ERRORS,
+            summary="CSAT over a period")
 def summary(asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
     """One store's figures for the whole period."""
     return asked.answer(**asked.report(reports.summary_report))
 
 
-@router.get("/stores/{store_id}/heatmap", summary="Weekday x hour figures")
+@router.get("/stores/{store_id}/heatmap", response_model=Heatmap, responses=STORE_ERRORS,
+            summary="Weekday x hour figures")
 def heatmap(asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
     """168 cells (Monday 00 .. Sunday 23, store-local) with responses and CSAT."""
     return asked.answer(cells=asked.report(reports.heatmap_report))
 
 
-@router.get("/stores/{store_id}/reasons", summary="Follow-up reasons")
+@router.get("/stores/{store_id}/reasons", response_model=Reasons, responses=STORE_ERRORS,
+            summary="Follow-up reasons")
 def reasons(
     asked: StorePeriod = Depends(store_period),
     lang: str | None = Depends(label_language),
@@ -135,54 +155,16 @@ def reasons(
     return asked.answer(**asked.report(reports.reasons_report, lang))
 
 
-@router.get("/stores/{store_id}/kiosks", summary="Kiosk status and lost taps")
+@router.get("/stores/{store_id}/kiosks", response_model=StoreKiosks,
+            responses=STORE_ERRORS, summary="Kiosk status and lost taps")
 def kiosks(request: Request, store: dict = Depends(readable_store)) -> dict[str, Any]:
     """Per kiosk: last seen, last sync, pending it reported, clock offset, seq gaps."""
     found = reports.kiosks_report(storage_of(request), store["id"])
     return {"store_id": store["id"], "kiosks": found}
 
 
-class FleetKiosk(BaseModel):
-    """One kiosk in use: where it is, its state, and its last report of itself."""
-
-    store_id: str
-    store_name: str
-    kiosk_id: str
-    label: str | None
-    state: Literal["silent", "unhealthy", "never", "ok"] = Field(
-        description="silent: no contact for longer than silent_after_s; unhealthy: its last"
-        " report shows a problem; never: it has not called yet")
-    problems: list[Literal["disk", "rejected", "pending", "timezone", "version", "clock",
-                           "gaps"]] = Field(
-        description="disk: free space low (under 10% or 500 MB); rejected: ratings refused"
-        " and kept aside; pending: a rating waiting over an hour; timezone: the kiosk's config"
-        " names another zone than the store's; version: older than the newest in the fleet;"
-        " clock: its clock is off; gaps: seqs never received")
-    last_seen: str | None = Field(description="Last batch or heartbeat (UTC)")
-    silent_s: int | None = Field(description="Seconds since last_seen")
-    app_version: str | None
-    uptime_s: int | None = Field(description="Seconds since the kiosk app started")
-    disk_free_bytes: int | None
-    disk_total_bytes: int | None
-    database_bytes: int | None = Field(description="The kiosk's database file plus its WAL")
-    pending: int | None
-    oldest_pending_at: str | None
-    rejected: int | None
-    config_timezone: str | None = Field(description="The time zone the kiosk's config names")
-    store_timezone: str
-    clock_offset_s: float | None
-    missing: int = Field(description="Seqs below the highest received that never arrived")
-
-
-class Fleet(BaseModel):
-    """The kiosks this token may read, silent and unhealthy first."""
-
-    silent_after_s: float
-    newest_version: str | None
-    kiosks: list[FleetKiosk]
-
-
-@router.get("/kiosks", response_model=Fleet, summary="Every kiosk's health, worst first")
+@router.get("/kiosks", response_model=Fleet, responses=STORE_ERRORS,
+            summary="Every kiosk's health, worst first")
 def fleet(
     request: Request,
     principal: Principal = Depends(reader),
@@ -208,14 +190,15 @@ def fleet(
                                         for row in found["kiosks"]]})
 
 
-@router.get("/stores/{store_id}/survey", summary="The store's current survey")
+@router.get("/stores/{store_id}/survey", response_model=Survey, responses=STORE_ERRORS,
+            summary="The store's current survey")
 def store_survey(request: Request, store: dict = Depends(readable_store)) -> Response:
     """The survey kiosks of this store show (version 0 is the built-in default)."""
     survey = storage_of(request).survey(store["id"])
     return JSONResponse(survey.body(), headers={"ETag": survey.etag()})
 
 
-@router.get("/ranking", summary="All stores ranked (office)")
+@router.get("/ranking", response_model=Ranking, summary="All stores ranked (office)")
 def ranking(
     request: Request,
     principal: Principal = Depends(chain_reader),

@@ -387,6 +387,8 @@ def test_an_unknown_page_is_an_html_404_for_browsers_and_json_for_the_api(dashbo
     assert page.headers["content-type"].startswith("text/html")
     assert 'id="error"' in page.text and 'href="/office"' in page.text
     api = session.get(url + "/api/v1/no-such-route", headers={"Accept": "text/html"}, timeout=10)
-    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+    not_found = {"detail": "Not Found", "request_id": api.headers["x-request-id"]}
+    assert api.status_code == 404 and api.json() == not_found
     script = requests.get(url + "/no-such-page", timeout=10)
-    assert script.status_code == 404 and script.json() == {"detail": "Not Found"}
+    assert script.status_code == 404
+    assert script.json() == {**not_found, "request_id": script.headers["x-request-id"]}

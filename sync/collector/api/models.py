@@ -1,0 +1,315 @@
+"""The JSON API's answers and its one error shape, declared once as pydantic models.
+
+Each model names a shape the routes already answered (``reports.py`` and
+``storage.py`` build the dicts; a route's ``response_model`` checks them on
+the way out), so ``/openapi.json`` describes every answer by name and a
+client generated from it returns typed objects.  Fields have no defaults:
+every key is always present, ``null`` where a value is unknown.
+
+The answer models refuse keys they do not declare (:class:`Answer`): a key a
+report starts sending shows up as a failing test, not as a field the API
+silently drops.  Their schemas still allow more properties, so a client
+generated today keeps working when a later version adds a field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+
+def _open_schema(schema: dict[str, Any]) -> None:
+    """Leave ``additionalProperties`` out of an answer's schema: new fields may come."""
+    schema.pop("additionalProperties", None)
+
+
+class Answer(BaseModel):
+    """An API answer: every key declared (checked on the way out), more allowed later."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_open_schema)
+
+
+class Error(Answer):
+    """Every 4xx and 5xx answer of the JSON API (a browser asking for a page gets HTML)."""
+
+    detail: str = Field(description="One human sentence saying what went wrong and what to do")
+    request_id: str = Field(description="This request's id in the collector log (also the"
+                                        " X-Request-ID header)")
+
+
+#: What each error status means, for the OpenAPI document.
+ERROR_MEANINGS = {
+    400: "Not JSON, not UTF-8 or broken gzip; nothing stored",
+    401: "Missing, unknown or revoked token",
+    403: "This token's role (or store) may not",
+    404: "No such store, kiosk, token or code",
+    408: "Body not received within body_timeout_s; nothing stored",
+    409: "Conflicts with what exists; nothing changed",
+    410: "Code used, expired or replaced; nothing changed",
+    413: "Body or batch too large; nothing stored",
+    415: "Unsupported Content-Encoding or Content-Type",
+    422: "A parameter or body is invalid; the detail names which",
+    429: "Too many requests; retry after Retry-After seconds",
+    500: "A bug: the detail carries the request id to look up in the log",
+    503: "The database is busy or unavailable; retry after Retry-After seconds",
+}
+
+
+def errors(*codes: int, **meanings: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for routes answering ``codes`` as :class:`Error`.
+
+    ``meanings`` overrides a status's description for one route (``e404="..."``).
+    """
+    return {code: {"model": Error,
+                   "description": meanings.get(f"e{code}", ERROR_MEANINGS[code])}
+            for code in codes}
+
+
+class Health(Answer):
+    """The collector is up and its database answers."""
+
+    status: Literal["ok"]
+    version: str = Field(description="The collector's version")
+
+
+class KioskIdentity(Answer):
+    """Which store and kiosk a kiosk token is for, as the collector records them."""
+
+    store_id: str
+    store_name: str
+    kiosk_id: str
+    timezone: str = Field(description="The store's IANA time zone; the kiosk dates taps in it")
+
+
+RetiredAt = Annotated[str | None, Field(description="When it was retired (UTC), or null")]
+
+
+class Store(Answer):
+    """A store: its id, name, time zone, retirement and number of kiosks."""
+
+    id: str
+    name: str
+    timezone: str
+    retired_at: RetiredAt
+    kiosks: int = Field(description="Kiosks registered in it, retired ones included")
+
+
+class Stores(RootModel[list[Store]]):
+    """The stores a token may read, by id."""
+
+
+class Figures(Answer):
+    """CSAT figures of a set of responses (:mod:`sync.metrics`), rounded to 0.1."""
+
+    responses: int = Field(description="Counted responses (suppressed taps left out)")
+    satisfied: int
+    csat: float | None = Field(description="satisfied / responses x 100; null without responses")
+    ci_low: float | None = Field(description="Lower end of the 95% Wilson interval")
+    ci_high: float | None = Field(description="Upper end of the 95% Wilson interval")
+    happy_index: float | None = Field(description="Faces mapped to 0..100 and averaged")
+    suppressed: int = Field(description="Taps within the response interval, not counted")
+    counts: dict[str, int] = Field(description="Counted responses per face, '1' (worst) up")
+
+
+class Period(Answer):
+    """A store and the period (store-local dates, inclusive) an answer covers."""
+
+    store_id: str
+    start: str = Field(alias="from", description="First local date")
+    end: str = Field(alias="to", description="Last local date")
+
+
+class Day(Figures):
+    """One store-local day's figures."""
+
+    date: str
+
+
+class Daily(Period):
+    """A store's figures per local day, days without taps included."""
+
+    days: list[Day]
+
+
+class Summary(Period, Figures):
+    """A store's figures over the whole period."""
+
+
+class HeatmapCell(Answer):
+    """One weekday and store-local hour over the period."""
+
+    weekday: int = Field(description="0 = Monday")
+    day: str = Field(description="Mon .. Sun")
+    hour: int
+    responses: int
+    satisfied: int
+    csat: float | None
+    happy_index: float | None
+
+
+class Heatmap(Period):
+    """168 cells, Monday 00 .. Sunday 23."""
+
+    cells: list[HeatmapCell]
+
+
+class Reason(Figures):
+    """A follow-up reason with the figures of the responses it came with."""
+
+    reason: str = Field(description="Reason key")
+    label: str = Field(description="Its text in the language asked for")
+    share: float = Field(description="Percent of the responses that gave a reason")
+
+
+class Reasons(Period):
+    """How often each reason was given, most given first."""
+
+    responses: int = Field(description="All counted responses of the period")
+    with_reason: int
+    reasons: list[Reason]
+
+
+class RankedStore(Figures):
+    """A store's figures over the period and its place."""
+
+    store_id: str
+    name: str
+    rank: int | None = Field(description="1 = best; null below min_responses")
+
+
+class Ranking(Answer):
+    """Every active store over a period, best first."""
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    ranked_by: Literal["ci_low", "csat", "happy_index"]
+    min_responses: int
+    stores: list[RankedStore]
+
+
+class KioskHealth(Answer):
+    """What the collector knows of a kiosk's health: contact, its last report, lost taps."""
+
+    store_id: str
+    label: str | None
+    last_seen: str | None = Field(description="Last batch or heartbeat (UTC)")
+    silent_s: int | None = Field(description="Seconds since last_seen")
+    app_version: str | None
+    uptime_s: int | None = Field(description="Seconds since the kiosk app started")
+    disk_free_bytes: int | None
+    disk_total_bytes: int | None
+    database_bytes: int | None = Field(description="The kiosk's database file plus its WAL")
+    pending: int | None
+    oldest_pending_at: str | None
+    rejected: int | None
+    config_timezone: str | None = Field(description="The time zone the kiosk's config names")
+    clock_offset_s: float | None
+    missing: int = Field(description="Seqs below the highest received that never arrived")
+
+
+class StoreKiosk(KioskHealth):
+    """One kiosk of a store: status, sync and the "nothing lost" audit."""
+
+    id: str
+    created_at: str
+    retired_at: RetiredAt
+    last_sync: str | None
+    last_rating_at: str | None = Field(description="Newest created_at received")
+    reported_last_seq: int | None = Field(description="Highest seq the kiosk says it wrote")
+    received: int = Field(description="Ratings stored")
+    max_seq: int = Field(description="Highest seq stored")
+    clock_suspect: bool
+    contiguous_seq: int = Field(description="Highest seq with every seq below it stored")
+    missing_ranges: list[list[int]] = Field(description="[first, last] seq ranges missing")
+    unsent: int | None = Field(description="Ratings the kiosk wrote but has not delivered")
+
+
+class StoreKiosks(Answer):
+    """A store's kiosks."""
+
+    store_id: str
+    kiosks: list[StoreKiosk]
+
+
+class FleetKiosk(KioskHealth):
+    """One kiosk in use: where it is, its state, and its last report of itself."""
+
+    # Built from a StoreKiosk's row: the fields it does not show are left out.
+    model_config = ConfigDict(extra="ignore")
+
+    store_name: str
+    kiosk_id: str
+    state: Literal["silent", "unhealthy", "never", "ok"] = Field(
+        description="silent: no contact for longer than silent_after_s; unhealthy: its last"
+        " report shows a problem; never: it has not called yet")
+    problems: list[Literal["disk", "rejected", "pending", "timezone", "version", "clock",
+                           "gaps"]] = Field(
+        description="disk: free space low (under 10% or 500 MB); rejected: ratings refused"
+        " and kept aside; pending: a rating waiting over an hour; timezone: the kiosk's config"
+        " names another zone than the store's; version: older than the newest in the fleet;"
+        " clock: its clock is off; gaps: seqs never received")
+    store_timezone: str
+
+
+class Fleet(Answer):
+    """The kiosks this token may read, silent and unhealthy first."""
+
+    silent_after_s: float
+    newest_version: str | None
+    kiosks: list[FleetKiosk]
+
+
+class CreatedStore(Answer):
+    """A store just created."""
+
+    id: str
+    name: str
+    timezone: str
+
+
+class CreatedKiosk(Answer):
+    """A kiosk just registered, with its token (shown only in this answer)."""
+
+    kiosk_id: str
+    store_id: str
+    token_id: int
+    token: str
+
+
+class CreatedToken(Answer):
+    """A staff, office or admin token just created (shown only in this answer)."""
+
+    id: int
+    role: str
+    store_id: str | None
+    token: str
+
+
+class Token(Answer):
+    """A token's id, role, scope and dates (never its secret)."""
+
+    id: int
+    role: Literal["kiosk", "staff", "office", "admin"]
+    store_id: str | None
+    kiosk_id: str | None
+    label: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+class Tokens(RootModel[list[Token]]):
+    """Every token, by id."""
+
+
+class KioskState(Answer):
+    """A kiosk after a change."""
+
+    # storage.kiosk() also gives created_at, which this answer never showed.
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    store_id: str
+    label: str | None
+    retired_at: RetiredAt
+    received: int = Field(description="Ratings it has delivered")
