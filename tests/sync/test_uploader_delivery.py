@@ -25,7 +25,14 @@ from tests.support.faultproxy import (
     Respond,
 )
 from tests.support.inprocess import collector_fixture
-from tests.support.uploading import batch_body, held, lost_and_doubled, proxied_kiosk, tap
+from tests.support.uploading import (
+    batch_body,
+    held,
+    kiosk_store,
+    lost_and_doubled,
+    proxied_kiosk,
+    tap,
+)
 
 collector = collector_fixture("delivery")
 _kiosks = itertools.count(1)
@@ -307,6 +314,7 @@ def test_a_single_rating_too_large_is_set_aside_not_lost_silently(collector, kio
     ids, up = too_large_twice(kiosk, taps=2, batch_size=2)
     first = up.push_once()
     assert (first.batches, first.sent, first.rejected, first.accepted) == (1, 1, 1, 0)
+    assert first.rejected_reasons == {"too large for the collector (HTTP 413)": 1}
     reason = store.db.execute("SELECT rejected_reason FROM ratings WHERE id = ?",
                               (ids[0],)).fetchone()[0]
     assert reason == "too large for the collector (HTTP 413)"
@@ -329,7 +337,8 @@ def test_an_unreadable_answer_is_retried_and_marks_nothing(kiosk):
     proxy.add(BATCHES_PATH, Respond(200, {}, b'{"accepted": "many"}'))
     with pytest.raises(Retryable) as failed:
         uploader(store, proxy, token).push_once()
-    assert str(failed.value).startswith("collector answer unreadable (HTTP 200): ")
+    assert str(failed.value) == ("collector answer unreadable (HTTP 200): 4 validation errors"
+                                 " for BatchResult")  # pydantic's first line
     assert store.stats()["pending"] == 2
 
 
@@ -517,3 +526,27 @@ def test_the_kiosk_log_says_what_happened_to_each_rating(kiosk, caplog):
     ]
     assert lines[-1] == f"survey version {store.get_state('survey')['version']} saved"
     assert {record.levelname for record in caplog.records[:4]} == {"WARNING"}
+
+
+def test_ratings_rejected_for_one_reason_are_counted_together(collector, kiosk, tmp_path):
+    _, kiosk_id, token, proxy = kiosk
+    elsewhere = kiosk_store(tmp_path / "other", "s2", kiosk_id)  # a config naming another store
+    try:
+        tap(elsewhere, 3)
+        result = uploader(elsewhere, proxy, token).push_once()
+    finally:
+        elsewhere.close()
+    (reason,) = result.rejected_reasons
+    assert "store_id" in reason and result.rejected_reasons[reason] == 3
+    assert result.rejected == 3 and held(collector, kiosk_id) == []
+
+
+def test_a_heartbeat_right_after_a_backlog_says_nothing_is_pending(kiosk):
+    store, _, token, proxy = kiosk
+    tap(store, 3)
+    up = uploader(store, proxy, token, batch_size=2)
+    assert up.push_all().accepted == 3
+    assert up.push_once().batches == 1  # an empty batch: the queue's count is not taken again
+    last = batch_body(proxy.requests(BATCHES_PATH)[-1].body)
+    assert last["ratings"] == [] and last["status"]["pending"] == 0
+    assert "oldest_pending_at" not in last["status"]
