@@ -30,20 +30,24 @@ from sync.collector.db.storage import Storage
 from sync.survey import Survey
 from sync.wire import KioskStatus, new_rating_id
 
-STORES = (
-    ("hki-kamppi", "Hymy Kamppi", "Europe/Helsinki"),
-    ("hki-itakeskus", "Hymy Itäkeskus", "Europe/Helsinki"),
-    ("espoo-isoomena", "Hymy Iso Omena", "Europe/Helsinki"),
-    ("vantaa-jumbo", "Hymy Jumbo", "Europe/Helsinki"),
-    ("tampere-ratina", "Hymy Ratina", "Europe/Helsinki"),
-    ("turku-hansa", "Hymy Hansa", "Europe/Helsinki"),
-    ("oulu-valkea", "Hymy Valkea", "Europe/Helsinki"),
-    ("jkl-forum", "Hymy Forum Jyväskylä", "Europe/Helsinki"),
-    ("sto-gallerian", "Hymy Gallerian", "Europe/Stockholm"),
-    ("gbg-nordstan", "Hymy Nordstan", "Europe/Stockholm"),
-    ("tallinn-viru", "Hymy Viru", "Europe/Tallinn"),
-    ("rovaniemi-sampo", "Hymy Sampokeskus", "Europe/Helsinki"),
-)
+#: The demo chain, a store a line: its id, its time zone, then its name (which has spaces).
+STORE_TABLE = """
+hki-kamppi       Europe/Helsinki   Hymy Kamppi
+hki-itakeskus    Europe/Helsinki   Hymy Itäkeskus
+espoo-isoomena   Europe/Helsinki   Hymy Iso Omena
+vantaa-jumbo     Europe/Helsinki   Hymy Jumbo
+tampere-ratina   Europe/Helsinki   Hymy Ratina
+turku-hansa      Europe/Helsinki   Hymy Hansa
+oulu-valkea      Europe/Helsinki   Hymy Valkea
+jkl-forum        Europe/Helsinki   Hymy Forum Jyväskylä
+sto-gallerian    Europe/Stockholm  Hymy Gallerian
+gbg-nordstan     Europe/Stockholm  Hymy Nordstan
+tallinn-viru     Europe/Tallinn    Hymy Viru
+rovaniemi-sampo  Europe/Helsinki   Hymy Sampokeskus
+"""
+#: (store id, name, time zone) in STORE_TABLE's order.
+STORES = tuple((store_id, name, timezone) for store_id, timezone, name in
+               (line.split(maxsplit=2) for line in STORE_TABLE.strip().splitlines()))
 REASONS = ("queue", "staff", "cleanliness", "selection", "price")
 LABELS = {
     "en": {"queue": "Queue", "staff": "Service", "cleanliness": "Cleanliness",

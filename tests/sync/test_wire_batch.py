@@ -9,7 +9,7 @@ gives it alone.  Old kiosks' bodies are read as they are, byte for byte.
 import gzip
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +29,7 @@ from sync.wire import (
     make_batch,
     parse_rating,
 )
+from tests.support.wire_cases import RATING_CASES
 
 #: A batch exactly as the kiosks of 2026-11 (sync.wire before the msgspec
 #: Rating) encoded it: it must keep being accepted as it is.
@@ -132,55 +133,7 @@ def test_the_kiosk_builds_batches_of_ratings_the_collector_refuses():
 
 # -- one rating's verdict, alone or in a batch -------------------------------------------
 
-EDGES = [
-    ({"id": str(uuid.uuid4()).upper()}, "id: must be a lowercase UUID"),
-    ({"id": "{" + str(uuid.uuid4()) + "}"}, "id: must be a lowercase UUID"),
-    ({"id": str(uuid.uuid4()) + "\n"}, "id: must be a lowercase UUID"),
-    ({"id": "nope"}, "id: must be a lowercase UUID"),
-    ({"id": 5}, "id: Expected `str`, got `int`"),
-    ({"seq": True}, "seq: Expected `int`, got `bool`"),
-    ({"seq": 0}, "seq: Expected `int` >= 1"),
-    ({"seq": 2**53}, "seq: Expected `int` <= 9007199254740991"),
-    ({"seq": 1.0}, "seq: Expected `int`, got `float`"),
-    ({"score": 5, "scale": 4}, "score 5 is outside a 4-face scale"),
-    ({"score": 0}, "score: Expected `int` >= 1"),
-    ({"score": None}, "score: Expected `int`, got `null`"),
-    ({"scale": "5"}, "scale: Expected `int`, got `str`"),
-    ({"scale": True}, "scale: Expected `int`, got `bool`"),
-    ({"scale": 7}, "scale: Invalid enum value 7"),
-    ({"created_at": "2026-01-15T22:30:00Z"}, "created_at: must be a UTC time"),
-    ({"created_at": "2026-01-15T22:30:00.123+00:00"}, "created_at: must be a UTC time"),
-    ({"created_at": "2026-01-15T24:30:00.123Z"}, "created_at: must be a UTC time"),
-    ({"created_at": "2026-02-30T00:00:00.000Z", "local_date": "2026-02-28"},
-     "created_at '2026-02-30T00:00:00.000Z' is not a real day"),
-    ({"created_at": "2019-12-31T23:59:59.999Z", "local_date": "2020-01-01"},
-     "created_at '2019-12-31T23:59:59.999Z' is not a plausible time"),
-    ({"created_at": format_utc(utc_now() + timedelta(days=2)),
-      "local_date": (utc_now() + timedelta(days=2)).date().isoformat()}, "created_at '"),
-    ({"local_date": "2026-01-18"}, "local_date is more than a day away from created_at"),
-    ({"local_date": "2026-01-32"}, "local_date '2026-01-32' is not a real day"),
-    ({"local_date": "2026-1-16"}, "local_date: must be a date like 2026-01-16 (YYYY-MM-DD)"),
-    ({"local_date": "2026-01-16\n"}, "local_date: must be a date"),
-    ({"lang": "fi\n"}, "lang: must be a language code"),
-    ({"lang": "x"}, "lang: Expected `str` of length >= 2"),
-    ({"lang": "ä"}, "lang: Expected `str` of length >= 2"),
-    ({"lang": "fi-" + "x" * 20}, "lang: Expected `str` of length <= 16"),
-    ({"reason": "é"}, "reason: must be a follow-up reason key"),
-    ({"reason": "Queue"}, "reason: must be a follow-up reason key"),
-    ({"reason": "a" * 65}, "reason: must be a follow-up reason key"),
-    ({"reason": "bad\x00"}, "reason: must be a follow-up reason key"),
-    ({"reason": 3}, "reason: Expected `str | null`, got `int`"),
-    ({"suppressed": 1}, "suppressed: Expected `bool`, got `int`"),
-    ({"suppressed": "yes"}, "suppressed: Expected `bool`, got `str`"),
-    ({"survey_version": -1}, "survey_version: Expected `int` >= 0"),
-    ({"survey_version": False}, "survey_version: Expected `int | null`, got `bool`"),
-    ({"kiosk_id": 5}, "kiosk_id: Expected `str | null`, got `int`"),
-    ({"lang": "fi-FI"}, None), ({"reason": "queue"}, None), ({"extra": "ignored"}, None),
-    ({"store_id": None, "kiosk_id": None, "survey_version": None}, None),
-]
-
-
-@pytest.mark.parametrize(("change", "verdict"), EDGES)
+@pytest.mark.parametrize(("change", "verdict"), RATING_CASES)
 def test_one_odd_rating_among_good_ones_gets_its_own_verdict(change, verdict):
     raws = kiosk_batch(40)
     raws[17] = {**raws[17], **change}

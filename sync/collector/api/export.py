@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -146,11 +147,51 @@ def file_chunks(fmt: str, view: str, header: Sequence[columns.Column],
     return parquet_chunks(header, pages)
 
 
-def chosen_dialect(fmt: str, name: str | None) -> Dialect:
-    """The CSV dialect asked for (plain when none); 422 when it comes with another format."""
-    if name is not None and fmt != "csv":
-        raise HTTPException(422, f"dialect: applies to format=csv only, not format={fmt}")
-    return DIALECTS[name or PLAIN.name]
+@dataclass(frozen=True)
+class ExportAsked:
+    """What every export route is asked, by an office or admin token: the file to send
+    (query ``format`` and, for CSV, ``dialect``) from the collector's storage."""
+
+    storage: Storage
+    format: Format
+    dialect_name: DialectName | None
+
+    def dialect(self) -> Dialect:
+        """The CSV dialect asked for (plain when none); 422 when it comes with another
+        format.  The route calls it among its own checks, so their order stays its own."""
+        if self.dialect_name is not None and self.format != "csv":
+            raise HTTPException(
+                422, f"dialect: applies to format=csv only, not format={self.format}")
+        return DIALECTS[self.dialect_name or PLAIN.name]
+
+
+def export_asked(
+    request: Request,
+    principal: Principal = Depends(chain_reader),
+    format: Format = FORMAT,
+    dialect: DialectName | None = DIALECT,
+) -> ExportAsked:
+    """The token check and the ``format`` and ``dialect`` queries of every export route;
+    FastAPI lists a dependency's queries after the route's own (``from``/``to``...)."""
+    return ExportAsked(storage_of(request), format, dialect)
+
+
+@dataclass(frozen=True)
+class Pull:
+    """``after`` (not yet parsed: see :func:`parse_cursor`) and ``limit`` of a ratings pull."""
+
+    after: str
+    limit: int
+
+
+def pull_window(
+    after: str = Query("0", description="X-Next-Cursor of the previous pull (0: start)"),
+    limit: int = Query(10_000, ge=1, le=MAX_LIMIT, description="Rows per pull"),
+) -> Pull:
+    """A dependency, like :func:`sync.collector.api.read.kiosk_filter`: FastAPI checks a
+    route's dependencies in order before its own queries, so ahead of :func:`export_asked`
+    a bad ``limit`` is still named before a bad ``format``."""
+    return Pull(after, limit)
 
 
 def attachment(name: str) -> dict[str, str]:
@@ -174,12 +215,8 @@ def window_pages(storage: Storage, stores: StoreNames, after: int, count: int,
     responses=_RESPONSES,
 )
 def export_ratings(
-    request: Request,
-    principal: Principal = Depends(chain_reader),
-    after: str = Query("0", description="X-Next-Cursor of the previous pull (0: start)"),
-    limit: int = Query(10_000, ge=1, le=MAX_LIMIT, description="Rows per pull"),
-    format: Format = FORMAT,
-    dialect: DialectName | None = DIALECT,
+    pull: Pull = Depends(pull_window),
+    asked: ExportAsked = Depends(export_asked),
 ) -> Response:
     """Up to ``limit`` ratings stored after the cursor, oldest first.
 
@@ -190,11 +227,11 @@ def export_ratings(
     pulls return only rows stored since.  XLSX and Parquet are streamed.
     """
     try:
-        cursor = parse_cursor(after)
+        cursor = parse_cursor(pull.after)
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
-    csv_dialect = chosen_dialect(format, dialect)
-    storage = storage_of(request)
+    csv_dialect, format, limit = asked.dialect(), asked.format, pull.limit
+    storage = asked.storage
     stores = StoreNames(storage)
     if format in FILES:
         count, last, more = storage.export_window(cursor, limit)
@@ -225,19 +262,16 @@ def cursor_headers(next_cursor: int, more: bool, count: int) -> dict[str, str]:
     responses=_RESPONSES,
 )
 def export_daily(
-    request: Request,
-    principal: Principal = Depends(chain_reader),
     start: str | None = FROM,
     end: str | None = TO,
     store: str | None = Query(None, description="Only this store"),
-    format: Format = FORMAT,
-    dialect: DialectName | None = DIALECT,
+    asked: ExportAsked = Depends(export_asked),
 ) -> Response:
     """One row per store and local day that had taps: CSAT figures, counts per face and
     the store's name."""
-    csv_dialect = chosen_dialect(format, dialect)
+    csv_dialect, format = asked.dialect(), asked.format
     start, end = period(start, end, utc_now().date())
-    storage = storage_of(request)
+    storage = asked.storage
     rows = StoreNames(storage).name_rows(reports.daily_export_rows(storage, start, end, store))
     if format in FILES:
         return StreamingResponse(file_chunks(format, "daily", columns.DAILY_COLUMNS, [rows]),

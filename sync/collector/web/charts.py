@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
+from typing import ClassVar
 
 #: Viridis, sampled at 11 stops: perceptually uniform and colour-blind safe.
 VIRIDIS = (
@@ -89,6 +90,34 @@ def _svg(width: float, height: float, body: str, css_class: str, label: str,
     )
 
 
+@dataclass(frozen=True)
+class Frame:
+    """A plotted chart's ``<svg>`` (trend, bars): its name for a screen reader, its size,
+    its CSS class and the id of the table with its figures in text (``described_by``).
+
+    The plot sits inside ``margins`` (left, right, top, bottom), room for the
+    y labels on the left and the x labels underneath.
+    """
+
+    label: str
+    width: int = 720
+    height: int = 240
+    css_class: str = "chart"
+    described_by: str = ""
+    margins: ClassVar[tuple[int, int, int, int]] = (44, 12, 14, 30)
+
+    @property
+    def plot_size(self) -> tuple[int, int]:
+        """Width and height of the plot inside the margins."""
+        left, right, top, bottom = self.margins
+        return self.width - left - right, self.height - top - bottom
+
+    def svg(self, body: str, linked: bool = False) -> str:
+        """The ``<svg>`` element around ``body`` (see :func:`_svg`)."""
+        return _svg(self.width, self.height, body, self.css_class, self.label,
+                    self.described_by, linked)
+
+
 def _decoration(parts: list[str]) -> str:
     """Drawn parts that say nothing the labels and the data table do not (grid, axes,
     lines), hidden from screen readers so a chart of links reads as its links."""
@@ -153,6 +182,11 @@ def text_colour(background: str) -> str:
 # Trend: a line with its 95% interval band
 # --------------------------------------------------------------------------
 
+#: The frames trend and stacked_bars draw in unless told otherwise.
+TREND = Frame("Trend", height=260, css_class="chart trend")
+BARS = Frame("Bars", height=240, css_class="chart bars")
+
+
 @dataclass(frozen=True)
 class TrendPoint:
     """One day (or period) of a trend; ``value`` None means no responses."""
@@ -169,23 +203,19 @@ def trend(
     *,
     x_labels: Sequence[tuple[int, str]] = (),
     y_format: Formatter = lambda v: f"{v:.0f}%",
-    label: str = "Trend",
     reference: float | None = None,
     reference_label: str = "",
-    width: int = 720,
-    height: int = 260,
-    css_class: str = "chart trend",
-    described_by: str = "",
+    frame: Frame = TREND,
 ) -> str:
     """A line chart of ``points`` with a shaded interval band and linked points.
 
     ``x_labels`` are ``(index, text)`` ticks under the chart.  A day without
     responses breaks both the line and the band, so no value is invented.
     ``reference`` draws a dashed horizontal line (e.g. a 28-day baseline).
-    ``described_by`` is the id of the table with the same figures in text.
     """
-    left, right, top, bottom = 44, 12, 14, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
+    left, right, top, _bottom = frame.margins
+    width, height = frame.width, frame.height
+    plot_w, plot_h = frame.plot_size
     values: list[float | None] = []
     for p in points:
         values += [p.value, p.low, p.high]
@@ -270,7 +300,7 @@ def trend(
         )
         parts.append(_link(dot, p.href, p.title))
     linked = any(p.href and p.value is not None for p in points)
-    return _svg(width, height, "".join(parts), css_class, label, described_by, linked)
+    return frame.svg("".join(parts), linked)
 
 
 # --------------------------------------------------------------------------
@@ -417,15 +447,12 @@ def stacked_bars(
     bars: Sequence[Bar],
     *,
     y_format: Formatter = lambda v: f"{v:.0f}",
-    label: str = "Bars",
-    width: int = 720,
-    height: int = 240,
-    css_class: str = "chart bars",
-    described_by: str = "",
+    frame: Frame = BARS,
 ) -> str:
     """Vertical stacked bars (e.g. responses per hour split by face)."""
-    left, right, top, bottom = 44, 12, 14, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
+    left, right, top, _bottom = frame.margins
+    width, height = frame.width, frame.height
+    plot_w, plot_h = frame.plot_size
     peak = max((b.total for b in bars), default=0)
     if any(b.note for b in bars):
         peak *= 1.12  # room for the notes above the tallest bar
@@ -476,7 +503,7 @@ def stacked_bars(
         body = f'<g class="bar">{_title(bar.title)}{hit}{"".join(rects)}{note}</g>'
         parts.append(_link(body, bar.href, bar.title))
     linked = any(b.href for b in bars)
-    return _svg(width, height, "".join(parts), css_class, label, described_by, linked)
+    return frame.svg("".join(parts), linked)
 
 
 def _nice_max(peak: float) -> float:

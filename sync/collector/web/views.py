@@ -175,14 +175,13 @@ def trend_svgs(
             row["csat"], row["ci_low"], row["ci_high"], title,
             href(row["date"]) if href and row["responses"] else None,
         ))
-    common = {"y_format": t.pct, "label": label, "reference": reference,
-              "reference_label": reference_label, "described_by": described_by}
+    common = {"y_format": t.pct, "reference": reference, "reference_label": reference_label}
+    wide = charts.Frame(label, 1000, 280, "chart trend chart-wide", described_by)
+    narrow = replace(wide, width=360, height=230, css_class="chart trend chart-narrow")
     return {
-        "wide": svg(charts.trend(points, x_labels=day_ticks(t, dates, 8), width=1000,
-                                 height=280, css_class="chart trend chart-wide", **common)),
-        "narrow": svg(charts.trend(points, x_labels=day_ticks(t, dates, 4), width=360,
-                                      height=230, css_class="chart trend chart-narrow",
-                                      **common)),
+        "wide": svg(charts.trend(points, x_labels=day_ticks(t, dates, 8), frame=wide, **common)),
+        "narrow": svg(charts.trend(points, x_labels=day_ticks(t, dates, 4), frame=narrow,
+                                   **common)),
     }
 
 
@@ -363,14 +362,13 @@ def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Any]:
             charts.Segment(cell["satisfied"], SATISFIED_COLOUR),
             charts.Segment(other, OTHER_COLOUR),
         ), title, note=t.pct(cell["csat"]) if cell["responses"] else ""))
-    common = {"y_format": t.number, "label": t("hourly"), "described_by": "hourly-data"}
+    wide = charts.Frame(t("hourly"), 1000, 260, "chart bars chart-wide", "hourly-data")
+    narrow = replace(wide, width=360, height=220, css_class="chart bars chart-narrow")
     return {
         "rows": rows,
-        "wide": svg(charts.stacked_bars(bars, width=1000, height=260,
-                                        css_class="chart bars chart-wide", **common)),
+        "wide": svg(charts.stacked_bars(bars, y_format=t.number, frame=wide)),
         "narrow": svg(charts.stacked_bars([replace(b, note="") for b in bars],
-                                          width=360, height=220,
-                                          css_class="chart bars chart-narrow", **common)),
+                                          y_format=t.number, frame=narrow)),
     }
 
 

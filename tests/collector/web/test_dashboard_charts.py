@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 
@@ -122,11 +123,11 @@ def test_charts_escape_text_and_use_no_style_attributes():
     evil = '<script>alert("x")</script>'
     svgs = [
         charts.trend([charts.TrendPoint(50, 40, 60, evil, '/x?a=1&b="2"')],
-                     x_labels=[(0, evil)], label=evil),
+                     x_labels=[(0, evil)], frame=replace(charts.TREND, label=evil)),
         charts.heatmap([charts.HeatCell(0, 0, 70, evil, evil)], rows=[evil], columns=[evil],
                        legend=(evil, evil), empty_label=evil, label=evil),
         charts.stacked_bars([charts.Bar(evil, (charts.Segment(1, "#000"),), evil, note=evil)],
-                            label=evil),
+                            frame=replace(charts.BARS, label=evil)),
         charts.interval_strip(50, 40, 60, label=evil),
     ]
     for svg in svgs:
