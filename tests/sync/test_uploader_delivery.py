@@ -17,6 +17,7 @@ from sync import __version__
 from sync.uploader import Fatal, Retryable, TokenRejected, Uploader
 from sync.uploader.client import BATCHES_PATH, SURVEY_PATH
 from sync.uploader.retry import Backoff
+from tests.support import uploading
 from tests.support.faultproxy import (
     CUT_ANSWER,
     CUT_REQUEST,
@@ -25,14 +26,7 @@ from tests.support.faultproxy import (
     Respond,
 )
 from tests.support.inprocess import collector_fixture
-from tests.support.uploading import (
-    batch_body,
-    held,
-    kiosk_store,
-    lost_and_doubled,
-    proxied_kiosk,
-    tap,
-)
+from tests.support.uploading import batch_body, held, lost_and_doubled, proxied_kiosk, tap
 
 collector = collector_fixture("delivery")
 _kiosks = itertools.count(1)
@@ -530,7 +524,8 @@ def test_the_kiosk_log_says_what_happened_to_each_rating(kiosk, caplog):
 
 def test_ratings_rejected_for_one_reason_are_counted_together(collector, kiosk, tmp_path):
     _, kiosk_id, token, proxy = kiosk
-    elsewhere = kiosk_store(tmp_path / "other", "s2", kiosk_id)  # a config naming another store
+    # A kiosk whose config names another store than its token's.
+    elsewhere = uploading.kiosk_store(tmp_path / "other", "s2", kiosk_id)
     try:
         tap(elsewhere, 3)
         result = uploader(elsewhere, proxy, token).push_once()

@@ -28,7 +28,7 @@ from sync.collector.api.models import (
     errors,
 )
 from sync.collector.auth import admin, storage_of
-from sync.collector.db.storage import AlreadyExists, InUse, NotFound
+from sync.collector.db.storage import AlreadyExists, InUse, NotFound, Storage
 from sync.collector.tokens import Principal
 from sync.survey import Survey, parse_survey
 
@@ -36,6 +36,8 @@ router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 #: Every route here is for admin tokens only.
 Admin = Annotated[Principal, Depends(admin)]
+#: The collector's storage, for a route that needs nothing else of the request.
+Stored = Annotated[Storage, Depends(storage_of)]
 
 
 class NewStore(BaseModel):
@@ -209,11 +211,9 @@ def put_survey(
 
 @router.patch("/stores/{store_id}", response_model=Store, responses=errors(404),
               summary="Change a store")
-def patch_store(
-    request: Request, store_id: str, change: StoreChange, principal: Admin
-) -> dict[str, Any]:
+def patch_store(store_id: str, change: StoreChange, storage: Stored,
+                principal: Admin) -> dict[str, Any]:
     """Rename, re-zone, retire or restore a store; 404 unknown, 422 bad name or zone."""
-    storage = storage_of(request)
     if storage.store(store_id) is None:
         raise HTTPException(404, f"no store {store_id!r}")
     if change.timezone is not None:  # checked before anything changes
@@ -224,32 +224,30 @@ def patch_store(
                    timezone=storage.set_timezone, retired=storage.retire_store)
 
 
-@router.delete("/stores/{store_id}", status_code=204,
-               responses=errors(404, 409, e409="The store holds ratings; retire it instead"),
+#: A delete's refusals: nothing by that id, or it holds ratings (409 says how many).
+HOLDS_RATINGS = errors(404, 409, e409="It holds ratings; retire it instead")
+
+
+@router.delete("/stores/{store_id}", status_code=204, responses=HOLDS_RATINGS,
                summary="Delete an empty store")
 def delete_store(request: Request, store_id: str, principal: Admin) -> Response:
-    """Delete a store without ratings (and its kiosks and tokens); 409 naming how many
-    ratings it holds otherwise (retire it instead)."""
+    """Delete a store without ratings, with its kiosks and tokens (else 409)."""
     return _gone(lambda: storage_of(request).delete_store(store_id))
 
 
 @router.patch("/kiosks/{kiosk_id}", response_model=KioskState, responses=errors(404),
               summary="Change a kiosk")
-def patch_kiosk(
-    request: Request, kiosk_id: str, change: KioskChange, principal: Admin
-) -> dict[str, Any]:
+def patch_kiosk(kiosk_id: str, change: KioskChange, storage: Stored,
+                principal: Admin) -> dict[str, Any]:
     """Relabel, move, retire or restore a kiosk; 404 unknown kiosk or store."""
-    storage = storage_of(request)
     _apply(lambda: storage.kiosk(kiosk_id))
     return _change(change, kiosk_id, storage.kiosk,
                    store_id=storage.move_kiosk,  # first: the one change that may be refused
                    label=storage.rename_kiosk, retired=storage.retire_kiosk)
 
 
-@router.delete("/kiosks/{kiosk_id}", status_code=204,
-               responses=errors(404, 409, e409="The kiosk holds ratings; retire it instead"),
+@router.delete("/kiosks/{kiosk_id}", status_code=204, responses=HOLDS_RATINGS,
                summary="Delete a kiosk without ratings")
 def delete_kiosk(request: Request, kiosk_id: str, principal: Admin) -> Response:
-    """Delete a kiosk that delivered no ratings (and its tokens); 409 naming how many
-    ratings it holds otherwise (retire it instead)."""
+    """Delete a kiosk that delivered no ratings, with its tokens (else 409)."""
     return _gone(lambda: storage_of(request).delete_kiosk(kiosk_id))

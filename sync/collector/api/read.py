@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -117,11 +117,14 @@ def get_store(store: dict = Depends(readable_store)) -> dict[str, Any]:
     return store
 
 
+#: A store period route's parameters: the store (readable by the caller) and ``from``/``to``.
+Asked = Annotated[StorePeriod, Depends(store_period)]
+
+
 @router.get("/stores/{store_id}/daily", response_model=Daily, responses=STORE_ERRORS,
             summary="CSAT per local day")
 def daily(
-    asked: StorePeriod = Depends(store_period),
-    kiosk: str | None = Depends(kiosk_filter),
+    asked: Asked, kiosk: Annotated[str | None, Depends(kiosk_filter)]
 ) -> dict[str, Any]:
     """One row per store-local day, days without taps included.
 
@@ -133,14 +136,14 @@ def daily(
 
 @router.get("/stores/{store_id}/summary", response_model=Summary, responses=STORE_ERRORS,
             summary="CSAT over a period")
-def summary(asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
+def summary(asked: Asked) -> dict[str, Any]:
     """One store's figures for the whole period."""
     return asked.answer(**asked.report(reports.summary_report))
 
 
 @router.get("/stores/{store_id}/heatmap", response_model=Heatmap, responses=STORE_ERRORS,
             summary="Weekday x hour figures")
-def heatmap(asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
+def heatmap(asked: Asked) -> dict[str, Any]:
     """168 cells (Monday 00 .. Sunday 23, store-local) with responses and CSAT."""
     return asked.answer(cells=asked.report(reports.heatmap_report))
 
@@ -148,8 +151,7 @@ def heatmap(asked: StorePeriod = Depends(store_period)) -> dict[str, Any]:
 @router.get("/stores/{store_id}/reasons", response_model=Reasons, responses=STORE_ERRORS,
             summary="Follow-up reasons")
 def reasons(
-    asked: StorePeriod = Depends(store_period),
-    lang: str | None = Depends(label_language),
+    asked: Asked, lang: Annotated[str | None, Depends(label_language)]
 ) -> dict[str, Any]:
     """How often each reason was given, with its share and the faces it came with."""
     return asked.answer(**asked.report(reports.reasons_report, lang))
