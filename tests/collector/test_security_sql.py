@@ -34,6 +34,13 @@ from tests.support import ROOT
 pytestmark = pytest.mark.reliability
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|WHERE|VALUES)\b")
 SAFE_NAMES = {"marks", "where", "table", "column", "columns", "keys"}
+#: PostgreSQL's CREATE ROLE / GRANT take no parameters, so ``hymy-collector bi-role``
+#: writes its DDL with: the role name, checked against ``ROLE_NAME`` and quoted by
+#: ``_identifier``; the database and schema quoted the same way; a password from
+#: ``secrets.token_urlsafe`` (letters, digits, - and _ only); and view names from its
+#: constant ``BI_VIEWS`` (plus "ratings").  Exactly these, in that file only.
+DDL = ("sync/collector/db/bi.py",
+       {"role", "password", "quoted(database)", "quoted(schema)", "', '.join(readable)"})
 
 
 def sources() -> list[Path]:
@@ -69,7 +76,9 @@ def findings() -> tuple[list[str], int]:
             if isinstance(node, ast.JoinedStr) and SQL.search(constant_text(node)):
                 checked += 1
                 for part in node.values:
-                    if isinstance(part, ast.FormattedValue) and not safe(part.value):
+                    if (isinstance(part, ast.FormattedValue) and not safe(part.value)
+                            and not (str(where) == DDL[0]
+                                     and ast.unparse(part.value) in DDL[1])):
                         problems.append(f"{where}:{node.lineno}: {{{ast.unparse(part.value)}}}"
                                         " inside SQL")
             elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
