@@ -75,6 +75,15 @@ class Settings:
     alert_burst_min_responses: int = setting(
         4, "Office alert: fewest responses within 15 minutes for an unhappy burst"
     )
+    smtp_url: str = setting(
+        "",
+        "Mail server for alerts, digests and sign-in links: smtp://HOST[:PORT],"
+        " smtp+starttls://USER:PASSWORD@HOST[:587] or smtps://USER:PASSWORD@HOST[:465];"
+        " empty: no e-mail",
+    )
+    mail_from: str = setting(
+        "hymy@localhost", "Sender address of the collector's e-mail"
+    )
     trusted_hosts: str = setting(
         "",
         "Comma-separated host names the collector answers to (*.example.com allowed);"
@@ -119,6 +128,10 @@ class Settings:
         if any(not h or "/" in h or ":" in h for h in self.host_names()):
             raise ValueError("trusted_hosts lists host names without scheme or port"
                              f" (hymy.example.com,localhost), not {self.trusted_hosts!r}")
+        if self.smtp_url:
+            from sync.collector.notify.mail import Server
+
+            Server.parse(self.smtp_url)
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ValueError(f"log_level must be debug, info, warning or error: {self.log_level}")
         return self
