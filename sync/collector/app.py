@@ -48,6 +48,7 @@ from sync.collector.api import admin, enroll, export, ingest, read, stream
 from sync.collector.api.models import Error, Health, errors
 from sync.collector.asgi import HttpMiddleware
 from sync.collector.auth import FailureThrottle
+from sync.collector.chores import Runner
 from sync.collector.db.connection import Busy, Database, Unstorable
 from sync.collector.db.storage import Storage
 from sync.collector.logs import RequestLog, configure, logger, request_id
@@ -88,7 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
+        chores = Runner(storage, settings)
+        chores.start()
         yield
+        chores.stop()
         gc.set_threshold(*thresholds)
         gc.unfreeze()
         await database.close_async()

@@ -680,6 +680,24 @@ def check(storage: Storage, repair: bool) -> None:
 
 
 @cli.command()
+@database_option(create=False)
+@friendly_errors
+def chores(storage: Storage) -> None:
+    """Run each of the collector's chores once now (a running server does them by itself).
+
+    For a collector whose server is stopped, or for cron; safe beside a running server.
+
+    \b
+    Example:
+        hymy-collector chores
+    """
+    from sync.collector.chores import CHORES, run_once
+
+    run_once(storage, Settings.from_env())
+    click.echo(f"ran {len(CHORES)} chore(s): {', '.join(c.name for c in CHORES) or 'none'}")
+
+
+@cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @database_option(create=False)
 @friendly_errors
