@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sync.collector import alertlog
 from sync.collector.db.storage import Storage
 from sync.collector.settings import Settings
 
@@ -36,7 +37,9 @@ class Chore:
 
 
 #: Every chore, in the order they run at each turn.  Add new ones here.
-CHORES: list[Chore] = []
+CHORES: list[Chore] = [
+    Chore("alerts", alertlog.EVERY_S, alertlog.run),  # the alert log (alertlog.py)
+]
 
 
 def run_once(storage: Storage, settings: Settings, chores: list[Chore] | None = None) -> None:

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
+from sync.collector.db import alertlog
 from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.rollups import (
     ROW,
@@ -330,7 +331,7 @@ class Storage:
                 " OR kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
                 (store_id, store_id),
             )
-            for table in ("kiosks", "surveys", "running_keys", "running_counts",
+            for table in ("alerts", "kiosks", "surveys", "running_keys", "running_counts",
                           "hourly_counts", "reason_counts", "daily_counts"):
                 conn.execute(f"DELETE FROM {table} WHERE store_id = ?", (store_id,))
             conn.execute("DELETE FROM stores WHERE id = ?", (store_id,))
@@ -1104,6 +1105,29 @@ class Storage:
                 " WHERE created_at >= ? AND suppressed = 0 ORDER BY store_id, created_at",
                 (since,),
             )
+
+    # -- the alert log (SQL in db/alertlog.py) ----------------------------
+
+    def alert(self, alert_id: int) -> dict[str, Any] | None:
+        """One stored alert with its store's name, or None."""
+        with self.db.connection() as conn:
+            return alertlog.alert(conn, alert_id)
+
+    def open_alerts(self) -> list[dict[str, Any]]:
+        """Alerts not closed yet: what the office page shows."""
+        with self.db.connection() as conn:
+            return alertlog.open_alerts(conn)
+
+    def alert_history(self, since: str, until: str,
+                      store_id: str | None = None) -> list[dict[str, Any]]:
+        """Alerts open at some time between two UTC instants, newest first."""
+        with self.db.connection() as conn:
+            return alertlog.history(conn, since, until, store_id)
+
+    def acknowledge_alert(self, alert_id: int, by: str, comment: str) -> bool:
+        """Acknowledge an alert now; False when it had been acknowledged already."""
+        with self.db.transaction(serialize=True) as conn:
+            return alertlog.acknowledge(conn, alert_id, by, comment, format_utc(utc_now()))
 
     # -- maintenance ------------------------------------------------------
 

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from sync.collector import alerts, reports
+from sync.collector import alertlog, alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
 from sync.collector.web.render import Page, csrf_refused, redirect
@@ -219,8 +219,7 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
     base = reports.chain_summary_report(storage, *alerts.baseline_period(start))
     chain_days = reports.chain_daily_report(storage, start, end)
     thresholds = alert_rules(request)
-    found = alerts.chain_alerts(storage, start, end, thresholds, ranking=ranking)
-    names = {row["store_id"]: row["name"] for row in ranking}
+    found = alertlog.by_priority(storage.open_alerts())  # the chore keeps them current
     ranked, unranked = ranking_rows(t, ranking, start, end, chain["csat"])
     query = urlencode({"from": start, "to": end})
     trend = trend_svgs(t, chain_days, None, t("chain_trend"), reference=base["csat"],
@@ -250,7 +249,7 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         min_responses=min_responses,
         trend=trend,
         trend_days=day_rows(t, chain_days),
-        alerts=alert_views(t, found, names, storage, start, end, thresholds),
+        alerts=alert_views(t, found, storage, start, end, thresholds),
         rules=rules,
         exports={name: f"/office/export/{name}?{query}" for name in (
             "ratings.xlsx", "daily.xlsx", "ratings.csv", "daily.csv")},

@@ -25,7 +25,7 @@ from fastapi import Request
 from markupsafe import Markup
 
 from sync.clock import parse_utc, utc_now
-from sync.collector import alerts, reports
+from sync.collector import alertlog, alerts, reports
 from sync.collector.db.storage import Storage
 from sync.collector.tokens import Principal
 from sync.collector.web import charts
@@ -410,23 +410,24 @@ def ranking_rows(
 
 def alert_rules(request: Request) -> alerts.Rules:
     """The alert thresholds, from the collector's settings (``HYMY_ALERT_*``)."""
-    settings = request.app.state.settings
-    return alerts.Rules(
-        silent_hours=settings.alert_silent_hours,
-        burst_share=settings.alert_burst_share,
-        burst_min_responses=settings.alert_burst_min_responses,
-    )
+    return alertlog.rules_from(request.app.state.settings)
+
+
+def instant(value: datetime | str) -> datetime:
+    """An alert's instant: UTC text when it comes from the alert log, else as it is."""
+    return parse_utc(value) if isinstance(value, str) else value
 
 
 def alert_views(
-    t: Translator, found: list[alerts.Alert], names: dict[str, str], storage: Storage,
+    t: Translator, stored: list[dict[str, Any]], storage: Storage,
     start: str, end: str, thresholds: alerts.Rules,
 ) -> list[dict[str, Any]]:
-    """Alerts as cards: icon, title, store link, detail and when."""
+    """Stored alerts as cards: icon, title, store link, detail, when, and its own page."""
     views = []
     now = utc_now()
-    for alert in found:
-        store = names.get(alert.store_id, alert.store_id)
+    for row in stored:
+        alert = alertlog.as_alert(row)
+        store = row["store_name"]
         link = f"/stores/{alert.store_id}"
         data = alert.data
         if alert.kind == "silent":
@@ -434,8 +435,8 @@ def alert_views(
             detail = t("alert_silent_detail", when=t.ago(data["silent_s"]))
         elif alert.kind == "burst":
             tz = storage.zone(alert.store_id)
-            first: datetime = data["start"].astimezone(tz)
-            last: datetime = data["end"].astimezone(tz)
+            first = instant(data["start"]).astimezone(tz)
+            last = instant(data["end"]).astimezone(tz)
             title = t("alert_burst", unhappy=data["unhappy"], n=data["responses"],
                       minutes=thresholds.burst_minutes)
             detail = (f"{t.day(first.date(), weekday=True, year=False)} "
@@ -454,7 +455,8 @@ def alert_views(
         ago = t.ago((now - parse_utc(alert.at)).total_seconds()) if alert.at else ""
         views.append({"kind": alert.kind, "store": store, "store_id": alert.store_id,
                       "href": link, "title": title, "detail": detail,
-                      "when": ago})
+                      "when": ago, "id": row["id"], "page": f"/alerts/{row['id']}",
+                      "state": row["state"], "state_text": t(f"alert_state_{row['state']}")})
     return views
 
 

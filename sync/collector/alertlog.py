@@ -1,0 +1,118 @@
+"""The alert log's evaluator: the rules run on a clock, and alerts get a life.
+
+The rules themselves live in :mod:`sync.collector.alerts` (``chain_alerts``,
+``Rules``); this module only turns their answer into stored rows
+(:mod:`sync.collector.db.alertlog`), so the office page reads a table instead
+of recomputing every rule per page view.
+
+Each turn (the ``alerts`` chore, every :data:`EVERY_S` seconds):
+
+1. one process claims the turn (a conditional UPDATE of ``alert_runs``), so
+   several server processes evaluate once between them;
+2. the rules run over a recent window only: bursts over the last
+   ``burst_lookback_hours`` of taps, silent kiosks from the kiosk table and
+   the hourly roll-ups, the baseline from the daily roll-ups over
+   :data:`PERIOD_DAYS` days.  Nothing rescans all raw ratings;
+3. an alert the rules report that is not open yet is opened (the partial
+   unique index keeps one open per rule, store and kiosk); one still open
+   gets the latest numbers; an open one the rules no longer report is closed.
+
+:func:`evaluate` returns the rows it opened, for whoever fans them out
+(e-mail, chat).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sync.clock import format_utc, utc_now
+from sync.collector import alerts, reports
+from sync.collector.db import alertlog as sql
+from sync.collector.db.storage import Storage
+from sync.collector.settings import Settings
+
+#: How often the chore comes round, in seconds.
+EVERY_S = 60.0
+#: The period the baseline rule compares (the office page's default period).
+PERIOD_DAYS = 30
+
+Key = tuple[str, str, str | None]
+
+
+def rules_from(settings: Settings) -> alerts.Rules:
+    """The alert thresholds, from the collector's settings (``HYMY_ALERT_*``)."""
+    return alerts.Rules(
+        silent_hours=settings.alert_silent_hours,
+        burst_share=settings.alert_burst_share,
+        burst_min_responses=settings.alert_burst_min_responses,
+    )
+
+
+def key_of(alert: alerts.Alert) -> Key:
+    """What makes two evaluations the same alert: its rule, store and kiosk."""
+    return alert.kind, alert.store_id, alert.data.get("kiosk_id")
+
+
+def numbers(alert: alerts.Alert) -> str:
+    """The numbers behind an alert (and the instant it is about) as JSON text."""
+    return json.dumps({**alert.data, "at": alert.at}, default=_jsonable, sort_keys=True)
+
+
+def _jsonable(value: Any) -> Any:
+    """Instants as RFC 3339 UTC text, dates as ISO dates: JSON has neither."""
+    if isinstance(value, datetime):
+        return format_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in an alert's numbers")
+
+
+def evaluate(storage: Storage, settings: Settings,
+             now: datetime | None = None) -> list[dict[str, Any]]:
+    """Run the rules once, open, refresh and close stored alerts; the rows opened now."""
+    now = now or utc_now()
+    start, end = reports.parse_period(
+        (now.date() - timedelta(days=PERIOD_DAYS - 1)).isoformat(), now.date().isoformat(),
+        now.date())
+    found = {key_of(a): a for a in alerts.chain_alerts(storage, start, end,
+                                                       rules_from(settings), now=now)}
+    stamp = format_utc(now)
+    opened = []
+    with storage.db.transaction(serialize=True) as conn:
+        stored = {(row["kind"], row["store_id"], row["kiosk_id"]): row
+                  for row in sql.open_alerts(conn)}
+        for key, row in stored.items():
+            if key not in found:
+                sql.close(conn, row["id"], stamp)
+        for key, alert in found.items():
+            data = numbers(alert)
+            row = stored.get(key)
+            if row is None:
+                new = sql.insert_open(conn, key, alert.severity, data, stamp)
+                opened += [new] if new else []
+            elif json.loads(data) != row["data"] or alert.severity != row["severity"]:
+                sql.refresh(conn, row["id"], alert.severity, data)
+    return opened
+
+
+def run(storage: Storage, settings: Settings) -> list[dict[str, Any]]:
+    """The chore: evaluate, unless another process did within the last turn."""
+    now = utc_now()
+    due_before = format_utc(now - timedelta(seconds=EVERY_S * 0.9))
+    with storage.db.transaction(serialize=True) as conn:
+        if not sql.claim_turn(conn, format_utc(now), due_before):
+            return []
+    return evaluate(storage, settings, now)
+
+
+def by_priority(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored alerts in the order the rules rank them (most severe first)."""
+    return sorted(rows, key=lambda row: alerts._priority(as_alert(row)))
+
+
+def as_alert(row: dict[str, Any]) -> alerts.Alert:
+    """A stored row as the rules' :class:`~sync.collector.alerts.Alert`, for the pages."""
+    return alerts.Alert(row["kind"], row["store_id"], row["severity"],
+                        row["data"].get("at"), row["data"])
