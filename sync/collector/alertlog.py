@@ -30,13 +30,16 @@ from typing import Any
 from sync.clock import format_utc, utc_now
 from sync.collector import alerts, reports
 from sync.collector.db import alertlog as sql
-from sync.collector.db.storage import Storage
+from sync.collector.db.storage import NotFound, Storage
 from sync.collector.settings import Settings
+from sync.collector.tokens import Principal
 
 #: How often the chore comes round, in seconds.
 EVERY_S = 60.0
 #: The period the baseline rule compares (the office page's default period).
 PERIOD_DAYS = 30
+#: The longest acknowledgement comment kept.
+COMMENT_MAX = 1000
 
 Key = tuple[str, str, str | None]
 
@@ -116,3 +119,35 @@ def as_alert(row: dict[str, Any]) -> alerts.Alert:
     """A stored row as the rules' :class:`~sync.collector.alerts.Alert`, for the pages."""
     return alerts.Alert(row["kind"], row["store_id"], row["severity"],
                         row["data"].get("at"), row["data"])
+
+
+class NotYours(PermissionError):
+    """A staff member acknowledging another store's alert."""
+
+
+class AlreadyAcknowledged(ValueError):
+    """Someone acknowledged the alert before: the first acknowledgement stays."""
+
+
+def acknowledge(storage: Storage, alert_id: int, principal: Principal,
+                comment: str) -> dict[str, Any]:
+    """Acknowledge an alert with a comment; the alert afterwards.
+
+    The one rule for the API and the page: staff their own store's alerts,
+    office and admin any.  Raises :class:`NotFound`, :class:`NotYours`,
+    :class:`AlreadyAcknowledged`, or ValueError for a comment too long.
+    """
+    row = storage.alert(alert_id)
+    if row is None:
+        raise NotFound(f"no alert {alert_id}")
+    if not principal.can_read(row["store_id"]):
+        raise NotYours(f"alert {alert_id} is about store {row['store_id']!r}; this staff"
+                       f" login may only acknowledge store {principal.store_id!r}'s alerts")
+    comment = comment.strip()
+    if len(comment) > COMMENT_MAX:
+        raise ValueError(f"comment: at most {COMMENT_MAX} characters, not {len(comment)}")
+    if not storage.acknowledge_alert(alert_id, principal, comment):
+        done = storage.alert(alert_id) or row
+        raise AlreadyAcknowledged(f"alert {alert_id} was acknowledged by"
+                                  f" {done['acknowledged_by']} at {done['acknowledged_at']}")
+    return storage.alert(alert_id) or row

@@ -313,3 +313,30 @@ class KioskState(Answer):
     label: str | None
     retired_at: RetiredAt
     received: int = Field(description="Ratings it has delivered")
+
+
+class StoredAlert(Answer):
+    """An alert of the alert log: what the rules found, when, and who acknowledged it."""
+
+    id: int
+    kind: str = Field(description="The rule: silent, burst, baseline")
+    store_id: str
+    store_name: str
+    kiosk_id: str | None = Field(description="The kiosk it is about, or null for the store")
+    severity: int = Field(description="2 = act now, 1 = look at it")
+    state: Literal["open", "acknowledged", "closed"]
+    opened_at: str = Field(description="When the evaluator first found it (UTC)")
+    closed_at: str | None = Field(description="When its condition cleared (UTC), or null")
+    data: dict[str, Any] = Field(description="The numbers behind it, as last evaluated")
+    acknowledged_by: str | None = Field(description="Who acknowledged it (a login's label)")
+    acknowledged_at: str | None
+    ack_comment: str | None
+
+
+class AlertHistory(Answer):
+    """Alerts open at some time in the period (UTC dates, inclusive), newest first."""
+
+    start: str = Field(alias="from", description="First UTC date")
+    end: str = Field(alias="to", description="Last UTC date")
+    store_id: str | None = Field(description="The store asked for, or null for every store")
+    alerts: list[StoredAlert]

@@ -105,3 +105,12 @@ def history(conn: Connection, since: str, until: str,
         params.append(store_id)
     return [decoded(row) for row in conn.query(sql + " ORDER BY a.opened_at DESC, a.id DESC",
                                                params)]
+
+
+def principal_name(conn: Connection, token_id: int, role: str) -> str:
+    """Who acknowledges: the token's label and role, e.g. ``Head office (office)``.
+
+    Stored as text: a users table may name people later without a migration here.
+    """
+    label = conn.scalar("SELECT label FROM tokens WHERE id = ?", (token_id,))
+    return f"{label} ({role})" if label else f"{role} token {token_id}"

@@ -1124,9 +1124,10 @@ class Storage:
         with self.db.connection() as conn:
             return alertlog.history(conn, since, until, store_id)
 
-    def acknowledge_alert(self, alert_id: int, by: str, comment: str) -> bool:
-        """Acknowledge an alert now; False when it had been acknowledged already."""
+    def acknowledge_alert(self, alert_id: int, principal: Principal, comment: str) -> bool:
+        """Acknowledge an alert now in ``principal``'s name; False when someone already had."""
         with self.db.transaction(serialize=True) as conn:
+            by = alertlog.principal_name(conn, principal.token_id, principal.role)
             return alertlog.acknowledge(conn, alert_id, by, comment, format_utc(utc_now()))
 
     # -- maintenance ------------------------------------------------------
