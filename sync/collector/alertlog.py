@@ -148,6 +148,7 @@ def acknowledge(storage: Storage, alert_id: int, principal: Principal,
         raise ValueError(f"comment: at most {COMMENT_MAX} characters, not {len(comment)}")
     if not storage.acknowledge_alert(alert_id, principal, comment):
         done = storage.alert(alert_id) or row
-        raise AlreadyAcknowledged(f"alert {alert_id} was acknowledged by"
-                                  f" {done['acknowledged_by']} at {done['acknowledged_at']}")
+        raise AlreadyAcknowledged(f"alert {alert_id} was acknowledged already, by"
+                                  f" {done['acknowledged_by']}; the first acknowledgement"
+                                  " stays")
     return storage.alert(alert_id) or row

@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from sync.collector import alertlog
 from sync.collector.app import create_app
 from sync.collector.demo import seed_demo
 from sync.collector.settings import Settings
@@ -37,7 +38,7 @@ ANSWERS = Path(__file__).parents[1] / "fixtures" / "api" / "answers.json"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 PERIOD = "from=2025-05-20&to=2025-06-01"
 #: Keys whose values follow the wall clock or chance: compared by type.
-VOLATILE = {"silent_s", "created_at", "token", "clock_offset_s"}
+VOLATILE = {"silent_s", "created_at", "token", "clock_offset_s", "acknowledged_at"}
 STORE = "hki-kamppi"
 
 
@@ -52,8 +53,10 @@ def masked(value: Any, key: str = "") -> Any:
     return value
 
 
-def requests_made(tokens: dict[str, Any], code: str) -> list[tuple[str, str, str, Any]]:
-    """``(role, method, path, body)`` of every JSON request the test makes, in order."""
+def requests_made(tokens: dict[str, Any], code: str,
+                  alert: int) -> list[tuple[str, str, str, Any]]:
+    """``(role, method, path, body)`` of every JSON request the test makes, in order;
+    ``alert`` is an open alert of the staff token's store."""
     read = [("office", "GET", f"/api/v1/stores/{STORE}/{part}?{PERIOD}", None)
             for part in ("daily", "summary", "heatmap", "reasons")]
     upload = batch([rating(1, id="01890000-0000-7000-8000-000000000001"),
@@ -88,6 +91,13 @@ def requests_made(tokens: dict[str, Any], code: str) -> list[tuple[str, str, str
         ("admin", "PATCH", "/api/v1/kiosks/new-store-1", {"label": "by the door"}),
         ("admin", "PUT", "/api/v1/stores/new-store/survey",
          {"scale": 3, "questions": {"en": "Fine?"}, "reasons": ["queue"]}),
+        ("office", "GET", f"/api/v1/alerts?{PERIOD}", None),
+        ("staff", "GET", f"/api/v1/alerts?{PERIOD}", None),
+        ("staff", "GET", f"/api/v1/alerts?{PERIOD}&store=hki-itakeskus", None),
+        ("staff", "POST", f"/api/v1/alerts/{alert}/ack", {"comment": "Till 2 reopened"}),
+        ("office", "POST", f"/api/v1/alerts/{alert}/ack", {"comment": "again"}),
+        ("office", "POST", "/api/v1/alerts/999999/ack", {"comment": ""}),
+        ("office", "POST", f"/api/v1/alerts/{alert}/ack", {}),
         # Last: they change what the reads above would answer.
         ("kiosk", "POST", "/api/v1/batches", upload),
         ("kiosk", "POST", "/api/v1/batches", {"sent_at": "yesterday", "ratings": []}),
@@ -105,10 +115,12 @@ def answers(tmp_path_factory: pytest.TempPathFactory,
     storage = app.state.storage
     tokens = seed_demo(storage, stores=3, days=40, seed=1, now=NOW)["tokens"]
     code = storage.issue_code(f"{STORE}-2").code
+    opened = alertlog.evaluate(storage, app.state.settings, NOW)
+    alert = next(row["id"] for row in opened if row["store_id"] == STORE)
     bearer = {"kiosk": tokens["kiosk"]["token"], "staff": tokens["staff"]["token"],
               "office": tokens["office"], "admin": tokens["admin"]}
     found = []
-    for role, method, path, body in requests_made(tokens, code):
+    for role, method, path, body in requests_made(tokens, code, alert):
         headers = {"Content-Type": "application/json"}
         if role in bearer:
             headers["Authorization"] = f"Bearer {bearer[role]}"

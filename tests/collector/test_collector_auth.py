@@ -52,7 +52,26 @@ def _body(method: str, template: str, store) -> dict:
         return {"json": {}}  # a change of nothing: the current state
     if template == "/api/v1/tokens" and method == "POST":
         return {"json": {"role": "office", "label": "auth matrix"}}
+    if template.endswith("/ack"):
+        return {"json": {"comment": "auth matrix"}}
     return {}
+
+
+def new_alert(collector, store_id: str) -> int:
+    """A fresh open alert of ``store_id`` in the collector's database (a kiosk-less rule's
+    row, so the rules never report it; an alert the evaluator closes may still be acked)."""
+    from sync.collector import Database
+    from sync.collector.db import alertlog as sql
+
+    db = Database(str(collector.database), create=False)
+    try:
+        with db.transaction(serialize=True) as conn:
+            made = sql.insert_open(conn, (f"auth-{next(_unique)}", store_id, None), 1, "{}",
+                                   "2026-01-01T00:00:00.000Z")
+    finally:
+        db.close()
+    assert made is not None
+    return made["id"]
 
 
 @pytest.mark.parametrize(("method", "template", "expected"), MATRIX,
@@ -74,6 +93,8 @@ def test_auth_matrix(collector_server, principals, method, template, expected, r
         spare = collector_server.request("POST", "/api/v1/tokens", collector_server.admin_token,
                                          json={"role": "office"}).json()
         path = path.replace("{token_id}", str(spare["id"]))
+    if "{alert}" in path:
+        path = path.replace("{alert}", str(new_alert(collector_server, store.store_id)))
     before = collector_server.count() if method == "POST" and "batches" in path else None
     # Streamed: the body of the export stream never ends, only its status is asked for.
     with collector_server.request(method, path, tokens[role], stream=True,

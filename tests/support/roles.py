@@ -5,7 +5,8 @@ ROLES = ("anonymous", "unknown", "kiosk", "staff", "staff_other", "office", "adm
 # Expected status per role, in ROLES order: 401 without a (known) token, 403 for a
 # role that may not, the endpoint's success status otherwise.  {store} and
 # {kiosk_id} are the test's store and its kiosk; {spare_store} and {spare_kiosk}
-# a store and a kiosk made for the request, without ratings, so that DELETE may succeed.
+# a store and a kiosk made for the request, without ratings, so that DELETE may succeed;
+# {alert} an alert of {store} made for the request, so that each acknowledgement is the first.
 # POST /api/v1/enroll takes no token at all: every caller gets the same answer
 # (422 here, for a body without a code; the code alone decides, see
 # tests/collector/test_collector_enroll.py).
@@ -37,13 +38,15 @@ PATCH  /api/v1/stores/{store}          401 401 403 403 403 403 200
 DELETE /api/v1/stores/{spare_store}    401 401 403 403 403 403 204
 PATCH  /api/v1/kiosks/{kiosk_id}       401 401 403 403 403 403 200
 DELETE /api/v1/kiosks/{spare_kiosk}    401 401 403 403 403 403 204
+GET    /api/v1/alerts                  401 401 403 200 200 200 200
+POST   /api/v1/alerts/{alert}/ack      401 401 403 200 403 200 200
 """
 #: (method, path template, expected status per role in ROLES order)
 MATRIX = [(method, path, tuple(int(s) for s in statuses))
           for method, path, *statuses in (line.split() for line in TABLE.strip().splitlines())]
 #: The parameter name each placeholder stands for in the OpenAPI paths.
 PLACEHOLDERS = {"{store}": "{store_id}", "{spare_store}": "{store_id}",
-                "{spare_kiosk}": "{kiosk_id}"}
+                "{spare_kiosk}": "{kiosk_id}", "{alert}": "{alert_id}"}
 
 
 def openapi_path(template: str) -> str:
