@@ -36,6 +36,9 @@ PAGES = {
     "/office": (LOGIN, DENY, DENY, SEE, SEE),
     "/office/export/daily.csv": (LOGIN, DENY, DENY, SEE, SEE),
     "/office/export/ratings.csv": (LOGIN, DENY, DENY, SEE, SEE),
+    "/alerts": (LOGIN, DENY, DENY, SEE, SEE),
+    "/stores/a/alerts": (LOGIN, SEE, DENY, SEE, SEE),
+    "/stores/b/alerts": (LOGIN, DENY, SEE, SEE, SEE),
 }
 
 

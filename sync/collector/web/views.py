@@ -413,7 +413,7 @@ def alert_rules(request: Request) -> alerts.Rules:
     return alertlog.rules_from(request.app.state.settings)
 
 
-def instant(value: datetime | str) -> datetime:
+def as_instant(value: datetime | str) -> datetime:
     """An alert's instant: UTC text when it comes from the alert log, else as it is."""
     return parse_utc(value) if isinstance(value, str) else value
 
@@ -435,8 +435,8 @@ def alert_views(
             detail = t("alert_silent_detail", when=t.ago(data["silent_s"]))
         elif alert.kind == "burst":
             tz = storage.zone(alert.store_id)
-            first = instant(data["start"]).astimezone(tz)
-            last = instant(data["end"]).astimezone(tz)
+            first = as_instant(data["start"]).astimezone(tz)
+            last = as_instant(data["end"]).astimezone(tz)
             title = t("alert_burst", unhappy=data["unhappy"], n=data["responses"],
                       minutes=thresholds.burst_minutes)
             detail = (f"{t.day(first.date(), weekday=True, year=False)} "

@@ -10,6 +10,7 @@ hash-pinned) is left out; docs/dashboard.md says why.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 
+from sync.clock import format_utc, utc_now
 from sync.collector.web.i18n import Translator, round_half_up
 from tests.support.browser import log_in, signed_in_page
 
@@ -43,17 +45,38 @@ def yesterday() -> str:
     return (date.today() - timedelta(days=1)).isoformat()
 
 
+def an_alert(server: dict, store: str) -> int:
+    """A silent-kiosk alert of ``store`` in the alert log (made when there is none), so its
+    page and the lists have a row; the evaluator may close it: its page stays."""
+    from sync.collector import Database, Storage
+    from sync.collector.db import alertlog as sql
+
+    storage = Storage(Database(str(server["database"]), create=False))
+    now = format_utc(utc_now())
+    numbers = json.dumps({"at": now, "hours": 3.5, "kiosk_id": f"{store}-1", "silent_s": 12600})
+    try:
+        with storage.db.transaction(serialize=True) as conn:
+            made = sql.insert_open(conn, ("silent", store, f"{store}-1"), 1, numbers, now)
+        if made:
+            return made["id"]
+        return storage.alert_history("2000-01-01", "9999-01-01", store)[0]["id"]
+    finally:
+        storage.db.close()
+
+
 def pages_by_role(server: dict) -> dict[str, list[str]]:
     """Each role's pages: every page it can open, and the 403/404/400 pages it meets."""
     staff = server["tokens"]["staff"]["store_id"]
     mine = f"/stores/{staff}"
+    alert = f"/alerts/{an_alert(server, staff)}"
     return {
         "anonymous": ["/login", "/no-such-page"],
         "staff": [mine, f"{mine}?from=2001-01-01&to=2001-01-31", f"{mine}?from=nonsense",
                   f"{mine}/days/{yesterday()}", f"{mine}/days/not-a-day", "/fleet",
-                  "/office", "/stores/no-such-store"],
+                  "/office", "/stores/no-such-store", f"{mine}/alerts", alert],
         "office": ["/office", "/office?from=nonsense", f"{mine}/days/{yesterday()}", "/fleet",
-                   f"/kiosks/{staff}-1"],
+                   f"/kiosks/{staff}-1", "/alerts", "/alerts?from=2001-01-01&to=2001-01-31",
+                   alert],
         "admin": ["/office", mine, f"/kiosks/{staff}-1"],
     }
 

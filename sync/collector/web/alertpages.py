@@ -1,0 +1,170 @@
+"""The alert log's pages: the chain's and a store's history, one alert and its acknowledgement.
+
+- ``GET /alerts?from&to``: every store's alerts open at some time in the
+  period (office and admin; UTC dates, as ``GET /api/v1/alerts``);
+- ``GET /stores/{id}/alerts?from&to``: one store's (its staff too);
+- ``GET /alerts/{id}``: one alert, the numbers behind it, who acknowledged
+  it and why, or the form to do so (the link an alert e-mail carries);
+- ``POST /alerts/{id}/ack``: the form (CSRF-checked), then the alert's page
+  again; the same rule as ``POST /api/v1/alerts/{id}/ack``
+  (:func:`sync.collector.alertlog.acknowledge`).
+
+The alerts are written by the evaluator chore; these pages only read them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from sync.clock import utc_now
+from sync.collector import alertlog
+from sync.collector.auth import storage_of
+from sync.collector.db.storage import NotFound
+from sync.collector.web.access import (
+    PageDenied,
+    StorePage,
+    chain_reader_page,
+    signed_in,
+    store_reader,
+)
+from sync.collector.web.kiosks import instant
+from sync.collector.web.render import Page, csrf_refused, redirect
+from sync.collector.web.session import signed_form
+from sync.collector.web.views import (
+    alert_rules,
+    alert_views,
+    nav_for,
+    page_period,
+    period_status,
+    presets,
+)
+
+router = APIRouter(include_in_schema=False)
+#: What a failed acknowledgement answers, by the reason it failed.
+ACK_STATUS = {alertlog.AlreadyAcknowledged: 409, ValueError: 422}
+#: The rules the catalogs name (a rule added later shows its own id until it is named).
+NAMED_KINDS = frozenset({"silent", "burst", "baseline"})
+
+
+def log_rows(request: Request, ctx: Page, stored: list[dict[str, Any]], start: str,
+             end: str) -> list[dict[str, Any]]:
+    """Stored alerts as the log shows them: the office card's text plus their life."""
+    t = ctx.t
+    rows = alert_views(t, stored, storage_of(request), start, end, alert_rules(request))
+    for row, alert in zip(rows, stored, strict=True):
+        row.update(
+            kind_text=t(f"alert_kind_{alert['kind']}") if alert["kind"] in NAMED_KINDS
+            else alert["kind"],
+            opened=instant(t, alert["opened_at"]),
+            closed=instant(t, alert["closed_at"]) if alert["closed_at"]
+            else t("alert_still_open"),
+            acked=t("alert_acked_by", who=alert["acknowledged_by"],
+                    when=instant(t, alert["acknowledged_at"]))
+            if alert["acknowledged_at"] else "",
+            comment=alert["ack_comment"] or "",
+            pill={"open": "bad", "acknowledged": "warn", "closed": "ok"}[alert["state"]],
+        )
+    return rows
+
+
+def render_log(request: Request, ctx: Page, path: str, store: dict[str, Any] | None,
+               **values: Any) -> Response:
+    """The history page of the chain (``store`` None) or of one store."""
+    t, storage = ctx.t, storage_of(request)
+    today = utc_now().date().isoformat()
+    q = request.query_params
+    start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
+    after = (date.fromisoformat(end) + timedelta(days=1)).isoformat()
+    stored = storage.alert_history(f"{start}T00:00:00.000Z", f"{after}T00:00:00.000Z",
+                                   store["id"] if store else None)
+    return ctx.render(
+        "alerts.html",
+        status=period_status(notice),
+        notice=notice,
+        store=store,
+        nav_stores=nav_for(storage, ctx.user),
+        start=start, end=end, today=today,
+        presets=presets(ctx, path, start, end, today),
+        path=path,
+        sub=t("alerts_sub", n=t.number(len(stored))),
+        rows=log_rows(request, ctx, stored, start, end),
+        **values,
+    )
+
+
+@router.get("/alerts")
+def chain_alerts_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Response:
+    """Every store's alerts in the period, newest first (office and admin)."""
+    return render_log(request, ctx, "/alerts", None, title=ctx.t("alerts_title"),
+                      active="alerts")
+
+
+@router.get("/stores/{store_id}/alerts")
+def store_alerts_page(
+    request: Request, store_id: str, shown: StorePage = Depends(store_reader)
+) -> Response:
+    """One store's alerts in the period (its staff too)."""
+    title = shown.ctx.t("store_alerts_title", store=shown.store["name"])
+    return render_log(request, shown.ctx, f"/stores/{store_id}/alerts", shown.store,
+                      title=title, active=store_id)
+
+
+def readable_alert(request: Request, ctx: Page, alert_id: str) -> dict[str, Any]:
+    """The alert of the path, if it exists (404 page) and is this user's to see (403)."""
+    assert ctx.user is not None
+    found = storage_of(request).alert(int(alert_id)) if alert_id.isdigit() \
+        and len(alert_id) < 19 else None
+    if found is None:
+        raise PageDenied(ctx, 404)
+    if not ctx.user.can_read(found["store_id"]):
+        raise PageDenied(ctx, 403)
+    return found
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(request: Request, alert_id: str, ctx: Page = Depends(signed_in)) -> Response:
+    """One alert: what, where, when, the numbers, and its acknowledgement or the form."""
+    stored = readable_alert(request, ctx, alert_id)
+    today = utc_now().date().isoformat()
+    start = (date.fromisoformat(today) - timedelta(days=alertlog.PERIOD_DAYS - 1)).isoformat()
+    [row] = log_rows(request, ctx, [stored], start, today)
+    numbers = json.dumps(stored["data"], indent=1, sort_keys=True, ensure_ascii=False)
+    return ctx.render(
+        "alert.html",
+        title=ctx.t("alert_title", id=stored["id"]),
+        alert=stored,
+        row=row,
+        numbers=numbers,
+        nav_stores=nav_for(storage_of(request), ctx.user),
+        active=stored["store_id"],
+    )
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge_page(
+    request: Request,
+    alert_id: str,
+    comment: str = Form(""),
+    csrf: str = Form(""),
+    ctx: Page = Depends(signed_in),
+) -> Response:
+    """Acknowledge from the alert's page, then show it again (a refusal: a page saying why)."""
+    stored = readable_alert(request, ctx, alert_id)
+    home = f"/alerts/{stored['id']}"
+    if not signed_form(request, csrf):
+        return csrf_refused(ctx, home)
+    assert ctx.user is not None
+    try:
+        alertlog.acknowledge(storage_of(request), stored["id"], ctx.user, comment)
+    except NotFound:
+        raise PageDenied(ctx, 404) from None
+    except (alertlog.AlreadyAcknowledged, ValueError) as error:
+        status = next(code for kind, code in ACK_STATUS.items() if isinstance(error, kind))
+        return ctx.render("error.html", status=status, title=ctx.t("ack_refused"),
+                          message=str(error), home=home)
+    return ctx.finish(redirect(home))
