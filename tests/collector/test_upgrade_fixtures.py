@@ -28,11 +28,13 @@ import pytest
 from kiosk.store import COLUMNS
 from kiosk.store import Store as KioskStore
 from sync.clock import format_utc
+from sync.collector import alertlog
 from sync.collector.api import ingest
 from sync.collector.db.bi import BI_VIEWS
 from sync.collector.db.connection import Database, migrations, split_sql
 from sync.collector.db.stays import Stays
 from sync.collector.db.storage import Storage
+from sync.collector.settings import Settings
 from sync.collector.tokens import Principal
 from sync.wire import parse_rating
 from tests.support import ROOT
@@ -226,6 +228,16 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
         assert [row["store_id"] for row in ranking["stores"]] == [store_id]
         assert collector.request("PATCH", f"/api/v1/stores/{store_id}", collector.admin_token,
                                  json={"timezone": "Europe/Stockholm"}).status_code == 200
+        # The alert log (009) on an upgraded database: a burst opens one alert, listed once.
+        assert store.post(store.ratings([1, 1, 1, 1])).json()["accepted"] == 4
+        upgraded = Storage(Database(database))
+        try:
+            alertlog.evaluate(upgraded, Settings())  # beside the server's own turn, if any
+        finally:
+            upgraded.db.close()
+        logged = collector.request("GET", "/api/v1/alerts", collector.office_token,
+                                   params={"store": store_id}).json()["alerts"]
+        assert [(a["kind"], a["state"]) for a in logged] == [("burst", "open")]
     finally:
         collector.stop()
     assert "ok: roll-ups match" in run_cli(database, "check").stdout
