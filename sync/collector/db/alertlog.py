@@ -18,11 +18,10 @@ from typing import Any
 
 from sync.collector.db.connection import Connection
 
-#: The columns of an alert, in the order the API lists them.
-COLUMNS = ("id", "kind", "store_id", "kiosk_id", "severity", "state", "opened_at",
-           "closed_at", "data", "acknowledged_by", "acknowledged_at", "ack_comment")
-_SELECT = f"SELECT {', '.join('a.' + c for c in COLUMNS)}, s.name AS store_name" \
-          " FROM alerts a JOIN stores s ON s.id = a.store_id"
+#: An alert's columns and its store's name.
+_SELECT = ("SELECT a.id, a.kind, a.store_id, a.kiosk_id, a.severity, a.state, a.opened_at,"
+           " a.closed_at, a.data, a.acknowledged_by, a.acknowledged_at, a.ack_comment,"
+           " s.name AS store_name FROM alerts a JOIN stores s ON s.id = a.store_id")
 
 
 def decoded(row: dict[str, Any]) -> dict[str, Any]:
