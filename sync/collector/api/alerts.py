@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from sync.clock import utc_now
 from sync.collector import alertlog
 from sync.collector.api.models import AlertHistory, StoredAlert, errors
-from sync.collector.api.read import FROM, TO, period
+from sync.collector.api.read import FROM, TO, period, store_scope
 from sync.collector.auth import reader, storage_of
 from sync.collector.db.storage import NotFound
 from sync.collector.tokens import Principal
@@ -55,14 +55,8 @@ def alert_history(
 
     ``from``/``to`` are UTC dates here: one chain's alerts span time zones.
     """
-    if principal.role == "staff":
-        if store not in (None, principal.store_id):
-            raise HTTPException(403, f"this staff token may only read store"
-                                     f" {principal.store_id!r}")
-        store = principal.store_id
     storage = storage_of(request)
-    if store is not None and storage.store(store) is None:
-        raise HTTPException(404, f"no store {store!r}")
+    store = store_scope(storage, principal, store)
     first, last = period(start, end, utc_now().date())
     after = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
     found = storage.alert_history(day_start(first), day_start(after), store)

@@ -165,6 +165,19 @@ def kiosks(request: Request, store: dict = Depends(readable_store)) -> dict[str,
     return {"store_id": store["id"], "kiosks": found}
 
 
+def store_scope(storage: Storage, principal: Principal, store: str | None) -> str | None:
+    """A chain-wide route's ``?store=`` as this caller may read it: staff always their own
+    (403 for another), office and admin the one asked for (404 for none) or every store."""
+    if principal.role == "staff":
+        if store not in (None, principal.store_id):
+            raise HTTPException(403, f"this staff token may only read store"
+                                     f" {principal.store_id!r}")
+        store = principal.store_id
+    if store is not None and storage.store(store) is None:
+        raise HTTPException(404, f"no store {store!r}")
+    return store
+
+
 @router.get("/kiosks", response_model=Fleet, responses=STORE_ERRORS,
             summary="Every kiosk's health, worst first")
 def fleet(
@@ -178,14 +191,8 @@ def fleet(
     its own store's kiosks.  Silent kiosks come first, then unhealthy ones,
     each by store and kiosk id.
     """
-    if principal.role == "staff":
-        if store not in (None, principal.store_id):
-            raise HTTPException(403, f"this staff token may only read store"
-                                     f" {principal.store_id!r}")
-        store = principal.store_id
     storage = storage_of(request)
-    if store is not None and storage.store(store) is None:
-        raise HTTPException(404, f"no store {store!r}")
+    store = store_scope(storage, principal, store)
     silent_after = request.app.state.settings.alert_silent_hours * 3600
     found = reports.fleet_report(storage, silent_after, store)
     return Fleet(**{**found, "kiosks": [FleetKiosk(kiosk_id=row["id"], **row)

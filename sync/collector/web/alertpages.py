@@ -146,13 +146,8 @@ def alert_page(request: Request, alert_id: str, ctx: Page = Depends(signed_in)) 
 
 
 @router.post("/alerts/{alert_id}/ack")
-def acknowledge_page(
-    request: Request,
-    alert_id: str,
-    comment: str = Form(""),
-    csrf: str = Form(""),
-    ctx: Page = Depends(signed_in),
-) -> Response:
+def acknowledge_page(request: Request, alert_id: str, comment: str = Form(""),
+                     csrf: str = Form(""), ctx: Page = Depends(signed_in)) -> Response:
     """Acknowledge from the alert's page, then show it again (a refusal: a page saying why)."""
     stored = readable_alert(request, ctx, alert_id)
     home = f"/alerts/{stored['id']}"
