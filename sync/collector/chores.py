@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sync.collector.db.storage import Storage
+from sync.collector.notify import outbox
 from sync.collector.settings import Settings
 
 logger = logging.getLogger("hymy.collector.chores")
@@ -36,7 +37,9 @@ class Chore:
 
 
 #: Every chore, in the order they run at each turn.  Add new ones here.
-CHORES: list[Chore] = []
+CHORES: list[Chore] = [
+    Chore("deliver", outbox.EVERY_S, outbox.deliver),  # alerts, digests, reports out
+]
 
 
 def run_once(storage: Storage, settings: Settings, chores: list[Chore] | None = None) -> None:
