@@ -281,3 +281,43 @@ def test_a_kiosk_moved_before_the_store_history_existed_keeps_its_held_taps(back
         176: "hki-itakeskus", 177: "hki-kamppi", 178: "hki-itakeskus"}
     assert storage.check() == []
     db.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_collector_database_of_the_last_release_gets_delivery_in_place(backend, tmp_path,
+                                                                        request):
+    """Migration 012 on a database made at 008: ratings untouched, alerts then delivered once."""
+    from sync.collector.notify import outbox
+    from sync.collector.notify.mail import Mail
+    from sync.collector.settings import Settings
+    from tests.support.webhook import webhook_receiver
+
+    if backend == "sqlite":
+        database = str(tmp_path / "collector.db")
+        shutil.copy(FIXTURES / "collector-008.db", database)
+    else:
+        database = restore(request.getfixturevalue("postgres_server"),
+                           FIXTURES / "collector-008-postgresql.sql.gz")
+    db = Database(database)
+    before = rows_of(db)
+    assert len(before["ratings"]) == 513
+    assert "012_delivery.sql" in db.migrate()
+    after = rows_of(db)
+    for table, rows in before.items():
+        assert after[table] == rows or table == "schema_migrations", table
+    assert after["channels"] == after["subscriptions"] == after["deliveries"] == []
+    storage = Storage(db)
+    store_id = sorted(row[0] for row in before["stores"])[0]
+    alert = Mail("-", "5 of 6 unhappy", "Five of the last six taps were unhappy.")
+    try:
+        with webhook_receiver() as hook:
+            made, _, _ = outbox.add_channel(storage, "IT", hook.url)
+            outbox.subscribe(storage, made, "alert", store_id)
+            assert outbox.fanout(storage, "alert", store_id, "alert:1", alert) == 1
+            assert outbox.fanout(storage, "alert", store_id, "alert:1", alert) == 0
+            assert outbox.deliver(storage, Settings()) == 1
+            assert json.loads(hook.wait(1)[0].body)["store_id"] == store_id
+        assert [row["state"] for row in outbox.recent(storage)] == ["sent"]
+    finally:
+        db.close()
+    assert "ok: roll-ups match" in run_cli(database, "check").stdout
