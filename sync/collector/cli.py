@@ -174,6 +174,16 @@ def serve(host: str | None, port: int | None, database: str | None, workers: int
 # -- stores, kiosks, tokens, surveys -------------------------------------------
 
 
+def echo_listing(items: list[dict[str, Any]], as_json: bool,
+                 line: Callable[[dict[str, Any]], str]) -> None:
+    """A ``list`` command's output: JSON with ``--json``, else one ``line`` per item."""
+    if as_json:
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        return
+    for item in items:
+        click.echo(line(item))
+
+
 def retired_note(item: dict[str, Any]) -> str:
     """The end of a listed store's or kiosk's line: when it was retired, if it was."""
     return f"  (retired {item['retired_at']})" if item["retired_at"] else ""
@@ -211,13 +221,9 @@ def store_list(storage: Storage, as_json: bool) -> None:
     Example:
         hymy-collector store list
     """
-    stores = storage.stores()
-    if as_json:
-        click.echo(json.dumps(stores, indent=2, ensure_ascii=False))
-        return
-    for item in stores:
-        click.echo(f"{item['id']:<24} {item['timezone']:<20} {item['kiosks']:>3} kiosks  "
-                   f"{item['name']}{retired_note(item)}")
+    echo_listing(storage.stores(), as_json, lambda item: (
+        f"{item['id']:<24} {item['timezone']:<20} {item['kiosks']:>3} kiosks  "
+        f"{item['name']}{retired_note(item)}"))
 
 
 @storage_change(store, "rename", click.argument("store_id"), click.argument("name"))
@@ -793,14 +799,15 @@ def channel_list(storage: Storage, as_json: bool) -> None:
     """
     found = [{**item, "target": channels.shown(item["kind"], item["target"])}
              for item in outbox.channels(storage)]
-    if as_json:
-        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
-        return
-    for item in found:
-        state = f"  (removed {item['disabled_at']})" if item["disabled_at"] else ""
-        subs = " ".join(item["subscriptions"]) or "no subscriptions"
-        click.echo(f"{item['id']:>4}  {item['kind']:<8} {item['owner']:<28} {item['target']:<36}"
-                   f" {subs}{state}")
+    echo_listing(found, as_json, channel_line)
+
+
+def channel_line(item: dict[str, Any]) -> str:
+    """One line of ``channel list``: id, kind, owner, target, subscriptions, removal."""
+    subs = " ".join(item["subscriptions"]) or "no subscriptions"
+    removed = f"  (removed {item['disabled_at']})" if item["disabled_at"] else ""
+    return (f"{item['id']:>4}  {item['kind']:<8} {item['owner']:<28} {item['target']:<36}"
+            f" {subs}{removed}")
 
 
 @storage_change(channel, "remove", click.argument("channel_id", type=int))

@@ -19,7 +19,7 @@ from sync.clock import parse_utc, utc_now
 from sync.collector.db.connection import Database
 from sync.collector.db.storage import Storage
 from sync.collector.notify import outbox
-from sync.collector.notify.mail import Mail
+from sync.collector.notify.mail import Attachment, Mail
 from sync.collector.settings import Settings
 from tests.support.collector import free_port
 from tests.support.smtp import smtp_server
@@ -64,6 +64,22 @@ def test_an_alert_reaches_the_subscribed_address_once_however_often_it_is_fanned
     html = mails[0].get_body(("html",)).get_content()
     assert "Five of the last six taps" in html
     assert states(storage) == [("sent", 1, None)] * 2
+
+
+def test_a_mail_keeps_its_inline_image_and_gets_the_link_through_the_outbox(storage):
+    chart = Attachment("chart.png", b"\x89PNG\r\n\x1a\n-not-really", "image/png")
+    digest = Mail("-", "Kamppi yesterday", "CSAT 81%", '<img src="cid:chart.png">', (chart,))
+    with smtp_server() as box:
+        channel(storage, "manager@example.com", event="digest")
+        outbox.fanout(storage, "digest", "hki-kamppi", "digest:hki-kamppi:2026-12-02", digest,
+                      link="https://hymy.example.com/stores/hki-kamppi")
+        assert outbox.deliver(storage, Settings(smtp_url=box.url)) == 1
+        (mail,) = box.wait(1)
+    images = [part for part in mail.walk() if part.get_content_type() == "image/png"]
+    assert [(p["Content-ID"], p.get_content()) for p in images] == [
+        ("<chart.png>", chart.content)]
+    assert mail.get_body(("plain",)).get_content().splitlines() == [
+        "CSAT 81%", "", "https://hymy.example.com/stores/hki-kamppi"]
 
 
 def test_a_webhook_gets_a_json_body_signed_with_its_own_secret(storage):

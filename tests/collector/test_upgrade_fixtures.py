@@ -149,16 +149,22 @@ def restore(postgres_server, script: Path) -> str:
     return url
 
 
+def opened_fixture(backend: str, level: str, tmp_path: Path,
+                   request: pytest.FixtureRequest) -> str:
+    """A working copy of the collector fixture of ``level`` on ``backend``; its --database."""
+    if backend == "sqlite":
+        database = str(tmp_path / "collector.db")
+        shutil.copy(FIXTURES / f"collector-{level}.db", database)
+        return database
+    return restore(request.getfixturevalue("postgres_server"),
+                   FIXTURES / f"collector-{level}-postgresql.sql.gz")
+
+
 @pytest.mark.parametrize("level", ["002", "003"])
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_collector_database_of_every_release_upgrades_in_place(backend, level, tmp_path,
                                                                 request):
-    if backend == "sqlite":
-        database = str(tmp_path / "collector.db")
-        shutil.copy(FIXTURES / f"collector-{level}.db", database)
-    else:
-        server = request.getfixturevalue("postgres_server")
-        database = restore(server, FIXTURES / f"collector-{level}-postgresql.sql.gz")
+    database = opened_fixture(backend, level, tmp_path, request)
     db = Database(database)
     before = rows_of(db)
     assert len(before["ratings"]) == 482 and len(before["stores"]) == 2
@@ -247,12 +253,7 @@ def migrate_to(db: Database, last: str) -> None:
 def test_a_kiosk_moved_before_the_store_history_existed_keeps_its_held_taps(backend, tmp_path,
                                                                              request):
     """Migration 007 infers moves made under 004 from the ratings filed; held taps then land."""
-    if backend == "sqlite":
-        database = str(tmp_path / "collector.db")
-        shutil.copy(FIXTURES / "collector-003.db", database)
-    else:
-        database = restore(request.getfixturevalue("postgres_server"),
-                           FIXTURES / "collector-003-postgresql.sql.gz")
+    database = opened_fixture(backend, "003", tmp_path, request)
     db = Database(database)
     migrate_to(db, "004_lifecycle.sql")
     storage = Storage(db)
@@ -292,12 +293,7 @@ def test_a_collector_database_of_the_last_release_gets_delivery_in_place(backend
     from sync.collector.settings import Settings
     from tests.support.webhook import webhook_receiver
 
-    if backend == "sqlite":
-        database = str(tmp_path / "collector.db")
-        shutil.copy(FIXTURES / "collector-008.db", database)
-    else:
-        database = restore(request.getfixturevalue("postgres_server"),
-                           FIXTURES / "collector-008-postgresql.sql.gz")
+    database = opened_fixture(backend, "008", tmp_path, request)
     db = Database(database)
     before = rows_of(db)
     assert len(before["ratings"]) == 513

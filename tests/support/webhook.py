@@ -9,11 +9,12 @@ raw body, in order.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.collector import wait_healthy
 
 
 @dataclass
@@ -42,13 +43,10 @@ class Hook:
 
     def wait(self, count: int = 1, timeout: float = 30.0) -> list[Received]:
         """The first ``count`` requests, waiting for them to arrive."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.requests) >= count:
-                    return list(self.requests)
-            time.sleep(0.05)
-        raise AssertionError(f"{count} request(s) expected, {len(self.requests)} arrived")
+        wait_healthy(lambda: len(self.requests) >= count, timeout, 0.05,
+                     AssertionError(f"{count} request(s) expected in {timeout} s"))
+        with self.lock:
+            return list(self.requests)
 
 
 @contextmanager

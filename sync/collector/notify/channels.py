@@ -27,11 +27,11 @@ import logging
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from sync.collector.notify.mail import Attachment, Mail, MailError, send_mail
+from sync.collector.notify.mail import Mail, MailError, send_mail
 from sync.collector.settings import Settings
 
 KINDS = ("email", "slack", "teams", "apprise", "webhook")
@@ -48,16 +48,13 @@ class DeliveryError(Exception):
 
 @dataclass(frozen=True)
 class Message:
-    """What a channel is handed: a Mail's parts plus what a chat or webhook needs."""
+    """A :class:`Mail` (its ``to`` is each channel's own) and what chats and webhooks add."""
 
     event: str
-    subject: str
-    text: str
-    html: str | None = None
-    link: str | None = None
+    mail: Mail
     store_id: str | None = None
     key: str = ""
-    inline: tuple[Attachment, ...] = ()
+    link: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -148,8 +145,8 @@ def send(kind: str, target: str, secret: str | None, message: Message, settings:
 def _send_mail(address: str, message: Message, settings: Settings) -> None:
     if not settings.smtp_url:
         raise DeliveryError("no mail server: set HYMY_SMTP_URL (docs/collector.md)")
-    text = message.text + (f"\n\n{message.link}\n" if message.link else "")
-    mail = Mail(address, message.subject, text, message.html, message.inline)
+    text = message.mail.text + (f"\n\n{message.link}\n" if message.link else "")
+    mail = replace(message.mail, to=address, text=text)
     try:
         send_mail(settings.smtp_url, settings.mail_from, mail)
     except MailError as error:
@@ -158,8 +155,9 @@ def _send_mail(address: str, message: Message, settings: Settings) -> None:
 
 def webhook_body(message: Message, timestamp: int) -> bytes:
     """The JSON a webhook receives (its raw bytes are what the signature covers)."""
-    body = {"event": message.event, "store_id": message.store_id, "subject": message.subject,
-            "text": message.text, "link": message.link, "key": message.key,
+    body = {"event": message.event, "store_id": message.store_id,
+            "subject": message.mail.subject, "text": message.mail.text, "link": message.link,
+            "key": message.key,
             "timestamp": timestamp, **message.extra}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -188,9 +186,9 @@ def _send_apprise(url: str, message: Message) -> None:
     sender = apprise.Apprise()
     if not sender.add(url):
         raise DeliveryError(f"{_shown(url)!r} is not a URL Apprise understands")
-    body = message.text + (f"\n\n{message.link}" if message.link else "")
+    body = message.mail.text + (f"\n\n{message.link}" if message.link else "")
     with apprise.LogCapture(level=logging.WARNING) as log:
-        taken = sender.notify(body=body, title=message.subject)
+        taken = sender.notify(body=body, title=message.mail.subject)
     if not taken:
         said = " ".join(log.getvalue().split())[:300] or "no reason given"
         raise DeliveryError(f"{_shown(url)} did not take the message: {said}")

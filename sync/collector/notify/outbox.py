@@ -124,18 +124,18 @@ def state_of(row: dict[str, Any]) -> str:
 def payload(message: Message) -> str:
     """A message as the outbox row keeps it (JSON; inline images as base64)."""
     data = asdict(message)
-    data["inline"] = [{"name": a.name, "mime": a.mime,
-                       "content": base64.b64encode(a.content).decode()}
-                      for a in message.inline]
+    data["mail"]["inline"] = [{"name": a.name, "mime": a.mime,
+                               "content": base64.b64encode(a.content).decode()}
+                              for a in message.mail.inline]
     return json.dumps(data, ensure_ascii=False)
 
 
 def message_of(text: str) -> Message:
     """The :class:`Message` an outbox row keeps (see :func:`payload`)."""
     data = json.loads(text)
-    data["inline"] = tuple(Attachment(a["name"], base64.b64decode(a["content"]), a["mime"])
-                           for a in data["inline"])
-    return Message(**data)
+    inline = tuple(Attachment(a["name"], base64.b64decode(a["content"]), a["mime"])
+                   for a in data["mail"].pop("inline"))
+    return Message(**{**data, "mail": Mail(**data["mail"], inline=inline)})
 
 
 def enqueue(target: Storage | Connection, key: str, channel_id: int, message: Message | Mail,
@@ -149,7 +149,7 @@ def enqueue(target: Storage | Connection, key: str, channel_id: int, message: Me
     if not key:
         raise ValueError("a delivery needs a key naming its event instance, e.g. alert:42")
     if isinstance(message, Mail):
-        message = message_from(message, event, store_id)
+        message = Message(event, message, store_id)
     message = replace(message, key=key)
     if isinstance(target, Storage):
         with target.db.connection() as conn:
@@ -174,18 +174,11 @@ def fanout(storage: Storage | Connection, event: str, store_id: str | None, key:
     """
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}: use one of {', '.join(EVENTS)}")
-    message = message_from(mail, event, store_id, key, link, extra)
+    message = Message(event, mail, store_id, key, link, dict(extra or {}))
     if isinstance(storage, Storage):
         with storage.db.connection() as conn:
             return _fanout(conn, event, store_id, key, message)
     return _fanout(storage, event, store_id, key, message)
-
-
-def message_from(mail: Mail, event: str, store_id: str | None, key: str = "",
-                 link: str | None = None, extra: dict[str, Any] | None = None) -> Message:
-    """What every channel is handed for ``mail`` (its ``to`` is each channel's own)."""
-    return Message(event, mail.subject, mail.text, mail.html, link, store_id, key,
-                   mail.inline, dict(extra or {}))
 
 
 def _fanout(conn: Connection, event: str, store_id: str | None, key: str,
@@ -247,9 +240,10 @@ def _record_failure(storage: Storage, row: dict[str, Any], error: str,
 def send_test(target: str, settings: Settings, kind: str | None = None) -> str:
     """``notify test``: send a test message to ``target`` now; the kind it was sent as."""
     kind = kind_of(target, kind)
-    message = Message("test", "Hymy: test message",
-                      "This is a test message from the Hymy collector. If you can read it,"
-                      " alerts and digests will reach you here.", key="test")
+    message = Message("test", Mail(target, "Hymy: test message",
+                                   "This is a test message from the Hymy collector. If you can"
+                                   " read it, alerts and digests will reach you here."),
+                      key="test")
     send(kind, target.strip(), new_secret(), message, settings)
     return kind
 
