@@ -242,6 +242,7 @@ def mount_pages(app: FastAPI) -> None:
         access,
         alertpages,
         apidocs,
+        deliveries,
         downloads,
         fleet,
         kiosks,
@@ -250,7 +251,7 @@ def mount_pages(app: FastAPI) -> None:
         static,
     )
 
-    for module in (static, login, pages, kiosks, fleet, downloads, apidocs, alertpages):
+    for module in (static, login, pages, kiosks, fleet, downloads, apidocs, alertpages, deliveries):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 

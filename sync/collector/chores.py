@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from sync.collector import alertlog
 from sync.collector.db.storage import Storage
+from sync.collector.notify import outbox
 from sync.collector.settings import Settings
 
 logger = logging.getLogger("hymy.collector.chores")
@@ -39,6 +40,7 @@ class Chore:
 #: Every chore, in the order they run at each turn.  Add new ones here.
 CHORES: list[Chore] = [
     Chore("alerts", alertlog.EVERY_S, alertlog.run),  # the alert log (alertlog.py)
+    Chore("deliver", outbox.EVERY_S, outbox.deliver),  # alerts, digests, reports out
 ]
 
 

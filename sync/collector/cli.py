@@ -20,6 +20,7 @@ import click
 from sync import __version__, extras
 from sync.collector.db.connection import Busy, Database, DatabaseError, database_errors, redact
 from sync.collector.db.storage import CODE_VALID_HOURS, NewCode, Storage
+from sync.collector.notify import channels, outbox
 from sync.collector.settings import Settings, describe
 from sync.collector.tokens import ROLES
 
@@ -173,6 +174,16 @@ def serve(host: str | None, port: int | None, database: str | None, workers: int
 # -- stores, kiosks, tokens, surveys -------------------------------------------
 
 
+def echo_listing(items: list[dict[str, Any]], as_json: bool,
+                 line: Callable[[dict[str, Any]], str]) -> None:
+    """A ``list`` command's output: JSON with ``--json``, else one ``line`` per item."""
+    if as_json:
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        return
+    for item in items:
+        click.echo(line(item))
+
+
 def retired_note(item: dict[str, Any]) -> str:
     """The end of a listed store's or kiosk's line: when it was retired, if it was."""
     return f"  (retired {item['retired_at']})" if item["retired_at"] else ""
@@ -210,13 +221,9 @@ def store_list(storage: Storage, as_json: bool) -> None:
     Example:
         hymy-collector store list
     """
-    stores = storage.stores()
-    if as_json:
-        click.echo(json.dumps(stores, indent=2, ensure_ascii=False))
-        return
-    for item in stores:
-        click.echo(f"{item['id']:<24} {item['timezone']:<20} {item['kiosks']:>3} kiosks  "
-                   f"{item['name']}{retired_note(item)}")
+    echo_listing(storage.stores(), as_json, lambda item: (
+        f"{item['id']:<24} {item['timezone']:<20} {item['kiosks']:>3} kiosks  "
+        f"{item['name']}{retired_note(item)}"))
 
 
 @storage_change(store, "rename", click.argument("store_id"), click.argument("name"))
@@ -743,6 +750,138 @@ def bi_role(storage: Storage, name: str, ratings: bool) -> None:
     click.echo(f"Role {name} created; it may read {reads}. Connect as {role.url}"
                " with this password (shown once):", err=True)
     click.echo(role.password)
+
+
+# -- delivery: channels, subscriptions, a test message ---------------------------
+
+
+@cli.group()
+def channel() -> None:
+    """Add, list and remove delivery channels (e-mail, Slack, Teams, webhooks); subscribe them."""
+
+
+@channel.command("add")
+@click.argument("target")
+@click.option("--owner", required=True, help="A user's e-mail or a team name, e.g. 'Kamppi staff'")
+@click.option("--kind", type=click.Choice(channels.KINDS), default=None,
+              help="What TARGET is [default: told from TARGET]")
+@database_option()
+@friendly_errors
+def channel_add(storage: Storage, target: str, owner: str, kind: str | None) -> None:
+    """Add a channel TARGET: an e-mail address, an Apprise/Slack/Teams URL or a webhook URL.
+
+    A webhook's signing secret is printed this once (X-Hymy-Signature, docs/alerts.md).
+
+    \b
+    Examples:
+        hymy-collector channel add manager@example.com --owner manager@example.com
+        hymy-collector channel add 'slack://T000/B000/XXXX' --owner "Kamppi staff"
+        hymy-collector channel add https://example.com/hymy-hook --owner "IT"
+    """
+    made, kind, secret = outbox.add_channel(storage, owner, target, kind)
+    click.echo(f"Added channel {made} ({kind}); subscribe it: hymy-collector channel subscribe"
+               f" {made} alert", err=secret is not None)
+    if secret:
+        click.echo("Its signing secret (shown once):", err=True)
+        click.echo(secret)
+
+
+@channel.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
+@database_option(create=False)
+@friendly_errors
+def channel_list(storage: Storage, as_json: bool) -> None:
+    """List channels: id, kind, owner, target (a URL without its path), subscriptions.
+
+    \b
+    Example:
+        hymy-collector channel list
+    """
+    found = [{**item, "target": channels.shown(item["kind"], item["target"])}
+             for item in outbox.channels(storage)]
+    echo_listing(found, as_json, channel_line)
+
+
+def channel_line(item: dict[str, Any]) -> str:
+    """One line of ``channel list``: id, kind, owner, target, subscriptions, removal."""
+    subs = " ".join(item["subscriptions"]) or "no subscriptions"
+    removed = f"  (removed {item['disabled_at']})" if item["disabled_at"] else ""
+    return (f"{item['id']:>4}  {item['kind']:<8} {item['owner']:<28} {item['target']:<36}"
+            f" {subs}{removed}")
+
+
+@storage_change(channel, "remove", click.argument("channel_id", type=int))
+def channel_remove(storage: Storage, channel_id: int) -> str:
+    """Remove a channel: nothing more goes to it; what it was sent stays listed.
+
+    \b
+    Example:
+        hymy-collector channel remove 3
+    """
+    outbox.remove_channel(storage, channel_id)
+    return f"Removed channel {channel_id}"
+
+
+#: CHANNEL_ID EVENT [--store STORE]: the parameters of subscribe and unsubscribe.
+SUBSCRIPTION = (
+    click.argument("channel_id", type=int),
+    click.argument("event", type=click.Choice(outbox.EVENTS)),
+    click.option("--store", "store_id", default=None, help="Only this store [default: all]"),
+)
+
+
+@storage_change(channel, "subscribe", *SUBSCRIPTION)
+def channel_subscribe(storage: Storage, channel_id: int, event: str, store_id: str | None) -> str:
+    """Send EVENT (alert, digest or weekly) to a channel, for one store or all of them.
+
+    \b
+    Examples:
+        hymy-collector channel subscribe 3 alert --store hki-kamppi
+        hymy-collector channel subscribe 4 weekly
+    """
+    new = outbox.subscribe(storage, channel_id, event, store_id)
+    where = store_id or "every store"
+    return f"Channel {channel_id} {'now gets' if new else 'already got'} {event} for {where}"
+
+
+@storage_change(channel, "unsubscribe", *SUBSCRIPTION)
+def channel_unsubscribe(storage: Storage, channel_id: int, event: str,
+                        store_id: str | None) -> str:
+    """Stop sending EVENT for a store (or, without --store, the all-stores subscription).
+
+    \b
+    Example:
+        hymy-collector channel unsubscribe 3 alert --store hki-kamppi
+    """
+    gone = outbox.subscribe(storage, channel_id, event, store_id, on=False)
+    where = store_id or "every store"
+    return f"Channel {channel_id} {'no longer gets' if gone else 'did not get'} {event} for {where}"
+
+
+@cli.group()
+def notify() -> None:
+    """Check that messages reach people."""
+
+
+@notify.command("test")
+@click.argument("address")
+@click.option("--kind", type=click.Choice(channels.KINDS), default=None,
+              help="What ADDRESS is [default: told from ADDRESS]")
+@friendly_errors
+def notify_test(address: str, kind: str | None) -> None:
+    """Send a test message to ADDRESS now: an e-mail address (over HYMY_SMTP_URL), an
+    Apprise/Slack/Teams URL or a webhook URL.  Exit 1 with the reason when it is not taken.
+
+    \b
+    Examples:
+        HYMY_SMTP_URL=smtp://127.0.0.1 hymy-collector notify test me@example.com
+        hymy-collector notify test 'slack://T000/B000/XXXX'
+    """
+    try:
+        sent_as = outbox.send_test(address, Settings.from_env(), kind)
+    except channels.DeliveryError as error:
+        raise click.ClickException(f"not sent: {error}") from None
+    click.echo(f"sent a test message to {address} ({sent_as})")
 
 
 @cli.command()

@@ -39,6 +39,7 @@ PAGES = {
     "/alerts": (LOGIN, DENY, DENY, SEE, SEE),
     "/stores/a/alerts": (LOGIN, SEE, DENY, SEE, SEE),
     "/stores/b/alerts": (LOGIN, DENY, SEE, SEE, SEE),
+    "/admin/deliveries": (LOGIN, DENY, DENY, DENY, SEE),
 }
 
 

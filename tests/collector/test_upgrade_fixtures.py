@@ -151,16 +151,22 @@ def restore(postgres_server, script: Path) -> str:
     return url
 
 
+def opened_fixture(backend: str, level: str, tmp_path: Path,
+                   request: pytest.FixtureRequest) -> str:
+    """A working copy of the collector fixture of ``level`` on ``backend``; its --database."""
+    if backend == "sqlite":
+        database = str(tmp_path / "collector.db")
+        shutil.copy(FIXTURES / f"collector-{level}.db", database)
+        return database
+    return restore(request.getfixturevalue("postgres_server"),
+                   FIXTURES / f"collector-{level}-postgresql.sql.gz")
+
+
 @pytest.mark.parametrize("level", ["002", "003"])
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_collector_database_of_every_release_upgrades_in_place(backend, level, tmp_path,
                                                                 request):
-    if backend == "sqlite":
-        database = str(tmp_path / "collector.db")
-        shutil.copy(FIXTURES / f"collector-{level}.db", database)
-    else:
-        server = request.getfixturevalue("postgres_server")
-        database = restore(server, FIXTURES / f"collector-{level}-postgresql.sql.gz")
+    database = opened_fixture(backend, level, tmp_path, request)
     db = Database(database)
     before = rows_of(db)
     assert len(before["ratings"]) == 482 and len(before["stores"]) == 2
@@ -259,12 +265,7 @@ def migrate_to(db: Database, last: str) -> None:
 def test_a_kiosk_moved_before_the_store_history_existed_keeps_its_held_taps(backend, tmp_path,
                                                                              request):
     """Migration 007 infers moves made under 004 from the ratings filed; held taps then land."""
-    if backend == "sqlite":
-        database = str(tmp_path / "collector.db")
-        shutil.copy(FIXTURES / "collector-003.db", database)
-    else:
-        database = restore(request.getfixturevalue("postgres_server"),
-                           FIXTURES / "collector-003-postgresql.sql.gz")
+    database = opened_fixture(backend, "003", tmp_path, request)
     db = Database(database)
     migrate_to(db, "004_lifecycle.sql")
     storage = Storage(db)
@@ -293,3 +294,38 @@ def test_a_kiosk_moved_before_the_store_history_existed_keeps_its_held_taps(back
         176: "hki-itakeskus", 177: "hki-kamppi", 178: "hki-itakeskus"}
     assert storage.check() == []
     db.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_collector_database_of_the_last_release_gets_delivery_in_place(backend, tmp_path,
+                                                                        request):
+    """Migration 012 on a database made at 008: ratings untouched, alerts then delivered once."""
+    from sync.collector.notify import outbox
+    from sync.collector.notify.mail import Mail
+    from sync.collector.settings import Settings
+    from tests.support.webhook import webhook_receiver
+
+    database = opened_fixture(backend, "008", tmp_path, request)
+    db = Database(database)
+    before = rows_of(db)
+    assert len(before["ratings"]) == 513
+    assert "012_delivery.sql" in db.migrate()
+    after = rows_of(db)
+    for table, rows in before.items():
+        assert after[table] == rows or table == "schema_migrations", table
+    assert after["channels"] == after["subscriptions"] == after["deliveries"] == []
+    storage = Storage(db)
+    store_id = sorted(row[0] for row in before["stores"])[0]
+    alert = Mail("-", "5 of 6 unhappy", "Five of the last six taps were unhappy.")
+    try:
+        with webhook_receiver() as hook:
+            made, _, _ = outbox.add_channel(storage, "IT", hook.url)
+            outbox.subscribe(storage, made, "alert", store_id)
+            assert outbox.fanout(storage, "alert", store_id, "alert:1", alert) == 1
+            assert outbox.fanout(storage, "alert", store_id, "alert:1", alert) == 0
+            assert outbox.deliver(storage, Settings()) == 1
+            assert json.loads(hook.wait(1)[0].body)["store_id"] == store_id
+        assert [row["state"] for row in outbox.recent(storage)] == ["sent"]
+    finally:
+        db.close()
+    assert "ok: roll-ups match" in run_cli(database, "check").stdout
