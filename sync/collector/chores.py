@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sync.collector.db.storage import Storage
+from sync.collector.notify.schedule import send_due
 from sync.collector.settings import Settings
 
 logger = logging.getLogger("hymy.collector.chores")
@@ -36,7 +37,9 @@ class Chore:
 
 
 #: Every chore, in the order they run at each turn.  Add new ones here.
-CHORES: list[Chore] = []
+CHORES: list[Chore] = [
+    Chore("digests", 60.0, send_due),  # daily and weekly digests (notify/schedule.py)
+]
 
 
 def run_once(storage: Storage, settings: Settings, chores: list[Chore] | None = None) -> None:
