@@ -199,3 +199,40 @@ def test_the_cli_sets_up_previews_and_sends_a_digest_with_clear_errors(chain, tm
                        "me@example.com")
         assert "sent 'Hymy · Store hki-kamppi · ti 1.12." in sent.stdout
         assert box.wait(1)[0]["To"] == "me@example.com"
+
+
+@pytest.mark.parametrize("level", ["002", "003"])
+def test_a_database_of_an_earlier_release_gets_digests_after_its_upgrade(level, backend,
+                                                                         tmp_path, request):
+    """Migration 013 on a release's database (both backends): its stores get digests, once."""
+    import shutil
+
+    from sync.collector.db.connection import Database
+    from tests.support import ROOT
+
+    fixtures = ROOT / "tests" / "fixtures" / "upgrade"
+    if backend == "sqlite":
+        database = str(tmp_path / "collector.db")
+        shutil.copy(fixtures / f"collector-{level}.db", database)
+    else:
+        from tests.support.pgserver import restore_dump
+
+        database = restore_dump(request.getfixturevalue("postgres_server"),
+                                fixtures / f"collector-{level}-postgresql.sql.gz")
+    db = Database(database)
+    assert "013_digests.sql" in db.migrate()
+    storage = Storage(db)
+    try:
+        store_id = storage.stores()[0]["id"]
+        storage.add_digest_recipient(store_id, "manager@example.com", "fi")
+        day = db.query("SELECT MAX(local_date) AS day FROM ratings WHERE store_id = ?",
+                       (store_id,))[0]["day"]
+        seven = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1, hours=10)
+        with smtp_server() as box:
+            assert send_due(storage, settings(box.url), seven) == 1
+            assert send_due(storage, settings(box.url), seven) == 0
+            [mail] = box.wait(1)
+        fig = reports.summary_report(storage, store_id, day, day)
+        assert fig["responses"] and Translator("fi").pct(fig["csat"]) in parts(mail)[0]
+    finally:
+        db.close()
