@@ -290,16 +290,29 @@ def store_delete(storage: Storage, store_id: str) -> str:
     return f"Deleted store {store_id}"
 
 
+def digest_setup_options(when: str) -> Callable:
+    """Decorator factory: --hour (help says ``when``), --to, --lang, --remove, --database."""
+
+    def decorate(command: Callable) -> Callable:
+        for param in reversed((
+            click.option("--hour", type=int, default=None,
+                         help=f"Local hour (0-23) {when} [default: 7]"),
+            click.option("--to", "add", multiple=True,
+                         help="Send it to this address too (repeatable)"),
+            click.option("--lang", default=None,
+                         help="Language of the addresses in --to: fi, sv, en, de [default: fi]"),
+            click.option("--remove", multiple=True,
+                         help="Stop sending it to this address (repeatable)"),
+        )):
+            command = param(command)
+        return command
+
+    return lambda command: decorate(database_option(create=False)(friendly_errors(command)))
+
+
 @store.command("digest")
 @click.argument("store_id")
-@click.option("--hour", type=int, default=None,
-              help="Local hour (0-23) the daily digest goes out [default: 7]")
-@click.option("--to", "add", multiple=True, help="Send it to this address too (repeatable)")
-@click.option("--lang", default=None, help="Language of the addresses in --to: fi, sv, en, de"
-              " [default: fi]")
-@click.option("--remove", multiple=True, help="Stop sending it to this address (repeatable)")
-@database_option(create=False)
-@friendly_errors
+@digest_setup_options("the daily digest goes out")
 def store_digest(storage: Storage, store_id: str, hour: int | None, add: tuple[str, ...],
                  lang: str | None, remove: tuple[str, ...]) -> None:
     """Set when a store's daily digest e-mail goes out and to whom; show it.
@@ -846,14 +859,7 @@ def digest_send(storage: Storage, store_id: str | None, weekly: bool, day: str |
 
 
 @digest.command("office")
-@click.option("--hour", type=int, default=None,
-              help="Local hour (0-23) on Monday the weekly digest goes out [default: 7]")
-@click.option("--to", "add", multiple=True, help="Send it to this address too (repeatable)")
-@click.option("--lang", default=None, help="Language of the addresses in --to: fi, sv, en, de"
-              " [default: fi]")
-@click.option("--remove", multiple=True, help="Stop sending it to this address (repeatable)")
-@database_option(create=False)
-@friendly_errors
+@digest_setup_options("on Monday the weekly digest goes out")
 def digest_office(storage: Storage, hour: int | None, add: tuple[str, ...], lang: str | None,
                   remove: tuple[str, ...]) -> None:
     """Set when the chain's weekly digest goes out (Monday, the chain's main time zone)

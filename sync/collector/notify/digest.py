@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from sync import i18n as catalogs
 from sync.clock import format_utc, parse_utc, utc_now
 from sync.collector import alerts, reports
 from sync.collector.db.storage import NotFound, Storage
 from sync.collector.notify.mail import Mail
 from sync.collector.web.i18n import NBSP, Translator
+from sync.collector.web.render import jinja_environment
 from sync.i18n import FACE_ART, face_label_key
 
 #: Face colours, worst to best (the dashboard's), and the other colours of a digest.
@@ -40,13 +39,7 @@ MOVERS = 3
 #: Fewest responses ranked by the weekly digest (the ranking API's default).
 MIN_RESPONSES = 30
 
-_templates = Environment(
-    loader=PackageLoader("sync.collector.notify", "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_templates = jinja_environment("sync.collector.notify")
 
 
 class Words(Translator):
