@@ -7,6 +7,7 @@
     [faces]                      # labels under the faces, shared by kiosk and dashboard
     [kiosk]                      # the kiosk's screens
     [dashboard]                  # the collector's web pages
+    [digest]                     # the daily and weekly e-mail digests (over [dashboard])
 
 ``en.toml`` is the reference: every catalog has exactly its keys, with the same
 ``{placeholders}`` (``tests/sync/test_i18n_catalogs.py``).  A key missing from a
@@ -40,7 +41,7 @@ from babel.numbers import format_decimal, format_percent
 from sync.assets import ASSETS
 
 REFERENCE = "en"
-SECTIONS = ("faces", "kiosk", "dashboard")
+SECTIONS = ("faces", "kiosk", "dashboard", "digest")
 EXTRA_DIR_ENV = "HYMY_I18N_DIR"
 #: The order of the language picker; codes not listed follow alphabetically.
 PREFERRED_ORDER = ("fi", "sv", "en", "de")

@@ -44,15 +44,6 @@ COMMENT_MAX = 1000
 Key = tuple[str, str, str | None]
 
 
-def rules_from(settings: Settings) -> alerts.Rules:
-    """The alert thresholds, from the collector's settings (``HYMY_ALERT_*``)."""
-    return alerts.Rules(
-        silent_hours=settings.alert_silent_hours,
-        burst_share=settings.alert_burst_share,
-        burst_min_responses=settings.alert_burst_min_responses,
-    )
-
-
 def key_of(alert: alerts.Alert) -> Key:
     """What makes two evaluations the same alert: its rule, store and kiosk."""
     return alert.kind, alert.store_id, alert.data.get("kiosk_id")
@@ -80,7 +71,7 @@ def evaluate(storage: Storage, settings: Settings,
         (now.date() - timedelta(days=PERIOD_DAYS - 1)).isoformat(), now.date().isoformat(),
         now.date())
     found = {key_of(a): a for a in alerts.chain_alerts(storage, start, end,
-                                                       rules_from(settings), now=now)}
+                                                       alerts.Rules.of(settings), now=now)}
     stamp = format_utc(now)
     opened = []
     with storage.db.transaction(serialize=True) as conn:

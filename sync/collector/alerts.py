@@ -49,6 +49,13 @@ class Rules:
     open_weeks: int = 4
     open_min_days: int = 2
 
+    @classmethod
+    def of(cls, settings: Any) -> Rules:
+        """The thresholds a collector's settings (``HYMY_ALERT_*``) give."""
+        return cls(silent_hours=settings.alert_silent_hours,
+                   burst_share=settings.alert_burst_share,
+                   burst_min_responses=settings.alert_burst_min_responses)
+
 
 @dataclass
 class Alert:
@@ -107,6 +114,24 @@ def silent_open_hours(
             total += (step_end - cursor).total_seconds() / 3600
         cursor = step_end
     return total
+
+
+def silent_kiosks(storage: Storage, store_id: str, rules: Rules, now: datetime) -> list[Alert]:
+    """Rule 1 for one store: its kiosks in use silent for over ``silent_hours`` opening hours."""
+    tz = storage.zone(store_id)
+    opening = open_hours(storage.hourly_counts(
+        store_id, (now - timedelta(weeks=rules.open_weeks)).date().isoformat(),
+        (now - timedelta(days=1)).date().isoformat()), rules.open_min_days)
+    found = []
+    for kiosk in reports.kiosks_report(storage, store_id, now=now):
+        if kiosk["last_seen"] is None or kiosk.get("retired_at"):
+            continue
+        hours = silent_open_hours(parse_utc(kiosk["last_seen"]), now, tz, opening)
+        if hours > rules.silent_hours:
+            found.append(Alert("silent", store_id, 2 if hours > 8 else 1, kiosk["last_seen"],
+                               {"kiosk_id": kiosk["id"], "hours": hours,
+                                "silent_s": kiosk["silent_s"]}))
+    return found
 
 
 # -- rule 2: unhappy bursts ---------------------------------------------------
@@ -198,23 +223,8 @@ def chain_alerts(
     now = now or utc_now()
     stores = storage.stores(active=True)  # a retired store raises no alerts
     alerts: list[Alert] = []
-    opening_from = (now - timedelta(weeks=rules.open_weeks)).date().isoformat()
-    opening_to = (now - timedelta(days=1)).date().isoformat()
     for store in stores:
-        tz = storage.zone(store["id"])
-        opening = open_hours(
-            storage.hourly_counts(store["id"], opening_from, opening_to), rules.open_min_days
-        )
-        for kiosk in reports.kiosks_report(storage, store["id"], now=now):
-            if kiosk["last_seen"] is None or kiosk.get("retired_at"):
-                continue
-            seen = parse_utc(kiosk["last_seen"])
-            hours = silent_open_hours(seen, now, tz, opening)
-            if hours > rules.silent_hours:
-                alerts.append(Alert("silent", store["id"], 2 if hours > 8 else 1,
-                                    kiosk["last_seen"],
-                                    {"kiosk_id": kiosk["id"], "hours": hours,
-                                     "silent_s": kiosk["silent_s"]}))
+        alerts += silent_kiosks(storage, store["id"], rules, now)
     since = format_utc(now - timedelta(hours=rules.burst_lookback_hours))
     per_store: dict[str, list[tuple[datetime, bool]]] = defaultdict(list)
     active = {store["id"] for store in stores}

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sync.collector import alertlog
 from sync.collector.db.storage import Storage
 from sync.collector.notify import outbox
+from sync.collector.notify.schedule import send_due
 from sync.collector.settings import Settings
 
 logger = logging.getLogger("hymy.collector.chores")
@@ -41,6 +42,7 @@ class Chore:
 CHORES: list[Chore] = [
     Chore("alerts", alertlog.EVERY_S, alertlog.run),  # the alert log (alertlog.py)
     Chore("deliver", outbox.EVERY_S, outbox.deliver),  # alerts, digests, reports out
+    Chore("digests", 60.0, send_due),  # daily and weekly digests (notify/schedule.py)
 ]
 
 

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import click
 
 from sync import __version__, extras
 from sync.collector.db.connection import Busy, Database, DatabaseError, database_errors, redact
+from sync.collector.db.digests import CHAIN
 from sync.collector.db.storage import CODE_VALID_HOURS, NewCode, Storage
 from sync.collector.notify import channels, outbox
 from sync.collector.settings import Settings, describe
@@ -293,6 +295,68 @@ def store_delete(storage: Storage, store_id: str) -> str:
     """
     storage.delete_store(store_id)
     return f"Deleted store {store_id}"
+
+
+def digest_setup_options(when: str) -> Callable:
+    """Decorator factory: --hour (help says ``when``), --to, --lang, --remove, --database."""
+
+    def decorate(command: Callable) -> Callable:
+        for param in reversed((
+            click.option("--hour", type=int, default=None,
+                         help=f"Local hour (0-23) {when} [default: 7]"),
+            click.option("--to", "add", multiple=True,
+                         help="Send it to this address too (repeatable)"),
+            click.option("--lang", default=None,
+                         help="Language of the addresses in --to: fi, sv, en, de [default: fi]"),
+            click.option("--remove", multiple=True,
+                         help="Stop sending it to this address (repeatable)"),
+        )):
+            command = param(command)
+        return command
+
+    return lambda command: decorate(database_option(create=False)(friendly_errors(command)))
+
+
+@store.command("digest")
+@click.argument("store_id")
+@digest_setup_options("the daily digest goes out")
+def store_digest(storage: Storage, store_id: str, hour: int | None, add: tuple[str, ...],
+                 lang: str | None, remove: tuple[str, ...]) -> None:
+    """Set when a store's daily digest e-mail goes out and to whom; show it.
+
+    The digest reports the store-local day before; it goes out once the
+    store's clock passes HOUR (docs/alerts.md, "Digests").
+
+    \b
+    Example:
+        hymy-collector store digest hki-kamppi --hour 6 --to manager@example.com --lang fi
+    """
+    _digest_setup(storage, store_id, hour, add, lang, remove)
+    click.echo(_digest_line(storage, store_id, f"Store {store_id}: daily digest"))
+
+
+def _digest_setup(storage: Storage, scope: str, hour: int | None, add: tuple[str, ...],
+                  lang: str | None, remove: tuple[str, ...]) -> None:
+    """Check every address first, then change the scope's hour and recipients."""
+    from sync.collector.notify.schedule import check_recipient
+
+    wanted = [check_recipient(address, lang or "fi") for address in add]
+    if lang and not add:
+        raise click.UsageError("--lang is the language of the --to addresses; give --to too")
+    if hour is not None:
+        storage.set_digest_hour(scope, hour)
+    for address, language in wanted:
+        storage.add_digest_recipient(scope, address, language)
+    for address in remove:
+        if not storage.remove_digest_recipient(scope, address.strip()):
+            raise click.ClickException(f"{address} does not get this digest")
+
+
+def _digest_line(storage: Storage, scope: str, what: str) -> str:
+    """``...: at 07:00 to a@b (fi), c@d (en)`` (or ``to nobody yet``)."""
+    people = ", ".join(f"{row['address']} ({row['lang']})"
+                       for row in storage.digest_recipients(scope)) or "nobody yet"
+    return f"{what} at {storage.digest_hour(scope):02d}:00 local time, to {people}"
 
 
 @cli.group()
@@ -702,6 +766,137 @@ def chores(storage: Storage) -> None:
 
     run_once(storage, Settings.from_env())
     click.echo(f"ran {len(CHORES)} chore(s): {', '.join(c.name for c in CHORES) or 'none'}")
+
+
+@cli.group()
+def digest() -> None:
+    """Preview and send the daily (store) and weekly (chain) digest e-mails."""
+
+
+def digest_params(command: Callable) -> Callable:
+    """STORE (or --weekly), --day and --lang: which digest, in which language."""
+    for param in reversed((
+        click.argument("store_id", required=False),
+        click.option("--weekly", is_flag=True, help="The chain's weekly digest instead of"
+                     " a store's daily one"),
+        click.option("--day", default=None, help="The day (weekly: a day of the week),"
+                     " YYYY-MM-DD [default: yesterday; weekly: last week]"),
+        click.option("--lang", default="fi", show_default=True, help="fi, sv, en or de"),
+    )):
+        command = param(command)
+    return command
+
+
+def _compose(storage: Storage, store_id: str | None, weekly: bool, day: str | None,
+             lang: str) -> Any:
+    """The digest a ``digest`` command names, composed with the collector's settings."""
+    from sync.collector import reports
+    from sync.collector.notify import schedule
+
+    if weekly == bool(store_id):
+        raise click.UsageError("name a STORE for its daily digest, or give --weekly")
+    if lang not in schedule.LANGUAGES:
+        raise click.BadParameter(f"use one of {', '.join(schedule.LANGUAGES)}", param_hint="--lang")
+    if day is not None:
+        reports.parse_period(day, day, date.today())  # a ValueError names a bad date
+    if weekly:
+        due = schedule.Due("weekly", CHAIN, schedule.week_of(day or schedule.last_week(storage)))
+    else:
+        if storage.store(store_id) is None:
+            raise click.ClickException(f"no store {store_id!r}")
+        due = schedule.Due("daily", store_id, day or schedule.yesterday(storage, store_id))
+    return schedule.compose(storage, Settings.from_env(), due, lang)
+
+
+@digest.command("preview")
+@digest_params
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="Write the HTML part here (open it in a browser)")
+@click.option("--text", "text_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the plain-text part here too")
+@database_option(create=False)
+@friendly_errors
+def digest_preview(storage: Storage, store_id: str | None, weekly: bool, day: str | None,
+                   lang: str, html_file: Path, text_file: Path | None) -> None:
+    """Write a digest to files instead of sending it; prints its subject.
+
+    \b
+    Examples:
+        hymy-collector digest preview hki-kamppi --day 2026-12-01 --html digest.html
+        hymy-collector digest preview --weekly --lang en --html week.html --text week.txt
+    """
+    mail = _compose(storage, store_id, weekly, day, lang)
+    html_file.write_text(mail.html or "", encoding="utf-8")
+    if text_file is not None:
+        text_file.write_text(mail.text, encoding="utf-8")
+    click.echo(mail.subject)
+
+
+@digest.command("send")
+@digest_params
+@click.option("--to", "to", multiple=True,
+              help="Send only to this address (repeatable) [default: the digest's recipients]")
+@database_option(create=False)
+@friendly_errors
+def digest_send(storage: Storage, store_id: str | None, weekly: bool, day: str | None,
+                lang: str, to: tuple[str, ...]) -> None:
+    """Send a digest now, outside its schedule (to test the mail server and the layout).
+
+    Without --to it goes to the digest's recipients, each in their own
+    language; it is not recorded, so the scheduled one still goes out.
+
+    \b
+    Examples:
+        hymy-collector digest send hki-kamppi --to me@example.com
+        hymy-collector digest send --weekly --day 2026-11-30 --to office@example.com --lang en
+    """
+    from sync.collector.notify.schedule import check_recipient, digest_recipients, send_now
+
+    settings = Settings.from_env()
+    people = [check_recipient(address, lang) for address in to] or digest_recipients(
+        storage, None if weekly else store_id)
+    if not people:
+        raise click.ClickException("nobody to send to: give --to ADDRESS, or add recipients"
+                                   " with 'store digest STORE --to' ('digest office --to')")
+    for language in dict.fromkeys(language for _, language in people):
+        addresses = [address for address, theirs in people if theirs == language]
+        mail = _compose(storage, store_id, weekly, day, language)
+        send_now(settings, mail, addresses)
+        click.echo(f"sent {mail.subject!r} to {', '.join(addresses)}")
+
+
+@digest.command("office")
+@digest_setup_options("on Monday the weekly digest goes out")
+def digest_office(storage: Storage, hour: int | None, add: tuple[str, ...], lang: str | None,
+                  remove: tuple[str, ...]) -> None:
+    """Set when the chain's weekly digest goes out (Monday, the chain's main time zone)
+    and to whom; show it.
+
+    \b
+    Example:
+        hymy-collector digest office --hour 8 --to office@example.com --lang en
+    """
+    _digest_setup(storage, CHAIN, hour, add, lang, remove)
+    click.echo(_digest_line(storage, CHAIN, "Weekly chain digest: Mondays"))
+
+
+@digest.command("log")
+@click.option("--store", "store_id", default=None, help="Only this store's digests")
+@click.option("--limit", type=int, default=50, show_default=True, help="Most rows to show")
+@database_option(create=False)
+@friendly_errors
+def digest_log(storage: Storage, store_id: str | None, limit: int) -> None:
+    """List the digests sent (or that failed), newest day first.
+
+    \b
+    Example:
+        hymy-collector digest log --store hki-kamppi
+    """
+    for row in storage.digests_sent(store_id)[:limit]:
+        scope = "chain" if row["scope"] == CHAIN else row["scope"]
+        note = f"  {row['error']}" if row["error"] else ""
+        click.echo(f"{row['day']}  {row['kind']:<6} {scope:<20} {row['address']:<32}"
+                   f" {row['status']} ({row['attempts']}x){note}")
 
 
 @cli.command()

@@ -10,13 +10,14 @@ and return JSON-ready dicts; the routes in ``api/read.py`` and the pages in
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sync import i18n
-from sync.clock import parse_utc, utc_now
+from sync.clock import parse_utc, utc_now, zone
 from sync.collector.db.storage import Storage
 from sync.metrics import Summary, summarize
 from sync.survey import DEFAULT_SURVEY
@@ -60,6 +61,18 @@ def _day(name: str, value: str) -> date:
 def store_today(storage: Storage, store_id: str) -> date:
     """Today's date on the store's wall clock (the default end of a period)."""
     return utc_now().astimezone(storage.zone(store_id)).date()
+
+
+def chain_zone(storage: Storage) -> ZoneInfo:
+    """The chain's main time zone: the one most stores keep (UTC when there are none).
+
+    The office page's "today" and the weekly digest's Monday are read on its clock.
+    """
+    zones = Counter(store["timezone"] for store in storage.stores())
+    if not zones:
+        return ZoneInfo("UTC")
+    main = max(zones, key=lambda name: zones[name])  # the first listed on a tie
+    return zone(main)
 
 
 def days_between(start: str, end: str) -> list[str]:

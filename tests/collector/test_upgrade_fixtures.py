@@ -14,11 +14,9 @@ keys.  Collector: SQLite files and ``pg_dump`` scripts at migration 002 and
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import sqlite3
-import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +37,7 @@ from sync.collector.tokens import Principal
 from sync.wire import parse_rating
 from tests.support import ROOT
 from tests.support.collector import Collector, Store, batch, rating, run_cli
+from tests.support.pgserver import restore_dump
 
 FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
 KIOSK_MIGRATIONS = ["m001_ratings", "m002_rejected_index", "m003_seq_rowid"]
@@ -143,12 +142,7 @@ def assert_bi_views_count_every_rating(db: Database) -> None:
 
 def restore(postgres_server, script: Path) -> str:
     """A new database holding a gzipped ``pg_dump`` script's tables and rows; its URL."""
-    url = postgres_server.create_database()
-    text = "\n".join(line for line in gzip.decompress(script.read_bytes()).decode().splitlines()
-                     if not line.startswith(("\\restrict", "\\unrestrict")))
-    subprocess.run([postgres_server.tool("psql"), "--quiet", "--set", "ON_ERROR_STOP=1",
-                    "--dbname", url], input=text, text=True, check=True, capture_output=True)
-    return url
+    return restore_dump(postgres_server, script)
 
 
 def opened_fixture(backend: str, level: str, tmp_path: Path,

@@ -170,3 +170,15 @@ def start(durable: bool = False) -> PostgresServer:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     raise AssertionError("unreachable")
+
+
+def restore_dump(server: PostgresServer, script: Path) -> str:
+    """A new database holding a gzipped ``pg_dump`` script's tables and rows; its URL."""
+    import gzip
+
+    url = server.create_database()
+    text = "\n".join(line for line in gzip.decompress(script.read_bytes()).decode().splitlines()
+                     if not line.startswith(("\\restrict", "\\unrestrict")))
+    subprocess.run([server.tool("psql"), "--quiet", "--set", "ON_ERROR_STOP=1",
+                    "--dbname", url], input=text, text=True, check=True, capture_output=True)
+    return url

@@ -21,7 +21,7 @@ import re
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import repeat
@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
-from sync.collector.db import alertlog
+from sync.collector.db import alertlog, digests
 from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.rollups import (
     ROW,
@@ -331,6 +331,7 @@ class Storage:
                 " OR kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
                 (store_id, store_id),
             )
+            digests.forget(conn, store_id)
             for table in ("alerts", "kiosks", "surveys", "running_keys", "running_counts",
                           "hourly_counts", "reason_counts", "daily_counts"):
                 conn.execute(f"DELETE FROM {table} WHERE store_id = ?", (store_id,))
@@ -1129,6 +1130,53 @@ class Storage:
         with self.db.transaction(serialize=True) as conn:
             by = alertlog.principal_name(conn, principal.token_id, principal.role)
             return alertlog.acknowledge(conn, alert_id, by, comment, format_utc(utc_now()))
+    # -- digests (the SQL is in db/digests.py) -----------------------------
+
+    def _digests(self, scope: str | None, call: Callable[[Connection], Any],
+                 write: bool = False) -> Any:
+        """Run one db/digests.py call in a transaction, after checking a store scope exists."""
+        with self.db.transaction(serialize=write) as conn:
+            if scope not in (None, digests.CHAIN):
+                self._store_row(conn, scope)
+            return call(conn)
+
+    def digest_hour(self, scope: str) -> int:
+        """The local hour a store's daily (or, for ``CHAIN``, the weekly) digest goes out."""
+        return self._digests(scope, lambda conn: digests.hour(conn, scope))
+
+    def set_digest_hour(self, scope: str, hour: int) -> None:
+        """Send the scope's digest at local hour ``hour`` from now on."""
+        self._digests(scope, lambda conn: digests.set_hour(conn, scope, hour), write=True)
+
+    def digest_recipients(self, scope: str | None = None) -> list[dict[str, Any]]:
+        """Who gets the scope's digest (every scope's when None), with their language."""
+        return self._digests(scope, lambda conn: digests.recipients(conn, scope))
+
+    def add_digest_recipient(self, scope: str, address: str, lang: str) -> None:
+        """Send the scope's digest to ``address`` in ``lang`` too (or change its language)."""
+        self._digests(scope, lambda conn: digests.add_recipient(
+            conn, scope, address, lang, utc_now()), write=True)
+
+    def remove_digest_recipient(self, scope: str, address: str) -> bool:
+        """Stop sending the scope's digest to ``address``; False when it was not a recipient."""
+        return bool(self._digests(scope, lambda conn: digests.remove_recipient(
+            conn, scope, address), write=True))
+
+    def claim_digest(self, kind: str, scope: str, day: str, address: str,
+                     now: datetime) -> bool:
+        """Take the one right to send this digest to this address (see db/digests.py)."""
+        return self._digests(None, lambda conn: digests.claim(
+            conn, kind, scope, day, address, now), write=True)
+
+    def finish_digest(self, kind: str, scope: str, day: str, address: str,
+                      error: str | None) -> None:
+        """Record a claimed digest as sent, or as failed with why."""
+        self._digests(None, lambda conn: digests.finish(
+            conn, kind, scope, day, address, error), write=True)
+
+    def digests_sent(self, scope: str | None = None) -> list[dict[str, Any]]:
+        """Digests sent or tried, newest day first."""
+        return self._digests(None, lambda conn: digests.sent(conn, scope))
 
     # -- maintenance ------------------------------------------------------
 

@@ -60,16 +60,22 @@ SECURITY_HEADERS = {
 
 # -- templates, static files, headers ------------------------------------------
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The Jinja2 environment (autoescaping on; a missing variable is an error)."""
-    env = Environment(
-        loader=PackageLoader("sync.collector.web", "templates"),
+def jinja_environment(package: str) -> Environment:
+    """Jinja2 over ``package``'s ``templates/`` folder: HTML autoescaped, a missing
+    variable an error (the dashboard's pages and the digest mails alike)."""
+    return Environment(
+        loader=PackageLoader(package, "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The dashboard's Jinja2 environment, with its static-file and rounding helpers."""
+    env = jinja_environment("sync.collector.web")
     env.globals["static"] = static_url
     env.filters["round_half_up"] = round_half_up
     return env

@@ -100,15 +100,7 @@ def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict
 
 def chain_today(storage: Storage) -> str:
     """Today in the chain's most common store time zone (UTC when there are no stores)."""
-    zones: dict[str, int] = {}
-    for store in storage.stores():
-        zones[store["timezone"]] = zones.get(store["timezone"], 0) + 1
-    now = utc_now()
-    if not zones:
-        return now.date().isoformat()
-    main_store = next(s for s in storage.stores()
-                      if s["timezone"] == max(zones, key=lambda z: zones[z]))
-    return now.astimezone(storage.zone(main_store["id"])).date().isoformat()
+    return utc_now().astimezone(reports.chain_zone(storage)).date().isoformat()
 
 
 
@@ -410,7 +402,7 @@ def ranking_rows(
 
 def alert_rules(request: Request) -> alerts.Rules:
     """The alert thresholds, from the collector's settings (``HYMY_ALERT_*``)."""
-    return alertlog.rules_from(request.app.state.settings)
+    return alerts.Rules.of(request.app.state.settings)
 
 
 def as_instant(value: datetime | str) -> datetime:
