@@ -354,7 +354,8 @@ def test_revoking_the_token_ends_its_sessions(dashboard_server):
 
 
 def test_alert_thresholds_come_from_the_collector_settings(tmp_path, monkeypatch):
-    """Two unhappy taps in ten minutes: a burst only when HYMY_ALERT_BURST_MIN_RESPONSES=2."""
+    """Two unhappy taps in ten minutes: a burst only when HYMY_ALERT_BURST_MIN_RESPONSES=2
+    (and HappyOrNot's burst rule is chosen; the default rules leave it out)."""
     database = tmp_path / "alerts.db"
     storage = Storage(Database(str(database)))
     storage.db.migrate()
@@ -372,6 +373,7 @@ def test_alert_thresholds_come_from_the_collector_settings(tmp_path, monkeypatch
     storage.bulk_insert("k1", rows)
     storage.db.close()
     monkeypatch.setenv("HYMY_ALERT_BURST_MIN_RESPONSES", "2")
+    monkeypatch.setenv("HYMY_ALERT_RULES", "burst,silent,baseline")
     with running_collector(database) as url:
         page = login_session({"url": url}, office).get(url + "/office?lang=en", timeout=30)
     assert page.status_code == 200
