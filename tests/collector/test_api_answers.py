@@ -88,6 +88,11 @@ def requests_made(tokens: dict[str, Any], code: str) -> list[tuple[str, str, str
         ("admin", "PATCH", "/api/v1/kiosks/new-store-1", {"label": "by the door"}),
         ("admin", "PUT", "/api/v1/stores/new-store/survey",
          {"scale": 3, "questions": {"en": "Fine?"}, "reasons": ["queue"]}),
+        ("admin", "PATCH", "/api/v1/stores/new-store/alerting",
+         {"opening_hours": "mon-fri 9-21, sat 10-18", "silent_hours": 3}),
+        ("admin", "PATCH", "/api/v1/stores/new-store/alerting", {"opening_hours": "mon 9"}),
+        ("admin", "PATCH", "/api/v1/stores/nowhere/alerting", {"silent_hours": 3}),
+        ("admin", "GET", "/api/v1/stores/new-store/alerting", None),
         # Last: they change what the reads above would answer.
         ("kiosk", "POST", "/api/v1/batches", upload),
         ("kiosk", "POST", "/api/v1/batches", {"sent_at": "yesterday", "ratings": []}),

@@ -226,6 +226,13 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
         assert [row["store_id"] for row in ranking["stores"]] == [store_id]
         assert collector.request("PATCH", f"/api/v1/stores/{store_id}", collector.admin_token,
                                  json={"timezone": "Europe/Stockholm"}).status_code == 200
+        # A store's own alerting (010) on an upgraded database: set, read back.
+        hours = collector.request("PATCH", f"/api/v1/stores/{store_id}/alerting",
+                                  collector.admin_token,
+                                  json={"opening_hours": "mon-sat 9-21", "silent_hours": 3})
+        assert hours.status_code == 200, hours.text
+        assert collector.request("GET", f"/api/v1/stores/{store_id}/alerting",
+                                 collector.admin_token).json()["opening_hours"] == "mon-sat 9-21"
     finally:
         collector.stop()
     assert "ok: roll-ups match" in run_cli(database, "check").stdout

@@ -135,7 +135,8 @@ def plant(chain: Chain, sizes: Sequence[tuple[int, int]], per_store: int,
                              rng.randrange(60), tzinfo=tz)
             incident = Incident(store_id, local.astimezone(UTC), minutes, size)
             step = timedelta(minutes=minutes) / max(size - 1, 1)
-            taps.extend((incident.start + i * step, True) for i in range(size))
+            taps.extend((min(incident.start + i * step, incident.end), True)
+                        for i in range(size))
             planted.append(incident)
         taps.sort()
     return planted
