@@ -452,7 +452,7 @@ def chain_alerts(
     if rules.uses("funnel") or rules.uses("burst"):
         taps = _recent_taps(storage, set(mine), rules, now)
         if rules.uses("funnel"):
-            found += funnel_alerts(storage, taps, mine, now)
+            found += funnel_alerts(storage, taps, mine, now, rules.baseline_days)
         if rules.uses("burst"):
             found += [alert for store_id, store_taps in taps.items()
                       if (alert := burst_alert(store_id, store_taps, mine[store_id]))]
@@ -501,11 +501,11 @@ def _recent_taps(storage: Storage, active: set[str], rules: Rules,
 
 
 def funnel_alerts(storage: Storage, taps: Mapping[str, list[tuple[datetime, bool]]],
-                  rules: Mapping[str, Rules], now: datetime) -> list[Alert]:
-    """Stores whose last ``funnel_minutes`` are above their control limit; ``p0`` is each
-    store's unhappy share over the ``baseline_days`` before today."""
-    any_rules = next(iter(rules.values()), Rules())
-    base_start, base_end = baseline_period(now.date().isoformat(), any_rules.baseline_days)
+                  rules: Mapping[str, Rules], now: datetime,
+                  baseline_days: int = 28) -> list[Alert]:
+    """Stores whose last ``funnel_minutes`` are above their control limit (``rules`` by
+    store); ``p0`` is each store's unhappy share over the ``baseline_days`` before today."""
+    base_start, base_end = baseline_period(now.date().isoformat(), baseline_days)
     counts: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for store_id, scale, score, suppressed, n in storage.period_counts(base_start, base_end):
         if not suppressed:

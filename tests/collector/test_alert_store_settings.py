@@ -97,22 +97,20 @@ def test_an_unhappy_half_hour_against_the_stores_own_baseline(chain_storage):
     assert kinds(alerts.chain_alerts(storage, *DAY, now=NOW)) == [("baseline", "s1")]
 
 
-def test_the_office_page_words_for_a_funnel_alert_and_its_rule():
+def test_the_office_page_words_for_a_funnel_alert_and_its_rule(chain_storage):
+    storage = chain_storage({"s1": HELSINKI})
     t = Translator("en")
     alert = alerts.Alert("funnel", "s1", 1, format_utc(NOW),
                          {"start": NOW - timedelta(minutes=23), "end": NOW, "responses": 12,
                           "unhappy": 8, "expected": 0.1, "limit": 0.36, "sigmas": 6.9,
                           "minutes": 30})
-
-    class Zones:
-        def zone(self, store_id: str):
-            return zone(HELSINKI)
-
-    view = alert_views(t, [alert], {"s1": "Kamppi"}, Zones(), *DAY, alerts.Rules())[0]
+    view = alert_views(t, [alert], {"s1": "Kamppi"}, storage, *DAY, alerts.Rules())[0]
     assert view["title"] == "8 of 12 unhappy in the last 30\u00a0min"
     assert view["detail"] == "Usually 10%; the limit for 12 responses is 36%."
     assert view["href"] == "/stores/s1/days/2026-03-02"
     texts = rule_texts(t, alerts.Rules())
     assert len(texts) == 3 and "by more than 3 standard errors" in texts[0]
     assert "Where an admin has set a store's opening hours" in texts[1]
-    assert "HappyOrNot" not in " ".join(texts) and "with at least 4 responses" not in texts
+    assert not any("within 15 minutes" in text for text in texts)  # no burst rule
+    both = rule_texts(t, alerts.Rules(rules=("burst", "funnel")))
+    assert len(both) == 2 and "within 15 minutes" in both[1]
