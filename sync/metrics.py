@@ -5,6 +5,9 @@
 - CSAT = satisfied / counted responses x 100, with a 95% Wilson score interval
   (honest for small samples: 4 of 5 satisfied is about 38%..96%).
 - Happy Index (HappyOrNot): faces mapped to equal steps 0..100, averaged.
+- Funnel-plot control limits (Spiegelhalter): how far a share on ``n``
+  responses may stray above an expected share by chance alone, and the exact
+  binomial tail that keeps the limit honest when ``n`` is small.
 
 Suppressed taps (misuse protection) are never passed in as responses; callers
 report them separately.
@@ -50,6 +53,45 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     low = 0.0 if successes == 0 else max(0.0, centre - half) * 100
     high = 100.0 if successes == n else min(1.0, centre + half) * 100
     return low, high
+
+
+def funnel_limit(p0: float, n: int, sigmas: float = 3.0) -> float:
+    """The upper control limit of a share on ``n`` responses when ``p0`` is expected.
+
+    Spiegelhalter's funnel plot: ``p0 + sigmas * sqrt(p0 (1 - p0) / n)``,
+    capped at 1 (1 too when ``n`` is 0).  At 3 standard errors a share above
+    the limit happens by chance about once in 740 looks (one-sided normal), at
+    2 about once in 44: the usual "alarm" and "warning" lines.  The limit
+    narrows as ``n`` grows, which is what makes 2 of 4 unhappy no alert while
+    40 of 100 at a store that usually has 10% is one.
+    """
+    if n <= 0:
+        return 1.0
+    return min(1.0, p0 + sigmas * math.sqrt(p0 * (1 - p0) / n))
+
+
+def upper_tail(successes: int, n: int, p: float) -> float:
+    """P(X >= successes) for X ~ Binomial(n, p), summed exactly (n is a window's taps).
+
+    The normal limit above is too lenient for a few responses at a small
+    ``p0`` (3 of 10 at 5% is 3.6 standard errors, yet happens 1 time in 87);
+    the exact tail says how rare a count really is.
+    """
+    if successes <= 0:
+        return 1.0
+    if successes > n:
+        return 0.0
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    return min(1.0, sum(math.comb(n, k) * p**k * (1 - p) ** (n - k)
+                        for k in range(successes, n + 1)))
+
+
+def normal_tail(sigmas: float) -> float:
+    """One-sided P(Z > sigmas) of a standard normal: 0.00135 at 3, 0.0228 at 2."""
+    return 0.5 * math.erfc(sigmas / math.sqrt(2))
 
 
 @dataclass

@@ -71,7 +71,7 @@ def evaluate(storage: Storage, settings: Settings,
         (now.date() - timedelta(days=PERIOD_DAYS - 1)).isoformat(), now.date().isoformat(),
         now.date())
     found = {key_of(a): a for a in alerts.chain_alerts(storage, start, end,
-                                                       alerts.Rules.of(settings), now=now)}
+                                                       alerts.rules_from(settings), now=now)}
     stamp = format_utc(now)
     opened = []
     with storage.db.transaction(serialize=True) as conn:

@@ -1,4 +1,4 @@
-"""Alert rules for the office page: silent kiosks, unhappy bursts, stores below baseline.
+"""Alert rules for the office page: unhappy windows, silent kiosks, bursts, stores below baseline.
 
 Each rule is a pure function over plain data, so it is unit-tested without a
 database; :func:`chain_alerts` gathers the data through
@@ -6,11 +6,21 @@ database; :func:`chain_alerts` gathers the data through
 and applies the rules.  The thresholds are declared once in :class:`Rules`,
 and the office page states them in words next to the alerts.
 
+0. **Above the funnel** (the default for unhappy faces): the unhappy share of
+   the last ``funnel_minutes`` is above the store's own control limit,
+   ``p0 + funnel_sigmas * sqrt(p0 (1 - p0) / n)`` (Spiegelhalter's funnel
+   plot, :func:`sync.metrics.funnel_limit`), where ``p0`` is the store's
+   unhappy share over the ``baseline_days`` before today and ``n`` the
+   window's responses; the exact binomial tail must agree (few responses),
+   and there must be ``funnel_min_responses``.  "2 of 4 unhappy" is inside
+   the funnel at any store; 9 of 20 at a store with 12% is far outside it.
 1. **Silent kiosk**: no contact for more than ``silent_hours`` *opening*
-   hours.  The collector has no timetable, so opening hours are inferred: a
-   store-local (weekday, hour) counts as open when the store got responses in
-   it on at least two of the same weekdays of the last four weeks.  A kiosk
-   quiet overnight or on a Sunday morning is therefore not an alert.
+   hours.  A store's opening hours are what an admin set
+   (:func:`parse_opening_hours`, ``hymy-collector store hours``); for a store
+   without them they are inferred: a store-local (weekday, hour) counts as
+   open when the store got responses in it on at least two of the same
+   weekdays of the last four weeks.  A kiosk quiet overnight or on a Sunday
+   morning is therefore not an alert.
 2. **Unhappy burst** (HappyOrNot's recommended starting rule): within any
    ``burst_minutes`` window, at least ``burst_share`` of at least
    ``burst_min_responses`` counted responses were unhappy.  Overlapping
@@ -19,13 +29,20 @@ and the office page states them in words next to the alerts.
    store's own CSAT over the ``baseline_days`` before the period.  Even the
    most generous reading of the period is worse than usual, so chance does
    not explain the gap.
+
+``Rules.rules`` names the rules in use (``HYMY_ALERT_RULES``); the thresholds
+of one store can be overridden per store (:data:`OVERRIDABLE`,
+``hymy-collector store alerts``).  ``docs/alerts.md`` has the benchmark that
+chose the defaults.
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +50,11 @@ from zoneinfo import ZoneInfo
 from sync.clock import format_utc, parse_utc, utc_now
 from sync.collector import reports
 from sync.collector.db.storage import Storage
+from sync.metrics import funnel_limit, normal_tail, upper_tail
+
+#: Every rule by name, in the order the office page explains them.
+RULE_NAMES = ("funnel", "silent", "burst", "baseline")
+DEFAULT_RULES = ("funnel", "silent", "baseline")
 
 
 @dataclass(frozen=True)
@@ -48,20 +70,95 @@ class Rules:
     baseline_min_responses: int = 100
     open_weeks: int = 4
     open_min_days: int = 2
+    rules: tuple[str, ...] = DEFAULT_RULES
+    funnel_minutes: int = 30
+    funnel_sigmas: float = 3.0
+    funnel_min_responses: int = 5
 
-    @classmethod
-    def of(cls, settings: Any) -> Rules:
-        """The thresholds a collector's settings (``HYMY_ALERT_*``) give."""
-        return cls(silent_hours=settings.alert_silent_hours,
-                   burst_share=settings.alert_burst_share,
-                   burst_min_responses=settings.alert_burst_min_responses)
+    def uses(self, rule: str) -> bool:
+        """True when ``rule`` (a :data:`RULE_NAMES` entry) is in use."""
+        return rule in self.rules
+
+
+#: The thresholds a store may override (``store_alerting`` columns of the same names).
+OVERRIDABLE = ("silent_hours", "funnel_sigmas", "funnel_min_responses", "burst_share",
+               "burst_min_responses")
+
+
+def parse_rule_names(text: str) -> tuple[str, ...]:
+    """``"funnel,silent"`` -> ``("funnel", "silent")``; ValueError naming an unknown rule."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in RULE_NAMES]
+    if unknown:
+        raise ValueError(f"unknown alert rule {unknown[0]!r}; choose from"
+                         f" {', '.join(RULE_NAMES)} (e.g. funnel,silent,baseline)")
+    return names
+
+
+def check_overrides(overrides: Mapping[str, float | int | None]) -> None:
+    """Raise ValueError for a threshold a store cannot have (0 or less, a share above 1)."""
+    for name, value in overrides.items():
+        if name not in OVERRIDABLE:
+            raise ValueError(f"no alert threshold {name!r}; one of {', '.join(OVERRIDABLE)}")
+        if value is not None and (value <= 0 or name == "burst_share" and value > 1):
+            limit = " and at most 1" if name == "burst_share" else ""
+            raise ValueError(f"{name} must be above 0{limit}, not {value}")
+
+
+def settled(opening_hours: str | None = None, reset: bool = False,
+            **overrides: float | int | None) -> dict[str, Any]:
+    """The ``store_alerting`` columns to write for a change; ValueError for bad values.
+
+    ``opening_hours`` text is parsed and stored in canonical form; ``""``
+    clears it (back to inferred hours).  Overrides given (not None) are
+    checked; ``reset`` first puts every threshold back to the chain's value.
+    """
+    check_overrides(overrides)
+    values: dict[str, Any] = dict.fromkeys(OVERRIDABLE) if reset else {}
+    values.update({name: value for name, value in overrides.items() if value is not None})
+    if opening_hours is not None:
+        values["opening_hours"] = (format_opening_hours(parse_opening_hours(opening_hours))
+                                   if opening_hours.strip() else None)
+    return values
+
+
+def rules_from(settings: Any) -> Rules:
+    """The chain's rules from the collector's settings (``HYMY_ALERT_*``)."""
+    return Rules(
+        silent_hours=settings.alert_silent_hours,
+        burst_share=settings.alert_burst_share,
+        burst_min_responses=settings.alert_burst_min_responses,
+        rules=parse_rule_names(settings.alert_rules),
+        funnel_sigmas=settings.alert_funnel_sigmas,
+    )
+
+
+def describe_store(own: Mapping[str, Any], chain: Rules) -> list[str]:
+    """A store's alerting in lines of text: its opening hours and each threshold, marked
+    where the store has its own (for ``hymy-collector store hours/alerts``)."""
+    hours = own.get("opening_hours")
+    mine = for_store(chain, own)
+    lines = [f"opening hours: {hours}" if hours else
+             "opening hours: not set (inferred from the hours the store gets responses)"]
+    for name in OVERRIDABLE:
+        marker = " (this store's own)" if own.get(name) is not None else ""
+        lines.append(f"{name}: {getattr(mine, name):g}{marker}")
+    return lines
+
+
+def for_store(rules: Rules, overrides: Mapping[str, float | int | None]) -> Rules:
+    """``rules`` with one store's overrides (None: the chain's value) applied."""
+    given = {name: value for name, value in overrides.items()
+             if name in OVERRIDABLE and value is not None}
+    return replace(rules, **given) if given else rules
+
 
 
 @dataclass
 class Alert:
     """One alert: what kind, which store (and kiosk), when, and the numbers behind it."""
 
-    kind: str  # "silent" | "burst" | "baseline"
+    kind: str  # "funnel" | "silent" | "burst" | "baseline"
     store_id: str
     severity: int  # 2 = act now, 1 = look at it
     at: str | None = None  # RFC 3339 instant the alert is about, when it has one
@@ -73,7 +170,133 @@ def is_unhappy(score: int, scale: int) -> bool:
     return score <= scale // 2
 
 
+# -- rule 0: above the funnel ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Funnel:
+    """A window above its store's control limit: its taps, the expected share, the limit."""
+
+    start: datetime
+    end: datetime
+    responses: int
+    unhappy: int
+    expected: float  # p0, the store's own unhappy share
+    limit: float  # the share the window had to exceed
+    sigmas: float  # how many standard errors above p0 the window is
+
+
+def unhappy_share(counts: Iterable[tuple[int, int, int]]) -> tuple[int, int]:
+    """``(unhappy, responses)`` of ``(scale, score, n)`` counts of counted responses."""
+    unhappy = responses = 0
+    for scale, score, n in counts:
+        responses += n
+        unhappy += n if is_unhappy(score, scale) else 0
+    return unhappy, responses
+
+
+def recent(taps: Sequence[tuple[datetime, bool]], now: datetime,
+           minutes: float) -> Sequence[tuple[datetime, bool]]:
+    """The taps of sorted ``taps`` in the ``minutes`` up to and including ``now``."""
+    first = bisect_right(taps, now - timedelta(minutes=minutes), key=lambda tap: tap[0])
+    return taps[first : bisect_right(taps, now, key=lambda tap: tap[0])]
+
+
+def above_funnel(
+    window: Sequence[tuple[datetime, bool]], p0: float | None, rules: Rules = Rules()
+) -> Funnel | None:
+    """The window as a :class:`Funnel` when its unhappy share is above the control limit.
+
+    ``window`` holds one store's recent ``(instant, unhappy)`` taps, ``p0``
+    its baseline unhappy share (None: no baseline yet, no alert).  Both the
+    normal limit and the exact binomial tail must call the window unusual,
+    so a handful of taps at a store that is rarely unhappy does not alert.
+    """
+    n = len(window)
+    if p0 is None or n < rules.funnel_min_responses:
+        return None
+    unhappy = sum(1 for _, u in window if u)
+    limit = funnel_limit(p0, n, rules.funnel_sigmas)
+    if unhappy <= limit * n or upper_tail(unhappy, n, p0) >= normal_tail(rules.funnel_sigmas):
+        return None
+    spread = (p0 * (1 - p0) / n) ** 0.5
+    sigmas = (unhappy / n - p0) / spread if spread else float("inf")
+    return Funnel(window[0][0], window[-1][0], n, unhappy, p0, limit, sigmas)
+
+
 # -- rule 1: silent kiosks ----------------------------------------------------
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_GROUP = re.compile(r"(?P<days>[a-z]{3}(?:-[a-z]{3})?)\s+(?:(?P<closed>closed)|"
+                    r"(?P<open>\d{1,2})(?::00)?-(?P<close>\d{1,2})(?::00)?)")
+HOURS_EXAMPLE = "mon-fri 9-21; sat 10-18; sun closed"
+
+
+def parse_opening_hours(text: str) -> frozenset[tuple[int, int]]:
+    """``"mon-fri 9-21; sat 10-18"`` -> the open ``(weekday, hour)`` slots, store-local.
+
+    Groups are separated by ``;`` or ``,``; each is a day or a range of days
+    (``mon``..``sun``) and whole hours ``OPEN-CLOSE`` (``9-21``, ``09:00-21:00``,
+    ``22-2`` past midnight, ``0-24`` all day) or ``closed``.  A day named
+    twice gets both spans; a day not named is closed.  ValueError says which
+    part is wrong and shows an example.
+    """
+    slots: set[tuple[int, int]] = set()
+    groups = [group.strip() for group in re.split(r"[;,]", text.lower()) if group.strip()]
+    if not groups:
+        raise ValueError(f"no opening hours given; write them like {HOURS_EXAMPLE!r}")
+    for group in groups:
+        match = _GROUP.fullmatch(group)
+        if match is None:
+            raise ValueError(f"cannot read opening hours {group!r}: write days and whole"
+                             f" hours like {HOURS_EXAMPLE!r}")
+        days = _day_range(match["days"], group)
+        if match["closed"]:
+            continue
+        first, last = int(match["open"]), int(match["close"])
+        if first > 23 or last > 24 or first == last:
+            raise ValueError(f"cannot read opening hours {group!r}: hours are 0-24 and a"
+                             " store opens before it closes (22-2 runs past midnight)")
+        for day in days:
+            hours = range(first, last) if first < last else range(first, last + 24)
+            slots.update(((day + hour // 24) % 7, hour % 24) for hour in hours)
+    return frozenset(slots)
+
+
+def _day_range(days: str, group: str) -> list[int]:
+    """``"mon-fri"`` -> ``[0, 1, 2, 3, 4]`` (``"fri-mon"`` wraps over the weekend)."""
+    names = days.split("-")
+    unknown = [name for name in names if name not in DAYS]
+    if unknown:
+        raise ValueError(f"cannot read opening hours {group!r}: {unknown[0]!r} is not a day;"
+                         f" use {', '.join(DAYS)}")
+    first, last = DAYS.index(names[0]), DAYS.index(names[-1])
+    return [(first + step) % 7 for step in range((last - first) % 7 + 1)]
+
+
+def format_opening_hours(slots: Iterable[tuple[int, int]]) -> str:
+    """Open slots as text :func:`parse_opening_hours` reads back (``mon-fri 9-21; sat 10-18``).
+
+    Days with the same hours are joined into ranges; hours are whole spans
+    per day (a span over midnight is written as two).
+    """
+    spans: dict[int, list[tuple[int, int]]] = {day: [] for day in range(7)}
+    for day in range(7):
+        hours = sorted(hour for d, hour in slots if d == day)
+        for hour in hours:
+            if spans[day] and spans[day][-1][1] == hour:
+                spans[day][-1] = (spans[day][-1][0], hour + 1)
+            else:
+                spans[day].append((hour, hour + 1))
+    parts: list[str] = []
+    day = 0
+    while day < 7:
+        last = day
+        while last + 1 < 7 and spans[last + 1] == spans[day]:
+            last += 1
+        names = DAYS[day] if last == day else f"{DAYS[day]}-{DAYS[last]}"
+        parts += [f"{names} {a}-{b}" for a, b in spans[day]]
+        day = last + 1
+    return "; ".join(parts) or "mon-sun closed"
 
 def open_hours(
     hourly: Iterable[tuple[str, int, int, int, int]], min_days: int = 2
@@ -114,24 +337,6 @@ def silent_open_hours(
             total += (step_end - cursor).total_seconds() / 3600
         cursor = step_end
     return total
-
-
-def silent_kiosks(storage: Storage, store_id: str, rules: Rules, now: datetime) -> list[Alert]:
-    """Rule 1 for one store: its kiosks in use silent for over ``silent_hours`` opening hours."""
-    tz = storage.zone(store_id)
-    opening = open_hours(storage.hourly_counts(
-        store_id, (now - timedelta(weeks=rules.open_weeks)).date().isoformat(),
-        (now - timedelta(days=1)).date().isoformat()), rules.open_min_days)
-    found = []
-    for kiosk in reports.kiosks_report(storage, store_id, now=now):
-        if kiosk["last_seen"] is None or kiosk.get("retired_at"):
-            continue
-        hours = silent_open_hours(parse_utc(kiosk["last_seen"]), now, tz, opening)
-        if hours > rules.silent_hours:
-            found.append(Alert("silent", store_id, 2 if hours > 8 else 1, kiosk["last_seen"],
-                               {"kiosk_id": kiosk["id"], "hours": hours,
-                                "silent_s": kiosk["silent_s"]}))
-    return found
 
 
 # -- rule 2: unhappy bursts ---------------------------------------------------
@@ -183,6 +388,21 @@ def unhappy_bursts(
     return bursts
 
 
+def burst_since(
+    taps: Sequence[tuple[datetime, bool]], since: datetime, now: datetime,
+    rules: Rules = Rules(),
+) -> Burst | None:
+    """The incident whose qualifying window last ended in ``(since, now]``, or None.
+
+    What an evaluator running every few minutes asks: only the taps that
+    such windows can hold are looked at.
+    """
+    minutes = (now - since).total_seconds() / 60 + rules.burst_minutes
+    found = unhappy_bursts(recent(taps, now, minutes), rules.burst_minutes,
+                           rules.burst_min_responses, rules.burst_share)
+    return found[-1] if found and found[-1].end > since else None
+
+
 # -- rule 3: below baseline ---------------------------------------------------
 
 def below_baseline(period: dict[str, Any], baseline: dict[str, Any], min_baseline: int) -> bool:
@@ -215,52 +435,135 @@ def chain_alerts(
     now: datetime | None = None,
     ranking: list[dict[str, Any]] | None = None,
 ) -> list[Alert]:
-    """Every alert for the chain: silent kiosks and bursts now, baseline for the period.
+    """Every alert for the chain, by the rules in ``rules.rules``: funnel, silent kiosks and
+    bursts now, baseline for the period; each store with its own hours and thresholds.
 
     ``ranking`` may pass in the period's :func:`reports.ranking_report` rows
     the page already has, so they are not read twice.
     """
     now = now or utc_now()
     stores = storage.stores(active=True)  # a retired store raises no alerts
-    alerts: list[Alert] = []
-    for store in stores:
-        alerts += silent_kiosks(storage, store["id"], rules, now)
-    since = format_utc(now - timedelta(hours=rules.burst_lookback_hours))
-    per_store: dict[str, list[tuple[datetime, bool]]] = defaultdict(list)
-    active = {store["id"] for store in stores}
-    for store_id, created_at, scale, score in storage.counted_ratings_since(since):
-        if store_id not in active:
+    own = storage.alerting_all()
+    mine = {store["id"]: for_store(rules, own.get(store["id"], {})) for store in stores}
+    found: list[Alert] = []
+    if rules.uses("silent"):
+        for store in stores:
+            found += silent_alerts(storage, store["id"], own.get(store["id"], {}),
+                                   mine[store["id"]], now)
+    if rules.uses("funnel") or rules.uses("burst"):
+        taps = _recent_taps(storage, set(mine), rules, now)
+        if rules.uses("funnel"):
+            found += funnel_alerts(storage, taps, mine, now, rules.baseline_days)
+        if rules.uses("burst"):
+            found += [alert for store_id, store_taps in taps.items()
+                      if (alert := burst_alert(store_id, store_taps, mine[store_id]))]
+    if rules.uses("baseline"):
+        found += baseline_alerts(storage, start, end, rules, ranking)
+    found.sort(key=_priority)
+    return found
+
+
+def silent_alerts(storage: Storage, store_id: str, own: Mapping[str, Any], rules: Rules,
+                  now: datetime) -> list[Alert]:
+    """A store's kiosks silent for more than ``silent_hours`` of its opening hours: the
+    hours an admin set, or else the hours inferred from its responses."""
+    tz = storage.zone(store_id)
+    if own.get("opening_hours"):
+        opening = set(parse_opening_hours(own["opening_hours"]))
+    else:
+        opening_from = (now - timedelta(weeks=rules.open_weeks)).date().isoformat()
+        opening_to = (now - timedelta(days=1)).date().isoformat()
+        opening = open_hours(storage.hourly_counts(store_id, opening_from, opening_to),
+                             rules.open_min_days)
+    found = []
+    for kiosk in reports.kiosks_report(storage, store_id, now=now):
+        if kiosk["last_seen"] is None or kiosk.get("retired_at"):
             continue
-        per_store[store_id].append((parse_utc(created_at), is_unhappy(score, scale)))
-    for store_id, taps in per_store.items():
-        found = unhappy_bursts(taps, rules.burst_minutes, rules.burst_min_responses,
-                               rules.burst_share)
-        if found:  # one alert per store: the latest incident, and how many there were
-            burst = found[-1]
-            severity = 2 if burst.unhappy >= 2 * rules.burst_min_responses * rules.burst_share \
-                or len(found) >= 3 else 1
-            alerts.append(Alert("burst", store_id, severity, format_utc(burst.end),
-                                {"start": burst.start, "end": burst.end,
-                                 "responses": burst.responses, "unhappy": burst.unhappy,
-                                 "incidents": len(found)}))
+        hours = silent_open_hours(parse_utc(kiosk["last_seen"]), now, tz, opening)
+        if hours > rules.silent_hours:
+            found.append(Alert("silent", store_id, 2 if hours > 8 else 1, kiosk["last_seen"],
+                               {"kiosk_id": kiosk["id"], "hours": hours,
+                                "silent_s": kiosk["silent_s"]}))
+    return found
+
+
+def _recent_taps(storage: Storage, active: set[str], rules: Rules,
+                 now: datetime) -> dict[str, list[tuple[datetime, bool]]]:
+    """Counted ``(instant, unhappy)`` taps per active store, as far back as the rules look."""
+    hours = max(rules.burst_lookback_hours if rules.uses("burst") else 0,
+                rules.funnel_minutes / 60 if rules.uses("funnel") else 0)
+    per_store: dict[str, list[tuple[datetime, bool]]] = defaultdict(list)
+    for store_id, created_at, scale, score in storage.counted_ratings_since(
+        format_utc(now - timedelta(hours=hours))
+    ):
+        if store_id in active:
+            per_store[store_id].append((parse_utc(created_at), is_unhappy(score, scale)))
+    return per_store
+
+
+def funnel_alerts(storage: Storage, taps: Mapping[str, list[tuple[datetime, bool]]],
+                  rules: Mapping[str, Rules], now: datetime,
+                  baseline_days: int = 28) -> list[Alert]:
+    """Stores whose last ``funnel_minutes`` are above their control limit (``rules`` by
+    store); ``p0`` is each store's unhappy share over the ``baseline_days`` before today."""
+    base_start, base_end = baseline_period(now.date().isoformat(), baseline_days)
+    counts: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for store_id, scale, score, suppressed, n in storage.period_counts(base_start, base_end):
+        if not suppressed:
+            counts[store_id].append((scale, score, n))
+    found = []
+    for store_id, store_taps in taps.items():
+        unhappy, responses = unhappy_share(counts.get(store_id, ()))
+        store_rules = rules[store_id]
+        window = recent(store_taps, now, store_rules.funnel_minutes)
+        above = above_funnel(window, unhappy / responses if responses else None, store_rules)
+        if above is not None:
+            severity = 2 if above.sigmas >= store_rules.funnel_sigmas + 2 else 1
+            found.append(Alert("funnel", store_id, severity, format_utc(above.end),
+                               {"start": above.start, "end": above.end,
+                                "responses": above.responses, "unhappy": above.unhappy,
+                                "expected": above.expected, "limit": above.limit,
+                                "sigmas": above.sigmas, "minutes": store_rules.funnel_minutes}))
+    return found
+
+
+def burst_alert(store_id: str, taps: Sequence[tuple[datetime, bool]],
+                rules: Rules) -> Alert | None:
+    """One store's latest unhappy burst of the lookback, and how many there were."""
+    found = unhappy_bursts(taps, rules.burst_minutes, rules.burst_min_responses,
+                           rules.burst_share)
+    if not found:
+        return None
+    burst = found[-1]
+    severity = 2 if burst.unhappy >= 2 * rules.burst_min_responses * rules.burst_share \
+        or len(found) >= 3 else 1
+    return Alert("burst", store_id, severity, format_utc(burst.end),
+                 {"start": burst.start, "end": burst.end, "responses": burst.responses,
+                  "unhappy": burst.unhappy, "incidents": len(found)})
+
+
+def baseline_alerts(storage: Storage, start: str, end: str, rules: Rules,
+                    ranking: list[dict[str, Any]] | None) -> list[Alert]:
+    """Stores whose period CSAT interval is wholly below their own baseline."""
     if ranking is None:
         ranking = reports.ranking_report(storage, start, end, 0)
     base_start, base_end = baseline_period(start, rules.baseline_days)
     baseline = {row["store_id"]: row for row in reports.ranking_report(
         storage, base_start, base_end, 0)}
+    found = []
     for row in ranking:
         base = baseline.get(row["store_id"])
         if base and below_baseline(row, base, rules.baseline_min_responses):
-            alerts.append(Alert("baseline", row["store_id"], 1, None,
-                                {"period": row, "baseline": base}))
-    alerts.sort(key=_priority)
-    return alerts
+            found.append(Alert("baseline", row["store_id"], 1, None,
+                               {"period": row, "baseline": base}))
+    return found
 
 
-KIND_ORDER = {"silent": 0, "burst": 1, "baseline": 2}
+KIND_ORDER = {"silent": 0, "funnel": 1, "burst": 1, "baseline": 2}
 
 
 def _priority(alert: Alert) -> tuple:
-    """Most severe first; then silent kiosks, bursts, baselines; newest first; by store."""
+    """Most severe first; then silent kiosks, unhappy windows and bursts, baselines; newest
+    first; by store."""
     newest = -parse_utc(alert.at).timestamp() if alert.at else 0.0
     return (-alert.severity, KIND_ORDER.get(alert.kind, 9), newest, alert.store_id)

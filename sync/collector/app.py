@@ -44,7 +44,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Match
 
 from sync import __version__
-from sync.collector.api import admin, alerts, enroll, export, ingest, read, stream
+from sync.collector.api import admin, alerting, alerts, enroll, export, ingest, read, stream
 from sync.collector.api.models import Error, Health, errors
 from sync.collector.asgi import HttpMiddleware
 from sync.collector.auth import FailureThrottle
@@ -154,6 +154,7 @@ AUDIENCE_ERRORS = (
     (stream.router, (401, 403, 422, 429)),
     (admin.router, (401, 403, 422, 429)),
     (alerts.router, (401, 403, 422, 429)),
+    (alerting.router, (401, 403, 422, 429)),
 )
 
 

@@ -358,6 +358,71 @@ def _digest_line(storage: Storage, scope: str, what: str) -> str:
                        for row in storage.digest_recipients(scope)) or "nobody yet"
     return f"{what} at {storage.digest_hour(scope):02d}:00 local time, to {people}"
 
+def chain_rules() -> Any:
+    """The chain's alert rules from the HYMY_* environment, as ``serve`` would have them."""
+    from sync.collector import alerts
+
+    return alerts.rules_from(Settings.from_env())
+
+
+@storage_change(store, "hours", click.argument("store_id"),
+                click.argument("hours", required=False),
+                click.option("--clear", is_flag=True,
+                             help="Forget the hours set: infer them from the responses again"))
+def store_hours(storage: Storage, store_id: str, hours: str | None, clear: bool) -> str:
+    """Set a store's opening hours (store-local): silent-kiosk alerts count only these.
+
+    Days mon..sun or ranges of them, whole hours OPEN-CLOSE (22-2 runs past
+    midnight) or 'closed', groups separated by ';' or ','.  Without HOURS,
+    print the store's hours and thresholds.
+
+    \b
+    Examples:
+        hymy-collector store hours hki-kamppi "mon-fri 9-21; sat 10-18; sun 12-18"
+        hymy-collector store hours hki-kamppi --clear
+    """
+    from sync.collector import alerts
+
+    if hours is not None and clear:
+        raise ValueError("give opening hours or --clear, not both")
+    if hours is not None:
+        alerts.parse_opening_hours(hours)  # "" is an error here, not a silent --clear
+    if hours is not None or clear:
+        storage.set_alerting(store_id, alerts.settled(opening_hours=hours or ""))
+    lines = alerts.describe_store(storage.alerting(store_id), chain_rules())
+    return f"Store {store_id}:\n  " + "\n  ".join(lines)
+
+
+@storage_change(
+    store, "alerts", click.argument("store_id"),
+    click.option("--silent-hours", type=float, help="Opening hours a kiosk may be silent"),
+    click.option("--funnel-sigmas", type=float,
+                 help="Standard errors above the store's usual unhappy share (funnel rule)"),
+    click.option("--funnel-min-responses", type=int,
+                 help="Fewest responses in the window for the funnel rule"),
+    click.option("--burst-share", type=float, help="Unhappy share (0-1) of a burst"),
+    click.option("--burst-min-responses", type=int, help="Fewest responses in a burst"),
+    click.option("--reset", is_flag=True,
+                 help="Every threshold back to the chain's (before any given here)"),
+)
+def store_alerts(storage: Storage, store_id: str, reset: bool, **thresholds: Any) -> str:
+    """Give a store its own alert thresholds; the others stay the chain's (HYMY_ALERT_*).
+
+    Without options, print the store's thresholds.
+
+    \b
+    Examples:
+        hymy-collector store alerts hki-kamppi --silent-hours 4 --funnel-sigmas 3.5
+        hymy-collector store alerts hki-kamppi --reset
+    """
+    from sync.collector import alerts
+
+    values = alerts.settled(reset=reset, **thresholds)
+    if values:
+        storage.set_alerting(store_id, values)
+    lines = alerts.describe_store(storage.alerting(store_id), chain_rules())
+    return f"Store {store_id}:\n  " + "\n  ".join(lines)
+
 
 @cli.group()
 def kiosk() -> None:

@@ -89,6 +89,14 @@ class Settings:
         "Comma-separated host names the collector answers to (*.example.com allowed);"
         " any other Host header gets 400. Empty: every host",
     )
+    alert_rules: str = setting(
+        "funnel,silent,baseline",
+        "Office alert rules in use, comma-separated: funnel (unhappy share above the store's"
+        " own control limit), silent, burst (HappyOrNot's rule), baseline",
+    )
+    alert_funnel_sigmas: float = setting(
+        3.0, "Office alert: standard errors above the store's usual unhappy share (funnel rule)"
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -125,6 +133,15 @@ class Settings:
                              f"{self.alert_burst_share}")
         if self.alert_burst_min_responses < 1 or self.alert_silent_hours <= 0:
             raise ValueError("alert_burst_min_responses and alert_silent_hours must be positive")
+        from sync.collector.alerts import parse_rule_names
+
+        try:
+            parse_rule_names(self.alert_rules)
+        except ValueError as error:
+            raise ValueError(f"alert_rules: {error}") from None
+        if self.alert_funnel_sigmas <= 0:
+            raise ValueError(
+                f"alert_funnel_sigmas must be positive, not {self.alert_funnel_sigmas}")
         if any(not h or "/" in h or ":" in h for h in self.host_names()):
             raise ValueError("trusted_hosts lists host names without scheme or port"
                              f" (hymy.example.com,localhost), not {self.trusted_hosts!r}")

@@ -39,6 +39,7 @@ BENCHMARKS = {
     "reads": "reads",
     "memory": "memory",
     "export": "exports",
+    "alerts": "alert_rules",
 }
 COLUMNS = ("benchmark", "figure", "value", "baseline", "ratio", "target", "met?")
 

@@ -98,6 +98,12 @@ def requests_made(tokens: dict[str, Any], code: str,
         ("office", "POST", f"/api/v1/alerts/{alert}/ack", {"comment": "again"}),
         ("office", "POST", "/api/v1/alerts/999999/ack", {"comment": ""}),
         ("office", "POST", f"/api/v1/alerts/{alert}/ack", {}),
+
+        ("admin", "PATCH", "/api/v1/stores/new-store/alerting",
+         {"opening_hours": "mon-fri 9-21, sat 10-18", "silent_hours": 3}),
+        ("admin", "PATCH", "/api/v1/stores/new-store/alerting", {"opening_hours": "mon 9"}),
+        ("admin", "PATCH", "/api/v1/stores/nowhere/alerting", {"silent_hours": 3}),
+        ("admin", "GET", "/api/v1/stores/new-store/alerting", None),
         # Last: they change what the reads above would answer.
         ("kiosk", "POST", "/api/v1/batches", upload),
         ("kiosk", "POST", "/api/v1/batches", {"sent_at": "yesterday", "ratings": []}),
@@ -111,7 +117,9 @@ def answers(tmp_path_factory: pytest.TempPathFactory,
             new_database: Callable[[Path], str]) -> list[dict[str, Any]]:
     """Each request of :func:`requests_made` with its status and masked JSON answer, on the
     backend under test (PostgreSQL's numbers must come out as SQLite's do)."""
-    app = create_app(Settings(database=new_database(tmp_path_factory.mktemp("answers"))))
+    # HappyOrNot's burst rule finds the demo's planted bursts, so the alert log has rows to show.
+    app = create_app(Settings(database=new_database(tmp_path_factory.mktemp("answers")),
+                              alert_rules="burst,silent,baseline"))
     storage = app.state.storage
     tokens = seed_demo(storage, stores=3, days=40, seed=1, now=NOW)["tokens"]
     code = storage.issue_code(f"{STORE}-2").code

@@ -232,12 +232,20 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
         assert store.post(store.ratings([1, 1, 1, 1])).json()["accepted"] == 4
         upgraded = Storage(Database(database))
         try:
-            alertlog.evaluate(upgraded, Settings())  # beside the server's own turn, if any
+            alertlog.evaluate(upgraded, Settings(alert_rules="burst,silent,baseline"))
         finally:
             upgraded.db.close()
         logged = collector.request("GET", "/api/v1/alerts", collector.office_token,
                                    params={"store": store_id}).json()["alerts"]
         assert [(a["kind"], a["state"]) for a in logged] == [("burst", "open")]
+
+        # A store's own alerting (010) on an upgraded database: set, read back.
+        hours = collector.request("PATCH", f"/api/v1/stores/{store_id}/alerting",
+                                  collector.admin_token,
+                                  json={"opening_hours": "mon-sat 9-21", "silent_hours": 3})
+        assert hours.status_code == 200, hours.text
+        assert collector.request("GET", f"/api/v1/stores/{store_id}/alerting",
+                                 collector.admin_token).json()["opening_hours"] == "mon-sat 9-21"
     finally:
         collector.stop()
     assert "ok: roll-ups match" in run_cli(database, "check").stdout

@@ -340,3 +340,22 @@ class AlertHistory(Answer):
     end: str = Field(alias="to", description="Last UTC date")
     store_id: str | None = Field(description="The store asked for, or null for every store")
     alerts: list[StoredAlert]
+
+class StoreAlerting(Answer):
+    """A store's own alerting: its opening hours and the thresholds it overrides.
+
+    A null threshold is the chain's (``HYMY_ALERT_*``); null opening hours are
+    inferred from the hours the store gets responses.
+    """
+
+    store_id: str
+    opening_hours: str | None = Field(
+        description="Store-local, e.g. 'mon-fri 9-21; sat 10-18'; silent-kiosk alerts count"
+                    " only these hours")
+    silent_hours: float | None = Field(description="Opening hours a kiosk may be silent")
+    funnel_sigmas: float | None = Field(
+        description="Standard errors above the store's usual unhappy share (funnel rule)")
+    funnel_min_responses: int | None = Field(
+        description="Fewest responses in the window for the funnel rule")
+    burst_share: float | None = Field(description="Unhappy share (0-1) of a burst")
+    burst_min_responses: int | None = Field(description="Fewest responses in a burst")

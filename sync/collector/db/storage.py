@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
-from sync.collector.db import alertlog, digests
+from sync.collector.db import alerting, alertlog, digests
 from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.rollups import (
     ROW,
@@ -338,6 +338,26 @@ class Storage:
             conn.execute("DELETE FROM stores WHERE id = ?", (store_id,))
         self._zones.pop(store_id, None)
         self._reasons.pop(store_id, None)
+
+    # -- a store's own alerting (db/alerting.py) ---------------------------
+
+    def alerting(self, store_id: str) -> dict[str, Any]:
+        """A store's opening hours and threshold overrides (None: as the chain)."""
+        with self.db.connection() as conn:
+            self._store_row(conn, store_id)
+            return alerting.read(conn, store_id)
+
+    def alerting_all(self) -> dict[str, dict[str, Any]]:
+        """Every store's alerting row by store id (stores without one are absent)."""
+        with self.db.connection() as conn:
+            return alerting.read_all(conn)
+
+    def set_alerting(self, store_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Set some of a store's alerting columns (checked by the caller: ``alerts.settled``)."""
+        with self.db.transaction(serialize=True) as conn:
+            self._store_row(conn, store_id)
+            alerting.write(conn, store_id, values, format_utc(utc_now()))
+            return alerting.read(conn, store_id)
 
     # -- kiosks and tokens ------------------------------------------------
 

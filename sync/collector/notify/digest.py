@@ -188,7 +188,7 @@ def silent_rows(w: Words, storage: Storage, store_ids: list[str], rules: alerts.
     """Kiosks silent now for more than the rule's opening hours (alerts rule 1), in words."""
     now, rows = utc_now(), []
     for store_id in store_ids:
-        for alert in alerts.silent_kiosks(storage, store_id, rules, now):
+        for alert in _silent(storage, store_id, rules, now):
             store = storage.store(store_id) or {"name": store_id}
             rows.append(w("silent_row_store" if names else "silent_row", store=store["name"],
                           kiosk=alert.data["kiosk_id"], when=w.ago(alert.data["silent_s"])))
@@ -248,3 +248,10 @@ def movers(w: Words, ranking: list[dict[str, Any]], earlier: dict[str, dict[str,
              "up": change > 0, "beyond": clear,
              "text": w("mover_text", before=w.pct(before["csat"]), after=w.pct(row["csat"]))}
             for _, row, change, clear, before in moved[:MOVERS]]
+
+
+def _silent(storage: Storage, store_id: str, rules: alerts.Rules,
+            now: datetime) -> list[alerts.Alert]:
+    """The store's silent kiosks, by its own opening hours and thresholds when it has them."""
+    own = storage.alerting(store_id)
+    return alerts.silent_alerts(storage, store_id, own, alerts.for_store(rules, own), now)

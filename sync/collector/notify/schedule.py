@@ -81,7 +81,7 @@ def due(storage: Storage, now: datetime) -> list[Due]:
 
 def compose(storage: Storage, settings: Settings, digest: Due, lang: str) -> Mail:
     """The digest's mail in ``lang``, with the collector's alert thresholds."""
-    rules = alerts.Rules.of(settings)
+    rules = alerts.rules_from(settings)
     if digest.kind == "weekly":
         return compose_weekly(storage, digest.day, lang, settings.min_responses, rules)
     return compose_daily(storage, digest.scope, digest.day, lang, rules)

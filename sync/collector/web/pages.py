@@ -50,6 +50,7 @@ from sync.collector.web.views import (
     presets,
     ranking_rows,
     reason_rows,
+    rule_texts,
     trend_svgs,
 )
 
@@ -225,13 +226,7 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
     trend = trend_svgs(t, chain_days, None, t("chain_trend"), reference=base["csat"],
                        reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
                        described_by="trend-data")
-    rules = [
-        t("rule_silent", hours=t.number(thresholds.silent_hours)),
-        t("rule_burst", share=t.pct(thresholds.burst_share * 100),
-          minutes=thresholds.burst_minutes, n=thresholds.burst_min_responses,
-          hours=thresholds.burst_lookback_hours),
-        t("rule_baseline"),
-    ]
+    rules = rule_texts(t, thresholds)
     return ctx.render(
         "office.html",
         status=period_status(notice),

@@ -402,12 +402,27 @@ def ranking_rows(
 
 def alert_rules(request: Request) -> alerts.Rules:
     """The alert thresholds, from the collector's settings (``HYMY_ALERT_*``)."""
-    return alerts.Rules.of(request.app.state.settings)
+    return alerts.rules_from(request.app.state.settings)
 
 
 def as_instant(value: datetime | str) -> datetime:
     """An alert's instant: UTC text when it comes from the alert log, else as it is."""
     return parse_utc(value) if isinstance(value, str) else value
+
+
+def rule_texts(t: Translator, rules: alerts.Rules) -> list[str]:
+    """The rules in use, in words, with their thresholds (the office page's "Rules")."""
+    texts = {
+        "funnel": lambda: t("rule_funnel", minutes=rules.funnel_minutes,
+                            sigmas=t.number(rules.funnel_sigmas), n=rules.funnel_min_responses),
+        "silent": lambda: t("rule_silent", hours=t.number(rules.silent_hours)) + " "
+                          + t("rule_opening_set"),
+        "burst": lambda: t("rule_burst", share=t.pct(rules.burst_share * 100),
+                           minutes=rules.burst_minutes, n=rules.burst_min_responses,
+                           hours=rules.burst_lookback_hours),
+        "baseline": lambda: t("rule_baseline"),
+    }
+    return [texts[name]() for name in alerts.RULE_NAMES if rules.uses(name)]
 
 
 def alert_views(
@@ -425,6 +440,13 @@ def alert_views(
         if alert.kind == "silent":
             title = t("alert_silent", kiosk=data["kiosk_id"], hours=t.number(data["hours"]))
             detail = t("alert_silent_detail", when=t.ago(data["silent_s"]))
+        elif alert.kind == "funnel":
+            title = t("alert_funnel", unhappy=data["unhappy"], n=data["responses"],
+                      minutes=data["minutes"])
+            detail = t("alert_funnel_detail", usual=t.pct(data["expected"] * 100),
+                       limit=t.pct(data["limit"] * 100), n=data["responses"])
+            day = data["end"].astimezone(storage.zone(alert.store_id)).date()
+            link = f"/stores/{alert.store_id}/days/{day.isoformat()}"
         elif alert.kind == "burst":
             tz = storage.zone(alert.store_id)
             first = as_instant(data["start"]).astimezone(tz)
