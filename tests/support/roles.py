@@ -40,7 +40,6 @@ PATCH  /api/v1/kiosks/{kiosk_id}       401 401 403 403 403 403 200
 DELETE /api/v1/kiosks/{spare_kiosk}    401 401 403 403 403 403 204
 GET    /api/v1/alerts                  401 401 403 200 200 200 200
 POST   /api/v1/alerts/{alert}/ack      401 401 403 200 403 200 200
-
 GET    /api/v1/stores/{store}/alerting 401 401 403 403 403 403 200
 PATCH  /api/v1/stores/{store}/alerting 401 401 403 403 403 403 200
 """
