@@ -445,7 +445,7 @@ def alert_views(
                       minutes=data["minutes"])
             detail = t("alert_funnel_detail", usual=t.pct(data["expected"] * 100),
                        limit=t.pct(data["limit"] * 100), n=data["responses"])
-            day = data["end"].astimezone(storage.zone(alert.store_id)).date()
+            day = as_instant(data["end"]).astimezone(storage.zone(alert.store_id)).date()
             link = f"/stores/{alert.store_id}/days/{day.isoformat()}"
         elif alert.kind == "burst":
             tz = storage.zone(alert.store_id)
@@ -472,7 +472,6 @@ def alert_views(
                       "when": ago, "id": row["id"], "page": f"/alerts/{row['id']}",
                       "state": row["state"], "state_text": t(f"alert_state_{row['state']}")})
     return views
-
 
 
 # -- the fleet page ----------------------------------------------------------------
