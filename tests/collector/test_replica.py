@@ -16,11 +16,25 @@ from pathlib import Path
 import pytest
 import requests
 
+from sync.collector.settings import Settings
 from tests.support import pgserver
 from tests.support.browser import login_session
 from tests.support.collector import Collector
 
-pytestmark = pytest.mark.postgres
+
+def test_a_replica_beside_sqlite_or_one_that_is_not_postgresql_is_refused(tmp_path: Path):
+    cases = (
+        ({"HYMY_READ_DATABASE": "postgresql://hymy@db2/hymy"}, str(tmp_path / "c.db")),
+        ({"HYMY_READ_DATABASE": str(tmp_path / "r.db")}, "postgresql://hymy@db1/hymy"),
+    )
+    for env, database in cases:
+        with pytest.raises(ValueError, match="needs database and read_database to be"
+                                             " postgresql:// URLs"):
+            Settings.from_env({**env, "HYMY_DATABASE": database})
+    with pytest.raises(ValueError, match="read_max_lag_s must be positive"):
+        Settings.from_env({"HYMY_DATABASE": "postgresql://hymy@db1/hymy",
+                           "HYMY_READ_DATABASE": "postgresql://hymy@db2/hymy",
+                           "HYMY_READ_MAX_LAG_S": "0"})
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +101,7 @@ def soon(check: Callable[[], bool], seconds: float = 30.0) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.postgres
 def test_a_rating_stored_on_the_primary_is_read_back_through_the_replica(collectors):
     patient = collectors["patient"]
     store = patient.new_store()
@@ -105,6 +120,7 @@ def test_a_rating_stored_on_the_primary_is_read_back_through_the_replica(collect
     assert store.store_id in page.text
 
 
+@pytest.mark.postgres
 def test_a_paused_replica_is_shown_behind_and_past_the_limit_the_primary_answers(
         servers, collectors):
     _, replica = servers
@@ -134,12 +150,14 @@ def test_a_paused_replica_is_shown_behind_and_past_the_limit_the_primary_answers
     soon(lambda: pull(strict, "0").headers["X-Hymy-Read-From"] == "replica")
 
 
+@pytest.mark.postgres
 def test_with_the_replica_stopped_the_primary_answers_until_it_is_back(servers, collectors):
     _, replica = servers
     patient = collectors["patient"]
     store = patient.new_store()
-    replica.halt()
-    try:
+    assert pull(patient, "0").headers["X-Hymy-Read-From"] == "replica"
+    replica.halt()  # within the 2 s the replica's last check is trusted: the first pull
+    try:            # finds it gone while reading and takes the primary's connection
         timings = []
         for _ in range(4):
             began = time.monotonic()
