@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from sync.collector.db.replica import CHECK_EVERY_S
 from sync.collector.settings import Settings
 from tests.support import pgserver
 from tests.support.browser import login_session
@@ -170,6 +171,8 @@ def test_with_the_replica_stopped_the_primary_answers_until_it_is_back(servers, 
         assert store.post(rating).json()["accepted"] == 1
         assert rating[0]["id"] in ids(pull(patient, "0"))
         assert "the replica does not answer" in office_page(patient).text
+        time.sleep(CHECK_EVERY_S * 2.5)  # checked again twice since: logged once all the same
+        assert pull(patient, "0").headers["X-Hymy-Read-From"] == "primary"
         log = Path(patient.log_path).read_text()
         assert log.count("read replica unreachable") == 1, log
     finally:
