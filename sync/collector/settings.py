@@ -97,6 +97,16 @@ class Settings:
     alert_funnel_sigmas: float = setting(
         3.0, "Office alert: standard errors above the store's usual unhappy share (funnel rule)"
     )
+    read_database: str = setting(
+        "",
+        "A streaming replica of a PostgreSQL database, postgresql://USER@HOST/DB: dashboard"
+        " pages and exports read from it while it keeps up; empty: everything reads the"
+        " database",
+    )
+    read_max_lag_s: float = setting(
+        30.0, "Seconds the replica (read_database) may lag behind before reads go to the"
+        " database instead",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -149,9 +159,20 @@ class Settings:
             from sync.collector.notify.mail import Server
 
             Server.parse(self.smtp_url)
+        if self.read_database:
+            self.check_replica()
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ValueError(f"log_level must be debug, info, warning or error: {self.log_level}")
         return self
+
+    def check_replica(self) -> None:
+        """A replica is a PostgreSQL server's, read beside a PostgreSQL ``database``."""
+        for name, url in (("read_database", self.read_database), ("database", self.database)):
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise ValueError("read_database (a streaming replica) needs database and"
+                                 f" read_database to be postgresql:// URLs; {name} is not")
+        if self.read_max_lag_s <= 0:
+            raise ValueError(f"read_max_lag_s must be positive, not {self.read_max_lag_s}")
 
     def host_names(self) -> list[str]:
         """``trusted_hosts`` as a list; empty when every Host header is accepted."""

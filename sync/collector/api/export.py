@@ -27,8 +27,9 @@ from fastapi.responses import StreamingResponse
 from sync.clock import local_time, parse_utc, utc_now, zone
 from sync.collector import columns, reports
 from sync.collector.api.read import FROM, TO, period
-from sync.collector.auth import chain_reader, storage_of
+from sync.collector.auth import chain_reader
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
+from sync.collector.reads import reads_of
 from sync.collector.spreadsheet import (
     DIALECTS,
     PLAIN,
@@ -173,7 +174,7 @@ def export_asked(
 ) -> ExportAsked:
     """The token check and the ``format`` and ``dialect`` queries of every export route;
     FastAPI lists a dependency's queries after the route's own (``from``/``to``...)."""
-    return ExportAsked(storage_of(request), format, dialect)
+    return ExportAsked(reads_of(request), format, dialect)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from sync.collector.api.models import (
 )
 from sync.collector.auth import chain_reader, readable_store, reader, storage_of
 from sync.collector.db.storage import Storage
+from sync.collector.reads import reads_of
 from sync.collector.tokens import Principal
 from sync.survey import Survey
 
@@ -80,8 +81,11 @@ def store_period(
     start: str | None = FROM,
     end: str | None = TO,
 ) -> StorePeriod:
-    """The store in the path and ``from``/``to``, whose defaults follow the store's own calendar."""
-    storage = storage_of(request)
+    """The store in the path and ``from``/``to``, whose defaults follow the store's own calendar.
+
+    The figures come from the replica while it keeps up (:func:`reads_of`).
+    """
+    storage = reads_of(request)
     today = reports.store_today(storage, store["id"])
     return StorePeriod(storage, store, *period(start, end, today))
 
@@ -161,7 +165,7 @@ def reasons(
             responses=STORE_ERRORS, summary="Kiosk status and lost taps")
 def kiosks(request: Request, store: dict = Depends(readable_store)) -> dict[str, Any]:
     """Per kiosk: last seen, last sync, pending it reported, clock offset, seq gaps."""
-    found = reports.kiosks_report(storage_of(request), store["id"])
+    found = reports.kiosks_report(reads_of(request), store["id"])
     return {"store_id": store["id"], "kiosks": found}
 
 
@@ -191,8 +195,8 @@ def fleet(
     its own store's kiosks.  Silent kiosks come first, then unhealthy ones,
     each by store and kiosk id.
     """
-    storage = storage_of(request)
-    store = store_scope(storage, principal, store)
+    store = store_scope(storage_of(request), principal, store)
+    storage = reads_of(request)
     silent_after = request.app.state.settings.alert_silent_hours * 3600
     found = reports.fleet_report(storage, silent_after, store)
     return Fleet(**{**found, "kiosks": [FleetKiosk(kiosk_id=row["id"], **row)
@@ -225,7 +229,7 @@ def ranking(
     start, end = period(start, end, utc_now().date())
     needed = request.app.state.settings.min_responses if min_responses is None else min_responses
     try:
-        stores = reports.ranking_report(storage_of(request), start, end, needed, order)
+        stores = reports.ranking_report(reads_of(request), start, end, needed, order)
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
     return {

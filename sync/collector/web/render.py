@@ -30,6 +30,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from sync.assets import FACES
+from sync.collector.db.replica import Freshness
+from sync.collector.reads import freshness_of
 from sync.collector.tokens import Principal
 from sync.collector.web.i18n import LANGUAGES, Translator, pick, round_half_up
 from sync.collector.web.session import (
@@ -151,6 +153,7 @@ class Page:
             "nav_stores": [],
             "active": "",
             "notice": None,
+            "freshness": freshness_text(self.t, freshness_of(self.request)),
             **values,
         }
         html = environment().get_template(template).render(context)
@@ -168,6 +171,18 @@ class Page:
             response.set_cookie(CSRF_COOKIE, self.new_csrf_cookie, httponly=True,
                                 samesite="strict", secure=is_https(self.request), path="/")
         return response
+
+
+def freshness_text(t: Translator, freshness: Freshness | None) -> str:
+    """Where a page's figures were read and how old they are; empty with no replica set."""
+    if freshness is None:
+        return ""
+    if freshness.replica:
+        return t("fresh_replica", time=t.time(freshness.as_of, seconds=True),
+                 lag=t.number(freshness.lag_s))
+    if freshness.lag_s is None:
+        return t("fresh_primary_down")
+    return t("fresh_primary_behind", lag=t.number(freshness.lag_s))
 
 
 def page(request: Request, user: Principal | None = None) -> Page:
