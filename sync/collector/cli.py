@@ -506,6 +506,130 @@ def token_revoke(storage: Storage, token_id: int) -> str:
 
 
 @cli.group()
+def user() -> None:
+    """Add, list, disable, enable people's accounts and set their passwords."""
+
+
+def send_or_print(storage: Storage, email: str, purpose: str) -> str:
+    """Mail a fresh invitation (or sign-in) link when HYMY_SMTP_URL is set; else print it.
+
+    Returns the line saying which happened; the link itself goes to stdout.
+    """
+    from sync.collector.notify.links import link_url, send_link
+    from sync.collector.notify.mail import MailError
+
+    settings = Settings.from_env()
+    secret, found = storage.issue_link(email, purpose)
+    url = link_url(settings, purpose, secret)
+    if settings.smtp_url:
+        try:
+            send_link(settings, found, purpose, url)
+            return f"mailed the link to {found['email']}"
+        except MailError as error:
+            click.echo(f"could not mail the link ({error}); give them this one:", err=True)
+    click.echo(url)
+    return "the link (works once) is above"
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(("staff", "office", "admin")), required=True,
+              help="staff (their stores), office (every store, exports) or admin")
+@click.option("--store", "stores", multiple=True, help="A store of a staff user (repeatable)")
+@click.option("--name", default=None, help="The person's name, e.g. 'Anna Virtanen'")
+@click.option("--language", default=None, help="Language of their e-mail: fi, sv, en or de")
+@database_option()
+@friendly_errors
+def user_add(storage: Storage, email: str, role: str, stores: tuple[str, ...],
+             name: str | None, language: str | None) -> None:
+    """Add a person and send them an invitation to set a password.
+
+    With HYMY_SMTP_URL set the invitation is e-mailed; without it the link is
+    printed for you to hand over.  It works once, for 7 days.
+
+    \b
+    Examples:
+        hymy-collector user add anna@example.com --role staff --store hki-kamppi --store hki-itis
+        hymy-collector user add olli@example.com --role office --name "Olli K" --language fi
+    """
+    made = storage.add_user(email, role, stores, name, language)
+    scope = ", ".join(made["stores"]) or "every store"
+    click.echo(f"Added user {made['email']} ({role}, {scope}); "
+               + send_or_print(storage, made["email"], "invite"), err=True)
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
+@database_option(create=False)
+@friendly_errors
+def user_list(storage: Storage, as_json: bool) -> None:
+    """List people: e-mail, role, stores, state and name (never a password).
+
+    \b
+    Example:
+        hymy-collector user list
+    """
+    found = storage.users()
+    if as_json:
+        click.echo(json.dumps([{**u, "stores": list(u["stores"])} for u in found], indent=2))
+        return
+    for item in found:
+        state = (f"disabled {item['disabled_at']}" if item["disabled_at"]
+                 else "active" if item["has_password"] else "invited")
+        scope = ",".join(item["stores"]) or "all stores"
+        click.echo(f"{item['email']:<32} {item['role']:<7} {scope:<24} {state:<32} "
+                   f"{item['name'] or ''}".rstrip())
+
+
+@storage_change(user, "disable", click.argument("email"))
+def user_disable(storage: Storage, email: str) -> str:
+    """Disable a person: their sessions and links end at once; nothing else is lost.
+
+    \b
+    Example:
+        hymy-collector user disable anna@example.com
+    """
+    return f"User {storage.set_user_disabled(email)['email']} disabled; their sessions ended"
+
+
+@storage_change(user, "enable", click.argument("email"))
+def user_enable(storage: Storage, email: str) -> str:
+    """Let a disabled person sign in again.
+
+    \b
+    Example:
+        hymy-collector user enable anna@example.com
+    """
+    return f"User {storage.set_user_disabled(email, disabled=False)['email']} enabled"
+
+
+@user.command("password")
+@click.argument("email")
+@click.option("--link", is_flag=True,
+              help="Mail (or print) a link to set a new password instead of typing one")
+@database_option(create=False)
+@friendly_errors
+def user_password(storage: Storage, email: str, link: bool) -> None:
+    """Set a person's password (asked twice, never echoed), or send them a link to set it.
+
+    \b
+    Examples:
+        hymy-collector user password anna@example.com
+        hymy-collector user password anna@example.com --link
+    """
+    found = storage.user(email)
+    if found is None:
+        raise click.ClickException(f"no user {email.strip()} (see 'hymy-collector user list')")
+    if link:
+        click.echo(f"User {found['email']}: " + send_or_print(storage, email, "invite"), err=True)
+        return
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True,
+                            err=True)
+    storage.set_user_password(email, password)
+    click.echo(f"Password of {found['email']} set", err=True)
+
+
+@cli.group()
 def survey() -> None:
     """Set and show a store's survey (question, faces, reasons)."""
 

@@ -89,6 +89,12 @@ class Settings:
         "Comma-separated host names the collector answers to (*.example.com allowed);"
         " any other Host header gets 400. Empty: every host",
     )
+    public_url: str = setting(
+        "",
+        "The dashboard's address as people open it (https://hymy.example.com), for the links"
+        " in sign-in and invitation e-mails; empty: the address the browser used, or"
+        " http://HOST:PORT from the command line",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -132,6 +138,8 @@ class Settings:
             from sync.collector.notify.mail import Server
 
             Server.parse(self.smtp_url)
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError(f"public_url starts with https:// or http://, not {self.public_url!r}")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ValueError(f"log_level must be debug, info, warning or error: {self.log_level}")
         return self

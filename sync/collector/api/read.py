@@ -106,7 +106,8 @@ def list_stores(request: Request, principal: Principal = Depends(reader)) -> lis
     """Every store for office and admin tokens; a staff token sees its own store."""
     storage = storage_of(request)
     if principal.role == "staff":
-        return storage.stores(only=principal.store_id)
+        return [found for store_id in principal.store_ids
+                for found in storage.stores(only=store_id)]
     return storage.stores()
 
 
@@ -179,12 +180,12 @@ def fleet(
     each by store and kiosk id.
     """
     if principal.role == "staff":
-        if store not in (None, principal.store_id):
+        if store is not None and store not in principal.store_ids:
             raise HTTPException(403, f"this staff token may only read store"
                                      f" {principal.store_id!r}")
-        store = principal.store_id
+        store = store or principal.store_id or principal.store_ids  # a person: their stores
     storage = storage_of(request)
-    if store is not None and storage.store(store) is None:
+    if isinstance(store, str) and storage.store(store) is None:
         raise HTTPException(404, f"no store {store!r}")
     silent_after = request.app.state.settings.alert_silent_hours * 3600
     found = reports.fleet_report(storage, silent_after, store)

@@ -103,5 +103,8 @@ def safe_next(value: str | None) -> str:
 
 
 def home_of(user: Principal) -> str:
-    """Staff land on their store, office and admin on the office page."""
-    return f"/stores/{user.store_id}" if user.role == "staff" else "/office"
+    """Staff land on their (first) store, office and admin on the office page; staff of no
+    store (theirs was deleted) on the fleet page, which then lists nothing."""
+    if user.role != "staff":
+        return "/office"
+    return f"/stores/{user.store_ids[0]}" if user.store_ids else "/fleet"
