@@ -1134,6 +1134,11 @@ class Storage:
         with self.db.connection() as conn:
             return people_db.user_by_email(conn, email)
 
+    def user_with_id(self, user_id: int) -> dict[str, Any] | None:
+        """A person's account by id, or None."""
+        with self.db.connection() as conn:
+            return people_db.user_by_id(conn, user_id)
+
     def _user_row(self, conn: Connection, email: str) -> dict[str, Any]:
         user = people_db.user_by_email(conn, people.normal_email(email))
         if user is None:

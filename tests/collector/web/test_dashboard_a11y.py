@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from sync.collector.web.i18n import Translator, round_half_up
-from tests.support.browser import log_in, signed_in_page
+from tests.support.browser import log_in, signed_in_page, submit_token
 
 FI = Translator("fi")
 
@@ -97,8 +97,7 @@ def test_every_page_passes_axe_for_every_role(browser_chromium, dashboard_server
                     problems["admin enrollment code"] = found
             if role == "anonymous":  # the login page saying the token was wrong
                 page.goto(f"{dashboard_server['url']}/login?lang={lang}")
-                page.fill("#token", "hymy_not-a-real-token")
-                page.click("button[type=submit]")
+                submit_token(page, "hymy_not-a-real-token")
                 assert page.locator(".notice.error").is_visible()
                 if found := axe_violations(page):
                     problems["anonymous failed login"] = found
