@@ -40,9 +40,9 @@ CREATE INDEX user_links_user ON user_links (user_id);
 CREATE TABLE sessions_011 (
     hash TEXT PRIMARY KEY,
     token_id INTEGER REFERENCES tokens (id),
-    user_id INTEGER REFERENCES users (id),
     created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL,
+    user_id INTEGER REFERENCES users (id),  -- last, as PostgreSQL's ADD COLUMN puts it
     CHECK (token_id IS NOT NULL OR user_id IS NOT NULL)
 );
 INSERT INTO sessions_011 (hash, token_id, created_at, expires_at)
