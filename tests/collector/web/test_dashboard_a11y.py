@@ -48,13 +48,13 @@ def pages_by_role(server: dict) -> dict[str, list[str]]:
     staff = server["tokens"]["staff"]["store_id"]
     mine = f"/stores/{staff}"
     return {
-        "anonymous": ["/login", "/no-such-page"],
+        "anonymous": ["/login", "/no-such-page", "/login/link/not-a-link"],
         "staff": [mine, f"{mine}?from=2001-01-01&to=2001-01-31", f"{mine}?from=nonsense",
                   f"{mine}/days/{yesterday()}", f"{mine}/days/not-a-day", "/fleet",
                   "/office", "/stores/no-such-store"],
         "office": ["/office", "/office?from=nonsense", f"{mine}/days/{yesterday()}", "/fleet",
                    f"/kiosks/{staff}-1"],
-        "admin": ["/office", mine, f"/kiosks/{staff}-1"],
+        "admin": ["/office", mine, f"/kiosks/{staff}-1", "/admin/users"],
     }
 
 
