@@ -54,7 +54,7 @@ def pages_by_role(server: dict) -> dict[str, list[str]]:
                   "/office", "/stores/no-such-store"],
         "office": ["/office", "/office?from=nonsense", f"{mine}/days/{yesterday()}", "/fleet",
                    f"/kiosks/{staff}-1"],
-        "admin": ["/office", mine, f"/kiosks/{staff}-1", "/admin/users"],
+        "admin": ["/office", mine, "/admin/users", f"/kiosks/{staff}-1"],
     }
 
 
