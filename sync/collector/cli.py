@@ -101,6 +101,30 @@ def storage_change(group: click.Group, name: str, *params: Callable,
     return decorate
 
 
+def listing(group: click.Group) -> Callable:
+    """Decorator factory for a ``list`` command: the function returns its rows and how to
+    write one as a line; this adds ``--json`` (the rows as JSON instead), ``--database``
+    and the one-line user errors."""
+
+    def decorate(rows_of: Callable[..., tuple[list[dict[str, Any]], Callable[[dict], str]]]
+                 ) -> click.Command:
+        @functools.wraps(rows_of)
+        def command(as_json: bool, **kwargs: Any) -> None:
+            rows, line = rows_of(**kwargs)
+            if as_json:
+                click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+                return
+            for item in rows:
+                click.echo(line(item))
+
+        command = database_option(create=False)(friendly_errors(command))
+        command = click.option("--json", "as_json", is_flag=True,
+                               help="Print JSON instead of a table")(command)
+        return group.command("list")(command)
+
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hymy-collector")
 def cli() -> None:
@@ -199,24 +223,17 @@ def store_add(storage: Storage, store_id: str, name: str, timezone: str) -> str:
     return f"Added store {store_id} ({timezone})"
 
 
-@store.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
-@database_option(create=False)
-@friendly_errors
-def store_list(storage: Storage, as_json: bool) -> None:
+@listing(store)
+def store_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict], str]]:
     """List stores with their time zone and number of kiosks.
 
     \b
     Example:
         hymy-collector store list
     """
-    stores = storage.stores()
-    if as_json:
-        click.echo(json.dumps(stores, indent=2, ensure_ascii=False))
-        return
-    for item in stores:
-        click.echo(f"{item['id']:<24} {item['timezone']:<20} {item['kiosks']:>3} kiosks  "
-                   f"{item['name']}{retired_note(item)}")
+    return storage.stores(), lambda item: (
+        f"{item['id']:<24} {item['timezone']:<20} {item['kiosks']:>3} kiosks  "
+        f"{item['name']}{retired_note(item)}")
 
 
 @storage_change(store, "rename", click.argument("store_id"), click.argument("name"))
@@ -558,27 +575,24 @@ def user_add(storage: Storage, email: str, role: str, stores: tuple[str, ...],
                + send_or_print(storage, made["email"], "invite"), err=True)
 
 
-@user.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
-@database_option(create=False)
-@friendly_errors
-def user_list(storage: Storage, as_json: bool) -> None:
+@listing(user)
+def user_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict], str]]:
     """List people: e-mail, role, stores, state and name (never a password).
 
     \b
     Example:
         hymy-collector user list
     """
-    found = storage.users()
-    if as_json:
-        click.echo(json.dumps([{**u, "stores": list(u["stores"])} for u in found], indent=2))
-        return
-    for item in found:
-        state = (f"disabled {item['disabled_at']}" if item["disabled_at"]
-                 else "active" if item["has_password"] else "invited")
-        scope = ",".join(item["stores"]) or "all stores"
-        click.echo(f"{item['email']:<32} {item['role']:<7} {scope:<24} {state:<32} "
-                   f"{item['name'] or ''}".rstrip())
+    return storage.users(), user_line
+
+
+def user_line(item: dict[str, Any]) -> str:
+    """One account in ``user list``: e-mail, role, stores, state, name."""
+    state = (f"disabled {item['disabled_at']}" if item["disabled_at"]
+             else "active" if item["has_password"] else "invited")
+    scope = ",".join(item["stores"]) or "all stores"
+    return (f"{item['email']:<32} {item['role']:<7} {scope:<24} {state:<32} "
+            f"{item['name'] or ''}").rstrip()
 
 
 @storage_change(user, "disable", click.argument("email"))

@@ -9,20 +9,15 @@ database made by an older release (token sessions keep working).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from sync.collector.db.connection import Database
 from sync.collector.db.storage import Storage
 from sync.collector.tokens import hash_token
-from tests.support import ROOT
-from tests.support.collector import run_cli
-
-FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
+from tests.support.collector import release_database, run_cli
 
 
 def cli(database: str, *args: str, stdin: str = "", env: dict | None = None,
@@ -126,28 +121,11 @@ def test_a_users_sessions_and_stores_in_the_database(chain):
         db.close()
 
 
-def restore_pg(postgres_server, script: Path) -> str:
-    """A new PostgreSQL database from a gzipped ``pg_dump`` script; its URL."""
-    import gzip
-
-    url = postgres_server.create_database()
-    text = "\n".join(line for line in gzip.decompress(script.read_bytes()).decode().splitlines()
-                     if not line.startswith(("\\restrict", "\\unrestrict")))
-    subprocess.run([postgres_server.tool("psql"), "--quiet", "--set", "ON_ERROR_STOP=1",
-                    "--dbname", url], input=text, text=True, check=True, capture_output=True)
-    return url
-
-
 @pytest.mark.parametrize("backend_name", ["sqlite", pytest.param("postgresql",
                                                                  marks=pytest.mark.postgres)])
 def test_an_older_database_upgrades_and_its_token_sessions_keep_working(backend_name, tmp_path,
                                                                         request):
-    if backend_name == "sqlite":
-        database = str(tmp_path / "collector.db")
-        shutil.copy(FIXTURES / "collector-003.db", database)
-    else:
-        database = restore_pg(request.getfixturevalue("postgres_server"),
-                              FIXTURES / "collector-003-postgresql.sql.gz")
+    database = release_database(backend_name, tmp_path, request)
     db = Database(database)
     try:
         with db.transaction(serialize=True) as conn:

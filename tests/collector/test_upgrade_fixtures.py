@@ -14,11 +14,9 @@ keys.  Collector: SQLite files and ``pg_dump`` scripts at migration 002 and
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import sqlite3
-import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +34,7 @@ from sync.collector.db.storage import Storage
 from sync.collector.tokens import Principal
 from sync.wire import parse_rating
 from tests.support import ROOT
-from tests.support.collector import Collector, Store, batch, rating, run_cli
+from tests.support.collector import Collector, Store, batch, rating, release_database, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
 KIOSK_MIGRATIONS = ["m001_ratings", "m002_rejected_index", "m003_seq_rowid"]
@@ -139,26 +137,11 @@ def assert_bi_views_count_every_rating(db: Database) -> None:
     assert by_kiosk == chain == [totals] and hours == totals[0]
 
 
-def restore(postgres_server, script: Path) -> str:
-    """A new database holding a gzipped ``pg_dump`` script's tables and rows; its URL."""
-    url = postgres_server.create_database()
-    text = "\n".join(line for line in gzip.decompress(script.read_bytes()).decode().splitlines()
-                     if not line.startswith(("\\restrict", "\\unrestrict")))
-    subprocess.run([postgres_server.tool("psql"), "--quiet", "--set", "ON_ERROR_STOP=1",
-                    "--dbname", url], input=text, text=True, check=True, capture_output=True)
-    return url
-
-
 @pytest.mark.parametrize("level", ["002", "003"])
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_collector_database_of_every_release_upgrades_in_place(backend, level, tmp_path,
                                                                 request):
-    if backend == "sqlite":
-        database = str(tmp_path / "collector.db")
-        shutil.copy(FIXTURES / f"collector-{level}.db", database)
-    else:
-        server = request.getfixturevalue("postgres_server")
-        database = restore(server, FIXTURES / f"collector-{level}-postgresql.sql.gz")
+    database = release_database(backend, tmp_path, request, level)
     db = Database(database)
     before = rows_of(db)
     assert len(before["ratings"]) == 482 and len(before["stores"]) == 2
@@ -247,12 +230,7 @@ def migrate_to(db: Database, last: str) -> None:
 def test_a_kiosk_moved_before_the_store_history_existed_keeps_its_held_taps(backend, tmp_path,
                                                                              request):
     """Migration 007 infers moves made under 004 from the ratings filed; held taps then land."""
-    if backend == "sqlite":
-        database = str(tmp_path / "collector.db")
-        shutil.copy(FIXTURES / "collector-003.db", database)
-    else:
-        database = restore(request.getfixturevalue("postgres_server"),
-                           FIXTURES / "collector-003-postgresql.sql.gz")
+    database = release_database(backend, tmp_path, request)
     db = Database(database)
     migrate_to(db, "004_lifecycle.sql")
     storage = Storage(db)

@@ -31,7 +31,7 @@ from fastapi.responses import Response
 from sync.collector import people
 from sync.collector.auth import storage_of
 from sync.collector.db.users import LINK_EXPIRED, LINK_OK, LINK_USED
-from sync.collector.notify.links import link_url, send_link
+from sync.collector.notify.links import PATHS, link_url, send_link
 from sync.collector.notify.mail import MailError
 from sync.collector.web.render import Page, login_throttled, page, start_session
 from sync.collector.web.session import login_form_ok, safe_next, throttle
@@ -114,15 +114,35 @@ def _dead_link(ctx: Page, status: str, purpose: str) -> Response:
                       email="", action="")
 
 
+#: The title of each kind of link's page.
+LINK_TITLES = {"signin": "link_title", "invite": "invite_title"}
+
+
+def _follow(ctx: Page, request: Request, secret: str, purpose: str,
+            use: bool = False) -> dict[str, Any] | Response:
+    """The link's person, or the page saying why the link works no more."""
+    status, user = storage_of(request).follow_link(secret[:MAX_FIELD], purpose, use=use)
+    if status != LINK_OK or user is None:
+        return _dead_link(ctx, status, purpose)
+    return user
+
+
+def _link_page(request: Request, secret: str, purpose: str, status: int = 200,
+               problem: str | None = None) -> Response:
+    """A live link's page: who it signs in and a button, or the set-a-password form."""
+    ctx = page(request)
+    found = _follow(ctx, request, secret, purpose)
+    if isinstance(found, Response):
+        return found
+    return ctx.render("link.html", status=status, title=ctx.t(LINK_TITLES[purpose]),
+                      mode=purpose, email=found["email"], action=PATHS[purpose] + secret,
+                      notice=("error", ctx.t(problem)) if problem else None)
+
+
 @router.get("/login/link/{secret}")
 def link_page(request: Request, secret: str) -> Response:
     """Who the link signs in, and the button that does it (the link is not spent yet)."""
-    ctx = page(request)
-    status, user = storage_of(request).follow_link(secret[:MAX_FIELD], "signin")
-    if status != LINK_OK or user is None:
-        return _dead_link(ctx, status, "signin")
-    return ctx.render("link.html", title=ctx.t("link_title"), mode="signin",
-                      email=user["email"], action=f"/login/link/{secret}")
+    return _link_page(request, secret, "signin")
 
 
 @router.post("/login/link/{secret}")
@@ -131,21 +151,16 @@ def use_link(request: Request, secret: str, csrf: str = Form("")) -> Response:
     ctx = page(request)
     if not login_form_ok(request, csrf):
         return _login_page(ctx, 403, "csrf_failed")
-    status, user = storage_of(request).follow_link(secret[:MAX_FIELD], "signin", use=True)
-    if status != LINK_OK or user is None:
-        return _dead_link(ctx, status, "signin")
-    return start_session(ctx, people.principal_of(user))
+    found = _follow(ctx, request, secret, "signin", use=True)
+    if isinstance(found, Response):
+        return found
+    return start_session(ctx, people.principal_of(found))
 
 
 @router.get("/login/invite/{secret}")
 def invite_page(request: Request, secret: str) -> Response:
     """The set-a-password form of an invitation."""
-    ctx = page(request)
-    status, user = storage_of(request).follow_link(secret[:MAX_FIELD], "invite")
-    if status != LINK_OK or user is None:
-        return _dead_link(ctx, status, "invite")
-    return ctx.render("link.html", title=ctx.t("invite_title"), mode="invite",
-                      email=user["email"], action=f"/login/invite/{secret}")
+    return _link_page(request, secret, "invite")
 
 
 @router.post("/login/invite/{secret}")
@@ -155,20 +170,13 @@ def accept_invite(request: Request, secret: str, password: str = Form(""),
     ctx = page(request)
     if not login_form_ok(request, csrf):
         return _login_page(ctx, 403, "csrf_failed")
-    storage = storage_of(request)
-    status, user = storage.follow_link(secret[:MAX_FIELD], "invite")
-    if status != LINK_OK or user is None:
-        return _dead_link(ctx, status, "invite")
     problem = ("password_mismatch" if password != again
-               else "password_short" if len(password) < people.MIN_PASSWORD else None)
-    if problem is None and len(password) > people.MAX_PASSWORD:
-        problem = "password_short"
+               else None if people.MIN_PASSWORD <= len(password) <= people.MAX_PASSWORD
+               else "password_short")
     if problem:
-        return ctx.render("link.html", status=422, title=ctx.t("invite_title"), mode="invite",
-                          email=user["email"], action=f"/login/invite/{secret}",
-                          notice=("error", ctx.t(problem)))
-    status, user = storage.follow_link(secret, "invite", use=True)
-    if status != LINK_OK or user is None:
-        return _dead_link(ctx, status, "invite")
-    storage.set_user_password(user["email"], password)
-    return start_session(ctx, people.principal_of(user))
+        return _link_page(request, secret, "invite", 422, problem)
+    found = _follow(ctx, request, secret, "invite", use=True)
+    if isinstance(found, Response):
+        return found
+    storage_of(request).set_user_password(found["email"], password)
+    return start_session(ctx, people.principal_of(found))
