@@ -149,6 +149,7 @@ class Page:
             "nav_stores": [],
             "active": "",
             "notice": None,
+            "oidc_name": self.request.app.state.settings.oidc_name(),
             **values,
         }
         html = environment().get_template(template).render(context)
