@@ -117,6 +117,8 @@ def test_a_users_sessions_and_stores_in_the_database(chain):
         with db.connection() as conn:
             assert conn.scalar("SELECT COUNT(*) FROM sessions WHERE user_id = ?",
                                (user["id"],)) == 0
+        storage.delete_store("c")  # an empty store goes, and with it the user's access to it
+        assert storage.user("anna@example.com")["stores"] == ()
     finally:
         db.close()
 

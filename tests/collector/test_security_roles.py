@@ -36,6 +36,7 @@ PAGES = {
     "/office": (LOGIN, DENY, DENY, SEE, SEE),
     "/office/export/daily.csv": (LOGIN, DENY, DENY, SEE, SEE),
     "/office/export/ratings.csv": (LOGIN, DENY, DENY, SEE, SEE),
+    "/admin/users": (LOGIN, DENY, DENY, DENY, SEE),
 }
 
 
