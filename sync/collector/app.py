@@ -262,11 +262,16 @@ def mount_pages(app: FastAPI) -> None:
         fleet,
         kiosks,
         login,
+        oidc,
         pages,
+        signin,
         static,
+        users,
     )
 
-    for module in (static, login, pages, kiosks, fleet, downloads, apidocs, alertpages, deliveries):
+    oidc.enable(app, app.state.settings)
+    for module in (static, login, signin, oidc, pages, kiosks, fleet, downloads, apidocs,
+                   alertpages, deliveries, users):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 

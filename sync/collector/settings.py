@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "HYMY_"
 
@@ -107,6 +108,21 @@ class Settings:
         30.0, "Seconds the replica (read_database) may lag behind before reads go to the"
         " database instead",
     )
+    public_url: str = setting(
+        "",
+        "The dashboard's address as people open it (https://hymy.example.com), for the links"
+        " in sign-in and invitation e-mails; empty: the address the browser used, or"
+        " http://HOST:PORT from the command line",
+    )
+    oidc_issuer: str = setting(
+        "",
+        "OpenID Connect provider for single sign-on (https://login.example.com/realms/shop);"
+        " people sign in with it when its verified e-mail is an enabled account. Empty: off",
+    )
+    oidc_client_id: str = setting("", "This collector's client id at the OpenID Connect provider")
+    oidc_client_secret: str = setting(
+        "", "This collector's client secret at the OpenID Connect provider"
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -161,6 +177,12 @@ class Settings:
             Server.parse(self.smtp_url)
         if self.read_database:
             self.check_replica()
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError(f"public_url starts with https:// or http://, not {self.public_url!r}")
+        if self.oidc_issuer and not (self.oidc_issuer.startswith(("http://", "https://"))
+                                     and self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError("oidc_issuer needs an http(s):// address, oidc_client_id and"
+                             " oidc_client_secret (HYMY_OIDC_*)")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ValueError(f"log_level must be debug, info, warning or error: {self.log_level}")
         return self
@@ -179,6 +201,11 @@ class Settings:
         if not self.trusted_hosts.strip():
             return []
         return [name.strip() for name in self.trusted_hosts.split(",")]
+
+    def oidc_name(self) -> str | None:
+        """What "Sign in with ..." calls the OpenID Connect provider: its issuer's host
+        name (None: single sign-on is off)."""
+        return urlsplit(self.oidc_issuer).hostname if self.oidc_issuer else None
 
     def as_env(self) -> dict[str, str]:
         """The settings as ``HYMY_*`` variables, for handing to server worker processes."""

@@ -88,9 +88,9 @@ def check_role(role: str, store_id: str | None, kiosk_id: str | None) -> None:
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller behind a valid token."""
+    """The caller behind a valid token, or a signed-in person (``user_id``)."""
 
-    token_id: int
+    token_id: int | None
     role: str
     store_id: str | None = None
     kiosk_id: str | None = None
@@ -99,9 +99,21 @@ class Principal:
     #: When this kiosk last moved to another store (UTC text), or None if it never did:
     #: only ratings made before then need its store history (:mod:`sync.collector.db.stays`).
     moved_at: str | None = None
+    #: The person behind a dashboard session (None for a token).
+    user_id: int | None = None
+    #: A staff person's stores (a person may work in several; a token has one ``store_id``).
+    stores: tuple[str, ...] = ()
+    email: str | None = None
+
+    @property
+    def store_ids(self) -> tuple[str, ...]:
+        """The stores a staff caller reads: a person's stores, or a staff token's one store."""
+        if self.stores:
+            return self.stores
+        return (self.store_id,) if self.store_id else ()
 
     def can_read(self, store_id: str) -> bool:
         """True when this caller may read ``store_id``'s numbers."""
         if self.role in CHAIN_READERS:
             return True
-        return self.role == "staff" and self.store_id == store_id
+        return self.role == "staff" and store_id in self.store_ids

@@ -112,6 +112,18 @@ class PostgresServer:
         self.admin(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def restore(self, script: Path) -> str:
+        """A new database holding a gzipped ``pg_dump`` script's tables and rows; its URL
+        (the upgrade fixtures of ``tests/fixtures/upgrade``)."""
+        import gzip
+
+        url = self.create_database()
+        text = "\n".join(line for line in gzip.decompress(script.read_bytes()).decode().splitlines()
+                         if not line.startswith(("\\restrict", "\\unrestrict")))
+        subprocess.run([self.tool("psql"), "--quiet", "--set", "ON_ERROR_STOP=1",
+                        "--dbname", url], input=text, text=True, check=True, capture_output=True)
+        return url
+
     def tool(self, name: str) -> str:
         """Path of a client program of this server's version (pg_dump, pg_restore, psql)."""
         if self.external:
@@ -216,18 +228,6 @@ def start(durable: bool = False) -> PostgresServer:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     raise AssertionError("unreachable")
-
-
-def restore_dump(server: PostgresServer, script: Path) -> str:
-    """A new database holding a gzipped ``pg_dump`` script's tables and rows; its URL."""
-    import gzip
-
-    url = server.create_database()
-    text = "\n".join(line for line in gzip.decompress(script.read_bytes()).decode().splitlines()
-                     if not line.startswith(("\\restrict", "\\unrestrict")))
-    subprocess.run([server.tool("psql"), "--quiet", "--set", "ON_ERROR_STOP=1",
-                    "--dbname", url], input=text, text=True, check=True, capture_output=True)
-    return url
 
 
 def _new_folder(run_as: dict[str, Any]) -> Path:

@@ -110,7 +110,8 @@ def list_stores(request: Request, principal: Principal = Depends(reader)) -> lis
     """Every store for office and admin tokens; a staff token sees its own store."""
     storage = storage_of(request)
     if principal.role == "staff":
-        return storage.stores(only=principal.store_id)
+        return [found for store_id in principal.store_ids
+                for found in storage.stores(only=store_id)]
     return storage.stores()
 
 
@@ -169,15 +170,17 @@ def kiosks(request: Request, store: dict = Depends(readable_store)) -> dict[str,
     return {"store_id": store["id"], "kiosks": found}
 
 
-def store_scope(storage: Storage, principal: Principal, store: str | None) -> str | None:
-    """A chain-wide route's ``?store=`` as this caller may read it: staff always their own
-    (403 for another), office and admin the one asked for (404 for none) or every store."""
+def store_scope(storage: Storage, principal: Principal,
+                store: str | None) -> str | tuple[str, ...] | None:
+    """A chain-wide route's ``?store=`` as this caller may read it: staff one of their own
+    (403 for another) or, unasked, all of their own (a tuple for a person with several
+    stores); office and admin the one asked for (404 for none) or every store (None)."""
     if principal.role == "staff":
-        if store not in (None, principal.store_id):
-            raise HTTPException(403, f"this staff token may only read store"
-                                     f" {principal.store_id!r}")
-        store = principal.store_id
-    if store is not None and storage.store(store) is None:
+        if store is not None and store not in principal.store_ids:
+            raise HTTPException(403, f"this staff login may only read store"
+                                     f" {', '.join(map(repr, principal.store_ids))}")
+        store = store or principal.store_id or principal.store_ids
+    if isinstance(store, str) and storage.store(store) is None:
         raise HTTPException(404, f"no store {store!r}")
     return store
 

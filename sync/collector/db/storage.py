@@ -32,7 +32,9 @@ from zoneinfo import ZoneInfo
 from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
+from sync.collector import people
 from sync.collector.db import alerting, alertlog, digests
+from sync.collector.db import users as people_db
 from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.rollups import (
     ROW,
@@ -310,6 +312,7 @@ class Storage:
                 " WHERE store_id = ? OR kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?))",
                 (store_id, store_id),
             )
+            conn.execute("DELETE FROM user_stores WHERE store_id = ?", (store_id,))
             conn.execute(
                 "DELETE FROM enrollment_codes"
                 " WHERE kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
@@ -1086,29 +1089,127 @@ class Storage:
 
     # -- dashboard: browser sessions and alert reads ------------------------
 
-    def add_session(self, session_hash: str, token_id: int, expires_at: str) -> None:
-        """Store a browser session (only the hash of its id) tied to a login token."""
+    def add_session(self, session_hash: str, token_id: int | None, expires_at: str,
+                    user_id: int | None = None) -> None:
+        """Store a browser session (only the hash of its id) tied to a login token or a user."""
         now = format_utc(utc_now())
         with self.db.transaction(serialize=True) as conn:
             conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
             conn.execute(
-                "INSERT INTO sessions (hash, token_id, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?)",
-                (session_hash, token_id, now, expires_at),
+                "INSERT INTO sessions (hash, token_id, user_id, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (session_hash, token_id, user_id, now, expires_at),
             )
 
     def session_principal(self, session_hash: str) -> Principal | None:
-        """The caller behind a live session: not expired, and its token not revoked."""
+        """The caller behind a live session: not expired, its token not revoked or its
+        user not disabled."""
         with self.db.connection() as conn:
             row = conn.query_one(
-                "SELECT s.hash, t.id, t.role, t.store_id, t.kiosk_id FROM sessions s"
-                " JOIN tokens t ON t.id = s.token_id"
-                " WHERE s.hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL",
+                "SELECT s.hash, s.user_id, t.id, t.role, t.store_id, t.kiosk_id FROM sessions s"
+                " LEFT JOIN tokens t ON t.id = s.token_id"
+                " WHERE s.hash = ? AND s.expires_at > ?"
+                " AND (s.user_id IS NOT NULL OR t.revoked_at IS NULL)",
                 (session_hash, format_utc(utc_now())),
             )
-        if row is None or not same_hash(row["hash"], session_hash):
-            return None
+            if row is None or not same_hash(row["hash"], session_hash):
+                return None
+            if row["user_id"] is not None:
+                user = people_db.user_by_id(conn, row["user_id"])
+                return None if user is None or user["disabled_at"] else people.principal_of(user)
         return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"])
+
+    # -- people (migration 011; SQL in db/users.py, rules in people.py) --------
+
+    def add_user(self, email: str, role: str, stores: Sequence[str] = (),
+                 name: str | None = None, language: str | None = None) -> dict[str, Any]:
+        """Create a person's account (no password yet: they set one from their invitation)."""
+        email, wanted = people.normal_email(email), tuple(dict.fromkeys(stores))
+        people.check_access(role, wanted)
+        language = people.check_language(language)
+        with self.db.transaction(serialize=True) as conn:
+            if people_db.user_by_email(conn, email):
+                raise AlreadyExists(f"a user {email} already exists")
+            self._check_stores(conn, wanted)
+            user_id = people_db.insert_user(conn, email, (name or "").strip() or None, role,
+                                            language, format_utc(utc_now()))
+            people_db.set_stores(conn, user_id, role, wanted)
+            return people_db.user_by_id(conn, user_id)
+
+    @staticmethod
+    def _check_stores(conn: Connection, stores: tuple[str, ...]) -> None:
+        missing = people_db.missing_stores(conn, stores)
+        if missing:
+            raise NotFound(f"no store {missing[0]!r} (see 'hymy-collector store list')")
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every person's account, by e-mail (never a password hash)."""
+        with self.db.connection() as conn:
+            return people_db.all_users(conn)
+
+    def user(self, email: str) -> dict[str, Any] | None:
+        """A person's account by e-mail (any case), or None."""
+        try:
+            email = people.normal_email(email)
+        except ValueError:
+            return None
+        with self.db.connection() as conn:
+            return people_db.user_by_email(conn, email)
+
+    def user_with_id(self, user_id: int) -> dict[str, Any] | None:
+        """A person's account by id, or None."""
+        with self.db.connection() as conn:
+            return people_db.user_by_id(conn, user_id)
+
+    def _user_row(self, conn: Connection, email: str) -> dict[str, Any]:
+        user = people_db.user_by_email(conn, people.normal_email(email))
+        if user is None:
+            raise NotFound(f"no user {email.strip()} (see 'hymy-collector user list')")
+        return user
+
+    def set_user_disabled(self, email: str, disabled: bool = True) -> dict[str, Any]:
+        """Disable a person (their sessions and links end at once) or enable them again."""
+        with self.db.transaction(serialize=True) as conn:
+            user = self._user_row(conn, email)
+            people_db.set_disabled(conn, user["id"], format_utc(utc_now()) if disabled else None)
+            return people_db.user_by_id(conn, user["id"])
+
+    def set_user_access(self, email: str, role: str, stores: Sequence[str]) -> dict[str, Any]:
+        """Change a person's role and stores (their open sessions see it on the next page)."""
+        wanted = tuple(dict.fromkeys(stores))
+        people.check_access(role, wanted)
+        with self.db.transaction(serialize=True) as conn:
+            user = self._user_row(conn, email)
+            self._check_stores(conn, wanted)
+            people_db.set_stores(conn, user["id"], role, wanted)
+            return people_db.user_by_id(conn, user["id"])
+
+    def set_user_password(self, email: str, password: str) -> None:
+        """Give a person a new password (hashed with Argon2id)."""
+        digest = people.hash_password(password)
+        with self.db.transaction(serialize=True) as conn:
+            people_db.set_password(conn, self._user_row(conn, email)["id"], digest)
+
+    def issue_link(self, email: str, purpose: str) -> tuple[str, dict[str, Any]]:
+        """A fresh one-time link secret (``signin`` or ``invite``) for an enabled person."""
+        secret = people.new_link()
+        ttl = people.SIGNIN_TTL if purpose == "signin" else people.INVITE_TTL
+        now = utc_now()
+        with self.db.transaction(serialize=True) as conn:
+            user = self._user_row(conn, email)
+            if user["disabled_at"]:
+                raise ValueError(f"user {user['email']} is disabled; enable them first")
+            people_db.insert_link(conn, hash_token(secret), user["id"], purpose,
+                                  format_utc(now), format_utc(now + ttl))
+        return secret, user
+
+    def follow_link(self, secret: str, purpose: str,
+                    use: bool = False) -> tuple[str, dict[str, Any] | None]:
+        """What a followed link is worth (``people_db.LINK_*``) and whose it is; ``use``
+        spends it (once: a second use answers ``used``)."""
+        with self.db.transaction(serialize=use) as conn:
+            return people_db.take_link(conn, hash_token(secret), purpose,
+                                       format_utc(utc_now()), use)
 
     def delete_session(self, session_hash: str) -> None:
         """End a session at once (logout)."""
@@ -1140,7 +1241,7 @@ class Storage:
             return alertlog.open_alerts(conn)
 
     def alert_history(self, since: str, until: str,
-                      store_id: str | None = None) -> list[dict[str, Any]]:
+                      store_id: str | tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """Alerts open at some time between two UTC instants, newest first."""
         with self.db.connection() as conn:
             return alertlog.history(conn, since, until, store_id)
@@ -1148,7 +1249,8 @@ class Storage:
     def acknowledge_alert(self, alert_id: int, principal: Principal, comment: str) -> bool:
         """Acknowledge an alert now in ``principal``'s name; False when someone already had."""
         with self.db.transaction(serialize=True) as conn:
-            by = alertlog.principal_name(conn, principal.token_id, principal.role)
+            by = alertlog.principal_name(conn, principal.token_id, principal.role,
+                                          principal.user_id)
             return alertlog.acknowledge(conn, alert_id, by, comment, format_utc(utc_now()))
     # -- digests (the SQL is in db/digests.py) -----------------------------
 

@@ -367,9 +367,9 @@ def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Any]:
 # -- navigation and the office page -----------------------------------------------
 
 def nav_for(storage: Storage, user: Principal) -> list[dict[str, Any]]:
-    """Top-bar store links: a staff user's own store (office users use the ranking)."""
-    if user.role == "staff" and user.store_id:
-        return storage.stores(only=user.store_id)
+    """Top-bar store links: a staff user's own stores (office users use the ranking)."""
+    if user.role == "staff":
+        return [store for store_id in user.store_ids for store in storage.stores(only=store_id)]
     return []
 
 
