@@ -177,7 +177,9 @@ def store_scope(storage: Storage, principal: Principal,
     stores); office and admin the one asked for (404 for none) or every store (None)."""
     if principal.role == "staff":
         if store is not None and store not in principal.store_ids:
-            raise HTTPException(403, f"this staff login may only read store"
+            raise HTTPException(403, f"this staff token may only read store"
+                                     f" {principal.store_id!r}" if principal.store_id else
+                                     "this staff login may only read stores"
                                      f" {', '.join(map(repr, principal.store_ids))}")
         store = store or principal.store_id or principal.store_ids
     if isinstance(store, str) and storage.store(store) is None:
