@@ -262,6 +262,7 @@ def mount_pages(app: FastAPI) -> None:
         fleet,
         kiosks,
         login,
+        me,
         oidc,
         pages,
         signin,
@@ -271,7 +272,7 @@ def mount_pages(app: FastAPI) -> None:
 
     oidc.enable(app, app.state.settings)
     for module in (static, login, signin, oidc, pages, kiosks, fleet, downloads, apidocs,
-                   alertpages, deliveries, users):
+                   alertpages, deliveries, users, me):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 
