@@ -57,7 +57,8 @@ def form_page(ctx: Page, text: str = "", error: str | None = None,
               status: int = 200) -> Response:
     """The text box (again, keeping what was typed, with ``error`` above it)."""
     return ctx.render("comment.html", status=status, title=ctx.t("comment_title"), state="form",
-                      message="", text=text, error=error, max_chars=comments.MAX_CHARS)
+                      message="", text=text, error=error, max_chars=comments.MAX_CHARS,
+                      limit_text=ctx.t("comment_limit", n=ctx.t.number(comments.MAX_CHARS)))
 
 
 def throttled(ctx: Page, wait: float) -> Response:
@@ -103,7 +104,8 @@ def post_comment(request: Request, token: str, text: str = Form(""),
     if not body:
         return form_page(ctx, text, ctx.t("comment_empty"), 422)
     if len(body) > comments.MAX_CHARS:
-        return form_page(ctx, text, ctx.t("comment_too_long", n=comments.MAX_CHARS), 422)
+        too_long = ctx.t("comment_too_long", n=ctx.t.number(comments.MAX_CHARS))
+        return form_page(ctx, text, too_long, 422)
     wait = by_kiosk.retry_after(checked.link.kiosk_id)
     if wait > 0:
         return throttled(ctx, wait)
@@ -141,6 +143,16 @@ def comment_rows(t: Translator, rows: list[dict[str, Any]], tz: ZoneInfo) -> lis
                       "when": f"{t.day(moment.date())} {t.time(moment)}",
                       "at": row["created_at"], "rating_id": row["rating_id"]})
     return shown
+
+
+def comment_lines(t: Translator, rows: list[dict[str, Any]], tz: ZoneInfo) -> list[str]:
+    """Comments as one line each, for a digest: time, face, flag, then the masked text."""
+    lines = []
+    for row in comment_rows(t, rows, tz):
+        face = row["face"]["name"] if row["face"] else t("comment_no_rating")
+        flag = f" · {t('comment_flagged')}" if row["flagged"] else ""
+        lines.append(f"{row['when']} · {face}{flag}: “{' '.join(row['body'].split())}”")
+    return lines
 
 
 def recent_for_page(t: Translator, storage: Storage, store_id: str,
