@@ -44,7 +44,17 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Match
 
 from sync import __version__
-from sync.collector.api import admin, alerting, alerts, enroll, export, ingest, read, stream
+from sync.collector.api import (
+    admin,
+    alerting,
+    alerts,
+    comments,
+    enroll,
+    export,
+    ingest,
+    read,
+    stream,
+)
 from sync.collector.api.models import Error, Health, errors
 from sync.collector.asgi import HttpMiddleware
 from sync.collector.auth import FailureThrottle
@@ -169,6 +179,7 @@ AUDIENCE_ERRORS = (
     (admin.router, (401, 403, 422, 429)),
     (alerts.router, (401, 403, 422, 429)),
     (alerting.router, (401, 403, 422, 429)),
+    (comments.router, (401, 403, 422, 429)),
 )
 
 
@@ -257,6 +268,7 @@ def mount_pages(app: FastAPI) -> None:
         access,
         alertpages,
         apidocs,
+        comment,
         deliveries,
         downloads,
         fleet,
@@ -272,7 +284,8 @@ def mount_pages(app: FastAPI) -> None:
 
     oidc.enable(app, app.state.settings)
     for module in (static, login, signin, oidc, pages, kiosks, fleet, downloads, apidocs,
-                   alertpages, deliveries, users, me):
+                   alertpages, deliveries, users, me,
+                   comment):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sync.collector import alertlog
+from sync.collector import alertlog, comments
 from sync.collector.db.storage import Storage
 from sync.collector.notify import alertmail, outbox
 from sync.collector.notify.schedule import send_due
@@ -50,6 +50,7 @@ CHORES: list[Chore] = [
     Chore("alerts", alertlog.EVERY_S, alerts_turn),  # the alert log, then who is told
     Chore("deliver", outbox.EVERY_S, outbox.deliver),  # alerts, digests, reports out
     Chore("digests", 60.0, send_due),  # daily and weekly digests (notify/schedule.py)
+    Chore("comments", comments.EVERY_S, comments.prune),  # shoppers' comments past retention
 ]
 
 

@@ -123,6 +123,9 @@ class Settings:
     oidc_client_secret: str = setting(
         "", "This collector's client secret at the OpenID Connect provider"
     )
+    comment_retention_days: int = setting(
+        365, "Days a shopper's comment is kept; the comments chore deletes older ones"
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -168,6 +171,9 @@ class Settings:
         if self.alert_funnel_sigmas <= 0:
             raise ValueError(
                 f"alert_funnel_sigmas must be positive, not {self.alert_funnel_sigmas}")
+        if self.comment_retention_days < 1:
+            raise ValueError(f"comment_retention_days must be at least 1, not "
+                             f"{self.comment_retention_days}")
         if any(not h or "/" in h or ":" in h for h in self.host_names()):
             raise ValueError("trusted_hosts lists host names without scheme or port"
                              f" (hymy.example.com,localhost), not {self.trusted_hosts!r}")

@@ -314,3 +314,28 @@ def test_a_collector_database_of_the_last_release_gets_delivery_in_place(backend
     finally:
         db.close()
     assert "ok: roll-ups match" in run_cli(database, "check").stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_collector_database_of_an_old_release_gets_comments_in_place(backend, tmp_path,
+                                                                         request):
+    """Migration 018 on a database made at 003: ratings untouched; a comment on an old
+    rating joins it, and the retention chore's delete works."""
+    database = release_database(backend, tmp_path, request, "003")
+    db = Database(database)
+    before = rows_of(db)
+    assert "018_comments.sql" in db.migrate()
+    after = rows_of(db)
+    assert after["ratings"] == before["ratings"] and after["comments"] == []
+    storage = Storage(db)
+    try:
+        with db.connection() as conn:
+            old = conn.query_one("SELECT id, kiosk_id, store_id, score FROM ratings LIMIT 1")
+        assert storage.add_comment({**old, "rating_id": old["id"], "body": "[phone] pls",
+                                    "lang": "fi", "flagged": False,
+                                    "created_at": "2026-12-03T08:00:00.000Z"})
+        (row,) = storage.recent_comments(old["store_id"], "2026-01-01")
+        assert (row["body"], row["score"]) == ("[phone] pls", old["score"])
+        assert storage.delete_comments_before("2027-01-01") == 1
+    finally:
+        db.close()

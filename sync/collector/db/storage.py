@@ -33,7 +33,7 @@ from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
 from sync.collector import people
-from sync.collector.db import alerting, alertlog, digests
+from sync.collector.db import alerting, alertlog, comments, digests
 from sync.collector.db import users as people_db
 from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.rollups import (
@@ -1299,6 +1299,45 @@ class Storage:
     def digests_sent(self, scope: str | None = None) -> list[dict[str, Any]]:
         """Digests sent or tried, newest day first."""
         return self._digests(None, lambda conn: digests.sent(conn, scope))
+
+    # -- comments from shoppers' phones (the SQL is in db/comments.py) -------
+
+    def comment_keys(self, kiosk_id: str) -> tuple[str | None, list[str]]:
+        """The kiosk's store and its live token hashes (the links' keys come from them)."""
+        with self.db.connection() as conn:
+            return comments.kiosk_keys(conn, kiosk_id)
+
+    def comment_taken(self, kiosk_id: str, rating_id: str) -> bool:
+        """True when the rating already has its comment (the link is used)."""
+        with self.db.connection() as conn:
+            return comments.taken(conn, kiosk_id, rating_id)
+
+    def add_comment(self, row: dict[str, Any]) -> bool:
+        """Store a masked comment once; False when its rating has one already.
+        Serialised like ingest, so the ``id`` export cursor only grows."""
+        with self.db.transaction(serialize=True) as conn:
+            return comments.add(conn, row)
+
+    def recent_comments(self, store_id: str, since: str, limit: int = 20) -> list[dict[str, Any]]:
+        """A store's comments since ``since``, newest first, with their rating's face."""
+        with self.db.connection() as conn:
+            return comments.recent(conn, store_id, since, limit)
+
+    def comments_between(self, store_id: str, start: str, end: str,
+                         limit: int = 5) -> list[dict[str, Any]]:
+        """A store's first ``limit`` comments in ``[start, end)``, oldest first."""
+        with self.db.connection() as conn:
+            return comments.between(conn, store_id, start, end, limit)
+
+    def export_comments(self, after: int, limit: int) -> list[tuple]:
+        """Comments after the ``id`` cursor, oldest first (db/comments.py EXPORT_COLUMNS)."""
+        with self.db.connection() as conn:
+            return comments.export(conn, after, limit)
+
+    def delete_comments_before(self, before: str) -> int:
+        """Delete comments made before ``before``; how many went."""
+        with self.db.transaction(serialize=True) as conn:
+            return comments.delete_before(conn, before)
 
     # -- maintenance ------------------------------------------------------
 

@@ -28,6 +28,7 @@ from sync.collector import alertlog, alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.reads import reads_of
 from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
+from sync.collector.web.comment import recent_for_page
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
 from sync.collector.web.views import (
@@ -114,6 +115,7 @@ def store_page(
         kiosks=kiosk_rows(t, kiosks),
         days=day_rows(t, days, lambda d: f"/stores/{store_id}/days/{d}"),
         open_days=len(days) <= 31,
+        comments=recent_for_page(t, storage, store_id, store["timezone"]),
     )
 
 
