@@ -631,13 +631,8 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     """
     from tqdm import tqdm
 
-    from sync.collector.api.export import (
-        RATING_COLUMNS,
-        StoreNames,
-        parse_cursor,
-        rating_dicts,
-        render,
-    )
+    from sync.collector.api.export import parse_cursor
+    from sync.collector.rating_pages import StoreNames, ratings_text
 
     cursor = parse_cursor(after)
     stores = StoreNames(storage)
@@ -647,12 +642,12 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     try:
         with tqdm(total=total, unit="rows", file=sys.stderr, disable=None) as bar:
             while rows := storage.export_ratings(cursor, page):
-                stream.write(render(rating_dicts(rows, stores), RATING_COLUMNS, fmt, header))
+                stream.write(ratings_text(rows, stores, fmt, header))
                 header = False
                 cursor = rows[-1][0]
                 bar.update(len(rows))
-        if header and fmt == "csv":
-            stream.write(render([], RATING_COLUMNS, fmt))
+        if header:
+            stream.write(ratings_text([], stores, fmt))
     finally:
         if stream is not sys.stdout:
             stream.close()

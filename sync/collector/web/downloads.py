@@ -31,7 +31,6 @@ from sync.collector import columns, reports
 from sync.collector.api.export import (
     DAILY_COLUMNS,
     MEDIA_TYPES,
-    RATING_COLUMNS,
     StoreNames,
     attachment,
     file_chunks,
@@ -39,7 +38,8 @@ from sync.collector.api.export import (
     to_csv,
 )
 from sync.collector.auth import storage_of
-from sync.collector.db.storage import EXPORT_COLUMNS
+from sync.collector.db.storage import EXPORT_COLUMNS, Storage
+from sync.collector.rating_pages import csv_page
 from sync.collector.spreadsheet import DIALECTS, Dialect, dialect_for
 from sync.collector.web.access import Refused, chain_reader_page
 from sync.collector.web.render import SECURITY_HEADERS, Page, secure_headers
@@ -102,14 +102,21 @@ def daily_rows(request: Request, asked: Download) -> list[dict[str, Any]]:
     return StoreNames(storage).name_rows(rows)
 
 
-def period_pages(request: Request, asked: Download) -> Iterator[list[dict[str, Any]]]:
-    """Every rating with a local date in the period, in time order, a page at a time."""
-    storage = storage_of(request)
-    stores = StoreNames(storage)
+def period_rows(storage: Storage, asked: Download) -> Iterator[list[tuple]]:
+    """Every rating with a local date in the period, in time order, a page of stored
+    rows at a time."""
     time_at = EXPORT_COLUMNS.index("created_at")
     cursor = ("", 0)
     while batch := storage.ratings_in_period(asked.start, asked.end, cursor):
         cursor = (batch[-1][time_at], batch[-1][0])
+        yield batch
+
+
+def period_pages(request: Request, asked: Download) -> Iterator[list[dict[str, Any]]]:
+    """Every rating with a local date in the period, in time order, a page of dicts at a time."""
+    storage = storage_of(request)
+    stores = StoreNames(storage)
+    for batch in period_rows(storage, asked):
         yield list(rating_dicts(batch, stores))
 
 
@@ -135,9 +142,11 @@ def export_ratings_csv(
     """Every rating with a local date in the period, streamed in time order."""
 
     def text() -> Iterator[str]:
-        yield to_csv([], RATING_COLUMNS, dialect=asked.dialect)
-        for page in period_pages(request, asked):
-            yield to_csv(page, RATING_COLUMNS, header=False, dialect=asked.dialect)
+        storage = storage_of(request)
+        stores = StoreNames(storage)
+        yield csv_page([], stores, dialect=asked.dialect)
+        for rows in period_rows(storage, asked):
+            yield csv_page(rows, stores, header=False, dialect=asked.dialect)
 
     return StreamingResponse(text(), media_type=MEDIA_TYPES["csv"],
                              headers=asked.headers("ratings", "csv"))
