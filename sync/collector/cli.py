@@ -659,14 +659,24 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
 @database_option(create=False)
 @friendly_errors
 def check(storage: Storage, repair: bool) -> None:
-    """Recompute every roll-up from raw ratings; exit 1 if anything differs.
+    """Recount every roll-up from raw ratings, with a progress bar; exit 1 if anything differs.
 
     \b
     Examples:
         hymy-collector check
         hymy-collector check --repair
     """
-    problems = storage.check(repair=repair)
+    from tqdm import tqdm
+
+    from sync.collector.db.recount import STEPS
+
+    with tqdm(total=len(STEPS), unit="step", desc="check", file=sys.stderr,
+              disable=None) as bar:
+        def done(step: str) -> None:
+            bar.set_postfix_str(f"{step} done", refresh=False)
+            bar.update()
+
+        problems = storage.check(repair=repair, step=done)
     for line in problems:
         click.echo(line)
     if problems and not repair:

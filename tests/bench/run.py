@@ -39,6 +39,7 @@ BENCHMARKS = {
     "reads": "reads",
     "memory": "memory",
     "export": "exports",
+    "check": "check",
 }
 COLUMNS = ("benchmark", "figure", "value", "baseline", "ratio", "target", "met?")
 

@@ -116,15 +116,17 @@ def store_days(daily: Counter) -> dict[tuple[str, int, str], list[int]]:
     return result
 
 
-def running_totals(daily: Counter) -> Counter:
-    """What ``running_counts`` holds, recomputed from daily counts.
+def running_totals(daily: Counter, days: dict[tuple[str, int, str], list[int]] | None = None,
+                   ) -> Counter:
+    """What ``running_counts`` holds, recomputed from daily counts (or from their
+    :func:`store_days`, when the caller has them already).
 
     Keyed (store, scale, date, column) for each date with taps: the taps of
     that face and flag on that date and every earlier one.
     """
     totals: Counter = Counter()
     previous, running = None, [0] * len(RUNNING)
-    for key, counts in sorted(store_days(daily).items()):
+    for key, counts in sorted((store_days(daily) if days is None else days).items()):
         if not any(counts):
             continue
         if key[:2] != previous:
