@@ -34,7 +34,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from itertools import repeat
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import add, itemgetter
@@ -43,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 from sync.clock import local_time, parse_utc, zone
 from sync.collector import columns
+from sync.collector.db.recount import local_hour_of_utc_hour
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
 from sync.collector.spreadsheet import FORMULA_STARTS, PLAIN, Dialect, csv_text, csv_writer
 
@@ -65,7 +65,7 @@ _CANONICAL = re.compile(
     r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z\x00)*")
 _HOUR = itemgetter(slice(0, 13))
 _MINUTES_SECONDS = itemgetter(slice(13, 19))
-_ONE_HOUR = timedelta(hours=1)
+_TWO_DIGITS = [f"{hour:02d}" for hour in range(24)]
 _JSON = json.JSONEncoder(ensure_ascii=False).encode
 #: One JSON Lines row, as ``json.dumps(item, ensure_ascii=False)`` lays it out.
 _JSON_LINE = "{" + ", ".join(f"{json.dumps(name)}: %s" for name in RATING_COLUMNS) + "}\n"
@@ -120,16 +120,10 @@ class LocalClock:
 
     @staticmethod
     def local_hour(tz: ZoneInfo | None, hour: str) -> str | None:
-        """``HH`` on the zone's clock during a UTC hour (``2026-01-15T22``) when the
-        offset is one whole number of hours all through it; None otherwise."""
-        if tz is None:
-            return None
-        start = parse_utc(hour + ":00:00Z")
-        offset = start.astimezone(tz).utcoffset()
-        end = (start + _ONE_HOUR - timedelta(microseconds=1)).astimezone(tz).utcoffset()
-        if offset is None or offset != end or offset % _ONE_HOUR:
-            return None
-        return (start + offset).strftime("%H")
+        """``HH`` on the zone's clock all through a UTC hour (``2026-01-15T22``), or None
+        (no zone, or not one local hour: see :func:`local_hour_of_utc_hour`)."""
+        local = None if tz is None else local_hour_of_utc_hour(tz, hour)
+        return None if local is None else _TWO_DIGITS[local]
 
     def times(self, zones: Sequence[ZoneInfo | None], created: Sequence[str]) -> list[str | None]:
         """``HH:MM:SS`` on each store's clock at each ``created_at`` (canonical UTC

@@ -18,19 +18,32 @@ window over each kiosk's seqs, and Python only sees the groups:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from sync.clock import parse_utc
 from sync.collector.db.connection import Connection
-from sync.collector.db.rollups import LocalHours, Tallies
+from sync.collector.db.rollups import (
+    RUNNING,
+    LocalHours,
+    Tallies,
+    columnwise,
+    running_rows,
+    store_days,
+)
 from sync.collector.db.seqs import Gap
 
 #: The steps of a check, in order, as a progress bar names them.
 STEPS = ("daily counts", "hourly counts", "reason counts", "kiosk seqs", "stored roll-ups")
 _ONE_HOUR = timedelta(hours=1)
+_ONE_DAY = timedelta(days=1)
+_KEY, _LAST = itemgetter(slice(0, -1)), itemgetter(-1)
+_FIRST, _THIRD = itemgetter(0), itemgetter(2)
+_RUNNING_KEY, _RUNNING_TOTALS = itemgetter(0, 1, 2), itemgetter(slice(3, None))
 _LAST_INSTANT = _ONE_HOUR - timedelta(microseconds=1)
 _DAILY = ("SELECT store_id, local_date, kiosk_id, scale, score, suppressed, COUNT(*)"
           " FROM ratings GROUP BY store_id, local_date, kiosk_id, scale, score, suppressed")
@@ -64,11 +77,31 @@ class KioskSeqs:
 def local_hour_of_utc_hour(tz: ZoneInfo, hour: str) -> int | None:
     """The local hour (0-23) all through a UTC hour (``2026-01-15T22``) when the zone's
     offset is one whole number of hours from its first instant to its last; None
-    otherwise (a +5:30 zone, or a DST step inside the hour)."""
+    otherwise (a +5:30 zone, or a DST step inside the hour).
+
+    A UTC day with one whole-hour offset from its first to its last instant
+    (all but a zone's two DST days a year) answers from one sum.
+    """
+    offset = _day_offset(tz, hour[:10])
+    if offset is not None:
+        return (int(hour[11:13]) + offset) % 24
     start = parse_utc(hour + ":00:00Z")
+    return _whole_hours(tz, start, start + _LAST_INSTANT)
+
+
+@lru_cache(maxsize=4096)
+def _day_offset(tz: ZoneInfo, day: str) -> int | None:
+    """The zone's offset in whole hours all through a UTC day, if it is one."""
+    start = parse_utc(day + "T00:00:00Z")
+    hours = _whole_hours(tz, start, start + _ONE_DAY - timedelta(microseconds=1))
+    return None if hours is None else (hours - start.hour) % 24
+
+
+def _whole_hours(tz: ZoneInfo, start: datetime, end: datetime) -> int | None:
+    """The local hour at ``start`` when ``tz``'s offset is the same whole number of
+    hours at ``start`` and ``end``; None otherwise."""
     offset = start.astimezone(tz).utcoffset()
-    if offset is None or offset != (start + _LAST_INSTANT).astimezone(tz).utcoffset() \
-            or offset % _ONE_HOUR:
+    if offset is None or offset != end.astimezone(tz).utcoffset() or offset % _ONE_HOUR:
         return None
     return (start + offset).hour
 
@@ -90,38 +123,75 @@ def recount(conn: Connection, hours: LocalHours, zone_of: Callable[[str], ZoneIn
 
 
 def _counts(conn: Connection, sql: str, params: tuple = ()) -> dict[tuple, int]:
-    """``{key columns: count}`` of a query whose last column is the count."""
-    return {tuple(row[:-1]): row[-1] for row in conn.rows(sql, params)}
+    """``{key columns: count}`` of a query whose last column is the count and whose
+    keys are unique (a GROUP BY, a table's key), built in C."""
+    rows = conn.rows(sql, params)
+    return dict(zip(map(_KEY, rows), map(_LAST, rows), strict=True))
+
+
+def compare_rollups(conn: Connection, expected: Tallies) -> list[str]:
+    """Lines naming each stored roll-up count that differs from ``expected``: the whole
+    of a table compared in C first, key by key only when they differ."""
+    days = store_days(expected.daily)
+    problems = []
+    for table, columns, counts in (
+        ("daily_counts", "store_id, local_date, kiosk_id, scale, score, suppressed, n",
+         expected.daily),
+        ("hourly_counts", "store_id, local_date, hour, scale, score, n", expected.hourly),
+        ("reason_counts", "store_id, local_date, reason, scale, score, n", expected.reasons),
+    ):
+        stored = _counts(conn, f"SELECT {columns} FROM {table} WHERE n <> 0")  # noqa: S608
+        problems += _compare(table, stored, counts)
+    keys = _counts(conn, "SELECT store_id, scale, 1 FROM running_keys")
+    problems += _compare("running_keys", keys, dict.fromkeys({key[:2] for key in days}, 1))
+    rows = conn.rows(f"SELECT store_id, scale, local_date, {', '.join(RUNNING)}"  # noqa: S608
+                     " FROM running_counts")
+    stored_running = dict(zip(map(_RUNNING_KEY, rows), map(_RUNNING_TOTALS, rows), strict=True))
+    wanted_running = running_rows(days)
+    if not dict.__eq__(stored_running, wanted_running):
+        problems += _compare("running_counts", columnwise(stored_running),
+                             columnwise(wanted_running))
+    return problems
+
+
+def _compare(table: str, stored: Mapping[tuple, int], expected: Mapping[tuple, int],
+             limit: int = 20) -> list[str]:
+    """Lines describing where ``stored`` roll-up counts differ from ``expected``."""
+    if dict.__eq__(stored, expected):  # in C; neither holds a zero count
+        return []
+    problems = []
+    differing = [key for key in {*stored, *expected} if stored.get(key, 0) != expected.get(key, 0)]
+    for key in sorted(differing, key=str):
+        problems.append(
+            f"{table} {key}: stored {stored.get(key, 0)}, ratings say {expected.get(key, 0)}"
+        )
+    if len(problems) > limit:
+        problems = problems[:limit] + [f"{table}: {len(problems) - limit} more differences"]
+    return problems
 
 
 def _hourly(conn: Connection, hours: LocalHours,
             zone_of: Callable[[str], ZoneInfo]) -> Counter:
     """Counted taps per store, local date, local hour, scale and score."""
-    cache: dict[tuple[ZoneInfo, str], int | None] = {}
+    rows = conn.rows(_BY_TIME.format(width=13, where=""))
+    stores = list(map(_FIRST, rows))
+    zones = {store_id: zone_of(store_id) for store_id in set(stores)}
+    keys = list(zip(map(zones.__getitem__, stores), map(_THIRD, rows), strict=True))
+    local = {key: local_hour_of_utc_hour(*key) for key in set(keys)}
+    by_minute = {store_id for store_id, key in zip(stores, keys, strict=True)
+                 if local[key] is None}
     result: Counter = Counter()
-    by_minute: set[str] = set()
-    zones: dict[str, ZoneInfo] = {}
-    for (store_id, day, utc_hour, scale, score), n in _counts(
-            conn, _BY_TIME.format(width=13, where="")).items():
-        tz = zones.get(store_id) or zones.setdefault(store_id, zone_of(store_id))
-        key = (tz, utc_hour)
-        if key not in cache:
-            cache[key] = local_hour_of_utc_hour(tz, utc_hour)
-        hour = cache[key]
-        if hour is None:
-            by_minute.add(store_id)
-        else:
+    for (store_id, day, _, scale, score, n), hour in zip(
+            rows, map(local.__getitem__, keys), strict=True):
+        if hour is not None and store_id not in by_minute:
             result[store_id, day, hour, scale, score] += n
     if by_minute:  # stores with hours of two local hours: their taps minute by minute
         where, params = conn.any_of("store_id", sorted(by_minute))
         groups = _counts(conn, _BY_TIME.format(width=16, where=f" AND {where}"), tuple(params))
-        for store_id in by_minute:
-            for key in [key for key in result if key[0] == store_id]:
-                del result[key]
-        keys = list(groups)
-        local = hours.of([key[0] for key in keys], [key[2] for key in keys])
-        for (store_id, day, _, scale, score), hour in zip(keys, local, strict=True):
-            result[store_id, day, hour, scale, score] += groups[store_id, day, _, scale, score]
+        minutes = list(groups)
+        found = hours.of([key[0] for key in minutes], [key[2] for key in minutes])
+        for (store_id, day, minute, scale, score), hour in zip(minutes, found, strict=True):
+            result[store_id, day, hour, scale, score] += groups[store_id, day, minute, scale, score]
     return result
 
 

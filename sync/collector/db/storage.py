@@ -20,7 +20,6 @@ import math
 import re
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -33,13 +32,12 @@ from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
 from sync.collector.db.connection import Connection, Database, Duplicate
-from sync.collector.db.recount import STEPS, KioskSeqs, recount
+from sync.collector.db.recount import STEPS, KioskSeqs, compare_rollups, recount
 from sync.collector.db.rollups import (
     ROW,
     RUNNING,
     LocalHours,
     Tallies,
-    running_totals,
     store_days,
     tally,
 )
@@ -1121,30 +1119,7 @@ class Storage:
             self.zone(store["id"])  # cached now: counting must not borrow a second connection
         with self.db.transaction(serialize=repair) as conn:
             expected, seqs = recount(conn, self.hours, self.cached_zone, step)
-            days = store_days(expected.daily)
-            problems = []
-            tables = (
-                ("daily_counts", "store_id, local_date, kiosk_id, scale, score, suppressed, n",
-                 expected.daily),
-                ("hourly_counts", "store_id, local_date, hour, scale, score, n",
-                 expected.hourly),
-                ("reason_counts", "store_id, local_date, reason, scale, score, n",
-                 expected.reasons),
-                ("running_keys", "store_id, scale, 1",
-                 Counter(dict.fromkeys({key[:2] for key in days}, 1))),
-            )
-            for table, columns, counts in tables:
-                stored = Counter({tuple(row[:-1]): row[-1] for row in conn.stream(
-                    f"SELECT {columns} FROM {table}") if row[-1]})
-                problems += _compare(table, stored, counts)
-            running = Counter()
-            for store_id, scale, day, *totals in conn.stream(
-                f"SELECT store_id, scale, local_date, {RUNNING_COLUMNS} FROM running_counts"
-            ):
-                for column, total in zip(RUNNING, totals, strict=True):
-                    if total:
-                        running[store_id, scale, day, column] = total
-            problems += _compare("running_counts", running, running_totals(expected.daily, days))
+            problems = compare_rollups(conn, expected)
             problems += self._check_seqs(conn, seqs)
             step(STEPS[-1])
             if repair and problems:
@@ -1281,18 +1256,3 @@ def _difference(before: tuple, after: tuple) -> str:
     """Name the fields where a re-sent rating differs from the stored one."""
     names = [name for name, a, b in zip(CONTENT, before, after, strict=True) if a != b]
     return f"id already stored with a different {', '.join(names)}; the first version stays"
-
-
-def _compare(table: str, stored: Counter, expected: Counter, limit: int = 20) -> list[str]:
-    """Lines describing where ``stored`` roll-up counts differ from ``expected``."""
-    if dict.__eq__(stored, expected):  # in C; neither holds a zero count
-        return []
-    problems = []
-    differing = [key for key in {*stored, *expected} if stored.get(key, 0) != expected.get(key, 0)]
-    for key in sorted(differing, key=str):
-        problems.append(
-            f"{table} {key}: stored {stored.get(key, 0)}, ratings say {expected.get(key, 0)}"
-        )
-    if len(problems) > limit:
-        problems = problems[:limit] + [f"{table}: {len(problems) - limit} more differences"]
-    return problems
