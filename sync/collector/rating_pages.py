@@ -44,20 +44,31 @@ from sync.clock import local_time, parse_utc, zone
 from sync.collector import columns
 from sync.collector.db.recount import local_hour_of_utc_hour
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
-from sync.collector.spreadsheet import FORMULA_STARTS, PLAIN, Dialect, csv_text, csv_writer
+from sync.collector.spreadsheet import (
+    FORMULA_STARTS,
+    PLAIN,
+    Dialect,
+    csv_text,
+    csv_writer,
+    is_formula_like,
+)
 
 RATING_COLUMNS = columns.names(columns.RATING_COLUMNS)
 _FLAGS = ("suppressed", "clock_suspect")
 _FLAG_AT = tuple(EXPORT_COLUMNS.index(name) for name in _FLAGS)
-_STORE_AT = EXPORT_COLUMNS.index("store_id")
-_CREATED_AT = EXPORT_COLUMNS.index("created_at")
-#: Stored columns that hold text, and those that hold integers (flags apart).
-_TEXT_AT = tuple(EXPORT_COLUMNS.index(name) for name in (
-    "id", "store_id", "kiosk_id", "created_at", "local_date", "lang", "reason", "received_at"))
+_STORE = itemgetter(EXPORT_COLUMNS.index("store_id"))
+_CREATED = itemgetter(EXPORT_COLUMNS.index("created_at"))
+#: Stored columns that hold integers (flags apart).
 _INT_AT = tuple(EXPORT_COLUMNS.index(name) for name in (
     "ingest_seq", "seq", "score", "scale", "survey_version"))
-_INTS = frozenset({int, type(None)})
-#: A text cell that could start a formula, in a column joined with NUL between cells:
+#: Stored columns of text whose values repeat within a page (checked once per value),
+#: of text that does not (checked joined, NUL before each), and of integers.
+_REPEATING = tuple(map(itemgetter, map(EXPORT_COLUMNS.index, (
+    "store_id", "kiosk_id", "local_date", "lang", "reason"))))
+_UNIQUE = tuple(map(itemgetter, map(EXPORT_COLUMNS.index, ("id", "received_at"))))
+_NUMBERS = tuple(map(itemgetter, map(EXPORT_COLUMNS.index, (
+    "seq", "score", "scale", "survey_version"))))
+#: A text cell that could start a formula, in a column joined with NUL before each cell:
 #: a false alarm (a NUL inside a cell) only sends the page down the row-by-row path.
 _SUSPECT = re.compile("\x00 *[" + re.escape("".join(sorted(FORMULA_STARTS))) + "]")
 #: ``created_at`` column joined with NUL after each cell, every one in the wire's shape.
@@ -163,56 +174,62 @@ def to_jsonl(items: Iterable[dict[str, Any]]) -> str:
     return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
 
 
-def _joined(values: Iterable[Any]) -> str | None:
-    """Text cells joined with NUL before each (None and empty cells left out);
-    None when a cell is not text."""
-    try:
-        return "\x00" + "\x00".join(filter(None, values))
-    except TypeError:
-        return None
-
-
-def _plain_cells(stored: list[tuple], names: list[str | None]) -> bool:
-    """True when the C ``csv`` writer, given these columns as they are, writes what
-    :func:`~sync.collector.spreadsheet.csv_text` writes for them: integers where
-    integers belong, flags 0 or 1, and no cell a spreadsheet could take for a formula."""
-    if any(not set(map(type, stored[at])) <= _INTS for at in _INT_AT):
-        return False
-    if any(set(map(type, stored[at])) != {int} or not set(stored[at]) <= {0, 1}
-           for at in _FLAG_AT):
-        return False
-    for values in [*(stored[at] for at in _TEXT_AT), names]:
-        text = _joined(values)
-        if text is None or _SUSPECT.search(text):
+def _typed_as_before(rows: Sequence[Sequence[Any]], dialect: Dialect) -> bool:
+    """True when the C ``csv`` writer, given these rows' cells as they are, writes what
+    :func:`~sync.collector.spreadsheet.csv_text` writes for them (formulas aside):
+    flags are 0 or 1, and a dialect with decimal commas meets no float."""
+    for at in _FLAG_AT:
+        flags = list(map(itemgetter(at), rows))
+        if set(map(type, flags)) != {int} or not set(flags) <= {0, 1}:
             return False
-    return True
+    return dialect.decimal == "." or not any(
+        float in set(map(type, map(itemgetter(at), rows))) for at in _INT_AT)
 
 
-def _extended(rows: Sequence[Sequence[Any]], stores: StoreNames,
-              csv: bool) -> tuple[list[tuple], list[Any], list[Any]] | None:
-    """The page's stored columns, its store names and local times; None when a
-    cell needs the row-by-row path."""
-    stored = list(zip(*rows, strict=True))
-    names, zones = stores.columns(stored[_STORE_AT])
-    if csv and not _plain_cells(stored, names):
-        return None
-    created = stored[_CREATED_AT]
+def _no_formula(rows: Sequence[Sequence[Any]], names: Sequence[str | None]) -> bool:
+    """True when no cell of the page is text a spreadsheet could take for a formula
+    (``created_at`` is known to be in the wire's shape already)."""
+    for values in (*(set(map(column, rows)) for column in _REPEATING), set(names)):
+        if any(value.__class__ is str and is_formula_like(value) for value in values):
+            return False
+    for column in _UNIQUE:
+        try:
+            joined = "\x00" + "\x00".join(filter(None, map(column, rows)))
+        except TypeError:  # not text: let the row-by-row path judge it
+            return False
+        if _SUSPECT.search(joined):
+            return False
+    return not any(str in set(map(type, map(column, rows))) for column in _NUMBERS)
+
+
+def _local(rows: Sequence[Sequence[Any]],
+           stores: StoreNames) -> tuple[list[str | None], list[str | None]] | None:
+    """The page's store names and local times; None when a ``created_at`` is not in
+    the wire's shape (the row-by-row path then parses it as it always did)."""
+    created = list(map(_CREATED, rows))
     if set(map(type, created)) != {str} or not _CANONICAL.fullmatch("\x00".join(created) + "\x00"):
         return None
-    return stored, names, stores.clock.times(zones, created)
+    names, zones = stores.columns(list(map(_STORE, rows)))
+    return names, stores.clock.times(zones, created)
 
 
 def csv_page(rows: Sequence[Sequence[Any]], stores: StoreNames, header: bool = True,
              dialect: Dialect = PLAIN) -> str:
     """Export rows as CSV in :data:`RATING_COLUMNS` order: the text of
-    ``csv_text(rating_dicts(rows))``, written as tuples by the C writer."""
-    found = _extended(rows, stores, csv=True) if rows else ([], [], [])
-    if found is None:
-        return csv_text(rating_dicts(rows, stores), RATING_COLUMNS, header, dialect)
-    _, names, times = found
-    buffer, writer = csv_writer(dialect, RATING_COLUMNS if header else None)
-    writer.writerows(map(add, rows, zip(names, times, repeat(columns.QUESTION_KIND))))
-    return buffer.getvalue()
+    ``csv_text(rating_dicts(rows))``, written as tuples by the C writer.
+
+    Formula-like cells are looked for once per distinct value, or in a column
+    joined into one string: a page with one (or a false alarm) is written by
+    the row-by-row path, which neutralises it.
+    """
+    found = (_local(rows, stores) if _typed_as_before(rows, dialect) else None) if rows \
+        else ([], [])
+    if found is not None and _no_formula(rows, found[0]):
+        names, times = found
+        buffer, writer = csv_writer(dialect, RATING_COLUMNS if header else None)
+        writer.writerows(map(add, rows, zip(names, times, repeat(columns.QUESTION_KIND))))
+        return buffer.getvalue()
+    return csv_text(rating_dicts(rows, stores), RATING_COLUMNS, header, dialect)
 
 
 def _json_column(values: Sequence[Any], flag: bool = False) -> list[str]:
@@ -234,10 +251,11 @@ def _json_column(values: Sequence[Any], flag: bool = False) -> list[str]:
 
 def jsonl_page(rows: Sequence[Sequence[Any]], stores: StoreNames) -> str:
     """Export rows as JSON Lines: the text of ``to_jsonl(rating_dicts(rows))``."""
-    found = _extended(rows, stores, csv=False) if rows else None
+    found = _local(rows, stores) if rows else None
     if found is None:
         return to_jsonl(rating_dicts(rows, stores))
-    stored, names, times = found
+    names, times = found
+    stored = list(zip(*rows, strict=True))
     encoded = [_json_column(values, at in _FLAG_AT) for at, values in enumerate(stored)]
     encoded += [_json_column(names), _json_column(times),
                 list(repeat(_JSON(columns.QUESTION_KIND), len(rows)))]

@@ -8,7 +8,7 @@ ratings and compares them with the stored ones.  Baseline, run before and
 after it: a bare ``GROUP BY`` recount of the daily counts (the
 ``daily_counts`` key, with ``COUNT(*)``) through ``sqlite3`` with the
 collector's page cache, every group fetched.  Target (issue #18): within 3x
-the baseline.
+the baseline.  Run it with ``run.py --only check``.
 """
 
 from __future__ import annotations
@@ -67,10 +67,3 @@ def run(options: Options) -> list[Row]:
         f"<= {TARGET:g}x", seconds <= TARGET * baseline, note=f"check said: {said}; "
         f"baselines {', '.join(f'{b:.1f}' for b in base)} s")]
 
-
-if __name__ == "__main__":
-    chosen = Options(quick="--quick" in sys.argv)
-    if "--cache" in sys.argv:
-        chosen.cache = Path(sys.argv[sys.argv.index("--cache") + 1])
-    for row in run(chosen):
-        print(row)
