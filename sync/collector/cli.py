@@ -899,13 +899,8 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     """
     from tqdm import tqdm
 
-    from sync.collector.api.export import (
-        RATING_COLUMNS,
-        StoreNames,
-        parse_cursor,
-        rating_dicts,
-        render,
-    )
+    from sync.collector.api.export import parse_cursor
+    from sync.collector.rating_pages import StoreNames, ratings_text
 
     cursor = parse_cursor(after)
     stores = StoreNames(storage)
@@ -915,12 +910,12 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     try:
         with tqdm(total=total, unit="rows", file=sys.stderr, disable=None) as bar:
             while rows := storage.export_ratings(cursor, page):
-                stream.write(render(rating_dicts(rows, stores), RATING_COLUMNS, fmt, header))
+                stream.write(ratings_text(rows, stores, fmt, header))
                 header = False
                 cursor = rows[-1][0]
                 bar.update(len(rows))
-        if header and fmt == "csv":
-            stream.write(render([], RATING_COLUMNS, fmt))
+        if header:
+            stream.write(ratings_text([], stores, fmt))
     finally:
         if stream is not sys.stdout:
             stream.close()
@@ -932,14 +927,24 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
 @database_option(create=False)
 @friendly_errors
 def check(storage: Storage, repair: bool) -> None:
-    """Recompute every roll-up from raw ratings; exit 1 if anything differs.
+    """Recount every roll-up from raw ratings, with a progress bar; exit 1 if anything differs.
 
     \b
     Examples:
         hymy-collector check
         hymy-collector check --repair
     """
-    problems = storage.check(repair=repair)
+    from tqdm import tqdm
+
+    from sync.collector.db.recount import STEPS
+
+    with tqdm(total=len(STEPS), unit="step", desc="check", file=sys.stderr,
+              disable=None) as bar:
+        def done(step: str) -> None:
+            bar.set_postfix_str(f"{step} done", refresh=False)
+            bar.update()
+
+        problems = storage.check(repair=repair, step=done)
     for line in problems:
         click.echo(line)
     if problems and not repair:

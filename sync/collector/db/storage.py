@@ -20,7 +20,6 @@ import math
 import re
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -36,16 +35,16 @@ from sync.collector import people
 from sync.collector.db import alerting, alertlog, comments, digests
 from sync.collector.db import users as people_db
 from sync.collector.db.connection import Connection, Database, Duplicate
+from sync.collector.db.recount import STEPS, KioskSeqs, compare_rollups, recount
 from sync.collector.db.rollups import (
     ROW,
     RUNNING,
     LocalHours,
     Tallies,
-    running_totals,
     store_days,
     tally,
 )
-from sync.collector.db.seqs import Gap, gaps_of, update_gaps
+from sync.collector.db.seqs import Gap, update_gaps
 from sync.collector.db.stays import Stays
 from sync.collector.tokens import (
     Principal,
@@ -1341,93 +1340,58 @@ class Storage:
 
     # -- maintenance ------------------------------------------------------
 
-    def check(self, repair: bool = False) -> list[str]:
-        """Recompute roll-ups and seq tracking from raw ratings; list every difference.
+    def check(self, repair: bool = False,
+              step: Callable[[str], None] = lambda _: None) -> list[str]:
+        """Recount roll-ups and seq tracking from raw ratings; list every difference.
 
-        With ``repair=True`` the stored roll-ups are replaced by the recomputed
-        ones (in one transaction).  An empty list means everything agrees.
+        The database does the counting (:mod:`~sync.collector.db.recount`);
+        ``step`` is told each step's name (``recount.STEPS``) as it ends, for a
+        progress bar.  With ``repair=True`` the stored roll-ups are replaced by
+        the recounted ones (in one transaction).  An empty list means everything agrees.
         """
         for store in self.stores():
-            self.zone(store["id"])  # cached now: tallying must not borrow a second connection
+            self.zone(store["id"])  # cached now: counting must not borrow a second connection
         with self.db.transaction(serialize=repair) as conn:
-            expected = Tallies()
-            tally(conn.stream(f"SELECT {', '.join(ROW)} FROM ratings"), self.hours, expected)
-            problems = []
-            tables = (
-                ("daily_counts", "store_id, local_date, kiosk_id, scale, score, suppressed, n",
-                 expected.daily),
-                ("hourly_counts", "store_id, local_date, hour, scale, score, n",
-                 expected.hourly),
-                ("reason_counts", "store_id, local_date, reason, scale, score, n",
-                 expected.reasons),
-                ("running_keys", "store_id, scale, 1",
-                 Counter(dict.fromkeys({key[:2] for key in store_days(expected.daily)}, 1))),
-            )
-            for table, columns, counts in tables:
-                stored = Counter(
-                    {tuple(row[:-1]): row[-1] for row in conn.stream(
-                        f"SELECT {columns} FROM {table}"
-                    ) if row[-1]}
-                )
-                problems += _compare(table, stored, counts)
-            running = Counter()
-            for store_id, scale, day, *totals in conn.stream(
-                f"SELECT store_id, scale, local_date, {RUNNING_COLUMNS} FROM running_counts"
-            ):
-                for column, total in zip(RUNNING, totals, strict=True):
-                    if total:
-                        running[store_id, scale, day, column] = total
-            problems += _compare("running_counts", running, running_totals(expected.daily))
-            problems += self._check_seqs(conn)
+            expected, seqs = recount(conn, self.hours, self.cached_zone, step)
+            problems = compare_rollups(conn, expected)
+            problems += self._check_seqs(conn, seqs)
+            step(STEPS[-1])
             if repair and problems:
-                self._rebuild(conn, expected)
+                self._rebuild(conn, expected, seqs)
         return problems
 
-    def _check_seqs(self, conn: Connection) -> list[str]:
-        """Compare each kiosk's max_seq, received and gaps with its stored ratings."""
+    def _check_seqs(self, conn: Connection, seqs: dict[str, KioskSeqs]) -> list[str]:
+        """Compare each kiosk's max_seq, received and gaps with what its ratings say."""
         problems = []
-        seqs: dict[str, list[int]] = {}
-        for kiosk_id, seq in conn.stream("SELECT kiosk_id, seq FROM ratings"):
-            seqs.setdefault(kiosk_id, []).append(seq)
+        stored_gaps: dict[str, list[Gap]] = {}
+        for kiosk_id, start, end in conn.rows(
+                "SELECT kiosk_id, gap_start, gap_end FROM seq_gaps ORDER BY kiosk_id, gap_start"):
+            stored_gaps.setdefault(kiosk_id, []).append((start, end))
         for kiosk in conn.query("SELECT id, max_seq, received FROM kiosks"):
-            kiosk_seqs = seqs.get(kiosk["id"], [])
-            gaps, max_seq = gaps_of(kiosk_seqs)
-            stored_gaps = [
-                (a, b)
-                for a, b in conn.rows(
-                    "SELECT gap_start, gap_end FROM seq_gaps WHERE kiosk_id = ?"
-                    " ORDER BY gap_start",
-                    (kiosk["id"],),
-                )
-            ]
-            found = (kiosk["max_seq"], kiosk["received"], stored_gaps)
-            if found != (max_seq, len(kiosk_seqs), gaps):
+            said = seqs.get(kiosk["id"], KioskSeqs())
+            found = (kiosk["max_seq"], kiosk["received"], stored_gaps.get(kiosk["id"], []))
+            if found != (said.max_seq, said.received, said.gaps):
                 problems.append(
                     f"kiosk {kiosk['id']}: stored max_seq/received/gaps {found[0]}/{found[1]}/"
-                    f"{len(found[2])} ranges, ratings say {max_seq}/{len(kiosk_seqs)}/"
-                    f"{len(gaps)} ranges"
+                    f"{len(found[2])} ranges, ratings say {said.max_seq}/{said.received}/"
+                    f"{len(said.gaps)} ranges"
                 )
         return problems
 
-    def _rebuild(self, conn: Connection, expected: Tallies) -> None:
-        """Replace every roll-up and seq counter with values recomputed from ratings."""
+    def _rebuild(self, conn: Connection, expected: Tallies, seqs: dict[str, KioskSeqs]) -> None:
+        """Replace every roll-up and seq counter with values recounted from ratings."""
         for table in ("daily_counts", "hourly_counts", "reason_counts", "running_keys",
                       "running_counts", "seq_gaps"):
             conn.execute(f"DELETE FROM {table}")
         self._add_tallies(conn, expected)
-        seqs: dict[str, list[int]] = {}
-        for kiosk_id, seq in conn.stream("SELECT kiosk_id, seq FROM ratings"):
-            seqs.setdefault(kiosk_id, []).append(seq)
         for kiosk_id in [row[0] for row in conn.rows("SELECT id FROM kiosks")]:
-            gaps, max_seq = gaps_of(seqs.get(kiosk_id, []))
+            said = seqs.get(kiosk_id, KioskSeqs())
             conn.executemany(
                 "INSERT INTO seq_gaps (kiosk_id, gap_start, gap_end) VALUES (?, ?, ?)",
-                [(kiosk_id, a, b) for a, b in gaps],
+                [(kiosk_id, a, b) for a, b in said.gaps],
             )
-            conn.execute(
-                "UPDATE kiosks SET max_seq = ?, received = ? WHERE id = ?",
-                (max_seq, len(seqs.get(kiosk_id, [])), kiosk_id),
-            )
+            conn.execute("UPDATE kiosks SET max_seq = ?, received = ? WHERE id = ?",
+                         (said.max_seq, said.received, kiosk_id))
 
     def backup(self, destination: str | Path) -> None:
         """Write a consistent copy of the live SQLite database to ``destination``.
@@ -1526,16 +1490,3 @@ def _difference(before: tuple, after: tuple) -> str:
     """Name the fields where a re-sent rating differs from the stored one."""
     names = [name for name, a, b in zip(CONTENT, before, after, strict=True) if a != b]
     return f"id already stored with a different {', '.join(names)}; the first version stays"
-
-
-def _compare(table: str, stored: Counter, expected: Counter, limit: int = 20) -> list[str]:
-    """Lines describing where ``stored`` roll-up counts differ from ``expected``."""
-    problems = []
-    for key in sorted(set(stored) | set(expected), key=str):
-        if stored.get(key, 0) != expected.get(key, 0):
-            problems.append(
-                f"{table} {key}: stored {stored.get(key, 0)}, ratings say {expected.get(key, 0)}"
-            )
-    if len(problems) > limit:
-        problems = problems[:limit] + [f"{table}: {len(problems) - limit} more differences"]
-    return problems

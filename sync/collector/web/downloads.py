@@ -31,7 +31,6 @@ from sync.collector import columns, reports
 from sync.collector.api.export import (
     DAILY_COLUMNS,
     MEDIA_TYPES,
-    RATING_COLUMNS,
     StoreNames,
     attachment,
     file_chunks,
@@ -39,6 +38,7 @@ from sync.collector.api.export import (
     to_csv,
 )
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
+from sync.collector.rating_pages import csv_page
 from sync.collector.reads import reads_of
 from sync.collector.spreadsheet import DIALECTS, Dialect, dialect_for
 from sync.collector.web.access import Refused, chain_reader_page
@@ -105,14 +105,21 @@ def daily_rows(asked: Download) -> list[dict[str, Any]]:
     return StoreNames(storage).name_rows(rows)
 
 
-def period_pages(asked: Download) -> Iterator[list[dict[str, Any]]]:
-    """Every rating with a local date in the period, in time order, a page at a time."""
+def period_rows(asked: Download) -> Iterator[list[tuple]]:
+    """Every rating with a local date in the period, in time order, a page of stored
+    rows at a time (from the storage the download reads: the replica while it keeps up)."""
     storage = asked.storage
-    stores = StoreNames(storage)
     time_at = EXPORT_COLUMNS.index("created_at")
     cursor = ("", 0)
     while batch := storage.ratings_in_period(asked.start, asked.end, cursor):
         cursor = (batch[-1][time_at], batch[-1][0])
+        yield batch
+
+
+def period_pages(asked: Download) -> Iterator[list[dict[str, Any]]]:
+    """Every rating with a local date in the period, in time order, a page of dicts at a time."""
+    stores = StoreNames(asked.storage)
+    for batch in period_rows(asked):
         yield list(rating_dicts(batch, stores))
 
 
@@ -138,9 +145,10 @@ def export_ratings_csv(
     """Every rating with a local date in the period, streamed in time order."""
 
     def text() -> Iterator[str]:
-        yield to_csv([], RATING_COLUMNS, dialect=asked.dialect)
-        for page in period_pages(asked):
-            yield to_csv(page, RATING_COLUMNS, header=False, dialect=asked.dialect)
+        stores = StoreNames(asked.storage)
+        yield csv_page([], stores, dialect=asked.dialect)
+        for rows in period_rows(asked):
+            yield csv_page(rows, stores, header=False, dialect=asked.dialect)
 
     return StreamingResponse(text(), media_type=MEDIA_TYPES["csv"],
                              headers=asked.headers("ratings", "csv"))
