@@ -459,13 +459,15 @@ def alert_views(
                 detail += " · " + t("incidents", n=data["incidents"],
                                     hours=thresholds.burst_lookback_hours)
             link = f"/stores/{alert.store_id}/days/{first.date().isoformat()}"
-        else:
+        elif alert.kind == "baseline":
             period, base = data["period"], data["baseline"]
             title = t("alert_baseline", csat=t.pct(period["csat"]), baseline=t.pct(base["csat"]))
             detail = t("alert_baseline_detail",
                        low=t.number(reports_round(period["ci_low"])),
                        high=t.pct(period["ci_high"]), n=t.responses(period["responses"]))
             link = f"/stores/{alert.store_id}?{urlencode({'from': start, 'to': end})}"
+        else:  # a rule this version does not know (stored by another): its name, no crash
+            title, detail = alert.kind, ""
         ago = t.ago((now - parse_utc(alert.at)).total_seconds()) if alert.at else ""
         views.append({"kind": alert.kind, "store": store, "store_id": alert.store_id,
                       "href": link, "title": title, "detail": detail,
