@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
+from sync.collector.db.chain import add_chain_days, chain_day_counts, chain_days
 from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.rollups import (
     ROW,
@@ -858,6 +859,7 @@ class Storage:
             ("reason_counts", REASON_KEYS, tallies.reasons),
         ):
             conn.add_counts(table, keys, [(*key, n) for key, n in counts.items()])
+        add_chain_days(conn, tallies.daily)
         self._add_running(conn, store_days(tallies.daily))
 
     @staticmethod
@@ -956,6 +958,11 @@ class Storage:
         sql += " ORDER BY store_id, local_date"
         with self.db.connection() as conn:
             return conn.rows(sql, params)
+
+    def chain_day_counts(self, start: str, end: str) -> list[tuple[str, int, int, int, int]]:
+        """``(local_date, scale, score, suppressed, n)`` of the whole chain, by day."""
+        with self.db.connection() as conn:
+            return chain_day_counts(conn, start, end)
 
     def period_counts(self, start: str, end: str) -> list[tuple[str, int, int, int, int]]:
         """``(store_id, scale, score, suppressed, n)`` per store over a period.
@@ -1128,6 +1135,8 @@ class Storage:
                  expected.reasons),
                 ("running_keys", "store_id, scale, 1",
                  Counter(dict.fromkeys({key[:2] for key in store_days(expected.daily)}, 1))),
+                ("chain_day_counts", "local_date, scale, score, suppressed, n",
+                 +chain_days(expected.daily)),
             )
             for table, columns, counts in tables:
                 stored = Counter(
@@ -1178,7 +1187,7 @@ class Storage:
     def _rebuild(self, conn: Connection, expected: Tallies) -> None:
         """Replace every roll-up and seq counter with values recomputed from ratings."""
         for table in ("daily_counts", "hourly_counts", "reason_counts", "running_keys",
-                      "running_counts", "seq_gaps"):
+                      "running_counts", "chain_day_counts", "seq_gaps"):
             conn.execute(f"DELETE FROM {table}")
         self._add_tallies(conn, expected)
         seqs: dict[str, list[int]] = {}
