@@ -237,9 +237,19 @@ def mount_pages(app: FastAPI) -> None:
     Pages call the same :mod:`sync.collector.reports` functions as ``read.py``.
     """
     # Jinja2 is only imported now
-    from sync.collector.web import access, apidocs, downloads, fleet, kiosks, login, pages, static
+    from sync.collector.web import (
+        access,
+        apidocs,
+        downloads,
+        fleet,
+        kiosks,
+        login,
+        pages,
+        ranking,
+        static,
+    )
 
-    for module in (static, login, pages, kiosks, fleet, downloads, apidocs):
+    for module in (static, login, pages, ranking, kiosks, fleet, downloads, apidocs):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 

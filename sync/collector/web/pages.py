@@ -7,8 +7,9 @@
   ``views.LAST_DAY``, is the 404 page).
 - ``POST /stores/{id}/manage``: admins rename, re-zone, retire or restore
   the store from its page (CSRF-checked), then see the page again.
-- ``GET /office?from&to``: ranking with intervals, chain trend, alerts and
-  the XLSX and CSV downloads (:mod:`~sync.collector.web.downloads`).
+- ``GET /office?from&to``: ranking with intervals (a chain's best and worst,
+  the whole list in :mod:`~sync.collector.web.ranking`), chain trend, alerts
+  and the XLSX and CSV downloads (:mod:`~sync.collector.web.downloads`).
 
 Who may see a page is decided by the dependencies of
 :mod:`~sync.collector.web.access`; the figures come from
@@ -45,10 +46,10 @@ from sync.collector.web.views import (
     hourly_svgs,
     kiosk_rows,
     nav_for,
+    office_ranking,
     page_period,
     period_status,
     presets,
-    ranking_rows,
     reason_rows,
     trend_svgs,
 )
@@ -221,7 +222,6 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
     thresholds = alert_rules(request)
     found = alerts.chain_alerts(storage, start, end, thresholds, ranking=ranking)
     names = {row["store_id"]: row["name"] for row in ranking}
-    ranked, unranked = ranking_rows(t, ranking, start, end, chain["csat"])
     query = urlencode({"from": start, "to": end})
     trend = trend_svgs(t, chain_days, None, t("chain_trend"), reference=base["csat"],
                        reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
@@ -245,8 +245,9 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         chain=figure_view(t, chain),
         chain_cmp=comparison(t, chain, base),
         stores_text=t("stores_n", n=len(ranking)),
-        ranked=ranked,
-        unranked=unranked,
+        ranking=office_ranking(t, ranking, start, end, chain["csat"]),
+        ranking_href=f"/office/ranking?{query}",
+        store_count=len(ranking),
         min_responses=min_responses,
         trend=trend,
         trend_days=day_rows(t, chain_days),

@@ -100,13 +100,14 @@ def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict
 
 def chain_today(storage: Storage) -> str:
     """Today in the chain's most common store time zone (UTC when there are no stores)."""
+    stores = storage.stores()  # read once: a chain has thousands
     zones: dict[str, int] = {}
-    for store in storage.stores():
+    for store in stores:
         zones[store["timezone"]] = zones.get(store["timezone"], 0) + 1
     now = utc_now()
     if not zones:
         return now.date().isoformat()
-    main_store = next(s for s in storage.stores()
+    main_store = next(s for s in stores
                       if s["timezone"] == max(zones, key=lambda z: zones[z]))
     return now.astimezone(storage.zone(main_store["id"])).date().isoformat()
 
@@ -382,16 +383,25 @@ def nav_for(storage: Storage, user: Principal) -> list[dict[str, Any]]:
 
 
 
+#: The office page shows a long ranking's best and worst this many each, with a
+#: link to the whole ranking; a list at most ``2 * OFFICE_EDGE + 5`` long is shown whole.
+OFFICE_EDGE = 10
+#: Stores a page of the whole ranking lists.
+RANKING_PAGE = 100
+
+
 def ranking_rows(
     t: Translator, ranking: list[dict[str, Any]], start: str, end: str,
-    reference: float | None,
+    reference: float | None, shown: list[dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Ranked and too-few rows, each with a forest-plot strip on a shared axis."""
+    """Ranked and too-few rows of ``shown`` (default: the whole ``ranking``), each with
+    a forest-plot strip on an axis shared by the whole ranking, so strips on
+    different pages compare."""
     values = [v for r in ranking if r["responses"] for v in (r["ci_low"], r["ci_high"])]
     domain = charts.percent_domain(values, minimum_span=20)
     query = urlencode({"from": start, "to": end})
     ranked, unranked = [], []
-    for row in ranking:
+    for row in ranking if shown is None else shown:
         view = {
             **figure_view(t, row),
             "href": f"/stores/{row['store_id']}?{query}",
@@ -406,6 +416,30 @@ def ranking_rows(
         }
         (ranked if row["rank"] is not None else unranked).append(view)
     return ranked, unranked
+
+
+def office_ranking(
+    t: Translator, ranking: list[dict[str, Any]], start: str, end: str,
+    reference: float | None,
+) -> dict[str, Any]:
+    """What the office page's ranking card shows: the whole ranking when it is short;
+    at a chain's size the best and worst :data:`OFFICE_EDGE` ranked stores, how many
+    lie between, and how many have too few responses (the whole list is one link
+    away, :mod:`~sync.collector.web.ranking`)."""
+    ranked = [row for row in ranking if row["rank"] is not None]
+    unranked = [row for row in ranking if row["rank"] is None]
+    edge = OFFICE_EDGE
+    if len(ranking) <= 2 * edge + 5:
+        top, bottom = ranking_rows(t, ranking, start, end, reference)
+        return {"top": top, "between": 0, "bottom": [], "unranked": bottom,
+                "hidden_unranked": 0}
+    shown = ranked[:edge] + ranked[-edge:] if len(ranked) > 2 * edge + 5 else ranked
+    rows, _ = ranking_rows(t, ranking, start, end, reference, shown=shown)
+    cut = edge if len(shown) < len(ranked) else len(rows)
+    few = unranked if len(unranked) <= 5 else []
+    _, few_rows = ranking_rows(t, ranking, start, end, reference, shown=few)
+    return {"top": rows[:cut], "between": len(ranked) - len(shown), "bottom": rows[cut:],
+            "unranked": few_rows, "hidden_unranked": len(unranked) - len(few)}
 
 
 def alert_rules(request: Request) -> alerts.Rules:
