@@ -39,6 +39,7 @@ BENCHMARKS = {
     "reads": "reads",
     "memory": "memory",
     "export": "exports",
+    "office": "office",
 }
 COLUMNS = ("benchmark", "figure", "value", "baseline", "ratio", "target", "met?")
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 
 from sync.collector import Storage
-from sync.collector.reports import chain_daily_report
+from sync.collector.reports import chain_daily_report, chain_summary_report
 
 FIRST = date(2026, 5, 1)
 
@@ -67,6 +67,11 @@ def test_the_chain_days_are_every_stores_taps_on_each_date(storage: Storage):
     counted = sum(n for _d, _sc, _s, suppressed, n in recount(storage, "2026-05-01", "2026-05-10")
                   if not suppressed)
     assert sum(day["responses"] for day in trend) == counted
+    whole = chain_summary_report(storage, "2026-05-02", "2026-05-06")
+    week = recount(storage, "2026-05-02", "2026-05-06")
+    assert (whole["responses"], whole["suppressed"]) == (
+        sum(n for *_key, suppressed, n in week if not suppressed),
+        sum(n for *_key, suppressed, n in week if suppressed))
     assert storage.check() == []
 
 

@@ -41,3 +41,17 @@ def chain_day_counts(
         " WHERE local_date >= ? AND local_date <= ? AND n <> 0 ORDER BY local_date",
         (start, end),
     )
+
+
+def chain_period_counts(
+    conn: Connection, start: str, end: str
+) -> list[tuple[int, int, int, int]]:
+    """``(scale, score, suppressed, n)`` of the whole chain over ``start`` to ``end``:
+    a few rows a day summed in SQL, where every store's running totals were
+    two rows per store."""
+    return conn.rows(
+        "SELECT scale, score, suppressed, SUM(n) FROM chain_day_counts"
+        " WHERE local_date >= ? AND local_date <= ? GROUP BY scale, score, suppressed"
+        " HAVING SUM(n) <> 0",
+        (start, end),
+    )

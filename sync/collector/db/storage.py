@@ -32,7 +32,12 @@ from zoneinfo import ZoneInfo
 from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
-from sync.collector.db.chain import add_chain_days, chain_day_counts, chain_days
+from sync.collector.db.chain import (
+    add_chain_days,
+    chain_day_counts,
+    chain_days,
+    chain_period_counts,
+)
 from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.rollups import (
     ROW,
@@ -963,6 +968,11 @@ class Storage:
         """``(local_date, scale, score, suppressed, n)`` of the whole chain, by day."""
         with self.db.connection() as conn:
             return chain_day_counts(conn, start, end)
+
+    def chain_counts(self, start: str, end: str) -> list[tuple[int, int, int, int]]:
+        """``(scale, score, suppressed, n)`` of the whole chain over a period."""
+        with self.db.connection() as conn:
+            return chain_period_counts(conn, start, end)
 
     def period_counts(self, start: str, end: str) -> list[tuple[str, int, int, int, int]]:
         """``(store_id, scale, score, suppressed, n)`` per store over a period.

@@ -218,14 +218,17 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
     ranking = reports.ranking_report(storage, start, end, min_responses, "ci_low")
     chain = reports.chain_summary_report(storage, start, end)
     base = reports.chain_summary_report(storage, *alerts.baseline_period(start))
-    chain_days = reports.chain_daily_report(storage, start, end)
+    weekly = (date.fromisoformat(end) - date.fromisoformat(start)).days >= reports.DAILY_TREND_DAYS
+    report = reports.chain_weekly_report if weekly else reports.chain_daily_report
+    chain_days = report(storage, start, end)
     thresholds = alert_rules(request)
     found = alerts.chain_alerts(storage, start, end, thresholds, ranking=ranking)
     names = {row["store_id"]: row["name"] for row in ranking}
     query = urlencode({"from": start, "to": end})
-    trend = trend_svgs(t, chain_days, None, t("chain_trend"), reference=base["csat"],
+    trend = trend_svgs(t, chain_days, None, t("chain_trend_weekly" if weekly else "chain_trend"),
+                       reference=base["csat"],
                        reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
-                       described_by="trend-data")
+                       described_by="trend-data", weekly=weekly)
     rules = [
         t("rule_silent", hours=t.number(thresholds.silent_hours)),
         t("rule_burst", share=t.pct(thresholds.burst_share * 100),
@@ -250,7 +253,9 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         store_count=len(ranking),
         min_responses=min_responses,
         trend=trend,
-        trend_days=day_rows(t, chain_days),
+        trend_days=day_rows(t, chain_days, weekly=weekly),
+        weekly=weekly,
+        daily_days=reports.DAILY_TREND_DAYS,
         alerts=alert_views(t, found, names, storage, start, end, thresholds),
         rules=rules,
         exports={name: f"/office/export/{name}?{query}" for name in (

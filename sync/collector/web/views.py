@@ -158,20 +158,23 @@ def day_ticks(t: Translator, days: list[str], count: int) -> list[tuple[int, str
 def trend_svgs(
     t: Translator, days: list[dict[str, Any]], href: Any, label: str,
     reference: float | None = None, reference_label: str = "", described_by: str = "",
+    weekly: bool = False,
 ) -> dict[str, Markup]:
     """The trend chart twice: wide for desktops, narrow (fewer ticks) for phones.
 
-    ``described_by`` is the id of the table of the same days (its text alternative).
+    ``described_by`` is the id of the table of the same days (its text alternative);
+    ``weekly``: each row is a week (:func:`reports.chain_weekly_report`).
     """
     points = []
     dates = [row["date"] for row in days]
     for row in days:
+        when = point_text(t, row["date"], weekly)
         if row["responses"]:
-            title = (f"{t.day(row['date'], weekday=True)}: CSAT {t.pct(row['csat'])} "
+            title = (f"{when}: CSAT {t.pct(row['csat'])} "
                      f"({t.pct_range(row['ci_low'], row['ci_high'])}), "
                      f"{t.responses(row['responses'])}")
         else:
-            title = f"{t.day(row['date'], weekday=True)}: {t('no_responses')}"
+            title = f"{when}: {t('no_responses')}"
         points.append(charts.TrendPoint(
             row["csat"], row["ci_low"], row["ci_high"], title,
             href(row["date"]) if href and row["responses"] else None,
@@ -325,16 +328,22 @@ def reports_round(value: float | None) -> float | None:
     return None if value is None else round_half_up(value)
 
 
+def point_text(t: Translator, day: str, weekly: bool = False) -> str:
+    """A trend point's date in words: the day, or the week it starts."""
+    return t("week_of", day=t.day(day)) if weekly else t.day(day, weekday=True)
+
+
 def day_rows(t: Translator, days: list[dict[str, Any]],
-             href: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
-    """The daily table, newest first, each date linking to ``href(date)`` when given
-    (a store's day page; the chain's days have none)."""
+             href: Callable[[str], str] | None = None,
+             weekly: bool = False) -> list[dict[str, Any]]:
+    """The daily (or ``weekly``) table, newest first, each date linking to ``href(date)``
+    when given (a store's day page; the chain's days have none)."""
     rows = []
     for row in reversed(days):
         rows.append({
             **row,
             "href": href(row["date"]) if href else None,
-            "date_text": t.day(row["date"], weekday=True),
+            "date_text": point_text(t, row["date"], weekly),
             "csat_text": t.pct(row["csat"]),
             "range_text": t.pct_range(row["ci_low"], row["ci_high"]),
             "index_text": t.number(row["happy_index"]) if row["happy_index"] is not None

@@ -53,7 +53,8 @@ def pages_by_role(server: dict) -> dict[str, list[str]]:
                   f"{mine}/days/{yesterday()}", f"{mine}/days/not-a-day", "/fleet",
                   "/office", "/stores/no-such-store"],
         "office": ["/office", "/office?from=nonsense", f"{mine}/days/{yesterday()}", "/fleet",
-                   f"/kiosks/{staff}-1"],
+                   f"/kiosks/{staff}-1", "/office/ranking?q=hymy", "/office/ranking?page=9",
+                   "/office?from=2025-01-01&to=2025-12-31"],
         "admin": ["/office", mine, f"/kiosks/{staff}-1"],
     }
 

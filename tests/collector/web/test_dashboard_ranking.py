@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,33 @@ def test_the_whole_ranking_speaks_each_language(chain, lang):
     page = html.unescape(answer.text)
     assert f"<h1>{t('ranking')}</h1>" in page
     assert t("ranking_page", page=1, pages=2) in page and t("back_to_office") in page
+
+
+def trend_rows(page: str) -> list[tuple[str, str, str]]:
+    """``(date, responses, date text)`` of each row of the chain trend's data table."""
+    table = page[page.index('id="trend-data"'):]
+    table = table[:table.index("</table>")]
+    return re.findall(r'<tr data-date="([^"]+)" data-csat="[^"]*" data-responses="(\d+)">'
+                      r'\s*<td class="nowrap">(?:<span class="muted">)?([^<]+)<', table)
+
+
+def test_the_chain_figures_add_up_the_stores_and_a_long_trend_has_a_point_a_week(chain):
+    ranking, body = chain["ranking"], chain["body"]
+    page = html.unescape(get(chain, "/office", **period(chain)).text)
+    total = sum(row["responses"] for row in ranking)
+    volume = page[page.index('id="chain-volume"'):]
+    assert re.search(r'<p class="value">([^<]+)</p>', volume).group(1) == Translator(
+        "en").number(total)
+    days = trend_rows(page)
+    assert len(days) == 30 and sum(int(n) for _d, n, _text in days) == total
+    # 120 days: a point a week, each dated by its Monday (the first by the period's start).
+    end = date.fromisoformat(body["to"])
+    start = end - timedelta(days=119)
+    answer = get(chain, "/office", **{"from": start.isoformat(), "to": body["to"]})
+    weeks = trend_rows(html.unescape(answer.text))[::-1]  # the table is newest first
+    mondays = {start + timedelta(days=i) - timedelta(days=(start + timedelta(days=i)).weekday())
+               for i in range(120)}
+    assert [w for w, _n, _text in weeks] == sorted(max(m, start).isoformat() for m in mondays)
+    assert sum(int(n) for _w, n, _text in weeks) == total
+    assert weeks[-1][2].startswith("Week of ")
+    assert "Chain-wide weekly CSAT" in answer.text

@@ -10,7 +10,7 @@ CREATE TABLE chain_day_counts (
     scale integer NOT NULL,
     score integer NOT NULL,
     suppressed integer NOT NULL,
-    n bigint NOT NULL,
+    n integer NOT NULL,
     PRIMARY KEY (local_date, scale, score, suppressed)
 );
 
