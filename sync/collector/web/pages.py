@@ -48,8 +48,7 @@ from sync.collector.web.views import (
     nav_for,
     office_ranking,
     page_period,
-    period_status,
-    presets,
+    period_values,
     reason_rows,
     trend_svgs,
 )
@@ -89,15 +88,11 @@ def store_page(
     with_responses = [d for d in days if d["responses"]]
     return ctx.render(
         "store.html",
-        status=period_status(notice),
         title=store["name"],
         store=store,
         active=store_id,
         nav_stores=nav_for(storage, ctx.user),
-        notice=notice,
-        start=start, end=end, today=today,
-        period_text=f"{t.day(start)} – {t.day(end)}",
-        presets=presets(ctx, f"/stores/{store_id}", start, end, today),
+        **period_values(ctx, f"/stores/{store_id}", start, end, today, notice),
         today_fig=figure_view(t, today_fig),
         today_cmp=comparison(t, today_fig, today_base),
         period_fig=figure_view(t, period_fig),
@@ -238,13 +233,9 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
     ]
     return ctx.render(
         "office.html",
-        status=period_status(notice),
         title=t("office_title"),
         active="office",
-        notice=notice,
-        start=start, end=end, today=today,
-        period_text=f"{t.day(start)} – {t.day(end)}",
-        presets=presets(ctx, "/office", start, end, today),
+        **period_values(ctx, "/office", start, end, today, notice),
         chain=figure_view(t, chain),
         chain_cmp=comparison(t, chain, base),
         stores_text=t("stores_n", n=len(ranking)),

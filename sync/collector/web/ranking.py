@@ -26,8 +26,7 @@ from sync.collector.web.views import (
     RANKING_PAGE,
     chain_today,
     page_period,
-    period_status,
-    presets,
+    period_values,
     ranking_rows,
 )
 
@@ -78,13 +77,9 @@ def ranking_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Re
 
     return ctx.render(
         "ranking.html",
-        status=period_status(notice),
         title=t("ranking"),
         active="office",
-        notice=notice,
-        start=start, end=end, today=today,
-        period_text=f"{t.day(start)} – {t.day(end)}",
-        presets=presets(ctx, "/office/ranking", start, end, today),
+        **period_values(ctx, "/office/ranking", start, end, today, notice),
         stores_text=t("stores_n", n=t.number(len(ranking))),
         search=search,
         found=len(found),

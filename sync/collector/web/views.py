@@ -98,6 +98,19 @@ def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict
     return out
 
 
+def period_values(
+    ctx: Page, path: str, start: str, end: str, today: str, notice: tuple[str, str] | None,
+) -> dict[str, Any]:
+    """What a page with a period picker renders besides its figures: its status (400
+    with a notice), the period, its text and the preset links to ``path``."""
+    return {
+        "status": period_status(notice), "notice": notice,
+        "start": start, "end": end, "today": today,
+        "period_text": f"{ctx.t.day(start)} – {ctx.t.day(end)}",
+        "presets": presets(ctx, path, start, end, today),
+    }
+
+
 def chain_today(storage: Storage) -> str:
     """Today in the chain's most common store time zone (UTC when there are no stores)."""
     stores = storage.stores()  # read once: a chain has thousands
