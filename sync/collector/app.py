@@ -277,15 +277,15 @@ def mount_pages(app: FastAPI) -> None:
         me,
         oidc,
         pages,
+        ranking,
         signin,
         static,
         users,
     )
 
     oidc.enable(app, app.state.settings)
-    for module in (static, login, signin, oidc, pages, kiosks, fleet, downloads, apidocs,
-                   alertpages, deliveries, users, me,
-                   comment):
+    for module in (static, login, signin, oidc, pages, ranking, kiosks, fleet, downloads,
+                   apidocs, alertpages, deliveries, users, me, comment):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 

@@ -1,6 +1,7 @@
 """A realistic demo chain, so the API and dashboard show real-looking data on first run.
 
-``seed_demo`` creates up to 12 stores in three time zones with one to three
+``seed_demo`` creates 12 stores (up to 2 000, the first 12 repeated under
+numbered names) in three time zones with one to three
 kiosks each and a year of taps with the shapes real stores have: busy Fridays
 and Saturdays, lunch and after-work peaks, a December rush, a quiet July,
 closed on Christmas Day; satisfaction that dips when it is busy, one store
@@ -182,16 +183,31 @@ def _reason(profile: Profile, score: int, busy: bool, rng: random.Random) -> str
     return rng.choices(REASONS, weights)[0]
 
 
+#: Most stores a demo chain has: a large Nordic chain's size.
+MAX_STORES = 2000
+
+
 def seed_demo(
     storage: Storage, stores: int = 12, days: int = 365, seed: int = 1,
-    now: datetime | None = None, progress: Any = None,
+    now: datetime | None = None, progress: Any = None, taps: float | None = None,
 ) -> dict[str, Any]:
-    """Create the demo chain and its taps; returns demo tokens for each role."""
-    if not 1 <= stores <= 100 or not 1 <= days <= 3660:
-        raise ValueError("use 1-100 stores and 1-3660 days")
+    """Create the demo chain and its taps; returns demo tokens for each role.
+
+    ``taps`` scales every store so the chain averages that many taps per store
+    and day (the stores keep their sizes relative to each other): 2 000
+    stores x 3 years at the usual ~280 a day would be some 600 M ratings.
+    """
+    if not 1 <= stores <= MAX_STORES or not 1 <= days <= 3660:
+        raise ValueError(f"use 1-{MAX_STORES} stores and 1-3660 days")
+    if taps is not None and not 0 < taps <= 100_000:
+        raise ValueError("taps per store and day must be above 0 and at most 100000")
     rng = random.Random(seed)
     now = now or utc_now()
     made = profiles(stores, rng)
+    if taps is not None:
+        mean = sum(profile.daily for profile in made) / len(made)
+        for profile in made:
+            profile.daily *= taps / mean
     tokens: dict[str, Any] = {}
     for profile in made:
         storage.add_store(profile.store_id, profile.name, profile.timezone)

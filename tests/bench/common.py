@@ -16,7 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -101,6 +101,16 @@ def machine() -> dict[str, str]:
             "load": " ".join(Path("/proc/loadavg").read_text().split()[:3])}
 
 
+def run_alone(run: Callable[[Options], list[Row]]) -> None:
+    """Run one benchmark module by hand (``python tests/bench/NAME.py [--quick]
+    [--cache DIR]``) and print its rows."""
+    chosen = Options(quick="--quick" in sys.argv)
+    if "--cache" in sys.argv:
+        chosen.cache = Path(sys.argv[sys.argv.index("--cache") + 1])
+    for row in run(chosen):
+        print(row)
+
+
 # -- collectors -----------------------------------------------------------------
 
 
@@ -170,6 +180,43 @@ def throwaway_postgres(workdir: Path) -> Iterator[str]:
 
 
 # -- data ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def fixture_storage(path: Path) -> Iterator[Any]:
+    """A new migrated collector database at ``path`` for a generator, durability off
+    (a fixture, not a figure); checkpointed, analysed and closed after the block.
+    Yields its :class:`~sync.collector.db.storage.Storage`."""
+    from sync.collector.db.connection import Database
+    from sync.collector.db.storage import Storage
+
+    db = Database(str(path))
+    db.migrate()
+    with db.connection() as conn:  # the pool is LIFO: later transactions reuse this one
+        conn.raw.execute("PRAGMA synchronous=OFF")
+        conn.raw.execute("PRAGMA cache_size=-1000000")
+    try:
+        yield Storage(db)
+        with db.connection() as conn:
+            conn.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.raw.execute("ANALYZE")
+    finally:
+        db.close()
+
+
+def cached_database(target: Path, cache: Path | None, name: str,
+                    make: Callable[[Path], Any]) -> Path:
+    """``target``, copied from ``cache/name`` when that exists, else made by ``make(target)``
+    (and kept there for the next run when ``cache`` is given)."""
+    cached = cache / name if cache else None
+    if cached is not None and cached.exists():
+        shutil.copyfile(cached, target)
+    else:
+        make(target)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(target, cached)
+    return target
 
 
 def kiosk_rows(n: int, store_id: str, kiosk_id: str, tz: str = "Europe/Helsinki",

@@ -17,9 +17,7 @@ the same answer would need without roll-ups.
 from __future__ import annotations
 
 import random
-import shutil
 import sqlite3
-import sys
 import tempfile
 import time
 import uuid
@@ -28,7 +26,17 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import Options, Row, median, percentile, ratio, running_collector
+from common import (
+    Options,
+    Row,
+    cached_database,
+    fixture_storage,
+    median,
+    percentile,
+    ratio,
+    run_alone,
+    running_collector,
+)
 
 from sync.clock import utc_now, zone
 from sync.collector import demo, reports
@@ -41,12 +49,12 @@ TARGET_MS = 50.0
 
 def generate(path: Path, ratings: int, stores: int, days: int = 365, seed: int = 7) -> int:
     """A collector database with about ``ratings`` taps over ``stores`` stores; their count."""
-    db = Database(str(path))
-    db.migrate()
-    storage = Storage(db)
-    with db.connection() as conn:  # the pool is LIFO: later transactions reuse this one
-        conn.raw.execute("PRAGMA synchronous=OFF")
-        conn.raw.execute("PRAGMA cache_size=-1000000")
+    with fixture_storage(path) as storage:
+        return _fill(storage, ratings, stores, days, seed)
+
+
+def _fill(storage: Storage, ratings: int, stores: int, days: int, seed: int) -> int:
+    """Add the chain's stores, kiosks and taps; their number."""
     rng = random.Random(seed)
     now = utc_now()
     profiles = demo.profiles(stores, rng)
@@ -76,24 +84,13 @@ def generate(path: Path, ratings: int, stores: int, days: int = 365, seed: int =
         for kiosk_id, rows in per_kiosk.items():
             storage.bulk_insert(kiosk_id, rows)
             total += len(rows)
-    with db.connection() as conn:
-        conn.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.raw.execute("ANALYZE")
-    db.close()
     return total
 
 
 def chain(folder: Path, ratings: int, stores: int, cache: Path | None) -> tuple[Path, int]:
     """The generated database (from the cache when there) and its number of ratings."""
-    target = folder / "reads.db"
-    cached = cache / f"reads-{ratings}-{stores}.db" if cache else None
-    if cached is not None and cached.exists():
-        shutil.copyfile(cached, target)
-    else:
-        generate(target, ratings, stores)
-        if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(target, cached)
+    target = cached_database(folder / "reads.db", cache, f"reads-{ratings}-{stores}.db",
+                             lambda path: generate(path, ratings, stores))
     with sqlite3.connect(target) as conn:
         count = conn.execute("SELECT max(ingest_seq) FROM ratings").fetchone()[0]
     return target, count
@@ -173,8 +170,4 @@ def run(options: Options) -> list[Row]:
 
 
 if __name__ == "__main__":
-    chosen = Options(quick="--quick" in sys.argv)
-    if "--cache" in sys.argv:
-        chosen.cache = Path(sys.argv[sys.argv.index("--cache") + 1])
-    for row in run(chosen):
-        print(row)
+    run_alone(run)

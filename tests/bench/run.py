@@ -41,6 +41,7 @@ BENCHMARKS = {
     "export": "exports",
     "alerts": "alert_rules",
     "check": "check",
+    "office": "office",
 }
 COLUMNS = ("benchmark", "figure", "value", "baseline", "ratio", "target", "met?")
 

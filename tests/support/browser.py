@@ -47,11 +47,14 @@ def collector_command() -> list[str]:
     return [sys.executable, "-m", "sync.collector"]
 
 
-def seed_demo(database: Path, stores: int = 12, days: int = 365) -> dict[str, Any]:
-    """Run ``hymy-collector demo`` into ``database``; returns its JSON (tokens included)."""
+def seed_demo(database: Path, stores: int = 12, days: int = 365,
+              taps: float | None = None) -> dict[str, Any]:
+    """Run ``hymy-collector demo`` into ``database``; returns its JSON (tokens included).
+
+    ``taps``: average taps per store and day (a large chain seeds fast with few)."""
     output = subprocess.run(
         [*collector_command(), "demo", "--database", str(database), "--stores", str(stores),
-         "--days", str(days), "--json"],
+         "--days", str(days), "--json", *(["--taps", str(taps)] if taps else [])],
         check=True, capture_output=True, text=True,
     ).stdout
     return json.loads(output)

@@ -26,6 +26,7 @@ from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from sync.clock import parse_utc
+from sync.collector.db.chain import chain_days
 from sync.collector.db.connection import Connection
 from sync.collector.db.rollups import (
     RUNNING,
@@ -142,6 +143,9 @@ def compare_rollups(conn: Connection, expected: Tallies) -> list[str]:
     ):
         stored = _counts(conn, f"SELECT {columns} FROM {table} WHERE n <> 0")  # noqa: S608
         problems += _compare(table, stored, counts)
+    chain = _counts(conn, "SELECT local_date, scale, score, suppressed, n FROM chain_day_counts"
+                          " WHERE n <> 0")
+    problems += _compare("chain_day_counts", chain, +chain_days(expected.daily))
     keys = _counts(conn, "SELECT store_id, scale, 1 FROM running_keys")
     problems += _compare("running_keys", keys, dict.fromkeys({key[:2] for key in days}, 1))
     rows = conn.rows(f"SELECT store_id, scale, local_date, {', '.join(RUNNING)}"  # noqa: S608

@@ -34,6 +34,11 @@ from sync.clock import format_utc, utc_now, zone
 from sync.collector import people
 from sync.collector.db import alerting, alertlog, comments, digests
 from sync.collector.db import users as people_db
+from sync.collector.db.chain import (
+    add_chain_days,
+    chain_day_counts,
+    chain_period_counts,
+)
 from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.recount import STEPS, KioskSeqs, compare_rollups, recount
 from sync.collector.db.rollups import (
@@ -882,6 +887,7 @@ class Storage:
             ("reason_counts", REASON_KEYS, tallies.reasons),
         ):
             conn.add_counts(table, keys, [(*key, n) for key, n in counts.items()])
+        add_chain_days(conn, tallies.daily)
         self._add_running(conn, store_days(tallies.daily))
 
     @staticmethod
@@ -980,6 +986,16 @@ class Storage:
         sql += " ORDER BY store_id, local_date"
         with self.db.connection() as conn:
             return conn.rows(sql, params)
+
+    def chain_day_counts(self, start: str, end: str) -> list[tuple[str, int, int, int, int]]:
+        """``(local_date, scale, score, suppressed, n)`` of the whole chain, by day."""
+        with self.db.connection() as conn:
+            return chain_day_counts(conn, start, end)
+
+    def chain_counts(self, start: str, end: str) -> list[tuple[int, int, int, int]]:
+        """``(scale, score, suppressed, n)`` of the whole chain over a period."""
+        with self.db.connection() as conn:
+            return chain_period_counts(conn, start, end)
 
     def period_counts(self, start: str, end: str) -> list[tuple[str, int, int, int, int]]:
         """``(store_id, scale, score, suppressed, n)`` per store over a period.
@@ -1381,7 +1397,7 @@ class Storage:
     def _rebuild(self, conn: Connection, expected: Tallies, seqs: dict[str, KioskSeqs]) -> None:
         """Replace every roll-up and seq counter with values recounted from ratings."""
         for table in ("daily_counts", "hourly_counts", "reason_counts", "running_keys",
-                      "running_counts", "seq_gaps"):
+                      "running_counts", "chain_day_counts", "seq_gaps"):
             conn.execute(f"DELETE FROM {table}")
         self._add_tallies(conn, expected)
         for kiosk_id in [row[0] for row in conn.rows("SELECT id FROM kiosks")]:

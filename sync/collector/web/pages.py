@@ -7,8 +7,9 @@
   ``views.LAST_DAY``, is the 404 page).
 - ``POST /stores/{id}/manage``: admins rename, re-zone, retire or restore
   the store from its page (CSRF-checked), then see the page again.
-- ``GET /office?from&to``: ranking with intervals, chain trend, alerts and
-  the XLSX and CSV downloads (:mod:`~sync.collector.web.downloads`).
+- ``GET /office?from&to``: ranking with intervals (a chain's best and worst,
+  the whole list in :mod:`~sync.collector.web.ranking`), chain trend, alerts
+  and the XLSX and CSV downloads (:mod:`~sync.collector.web.downloads`).
 
 Who may see a page is decided by the dependencies of
 :mod:`~sync.collector.web.access`; the figures come from
@@ -47,10 +48,9 @@ from sync.collector.web.views import (
     hourly_svgs,
     kiosk_rows,
     nav_for,
+    office_ranking,
     page_period,
-    period_status,
-    presets,
-    ranking_rows,
+    period_values,
     reason_rows,
     rule_texts,
     trend_svgs,
@@ -91,15 +91,11 @@ def store_page(
     with_responses = [d for d in days if d["responses"]]
     return ctx.render(
         "store.html",
-        status=period_status(notice),
         title=store["name"],
         store=store,
         active=store_id,
         nav_stores=nav_for(storage, ctx.user),
-        notice=notice,
-        start=start, end=end, today=today,
-        period_text=f"{t.day(start)} – {t.day(end)}",
-        presets=presets(ctx, f"/stores/{store_id}", start, end, today),
+        **period_values(ctx, f"/stores/{store_id}", start, end, today, notice),
         today_fig=figure_view(t, today_fig),
         today_cmp=comparison(t, today_fig, today_base),
         period_fig=figure_view(t, period_fig),
@@ -221,32 +217,33 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
     ranking = reports.ranking_report(storage, start, end, min_responses, "ci_low")
     chain = reports.chain_summary_report(storage, start, end)
     base = reports.chain_summary_report(storage, *alerts.baseline_period(start))
-    chain_days = reports.chain_daily_report(storage, start, end)
+    weekly = (date.fromisoformat(end) - date.fromisoformat(start)).days >= reports.DAILY_TREND_DAYS
+    report = reports.chain_weekly_report if weekly else reports.chain_daily_report
+    chain_days = report(storage, start, end)
     thresholds = alert_rules(request)
     found = alertlog.by_priority(storage.open_alerts())  # the chore keeps them current
-    ranked, unranked = ranking_rows(t, ranking, start, end, chain["csat"])
     query = urlencode({"from": start, "to": end})
-    trend = trend_svgs(t, chain_days, None, t("chain_trend"), reference=base["csat"],
+    trend = trend_svgs(t, chain_days, None, t("chain_trend_weekly" if weekly else "chain_trend"),
+                       reference=base["csat"],
                        reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
-                       described_by="trend-data")
+                       described_by="trend-data", weekly=weekly)
     rules = rule_texts(t, thresholds)
     return ctx.render(
         "office.html",
-        status=period_status(notice),
         title=t("office_title"),
         active="office",
-        notice=notice,
-        start=start, end=end, today=today,
-        period_text=f"{t.day(start)} – {t.day(end)}",
-        presets=presets(ctx, "/office", start, end, today),
+        **period_values(ctx, "/office", start, end, today, notice),
         chain=figure_view(t, chain),
         chain_cmp=comparison(t, chain, base),
         stores_text=t("stores_n", n=len(ranking)),
-        ranked=ranked,
-        unranked=unranked,
+        ranking=office_ranking(t, ranking, start, end, chain["csat"]),
+        ranking_href=f"/office/ranking?{query}",
+        store_count=len(ranking),
         min_responses=min_responses,
         trend=trend,
-        trend_days=day_rows(t, chain_days),
+        trend_days=day_rows(t, chain_days, weekly=weekly),
+        weekly=weekly,
+        daily_days=reports.DAILY_TREND_DAYS,
         alerts=alert_views(t, found, storage, start, end, thresholds),
         rules=rules,
         exports={name: f"/office/export/{name}?{query}" for name in (

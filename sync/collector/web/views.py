@@ -98,6 +98,19 @@ def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict
     return out
 
 
+def period_values(
+    ctx: Page, path: str, start: str, end: str, today: str, notice: tuple[str, str] | None,
+) -> dict[str, Any]:
+    """What a page with a period picker renders besides its figures: its status (400
+    with a notice), the period, its text and the preset links to ``path``."""
+    return {
+        "status": period_status(notice), "notice": notice,
+        "start": start, "end": end, "today": today,
+        "period_text": f"{ctx.t.day(start)} – {ctx.t.day(end)}",
+        "presets": presets(ctx, path, start, end, today),
+    }
+
+
 def chain_today(storage: Storage) -> str:
     """Today in the chain's most common store time zone (UTC when there are no stores)."""
     return utc_now().astimezone(reports.chain_zone(storage)).date().isoformat()
@@ -149,20 +162,23 @@ def day_ticks(t: Translator, days: list[str], count: int) -> list[tuple[int, str
 def trend_svgs(
     t: Translator, days: list[dict[str, Any]], href: Any, label: str,
     reference: float | None = None, reference_label: str = "", described_by: str = "",
+    weekly: bool = False,
 ) -> dict[str, Markup]:
     """The trend chart twice: wide for desktops, narrow (fewer ticks) for phones.
 
-    ``described_by`` is the id of the table of the same days (its text alternative).
+    ``described_by`` is the id of the table of the same days (its text alternative);
+    ``weekly``: each row is a week (:func:`reports.chain_weekly_report`).
     """
     points = []
     dates = [row["date"] for row in days]
     for row in days:
+        when = point_text(t, row["date"], weekly)
         if row["responses"]:
-            title = (f"{t.day(row['date'], weekday=True)}: CSAT {t.pct(row['csat'])} "
+            title = (f"{when}: CSAT {t.pct(row['csat'])} "
                      f"({t.pct_range(row['ci_low'], row['ci_high'])}), "
                      f"{t.responses(row['responses'])}")
         else:
-            title = f"{t.day(row['date'], weekday=True)}: {t('no_responses')}"
+            title = f"{when}: {t('no_responses')}"
         points.append(charts.TrendPoint(
             row["csat"], row["ci_low"], row["ci_high"], title,
             href(row["date"]) if href and row["responses"] else None,
@@ -316,16 +332,22 @@ def reports_round(value: float | None) -> float | None:
     return None if value is None else round_half_up(value)
 
 
+def point_text(t: Translator, day: str, weekly: bool = False) -> str:
+    """A trend point's date in words: the day, or the week it starts."""
+    return t("week_of", day=t.day(day)) if weekly else t.day(day, weekday=True)
+
+
 def day_rows(t: Translator, days: list[dict[str, Any]],
-             href: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
-    """The daily table, newest first, each date linking to ``href(date)`` when given
-    (a store's day page; the chain's days have none)."""
+             href: Callable[[str], str] | None = None,
+             weekly: bool = False) -> list[dict[str, Any]]:
+    """The daily (or ``weekly``) table, newest first, each date linking to ``href(date)``
+    when given (a store's day page; the chain's days have none)."""
     rows = []
     for row in reversed(days):
         rows.append({
             **row,
             "href": href(row["date"]) if href else None,
-            "date_text": t.day(row["date"], weekday=True),
+            "date_text": point_text(t, row["date"], weekly),
             "csat_text": t.pct(row["csat"]),
             "range_text": t.pct_range(row["ci_low"], row["ci_high"]),
             "index_text": t.number(row["happy_index"]) if row["happy_index"] is not None
@@ -374,16 +396,25 @@ def nav_for(storage: Storage, user: Principal) -> list[dict[str, Any]]:
 
 
 
+#: The office page shows a long ranking's best and worst this many each, with a
+#: link to the whole ranking; a list at most ``2 * OFFICE_EDGE + 5`` long is shown whole.
+OFFICE_EDGE = 10
+#: Stores a page of the whole ranking lists.
+RANKING_PAGE = 100
+
+
 def ranking_rows(
     t: Translator, ranking: list[dict[str, Any]], start: str, end: str,
-    reference: float | None,
+    reference: float | None, shown: list[dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Ranked and too-few rows, each with a forest-plot strip on a shared axis."""
+    """Ranked and too-few rows of ``shown`` (default: the whole ``ranking``), each with
+    a forest-plot strip on an axis shared by the whole ranking, so strips on
+    different pages compare."""
     values = [v for r in ranking if r["responses"] for v in (r["ci_low"], r["ci_high"])]
     domain = charts.percent_domain(values, minimum_span=20)
     query = urlencode({"from": start, "to": end})
     ranked, unranked = [], []
-    for row in ranking:
+    for row in ranking if shown is None else shown:
         view = {
             **figure_view(t, row),
             "href": f"/stores/{row['store_id']}?{query}",
@@ -398,6 +429,30 @@ def ranking_rows(
         }
         (ranked if row["rank"] is not None else unranked).append(view)
     return ranked, unranked
+
+
+def office_ranking(
+    t: Translator, ranking: list[dict[str, Any]], start: str, end: str,
+    reference: float | None,
+) -> dict[str, Any]:
+    """What the office page's ranking card shows: the whole ranking when it is short;
+    at a chain's size the best and worst :data:`OFFICE_EDGE` ranked stores, how many
+    lie between, and how many have too few responses (the whole list is one link
+    away, :mod:`~sync.collector.web.ranking`)."""
+    ranked = [row for row in ranking if row["rank"] is not None]
+    unranked = [row for row in ranking if row["rank"] is None]
+    edge = OFFICE_EDGE
+    if len(ranking) <= 2 * edge + 5:
+        top, bottom = ranking_rows(t, ranking, start, end, reference)
+        return {"top": top, "between": 0, "bottom": [], "unranked": bottom,
+                "hidden_unranked": 0}
+    shown = ranked[:edge] + ranked[-edge:] if len(ranked) > 2 * edge + 5 else ranked
+    rows, _ = ranking_rows(t, ranking, start, end, reference, shown=shown)
+    cut = edge if len(shown) < len(ranked) else len(rows)
+    few = unranked if len(unranked) <= 5 else []
+    _, few_rows = ranking_rows(t, ranking, start, end, reference, shown=few)
+    return {"top": rows[:cut], "between": len(ranked) - len(shown), "bottom": rows[cut:],
+            "unranked": few_rows, "hidden_unranked": len(unranked) - len(few)}
 
 
 def alert_rules(request: Request) -> alerts.Rules:
