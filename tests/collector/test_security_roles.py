@@ -42,6 +42,7 @@ PAGES = {
     "/stores/b/alerts": (LOGIN, DENY, SEE, SEE, SEE),
     "/admin/deliveries": (LOGIN, DENY, DENY, DENY, SEE),
     "/admin/users": (LOGIN, DENY, DENY, DENY, SEE),
+    "/me/notifications": (LOGIN, SEE, SEE, SEE, SEE),
 }
 
 

@@ -73,7 +73,7 @@ def pages_by_role(server: dict) -> dict[str, list[str]]:
         "anonymous": ["/login", "/no-such-page", "/login/link/not-a-link"],
         "staff": [mine, f"{mine}?from=2001-01-01&to=2001-01-31", f"{mine}?from=nonsense",
                   f"{mine}/days/{yesterday()}", f"{mine}/days/not-a-day", "/fleet",
-                  "/office", "/stores/no-such-store", f"{mine}/alerts", alert],
+                  "/office", "/stores/no-such-store", f"{mine}/alerts", alert, "/me/notifications"],
         "office": ["/office", "/office?from=nonsense", f"{mine}/days/{yesterday()}", "/fleet",
                    f"/kiosks/{staff}-1", "/alerts", "/alerts?from=2001-01-01&to=2001-01-31",
                    alert, "/office/ranking?q=hymy", "/office/ranking?page=9",
