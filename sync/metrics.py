@@ -59,7 +59,9 @@ def score_problem(kind: str, score: int, scale: int) -> str | None:
         return f"a {kind} rating has a scale of {allowed}, not {scale}"
     low, high = LOWEST[kind], LOWEST[kind] + scale - 1
     if not low <= score <= high:
-        return f"score {score} is outside a {kind} scale of {low}-{high}"
+        if kind == "csat":
+            return f"score {score} is outside a {scale}-face scale"
+        return f"score {score} is outside the {kind} scale {low}-{high}"
     return None
 
 

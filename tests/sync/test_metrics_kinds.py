@@ -106,11 +106,13 @@ def test_the_scale_names_the_kind(scale, kind):
 
 
 @pytest.mark.parametrize(("kind", "score", "scale", "why"), [
-    ("nps", 11, 11, "score 11 is outside a nps scale of 0-10"),
+    ("nps", 11, 11, "score 11 is outside the nps scale 0-10"),
     ("nps", 5, 5, "a nps rating has a scale of 11, not 5"),
-    ("ces", 0, 7, "score 0 is outside a ces scale of 1-7"),
-    ("csat", 0, 5, "score 0 is outside a csat scale of 1-5"),
-    ("csat", 6, 5, "score 6 is outside a csat scale of 1-5"),
+    ("ces", 0, 7, "score 0 is outside the ces scale 1-7"),
+    ("ces", 8, 7, "score 8 is outside the ces scale 1-7"),
+    ("csat", 0, 5, "score 0 is outside a 5-face scale"),
+    ("csat", 4, 3, "score 4 is outside a 3-face scale"),
+    ("csat", 3, 7, "a csat rating has a scale of 3 or 4 or 5, not 7"),
     ("stars", 3, 5, "kind 'stars' is not one of csat, nps, ces"),
 ])
 def test_a_score_that_does_not_fit_its_kind_is_named(kind, score, scale, why):
