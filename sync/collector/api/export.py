@@ -101,7 +101,8 @@ def parse_cursor(after: str) -> int:
 
 def rating_dicts(rows: Iterable[Sequence[Any]], stores: StoreNames) -> Iterable[dict[str, Any]]:
     """Export rows as dicts with JSON types (flags as booleans), in :data:`RATING_COLUMNS`
-    order: the stored columns, then the store's name, the local time and the question kind."""
+    order: the stored columns, then the store's name, the local time, the question kind
+    and the unanswered follow-up."""
     for row in rows:
         item = dict(zip(EXPORT_COLUMNS, row, strict=True))
         for flag in _FLAGS:
@@ -109,7 +110,9 @@ def rating_dicts(rows: Iterable[Sequence[Any]], stores: StoreNames) -> Iterable[
         name, tz = stores(item["store_id"])
         item["store_name"] = name
         item["local_time"] = None if tz is None else local_time(parse_utc(item["created_at"]), tz)
-        item["question_kind"] = columns.QUESTION_KIND
+        # Stored as kind, exported at the end under its export name, then followup.
+        item["question_kind"] = item.pop("kind")
+        item["followup"] = item.pop("followup")
         yield item
 
 
@@ -222,7 +225,7 @@ def export_ratings(
 
     Columns: ``ingest_seq`` (the cursor), the kiosk's rating fields,
     ``received_at`` and ``clock_suspect``, then ``store_name``,
-    ``local_time`` and ``question_kind`` (docs/export.md).  Repeat with
+    ``local_time``, ``question_kind`` and ``followup`` (docs/export.md).  Repeat with
     ``after`` set to ``X-Next-Cursor`` until ``X-More`` is ``false``; later
     pulls return only rows stored since.  XLSX and Parquet are streamed.
     """

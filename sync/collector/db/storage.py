@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ from sync.collector.db.connection import Connection, Database, Duplicate
 from sync.collector.db.rollups import (
     ROW,
     RUNNING,
+    SCORES,
     LocalHours,
     Tallies,
     running_totals,
@@ -53,12 +55,15 @@ from sync.collector.tokens import (
     new_token,
     same_hash,
 )
+from sync.metrics import kind_of
 from sync.survey import BUILT_IN_REASONS, DEFAULT_SURVEY, Survey
 from sync.wire import KioskStatus, Rating
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-#: Fields compared to decide "duplicate" (same content) or "conflict" (same id, new content).
-CONTENT = ROW[1:12]
+#: Fields compared to decide "duplicate" (same content) or "conflict" (same id, new content):
+#: the kiosk's own fields (not where or when the collector filed it).
+CONTENT = (*ROW[1:12], "kind", "followup")
+_CONTENT = itemgetter(*(ROW.index(name) for name in CONTENT))
 #: Columns of an exported rating: the kiosk's names plus the collector's own.
 EXPORT_COLUMNS = ("ingest_seq", *ROW)
 #: ``running_counts`` SQL pieces, built once from the column names in rollups.RUNNING.
@@ -740,7 +745,7 @@ class Storage:
             else:
                 fresh = []
                 for row in rows:
-                    content = row[1:12]
+                    content = _CONTENT(row)
                     before = stored.get(row[0])
                     if before is None:
                         stored[row[0]] = content
@@ -779,7 +784,12 @@ class Storage:
         return missing
 
     def bulk_insert(self, kiosk_id: str, rows: Sequence[tuple]) -> None:
-        """Insert many new rows of one kiosk in one transaction (demo data, imports)."""
+        """Insert many new rows of one kiosk in one transaction (demo data, imports).
+
+        A row may stop before ``kind`` and ``followup`` (the columns before
+        question kinds): its kind then follows its scale, with no follow-up.
+        """
+        rows = [row if len(row) == len(ROW) else (*row, kind_of(row[5]), None) for row in rows]
         if rows:
             for store_id in {row[2] for row in rows}:
                 self.zone(store_id)
@@ -974,7 +984,8 @@ class Storage:
             ):
                 n = (until_end or 0) - (before or 0)
                 if n:
-                    counts.append((store_id, scale, index % 5 + 1, index // 5, n))
+                    suppressed, score = divmod(index, len(SCORES))
+                    counts.append((store_id, scale, score, suppressed, n))
         return counts
 
     def hourly_counts(
@@ -1241,13 +1252,13 @@ def _table_rows(
         return []
     tuples = [r if isinstance(r, tuple) else astuple(r) for r in ratings]
     (ids, seqs, _, _, scores, scales, created, dates, langs, reasons, suppressed,
-     versions) = zip(*tuples, strict=True)
+     versions, kinds, followups) = zip(*tuples, strict=True)
     n = len(tuples)
     store_ids = repeat(store_id, n) if isinstance(store_id, str) else store_id
     return list(zip(
         ids, seqs, store_ids, repeat(kiosk_id, n), scores, scales, created, dates,
         langs, reasons, map(int, suppressed), versions, repeat(received_at, n),
-        repeat(suspect, n), strict=True,
+        repeat(suspect, n), kinds, followups, strict=True,
     ))
 
 
