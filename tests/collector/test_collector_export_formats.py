@@ -167,7 +167,7 @@ def test_plain_csv_keeps_every_existing_byte_and_adds_columns_at_the_end(served)
     assert lines[1] == (
         f"1,{ids[0]},1,s1,s1-k,2,5,2026-03-29T00:30:00.125Z,2026-03-29,fi,queue,0,,"
         '2026-03-29T00:30:00.125Z,0,"\'=HYPERLINK(""http://evil.example/"",""Kamppi"")",'
-        "02:30:00,csat")
+        "02:30:00,csat,")  # followup: none unanswered
     assert text.endswith("\n") and not text.startswith("\ufeff") and ";" not in lines[0]
 
 
