@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from sync.collector import Database, Storage, reports
 from sync.collector.app import create_app
+from sync.collector.demo import seed_demo
 from sync.collector.settings import Settings
 from sync.metrics import ces_figure, nps_figure
 from tests.support.asgi import call
@@ -170,3 +172,26 @@ def test_bi_views_give_each_kind_its_own_row(chain: Chain):
     assert [row["responses"] for row in rows] == [7, 3, 9]
     assert [row["csat"] is None for row in rows] == [True, False, True]
     assert [row["value"] for row in rows] == pytest.approx([ces, 200 / 3, nps])
+
+
+def test_the_demo_with_kinds_adds_nps_and_ces_and_keeps_its_csat(new_database, tmp_path):
+    now = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+    chains = {}
+    for kinds in (False, True):
+        folder = tmp_path / str(kinds)
+        folder.mkdir()
+        storage = Storage(Database(new_database(folder)))
+        storage.db.migrate()
+        seed_demo(storage, stores=3, days=20, seed=1, now=now, kinds=kinds)
+        chains[kinds] = storage
+    period = ("2025-05-13", "2025-06-01")
+    assert reports.ranking_report(chains[True], *period, 1) == reports.ranking_report(
+        chains[False], *period, 1)
+    for kind in ("nps", "ces"):
+        ranked = reports.ranking_report(chains[True], *period, 30, kind=kind)
+        assert [row["rank"] for row in ranked] == [1, 2, 3], kind
+        assert all(row["ci_low"] < row["value"] < row["ci_high"] for row in ranked)
+        assert reports.ranking_report(chains[False], *period, 1, kind=kind)[0]["responses"] == 0
+    assert chains[True].check() == []
+    for storage in chains.values():
+        storage.db.close()
