@@ -204,40 +204,42 @@ class Reasons(Period):
     reasons: list[Reason]
 
 
-class RankedStore(Figures):
-    """A store's figures over the period and its place."""
+class Place(Answer):
+    """A store's place in a ranking."""
 
     store_id: str
     name: str
     rank: int | None = Field(description="1 = best; null below min_responses")
 
 
-class Ranking(Answer):
-    """Every active store over a period, best first."""
+class RankedStore(Figures, Place):
+    """A store's figures over the period and its place."""
+
+
+class RankedPeriod(Answer):
+    """The period a ranking covers and the responses a store needs to be ranked."""
 
     start: str = Field(alias="from")
     end: str = Field(alias="to")
-    ranked_by: Literal["ci_low", "csat", "happy_index"]
     min_responses: int
+
+
+class Ranking(RankedPeriod):
+    """Every active store over a period, best first."""
+
+    ranked_by: Literal["ci_low", "csat", "happy_index"]
     stores: list[RankedStore]
 
 
-class KindRankedStore(KindFigures):
+class KindRankedStore(KindFigures, Place):
     """A store's NPS or CES figures over the period and its place."""
 
-    store_id: str
-    name: str
-    rank: int | None = Field(description="1 = best; null below min_responses")
 
-
-class KindRanking(Answer):
+class KindRanking(RankedPeriod):
     """Every active store over a period by NPS or CES (``kind=nps|ces``), best first."""
 
-    start: str = Field(alias="from")
-    end: str = Field(alias="to")
     kind: Literal["nps", "ces"]
     ranked_by: Literal["ci_low", "value"]
-    min_responses: int
     stores: list[KindRankedStore]
 
 

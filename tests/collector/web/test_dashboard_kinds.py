@@ -17,6 +17,7 @@ from sync.clock import utc_now
 from sync.collector.api import ingest
 from sync.collector.web.i18n import Translator
 from sync.metrics import ces_figure, nps_figure
+from tests.support.browser import log_in
 from tests.support.collector import batch, rating
 from tests.support.inprocess import collector_in_process
 
@@ -47,17 +48,10 @@ def served(tmp_path):
         yield running
 
 
-def login(page, url: str, token: str) -> None:
-    page.goto(url + "/login?lang=en")
-    page.fill("#token", token)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
-
-
 @pytest.mark.browser
 def test_the_store_page_shows_nps_and_ces_with_their_intervals(browser_page, served):
     page = browser_page
-    login(page, served.url, served.office)
+    log_in(page, served.url, served.office)
     page.goto(served.url + "/stores/s1?lang=en")
     nps, ces = page.locator("#kind-nps"), page.locator("#kind-ces")
     planted = nps_figure((score, 1) for score in NPS)
