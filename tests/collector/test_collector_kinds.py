@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from sync.collector import Database, Storage, reports
+from sync.collector import Database, Storage, alerts, reports
 from sync.collector.app import create_app
 from sync.collector.demo import seed_demo
 from sync.collector.settings import Settings
@@ -195,3 +195,18 @@ def test_the_demo_with_kinds_adds_nps_and_ces_and_keeps_its_csat(new_database, t
     assert chains[True].check() == []
     for storage in chains.values():
         storage.db.close()
+
+
+def test_unhappy_bursts_are_of_faces_not_of_nps_or_ces_answers(collector_database: str):
+    chain = Chain(collector_database)
+    now = datetime.now(UTC)
+    at = now - timedelta(minutes=30)
+    zeros = [rating(n + 1, score=0, scale=11, kind="nps", at=at + timedelta(minutes=n))
+             for n in range(6)]
+    assert chain.post("exit-a", zeros)["accepted"] == 6  # six detractors in six minutes
+    faces = [rating(n + 1, score=1, scale=5, at=at + timedelta(minutes=n)) for n in range(6)]
+    assert chain.post("exit-b", faces)["accepted"] == 6  # six unhappy faces
+    today = now.date().isoformat()
+    found = alerts.chain_alerts(chain.storage, today, today, now=now)
+    assert [(alert.kind, alert.store_id) for alert in found if alert.kind == "burst"] == [
+        ("burst", "exit-b")]

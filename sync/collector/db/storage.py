@@ -1105,14 +1105,16 @@ class Storage:
             conn.execute("DELETE FROM sessions WHERE hash = ?", (session_hash,))
 
     def counted_ratings_since(self, since: str) -> list[tuple[str, str, int, int]]:
-        """``(store_id, created_at, scale, score)`` of counted taps since an instant.
+        """``(store_id, created_at, scale, score)`` of counted CSAT taps since an instant.
 
-        Ordered by store and time, for windowed alert rules (unhappy bursts).
+        Ordered by store and time, for windowed alert rules (unhappy bursts):
+        unhappy faces are CSAT's, so NPS and CES taps are left out.
         """
         with self.db.connection() as conn:
             return conn.rows(
                 "SELECT store_id, created_at, scale, score FROM ratings"
-                " WHERE created_at >= ? AND suppressed = 0 ORDER BY store_id, created_at",
+                " WHERE created_at >= ? AND suppressed = 0 AND kind = 'csat'"
+                " ORDER BY store_id, created_at",
                 (since,),
             )
 
