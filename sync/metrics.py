@@ -1,4 +1,7 @@
-"""The CSAT rule, defined once, used by the kiosk, the collector and the tests.
+"""The figures of each question kind, defined once, used by the kiosk, the collector
+and the tests.
+
+CSAT (``csat``, 3, 4 or 5 faces):
 
 - A response is *satisfied* when it is in the top two faces of a 4- or 5-face
   scale, or the top face of a 3-face scale (top-box / top-2-box).
@@ -8,6 +11,16 @@
 - Funnel-plot control limits (Spiegelhalter): how far a share on ``n``
   responses may stray above an expected share by chance alone, and the exact
   binomial tail that keeps the limit honest when ``n`` is small.
+
+NPS (``nps``, 0-10): promoters answer 9-10, detractors 0-6; NPS = % promoters
+- % detractors, from -100 to 100.  Its 95% interval is the adjusted Wald
+interval for a difference of two proportions from one multinomial sample
+(Rocks 2016): variance ``(p + d - (p - d)^2) / n`` with 3/4 of a promoter and
+of a detractor and 3/2 of a passive added, which keeps the interval honest at
+small n where the plain Wald one collapses to a point.
+
+CES (``ces``, a 7-point agree scale, 1 = strongly disagree that it was easy,
+7 = strongly agree): the mean with a Student t interval.
 
 Suppressed taps (misuse protection) are never passed in as responses; callers
 report them separately.
@@ -21,6 +34,38 @@ from dataclasses import dataclass, field
 
 SCALES = (3, 4, 5)
 Z95 = 1.959963984540054
+
+#: The question kinds, and the scale (number of answers) each one uses.  The
+#: scale alone tells the kinds apart, so roll-ups keyed by scale need no kind.
+KINDS = ("csat", "nps", "ces")
+KIND_SCALES: dict[str, tuple[int, ...]] = {"csat": SCALES, "nps": (11,), "ces": (7,)}
+#: The lowest score of each kind (NPS counts from 0, the others from 1).
+LOWEST = {"csat": 1, "nps": 0, "ces": 1}
+NPS_PROMOTER = 9
+NPS_DETRACTOR = 6
+
+
+def kind_of(scale: int) -> str:
+    """The question kind a scale belongs to (3-5: csat, 11: nps, 7: ces)."""
+    for kind, scales in KIND_SCALES.items():
+        if scale in scales:
+            return kind
+    raise ValueError(f"no question kind has {scale} answers")
+
+
+def score_problem(kind: str, score: int, scale: int) -> str | None:
+    """Why ``score`` on ``scale`` is not an answer to a ``kind`` question, or None."""
+    if kind not in KIND_SCALES:
+        return f"kind {kind!r} is not one of {', '.join(KINDS)}"
+    if scale not in KIND_SCALES[kind]:
+        allowed = " or ".join(map(str, KIND_SCALES[kind]))
+        return f"a {kind} rating has a scale of {allowed}, not {scale}"
+    low, high = LOWEST[kind], LOWEST[kind] + scale - 1
+    if not low <= score <= high:
+        if kind == "csat":
+            return f"score {score} is outside a {scale}-face scale"
+        return f"score {score} is outside the {kind} scale {low}-{high}"
+    return None
 
 
 def check_scale(scale: int) -> None:
@@ -151,3 +196,117 @@ def summarize_scores(scores: Iterable[int], scale: int) -> Summary:
     for score in scores:
         tally[score] = tally.get(score, 0) + 1
     return summarize((scale, score, n) for score, n in tally.items())
+
+
+@dataclass
+class Figure:
+    """One kind's figure for a set of responses, with its 95% interval.
+
+    ``value`` is CSAT in percent, NPS from -100 to 100, or the CES mean (1-7);
+    None when there are no responses.
+    """
+
+    kind: str
+    responses: int = 0
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    counts: dict[int, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """A JSON-ready dict with rounded figures."""
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 2 if self.kind == "ces" else 1)
+
+        return {
+            "kind": self.kind, "responses": self.responses, "value": rounded(self.value),
+            "ci_low": rounded(self.ci_low), "ci_high": rounded(self.ci_high),
+            "counts": {str(k): v for k, v in sorted(self.counts.items())},
+        }
+
+
+def _tally(scores: Iterable[tuple[int, int]]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for score, n in scores:
+        if n:
+            counts[score] = counts.get(score, 0) + n
+    return counts
+
+
+def nps_figure(scores: Iterable[tuple[int, int]]) -> Figure:
+    """NPS of ``(score, n)`` pairs on 0-10, with its adjusted Wald 95% interval."""
+    counts = _tally(scores)
+    n = sum(counts.values())
+    figure = Figure("nps", n, counts=counts)
+    if not n:
+        return figure
+    promoters = sum(v for k, v in counts.items() if k >= NPS_PROMOTER)
+    detractors = sum(v for k, v in counts.items() if k <= NPS_DETRACTOR)
+    figure.value = (promoters - detractors) * 100.0 / n
+    adjusted = n + 3
+    p, d = (promoters + 0.75) / adjusted, (detractors + 0.75) / adjusted
+    half = Z95 * math.sqrt((p + d - (p - d) ** 2) / adjusted)
+    figure.ci_low = max(-100.0, (p - d - half) * 100)
+    figure.ci_high = min(100.0, (p - d + half) * 100)
+    return figure
+
+
+#: Student's t 0.975 quantiles for 1-30 degrees of freedom (the printed tables).
+T95_TABLE = (
+    12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004,
+    2.262157, 2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905,
+    2.109816, 2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899,
+    2.059539, 2.055529, 2.051831, 2.048407, 2.045230, 2.042272,
+)
+
+
+def t95(df: int) -> float:
+    """Student's t 0.975 quantile: the table up to 30 degrees of freedom, then Hill's
+    (1970) expansion around the normal quantile (within 1e-5 from 30 on)."""
+    if df < 1:
+        raise ValueError("t needs at least one degree of freedom")
+    if df <= len(T95_TABLE):
+        return T95_TABLE[df - 1]
+    z = Z95
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    return z + g1 / df + g2 / df**2 + g3 / df**3
+
+
+def ces_figure(scores: Iterable[tuple[int, int]]) -> Figure:
+    """CES mean of ``(score, n)`` pairs on 1-7, with a 95% t interval (none for one answer)."""
+    counts = _tally(scores)
+    n = sum(counts.values())
+    figure = Figure("ces", n, counts=counts)
+    if not n:
+        return figure
+    mean = sum(k * v for k, v in counts.items()) / n
+    figure.value = mean
+    if n == 1:
+        figure.ci_low, figure.ci_high = 1.0, 7.0
+        return figure
+    variance = sum(v * (k - mean) ** 2 for k, v in counts.items()) / (n - 1)
+    half = t95(n - 1) * math.sqrt(variance / n)
+    figure.ci_low, figure.ci_high = max(1.0, mean - half), min(7.0, mean + half)
+    return figure
+
+
+def csat_figure(counts: Iterable[tuple[int, int, int]]) -> Figure:
+    """CSAT as a :class:`Figure` (from :func:`summarize`, so the rule stays one)."""
+    summary = summarize(counts)
+    return Figure("csat", summary.responses, summary.csat, summary.ci_low, summary.ci_high,
+                  summary.counts)
+
+
+def figure(kind: str, counts: Iterable[tuple[int, int, int]]) -> Figure:
+    """The figure of ``kind`` from ``(scale, score, n)`` counts; other kinds' rows are skipped.
+
+    Roll-ups hold every kind's rows side by side (the scale tells them apart),
+    so a caller can hand all of a store's rows over and ask for each kind.
+    """
+    mine = [(scale, score, n) for scale, score, n in counts if scale in KIND_SCALES[kind]]
+    if kind == "csat":
+        return csat_figure(mine)
+    pairs = [(score, n) for _scale, score, n in mine]
+    return nps_figure(pairs) if kind == "nps" else ces_figure(pairs)

@@ -33,6 +33,7 @@ import msgspec
 from pydantic import BaseModel, Field
 
 from sync.clock import format_utc, utc_now
+from sync.metrics import score_problem
 
 FORMAT_VERSION = 1
 
@@ -103,14 +104,18 @@ class Rating(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     seq: Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
     store_id: str | None = None
     kiosk_id: str | None = None
-    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
-    scale: Literal[3, 4, 5]
+    score: Annotated[int, msgspec.Meta(ge=0, le=10)]
+    scale: Literal[3, 4, 5, 7, 11]
     created_at: UtcTime
     local_date: Day
     lang: Lang
     reason: ReasonKey | None = None
     suppressed: bool = False
     survey_version: Counter | None = None
+    #: The question asked (sync.metrics.KINDS); kiosks before NPS and CES send none.
+    kind: Literal["csat", "nps", "ces"] = "csat"
+    #: A follow-up question that went unanswered: the shopper skipped it or walked away.
+    followup: Literal["skipped", "timeout"] | None = None
 
 
 #: The wire fields of a rating, in the order of the kiosk's ``ratings`` table.
@@ -275,6 +280,7 @@ def make_batch(rows: list[dict[str, Any]], status: dict[str, Any] | None = None)
     for row in rows:
         fields = {name: row.get(name) for name in RATING_FIELDS}
         fields["suppressed"] = bool(fields["suppressed"])
+        fields["kind"] = fields["kind"] or "csat"  # a row from before question kinds
         ratings.append(Rating(**fields))
     return Batch(
         sent_at=format_utc(utc_now()),
@@ -372,8 +378,13 @@ def problem(rating: Rating, earliest: str, latest: str) -> str | None:
 
 def _broken_rule(rating: Rating, earliest: str, latest: str) -> str | None:
     """Why a rating of the right shapes is refused, or None."""
-    if rating.score > rating.scale:
-        return f"score {rating.score} is outside a {rating.scale}-face scale"
+    if rating.kind == "csat" and rating.scale <= 5:  # the common case, without a call
+        if not 1 <= rating.score <= rating.scale:
+            return f"score {rating.score} is outside a {rating.scale}-face scale"
+    else:
+        why = score_problem(rating.kind, rating.score, rating.scale)
+        if why is not None:
+            return why
     if not earliest <= rating.created_at <= latest:
         return f"created_at {rating.created_at!r} is not a plausible time"
     try:

@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 from sync.clock import format_utc, parse_utc, utc_now
 from sync.collector import reports
 from sync.collector.db.storage import Storage
-from sync.metrics import funnel_limit, normal_tail, upper_tail
+from sync.metrics import KIND_SCALES, funnel_limit, normal_tail, upper_tail
 
 #: Every rule by name, in the order the office page explains them.
 RULE_NAMES = ("funnel", "silent", "burst", "baseline")
@@ -509,7 +509,7 @@ def funnel_alerts(storage: Storage, taps: Mapping[str, list[tuple[datetime, bool
     base_start, base_end = baseline_period(now.date().isoformat(), baseline_days)
     counts: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for store_id, scale, score, suppressed, n in storage.period_counts(base_start, base_end):
-        if not suppressed:
+        if not suppressed and scale in KIND_SCALES["csat"]:  # NPS and CES have no faces
             counts[store_id].append((scale, score, n))
     found = []
     for store_id, store_taps in taps.items():

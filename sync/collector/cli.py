@@ -833,10 +833,13 @@ def survey_show(storage: Storage, store_id: str) -> None:
               help="Also write the demo tokens as JSON to this file")
 @click.option("--taps", type=float, default=None,
               help="Average taps per store and day [default: the demo's mix, about 280]")
+@click.option("--kinds", is_flag=True,
+              help="Also an NPS kiosk at the exit and a CES kiosk at the service desk"
+                   " of the first six stores")
 @database_option(default=DEMO_DATABASE, envvar="HYMY_DEMO_DATABASE")
 @friendly_errors
 def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
-         tokens_file: Path | None, taps: float | None) -> None:
+         tokens_file: Path | None, taps: float | None, kinds: bool) -> None:
     """Seed a demo chain: stores, kiosks and a year of realistic ratings.
 
     Prints tokens for a demo office, admin, staff and kiosk login.  The demo
@@ -847,7 +850,15 @@ def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
     Examples:
         hymy-collector demo --database demo.db
         hymy-collector demo --database demo.db --stores 3 --days 90 --json > tokens.json
-        hymy-collector demo --database chain.db --stores 2000 --days 30 --taps 20
+@click.option("--taps", type=float, default=None,
+              help="Average taps per store and day [default: the demo's mix, about 280]")
+@click.option("--kinds", is_flag=True,
+              help="Also an NPS kiosk at the exit and a CES kiosk at the service desk"
+                   " of the first six stores")
+@database_option(default=DEMO_DATABASE, envvar="HYMY_DEMO_DATABASE")
+@friendly_errors
+def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
+         tokens_file: Path | None, taps: float | None, kinds: bool) -> None:
     """
     from tqdm import tqdm
 
@@ -863,7 +874,7 @@ def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
     with tqdm(total=stores, unit="store", desc="demo", file=sys.stderr,
               disable=None) as bar:
         result = seed_demo(storage, stores=stores, days=days, seed=seed,
-                           progress=lambda _: bar.update(), taps=taps)
+                           progress=lambda _: bar.update(), taps=taps, kinds=kinds)
     output = {"database": storage.db.display_url, **result}
     if tokens_file is not None:
         tokens_file.write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")

@@ -18,10 +18,6 @@ from typing import Literal, cast
 #: A column's type, as its Parquet type (docs/export.md spells out each).
 Kind = Literal["int64", "string", "bool", "float64", "timestamp", "date", "time"]
 
-#: The question every rating answers today.  Issue #16 brings NPS and CES
-#: questions; then this becomes a column of the rating instead of a constant.
-QUESTION_KIND = "csat"
-
 #: Spreadsheet width (characters) of a column of each type, before its name is considered.
 WIDTHS: dict[str, int] = {
     "int64": 8, "string": 12, "bool": 8, "float64": 8, "timestamp": 23, "date": 11, "time": 9,
@@ -62,8 +58,8 @@ RATING_COLUMNS = table("""
     seq            int64      -   The kiosk's own gapless number for the rating
     store_id       string     -   The store the rating was made in
     kiosk_id       string     16  The kiosk that recorded it
-    score          int64      -   The face tapped, 1 (least happy) to scale
-    scale          int64      -   How many faces the kiosk showed: 3, 4 or 5
+    score          int64      -   The answer: a face 1 (least happy) to scale; NPS 0-10; CES 1-7
+    scale          int64      -   How many answers the kiosk showed: 3, 4 or 5 faces; 11 NPS; 7 CES
     created_at     timestamp  -   When the face was tapped, UTC (kiosk clock)
     local_date     date       -   The store's local date of the tap, as the kiosk filed it
     lang           string     6   The kiosk's language at the tap (fi, sv, en, de)
@@ -74,7 +70,8 @@ RATING_COLUMNS = table("""
     clock_suspect  bool       -   The kiosk's clock was off by more than the tolerance
     store_name     string     20  The store's display name now
     local_time     time       -   Time of day of created_at on the store's clock, HH:MM:SS
-    question_kind  string     -   What it answers: "csat" for all until NPS/CES exist (#16)
+    question_kind  string     -   The question it answers: csat, nps or ces (older kiosks: csat)
+    followup       string     9   A follow-up left unanswered: skipped, timeout, or empty
 """)
 
 #: A store's day (``/export/daily``): its figures, then the store's name.

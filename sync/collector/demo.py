@@ -10,7 +10,10 @@ follow-up reasons mostly after unhappy faces; a few suppressed repeat taps.
 Kiosk health has stories too: a kiosk that lost seven taps, one that went
 silent three days ago, one with a clock seven minutes fast, one offline with
 taps pending, one low on disk, one with rejected ratings and a config naming
-another time zone, one on an older app version.
+another time zone, one on an older app version.  With ``kinds``, the first
+stores also get an NPS kiosk at the exit (``<store>-exit``) and a CES kiosk at
+the service desk (``<store>-desk``), drawn from their own random stream so the
+CSAT chain is the same with or without them.
 
 Rows go through :meth:`Storage.insert_rows`, the code path ingest uses, so the
 roll-ups are exactly what real uploads would produce (``hymy-collector check``
@@ -22,12 +25,13 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sync.clock import format_utc, parse_utc, utc_now, zone
 from sync.collector.db.storage import Storage
+from sync.metrics import LOWEST, kind_of
 from sync.survey import Survey
 from sync.wire import KioskStatus, new_rating_id
 
@@ -73,8 +77,17 @@ HOURS = {8: 0.4, 9: 0.6, 10: 0.8, 11: 1.0, 12: 1.4, 13: 1.2, 14: 0.9, 15: 1.0, 1
 PEAK = {12, 16, 17, 18}
 WEEKDAY = (0.85, 0.8, 0.9, 1.0, 1.3, 1.45, 0.75)
 #: Face probabilities of an unhappy and a delighted store, mixed by quality 0..1.
-BAD = {5: (0.15, 0.15, 0.2, 0.3, 0.2), 3: (0.3, 0.35, 0.35)}
-GREAT = {5: (0.02, 0.03, 0.07, 0.28, 0.6), 3: (0.05, 0.2, 0.75)}
+#: NPS (11 answers, 0-10) and CES (7, 1-7) tables as well, for the exit and desk kiosks.
+BAD = {5: (0.15, 0.15, 0.2, 0.3, 0.2), 3: (0.3, 0.35, 0.35),
+       11: (0.06, 0.04, 0.05, 0.06, 0.07, 0.1, 0.12, 0.15, 0.15, 0.1, 0.1),
+       7: (0.1, 0.12, 0.15, 0.18, 0.2, 0.15, 0.1)}
+GREAT = {5: (0.02, 0.03, 0.07, 0.28, 0.6), 3: (0.05, 0.2, 0.75),
+         11: (0.01, 0.01, 0.01, 0.01, 0.02, 0.03, 0.04, 0.07, 0.15, 0.25, 0.4),
+         7: (0.01, 0.02, 0.04, 0.08, 0.2, 0.3, 0.35)}
+#: The touchpoints asking NPS and CES with ``kinds``: kiosk suffix, scale, share of
+#: the store's CSAT volume; and how many stores have them.
+KIND_KIOSKS = (("exit", 11, 0.25), ("desk", 7, 0.15))
+KIND_STORES = 6
 
 
 @dataclass
@@ -190,12 +203,14 @@ MAX_STORES = 2000
 def seed_demo(
     storage: Storage, stores: int = 12, days: int = 365, seed: int = 1,
     now: datetime | None = None, progress: Any = None, taps: float | None = None,
+    kinds: bool = False,
 ) -> dict[str, Any]:
     """Create the demo chain and its taps; returns demo tokens for each role.
 
     ``taps`` scales every store so the chain averages that many taps per store
     and day (the stores keep their sizes relative to each other): 2 000
     stores x 3 years at the usual ~280 a day would be some 600 M ratings.
+    ``kinds`` adds NPS and CES kiosks to the first stores (:func:`seed_kinds`).
     """
     if not 1 <= stores <= MAX_STORES or not 1 <= days <= 3660:
         raise ValueError(f"use 1-{MAX_STORES} stores and 1-3660 days")
@@ -224,12 +239,46 @@ def seed_demo(
         total += _seed_store(storage, profile, index, days, rng, now)
         if progress is not None:
             progress(profile.store_id)
+    if kinds:
+        total += seed_kinds(storage, made[:KIND_STORES], days, random.Random(seed + 16), now)
     first = made[0].store_id
     tokens["office"] = storage.add_token("office", label="demo office").token
     tokens["admin"] = storage.add_token("admin", label="demo admin").token
     tokens["staff"] = {"store_id": first,
                        "token": storage.add_token("staff", first, label="demo staff").token}
     return {"stores": len(made), "ratings": total, "tokens": tokens}
+
+
+def seed_kinds(storage: Storage, made: list[Profile], days: int, rng: random.Random,
+               now: datetime) -> int:
+    """An NPS kiosk at the exit and a CES kiosk at the service desk of each store in
+    ``made``, with a year of their taps (no follow-ups); returns taps stored."""
+    stored = 0
+    for base in made:
+        for suffix, scale, share in KIND_KIOSKS:
+            kiosk_id = f"{base.store_id}-{suffix}"
+            storage.add_kiosk(kiosk_id, base.store_id, label="demo")
+            profile = replace(base, kiosks=[kiosk_id], scale=scale, daily=base.daily * share)
+            kind = kind_of(scale)
+            rows: list[tuple] = []
+            for days_ago in range(days - 1, -1, -1):
+                day = base_day(profile, now, days_ago)
+                for created, _kiosk, score, _reason, suppressed, lang in taps(
+                    profile, day, days_ago, days, rng, now
+                ):
+                    rows.append((
+                        new_rating_id(parse_utc(created), rng.getrandbits(74)), len(rows) + 1,
+                        base.store_id, kiosk_id, score - 1 + LOWEST[kind], scale, created,
+                        day.isoformat(), lang, None, int(suppressed), 1, created, 0, kind, None,
+                    ))
+            storage.bulk_insert(kiosk_id, rows)
+            stored += len(rows)
+    return stored
+
+
+def base_day(profile: Profile, now: datetime, days_ago: int) -> date:
+    """The store-local date ``days_ago`` days before ``now``."""
+    return now.astimezone(zone(profile.timezone)).date() - timedelta(days=days_ago)
 
 
 def _seed_store(storage: Storage, profile: Profile, index: int, days: int,

@@ -34,7 +34,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from itertools import repeat
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import add, itemgetter
 from typing import Any
@@ -157,7 +156,8 @@ class LocalClock:
 
 def rating_dicts(rows: Iterable[Sequence[Any]], stores: StoreNames) -> Iterable[dict[str, Any]]:
     """Export rows as dicts with JSON types (flags as booleans), in :data:`RATING_COLUMNS`
-    order: the stored columns, then the store's name, the local time and the question kind."""
+    order: the stored columns, then the store's name, the local time, the question kind
+    and the unanswered follow-up."""
     for row in rows:
         item = dict(zip(EXPORT_COLUMNS, row, strict=True))
         for flag in _FLAGS:
@@ -165,8 +165,21 @@ def rating_dicts(rows: Iterable[Sequence[Any]], stores: StoreNames) -> Iterable[
         name, tz = stores(item["store_id"])
         item["store_name"] = name
         item["local_time"] = None if tz is None else local_time(parse_utc(item["created_at"]), tz)
-        item["question_kind"] = columns.QUESTION_KIND
+        # Stored as kind, exported at the end under its export name, then followup.
+        item["question_kind"] = item.pop("kind")
+        item["followup"] = item.pop("followup")
         yield item
+
+
+#: Where a stored row's last two columns (kind, followup) start: the export puts the
+#: store's name and the local time before them.
+_KIND_AT = EXPORT_COLUMNS.index("kind")
+
+
+def _arranged(row: Sequence[Any], name: str | None, time: str | None) -> tuple:
+    """A stored row in export order: its columns, name and local time before kind and
+    followup."""
+    return (*row[:_KIND_AT], name, time, *row[_KIND_AT:])
 
 
 def to_jsonl(items: Iterable[dict[str, Any]]) -> str:
@@ -227,7 +240,7 @@ def csv_page(rows: Sequence[Sequence[Any]], stores: StoreNames, header: bool = T
     if found is not None and _no_formula(rows, found[0]):
         names, times = found
         buffer, writer = csv_writer(dialect, RATING_COLUMNS if header else None)
-        writer.writerows(map(add, rows, zip(names, times, repeat(columns.QUESTION_KIND))))
+        writer.writerows(map(_arranged, rows, names, times))
         return buffer.getvalue()
     return csv_text(rating_dicts(rows, stores), RATING_COLUMNS, header, dialect)
 
@@ -257,8 +270,7 @@ def jsonl_page(rows: Sequence[Sequence[Any]], stores: StoreNames) -> str:
     names, times = found
     stored = list(zip(*rows, strict=True))
     encoded = [_json_column(values, at in _FLAG_AT) for at, values in enumerate(stored)]
-    encoded += [_json_column(names), _json_column(times),
-                list(repeat(_JSON(columns.QUESTION_KIND), len(rows)))]
+    encoded[_KIND_AT:_KIND_AT] = [_json_column(names), _json_column(times)]
     return "".join(map(_JSON_LINE.__mod__, zip(*encoded, strict=True)))
 
 

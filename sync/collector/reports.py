@@ -1,7 +1,11 @@
-"""CSAT reports built from roll-up counts: what the read API and the dashboard show.
+"""CSAT, NPS and CES reports built from roll-up counts: what the read API and the
+dashboard show.
 
-Every figure goes through :func:`sync.metrics.summarize`, so the JSON API, the
+Every figure goes through :mod:`sync.metrics` (:func:`~sync.metrics.summarize`
+for CSAT, :func:`~sync.metrics.figure` for every kind), so the JSON API, the
 HTML pages and the exports can never disagree about what "satisfied" means.
+The roll-ups hold every kind's taps side by side, told apart by their scale;
+:func:`csat_summary` is the one place CSAT figures leave the other kinds out.
 Functions take a :class:`~sync.collector.db.storage.Storage` and plain ISO dates
 and return JSON-ready dicts; the routes in ``api/read.py`` and the pages in
 ``web/pages.py`` only add HTTP around them (and ``web/views.py`` formatting).
@@ -19,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sync import i18n
 from sync.clock import parse_utc, utc_now, zone
 from sync.collector.db.storage import Storage
-from sync.metrics import Summary, summarize
+from sync.metrics import KIND_SCALES, KINDS, LOWEST, Summary, figure, summarize
 from sync.survey import DEFAULT_SURVEY
 
 #: Longest period one request may cover (ten years of days).
@@ -27,6 +31,9 @@ MAX_DAYS = 3660
 DEFAULT_DAYS = 30
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 RANK_ORDERS = ("ci_low", "csat", "happy_index")
+#: What an NPS or CES ranking may be ordered by: its interval's lower end or its value.
+KIND_RANK_ORDERS = ("ci_low", "value")
+CSAT_SCALES = KIND_SCALES["csat"]
 
 
 def parse_period(
@@ -93,11 +100,20 @@ def figures(summary: Summary, scale: int) -> dict[str, Any]:
     return summary.as_dict()
 
 
+def csat_summary(counts: Iterable[tuple[int, int, int]], suppressed: int = 0) -> Summary:
+    """CSAT of ``(scale, score, n)`` counts, leaving out NPS and CES taps (scales 11, 7)."""
+    return summarize(((scale, score, n) for scale, score, n in counts if scale in CSAT_SCALES),
+                     suppressed=suppressed)
+
+
 def summarize_rows(rows: Iterable[tuple[int, int, int, int]]) -> Summary:
-    """Summarise ``(scale, score, suppressed, n)`` rows: suppressed taps counted apart."""
+    """CSAT of ``(scale, score, suppressed, n)`` rows: suppressed taps counted apart,
+    other kinds' taps left out."""
     counted: list[tuple[int, int, int]] = []
     suppressed = 0
     for scale, score, is_suppressed, n in rows:
+        if scale not in CSAT_SCALES:
+            continue
         if is_suppressed:
             suppressed += n
         else:
@@ -105,24 +121,72 @@ def summarize_rows(rows: Iterable[tuple[int, int, int, int]]) -> Summary:
     return summarize(counted, suppressed=suppressed)
 
 
+def check_kind(kind: str) -> str:
+    """``kind`` when it is a question kind; ValueError (a 422) naming the kinds otherwise."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return kind
+
+
+def kind_figures(kind: str, rows: Iterable[tuple[int, int, int, int]]) -> dict[str, Any]:
+    """An NPS or CES figure of ``(scale, score, suppressed, n)`` rows, with its interval,
+    its suppressed taps and a count for every answer of the kind (zeros too)."""
+    scales = KIND_SCALES[kind]
+    counted, suppressed = [], 0
+    for scale, score, is_suppressed, n in rows:
+        if scale in scales:
+            if is_suppressed:
+                suppressed += n
+            else:
+                counted.append((scale, score, n))
+    found = figure(kind, counted)
+    low = LOWEST[kind]
+    for score in range(low, low + max(scales)):
+        found.counts.setdefault(score, 0)
+    return {**found.as_dict(), "suppressed": suppressed}
+
+
+def kind_report(kind: str, rows: Iterable[tuple[int, int, int, int]], scale: int
+                ) -> dict[str, Any]:
+    """Figures of one kind: CSAT as always (``scale`` faces counted), else :func:`kind_figures`."""
+    if kind == "csat":
+        return figures(summarize_rows(rows), scale)
+    return kind_figures(kind, rows)
+
+
+def kinds_present(rows: Iterable[tuple[int, int, int, int]]) -> list[str]:
+    """The kinds with counted taps among ``(scale, score, suppressed, n)`` rows, in KINDS order."""
+    scales = {scale for scale, _score, suppressed, n in rows if n and not suppressed}
+    return [kind for kind in KINDS if scales & set(KIND_SCALES[kind])]
+
+
 def daily_report(
-    storage: Storage, store_id: str, start: str, end: str, kiosk_id: str | None = None
+    storage: Storage, store_id: str, start: str, end: str, kiosk_id: str | None = None,
+    kind: str = "csat",
 ) -> list[dict[str, Any]]:
-    """One row per local day (days without taps included): date, CSAT figures, faces."""
+    """One row per local day (days without taps included): date, the kind's figures, faces."""
     by_day: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
     for day, scale, score, suppressed, n in storage.daily_counts(store_id, start, end, kiosk_id):
         by_day[day].append((scale, score, suppressed, n))
     scale = faces(storage, store_id)
     return [
-        {"date": day, **figures(summarize_rows(by_day.get(day, ())), scale)}
+        {"date": day, **kind_report(kind, by_day.get(day, ()), scale)}
         for day in days_between(start, end)
     ]
 
 
-def summary_report(storage: Storage, store_id: str, start: str, end: str) -> dict[str, Any]:
-    """One store's figures over a whole period."""
+def summary_report(storage: Storage, store_id: str, start: str, end: str,
+                   kind: str = "csat") -> dict[str, Any]:
+    """One store's figures of one question kind over a whole period."""
     rows = [row[1:] for row in storage.daily_counts(store_id, start, end)]
-    return figures(summarize_rows(rows), faces(storage, store_id))
+    return kind_report(kind, rows, faces(storage, store_id))
+
+
+def other_kinds_report(storage: Storage, store_id: str, start: str, end: str
+                       ) -> list[dict[str, Any]]:
+    """The NPS and CES figures of a store's period, only the kinds it has taps of."""
+    rows = [row[1:] for row in storage.daily_counts(store_id, start, end)]
+    return [kind_figures(kind, rows) for kind in kinds_present(rows) if kind != "csat"]
 
 
 def ranking_report(
@@ -131,26 +195,27 @@ def ranking_report(
     end: str,
     min_responses: int,
     order: str = "ci_low",
+    kind: str = "csat",
 ) -> list[dict[str, Any]]:
-    """Every store over a period, best first.
+    """Every store over a period, best first, by the figure of one question kind.
 
-    Ranked by ``order`` (default the Wilson lower bound ``ci_low``, so a store
-    with 5 of 5 satisfied does not outrank one with 950 of 1000); stores with
-    fewer than ``min_responses`` get ``rank: null`` and come last.  Retired
-    stores are left out (their history stays readable on their own pages).
+    Ranked by ``order`` (default the lower end of the 95% interval ``ci_low``,
+    so a store with 5 of 5 satisfied does not outrank one with 950 of 1000);
+    stores with fewer than ``min_responses`` of that kind get ``rank: null``
+    and come last.  Retired stores are left out (their history stays readable
+    on their own pages).
     """
-    if order not in RANK_ORDERS:
-        raise ValueError(f"order must be one of {', '.join(RANK_ORDERS)}")
+    orders = RANK_ORDERS if check_kind(kind) == "csat" else KIND_RANK_ORDERS
+    if order not in orders:
+        raise ValueError(f"order must be one of {', '.join(orders)}")
     per_store: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
     for store_id, scale, score, suppressed, n in storage.period_counts(start, end):
         per_store[store_id].append((scale, score, suppressed, n))
     scales = storage.survey_scales()
     entries = []
     for store in storage.stores(active=True):
-        summary = figures(
-            summarize_rows(per_store.get(store["id"], ())),
-            scales.get(store["id"], DEFAULT_SURVEY.scale),
-        )
+        summary = kind_report(kind, per_store.get(store["id"], ()),
+                              scales.get(store["id"], DEFAULT_SURVEY.scale))
         entries.append({"store_id": store["id"], "name": store["name"], **summary})
     ranked = [e for e in entries if e["responses"] >= max(min_responses, 1)]
     ranked.sort(key=lambda e: (-e[order], -e["responses"], e["store_id"]))
@@ -177,7 +242,7 @@ def heatmap_report(storage: Storage, store_id: str, start: str, end: str) -> lis
     result = []
     for weekday in range(7):
         for hour in range(24):
-            summary = summarize(cells.get((weekday, hour), ()))
+            summary = csat_summary(cells.get((weekday, hour), ()))
             result.append(
                 {
                     "weekday": weekday,
@@ -204,7 +269,8 @@ def reasons_report(
     first = next(iter(survey.reason_labels.values()), {})
     per_reason: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for reason, scale, score, n in storage.reason_counts(store_id, start, end):
-        per_reason[reason].append((scale, score, n))
+        if scale in CSAT_SCALES:  # the faces' reasons (NPS and CES ones are not CSAT's)
+            per_reason[reason].append((scale, score, n))
     total = summary_report(storage, store_id, start, end)["responses"]
     with_reason = sum(n for rows in per_reason.values() for _, _, n in rows)
     reasons = []
@@ -335,7 +401,8 @@ def daily_export_rows(
     """Flat per-store, per-day rows (days with taps only) for CSV/JSONL export."""
     grouped: dict[tuple[str, str], list[tuple[int, int, int, int]]] = defaultdict(list)
     for store, day, scale, score, suppressed, n in storage.store_day_counts(start, end, store_id):
-        grouped[store, day].append((scale, score, suppressed, n))
+        if scale in CSAT_SCALES:  # a day of NPS or CES taps only is no CSAT day
+            grouped[store, day].append((scale, score, suppressed, n))
     rows = []
     for (store, day), counts in grouped.items():
         data = figures(summarize_rows(counts), 5)

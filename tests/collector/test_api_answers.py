@@ -109,7 +109,28 @@ def requests_made(tokens: dict[str, Any], code: str,
         ("kiosk", "POST", "/api/v1/batches", {"sent_at": "yesterday", "ratings": []}),
         ("none", "POST", "/api/v1/enroll", {"code": code}),
         ("none", "POST", "/api/v1/enroll", {"code": "AAAA-AAAA"}),
+        # NPS and CES (issue #16): a batch of both kinds and one that does not fit its
+        # kind, then the reads that take kind=; without it they answer CSAT as above.
+        ("kiosk", "POST", "/api/v1/batches", kinds_batch()),
+        *[("office", "GET", f"/api/v1/stores/{STORE}/{part}?{PERIOD}&kind={kind}", None)
+          for part, kind in (("daily", "nps"), ("summary", "nps"), ("summary", "ces"))],
+        ("office", "GET", f"/api/v1/ranking?{PERIOD}&kind=nps", None),
+        ("office", "GET", f"/api/v1/ranking?{PERIOD}&kind=ces&order=value", None),
+        ("office", "GET", f"/api/v1/ranking?{PERIOD}&kind=nps&order=csat", None),
+        ("office", "GET", f"/api/v1/stores/{STORE}/summary?{PERIOD}&kind=smiles", None),
     ]
+
+
+def kinds_batch() -> dict[str, Any]:
+    """NPS and CES ratings of the last days of the period, and one NPS rating on 5 faces."""
+    at = "2025-05-31T09:00:00.000Z"
+    answers = [("nps", 11, score) for score in (10, 9, 9, 7, 3, 0)] + [
+        ("ces", 7, score) for score in (7, 6, 5, 2)] + [("nps", 5, 4)]
+    return batch([
+        rating(100 + n, score=score, scale=scale, at=at, kind=kind,
+               id=f"01890000-0000-7000-8000-0000000001{n:02d}",
+               followup="skipped" if n == 9 else None)
+        for n, (kind, scale, score) in enumerate(answers)])
 
 
 @pytest.fixture(scope="module")

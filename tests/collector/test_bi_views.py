@@ -102,9 +102,18 @@ def assert_same_figures(row: dict[str, Any], figures: dict[str, Any]) -> None:
 
 def test_bi_faces_is_the_rule_of_sync_metrics(chain: Storage):
     faces = view(chain, "bi_faces", "scale, score")
+    scales = sorted(scale for scales in metrics.KIND_SCALES.values() for scale in scales)
+    low = {scale: metrics.LOWEST[metrics.kind_of(scale)] for scale in scales}
     assert [(row["scale"], row["score"]) for row in faces] == [
-        (scale, score) for scale in metrics.SCALES for score in range(1, scale + 1)]
+        (scale, score) for scale in scales for score in range(low[scale], low[scale] + scale)]
     for row in faces:
+        kind = metrics.kind_of(row["scale"])
+        assert row["question_kind"] == kind
+        one = [(row["scale"], row["score"], 1)]
+        assert row["points"] == pytest.approx(metrics.figure(kind, one).value)
+        if kind != "csat":
+            assert row["satisfied"] is None and row["happy_value"] is None
+            continue
         assert row["satisfied"] == int(metrics.is_satisfied(row["score"], row["scale"]))
         assert row["happy_value"] == metrics.happy_value(row["score"], row["scale"])
 

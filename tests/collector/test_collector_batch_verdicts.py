@@ -73,7 +73,7 @@ def test_ratings_naming_no_store_or_this_one_are_kept_beside_an_invalid_one():
     _batch, valid, rejected = ingest.read_batch(body(ratings), KIOSK)
     assert [index for index, _ in valid] == [1, 2, 3]
     assert [(index, item.seq, item.reason) for index, item in rejected] == [
-        (0, 1, "score: Expected `int` <= 5")]
+        (0, 1, "score 9 is outside a 5-face scale")]
 
 
 def test_a_usual_batch_is_every_rating_in_order():
@@ -113,7 +113,7 @@ def test_a_reason_no_survey_offered_is_rejected_in_place(storage):
     offers = "is not a follow-up reason that any survey of store 's1' offers"
     assert [(item["seq"], item["reason"]) for item in result["items"]] == [
         (1, f"reason 'elevator' {offers}"),
-        (2, "score: Expected `int` >= 1"),
+        (2, "score 0 is outside a 5-face scale"),
         (4, "store_id 's2' does not match this kiosk's token"),
         (5, f"reason 'elevator' {offers}"),
         (7, f"reason 'wifi' {offers}"),

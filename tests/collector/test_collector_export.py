@@ -65,7 +65,7 @@ def test_csv_export_has_the_kiosk_columns(collector_server, collector_store):
     assert list(rows[0]) == [
         "ingest_seq", "id", "seq", "store_id", "kiosk_id", "score", "scale", "created_at",
         "local_date", "lang", "reason", "suppressed", "survey_version", "received_at",
-        "clock_suspect", "store_name", "local_time", "question_kind"]
+        "clock_suspect", "store_name", "local_time", "question_kind", "followup"]
     row = rows[0]
     assert (row["id"], row["store_id"], row["kiosk_id"]) == (
         sent[0]["id"], collector_store.store_id, collector_store.kiosk_id)

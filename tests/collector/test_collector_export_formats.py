@@ -161,12 +161,13 @@ def test_plain_csv_keeps_every_existing_byte_and_adds_columns_at_the_end(served)
     lines = text.split("\n")
     assert lines[0] == (
         "ingest_seq,id,seq,store_id,kiosk_id,score,scale,created_at,local_date,lang,reason,"
-        "suppressed,survey_version,received_at,clock_suspect,store_name,local_time,question_kind")
+        "suppressed,survey_version,received_at,clock_suspect,store_name,local_time,question_kind,"
+        "followup")
     ids = [row["id"] for row in csv.DictReader(io.StringIO(text))]
     assert lines[1] == (
         f"1,{ids[0]},1,s1,s1-k,2,5,2026-03-29T00:30:00.125Z,2026-03-29,fi,queue,0,,"
         '2026-03-29T00:30:00.125Z,0,"\'=HYPERLINK(""http://evil.example/"",""Kamppi"")",'
-        "02:30:00,csat")
+        "02:30:00,csat,")  # followup: none unanswered
     assert text.endswith("\n") and not text.startswith("\ufeff") and ";" not in lines[0]
 
 

@@ -82,7 +82,7 @@ def test_reason_counts_are_the_counted_taps_with_a_reason(storage: Storage):
 
 def test_a_row_of_the_wrong_width_is_refused_not_miscounted():
     row = ("id-1", 1, "s1", "k1", 5, 5, "2026-03-27T10:00:00.000Z", "2026-03-27", "fi",
-           None, 0, 1, "2026-03-27T10:00:00.000Z", 0)
+           None, 0, 1, "2026-03-27T10:00:00.000Z", 0, "csat", None)
     assert len(row) == len(ROW)
     hours = LocalHours(lambda store_id: ZoneInfo("UTC"))
     assert tally([row, row], hours).daily == Counter({("s1", "2026-03-27", "k1", 5, 5, 0): 2})

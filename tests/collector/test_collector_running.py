@@ -15,9 +15,14 @@ from datetime import date, timedelta
 import pytest
 
 from sync.collector import Storage
+from sync.collector.db.connection import migrations, split_sql
+from sync.metrics import KIND_SCALES
 
 STORES = {"s1": ("Europe/Helsinki", 5), "s2": ("Europe/Stockholm", 3), "s3": ("UTC", 5)}
 FIRST = date(2026, 3, 1)
+
+#: The migration that gave running_counts the scores of NPS and CES.
+KINDS_MIGRATION = "017_question_kinds.sql"
 
 
 @pytest.fixture
@@ -26,8 +31,9 @@ def storage(chain_storage):
                          kiosks=("a", "b"))
 
 
-def random_rows(rng: random.Random, count: int) -> dict[str, list[tuple]]:
-    """``count`` ratings per kiosk over 20 days (scale changes once in s3), by kiosk."""
+def random_rows(rng: random.Random, count: int, kinds: bool = True) -> dict[str, list[tuple]]:
+    """``count`` ratings per kiosk over 20 days (scale changes once in s3), by kiosk;
+    with ``kinds``, s1 asks NPS (0-10) every third day and s2 CES (1-7) every fourth."""
     by_kiosk: dict[str, list[tuple]] = {}
     for store_id, (_zone, scale) in STORES.items():
         for kiosk_id in (f"{store_id}-a", f"{store_id}-b"):
@@ -35,9 +41,14 @@ def random_rows(rng: random.Random, count: int) -> dict[str, list[tuple]]:
             for seq in range(1, count + 1):
                 day = FIRST + timedelta(days=rng.randrange(20))
                 face_scale = 3 if store_id == "s3" and day.day > 15 else scale
+                if kinds and store_id == "s1" and day.day % 3 == 0:
+                    face_scale = 11
+                if kinds and store_id == "s2" and day.day % 4 == 0:
+                    face_scale = 7
+                low = 0 if face_scale == 11 else 1
                 created = f"{day.isoformat()}T{rng.randrange(6, 20):02d}:00:00.000Z"
                 rows.append((str(uuid.UUID(int=rng.getrandbits(128), version=4)), seq,
-                             store_id, kiosk_id, rng.randint(1, face_scale), face_scale,
+                             store_id, kiosk_id, rng.randint(low, low + face_scale - 1), face_scale,
                              created, day.isoformat(), "fi", None,
                              int(rng.random() < 0.1), 1, created, 0))
             by_kiosk[kiosk_id] = rows
@@ -93,18 +104,20 @@ def test_ranking_over_a_period_uses_only_that_period(storage: Storage):
     for kiosk_id, kiosk_rows in rows.items():
         storage.bulk_insert(kiosk_id, kiosk_rows)
     start, end = "2026-03-08", "2026-03-12"
-    counted = {store: 0 for store in STORES}
-    for store, _scale, _score, suppressed, n in recount(storage, start, end):
-        counted[store] += 0 if suppressed else n
-    ranking = ranking_report(storage, start, end, min_responses=1)
-    assert {entry["store_id"]: entry["responses"] for entry in ranking} == counted
-    assert all(entry["rank"] for entry in ranking)
+    for kind, scales in KIND_SCALES.items():
+        counted = {store: 0 for store in STORES}
+        for store, scale, _score, suppressed, n in recount(storage, start, end):
+            counted[store] += 0 if suppressed or scale not in scales else n
+        ranking = ranking_report(storage, start, end, min_responses=1, kind=kind)
+        assert {entry["store_id"]: entry["responses"] for entry in ranking} == counted, kind
+        assert all(entry["rank"] for entry in ranking if entry["responses"]), kind
+        assert any(counted.values()), kind  # the period holds taps of every kind
 
 
 def test_upgrading_a_database_fills_the_running_totals_from_the_daily_counts(
     storage: Storage,
 ):
-    rows = random_rows(random.Random(3), 80)
+    rows = random_rows(random.Random(3), 80, kinds=False)  # 003 knew CSAT only
     for kiosk_id, kiosk_rows in rows.items():
         storage.bulk_insert(kiosk_id, kiosk_rows)
     # Put the database back to how version 002 left it, then migrate again.
@@ -114,6 +127,11 @@ def test_upgrading_a_database_fills_the_running_totals_from_the_daily_counts(
         conn.execute("DELETE FROM schema_migrations WHERE name = ?",
                      ("003_running_counts.sql",))
     assert storage.db.migrate() == ["003_running_counts.sql"]
+    # 017 gave running_counts the columns of scores 0 and 6-10 (NPS, CES): again.
+    with storage.db.transaction(serialize=True) as conn:
+        for statement in split_sql(dict(migrations(storage.db.backend))[KINDS_MIGRATION]):
+            if "ALTER TABLE running_counts" in statement:
+                conn.execute(statement)
     assert storage.check() == []
     for start, end in periods(random.Random(4), 10):
         assert sorted(storage.period_counts(start, end)) == recount(storage, start, end)

@@ -18,6 +18,8 @@ import json
 import shutil
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -161,6 +163,8 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
             width = len(rows[0]) if rows else 0
             assert [row[:width] for row in after[table]] == rows, table
     assert all(row[-1] is None for row in after["stores"])  # retired_at: in use
+    # 017: every rating of a release before question kinds is CSAT, no follow-up unanswered.
+    assert {row[-2:] for row in after["ratings"]} == {("csat", None)}
     labels = {row[4]: row[5] for row in before["tokens"] if row[2] == "kiosk"}
     # kiosks: the 13 columns of 001, then 004's retired_at and label, then 006's health.
     assert {row[0]: row[14] for row in after["kiosks"]} == {
@@ -188,6 +192,16 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
                                  json={"code": code}).status_code == 410
         store = Store(collector, store_id, timezone, kiosk_id, enrolled.json()["token"], "")
         assert store.post(store.ratings([5, 4, 1])).json()["accepted"] == 3
+        # NPS beside the old CSAT roll-ups (017): its own figure; CSAT's unchanged.
+        csat = collector.request("GET", f"/api/v1/stores/{store_id}/summary",
+                                 collector.office_token).json()
+        nps = store.ratings([10, 9, 0], scale=11, kind="nps", followup=None)
+        assert store.post(nps).json()["accepted"] == 3
+        read = collector.request("GET", f"/api/v1/stores/{store_id}/summary",
+                                 collector.office_token, params={"kind": "nps"}).json()
+        assert (read["responses"], read["value"]) == (3, 33.3)
+        assert collector.request("GET", f"/api/v1/stores/{store_id}/summary",
+                                 collector.office_token).json() == csat
         # A kiosk's health lands in 006's columns; the old kiosks stay "never reported".
         heartbeat = {"format": 1, "sent_at": format_utc(datetime.now(UTC)), "ratings": [],
                      "status": {"app_version": "9.0", "disk_free_bytes": 7, "rejected": 2,
@@ -199,7 +213,8 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
         assert health.pop(kiosk_id) == (7, 2, "Europe/Oslo")
         assert set(health.values()) == {(None, None, None)}
         exported, _ = collector.export()
-        assert len(exported) == 482 + 3
+        assert len(exported) == 482 + 3 + 3
+        assert [row["question_kind"] for row in exported[-6:]] == ["csat"] * 3 + ["nps"] * 3
         seqs = [int(row["ingest_seq"]) for row in exported]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
         # Lifecycle on an upgraded database: retire the other store, re-zone this one.
@@ -247,6 +262,29 @@ def migrate_to(db: Database, last: str, also: tuple[str, ...] = ()) -> None:
                              (name, "2026-12-03T08:00:00.000Z"))
 
 
+#: The columns migration 017 adds (question kinds), by table.
+KIND_COLUMNS = {
+    "ratings": {"kind": "TEXT NOT NULL DEFAULT 'csat'", "followup": "TEXT"},
+    "running_counts": {f"{flag}_{score}": "INTEGER NOT NULL DEFAULT 0"
+                       for flag in ("counted", "suppressed") for score in (0, 6, 7, 8, 9, 10)},
+}
+
+
+@contextmanager
+def kind_columns(db: Database) -> Iterator[None]:
+    """The columns of 017 for a while, on a database before 017, so today's ingest can
+    stand in for an older release's (which wrote CSAT taps only: the columns stay empty)."""
+    with db.transaction(serialize=True) as conn:
+        for table, columns in KIND_COLUMNS.items():
+            for name, declared in columns.items():
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declared}")
+    yield
+    with db.transaction(serialize=True) as conn:
+        for table, columns in KIND_COLUMNS.items():
+            for name in columns:
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_kiosk_moved_before_the_store_history_existed_keeps_its_held_taps(backend, tmp_path,
                                                                              request):
@@ -262,8 +300,9 @@ def test_a_kiosk_moved_before_the_store_history_existed_keeps_its_held_taps(back
         conn.execute("UPDATE kiosks SET store_id = 'hki-itakeskus' WHERE id = 'hki-kamppi-2'")
         conn.execute("UPDATE tokens SET store_id = 'hki-itakeskus' WHERE kiosk_id = 'hki-kamppi-2'")
     there = Principal(0, "kiosk", "hki-itakeskus", "hki-kamppi-2")
-    storage.ingest(there, [parse_rating(rating(176, 4, at="2026-12-02T18:30:00.000Z"))],
-                   datetime(2026, 12, 2, 18, 31, tzinfo=UTC))
+    with kind_columns(db):  # today's ingest plays 004's, which had no kind or followup
+        storage.ingest(there, [parse_rating(rating(176, 4, at="2026-12-02T18:30:00.000Z"))],
+                       datetime(2026, 12, 2, 18, 31, tzinfo=UTC))
     assert "007_kiosk_moves.sql" in db.migrate()
     assert storage.stays("hki-kamppi-2", "hki-itakeskus") == Stays(
         ("hki-kamppi", "hki-itakeskus"), ("2026-12-02T18:30:00.000Z",))

@@ -62,7 +62,13 @@ def kiosk_rating(**changes):
         "id": str(uuid.uuid4()), "seq": 7, "store_id": "s1", "kiosk_id": "k1", "score": 4,
         "scale": 5, "created_at": "2026-01-15T22:30:00.123Z", "local_date": "2026-01-16",
         "lang": "fi", "reason": None, "suppressed": False, "survey_version": 3,
+        "kind": "csat", "followup": None,
     } | changes
+
+
+def as_new(row: dict) -> dict:
+    """An old kiosk's row as today's kiosk holds it: a CSAT question, no unanswered follow-up."""
+    return {"kind": "csat", "followup": None} | row
 
 
 def kiosk_batch(n: int) -> list[dict]:
@@ -99,7 +105,7 @@ def test_an_old_kiosks_body_is_read_as_it_is_in_one_pass():
     assert ratings is batch.ratings  # the one pass, nothing judged on its own
     assert [tuple(getattr(r, f) for f in RATING_FIELDS) for r in ratings] == [
         tuple(bool(row[f]) if f == "suppressed" else row[f] for f in RATING_FIELDS)
-        for row in OLD_ROWS]
+        for row in map(as_new, OLD_ROWS)]
     assert (batch.sent_at, batch.status.last_seq, batch.status.oldest_pending_at) == (
         "2026-01-16T06:01:02.345Z", 43, "2026-01-15T22:30:00.123Z")
     heartbeat, none = decode_batch(OLD_KIOSK_HEARTBEAT)
@@ -110,10 +116,16 @@ def test_the_kiosk_encodes_with_the_same_struct_byte_for_byte(monkeypatch):
     monkeypatch.setattr(wire, "utc_now", lambda: datetime(2026, 1, 16, 6, 1, 2, 345000, UTC))
     batch = make_batch(OLD_ROWS, OLD_STATUS)
     assert type(batch) is Batch and all(type(r) is Rating for r in batch.ratings)
-    assert encode(batch, compress=False)[0] == OLD_KIOSK_BODY
+    body = encode(batch, compress=False)[0]
+    # Today's kiosk says which question each rating answers; otherwise the old body.
+    old = json.loads(OLD_KIOSK_BODY)
+    old["ratings"] = [as_new(r) | {"kind": "csat", "followup": None} for r in old["ratings"]]
+    assert json.loads(body) == old
+    assert body.startswith(OLD_KIOSK_BODY[:OLD_KIOSK_BODY.index(b'"ratings"')])
+    assert wire._JSON.encode(decode_batch(body)[0]) == body  # the collector's one pass
     assert encode(make_batch([]), compress=False)[0] == OLD_KIOSK_HEARTBEAT
     data, headers = encode(batch)
-    assert headers["Content-Encoding"] == "gzip" and gzip.decompress(data) == OLD_KIOSK_BODY
+    assert headers["Content-Encoding"] == "gzip" and gzip.decompress(data) == body
 
 
 def test_a_kiosk_batch_round_trips():

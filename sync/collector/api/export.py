@@ -188,7 +188,7 @@ def export_ratings(
 
     Columns: ``ingest_seq`` (the cursor), the kiosk's rating fields,
     ``received_at`` and ``clock_suspect``, then ``store_name``,
-    ``local_time`` and ``question_kind`` (docs/export.md).  Repeat with
+    ``local_time``, ``question_kind`` and ``followup`` (docs/export.md).  Repeat with
     ``after`` set to ``X-Next-Cursor`` until ``X-More`` is ``false``; later
     pulls return only rows stored since.  XLSX and Parquet are streamed.
     """

@@ -136,6 +136,40 @@ class Summary(Period, Figures):
     """A store's figures over the whole period."""
 
 
+QuestionKind = Literal["csat", "nps", "ces"]
+
+
+class KindFigures(Answer):
+    """NPS or CES figures of a set of responses (:func:`sync.metrics.figure`)."""
+
+    kind: Literal["nps", "ces"] = Field(description="nps: -100..100; ces: the mean, 1-7")
+    responses: int = Field(description="Counted responses of this kind")
+    value: float | None = Field(description="NPS (% promoters - % detractors, 0.1) or the CES"
+                                            " mean (0.01); null without responses")
+    ci_low: float | None = Field(description="Lower end of the 95% interval (NPS: adjusted"
+                                             " Wald; CES: Student t)")
+    ci_high: float | None = Field(description="Upper end of the 95% interval")
+    suppressed: int = Field(description="Taps of this kind within the response interval")
+    counts: dict[str, int] = Field(description="Counted responses per answer (NPS '0'-'10',"
+                                               " CES '1'-'7')")
+
+
+class KindDay(KindFigures):
+    """One store-local day's NPS or CES figures."""
+
+    date: str
+
+
+class KindDaily(Period):
+    """A store's NPS or CES figures per local day (``kind=nps|ces``)."""
+
+    days: list[KindDay]
+
+
+class KindSummary(Period, KindFigures):
+    """A store's NPS or CES figures over the whole period (``kind=nps|ces``)."""
+
+
 class HeatmapCell(Answer):
     """One weekday and store-local hour over the period."""
 
@@ -170,22 +204,55 @@ class Reasons(Period):
     reasons: list[Reason]
 
 
-class RankedStore(Figures):
-    """A store's figures over the period and its place."""
+class Place(Answer):
+    """A store's place in a ranking."""
 
     store_id: str
     name: str
     rank: int | None = Field(description="1 = best; null below min_responses")
 
 
-class Ranking(Answer):
-    """Every active store over a period, best first."""
+class RankedStore(Figures, Place):
+    """A store's figures over the period and its place."""
+
+
+class RankedPeriod(Answer):
+    """The period a ranking covers and the responses a store needs to be ranked."""
 
     start: str = Field(alias="from")
     end: str = Field(alias="to")
-    ranked_by: Literal["ci_low", "csat", "happy_index"]
     min_responses: int
+
+
+class Ranking(RankedPeriod):
+    """Every active store over a period, best first."""
+
+    ranked_by: Literal["ci_low", "csat", "happy_index"]
     stores: list[RankedStore]
+
+
+class KindRankedStore(KindFigures, Place):
+    """A store's NPS or CES figures over the period and its place."""
+
+
+class KindRanking(RankedPeriod):
+    """Every active store over a period by NPS or CES (``kind=nps|ces``), best first."""
+
+    kind: Literal["nps", "ces"]
+    ranked_by: Literal["ci_low", "value"]
+    stores: list[KindRankedStore]
+
+
+class DailyOfKind(RootModel[Daily | KindDaily]):
+    """``/stores/{id}/daily``: CSAT days (the default) or, with ``kind=nps|ces``, that kind's."""
+
+
+class SummaryOfKind(RootModel[Summary | KindSummary]):
+    """``/stores/{id}/summary``: CSAT (the default) or, with ``kind=nps|ces``, that kind's."""
+
+
+class RankingOfKind(RootModel[Ranking | KindRanking]):
+    """``/ranking``: by CSAT (the default) or, with ``kind=nps|ces``, by that kind."""
 
 
 class KioskHealth(Answer):

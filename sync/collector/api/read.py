@@ -19,16 +19,16 @@ from fastapi.responses import JSONResponse
 from sync.clock import utc_now
 from sync.collector import reports
 from sync.collector.api.models import (
-    Daily,
+    DailyOfKind,
     Fleet,
     FleetKiosk,
     Heatmap,
-    Ranking,
+    RankingOfKind,
     Reasons,
     Store,
     StoreKiosks,
     Stores,
-    Summary,
+    SummaryOfKind,
     errors,
 )
 from sync.collector.auth import chain_reader, readable_store, reader, storage_of
@@ -98,6 +98,20 @@ def kiosk_filter(
     return kiosk
 
 
+def question_kind(
+    kind: str = Query("csat", description="The question's kind: csat (default), nps or ces"),
+) -> str:
+    """``?kind=``, checked: a 422 naming the kinds for any other value."""
+    try:
+        return reports.check_kind(kind)
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
+
+
+#: ``?kind=``, after the route's other parameters.
+Kind = Annotated[str, Depends(question_kind)]
+
+
 def label_language(
     lang: str | None = Query(None, description="Language of the labels, e.g. fi"),
 ) -> str | None:
@@ -126,24 +140,26 @@ def get_store(store: dict = Depends(readable_store)) -> dict[str, Any]:
 Asked = Annotated[StorePeriod, Depends(store_period)]
 
 
-@router.get("/stores/{store_id}/daily", response_model=Daily, responses=STORE_ERRORS,
-            summary="CSAT per local day")
+@router.get("/stores/{store_id}/daily", response_model=DailyOfKind,
+            responses=STORE_ERRORS, summary="CSAT, NPS or CES per local day")
 def daily(
-    asked: Asked, kiosk: Annotated[str | None, Depends(kiosk_filter)]
+    asked: Asked, kiosk: Annotated[str | None, Depends(kiosk_filter)], kind: Kind,
 ) -> dict[str, Any]:
     """One row per store-local day, days without taps included.
 
-    Each row: ``date, responses, satisfied, csat, ci_low, ci_high,
-    happy_index, suppressed`` and ``counts`` per face.
+    Each row (CSAT, the default): ``date, responses, satisfied, csat, ci_low,
+    ci_high, happy_index, suppressed`` and ``counts`` per face.  With
+    ``kind=nps`` or ``kind=ces``: ``date, kind, responses, value, ci_low,
+    ci_high, suppressed`` and ``counts`` per answer.
     """
-    return asked.answer(days=asked.report(reports.daily_report, kiosk))
+    return asked.answer(days=asked.report(reports.daily_report, kiosk, kind))
 
 
-@router.get("/stores/{store_id}/summary", response_model=Summary, responses=STORE_ERRORS,
-            summary="CSAT over a period")
-def summary(asked: Asked) -> dict[str, Any]:
-    """One store's figures for the whole period."""
-    return asked.answer(**asked.report(reports.summary_report))
+@router.get("/stores/{store_id}/summary", response_model=SummaryOfKind,
+            responses=STORE_ERRORS, summary="CSAT, NPS or CES over a period")
+def summary(asked: Asked, kind: Kind) -> dict[str, Any]:
+    """One store's figures of one question kind (default CSAT) for the whole period."""
+    return asked.answer(**asked.report(reports.summary_report, kind))
 
 
 @router.get("/stores/{store_id}/heatmap", response_model=Heatmap, responses=STORE_ERRORS,
@@ -216,27 +232,31 @@ def store_survey(request: Request, store: dict = Depends(readable_store)) -> Res
     return JSONResponse(survey.body(), headers={"ETag": survey.etag()})
 
 
-@router.get("/ranking", response_model=Ranking, summary="All stores ranked (office)")
+@router.get("/ranking", response_model=RankingOfKind,
+            summary="All stores ranked (office)")
 def ranking(
     request: Request,
     principal: Principal = Depends(chain_reader),
     start: str | None = FROM,
     end: str | None = TO,
-    order: str = Query("ci_low", description="ci_low (default), csat or happy_index"),
+    order: str = Query("ci_low", description="ci_low (default), csat or happy_index;"
+                                             " with kind=nps or ces: ci_low or value"),
     min_responses: int | None = Query(None, ge=0, description="Fewest responses to be ranked"),
+    kind: str = Depends(question_kind),
 ) -> dict[str, Any]:
-    """Every store's figures for the period, best first.
+    """Every store's figures of one question kind (default CSAT) for the period, best first.
 
-    Ranked by the lower end of the 95% Wilson interval (``ci_low``) unless
-    ``order`` says otherwise, so small samples do not win by luck.  Stores
-    below ``min_responses`` have ``rank: null`` and are listed last.
+    Ranked by the lower end of the 95% interval (``ci_low``: Wilson for CSAT,
+    adjusted Wald for NPS, t for CES) unless ``order`` says otherwise, so
+    small samples do not win by luck.  Stores below ``min_responses`` have
+    ``rank: null`` and are listed last.
     """
     start, end = period(start, end, utc_now().date())
     needed = request.app.state.settings.min_responses if min_responses is None else min_responses
     try:
-        stores = reports.ranking_report(reads_of(request), start, end, needed, order)
+        stores = reports.ranking_report(reads_of(request), start, end, needed, order, kind)
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
-    return {
-        "from": start, "to": end, "ranked_by": order, "min_responses": needed, "stores": stores,
-    }
+    answer = {"from": start, "to": end, "ranked_by": order, "min_responses": needed,
+              "stores": stores}
+    return answer if kind == "csat" else {**answer, "kind": kind}

@@ -1,4 +1,5 @@
-"""BI access: the views migration 008 creates, and a read-only PostgreSQL role for them.
+"""BI access: the views migration 008 creates (017 redefines them per question kind),
+and a read-only PostgreSQL role for them.
 
 The views (``migrations/<backend>/008_bi_views.sql``) answer the office's
 common questions in plain SQL, from the roll-up tables, so Metabase, Grafana

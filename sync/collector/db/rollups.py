@@ -30,7 +30,7 @@ from sync.clock import local_hour, parse_utc
 ROW = (
     "id", "seq", "store_id", "kiosk_id", "score", "scale", "created_at",
     "local_date", "lang", "reason", "suppressed", "survey_version",
-    "received_at", "clock_suspect",
+    "received_at", "clock_suspect", "kind", "followup",
 )
 #: The columns a tally reads, from a list of :data:`ROW` columns.
 _COLUMNS = itemgetter(2, 3, 4, 5, 6, 7, 9, 10)
@@ -99,11 +99,13 @@ def tally(rows: Iterable[tuple], hour_of: LocalHours, into: Tallies | None = Non
     return result
 
 
+#: Every score a rating may have, of any kind (NPS counts from 0, CES up to 7).
+SCORES = range(11)
 #: Columns of ``running_counts`` after (store_id, scale, local_date): taps of
-#: each face, counted then suppressed.
+#: each score 0-10, counted then suppressed (score + 11 x suppressed is the index).
 RUNNING = (
-    *(f"counted_{face}" for face in range(1, 6)),
-    *(f"suppressed_{face}" for face in range(1, 6)),
+    *(f"counted_{face}" for face in SCORES),
+    *(f"suppressed_{face}" for face in SCORES),
 )
 
 
@@ -112,7 +114,7 @@ def store_days(daily: Counter) -> dict[tuple[str, int, str], list[int]]:
     result: dict[tuple[str, int, str], list[int]] = {}
     for (store, date, _kiosk, scale, score, suppressed), n in daily.items():
         counts = result.setdefault((store, scale, date), [0] * len(RUNNING))
-        counts[score - 1 + 5 * suppressed] += n
+        counts[score + len(SCORES) * suppressed] += n
     return result
 
 

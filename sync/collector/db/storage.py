@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +45,7 @@ from sync.collector.db.recount import STEPS, KioskSeqs, compare_rollups, recount
 from sync.collector.db.rollups import (
     ROW,
     RUNNING,
+    SCORES,
     LocalHours,
     Tallies,
     store_days,
@@ -60,12 +62,15 @@ from sync.collector.tokens import (
     new_token,
     same_hash,
 )
+from sync.metrics import kind_of
 from sync.survey import BUILT_IN_REASONS, DEFAULT_SURVEY, Survey
 from sync.wire import KioskStatus, Rating
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-#: Fields compared to decide "duplicate" (same content) or "conflict" (same id, new content).
-CONTENT = ROW[1:12]
+#: Fields compared to decide "duplicate" (same content) or "conflict" (same id, new content):
+#: the kiosk's own fields (not where or when the collector filed it).
+CONTENT = (*ROW[1:12], "kind", "followup")
+_CONTENT = itemgetter(*(ROW.index(name) for name in CONTENT))
 #: Columns of an exported rating: the kiosk's names plus the collector's own.
 EXPORT_COLUMNS = ("ingest_seq", *ROW)
 #: ``running_counts`` SQL pieces, built once from the column names in rollups.RUNNING.
@@ -769,7 +774,7 @@ class Storage:
             else:
                 fresh = []
                 for row in rows:
-                    content = row[1:12]
+                    content = _CONTENT(row)
                     before = stored.get(row[0])
                     if before is None:
                         stored[row[0]] = content
@@ -808,7 +813,12 @@ class Storage:
         return missing
 
     def bulk_insert(self, kiosk_id: str, rows: Sequence[tuple]) -> None:
-        """Insert many new rows of one kiosk in one transaction (demo data, imports)."""
+        """Insert many new rows of one kiosk in one transaction (demo data, imports).
+
+        A row may stop before ``kind`` and ``followup`` (the columns before
+        question kinds): its kind then follows its scale, with no follow-up.
+        """
+        rows = [row if len(row) == len(ROW) else (*row, kind_of(row[5]), None) for row in rows]
         if rows:
             for store_id in {row[2] for row in rows}:
                 self.zone(store_id)
@@ -1014,7 +1024,8 @@ class Storage:
             ):
                 n = (until_end or 0) - (before or 0)
                 if n:
-                    counts.append((store_id, scale, index % 5 + 1, index // 5, n))
+                    suppressed, score = divmod(index, len(SCORES))
+                    counts.append((store_id, scale, score, suppressed, n))
         return counts
 
     def hourly_counts(
@@ -1232,14 +1243,16 @@ class Storage:
             conn.execute("DELETE FROM sessions WHERE hash = ?", (session_hash,))
 
     def counted_ratings_since(self, since: str) -> list[tuple[str, str, int, int]]:
-        """``(store_id, created_at, scale, score)`` of counted taps since an instant.
+        """``(store_id, created_at, scale, score)`` of counted CSAT taps since an instant.
 
-        Ordered by store and time, for windowed alert rules (unhappy bursts).
+        Ordered by store and time, for windowed alert rules (unhappy bursts):
+        unhappy faces are CSAT's, so NPS and CES taps are left out.
         """
         with self.db.connection() as conn:
             return conn.rows(
                 "SELECT store_id, created_at, scale, score FROM ratings"
-                " WHERE created_at >= ? AND suppressed = 0 ORDER BY store_id, created_at",
+                " WHERE created_at >= ? AND suppressed = 0 AND kind = 'csat'"
+                " ORDER BY store_id, created_at",
                 (since,),
             )
 
@@ -1455,13 +1468,13 @@ def _table_rows(
         return []
     tuples = [r if isinstance(r, tuple) else astuple(r) for r in ratings]
     (ids, seqs, _, _, scores, scales, created, dates, langs, reasons, suppressed,
-     versions) = zip(*tuples, strict=True)
+     versions, kinds, followups) = zip(*tuples, strict=True)
     n = len(tuples)
     store_ids = repeat(store_id, n) if isinstance(store_id, str) else store_id
     return list(zip(
         ids, seqs, store_ids, repeat(kiosk_id, n), scores, scales, created, dates,
         langs, reasons, map(int, suppressed), versions, repeat(received_at, n),
-        repeat(suspect, n), strict=True,
+        repeat(suspect, n), kinds, followups, strict=True,
     ))
 
 

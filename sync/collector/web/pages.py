@@ -46,6 +46,7 @@ from sync.collector.web.views import (
     figure_view,
     heatmap_svg,
     hourly_svgs,
+    kind_view,
     kiosk_rows,
     nav_for,
     office_ranking,
@@ -81,6 +82,7 @@ def store_page(
     cells = reports.heatmap_report(storage, store_id, start, end)
     found_reasons = reports.reasons_report(storage, store_id, start, end, t.lang)
     kiosks = reports.kiosks_report(storage, store_id)
+    other_kinds = reports.other_kinds_report(storage, store_id, start, end)
 
     trend = trend_svgs(
         t, days, lambda d: f"/stores/{store_id}/days/{d}", t("trend"),
@@ -100,6 +102,7 @@ def store_page(
         today_cmp=comparison(t, today_fig, today_base),
         period_fig=figure_view(t, period_fig),
         period_cmp=comparison(t, period_fig, period_base),
+        other_kinds=[kind_view(t, fig) for fig in other_kinds],
         per_day=t.number(period_fig["responses"] / max(len(with_responses), 1)),
         suppressed_text=t("suppressed_n", n=t.number(period_fig["suppressed"]))
         if period_fig["suppressed"] else "",

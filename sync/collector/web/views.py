@@ -131,6 +131,27 @@ def figure_view(t: Translator, fig: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: How a kind's figure is written on a card: its name and decimals (sync.metrics rounds alike).
+KIND_SHOWN = {"nps": ("NPS", 0), "ces": ("CES", 1)}
+
+
+def kind_view(t: Translator, fig: dict[str, Any]) -> dict[str, Any]:
+    """An NPS or CES figure formatted for its card: name, value, interval, responses, help."""
+    name, decimals = KIND_SHOWN[fig["kind"]]
+    def shown(value: float | None) -> str:
+        return t.number(value, decimals) if value is not None else "–"
+
+    return {
+        **fig,
+        "name": name,
+        "value_text": shown(fig["value"]),
+        "ci_text": t("ci_to", low=shown(fig["ci_low"]), high=shown(fig["ci_high"]))
+        if fig["responses"] else "",
+        "responses_text": t.responses(fig["responses"]),
+        "help": t(f"kind_{fig['kind']}_help"),
+    }
+
+
 def comparison(t: Translator, fig: dict[str, Any], base: dict[str, Any]) -> dict[str, Any] | None:
     """Difference to a baseline in points, flagged only when the interval excludes it."""
     if fig["csat"] is None or base["csat"] is None:
