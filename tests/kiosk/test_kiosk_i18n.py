@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import ASSETS, KNOWN_REASONS
+from kiosk.config import ASSETS, KNOWN_POSITIVE_REASONS, KNOWN_REASONS
 from kiosk.i18n import (
     CATALOG_DIR,
     FACE_ART,
@@ -35,7 +35,8 @@ def keys_used_by_the_screens() -> set[str]:
         used |= set(re.findall(r"""app\.t\(['"](\w+)['"]""", source))
     for scale in FACE_ART:
         used |= {face_label_key(score, scale) for score in range(1, scale + 1)}
-    used |= {f"reason_{key}" for key in KNOWN_REASONS}
+    used |= {f"reason_{key}" for key in KNOWN_REASONS + KNOWN_POSITIVE_REASONS}
+    used |= {f"{kind}_{part}" for kind in ("nps", "ces") for part in ("question", "low", "high")}
     return used
 
 
