@@ -72,7 +72,8 @@ class Survey(BaseModel):
         default="csat", description="csat (faces), nps (0-10) or ces (7-point agree scale)")
     #: Never None once validated: left out, it is the kind's (5 faces for csat).
     scale: Literal[3, 4, 5, 7, 11] | None = Field(
-        default=None, description="Number of answers: 3, 4 or 5 faces (csat, default 5); 11 for nps, 7 for ces")
+        default=None,
+        description="Number of answers: 3, 4 or 5 faces (csat, default 5); 11 for nps, 7 for ces")
     questions: Texts = Field(min_length=1,
                              description="Question (CES: the statement) by language")
     reasons: list[str] = Field(default_factory=list, max_length=20,
