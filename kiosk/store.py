@@ -601,7 +601,7 @@ class Store:
         day = day or local_date(utc_now(), self.tz)
         counts = self.db.execute(
             "SELECT scale, score, count(*) FROM ratings "
-            "WHERE local_date = ? AND suppressed = 0 GROUP BY scale, score",
+            "WHERE local_date = ? AND suppressed = 0 AND kind = 'csat' GROUP BY scale, score",
             [day],
         ).fetchall()
         suppressed = self.db.execute(
