@@ -86,6 +86,12 @@ def test_ces_7_is_a_row_and_skip_and_timeout_are_recorded(start_kiosk):
         "It was easy to get what I came for today."
     assert kiosk.text("scale-low") == "Strongly disagree"
     assert kiosk.text("scale-high") == "Strongly agree"
+    kiosk.click("lang-fi")  # the end labels follow the language, as the question does
+    kiosk.wait_text("scale-low", CES["fi"]["ces_low"])
+    assert kiosk.text("scale-high") == "Täysin samaa mieltä"
+    assert kiosk.text("question") == CES["fi"]["question"]
+    kiosk.click("lang-en")
+    kiosk.wait_text("scale-low", "Strongly disagree")
     assert "score-0" not in kiosk.status()["targets"]
     # CES 7 is easy going: the positive follow-up, skipped
     assert answer(kiosk, 7)["screen"] == "followup"
