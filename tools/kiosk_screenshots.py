@@ -37,7 +37,7 @@ def demo_config(folder: Path, extra: str = "") -> Path:
     from kiosk.pin import hash_pin
 
     path = folder / "kiosk.toml"
-    path.write_text(extra + 
+    path.write_text(extra +
         'store_id = "demo-store"\n'
         'kiosk_id = "demo-kiosk"\n'
         'timezone = "Europe/Helsinki"\n'
