@@ -7,7 +7,6 @@ positive one; a skipped and a timed-out follow-up are recorded as such.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,20 +17,6 @@ from tests.support.kiosk_window import Kiosk
 ui = pytest.mark.ui
 NPS = load_strings(["fi", "en"], kind="nps")
 CES = load_strings(["fi", "en"], kind="ces")
-
-
-@pytest.fixture
-def start_kiosk(xvfb_display: str, tmp_path: Path):
-    started: list[Kiosk] = []
-
-    def start(**settings: Any) -> Kiosk:
-        kiosk = Kiosk(tmp_path, xvfb_display, **settings)
-        started.append(kiosk)
-        return kiosk
-
-    yield start
-    for kiosk in started:
-        kiosk.stop()
 
 
 def answer(kiosk: Kiosk, score: int) -> dict[str, Any]:
