@@ -3,7 +3,7 @@
 Screens (one module and one ``.kv`` file each in ``kiosk/screens/``)::
 
     rating --tap--> thanks --thanks_delay--> rating
-       |   \\--low face--> followup --reason/skip--> thanks
+       |   \\--negative/positive answer--> followup --reason/skip--> thanks
        |                      \\--followup_timeout--> rating
        \\--hold a corner 3 s--> pinpad --PIN--> staff --close/idle--> rating
 
@@ -53,6 +53,7 @@ from kiosk.store import Store, StoreError, Tap  # noqa: E402
 from kiosk.store import health as store_health  # noqa: E402
 from sync.commentlink import comment_key, link_url, token_hash  # noqa: E402
 from sync.i18n import languages as catalog_languages  # noqa: E402
+from sync.metrics import sentiment  # noqa: E402
 
 log = logging.getLogger("hymy.kiosk")
 
@@ -333,9 +334,14 @@ class HymyApp(App):
     language_names = DictProperty({})
     #: Layout unit: 1.0 at 1280x800, scaled to the window's smaller ratio.
     u = NumericProperty(1.0)
-    #: Faces and follow-up reasons in use: the config's, or the collector's survey.
+    #: Kind, answers and follow-up reasons in use: the config's, or the collector's survey.
+    kind = StringProperty("csat")
     scale = NumericProperty(5)
     reasons = ListProperty([])
+    positive_reasons = ListProperty([])
+    #: The open follow-up: after a ``negative`` or a ``positive`` answer, and its buttons.
+    followup_side = StringProperty("negative")
+    followup_reasons = ListProperty([])
     survey_version = ObjectProperty(None, allownone=True)
     screen = StringProperty("rating")
     #: The last tap (a kiosk.store.Tap or None when it could not be stored).
@@ -376,15 +382,17 @@ class HymyApp(App):
     def use_config(self, config: Config) -> None:
         """Take the settings the screens read from a (new) config."""
         self.kiosk_config = config
+        self.kind = config.kind
         self.scale = config.scale
         self.reasons = list(config.reasons)
+        self.positive_reasons = list(config.positive_reasons)
         self.use_languages(config.languages, config.questions)
         self.pin_gate = PinGate(config.staff_pin_hash)
         self.comment_key = comment_key(token_hash(config.sync.token)) if config.comments else None
 
     def use_languages(self, languages: list[str], questions: dict[str, str]) -> None:
         """Offer ``languages`` (the first is the default) and show the default one."""
-        self.all_strings = load_strings(languages, questions)
+        self.all_strings = load_strings(languages, questions, kind=self.kind)
         self.language_names = {
             code: self.all_strings[code].get("language_name", code) for code in languages
         }
@@ -572,16 +580,33 @@ class HymyApp(App):
 
     # -- the tap path ---------------------------------------------------------
 
+    def followup_for(self, score: int) -> tuple[str, list[str]]:
+        """Which follow-up an answer asks (negative or positive) and its buttons ([]: none).
+
+        :func:`sync.metrics.sentiment` decides, except that a face kiosk's
+        config names its negative faces itself (``followup_faces``).
+        """
+        side = sentiment(self.kind, score, self.scale)
+        if self.kind == "csat":
+            side = "negative" if score in self.kiosk_config.followup_faces else (
+                side if side == "positive" else None)
+        if side == "negative":
+            return side, list(self.reasons)
+        if side == "positive":
+            return side, list(self.positive_reasons)
+        return "negative", []
+
     def rate(self, score: int) -> Tap | None:
-        """A face was tapped: store it, then thank (or ask the follow-up)."""
+        """An answer was tapped: store it, then thank (or ask the follow-up)."""
         started = time.perf_counter()
         config = self.kiosk_config
-        ask = bool(self.reasons) and score in config.followup_faces
+        side, offered = self.followup_for(score)
+        ask = bool(offered)
         tap: Tap | None = None
         try:
             tap = self.store.record_tap(
                 score, self.scale, self.lang, interval=config.response_interval,
-                ask_reason=ask, survey_version=self.survey_version,
+                ask_reason=ask, survey_version=self.survey_version, kind=self.kind,
             )
         except StoreError as error:
             log.error("Hymy: tap (score %d) NOT stored: %s", score, error)
@@ -593,6 +618,8 @@ class HymyApp(App):
         self.last_tap = tap
         self.last_score = score
         self.comment_url = self.comment_link(tap)
+        if ask:
+            self.followup_side, self.followup_reasons = side, offered
         self.cancel_language_reset()
         self.show("followup" if tap is not None and ask and not tap.suppressed else "thanks")
         self.tap_ms = (time.perf_counter() - started) * 1000
@@ -606,12 +633,16 @@ class HymyApp(App):
         return link_url(self.kiosk_config.comments_base, self.comment_key,
                         self.kiosk_config.kiosk_id, tap.id, time.time())
 
-    def answer_followup(self, reason: str | None) -> None:
-        """A reason (or None for skip/timeout) for the last tap."""
+    def answer_followup(self, reason: str | None, unanswered: str = "skipped") -> None:
+        """A reason for the last tap, or None: the follow-up was ``unanswered``
+        (``skipped`` or ``timeout``), which is recorded too."""
         if self.last_tap is None:
             return
         try:
-            self.store.set_reason(self.last_tap.id, reason)
+            if reason is None:
+                self.store.end_followup(self.last_tap.id, unanswered)
+            else:
+                self.store.set_reason(self.last_tap.id, reason)
         except StoreError as error:
             log.error("Hymy: reason for %s NOT stored: %s", self.last_tap.id, error)
             self.store_error = str(error)
@@ -648,16 +679,23 @@ class HymyApp(App):
             log.warning("Hymy: ignoring the saved survey: %s", error)
             return
         config = self.kiosk_config
+        # The config's own questions are for the config's kind of question only.
+        questions = config.questions if survey.kind == config.kind else None
         self.all_strings = with_survey(
-            load_strings(config.languages, config.questions), survey.questions,
-            survey.reason_labels, survey.reasons[:6],
+            load_strings(config.languages, questions, kind=survey.kind), survey.questions,
+            survey.reason_labels, survey.reasons[:6] + survey.positive_reasons,
+            texts={"scale_low": survey.low_labels, "scale_high": survey.high_labels,
+                   "followup_question": survey.followup_questions,
+                   "positive_question": survey.positive_questions},
         )
         self.strings = self.all_strings[self.lang]
         self.reasons = survey.reasons[:6]
-        self.scale = survey.scale
+        self.positive_reasons = survey.positive_reasons
+        self.kind, self.scale = survey.kind, survey.scale
         self.survey_version = survey.version
-        log.info("Hymy: showing survey version %d (%d faces, %d reasons)",
-                 survey.version, survey.scale, len(self.reasons))
+        log.info("Hymy: showing survey version %d (%s, %d answers, %d + %d reasons)",
+                 survey.version, survey.kind, survey.scale, len(self.reasons),
+                 len(self.positive_reasons))
 
     # -- sync -------------------------------------------------------------------
 

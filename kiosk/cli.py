@@ -170,7 +170,9 @@ def check_config(config_path: str, offline: bool) -> None:
     Example: hymy-kiosk check-config --config kiosk.toml
     """
     config = load_safe_or_exit(config_path)
-    click.echo(f"ok: store {config.store_id}, kiosk {config.kiosk_id}, {config.scale} faces")
+    asks = {"nps": "nps question (0-10)", "ces": "ces question (1-7)"}.get(
+        config.kind, f"{config.scale} faces")
+    click.echo(f"ok: store {config.store_id}, kiosk {config.kiosk_id}, {asks}")
     if offline or not config.sync.url or not config.sync.token:
         return
     from sync.uploader import SyncError, TokenRejected

@@ -36,6 +36,10 @@ ASSETS = _find_assets()
 KNOWN_REASONS = (
     "queue", "staff", "prices", "availability", "cleanliness", "other", "checkout", "quality",
 )
+#: The praise a kiosk may offer after a positive answer without a collector survey.
+KNOWN_POSITIVE_REASONS = ("friendly", "fast", "selection", "value", "tidy", "atmosphere")
+#: The question kinds (sync.metrics.KINDS) and the scale each implies (csat: ``scale``).
+IMPLIED_SCALES = {"nps": 11, "ces": 7}
 
 
 class ConfigError(ValueError):
@@ -69,9 +73,15 @@ def _number(low: float, high: float) -> Callable[[Any], float]:
 
 
 def _scale(value: Any) -> int:
-    if value not in (3, 4, 5) or isinstance(value, bool):
-        raise ValueError("3, 4 or 5")
+    if value not in (3, 4, 5, 7, 11) or isinstance(value, bool):
+        raise ValueError("3, 4 or 5 faces (11 for nps, 7 for ces)")
     return int(value)
+
+
+def _kind(value: Any) -> str:
+    if value not in ("csat", "nps", "ces"):
+        raise ValueError("csat, nps or ces")
+    return value
 
 
 def _timezone(value: Any) -> str:
@@ -92,15 +102,18 @@ def _languages(value: Any) -> list[str]:
     return value
 
 
-def _reasons(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("a list of reason keys")
-    if value and not 2 <= len(value) <= 6:
-        raise ValueError("2 to 6 reasons (or [] for no follow-up)")
-    unknown = [v for v in value if v not in KNOWN_REASONS]
-    if unknown:
-        raise ValueError(f"reason keys from {', '.join(KNOWN_REASONS)} (not {unknown[0]!r})")
-    return value
+def _keys_from(known: tuple[str, ...]) -> Callable[[Any], list[str]]:
+    def check(value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("a list of reason keys")
+        if value and not 2 <= len(value) <= 6:
+            raise ValueError("2 to 6 reasons (or [] for no follow-up)")
+        unknown = [v for v in value if v not in known]
+        if unknown:
+            raise ValueError(f"reason keys from {', '.join(known)} (not {unknown[0]!r})")
+        return value
+
+    return check
 
 
 def _faces(value: Any) -> list[int]:
@@ -138,13 +151,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("kiosk_id", REQUIRED, "This kiosk's id, unique within the chain", _text),
     Setting("timezone", REQUIRED, "The store's IANA time zone, e.g. Europe/Helsinki", _timezone),
     Setting("database", "hymy-kiosk.db", "Local SQLite file (relative to the config file)", _text),
-    Setting("scale", 5, "Number of faces: 3, 4 or 5", _scale),
+    Setting("kind", "csat", "Question kind: csat (faces), nps (0-10) or ces (7-point agree"
+            " scale); a collector survey decides instead", _kind),
+    Setting("scale", 5, "Number of faces: 3, 4 or 5 (nps and ces imply 11 and 7)", _scale),
     Setting("languages", ["fi", "sv", "en"], "Languages offered; the first is the default",
             _languages),
     Setting("questions", {}, "Question per language; defaults to the catalog's", _questions),
     Setting("reasons", ["queue", "staff", "prices", "availability", "cleanliness", "other"],
-            "Follow-up reason buttons (2-6 keys), [] for none", _reasons),
-    Setting("followup_faces", [1, 2], "Faces that ask the follow-up question", _faces),
+            "Reason buttons after a negative answer (2-6 keys), [] for none",
+            _keys_from(KNOWN_REASONS)),
+    Setting("positive_reasons", [], "Reason buttons after a positive answer (2-6 keys from "
+            f"{', '.join(KNOWN_POSITIVE_REASONS)}), [] for none",
+            _keys_from(KNOWN_POSITIVE_REASONS)),
+    Setting("followup_faces", [1, 2], "Faces that ask the negative follow-up (csat)", _faces),
     Setting("followup_timeout", 8.0, "Seconds before an unanswered follow-up closes",
             _number(1, 120)),
     Setting("thanks_delay", 3.0, "Seconds the thank-you screen stays", _number(0.5, 60)),
@@ -195,10 +214,12 @@ class Config:
     timezone: str
     staff_pin_hash: str
     database: str = "hymy-kiosk.db"
+    kind: str = "csat"
     scale: int = 5
     languages: list[str] = field(default_factory=lambda: ["fi", "sv", "en"])
     questions: dict[str, str] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=lambda: list(KNOWN_REASONS[:6]))
+    positive_reasons: list[str] = field(default_factory=list)
     followup_faces: list[int] = field(default_factory=lambda: [1, 2])
     followup_timeout: float = 8.0
     thanks_delay: float = 3.0
@@ -257,10 +278,19 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     sync_values = _apply(SYNC_SETTINGS, sync_table, "sync.")
     if "batch_size" in sync_values:
         sync_values["batch_size"] = int(sync_values["batch_size"])
+    implied = IMPLIED_SCALES.get(values["kind"])
+    if implied is not None:
+        if "scale" in data and values["scale"] != implied:
+            raise ConfigError(f"scale: {values['kind']} kiosks have {implied} answers, not"
+                              f" {values['scale']}; leave scale out")
+        values["scale"] = implied
+    elif values["scale"] not in (3, 4, 5):
+        raise ConfigError(f"scale: got {values['scale']}; expected 3, 4 or 5 faces"
+                          " (7 and 11 are kind = \"ces\" and \"nps\")")
     config = Config(**values, sync=SyncConfig(**sync_values), path=path)
     if config.comments and not (config.sync.token and (config.comments_url or config.sync.url)):
         raise ConfigError("comments: the links need [sync] token and url (or comments_url)")
-    if any(face > config.scale for face in config.followup_faces):
+    if config.kind == "csat" and any(face > config.scale for face in config.followup_faces):
         raise ConfigError(f"followup_faces: faces must be 1..{config.scale} on this scale")
     return config
 

@@ -39,13 +39,20 @@ def read_catalog(lang: str, directory: Path | None = None) -> dict[str, str]:
 
 def load_strings(
     languages: list[str], questions: dict[str, str] | None = None,
-    directory: Path | None = None,
+    directory: Path | None = None, kind: str = "csat",
 ) -> dict[str, dict[str, str]]:
-    """Strings for each language, English filling any gaps, the store's question on top."""
+    """Strings for each language, English filling any gaps, the store's question on top.
+
+    ``kind`` (csat, nps, ces) picks the catalog's question and the scale's end labels.
+    """
     fallback = read_catalog(FALLBACK, directory)
     strings = {}
     for lang in languages:
         merged = {**fallback, **read_catalog(lang, directory)}
+        if kind != "csat":
+            merged["question"] = merged.get(f"{kind}_question", merged["question"])
+        merged["scale_low"] = merged.get(f"{kind}_low", "")
+        merged["scale_high"] = merged.get(f"{kind}_high", "")
         if questions and questions.get(lang):
             merged["question"] = questions[lang]
         strings[lang] = merged
@@ -69,18 +76,21 @@ def text(strings: dict[str, str], key: str, **values: object) -> str:
 def with_survey(
     strings: dict[str, dict[str, str]], questions: dict[str, str],
     reason_labels: dict[str, dict[str, str]], reasons: list[str],
+    texts: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, dict[str, str]]:
     """Strings with a collector survey's questions and reason labels laid over them.
 
     A reason the catalogs do not know gets the survey's label in that language,
-    else its English label, else the key itself.
+    else its English label, else the key itself.  ``texts`` lays more of the
+    survey's words over their strings: ``{"scale_low": {"fi": ...}, ...}``.
     """
     english = reason_labels.get(FALLBACK, {})
     merged = {}
     for lang, catalog in strings.items():
         catalog = dict(catalog)
-        if questions.get(lang):
-            catalog["question"] = questions[lang]
+        for key, by_lang in {"question": questions, **(texts or {})}.items():
+            if by_lang.get(lang):
+                catalog[key] = by_lang[lang]
         labels = reason_labels.get(lang, {})
         for key in reasons:
             name = f"reason_{key}"

@@ -32,7 +32,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from sync.clock import format_utc, local_date, utc_now, zone
-from sync.metrics import Summary, summarize
+from sync.metrics import Summary, score_problem, summarize
 from sync.wire import new_rating_id
 
 BUSY_TIMEOUT_MS = 10_000
@@ -88,10 +88,10 @@ def m002_rejected_index(db: sqlite_utils.Database) -> None:
     )
 
 
-#: The ratings columns, in table order (the order ``SELECT *`` returns them in).
-COLUMNS = ("id", "seq", "store_id", "kiosk_id", "score", "scale", "created_at", "local_date",
-           "lang", "reason", "suppressed", "survey_version", "synced_at", "awaiting_reason",
-           "rejected_reason")
+#: The ratings columns m003 copies (the table before m004).
+_M003_COLUMNS = ("id", "seq", "store_id", "kiosk_id", "score", "scale", "created_at",
+                 "local_date", "lang", "reason", "suppressed", "survey_version", "synced_at",
+                 "awaiting_reason", "rejected_reason")
 
 
 @migrations()
@@ -108,7 +108,7 @@ def m003_seq_rowid(db: sqlite_utils.Database) -> None:
     earlier prunes deleted the newest rows); ``state.last_counted_at`` becomes
     ``last_counted`` = [seq, created_at] only if its row is gone.
     """
-    columns = ", ".join(COLUMNS)
+    columns = ", ".join(_M003_COLUMNS)
     db.execute(
         """
         CREATE TABLE ratings_m003 (
@@ -157,6 +157,24 @@ def m003_seq_rowid(db: sqlite_utils.Database) -> None:
         db.execute("DELETE FROM state WHERE key = 'last_counted_at'")
 
 
+@migrations()
+def m004_kind_followup(db: sqlite_utils.Database) -> None:
+    """Each rating says its question kind and an unanswered follow-up (issue 16).
+
+    Two added columns, no copy: every older row is a ``csat`` answer (the only
+    kind there was) whose follow-up, if any, was not recorded as skipped.
+    """
+    db.execute("ALTER TABLE ratings ADD COLUMN kind TEXT NOT NULL DEFAULT 'csat'")
+    db.execute("ALTER TABLE ratings ADD COLUMN followup TEXT")
+
+
+#: The ratings columns, in table order (the order ``SELECT *`` returns them in).
+COLUMNS = (*_M003_COLUMNS, "kind", "followup")
+#: What :meth:`Store.end_followup` records for a follow-up nobody answered
+#: (the wire's ``followup``).
+UNANSWERED = ("skipped", "timeout")
+
+
 #: The next seq: the newest row's + 1, or the floor a prune (or an older
 #: version of this file, which kept a counter) left in ``state``, if higher.
 #: ``max(seq)`` on the rowid is one b-tree descent.
@@ -188,7 +206,8 @@ _TAP_READ = (
 _PRUNABLE = "synced_at IS NOT NULL AND created_at < ?"
 _TAP_INSERT = (
     "INSERT INTO ratings (id, seq, store_id, kiosk_id, score, scale, created_at, local_date, "
-    "lang, suppressed, survey_version, awaiting_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "lang, suppressed, survey_version, awaiting_reason, kind) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -363,16 +382,20 @@ class Store:
         ask_reason: bool = False,
         survey_version: int | None = None,
         now: datetime | None = None,
+        kind: str = "csat",
     ) -> Tap:
         """Durably store one tap and return it; called on the UI thread.
 
         A tap sooner than ``interval`` seconds after the previous *counted* tap
         is stored with ``suppressed=1`` (misuse protection), never dropped.
         ``ask_reason`` holds the rating back from upload until :meth:`set_reason`
-        (or FOLLOWUP_HOLD passes), so its reason travels with it.
+        (or FOLLOWUP_HOLD passes), so its reason travels with it.  ``kind`` is
+        the question's (csat, nps, ces); the score must fit it
+        (:func:`sync.metrics.score_problem`, the collector's own rule).
         """
-        if not 1 <= score <= scale:
-            raise ValueError(f"score {score} is outside a {scale}-face scale")
+        why = score_problem(kind, score, scale)
+        if why is not None:
+            raise ValueError(why)
         now = now or utc_now()
         created_at = _utc_text(now)
         day = local_date(now, self.tz)
@@ -393,7 +416,7 @@ class Store:
             suppressed = elapsed is not None and 0 <= elapsed < interval
             conn.execute(_TAP_INSERT, (rating_id, seq, self.store_id, self.kiosk_id, score, scale,
                                        created_at, day, lang, int(suppressed), survey_version,
-                                       int(ask_reason and not suppressed)))
+                                       int(ask_reason and not suppressed), kind))
             conn.execute("COMMIT")
         except sqlite3.Error as error:
             if conn.in_transaction:
@@ -406,12 +429,23 @@ class Store:
         return Tap(rating_id, seq, score, created_at, day, suppressed)
 
     def set_reason(self, rating_id: str, reason: str | None) -> None:
-        """Attach the follow-up answer (None = skipped or timed out) and release the rating."""
+        """Attach the follow-up answer (None = none, nothing recorded) and release the rating."""
+        self._release(rating_id, reason, None)
+
+    def end_followup(self, rating_id: str, why: str) -> None:
+        """Record that the follow-up went unanswered (``skipped`` or ``timeout``) and release
+        the rating, so the collector can tell a shopper who said no from one who left."""
+        if why not in UNANSWERED:
+            raise ValueError(f"a follow-up ends {' or '.join(UNANSWERED)}, not {why!r}")
+        self._release(rating_id, None, why)
+
+    def _release(self, rating_id: str, reason: str | None, followup: str | None) -> None:
         with self._write() as conn:
             conn.execute(
-                "UPDATE ratings SET reason = coalesce(?, reason), awaiting_reason = 0 "
+                "UPDATE ratings SET reason = coalesce(?, reason), "
+                "followup = coalesce(?, followup), awaiting_reason = 0 "
                 "WHERE id = ? AND synced_at IS NULL",
-                [reason, rating_id],
+                [reason, followup, rating_id],
             )
 
     # -- the outbox (used by sync.uploader) ----------------------------------
@@ -567,7 +601,7 @@ class Store:
         day = day or local_date(utc_now(), self.tz)
         counts = self.db.execute(
             "SELECT scale, score, count(*) FROM ratings "
-            "WHERE local_date = ? AND suppressed = 0 GROUP BY scale, score",
+            "WHERE local_date = ? AND suppressed = 0 AND kind = 'csat' GROUP BY scale, score",
             [day],
         ).fetchall()
         suppressed = self.db.execute(

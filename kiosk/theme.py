@@ -31,3 +31,41 @@ COLORS = {
     "ok": rgba("#2E7D32"),
     "shadow": rgba("#1F2D35", 0.07),
 }
+
+
+#: The faces' own colours (tools/make_faces.py), worst to best: the NPS and CES
+#: buttons are graded through them, so every kind speaks the same colour language.
+FACE_COLOURS = ("#D32F2F", "#F57C00", "#FBC02D", "#7CB342", "#2E7D32")
+#: Where each kind's answers meet those colours: NPS detractors (0-6) run red to
+#: orange, passives (7-8) are yellow, promoters (9-10) green; CES 1-7 in even steps.
+_STOPS = {
+    "nps": ((0, 0), (6, 1), (7, 2), (8, 2), (9, 3), (10, 4)),
+    "ces": ((1, 0), (3, 1), (4, 2), (6, 3), (7, 4)),
+}
+
+
+def _mix(low: str, high: str, t: float) -> tuple[float, float, float, float]:
+    a, b = rgba(low), rgba(high)
+    return (*(x + (y - x) * t for x, y in zip(a[:3], b[:3], strict=True)), 1.0)
+
+
+def score_colour(kind: str, score: float) -> tuple[float, float, float, float]:
+    """The fill of an NPS or CES answer button (and its mark on the thank-you)."""
+    stops = _STOPS.get(kind)
+    if not stops:
+        return COLORS["accent"]
+    for (s0, c0), (s1, c1) in zip(stops, stops[1:], strict=False):
+        if score <= s1:
+            t = 0.0 if s1 == s0 else max(0.0, (score - s0) / (s1 - s0))
+            return _mix(FACE_COLOURS[c0], FACE_COLOURS[c1], t)
+    return rgba(FACE_COLOURS[-1])
+
+
+def ink_on(colour: tuple[float, ...]) -> tuple[float, float, float, float]:
+    """White or dark ink, whichever reads better on ``colour`` (WCAG relative luminance)."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(c) for c in colour[:3])
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return COLORS["ink"] if luminance > 0.3 else (1.0, 1.0, 1.0, 1.0)

@@ -24,6 +24,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 
@@ -122,6 +123,29 @@ class TapCard(ButtonBehavior, Card):
     """A card that is a button (faces, follow-up reasons)."""
 
     pressed_bg = ColorProperty(COLORS["card_down"])
+
+
+class ScaleButton(TapCard):
+    """One answer of an NPS (0-10) or CES (1-7) scale: its number on its colour
+    (:func:`kiosk.theme.score_colour`), as big as the row allows."""
+
+    score = NumericProperty(0)
+    kind = StringProperty("nps")
+
+
+class ScoreMark(FloatLayout):
+    """The answer just given, on the thank-you and follow-up screens: its face on a
+    face scale, its number on its colour on an NPS or CES scale."""
+
+    score = NumericProperty(1)
+    scale = NumericProperty(5)
+    kind = StringProperty("csat")
+    probe = StringProperty("")
+
+    @staticmethod
+    def face(score: int, scale: int, kind: str) -> Texture | None:
+        """The face of ``score`` on a face scale; None on an NPS or CES one (no artwork)."""
+        return face_texture(score, scale) if kind == "csat" and scale in FACE_ART else None
 
 
 class Text(Label):

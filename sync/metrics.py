@@ -310,3 +310,27 @@ def figure(kind: str, counts: Iterable[tuple[int, int, int]]) -> Figure:
         return csat_figure(mine)
     pairs = [(score, n) for _scale, score, n in mine]
     return nps_figure(pairs) if kind == "nps" else ces_figure(pairs)
+
+
+#: The answers that ask a follow-up, per kind: CES 1-3 is hard going, 6-7 easy.
+CES_LOW_EFFORT = 6
+CES_HIGH_EFFORT = 3
+
+
+def sentiment(kind: str, score: int, scale: int) -> str | None:
+    """``negative``, ``positive`` or None (neutral): which follow-up an answer asks.
+
+    Defined once for the kiosk's follow-ups and any figure that splits answers:
+    CSAT's bottom faces (1-2 of 4 or 5, 1 of 3; the alerts' "unhappy") and its
+    satisfied top faces; NPS detractors (0-6) and promoters (9-10); CES 1-3 (it
+    was not easy) and 6-7 (it was).
+    """
+    if kind == "nps":
+        return "negative" if score <= NPS_DETRACTOR else "positive" if score >= NPS_PROMOTER \
+            else None
+    if kind == "ces":
+        return "negative" if score <= CES_HIGH_EFFORT else "positive" if score >= CES_LOW_EFFORT \
+            else None
+    if score <= scale // 2:
+        return "negative"
+    return "positive" if is_satisfied(score, scale) else None

@@ -6,9 +6,15 @@ An admin sets a store's survey (``PUT /api/v1/stores/{id}/survey`` or
 with the ``version`` they showed.  The collector assigns versions 1, 2, 3...;
 version 0 is :data:`DEFAULT_SURVEY`, used until a store gets its own.
 
-The TOML file's keys are :class:`Survey`'s fields (``scale``, ``reasons``,
-``questions``, ``reason_labels``); ``hymy-collector survey set --help`` shows
-an example file.
+The TOML file's keys are :class:`Survey`'s fields (``kind``, ``scale``,
+``questions``, ``reasons``, ``reason_labels``, ...); ``hymy-collector survey set
+--help`` shows an example file and docs/kiosk.md one of each kind.  A survey
+asks one of three kinds of question (:data:`sync.metrics.KINDS`): ``csat`` (3,
+4 or 5 faces, the default, so every survey written before kinds is still one),
+``nps`` (0-10, its scale of 11 implied) or ``ces`` (a 7-point agree scale).
+The follow-up after a negative answer offers ``reasons``, the one after a
+positive answer ``positive_reasons`` (:func:`sync.metrics.sentiment` says
+which is which).
 """
 
 from __future__ import annotations
@@ -21,51 +27,114 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sync.metrics import KIND_SCALES
 from sync.wire import REASON_KEY
 
 #: The reason keys a kiosk may offer with its own config while its store has no
 #: survey (version 0): ``kiosk.config.KNOWN_REASONS``, which a test keeps equal.
 BUILT_IN_REASONS = frozenset((
     "queue", "staff", "prices", "availability", "cleanliness", "other", "checkout", "quality",
+    "friendly", "fast", "selection", "value", "tidy", "atmosphere",
 ))
 _KEY = re.compile(REASON_KEY)
 _LANG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
 
 
+#: Text by language, e.g. ``{"fi": "...", "en": "..."}``.
+Texts = dict[str, str]
+
+
+def _check_texts(field: str, texts: Texts, limit: int = 500) -> None:
+    """Each key a language code, each text 1-``limit`` characters."""
+    for lang, text in texts.items():
+        if not _LANG.match(lang):
+            raise ValueError(f"{field}: {lang!r} is not a language code like 'fi'")
+        if not text.strip() or len(text) > limit:
+            raise ValueError(f"{field}.{lang}: give 1-{limit} characters")
+
+
+def _check_keys(field: str, keys: list[str]) -> None:
+    """Reason keys: short lowercase words, each once."""
+    for key in keys:
+        if not _KEY.match(key):
+            raise ValueError(f"{field}: {key!r} must be a short lowercase key like 'queue'")
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{field}: each key may appear once")
+
+
 class Survey(BaseModel):
-    """A store's question, its number of faces and the follow-up reasons."""
+    """A store's question: its kind and scale, and the follow-ups after either kind of answer."""
 
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(default=0, ge=0, description="Assigned by the collector")
-    scale: Literal[3, 4, 5] = Field(default=5, description="Number of faces")
-    questions: dict[str, str] = Field(min_length=1, description="Question text by language")
-    reasons: list[str] = Field(default_factory=list, max_length=20, description="Reason keys")
-    reason_labels: dict[str, dict[str, str]] = Field(
+    kind: Literal["csat", "nps", "ces"] = Field(
+        default="csat", description="csat (faces), nps (0-10) or ces (7-point agree scale)")
+    #: Never None once validated: left out, it is the kind's (5 faces for csat).
+    scale: Literal[3, 4, 5, 7, 11] | None = Field(
+        default=None,
+        description="Number of answers: 3, 4 or 5 faces (csat, default 5); 11 for nps, 7 for ces")
+    questions: Texts = Field(min_length=1,
+                             description="Question (CES: the statement) by language")
+    reasons: list[str] = Field(default_factory=list, max_length=20,
+                               description="Reason keys asked after a negative answer")
+    reason_labels: dict[str, Texts] = Field(
         default_factory=dict, description="Reason text by language, then by reason key"
     )
+    low_labels: Texts = Field(default_factory=dict,
+                              description="NPS/CES: the lowest answer's label by language")
+    high_labels: Texts = Field(default_factory=dict,
+                               description="NPS/CES: the highest answer's label by language")
+    followup_questions: Texts = Field(
+        default_factory=dict, description="The question after a negative answer, by language")
+    positive_reasons: list[str] = Field(default_factory=list, max_length=6,
+                                        description="Reason keys asked after a positive answer")
+    positive_questions: Texts = Field(
+        default_factory=dict, description="The question after a positive answer, by language")
 
     @model_validator(mode="after")
     def _consistent(self) -> Survey:
-        for lang, text in self.questions.items():
-            if not _LANG.match(lang):
-                raise ValueError(f"questions: {lang!r} is not a language code like 'fi'")
-            if not text.strip() or len(text) > 500:
-                raise ValueError(f"questions.{lang}: give 1-500 characters")
-        for key in self.reasons:
-            if not _KEY.match(key):
-                raise ValueError(f"reasons: {key!r} must be a short lowercase key like 'queue'")
-        if len(set(self.reasons)) != len(self.reasons):
-            raise ValueError("reasons: each key may appear once")
+        allowed = KIND_SCALES[self.kind]
+        if self.scale is None:
+            self.scale = 5 if self.kind == "csat" else allowed[0]
+        elif self.scale not in allowed:
+            which = " or ".join(map(str, allowed))
+            raise ValueError(f"scale: {self.kind} surveys have {which} answers, not"
+                             f" {self.scale} (leave scale out or set it to {allowed[-1]})")
+        _check_texts("questions", self.questions)
+        for field in ("low_labels", "high_labels"):
+            _check_texts(field, getattr(self, field), limit=60)
+        if self.kind == "csat" and (self.low_labels or self.high_labels):
+            raise ValueError("low_labels, high_labels: only nps and ces surveys have end labels"
+                             " (faces are labelled by the catalogs)")
+        _check_texts("followup_questions", self.followup_questions)
+        _check_texts("positive_questions", self.positive_questions)
+        _check_keys("reasons", self.reasons)
+        _check_keys("positive_reasons", self.positive_reasons)
+        both = sorted(set(self.reasons) & set(self.positive_reasons))
+        if both:
+            raise ValueError(f"positive_reasons: {', '.join(both)} already in reasons;"
+                             " a key means one thing")
         for lang, labels in self.reason_labels.items():
-            unknown = sorted(set(labels) - set(self.reasons))
+            unknown = sorted(set(labels) - set(self.reasons) - set(self.positive_reasons))
             if unknown:
-                raise ValueError(f"reason_labels.{lang}: {', '.join(unknown)} not in reasons")
+                raise ValueError(f"reason_labels.{lang}: {', '.join(unknown)} not in reasons"
+                                 " or positive_reasons")
         return self
 
+    def reason_keys(self) -> list[str]:
+        """Every reason key this survey offers, after negative and positive answers."""
+        return [*self.reasons, *self.positive_reasons]
+
     def body(self) -> dict:
-        """The survey as a JSON-ready dict."""
-        return self.model_dump()
+        """The survey as a JSON-ready dict, without the parts a survey from before
+        question kinds could not have while they hold their defaults: such a survey
+        keeps its body, so the collector's stored JSON and every kiosk's tag stay."""
+        body = self.model_dump()
+        for name in LATER_FIELDS:
+            if body[name] == type(self).model_fields[name].get_default(call_default_factory=True):
+                del body[name]
+        return body
 
     def etag(self) -> str:
         """A strong HTTP entity tag that changes whenever any part of the survey does."""
@@ -73,6 +142,10 @@ class Survey(BaseModel):
         digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
         return f'"{self.version}-{digest}"'
 
+
+#: Fields added with question kinds (issue 16), left out of :meth:`Survey.body` at their defaults.
+LATER_FIELDS = ("kind", "low_labels", "high_labels", "followup_questions", "positive_reasons",
+                "positive_questions")
 
 DEFAULT_SURVEY = Survey(
     version=0,

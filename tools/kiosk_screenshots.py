@@ -32,12 +32,12 @@ DEMO_PIN = "1234"
 SIZES = ("1280x800", "800x480")
 
 
-def demo_config(folder: Path) -> Path:
+def demo_config(folder: Path, extra: str = "") -> Path:
     """Write a demo kiosk config (windowed, short delays) and return its path."""
     from kiosk.pin import hash_pin
 
     path = folder / "kiosk.toml"
-    path.write_text(
+    path.write_text(extra +
         'store_id = "demo-store"\n'
         'kiosk_id = "demo-kiosk"\n'
         'timezone = "Europe/Helsinki"\n'
@@ -198,24 +198,68 @@ def shoot(outdir: Path, size: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+KINDS = {
+    "nps": 'kind = "nps"\npositive_reasons = ["friendly", "fast", "selection", "value"]\n',
+    "ces": 'kind = "ces"\npositive_reasons = ["friendly", "fast", "selection", "value"]\n',
+}
+
+
+def shoot_kind(outdir: Path, size: str, kind: str) -> None:
+    """In this process: an NPS or CES kiosk at ``size``: the question in Finnish and
+    English, the thank-you, and both follow-ups (``kiosk-<kind>-*.png``)."""
+    from kiosk.config import load
+
+    folder = Path(tempfile.mkdtemp(prefix="hymy-shots-"))
+    os.environ["KIVY_HOME"] = str(folder / "kivy")
+    os.environ["HYMY_KIOSK_SIZE"] = size
+    os.environ["KIVY_NO_ARGS"] = "1"
+    config = load(demo_config(folder, KINDS[kind]))
+
+    from kiosk.app import HymyApp, configure_kivy
+
+    configure_kivy(config)
+    app = HymyApp(config)
+    outdir.mkdir(parents=True, exist_ok=True)
+    save = saver(outdir, folder, size)
+    low, high = (0, 10) if kind == "nps" else (1, 7)
+    run_steps(app, [
+        lambda: None,
+        lambda: save(kind),
+        lambda: app.set_language("en"),
+        lambda: save(f"{kind}-en"),
+        lambda: app.rate(high),
+        lambda: save(f"{kind}-positive-en"),
+        lambda: app.manager.get_screen("followup").choose("friendly"),
+        lambda: save(f"{kind}-thanks-en"),
+        lambda: (app.back_to_question(), app.set_language("en"), app.rate(low)),
+        lambda: save(f"{kind}-negative-en"),
+        lambda: app.stop(),
+    ])
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @click.command()
 @click.argument("outdir", type=click.Path(file_okay=False), default="docs/screenshots")
 @click.option("--size", "sizes", multiple=True, help="Window size WxH (repeatable)")
 @click.option("--child", hidden=True, default="")
 @click.option("--setup", hidden=True, is_flag=True)
-def main(outdir: str, sizes: tuple[str, ...], child: str, setup: bool) -> None:
+@click.option("--kind", hidden=True, default="")
+def main(outdir: str, sizes: tuple[str, ...], child: str, setup: bool, kind: str) -> None:
     """Save a PNG of every kiosk screen into OUTDIR (default docs/screenshots).
 
     Example:
     xvfb-run -a -s "-screen 0 1920x1080x24" python -m tools.kiosk_screenshots docs/screenshots
     """
     if child:
-        (shoot_setup if setup else shoot)(Path(outdir), child)
+        if kind:
+            shoot_kind(Path(outdir), child, kind)
+        else:
+            (shoot_setup if setup else shoot)(Path(outdir), child)
         return
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         raise click.ClickException("no display; run under xvfb-run (see --help)")
     for size in sizes or SIZES:  # one process per size: Kivy has one window per process
-        for setup in ([], ["--setup"]):
+        for setup in ([], ["--setup"], ["--kind", "nps"], ["--kind", "ces"]):
             subprocess.run([sys.executable, "-m", "tools.kiosk_screenshots", outdir,
                             "--child", size, *setup], check=True)
 

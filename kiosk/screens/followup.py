@@ -1,10 +1,12 @@
-"""The follow-up after a low face: "What went wrong?" and 2-6 reason buttons.
+"""The follow-up: "What went wrong?" after a negative answer, "What did you like?"
+after a positive one (:func:`sync.metrics.sentiment`), each with 2-6 buttons.
 
 The rating is already stored (held back from upload while the question is
 open); a reason is attached to that same rating with ``Store.set_reason``.
 Skip thanks the shopper; ``followup_timeout`` seconds without an answer goes
-straight back to the question.  Either way the rating counts.  A thin bar at
-the bottom shows the time left.
+straight back to the question.  Either way the rating counts, and a skip or a
+timeout is recorded as such (``Store.end_followup``).  A thin bar at the
+bottom shows the time left.
 
 The bar moves in COUNTDOWN_STEP steps, starting COUNTDOWN_START after the
 screen opens: every change redraws the whole window, which with software GL
@@ -49,12 +51,12 @@ class FollowupScreen(Screen):
 
     def on_kv_post(self, _base: Any) -> None:
         app = App.get_running_app()
-        app.bind(reasons=lambda *_args: self.build_reasons())
+        app.bind(followup_reasons=lambda *_args: self.build_reasons())
         self.build_reasons()
 
     def build_reasons(self) -> None:
-        """One button per reason in use (the survey may change them)."""
-        reasons = App.get_running_app().reasons
+        """One button per reason this answer's follow-up offers."""
+        reasons = App.get_running_app().followup_reasons
         grid = self.ids.reasons
         grid.clear_widgets()
         grid.cols = 3 if len(reasons) > 4 else 2
@@ -83,11 +85,11 @@ class FollowupScreen(Screen):
     def choose(self, reason: str | None) -> None:
         """A reason (None = skip): store it, then thank."""
         app = App.get_running_app()
-        app.answer_followup(reason)
+        app.answer_followup(reason, unanswered="skipped")
         app.show("thanks")
 
     def time_out(self) -> None:
         """No answer: the rating stands without a reason; back to the question."""
         app = App.get_running_app()
-        app.answer_followup(None)
+        app.answer_followup(None, unanswered="timeout")
         app.back_to_question()

@@ -1,8 +1,11 @@
-"""The question screen: the store's question, a row of faces, the language switch.
+"""The question screen: the store's question, a row of answers, the language switch.
 
 Layout (top to bottom): the question in big type; one white card per face
 (artwork above, its label below, every card the same size so the faces line
-up); a bar of language pills.  A tap on a card calls ``app.rate(score)``,
+up), or on an NPS or CES kiosk one coloured button per answer (0-10 or 1-7,
+:class:`kiosk.widgets.ScaleButton`) with the scale's end labels under the first
+and the last; a bar of language pills.  At 800x480 the eleven NPS buttons are
+still some 60 px square, a finger's width.  A tap on a card calls ``app.rate(score)``,
 which stores the rating before anything else happens.  The staff corner
 gesture is handled by the window's root (``kiosk.app.KioskRoot``).
 """
@@ -19,7 +22,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
 from kiosk.i18n import face_image, face_label_key
-from kiosk.widgets import PillButton, TapCard, face_texture
+from kiosk.widgets import PillButton, ScaleButton, TapCard, face_texture
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -57,13 +60,22 @@ class RatingScreen(Screen):
 
     def on_kv_post(self, _base: Any) -> None:
         app = App.get_running_app()
-        app.bind(scale=lambda *_args: self.build_faces())
+        app.bind(scale=lambda *_args: self.build_faces(), kind=lambda *_args: self.build_faces())
         self.build_faces()
 
     def build_faces(self) -> None:
-        """One card per face of the current scale (the survey may change it)."""
+        """One card per answer of the current kind and scale (the survey may change them)."""
         app = App.get_running_app()
         self.ids.faces.clear_widgets()
+        if app.kind != "csat":
+            low = 0 if app.kind == "nps" else 1
+            for score in range(low, low + app.scale):
+                button = ScaleButton(score=score, kind=app.kind)
+                button.bind(on_press=lambda b: app.rate(int(b.score)))
+                self.ids.faces.add_widget(button)
+            return
+        if app.scale not in (3, 4, 5):
+            return  # between a survey's kind and scale changing
         for score in range(1, app.scale + 1):
             self.ids.faces.add_widget(FaceButton(
                 score=score, source=str(face_image(score, app.scale)),

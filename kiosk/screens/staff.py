@@ -19,7 +19,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.i18n import face_image
+from kiosk.i18n import FACE_ART, face_image
 from kiosk.screens.idle import IdleScreen
 from kiosk.theme import COLORS
 from kiosk.today import Today, today_figures
@@ -63,12 +63,15 @@ class StaffScreen(IdleScreen):
     def on_kv_post(self, _base: Any) -> None:
         app = App.get_running_app()
         app.bind(scale=lambda *_args: self.build_face_counts(),
+                 kind=lambda *_args: self.build_face_counts(),
                  sync_status=lambda *_args: self.update_syncing())
         self.build_face_counts()
 
     def build_face_counts(self) -> None:
         app = App.get_running_app()
         self.ids.face_counts.clear_widgets()
+        if app.kind != "csat" or app.scale not in FACE_ART:
+            return  # the day's figures are CSAT's: an NPS or CES kiosk has no faces to count
         for score in range(1, app.scale + 1):
             self.ids.face_counts.add_widget(
                 FaceCount(source=str(face_image(score, app.scale)),

@@ -8,7 +8,7 @@ the built-in keys a kiosk offers before its store has a survey.
 
 from __future__ import annotations
 
-from kiosk.config import KNOWN_REASONS
+from kiosk.config import KNOWN_POSITIVE_REASONS, KNOWN_REASONS
 from sync.survey import BUILT_IN_REASONS
 
 
@@ -71,4 +71,4 @@ def test_another_stores_survey_keys_are_not_this_stores(collector_server, collec
 
 
 def test_built_in_reasons_are_the_kiosks_own():
-    assert frozenset(KNOWN_REASONS) == BUILT_IN_REASONS
+    assert frozenset(KNOWN_REASONS + KNOWN_POSITIVE_REASONS) == BUILT_IN_REASONS

@@ -41,7 +41,10 @@ from tests.support import ROOT
 from tests.support.collector import Collector, Store, batch, rating, release_database, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
-KIOSK_MIGRATIONS = ["m001_ratings", "m002_rejected_index", "m003_seq_rowid"]
+KIOSK_MIGRATIONS = ["m001_ratings", "m002_rejected_index", "m003_seq_rowid",
+                    "m004_kind_followup"]
+#: What m004 gives every older kiosk rating: a csat answer, no unanswered follow-up.
+KIOSK_M004 = {"kind": "csat", "followup": None}
 KIOSK_STATE = {"sync_status": {"ok": True, "at": "2026-11-01T10:00:00.000Z"},
                "survey": {"version": 2, "reasons": ["slow", "price"]}}
 B = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -76,7 +79,7 @@ def test_a_kiosk_database_of_every_release_upgrades_in_place(level, tmp_path: Pa
             recorded = [row[0] for row in raw.execute(
                 "SELECT name FROM _sqlite_migrations ORDER BY applied_at, name")]
         # Every row, every column, as the release left it; the history maps on.
-        assert after == {rid: {name: row[name] for name in COLUMNS}
+        assert after == {rid: {name: {**KIOSK_M004, **row}[name] for name in COLUMNS}
                          for rid, row in before.items()}
         assert recorded == KIOSK_MIGRATIONS
         for key, value in KIOSK_STATE.items():

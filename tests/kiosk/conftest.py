@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kiosk.store import Store
+from tests.support.kiosk_window import Kiosk
 
 
 @pytest.fixture
@@ -16,3 +18,18 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store(tmp_path / "kiosk.db", "s1", "k1", "Europe/Helsinki")
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def start_kiosk(xvfb_display: str, tmp_path: Path):
+    """Start the real kiosk app (:class:`Kiosk`) with these settings; all stopped after."""
+    started: list[Kiosk] = []
+
+    def start(**settings: Any) -> Kiosk:
+        kiosk = Kiosk(tmp_path, xvfb_display, **settings)
+        started.append(kiosk)
+        return kiosk
+
+    yield start
+    for kiosk in started:
+        kiosk.stop()

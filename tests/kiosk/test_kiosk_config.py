@@ -38,6 +38,8 @@ BAD = {
     "staff_pin_hash": "1234",
     "fullscreen": "yes",
     "retention_days": 0,
+    "kind": "smiley",
+    "positive_reasons": ["friendly", "queue"],
 }
 BAD_SYNC = {
     "url": 5,
@@ -100,6 +102,24 @@ def test_followup_faces_must_exist_on_the_scale():
     assert kc.parse({**REQUIRED, "scale": 3, "followup_faces": [1]}).followup_faces == [1]
 
 
+def test_nps_and_ces_kiosks_take_their_scale_from_the_kind():
+    assert kc.parse({**REQUIRED, "kind": "nps"}).scale == 11
+    ces = kc.parse({**REQUIRED, "kind": "ces", "scale": 7, "followup_faces": [1, 2]})
+    assert (ces.kind, ces.scale) == ("ces", 7)
+    with pytest.raises(kc.ConfigError, match=r"^scale: nps kiosks have 11 answers, not 5;"):
+        kc.parse({**REQUIRED, "kind": "nps", "scale": 5})
+    with pytest.raises(kc.ConfigError, match=r'^scale: got 11; expected 3, 4 or 5 faces'):
+        kc.parse({**REQUIRED, "scale": 11})
+
+
+def test_positive_reasons_are_praise_keys():
+    config = kc.parse({**REQUIRED, "positive_reasons": ["friendly", "fast"]})
+    assert config.positive_reasons == ["friendly", "fast"]
+    assert kc.parse(REQUIRED).positive_reasons == []
+    with pytest.raises(kc.ConfigError, match=r"^positive_reasons: .*not 'queue'"):
+        kc.parse({**REQUIRED, "positive_reasons": ["friendly", "queue"]})
+
+
 def test_reasons_may_be_empty_to_turn_the_follow_up_off():
     assert kc.parse({**REQUIRED, "reasons": []}).reasons == []
     with pytest.raises(kc.ConfigError, match=r"^reasons: .*not 'weather'"):
@@ -141,7 +161,12 @@ def test_check_config_command(tmp_path: Path):
     result = CliRunner().invoke(cli, ["check-config", "--config", str(bad)])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "hymy-kiosk: config error: scale: got 6; expected 3, 4 or 5"]
+        "hymy-kiosk: config error: scale: got 6; expected 3, 4 or 5 faces (11 for nps, 7 for ces)"]
+
+    nps = tmp_path / "nps.toml"
+    nps.write_text(good.read_text() + 'kind = "nps"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check-config", "--config", str(nps)])
+    assert "ok: store s1, kiosk k1, nps question (0-10)" in result.output
 
 
 def test_config_module_imports_no_kivy():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import ASSETS, KNOWN_REASONS
+from kiosk.config import ASSETS, KNOWN_POSITIVE_REASONS, KNOWN_REASONS
 from kiosk.i18n import (
     CATALOG_DIR,
     FACE_ART,
@@ -35,7 +35,9 @@ def keys_used_by_the_screens() -> set[str]:
         used |= set(re.findall(r"""app\.t\(['"](\w+)['"]""", source))
     for scale in FACE_ART:
         used |= {face_label_key(score, scale) for score in range(1, scale + 1)}
-    used |= {f"reason_{key}" for key in KNOWN_REASONS}
+    used |= {f"reason_{key}" for key in KNOWN_REASONS + KNOWN_POSITIVE_REASONS}
+    used |= {f"{kind}_{part}" for kind in ("nps", "ces") for part in ("question", "low", "high")}
+    used -= {"scale_low", "scale_high"}  # load_strings makes them from <kind>_low, <kind>_high
     return used
 
 
@@ -58,8 +60,21 @@ def test_missing_keys_fall_back_to_english(tmp_path: Path):
     (tmp_path / "xx.toml").write_text('[kiosk]\nquestion = "Kysymys"\n[dashboard]\nx = "y"\n',
                                       encoding="utf-8")
     strings = load_strings(["xx", "en"], {"en": "How did we do?"}, directory=tmp_path)
-    assert strings["xx"] == {"question": "Kysymys", "thanks": "Thanks"}
+    assert strings["xx"] == {"question": "Kysymys", "thanks": "Thanks",
+                             "scale_low": "", "scale_high": ""}  # no ends on a face scale
     assert strings["en"]["question"] == "How did we do?"
+
+
+def test_nps_and_ces_ask_their_own_question_with_their_end_labels():
+    nps = load_strings(["sv", "de"], kind="nps")
+    assert nps["sv"]["question"] == nps["sv"]["nps_question"]
+    assert (nps["de"]["scale_low"], nps["de"]["scale_high"]) == (
+        "Äußerst unwahrscheinlich", "Äußerst wahrscheinlich")
+    ces = load_strings(["en"], {"en": "Finding things was easy."}, kind="ces")
+    assert ces["en"]["question"] == "Finding things was easy."  # the store's own statement
+    assert ces["en"]["scale_high"] == "Strongly agree"
+    merged = with_survey(ces, {}, {}, [], texts={"scale_high": {"en": "Yes!"}})
+    assert (merged["en"]["scale_low"], merged["en"]["scale_high"]) == ("Strongly disagree", "Yes!")
 
 
 def test_text_fills_placeholders_and_tolerates_mistakes():

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.store import FOLLOWUP_HOLD, Store, StoreError
+from sync.wire import decode_batch, encode, make_batch
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -113,6 +114,55 @@ def test_set_reason_none_releases_without_a_reason(store: Store):
     store.set_reason(tap.id, None)
     [row] = store.db.query("SELECT reason, awaiting_reason FROM ratings")
     assert row == {"reason": None, "awaiting_reason": 0}
+
+
+# -- question kinds and unanswered follow-ups (issue 16) -----------------------
+
+
+def test_nps_and_ces_taps_are_rows_with_their_kind(store: Store):
+    store.record_tap(0, 11, "fi", interval=0, kind="nps", now=at(0))
+    store.record_tap(10, 11, "fi", interval=0, kind="nps", now=at(1))
+    store.record_tap(7, 7, "fi", interval=0, kind="ces", now=at(2))
+    store.record_tap(4, 5, "fi", interval=0, now=at(3))
+    rows = list(store.db.query("SELECT kind, scale, score, followup FROM ratings ORDER BY seq"))
+    assert [(r["kind"], r["scale"], r["score"], r["followup"]) for r in rows] == [
+        ("nps", 11, 0, None), ("nps", 11, 10, None), ("ces", 7, 7, None), ("csat", 5, 4, None)]
+
+
+@pytest.mark.parametrize(("kind", "score", "scale", "why"), [
+    ("nps", 11, 11, "score 11 is outside the nps scale 0-10"),
+    ("nps", 5, 5, "a nps rating has a scale of 11, not 5"),
+    ("ces", 0, 7, "score 0 is outside the ces scale 1-7"),
+    ("csat", 0, 5, "score 0 is outside a 5-face scale"),
+    ("csat", 7, 7, "a csat rating has a scale of 3 or 4 or 5, not 7"),
+    ("smiley", 3, 5, "kind 'smiley' is not one of csat, nps, ces"),
+])
+def test_a_score_that_does_not_fit_its_kind_is_refused(store: Store, kind, score, scale, why):
+    with pytest.raises(ValueError) as caught:
+        store.record_tap(score, scale, "fi", kind=kind, now=T0)
+    assert str(caught.value) == why
+    assert store.stats()["last_seq"] == 0
+
+
+def test_skipped_and_timed_out_follow_ups_are_recorded_and_sent(store: Store):
+    skipped = store.record_tap(1, 5, "fi", interval=0, ask_reason=True, now=at(0))
+    walked_away = store.record_tap(3, 11, "fi", interval=0, ask_reason=True, kind="nps",
+                                   now=at(1))
+    answered = store.record_tap(10, 11, "fi", interval=0, ask_reason=True, kind="nps",
+                                now=at(2))
+    store.end_followup(skipped.id, "skipped")
+    store.end_followup(walked_away.id, "timeout")
+    store.set_reason(answered.id, "friendly")
+    with pytest.raises(ValueError, match="skipped or timeout, not 'bored'"):
+        store.end_followup(answered.id, "bored")
+    rows = store.pending(10, now=at(3))  # none held back any more
+    assert [(r["reason"], r["followup"], r["awaiting_reason"]) for r in rows] == [
+        (None, "skipped", 0), (None, "timeout", 0), ("friendly", None, 0)]
+    # The uploader's batch carries kind and followup as the collector decodes them.
+    _batch, sent = decode_batch(encode(make_batch(rows), compress=False)[0])
+    assert [(r.kind, r.score, r.scale, r.followup, r.reason) for r in sent] == [
+        ("csat", 1, 5, "skipped", None), ("nps", 3, 11, "timeout", None),
+        ("nps", 10, 11, None, "friendly")]
 
 
 def test_set_reason_does_not_change_a_synced_rating(store: Store):

@@ -230,7 +230,8 @@ def test_migration_keeps_every_row_and_value(tmp_path: Path):
     before = old_database(path, OLD_TAPS)
     store = open_store(path)
     after = {row["id"]: row for row in store.db.query("SELECT * FROM ratings")}
-    assert after == before
+    # m004 then gives each row its kind (csat: the only one there was) and no followup
+    assert after == {rid: {**row, "kind": "csat", "followup": None} for rid, row in before.items()}
     assert list(next(iter(after.values()))) == list(COLUMNS)  # same columns, same order
     assert [after[f"id-{n}"]["suppressed"] for n in range(1, 8)] == [0, 1, 0, 0, 0, 1, 0]
     assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -251,7 +252,8 @@ def test_migration_keeps_every_row_and_value(tmp_path: Path):
     # migrated once: opening again changes nothing
     again = open_store(path)
     assert all_seqs(again) == list(range(1, 10))
-    assert [m.name for m in migrations.applied(again.db)][-1] == "m003_seq_rowid"
+    assert [m.name for m in migrations.applied(again.db)][-2:] == [
+        "m003_seq_rowid", "m004_kind_followup"]
     again.close()
 
 

@@ -29,7 +29,6 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -44,20 +43,6 @@ STRINGS = load_strings(["fi", "sv", "en"])
 EXIT_KIOSK_STATUS = 10  # kiosk.app.EXIT_KIOSK_STATUS (not imported: that would import Kivy)
 
 ui = pytest.mark.ui
-
-
-@pytest.fixture
-def start_kiosk(xvfb_display: str, tmp_path: Path):
-    started: list[Kiosk] = []
-
-    def start(**settings: Any) -> Kiosk:
-        kiosk = Kiosk(tmp_path, xvfb_display, **settings)
-        started.append(kiosk)
-        return kiosk
-
-    yield start
-    for kiosk in started:
-        kiosk.stop()
 
 
 def reddish(pixel: tuple[int, int, int]) -> bool:

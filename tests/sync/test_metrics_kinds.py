@@ -126,3 +126,17 @@ def test_every_answer_of_every_kind_fits(kind):
     for scale in KIND_SCALES[kind]:
         for score in range(LOWEST[kind], LOWEST[kind] + scale):
             assert score_problem(kind, score, scale) is None
+
+
+def test_which_answers_ask_which_follow_up():
+    from sync.metrics import sentiment
+
+    def sides(kind: str, scale: int, low: int) -> list[str | None]:
+        return [sentiment(kind, score, scale) for score in range(low, low + scale)]
+
+    neg, pos = "negative", "positive"
+    assert sides("nps", 11, 0) == [neg] * 7 + [None, None] + [pos, pos]
+    assert sides("ces", 7, 1) == [neg, neg, neg, None, None, pos, pos]
+    assert sides("csat", 5, 1) == [neg, neg, None, pos, pos]
+    assert sides("csat", 4, 1) == [neg, neg, pos, pos]
+    assert sides("csat", 3, 1) == [neg, None, pos]

@@ -49,7 +49,25 @@ def test_a_question_alone_is_a_five_face_survey_without_reasons():
     ({"questions": {"fi": "Miten?"}, "reasons": ["queue"],
       "reason_labels": {"fi": {"queue": "Jono", "prices": "Hinnat", "dirt": "Lika"}}},
      "reason_labels.fi: dirt, prices not in reasons"),
-    ({"questions": {"fi": "Miten?"}, "scale": 6}, "scale: Input should be 3, 4 or 5"),
+    ({"questions": {"fi": "Miten?"}, "scale": 6}, "scale: Input should be 3, 4, 5, 7 or 11"),
+    ({"questions": {"fi": "Miten?"}, "scale": 11},
+     "scale: csat surveys have 3 or 4 or 5 answers, not 11"),
+    ({"questions": {"fi": "Miten?"}, "kind": "nps", "scale": 5},
+     "scale: nps surveys have 11 answers, not 5 (leave scale out or set it to 11)"),
+    ({"questions": {"fi": "Miten?"}, "kind": "ces", "scale": 11},
+     "scale: ces surveys have 7 answers, not 11"),
+    ({"questions": {"fi": "Miten?"}, "kind": "stars"},
+     "kind: Input should be 'csat', 'nps' or 'ces'"),
+    ({"questions": {"fi": "Miten?"}, "low_labels": {"fi": "Huono"}},
+     "low_labels, high_labels: only nps and ces surveys have end labels"),
+    ({"questions": {"fi": "?"}, "kind": "nps", "high_labels": {"fi": "x" * 61}},
+     "high_labels.fi: give 1-60 characters"),
+    ({"questions": {"fi": "?"}, "positive_reasons": [f"p{i}" for i in range(7)]},
+     "positive_reasons: List should have at most 6 items"),
+    ({"questions": {"fi": "?"}, "reasons": ["staff"], "positive_reasons": ["staff"]},
+     "positive_reasons: staff already in reasons"),
+    ({"questions": {"fi": "?"}, "followup_questions": {"finnish": "Miksi?"}},
+     "followup_questions: 'finnish' is not a language code"),
     ({"questions": {}}, "questions: Dictionary should have at least 1 item"),
     ({"questions": {"fi": "Miten?"}, "colour": "red"}, "colour: Extra inputs are not permitted"),
 ])
@@ -57,6 +75,40 @@ def test_each_mistake_is_named(data, message):
     with pytest.raises(ValueError) as refused:
         parse_survey(data)
     assert str(refused.value).startswith(message)
+
+
+NPS = """
+kind = "nps"
+reasons = ["queue", "prices"]
+positive_reasons = ["friendly", "fast"]
+questions = { fi = "Suosittelisitko meitä?", en = "Would you recommend us?" }
+low_labels = { en = "Never" }
+high_labels = { en = "Certainly" }
+followup_questions = { en = "What should we do better?" }
+positive_questions = { en = "What did you like most?" }
+
+[reason_labels.en]
+queue = "Waiting"
+fast = "Speedy"
+"""
+
+
+def test_an_nps_survey_implies_its_scale_and_has_both_follow_ups():
+    survey = survey_from_toml(NPS)
+    assert (survey.kind, survey.scale) == ("nps", 11)
+    assert survey.reason_keys() == ["queue", "prices", "friendly", "fast"]
+    assert survey.body()["kind"] == "nps" and survey.body()["scale"] == 11
+    assert survey.body()["positive_questions"] == {"en": "What did you like most?"}
+    assert parse_survey(json.loads(json.dumps(survey.body()))) == survey  # stored and read back
+    ces = parse_survey({"kind": "ces", "scale": 7, "questions": {"en": "It was easy."}})
+    assert (ces.kind, ces.scale) == ("ces", 7)
+
+
+def test_a_survey_from_before_kinds_keeps_its_body_and_tag():
+    survey = survey_from_toml(TOML)
+    assert survey.kind == "csat" and survey.positive_reasons == []
+    assert "kind" not in survey.body() and "positive_reasons" not in survey.body()
+    assert survey_from_toml('kind = "csat"\n' + TOML).etag() == survey.etag()
 
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en-GB", "zh_Hant", "sgn-FI-x1"])
@@ -104,6 +156,9 @@ def test_the_tag_changes_with_every_part_and_only_then():
         {"questions": {**base.questions, "fi": "Miten meni?"}},
         {"reasons": ["staff", "queue"]},
         {"reason_labels": {"en-GB": {"queue": "Line", "staff": "Service"}}},
+        {"positive_reasons": ["friendly", "fast"]},
+        {"followup_questions": {"fi": "Mikä meni pieleen?"}},
+        {"positive_questions": {"fi": "Mistä pidit?"}},
     ]
     tags = {base.etag()} | {Survey(**{**base.body(), **change}).etag() for change in changes}
     assert len(tags) == 1 + len(changes)
