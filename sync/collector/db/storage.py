@@ -689,7 +689,7 @@ class Storage:
                 (store_id, version),
             )
         for version, body in rows:
-            keys = keys | set(_stored_survey(version, body).reasons)
+            keys = keys | set(_stored_survey(version, body).reason_keys())
         self._reasons[store_id] = (version, keys)
         return keys
 
