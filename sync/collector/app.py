@@ -44,7 +44,17 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Match
 
 from sync import __version__
-from sync.collector.api import admin, alerting, alerts, enroll, export, ingest, read, stream
+from sync.collector.api import (
+    admin,
+    alerting,
+    alerts,
+    enroll,
+    export,
+    ingest,
+    read,
+    regions,
+    stream,
+)
 from sync.collector.api.models import Error, Health, errors
 from sync.collector.asgi import HttpMiddleware
 from sync.collector.auth import FailureThrottle
@@ -155,6 +165,7 @@ AUDIENCE_ERRORS = (
     (admin.router, (401, 403, 422, 429)),
     (alerts.router, (401, 403, 422, 429)),
     (alerting.router, (401, 403, 422, 429)),
+    (regions.router, (401, 403, 422, 429)),
 )
 
 
@@ -249,10 +260,12 @@ def mount_pages(app: FastAPI) -> None:
         kiosks,
         login,
         pages,
+        regions,
         static,
     )
 
-    for module in (static, login, pages, kiosks, fleet, downloads, apidocs, alertpages, deliveries):
+    for module in (static, login, pages, kiosks, fleet, downloads, apidocs, alertpages, deliveries,
+                   regions):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 

@@ -105,6 +105,8 @@ def label_language(
 def list_stores(request: Request, principal: Principal = Depends(reader)) -> list[dict[str, Any]]:
     """Every store for office and admin tokens; a staff token sees its own store."""
     storage = storage_of(request)
+    if principal.region_id is not None:
+        return [store for store in storage.stores() if principal.can_read(store["id"])]
     if principal.role == "staff":
         return storage.stores(only=principal.store_id)
     return storage.stores()
@@ -167,8 +169,12 @@ def kiosks(request: Request, store: dict = Depends(readable_store)) -> dict[str,
 
 def store_scope(storage: Storage, principal: Principal, store: str | None) -> str | None:
     """A chain-wide route's ``?store=`` as this caller may read it: staff always their own
-    (403 for another), office and admin the one asked for (404 for none) or every store."""
-    if principal.role == "staff":
+    (403 for another), office and admin the one asked for (404 for none) or every store;
+    a region's token one of its stores, named (403 otherwise)."""
+    if principal.region_id is not None and (store is None or not principal.can_read(store)):
+        raise HTTPException(403, f"this token reads the stores of region"
+                                 f" {principal.region_id!r} only: add ?store=STORE_ID")
+    if principal.role == "staff" and principal.region_id is None:
         if store not in (None, principal.store_id):
             raise HTTPException(403, f"this staff token may only read store"
                                      f" {principal.store_id!r}")

@@ -81,7 +81,7 @@ async def export_stream(
 
     async def allowed() -> bool:
         found = await storage.principal_async(token)
-        return found is not None and found.role in CHAIN_READERS
+        return found is not None and found.role in CHAIN_READERS and found.chain_wide
 
     return StreamingResponse(
         ratings_after(storage, cursor, allowed, timeouts.closing),

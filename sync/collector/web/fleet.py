@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from sync.collector import reports
 from sync.collector.auth import storage_of
-from sync.collector.web.access import signed_in
+from sync.collector.web.access import PageDenied, signed_in
 from sync.collector.web.render import Page
 from sync.collector.web.views import fleet_rows, nav_for
 
@@ -30,6 +30,8 @@ def fleet_page(request: Request, ctx: Page = Depends(signed_in)) -> Response:
     assert ctx.user is not None
     t, storage = ctx.t, storage_of(request)
     hours = request.app.state.settings.alert_silent_hours
+    if ctx.user.region_id is not None:  # TODO(regions): a fleet page per region
+        raise PageDenied(ctx, 403)
     only = ctx.user.store_id if ctx.user.role == "staff" else None
     fleet = reports.fleet_report(storage, hours * 3600, only)
     rows = fleet_rows(t, fleet)

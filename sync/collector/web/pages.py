@@ -27,6 +27,7 @@ from fastapi.responses import Response
 from sync.collector import alertlog, alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
+from sync.collector.web.regions import region_links, touchpoint_rows
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
 from sync.collector.web.views import (
@@ -111,6 +112,7 @@ def store_page(
         heatmap=heatmap_svg(t, cells),
         reasons=reason_rows(t, found_reasons),
         kiosks=kiosk_rows(t, kiosks),
+        touchpoints=touchpoint_rows(t, storage, store_id, start, end),
         days=day_rows(t, days, lambda d: f"/stores/{store_id}/days/{d}"),
         open_days=len(days) <= 31,
     )
@@ -248,6 +250,7 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         rules=rules,
         exports={name: f"/office/export/{name}?{query}" for name in (
             "ratings.xlsx", "daily.xlsx", "ratings.csv", "daily.csv")},
+        regions=region_links(storage, start, end),
     )
 
 

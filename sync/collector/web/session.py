@@ -103,5 +103,8 @@ def safe_next(value: str | None) -> str:
 
 
 def home_of(user: Principal) -> str:
-    """Staff land on their store, office and admin on the office page."""
+    """Staff land on their store, a region's users on their region, office and admin on
+    the office page."""
+    if user.region_id is not None:
+        return f"/regions/{user.region_id}"
     return f"/stores/{user.store_id}" if user.role == "staff" else "/office"

@@ -368,6 +368,8 @@ def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Any]:
 
 def nav_for(storage: Storage, user: Principal) -> list[dict[str, Any]]:
     """Top-bar store links: a staff user's own store (office users use the ranking)."""
+    if user.region_id is not None:
+        return [store for store in storage.stores() if user.can_read(store["id"])]
     if user.role == "staff" and user.store_id:
         return storage.stores(only=user.store_id)
     return []
