@@ -87,11 +87,12 @@ def check_role(role: str, store_id: str | None, kiosk_id: str | None,
         raise ValueError("a kiosk token needs a kiosk: use 'hymy-collector kiosk add'")
     if region_id is not None and role not in REGION_ROLES:
         raise ValueError(f"only staff and office tokens can be scoped to a region, not {role}")
-    if role == "staff" and (store_id is None) == (region_id is None):
-        raise ValueError("a staff token needs either --store STORE_ID or --region REGION_ID")
+    if role == "staff" and not (store_id or region_id):
+        raise ValueError("a staff token needs --store STORE_ID")
+    if store_id and region_id:
+        raise ValueError("a token reads one store or one region: give --store or --region")
     if role in CHAIN_READERS and (store_id or kiosk_id):
-        raise ValueError(f"an {role} token covers every store; leave out --store"
-                         " (or scope it with --region)")
+        raise ValueError(f"an {role} token covers every store; leave out --store")
 
 
 @dataclass(frozen=True)

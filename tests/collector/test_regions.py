@@ -184,6 +184,8 @@ def test_the_cli_builds_the_tree_and_refuses_in_one_line(collector_database):
         (("region", "remove", "pirkanmaa"), "holds 1 stores"),
         (("store", "region", "s1", "nowhere"), "no region 'nowhere'"),
         (("token", "add", "--role", "admin", "--region", "uusimaa"), "only staff and office"),
+        (("token", "add", "--role", "staff", "--store", "s1", "--region", "uusimaa"),
+         "one store or one region"),
         (("token", "add", "--role", "staff", "--region", "nowhere"), "no region 'nowhere'"),
     ]
     for args, words in refused:
