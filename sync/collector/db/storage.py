@@ -232,10 +232,11 @@ class Storage:
         cached = self._zones.get(store_id)
         if cached is not None and time.monotonic() - cached[1] < max_age_s:
             return cached[0]
-        store = self.store(store_id)
-        if store is None:
+        with self.db.connection() as conn:  # the one column needed: any schema since 001
+            timezone = conn.scalar("SELECT timezone FROM stores WHERE id = ?", (store_id,))
+        if timezone is None:
             raise NotFound(f"no store {store_id!r}")
-        tz = zone(store["timezone"])
+        tz = zone(timezone)
         self._zones[store_id] = (tz, time.monotonic())
         return tz
 
