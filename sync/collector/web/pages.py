@@ -27,7 +27,7 @@ from fastapi.responses import Response
 from sync.collector import alertlog, alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
-from sync.collector.web.regions import region_links, touchpoint_rows
+from sync.collector.web.regionviews import region_links, touchpoint_rows
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
 from sync.collector.web.views import (

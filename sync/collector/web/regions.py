@@ -5,13 +5,13 @@
   the office page ranks the chain, its sub-regions and its trend.  Office and
   admin users see every region; a user whose token is scoped to a region sees
   it and the regions below it (403 otherwise, 404 for no such region).
-- :func:`region_links`: the office page's list of top-level regions.
-- :func:`touchpoint_rows`: a store page's comparison of its touchpoints.
+
+The office page's region links and a store page's touchpoints are drawn by
+:mod:`~sync.collector.web.regionviews` (route modules never import each other).
 """
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -19,10 +19,7 @@ from fastapi.responses import Response
 
 from sync.collector import alerts, regions
 from sync.collector.auth import storage_of
-from sync.collector.db.regions import TOUCHPOINTS
-from sync.collector.db.storage import Storage
 from sync.collector.web.access import PageDenied, signed_in
-from sync.collector.web.i18n import Translator
 from sync.collector.web.render import Page
 from sync.collector.web.views import (
     chain_today,
@@ -88,29 +85,3 @@ def region_page(request: Request, region_id: str, ctx: Page = Depends(signed_in)
         trend_days=day_rows(t, days),
         has_trend=any(day["responses"] for day in days),
     )
-
-
-def region_links(storage: Storage, start: str, end: str) -> list[dict[str, Any]]:
-    """The office page's links to the chain's top-level regions (none when it has none)."""
-    query = urlencode({"from": start, "to": end})
-    tree = storage.region_tree()
-    return [{"id": region_id, "name": tree.regions[region_id]["name"],
-             "href": f"/regions/{region_id}?{query}"}
-            for region_id in tree.children.get(None, [])]
-
-
-def touchpoint_name(t: Translator, touchpoint: str | None) -> str:
-    """A touchpoint as a reader sees it: a known key in their language, free text as typed."""
-    if touchpoint is None:
-        return t("touchpoint_none")
-    return t(f"tp_{touchpoint}") if touchpoint in TOUCHPOINTS else touchpoint
-
-
-def touchpoint_rows(t: Translator, storage: Storage, store_id: str, start: str, end: str
-                    ) -> list[dict[str, Any]]:
-    """A store's touchpoints with their figures; empty unless some kiosk names one."""
-    found = regions.touchpoints_report(storage, store_id, start, end)
-    if all(entry["touchpoint"] is None for entry in found):
-        return []
-    return [{**figure_view(t, entry), "name": touchpoint_name(t, entry["touchpoint"])}
-            for entry in found]

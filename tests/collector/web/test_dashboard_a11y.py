@@ -76,8 +76,10 @@ def pages_by_role(server: dict) -> dict[str, list[str]]:
                   "/office", "/stores/no-such-store", f"{mine}/alerts", alert],
         "office": ["/office", "/office?from=nonsense", f"{mine}/days/{yesterday()}", "/fleet",
                    f"/kiosks/{staff}-1", "/alerts", "/alerts?from=2001-01-01&to=2001-01-31",
-                   alert],
-        "admin": ["/office", mine, f"/kiosks/{staff}-1"],
+                   alert, "/regions/helsinki"],
+        "admin": ["/office", mine, "/regions/uusimaa", f"/kiosks/{staff}-1"],
+        "region": ["/regions/uusimaa", "/regions/helsinki?from=2001-01-01&to=2001-01-31",
+                   "/regions/pirkanmaa", "/office"],
     }
 
 
