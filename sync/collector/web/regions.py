@@ -28,8 +28,7 @@ from sync.collector.web.views import (
     figure_view,
     nav_for,
     page_period,
-    period_status,
-    presets,
+    period_page,
     ranking_rows,
     trend_svgs,
 )
@@ -61,16 +60,12 @@ def region_page(request: Request, region_id: str, ctx: Page = Depends(signed_in)
               for r in tree.path(region_id)[:-1] if ctx.user.can_read_region(r)]
     return ctx.render(
         "region.html",
-        status=period_status(notice),
+        **period_page(ctx, f"/regions/{region_id}", start, end, today, notice),
         title=tree.regions[region_id]["name"],
         region=tree.regions[region_id],
         crumbs=crumbs,
         active="region",
         nav_stores=nav_for(storage, ctx.user),
-        notice=notice,
-        start=start, end=end, today=today,
-        period_text=f"{t.day(start)} – {t.day(end)}",
-        presets=presets(ctx, f"/regions/{region_id}", start, end, today),
         fig=figure_view(t, fig),
         cmp=comparison(t, fig, base),
         stores_text=t("stores_n", n=fig["stores"]),

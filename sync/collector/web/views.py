@@ -84,6 +84,16 @@ def period_status(notice: tuple[str, str] | None) -> int:
     return 400 if notice else 200
 
 
+def period_page(ctx: Page, path: str, start: str, end: str, today: str,
+                notice: tuple[str, str] | None) -> dict[str, Any]:
+    """What every page with a period picker renders: its status, notice, dates, their text
+    and the presets (``path``: the page's own path)."""
+    return {"status": period_status(notice), "notice": notice,
+            "start": start, "end": end, "today": today,
+            "period_text": f"{ctx.t.day(start)} – {ctx.t.day(end)}",
+            "presets": presets(ctx, path, start, end, today)}
+
+
 def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict[str, Any]]:
     """Quick period links ending today: today, 7, 30, 90 days, 12 months."""
     last = date.fromisoformat(today)
