@@ -51,6 +51,7 @@ from kiosk.opendb import DatabaseUnavailable, check_store  # noqa: E402
 from kiosk.pin import PinGate  # noqa: E402
 from kiosk.store import Store, StoreError, Tap  # noqa: E402
 from kiosk.store import health as store_health  # noqa: E402
+from sync.commentlink import comment_key, link_url, token_hash  # noqa: E402
 from sync.i18n import languages as catalog_languages  # noqa: E402
 
 log = logging.getLogger("hymy.kiosk")
@@ -340,6 +341,8 @@ class HymyApp(App):
     #: The last tap (a kiosk.store.Tap or None when it could not be stored).
     last_tap = ObjectProperty(None, allownone=True)
     last_score = NumericProperty(0)
+    #: The last tap's comment link for the thank-you screen's QR code ("" for none).
+    comment_url = StringProperty("")
     #: The last database error shown to staff ("" when writes work).
     store_error = StringProperty("")
     sync_enabled = BooleanProperty(False)
@@ -361,6 +364,7 @@ class HymyApp(App):
         self._status_path = os.environ.get("HYMY_KIOSK_TEST_STATUS") or None
         self._status_event: Any = None
         self.systemd = SystemdNotifier()
+        self.comment_key: bytes | None = None
         if kiosk_config is None:  # the installer picks any language there is
             self.screen = "setup"
             self.use_languages(catalog_languages("kiosk"), {})
@@ -376,6 +380,7 @@ class HymyApp(App):
         self.reasons = list(config.reasons)
         self.use_languages(config.languages, config.questions)
         self.pin_gate = PinGate(config.staff_pin_hash)
+        self.comment_key = comment_key(token_hash(config.sync.token)) if config.comments else None
 
     def use_languages(self, languages: list[str], questions: dict[str, str]) -> None:
         """Offer ``languages`` (the first is the default) and show the default one."""
@@ -587,10 +592,19 @@ class HymyApp(App):
             self.store_error = ""
         self.last_tap = tap
         self.last_score = score
+        self.comment_url = self.comment_link(tap)
         self.cancel_language_reset()
         self.show("followup" if tap is not None and ask and not tap.suppressed else "thanks")
         self.tap_ms = (time.perf_counter() - started) * 1000
         return tap
+
+    def comment_link(self, tap: Tap | None) -> str:
+        """The tap's signed comment link (made offline, see sync/commentlink.py), or ""
+        when comments are off or the tap was not stored (nothing to tie a comment to)."""
+        if tap is None or self.comment_key is None:
+            return ""
+        return link_url(self.kiosk_config.comments_base, self.comment_key,
+                        self.kiosk_config.kiosk_id, tap.id, time.time())
 
     def answer_followup(self, reason: str | None) -> None:
         """A reason (or None for skip/timeout) for the last tap."""
@@ -737,6 +751,7 @@ class HymyApp(App):
                 "id": tap.id, "seq": tap.seq, "score": tap.score, "suppressed": tap.suppressed,
             },
             "last_score": self.last_score,
+            "comment_url": self.comment_url,
             "tap_ms": self.tap_ms,
             "face_loads": face_loads(),
             "store_error": self.store_error,

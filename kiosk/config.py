@@ -156,6 +156,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fullscreen", True, "Run full screen (false for a window while testing)", _bool),
     Setting("retention_days", 90, "Days to keep ratings locally after they synced",
             _number(1, 3650)),
+    Setting("comments", False,
+            "Show a QR code on the thank-you screen: a 30-minute link for a comment from the"
+            " shopper's phone (needs [sync] url and token)", _bool),
+    Setting("comments_url", "",
+            "Address phones reach the collector at, e.g. https://hymy.example.com"
+            " ('' = [sync] url)", _optional_text),
 )
 
 SYNC_SETTINGS: tuple[Setting, ...] = (
@@ -199,6 +205,8 @@ class Config:
     response_interval: float = 5.0
     fullscreen: bool = True
     retention_days: float = 90
+    comments: bool = False
+    comments_url: str = ""
     sync: SyncConfig = field(default_factory=SyncConfig)
     path: Path | None = None
 
@@ -209,6 +217,11 @@ class Config:
         if not db.is_absolute() and self.path is not None:
             db = self.path.parent / db
         return db
+
+    @property
+    def comments_base(self) -> str:
+        """Where the QR code's links point: ``comments_url``, else the collector's URL."""
+        return self.comments_url or self.sync.url
 
 
 def _apply(settings: tuple[Setting, ...], data: dict, prefix: str) -> dict[str, Any]:
@@ -245,6 +258,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     if "batch_size" in sync_values:
         sync_values["batch_size"] = int(sync_values["batch_size"])
     config = Config(**values, sync=SyncConfig(**sync_values), path=path)
+    if config.comments and not (config.sync.token and (config.comments_url or config.sync.url)):
+        raise ConfigError("comments: the links need [sync] token and url (or comments_url)")
     if any(face > config.scale for face in config.followup_faces):
         raise ConfigError(f"followup_faces: faces must be 1..{config.scale} on this scale")
     return config

@@ -148,3 +148,30 @@ class PillButton(ButtonBehavior, Label):
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+#: Light border, in modules, around the QR code (the standard asks for 4).
+QR_BORDER = 4
+
+
+def qr_texture(url: str) -> Texture | None:
+    """A QR code of ``url`` as a texture: one texel per module, sampled ``nearest`` so it
+    scales up sharp.  Made from segno's module matrix directly (no PNG to encode and
+    decode on the tap path).  None when segno is not installed: no code, no crash."""
+    try:
+        import segno
+    except ImportError:
+        return None
+    code = segno.make(url, error="m", micro=False)
+    rows = [bytes(QR_BORDER) + bytes(row) + bytes(QR_BORDER) for row in code.matrix]
+    width = len(rows[0])
+    blank = bytes(width)
+    rows = [blank] * QR_BORDER + rows + [blank] * QR_BORDER
+    pixels = bytearray()
+    for row in reversed(rows):  # GL's first row is the bottom one
+        for dark in row:
+            pixels += b"\x00\x00\x00\xff" if dark else b"\xff\xff\xff\xff"
+    texture = Texture.create(size=(width, len(rows)), colorfmt="rgba")
+    texture.mag_filter = texture.min_filter = "nearest"
+    texture.blit_buffer(bytes(pixels), colorfmt="rgba", bufferfmt="ubyte")
+    return texture

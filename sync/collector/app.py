@@ -48,6 +48,7 @@ from sync.collector.api import (
     admin,
     alerting,
     alerts,
+    comments,
     enroll,
     export,
     ingest,
@@ -60,8 +61,10 @@ from sync.collector.asgi import HttpMiddleware
 from sync.collector.auth import FailureThrottle
 from sync.collector.chores import Runner
 from sync.collector.db.connection import Busy, Database, Unstorable
+from sync.collector.db.replica import FRESHNESS_HEADERS, Replica
 from sync.collector.db.storage import Storage
 from sync.collector.logs import RequestLog, configure, logger, request_id
+from sync.collector.reads import FreshnessHeaders
 from sync.collector.settings import Settings
 
 DESCRIPTION = """
@@ -86,11 +89,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = Database(settings.database, max_connections=settings.pool_size)
     database.migrate()
     storage = Storage(database, settings.clock_tolerance_s)
+    replica = Replica(settings.read_database, database, settings.read_max_lag_s,
+                      max_connections=settings.pool_size) if settings.read_database else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.info("collector started", extra={"database": database.display_url,
                                                 "version": __version__})
+        if replica is not None:
+            logger.info("reading from a replica", extra={"read_database": replica.display_url,
+                                                        "max_lag_s": replica.max_lag_s})
         # The app's own objects live as long as the process: keep them out of
         # the collector's passes, and run those less often: an upload makes
         # ~10 000 short-lived objects, freed by reference counting anyway
@@ -107,6 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.unfreeze()
         await database.close_async()
         database.close()
+        if replica is not None:
+            replica.close()
 
     app = FastAPI(
         title="Hymy collector",
@@ -125,6 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.storage = storage
+    app.state.replica = replica  # None, or the read database (sync/collector/reads.py)
+    app.state.reader = storage if replica is None else Storage(replica, settings.clock_tolerance_s)
     app.state.ingest_in_flight = 0
     app.state.uploads_by_kiosk = Counter()  # kiosk id -> uploads open (reading or storing)
     app.state.failed_auth = FailureThrottle(settings.auth_failures_per_minute)
@@ -137,12 +149,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware, allow_origins=origins, allow_credentials=False,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Content-Encoding", "If-None-Match"],
-            expose_headers=["ETag", "Retry-After", "X-Next-Cursor", "X-More", "X-Row-Count"],
+            expose_headers=["ETag", "Retry-After", "X-Next-Cursor", "X-More", "X-Row-Count",
+                            *FRESHNESS_HEADERS],
         )
     if settings.host_names():
         # Outside the app, inside the request log: a refused Host is logged too.
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.host_names(),
                            www_redirect=False)
+    if replica is not None:
+        app.add_middleware(FreshnessHeaders)
     app.add_middleware(RequestLog)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness",
                       response_model=Health,
@@ -166,6 +181,7 @@ AUDIENCE_ERRORS = (
     (alerts.router, (401, 403, 422, 429)),
     (alerting.router, (401, 403, 422, 429)),
     (regions.router, (401, 403, 422, 429)),
+    (comments.router, (401, 403, 422, 429)),
 )
 
 
@@ -254,18 +270,25 @@ def mount_pages(app: FastAPI) -> None:
         access,
         alertpages,
         apidocs,
+        comment,
         deliveries,
         downloads,
         fleet,
         kiosks,
         login,
+        me,
+        oidc,
         pages,
         regions,
+        signin,
         static,
+        users,
     )
 
-    for module in (static, login, pages, kiosks, fleet, downloads, apidocs, alertpages, deliveries,
-                   regions):
+    oidc.enable(app, app.state.settings)
+    for module in (static, login, signin, oidc, pages, kiosks, fleet, downloads, apidocs,
+                   alertpages, deliveries, users, me,
+                   comment, regions):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 

@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sync.collector import alertlog
+from sync.collector import alertlog, comments
 from sync.collector.db.storage import Storage
-from sync.collector.notify import outbox
+from sync.collector.notify import alertmail, outbox
 from sync.collector.notify.schedule import send_due
 from sync.collector.settings import Settings
 
@@ -38,11 +38,19 @@ class Chore:
     run: Callable[[Storage, Settings], object]
 
 
+def alerts_turn(storage: Storage, settings: Settings) -> int:
+    """Evaluate the rules (one process per turn, :func:`alertlog.run`), then queue each
+    open alert to the channels subscribed to its store (every process: each is queued once)."""
+    alertlog.run(storage, settings)
+    return alertmail.announce(storage, settings)
+
+
 #: Every chore, in the order they run at each turn.  Add new ones here.
 CHORES: list[Chore] = [
-    Chore("alerts", alertlog.EVERY_S, alertlog.run),  # the alert log (alertlog.py)
+    Chore("alerts", alertlog.EVERY_S, alerts_turn),  # the alert log, then who is told
     Chore("deliver", outbox.EVERY_S, outbox.deliver),  # alerts, digests, reports out
     Chore("digests", 60.0, send_due),  # daily and weekly digests (notify/schedule.py)
+    Chore("comments", comments.EVERY_S, comments.prune),  # shoppers' comments past retention
 ]
 
 

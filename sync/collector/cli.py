@@ -104,6 +104,30 @@ def storage_change(group: click.Group, name: str, *params: Callable,
     return decorate
 
 
+def listing(group: click.Group) -> Callable:
+    """Decorator factory for a ``list`` command: the function returns its rows and how to
+    write one as a line; this adds ``--json`` (the rows as JSON instead), ``--database``
+    and the one-line user errors."""
+
+    def decorate(rows_of: Callable[..., tuple[list[dict[str, Any]], Callable[[dict], str]]]
+                 ) -> click.Command:
+        @functools.wraps(rows_of)
+        def command(as_json: bool, **kwargs: Any) -> None:
+            rows, line = rows_of(**kwargs)
+            if as_json:
+                click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+                return
+            for item in rows:
+                click.echo(line(item))
+
+        command = database_option(create=False)(friendly_errors(command))
+        command = click.option("--json", "as_json", is_flag=True,
+                               help="Print JSON instead of a table")(command)
+        return group.command("list")(command)
+
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hymy-collector")
 def cli() -> None:
@@ -176,16 +200,6 @@ def serve(host: str | None, port: int | None, database: str | None, workers: int
 # -- stores, kiosks, tokens, surveys -------------------------------------------
 
 
-def echo_listing(items: list[dict[str, Any]], as_json: bool,
-                 line: Callable[[dict[str, Any]], str]) -> None:
-    """A ``list`` command's output: JSON with ``--json``, else one ``line`` per item."""
-    if as_json:
-        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
-        return
-    for item in items:
-        click.echo(line(item))
-
-
 def retired_note(item: dict[str, Any]) -> str:
     """The end of a listed store's or kiosk's line: when it was retired, if it was."""
     return f"  (retired {item['retired_at']})" if item["retired_at"] else ""
@@ -218,20 +232,17 @@ def store_add(storage: Storage, store_id: str, name: str, timezone: str,
                                                      if region_id else "")
 
 
-@store.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
-@database_option(create=False)
-@friendly_errors
-def store_list(storage: Storage, as_json: bool) -> None:
+@listing(store)
+def store_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict], str]]:
     """List stores with their time zone and number of kiosks.
 
     \b
     Example:
         hymy-collector store list
     """
-    echo_listing(storage.stores(), as_json, lambda item: (
+    return storage.stores(), lambda item: (
         f"{item['id']:<24} {item['timezone']:<20} {item['kiosks']:>3} kiosks  "
-        f"{item['name']}{retired_note(item)}"))
+        f"{item['name']}{retired_note(item)}")
 
 
 @storage_change(store, "rename", click.argument("store_id"), click.argument("name"))
@@ -706,20 +717,17 @@ def region_add(storage: Storage, region_id: str, name: str, parent_id: str | Non
     return f"Added region {region_id}" + (f" in {parent_id}" if parent_id else "")
 
 
-@region.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
-@database_option(create=False)
-@friendly_errors
-def region_list(storage: Storage, as_json: bool) -> None:
+@listing(region)
+def region_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict], str]]:
     """List regions with their parent and number of stores (theirs and below).
 
     \b
     Example:
         hymy-collector region list
     """
-    echo_listing(storage.regions(), as_json, lambda item: (
+    return storage.regions(), lambda item: (
         f"{item['id']:<24} {item['parent_id'] or '(chain)':<24} {item['all_stores']:>4} stores"
-        f"  {item['name']}"))
+        f"  {item['name']}")
 
 
 @storage_change(region, "move", click.argument("region_id"),
@@ -747,6 +755,127 @@ def region_remove(storage: Storage, region_id: str) -> str:
     """
     storage.remove_region(region_id)
     return f"Removed region {region_id}"
+
+
+@cli.group()
+def user() -> None:
+    """Add, list, disable, enable people's accounts and set their passwords."""
+
+
+def send_or_print(storage: Storage, email: str, purpose: str) -> str:
+    """Mail a fresh invitation (or sign-in) link when HYMY_SMTP_URL is set; else print it.
+
+    Returns the line saying which happened; the link itself goes to stdout.
+    """
+    from sync.collector.notify.links import link_url, send_link
+    from sync.collector.notify.mail import MailError
+
+    settings = Settings.from_env()
+    secret, found = storage.issue_link(email, purpose)
+    url = link_url(settings, purpose, secret)
+    if settings.smtp_url:
+        try:
+            send_link(settings, found, purpose, url)
+            return f"mailed the link to {found['email']}"
+        except MailError as error:
+            click.echo(f"could not mail the link ({error}); give them this one:", err=True)
+    click.echo(url)
+    return "the link (works once) is above"
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(("staff", "office", "admin")), required=True,
+              help="staff (their stores), office (every store, exports) or admin")
+@click.option("--store", "stores", multiple=True, help="A store of a staff user (repeatable)")
+@click.option("--name", default=None, help="The person's name, e.g. 'Anna Virtanen'")
+@click.option("--language", default=None, help="Language of their e-mail: fi, sv, en or de")
+@database_option()
+@friendly_errors
+def user_add(storage: Storage, email: str, role: str, stores: tuple[str, ...],
+             name: str | None, language: str | None) -> None:
+    """Add a person and send them an invitation to set a password.
+
+    With HYMY_SMTP_URL set the invitation is e-mailed; without it the link is
+    printed for you to hand over.  It works once, for 7 days.
+
+    \b
+    Examples:
+        hymy-collector user add anna@example.com --role staff --store hki-kamppi --store hki-itis
+        hymy-collector user add olli@example.com --role office --name "Olli K" --language fi
+    """
+    made = storage.add_user(email, role, stores, name, language)
+    scope = ", ".join(made["stores"]) or "every store"
+    click.echo(f"Added user {made['email']} ({role}, {scope}); "
+               + send_or_print(storage, made["email"], "invite"), err=True)
+
+
+@listing(user)
+def user_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict], str]]:
+    """List people: e-mail, role, stores, state and name (never a password).
+
+    \b
+    Example:
+        hymy-collector user list
+    """
+    return storage.users(), user_line
+
+
+def user_line(item: dict[str, Any]) -> str:
+    """One account in ``user list``: e-mail, role, stores, state, name."""
+    state = (f"disabled {item['disabled_at']}" if item["disabled_at"]
+             else "active" if item["has_password"] else "invited")
+    scope = ",".join(item["stores"]) or "all stores"
+    return (f"{item['email']:<32} {item['role']:<7} {scope:<24} {state:<32} "
+            f"{item['name'] or ''}").rstrip()
+
+
+@storage_change(user, "disable", click.argument("email"))
+def user_disable(storage: Storage, email: str) -> str:
+    """Disable a person: their sessions and links end at once; nothing else is lost.
+
+    \b
+    Example:
+        hymy-collector user disable anna@example.com
+    """
+    return f"User {storage.set_user_disabled(email)['email']} disabled; their sessions ended"
+
+
+@storage_change(user, "enable", click.argument("email"))
+def user_enable(storage: Storage, email: str) -> str:
+    """Let a disabled person sign in again.
+
+    \b
+    Example:
+        hymy-collector user enable anna@example.com
+    """
+    return f"User {storage.set_user_disabled(email, disabled=False)['email']} enabled"
+
+
+@user.command("password")
+@click.argument("email")
+@click.option("--link", is_flag=True,
+              help="Mail (or print) a link to set a new password instead of typing one")
+@database_option(create=False)
+@friendly_errors
+def user_password(storage: Storage, email: str, link: bool) -> None:
+    """Set a person's password (asked twice, never echoed), or send them a link to set it.
+
+    \b
+    Examples:
+        hymy-collector user password anna@example.com
+        hymy-collector user password anna@example.com --link
+    """
+    found = storage.user(email)
+    if found is None:
+        raise click.ClickException(f"no user {email.strip()} (see 'hymy-collector user list')")
+    if link:
+        click.echo(f"User {found['email']}: " + send_or_print(storage, email, "invite"), err=True)
+        return
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True,
+                            err=True)
+    storage.set_user_password(email, password)
+    click.echo(f"Password of {found['email']} set", err=True)
 
 
 @cli.group()
@@ -879,13 +1008,8 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     """
     from tqdm import tqdm
 
-    from sync.collector.api.export import (
-        RATING_COLUMNS,
-        StoreNames,
-        parse_cursor,
-        rating_dicts,
-        render,
-    )
+    from sync.collector.api.export import parse_cursor
+    from sync.collector.rating_pages import StoreNames, ratings_text
 
     cursor = parse_cursor(after)
     stores = StoreNames(storage)
@@ -895,12 +1019,12 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     try:
         with tqdm(total=total, unit="rows", file=sys.stderr, disable=None) as bar:
             while rows := storage.export_ratings(cursor, page):
-                stream.write(render(rating_dicts(rows, stores), RATING_COLUMNS, fmt, header))
+                stream.write(ratings_text(rows, stores, fmt, header))
                 header = False
                 cursor = rows[-1][0]
                 bar.update(len(rows))
-        if header and fmt == "csv":
-            stream.write(render([], RATING_COLUMNS, fmt))
+        if header:
+            stream.write(ratings_text([], stores, fmt))
     finally:
         if stream is not sys.stdout:
             stream.close()
@@ -912,14 +1036,24 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
 @database_option(create=False)
 @friendly_errors
 def check(storage: Storage, repair: bool) -> None:
-    """Recompute every roll-up from raw ratings; exit 1 if anything differs.
+    """Recount every roll-up from raw ratings, with a progress bar; exit 1 if anything differs.
 
     \b
     Examples:
         hymy-collector check
         hymy-collector check --repair
     """
-    problems = storage.check(repair=repair)
+    from tqdm import tqdm
+
+    from sync.collector.db.recount import STEPS
+
+    with tqdm(total=len(STEPS), unit="step", desc="check", file=sys.stderr,
+              disable=None) as bar:
+        def done(step: str) -> None:
+            bar.set_postfix_str(f"{step} done", refresh=False)
+            bar.update()
+
+        problems = storage.check(repair=repair, step=done)
     for line in problems:
         click.echo(line)
     if problems and not repair:
@@ -1158,11 +1292,8 @@ def channel_add(storage: Storage, target: str, owner: str, kind: str | None) -> 
         click.echo(secret)
 
 
-@channel.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
-@database_option(create=False)
-@friendly_errors
-def channel_list(storage: Storage, as_json: bool) -> None:
+@listing(channel)
+def channel_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict], str]]:
     """List channels: id, kind, owner, target (a URL without its path), subscriptions.
 
     \b
@@ -1171,7 +1302,7 @@ def channel_list(storage: Storage, as_json: bool) -> None:
     """
     found = [{**item, "target": channels.shown(item["kind"], item["target"])}
              for item in outbox.channels(storage)]
-    echo_listing(found, as_json, channel_line)
+    return found, channel_line
 
 
 def channel_line(item: dict[str, Any]) -> str:

@@ -270,10 +270,10 @@ def version_key(version: str | None) -> tuple[int, ...]:
 
 
 def fleet_report(
-    storage: Storage, silent_after_s: float, store_id: str | None = None,
+    storage: Storage, silent_after_s: float, store_id: str | tuple[str, ...] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Every kiosk in use (of one store, or the chain) with its health, worst first.
+    """Every kiosk in use (of one store, some, or the chain) with its health, worst first.
 
     A kiosk is ``silent`` when not heard from for more than ``silent_after_s``,
     ``unhealthy`` when its last report shows a problem (:func:`kiosk_problems`),
@@ -281,8 +281,10 @@ def fleet_report(
     then unhealthy ones, each by store and kiosk id, so the order is stable.
     Retired kiosks, and the kiosks of retired stores, are left out.
     """
-    stores = {store["id"]: store for store in storage.stores(active=True)}
-    kiosks = [kiosk for kiosk in kiosks_report(storage, store_id, now=now, max_ranges=0)
+    stores = {store["id"]: store for store in storage.stores(active=True)
+              if not isinstance(store_id, tuple) or store["id"] in store_id}
+    one = store_id if isinstance(store_id, str) or store_id is None else None
+    kiosks = [kiosk for kiosk in kiosks_report(storage, one, now=now, max_ranges=0)
               if kiosk["store_id"] in stores and not kiosk["retired_at"]]
     newest = max((kiosk["app_version"] for kiosk in kiosks if kiosk["app_version"]),
                  key=version_key, default=None)

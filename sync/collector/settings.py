@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "HYMY_"
 
@@ -97,6 +98,34 @@ class Settings:
     alert_funnel_sigmas: float = setting(
         3.0, "Office alert: standard errors above the store's usual unhappy share (funnel rule)"
     )
+    read_database: str = setting(
+        "",
+        "A streaming replica of a PostgreSQL database, postgresql://USER@HOST/DB: dashboard"
+        " pages and exports read from it while it keeps up; empty: everything reads the"
+        " database",
+    )
+    read_max_lag_s: float = setting(
+        30.0, "Seconds the replica (read_database) may lag behind before reads go to the"
+        " database instead",
+    )
+    public_url: str = setting(
+        "",
+        "The dashboard's address as people open it (https://hymy.example.com), for the links"
+        " in sign-in and invitation e-mails; empty: the address the browser used, or"
+        " http://HOST:PORT from the command line",
+    )
+    oidc_issuer: str = setting(
+        "",
+        "OpenID Connect provider for single sign-on (https://login.example.com/realms/shop);"
+        " people sign in with it when its verified e-mail is an enabled account. Empty: off",
+    )
+    oidc_client_id: str = setting("", "This collector's client id at the OpenID Connect provider")
+    oidc_client_secret: str = setting(
+        "", "This collector's client secret at the OpenID Connect provider"
+    )
+    comment_retention_days: int = setting(
+        365, "Days a shopper's comment is kept; the comments chore deletes older ones"
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -142,6 +171,9 @@ class Settings:
         if self.alert_funnel_sigmas <= 0:
             raise ValueError(
                 f"alert_funnel_sigmas must be positive, not {self.alert_funnel_sigmas}")
+        if self.comment_retention_days < 1:
+            raise ValueError(f"comment_retention_days must be at least 1, not "
+                             f"{self.comment_retention_days}")
         if any(not h or "/" in h or ":" in h for h in self.host_names()):
             raise ValueError("trusted_hosts lists host names without scheme or port"
                              f" (hymy.example.com,localhost), not {self.trusted_hosts!r}")
@@ -149,15 +181,37 @@ class Settings:
             from sync.collector.notify.mail import Server
 
             Server.parse(self.smtp_url)
+        if self.read_database:
+            self.check_replica()
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError(f"public_url starts with https:// or http://, not {self.public_url!r}")
+        if self.oidc_issuer and not (self.oidc_issuer.startswith(("http://", "https://"))
+                                     and self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError("oidc_issuer needs an http(s):// address, oidc_client_id and"
+                             " oidc_client_secret (HYMY_OIDC_*)")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ValueError(f"log_level must be debug, info, warning or error: {self.log_level}")
         return self
+
+    def check_replica(self) -> None:
+        """A replica is a PostgreSQL server's, read beside a PostgreSQL ``database``."""
+        for name, url in (("read_database", self.read_database), ("database", self.database)):
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise ValueError("read_database (a streaming replica) needs database and"
+                                 f" read_database to be postgresql:// URLs; {name} is not")
+        if self.read_max_lag_s <= 0:
+            raise ValueError(f"read_max_lag_s must be positive, not {self.read_max_lag_s}")
 
     def host_names(self) -> list[str]:
         """``trusted_hosts`` as a list; empty when every Host header is accepted."""
         if not self.trusted_hosts.strip():
             return []
         return [name.strip() for name in self.trusted_hosts.split(",")]
+
+    def oidc_name(self) -> str | None:
+        """What "Sign in with ..." calls the OpenID Connect provider: its issuer's host
+        name (None: single sign-on is off)."""
+        return urlsplit(self.oidc_issuer).hostname if self.oidc_issuer else None
 
     def as_env(self) -> dict[str, str]:
         """The settings as ``HYMY_*`` variables, for handing to server worker processes."""

@@ -125,6 +125,21 @@ def _plain_value(value: Any, dialect: Dialect) -> Any:
     return value
 
 
+def csv_writer(dialect: Dialect, header: Sequence[str] | None) -> tuple[io.StringIO, Any]:
+    """A text buffer and a C ``csv`` writer of ``dialect`` into it, ``\\n`` after each
+    line; the ``header`` row written first (after the byte-order mark of a ``bom`` dialect).
+
+    The buffer translates no line ends (``newline=""``): the same text as the
+    default ``"\\n"``, which leaves them alone too but writes rows 3x slower.
+    """
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\n")
+    if header is not None:  # column names are ours, never a formula
+        buffer.write("\ufeff" if dialect.bom else "")
+        writer.writerow(header)
+    return buffer, writer
+
+
 def csv_text(
     items: Iterable[dict[str, Any]], columns: Sequence[str], header: bool = True,
     dialect: Dialect = PLAIN,
@@ -136,11 +151,7 @@ def csv_text(
     changed.  Both write the same text for the same ordinary cells.  The
     header of a ``bom`` dialect starts with the UTF-8 byte-order mark.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\n")
-    if header:  # column names are ours, never a formula
-        buffer.write("\ufeff" if dialect.bom else "")
-        writer.writerow(columns)
+    buffer, writer = csv_writer(dialect, columns if header else None)
     for item in items:
         row = [item.get(column) for column in columns]
         if any(isinstance(value, str) and value[:1] in _SUSPECT_STARTS

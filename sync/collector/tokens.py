@@ -97,9 +97,9 @@ def check_role(role: str, store_id: str | None, kiosk_id: str | None,
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller behind a valid token."""
+    """The caller behind a valid token, or a signed-in person (``user_id``)."""
 
-    token_id: int
+    token_id: int | None
     role: str
     store_id: str | None = None
     kiosk_id: str | None = None
@@ -108,11 +108,23 @@ class Principal:
     #: When this kiosk last moved to another store (UTC text), or None if it never did:
     #: only ratings made before then need its store history (:mod:`sync.collector.db.stays`).
     moved_at: str | None = None
+    #: The person behind a dashboard session (None for a token).
+    user_id: int | None = None
+    #: A staff person's stores (a person may work in several; a token has one ``store_id``).
+    stores: tuple[str, ...] = ()
+    email: str | None = None
     #: The region a staff or office token is scoped to, or None.
     region_id: str | None = None
     #: With ``region_id``: the stores and the regions (itself and below) it may read.
     region_stores: frozenset[str] = field(default_factory=frozenset)
     regions: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def store_ids(self) -> tuple[str, ...]:
+        """The stores a staff caller reads: a person's stores, or a staff token's one store."""
+        if self.stores:
+            return self.stores
+        return (self.store_id,) if self.store_id else ()
 
     @property
     def chain_wide(self) -> bool:
@@ -125,7 +137,7 @@ class Principal:
             return self.role in READERS and store_id in self.region_stores
         if self.role in CHAIN_READERS:
             return True
-        return self.role == "staff" and self.store_id == store_id
+        return self.role == "staff" and store_id in self.store_ids
 
     def can_read_region(self, region_id: str) -> bool:
         """True when this caller may read a region's figures (its own and those below)."""

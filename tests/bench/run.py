@@ -40,6 +40,7 @@ BENCHMARKS = {
     "memory": "memory",
     "export": "exports",
     "alerts": "alert_rules",
+    "check": "check",
 }
 COLUMNS = ("benchmark", "figure", "value", "baseline", "ratio", "target", "met?")
 

@@ -18,6 +18,9 @@ from sync.collector.settings import Settings
 from tests.support.alerting import plant_taps
 from tests.support.asgi import call
 
+#: The lifecycle is tested on HappyOrNot's burst rule: a few unhappy taps open an alert.
+BURSTS = Settings(alert_rules="burst,silent,baseline")
+
 NOW = datetime.now(UTC)
 TODAY = NOW.date().isoformat()
 
@@ -25,13 +28,13 @@ TODAY = NOW.date().isoformat()
 @pytest.fixture
 def chain(collector_database):
     """An app with two stores in a burst each, their alerts opened, and a token per role."""
-    app = create_app(Settings(database=collector_database))
+    app = create_app(Settings(database=collector_database, alert_rules=BURSTS.alert_rules))
     storage = app.state.storage
     for store in ("s1", "s2"):
         storage.add_store(store, f"Store {store}", "Europe/Helsinki")
         storage.add_kiosk(f"{store}-k", store)
         plant_taps(storage, store, f"{store}-k", NOW)
-    opened = {row["store_id"]: row["id"] for row in alertlog.evaluate(storage, Settings(), NOW)}
+    opened = {row["store_id"]: row["id"] for row in alertlog.evaluate(storage, BURSTS, NOW)}
     tokens = {"office": storage.add_token("office", label="Head office").token,
               "admin": storage.add_token("admin").token,
               "staff": storage.add_token("staff", store_id="s1", label="Kamppi staff").token,
@@ -114,7 +117,7 @@ def test_acknowledging_refusals_say_why_and_change_nothing(chain):
 def test_a_closed_alert_can_still_be_acknowledged_and_stays_closed(chain):
     app, tokens, opened = chain
     storage = app.state.storage
-    alertlog.evaluate(storage, Settings(), NOW.replace(year=NOW.year + 1))  # bursts gone
+    alertlog.evaluate(storage, BURSTS, NOW.replace(year=NOW.year + 1))  # bursts gone
     done = ask(app, tokens["admin"], "POST", f"/api/v1/alerts/{opened['s2']}/ack",
                {"comment": "read the mail late"})
     assert done.status == 200

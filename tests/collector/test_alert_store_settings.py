@@ -100,11 +100,13 @@ def test_an_unhappy_half_hour_against_the_stores_own_baseline(chain_storage):
 def test_the_office_page_words_for_a_funnel_alert_and_its_rule(chain_storage):
     storage = chain_storage({"s1": HELSINKI})
     t = Translator("en")
-    alert = alerts.Alert("funnel", "s1", 1, format_utc(NOW),
-                         {"start": NOW - timedelta(minutes=23), "end": NOW, "responses": 12,
-                          "unhappy": 8, "expected": 0.1, "limit": 0.36, "sigmas": 6.9,
-                          "minutes": 30})
-    view = alert_views(t, [alert], {"s1": "Kamppi"}, storage, *DAY, alerts.Rules())[0]
+    # As the alert log stores it: the numbers as JSON, instants as UTC text.
+    stored = {"id": 7, "kind": "funnel", "store_id": "s1", "store_name": "Kamppi", "severity": 1,
+              "state": "open",
+              "data": {"at": format_utc(NOW), "start": format_utc(NOW - timedelta(minutes=23)),
+                       "end": format_utc(NOW), "responses": 12, "unhappy": 8, "expected": 0.1,
+                       "limit": 0.36, "sigmas": 6.9, "minutes": 30}}
+    view = alert_views(t, [stored], storage, *DAY, alerts.Rules())[0]
     assert view["title"] == "8 of 12 unhappy in the last 30\u00a0min"
     assert view["detail"] == "Usually 10%; the limit for 12 responses is 36%."
     assert view["href"] == "/stores/s1/days/2026-03-02"

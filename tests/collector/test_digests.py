@@ -20,7 +20,7 @@ from sync.collector.settings import Settings
 from sync.collector.tokens import Principal
 from sync.collector.web.i18n import Translator
 from sync.wire import parse_rating
-from tests.support.collector import free_port, rating, run_cli
+from tests.support.collector import free_port, rating, release_database, run_cli
 from tests.support.smtp import smtp_server
 
 DAY = "2026-12-01"  # a Tuesday
@@ -205,20 +205,9 @@ def test_the_cli_sets_up_previews_and_sends_a_digest_with_clear_errors(chain, tm
 def test_a_database_of_an_earlier_release_gets_digests_after_its_upgrade(level, backend,
                                                                          tmp_path, request):
     """Migration 013 on a release's database (both backends): its stores get digests, once."""
-    import shutil
-
     from sync.collector.db.connection import Database
-    from tests.support import ROOT
 
-    fixtures = ROOT / "tests" / "fixtures" / "upgrade"
-    if backend == "sqlite":
-        database = str(tmp_path / "collector.db")
-        shutil.copy(fixtures / f"collector-{level}.db", database)
-    else:
-        from tests.support.pgserver import restore_dump
-
-        database = restore_dump(request.getfixturevalue("postgres_server"),
-                                fixtures / f"collector-{level}-postgresql.sql.gz")
+    database = release_database(backend, tmp_path, request, level)
     db = Database(database)
     assert "013_digests.sql" in db.migrate()
     storage = Storage(db)

@@ -129,8 +129,9 @@ def test_a_token_scoped_to_a_region_reads_only_that_region(demo):
         (regional, "/api/v1/regions/pirkanmaa/summary", 403),
         (regional, "/api/v1/ranking", 403),
         (regional, "/api/v1/export/daily", 403),
-        (regional, "/api/v1/kiosks", 403),
         (regional, "/api/v1/kiosks?store=vantaa-jumbo", 200),
+        (regional, "/api/v1/kiosks?store=tampere-ratina", 403),
+        (regional, "/api/v1/alerts?store=tampere-ratina", 403),
         (staff, "/api/v1/stores/hki-kamppi/daily", 200),
         (staff, "/api/v1/stores/espoo-isoomena/daily", 403),
         (staff, "/api/v1/regions/uusimaa/daily", 403),
@@ -140,6 +141,9 @@ def test_a_token_scoped_to_a_region_reads_only_that_region(demo):
     ]
     got = [(path, ask(app, token, "GET", path).status) for token, path, _ in expected]
     assert got == [(path, status) for _, path, status in expected]
+    fleet = ask(app, regional, "GET", "/api/v1/kiosks").json()["kiosks"]
+    assert {k["store_id"] for k in fleet} == {"hki-kamppi", "hki-itakeskus", "espoo-isoomena",
+                                             "vantaa-jumbo"}
 
 
 def test_a_store_page_compares_its_touchpoints_that_add_up_to_the_store(demo):

@@ -40,6 +40,7 @@ PAGES = {
     "/stores/a/alerts": (LOGIN, SEE, DENY, SEE, SEE),
     "/stores/b/alerts": (LOGIN, DENY, SEE, SEE, SEE),
     "/admin/deliveries": (LOGIN, DENY, DENY, DENY, SEE),
+    "/admin/users": (LOGIN, DENY, DENY, DENY, SEE),
 }
 
 

@@ -36,8 +36,7 @@ from sync.collector.settings import Settings
 from sync.collector.tokens import Principal
 from sync.wire import parse_rating
 from tests.support import ROOT
-from tests.support.collector import Collector, Store, batch, rating, run_cli
-from tests.support.pgserver import restore_dump
+from tests.support.collector import Collector, Store, batch, rating, release_database, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
 KIOSK_MIGRATIONS = ["m001_ratings", "m002_rejected_index", "m003_seq_rowid"]
@@ -140,27 +139,11 @@ def assert_bi_views_count_every_rating(db: Database) -> None:
     assert by_kiosk == chain == [totals] and hours == totals[0]
 
 
-def restore(postgres_server, script: Path) -> str:
-    """A new database holding a gzipped ``pg_dump`` script's tables and rows; its URL."""
-    return restore_dump(postgres_server, script)
-
-
-def opened_fixture(backend: str, level: str, tmp_path: Path,
-                   request: pytest.FixtureRequest) -> str:
-    """A working copy of the collector fixture of ``level`` on ``backend``; its --database."""
-    if backend == "sqlite":
-        database = str(tmp_path / "collector.db")
-        shutil.copy(FIXTURES / f"collector-{level}.db", database)
-        return database
-    return restore(request.getfixturevalue("postgres_server"),
-                   FIXTURES / f"collector-{level}-postgresql.sql.gz")
-
-
 @pytest.mark.parametrize("level", ["002", "003"])
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_collector_database_of_every_release_upgrades_in_place(backend, level, tmp_path,
                                                                 request):
-    database = opened_fixture(backend, level, tmp_path, request)
+    database = release_database(backend, tmp_path, request, level)
     db = Database(database)
     before = rows_of(db)
     assert len(before["ratings"]) == 482 and len(before["stores"]) == 2
@@ -268,7 +251,7 @@ def migrate_to(db: Database, last: str) -> None:
 def test_a_kiosk_moved_before_the_store_history_existed_keeps_its_held_taps(backend, tmp_path,
                                                                              request):
     """Migration 007 infers moves made under 004 from the ratings filed; held taps then land."""
-    database = opened_fixture(backend, "003", tmp_path, request)
+    database = release_database(backend, tmp_path, request)
     db = Database(database)
     migrate_to(db, "004_lifecycle.sql")
     storage = Storage(db)
@@ -308,7 +291,7 @@ def test_a_collector_database_of_the_last_release_gets_delivery_in_place(backend
     from sync.collector.settings import Settings
     from tests.support.webhook import webhook_receiver
 
-    database = opened_fixture(backend, "008", tmp_path, request)
+    database = release_database(backend, tmp_path, request, "008")
     db = Database(database)
     before = rows_of(db)
     assert len(before["ratings"]) == 513
@@ -336,6 +319,31 @@ def test_a_collector_database_of_the_last_release_gets_delivery_in_place(backend
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_collector_database_of_an_old_release_gets_comments_in_place(backend, tmp_path,
+                                                                         request):
+    """Migration 018 on a database made at 003: ratings untouched; a comment on an old
+    rating joins it, and the retention chore's delete works."""
+    database = release_database(backend, tmp_path, request, "003")
+    db = Database(database)
+    before = rows_of(db)
+    assert "018_comments.sql" in db.migrate()
+    after = rows_of(db)
+    assert after["ratings"] == before["ratings"] and after["comments"] == []
+    storage = Storage(db)
+    try:
+        with db.connection() as conn:
+            old = conn.query_one("SELECT id, kiosk_id, store_id, score FROM ratings LIMIT 1")
+        assert storage.add_comment({**old, "rating_id": old["id"], "body": "[phone] pls",
+                                    "lang": "fi", "flagged": False,
+                                    "created_at": "2026-12-03T08:00:00.000Z"})
+        (row,) = storage.recent_comments(old["store_id"], "2026-01-01")
+        assert (row["body"], row["score"]) == ("[phone] pls", old["score"])
+        assert storage.delete_comments_before("2027-01-01") == 1
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_collector_database_of_the_last_release_gets_regions_in_place(backend, tmp_path,
                                                                        request):
     """Migration 016 on a release's database (003, both backends): every store under the
@@ -343,7 +351,7 @@ def test_a_collector_database_of_the_last_release_gets_regions_in_place(backend,
     it reads only them."""
     from sync.collector import regions
 
-    database = opened_fixture(backend, "003", tmp_path, request)
+    database = release_database(backend, tmp_path, request, "003")
     db = Database(database)
     migrate_to(db, "013_digests.sql")
     db.close()

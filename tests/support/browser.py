@@ -90,9 +90,16 @@ def login_session(server: dict, token: str) -> requests.Session:
 def log_in(page: Any, url: str, token: str) -> None:
     """Log a Playwright ``page`` in through the dashboard's form, as a person would."""
     page.goto(url + "/login")
-    page.fill("#token", token)
-    page.click("button[type=submit]")
+    submit_token(page, token)
     page.wait_for_load_state("load")
+
+
+def submit_token(page: Any, token: str) -> None:
+    """Sign in with an access token on the login page: open its folded-away form, fill, send."""
+    if not page.is_visible("#token"):
+        page.click(".token-login > summary")
+    page.fill("#token", token)
+    page.click("#token-submit")
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import gzip
 import itertools
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -26,9 +27,22 @@ from typing import Any
 import requests
 
 from sync.clock import format_utc, local_date, parse_utc, utc_now, zone
-from tests.support import stop_process
+from tests.support import ROOT, stop_process
 
 _ids = itertools.count(1)
+#: Databases written by released code (``tests/fixtures/make_upgrade_fixtures.py``).
+UPGRADE_FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
+
+
+def release_database(backend: str, folder: Path, request: Any, level: str = "003") -> str:
+    """A collector database as release ``level`` left it, on ``backend`` (a copied SQLite
+    file, or a restored ``pg_dump`` script on the session's PostgreSQL); its URL or path."""
+    if backend == "sqlite":
+        database = folder / "collector.db"
+        shutil.copy(UPGRADE_FIXTURES / f"collector-{level}.db", database)
+        return str(database)
+    return request.getfixturevalue("postgres_server").restore(
+        UPGRADE_FIXTURES / f"collector-{level}-postgresql.sql.gz")
 
 
 def free_port() -> int:

@@ -22,6 +22,7 @@ Shared by the alert benchmark (``tests/bench/alert_rules.py``, the full
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sync.clock import zone
 from sync.collector import alerts, demo
+from sync.metrics import upper_tail
 
 TICK = timedelta(minutes=5)
 #: An alert this long after an incident's last planted tap still counts as finding it.
@@ -234,3 +236,69 @@ def burst_rule(rules: alerts.Rules = alerts.Rules()) -> Rule:
         return alerts.burst_since(taps, now - TICK, now, rules) is not None
     return rule
 
+
+
+# -- candidate rules measured beside the shipped ones (issue #15; docs/alerts.md "Rules") --
+
+def cusum_steps(p0: float, odds_ratio: float) -> tuple[float, float]:
+    """The Bernoulli CUSUM's log-likelihood ratio for one unhappy and one other response.
+
+    Steiner, Cook, Farewell and Treasure (Biostatistics 1, 2000): against the
+    usual share ``p0`` the alternative multiplies the odds of an unhappy face
+    by ``odds_ratio``, ``p1 = R p0 / (1 - p0 + R p0)``; the steps are
+    ``ln(p1 / p0)`` and ``ln((1 - p1) / (1 - p0))``.  At ``p0 = 0.15``, ``R = 3``:
+    +0.84 and -0.26.
+    """
+    scale = 1 - p0 + odds_ratio * p0
+    return math.log(odds_ratio / scale), -math.log(scale)
+
+
+def cusum_alerting(taps: Sequence[tuple[datetime, bool]], p0: float, odds_ratio: float,
+                   threshold: float) -> bool:
+    """True when the CUSUM over ``taps`` (from zero at the first) reached ``threshold`` in
+    its current run and has not fallen back to zero since: the alert stays open until
+    ordinary taps have cancelled the evidence."""
+    up, down = cusum_steps(min(max(p0, 0.02), 0.5), odds_ratio)
+    score = peak = 0.0
+    for _, unhappy in taps:
+        score = max(0.0, score + (up if unhappy else down))
+        peak = max(peak, score) if score else 0.0
+    return peak >= threshold
+
+
+def cusum_rule(odds_ratio: float = 3.0, threshold: float = 5.0, hours: float = 4.0) -> Rule:
+    """A per-store Bernoulli CUSUM, recomputed at each tick over the last ``hours`` of taps
+    (as a stateless evaluator would)."""
+    def rule(taps: Sequence[tuple[datetime, bool]], now: datetime, p0: float | None) -> bool:
+        return p0 is not None and cusum_alerting(alerts.recent(taps, now, hours * 60), p0,
+                                                 odds_ratio, threshold)
+    return rule
+
+
+def scan_rule(windows: Sequence[int] = (10, 15, 20, 30), alpha: float = 10 ** -2.75,
+              min_responses: int = 5) -> Rule:
+    """Several windows ending now; alert when any has an exact binomial tail below
+    ``alpha`` (a smaller alpha than one window's: the multiplicity correction)."""
+    def rule(taps: Sequence[tuple[datetime, bool]], now: datetime, p0: float | None) -> bool:
+        if p0 is None:
+            return False
+        for minutes in windows:
+            window = alerts.recent(taps, now, minutes)
+            unhappy = sum(1 for _, u in window if u)
+            if len(window) >= min_responses and upper_tail(unhappy, len(window), p0) < alpha:
+                return True
+        return False
+    return rule
+
+
+def strength(chain: Chain, planted: Sequence[Incident],
+             p0: dict[str, dict[date, float | None]]) -> list[float]:
+    """Each incident's exact binomial tail: how often its window (start to end, planted and
+    normal taps) would be at least as unhappy by chance at the store's usual share."""
+    out = []
+    for incident in planted:
+        taps = [u for t, u in chain.taps[incident.store_id]
+                if incident.start <= t <= incident.end]
+        share = p0[incident.store_id].get(incident.start.date()) or 0.0
+        out.append(upper_tail(sum(taps), len(taps), share))
+    return out

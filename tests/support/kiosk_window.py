@@ -57,9 +57,13 @@ class Kiosk:
             "response_interval": 0, "followup_timeout": 8,
         }
         values.update(settings)
-        lines = []
+        lines, tables = [], []
         for key, value in values.items():
-            lines.append(f"{key} = {json.dumps(value)}")
+            if isinstance(value, dict):  # a table, e.g. sync={"url": ..., "token": ...}
+                tables += [f"[{key}]", *(f"{k} = {json.dumps(v)}" for k, v in value.items())]
+            else:
+                lines.append(f"{key} = {json.dumps(value)}")
+        lines += tables
         self.config = folder / "kiosk.toml"
         if not setup:
             self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")

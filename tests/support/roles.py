@@ -30,6 +30,7 @@ GET    /api/v1/ranking                 401 401 403 403 403 200 200
 GET    /api/v1/export/ratings          401 401 403 403 403 200 200
 GET    /api/v1/export/daily            401 401 403 403 403 200 200
 GET    /api/v1/export/stream           401 401 403 403 403 200 200
+GET    /api/v1/export/comments         401 401 403 403 403 200 200
 POST   /api/v1/stores                  401 401 403 403 403 403 201
 POST   /api/v1/stores/{store}/kiosks   401 401 403 403 403 403 201
 PUT    /api/v1/stores/{store}/survey   401 401 403 403 403 403 200

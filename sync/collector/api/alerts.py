@@ -60,7 +60,8 @@ def alert_history(
     first, last = period(start, end, utc_now().date())
     after = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
     found = storage.alert_history(day_start(first), day_start(after), store)
-    return {"from": first, "to": last, "store_id": store, "alerts": found}
+    return {"from": first, "to": last, "store_id": store if isinstance(store, str) else None,
+            "alerts": found}
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=StoredAlert,

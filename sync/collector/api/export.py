@@ -14,21 +14,29 @@ Parquet files are streamed from pages of rows, so memory stays flat.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from sync.clock import local_time, parse_utc, utc_now, zone
+from sync.clock import utc_now
 from sync.collector import columns, reports
 from sync.collector.api.read import FROM, TO, period
-from sync.collector.auth import chain_reader, storage_of
-from sync.collector.db.storage import EXPORT_COLUMNS, Storage
+from sync.collector.auth import chain_reader
+from sync.collector.db.storage import Storage
+from sync.collector.rating_pages import (
+    RATING_COLUMNS as RATING_COLUMNS,  # where the dashboard and tests look for it
+)
+from sync.collector.rating_pages import (
+    StoreNames,
+    rating_dicts,
+    ratings_text,
+    to_jsonl,
+)
+from sync.collector.reads import reads_of
 from sync.collector.spreadsheet import (
     DIALECTS,
     PLAIN,
@@ -52,42 +60,12 @@ MEDIA_TYPES = {
 }
 #: Formats sent as a streamed file rather than text built in one piece.
 FILES = frozenset({"xlsx", "parquet"})
-_FLAGS = ("suppressed", "clock_suspect")
-RATING_COLUMNS = columns.names(columns.RATING_COLUMNS)
 DAILY_COLUMNS = columns.names(columns.DAILY_COLUMNS)
 FORMAT = Query("csv", description="csv, jsonl, xlsx or parquet")
 DIALECT = Query(None, description="format=csv only: plain (default: comma, dot decimals) "
                                   "or excel-nordic (;, decimal commas, UTF-8 BOM)")
 _RESPONSES = {200: {"content": {media.split(";")[0]: {} for media in MEDIA_TYPES.values()},
                     "description": "Rows; X-Next-Cursor and X-More headers for the next pull"}}
-
-
-class StoreNames:
-    """Each store's display name and zone, read once per export (again for a store
-    added since), so an export of a million rows asks the database once."""
-
-    def __init__(self, storage: Storage) -> None:
-        self.storage = storage
-        self.known: dict[str, tuple[str | None, ZoneInfo | None]] = {}
-        self.read()
-
-    def read(self) -> None:
-        """Every store's name and zone, as they are now."""
-        self.known = {store["id"]: (store["name"], zone(store["timezone"]))
-                      for store in self.storage.stores()}
-
-    def __call__(self, store_id: str) -> tuple[str | None, ZoneInfo | None]:
-        """``(name, zone)`` of a store; ``(None, None)`` for one that is not there."""
-        if store_id not in self.known:
-            self.read()
-            self.known.setdefault(store_id, (None, None))
-        return self.known[store_id]
-
-    def name_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``rows`` (with ``store_id``) given their ``store_name``."""
-        for row in rows:
-            row["store_name"] = self(row["store_id"])[0]
-        return rows
 
 
 def parse_cursor(after: str) -> int:
@@ -97,25 +75,6 @@ def parse_cursor(after: str) -> int:
     if not after.isdigit() or len(after) > 18:
         raise ValueError(f"after: {after!r} is not a cursor from X-Next-Cursor")
     return int(after)
-
-
-def rating_dicts(rows: Iterable[Sequence[Any]], stores: StoreNames) -> Iterable[dict[str, Any]]:
-    """Export rows as dicts with JSON types (flags as booleans), in :data:`RATING_COLUMNS`
-    order: the stored columns, then the store's name, the local time and the question kind."""
-    for row in rows:
-        item = dict(zip(EXPORT_COLUMNS, row, strict=True))
-        for flag in _FLAGS:
-            item[flag] = bool(item[flag])
-        name, tz = stores(item["store_id"])
-        item["store_name"] = name
-        item["local_time"] = None if tz is None else local_time(parse_utc(item["created_at"]), tz)
-        item["question_kind"] = columns.QUESTION_KIND
-        yield item
-
-
-def to_jsonl(items: Iterable[dict[str, Any]]) -> str:
-    """One JSON object per line."""
-    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
 
 
 def to_csv(
@@ -173,7 +132,7 @@ def export_asked(
 ) -> ExportAsked:
     """The token check and the ``format`` and ``dialect`` queries of every export route;
     FastAPI lists a dependency's queries after the route's own (``from``/``to``...)."""
-    return ExportAsked(storage_of(request), format, dialect)
+    return ExportAsked(reads_of(request), format, dialect)
 
 
 @dataclass(frozen=True)
@@ -199,12 +158,19 @@ def attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-def window_pages(storage: Storage, stores: StoreNames, after: int, count: int,
-                 page: int = PAGE) -> Iterator[list[dict[str, Any]]]:
-    """The ``count`` ratings after the cursor ``after``, as dicts, ``page`` at a time."""
+def window_rows(storage: Storage, after: int, count: int,
+                page: int = PAGE) -> Iterator[list[tuple]]:
+    """The ``count`` ratings after the cursor ``after``, as stored rows, ``page`` at a time."""
     done = 0
     while done < count and (rows := storage.export_ratings(after, min(page, count - done))):
         after, done = rows[-1][0], done + len(rows)
+        yield rows
+
+
+def window_pages(storage: Storage, stores: StoreNames, after: int, count: int,
+                 page: int = PAGE) -> Iterator[list[dict[str, Any]]]:
+    """The ``count`` ratings after the cursor ``after``, as dicts, ``page`` at a time."""
+    for rows in window_rows(storage, after, count, page):
         yield list(rating_dicts(rows, stores))
 
 
@@ -244,7 +210,7 @@ def export_ratings(
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = rows[-1][0] if rows else cursor
-    body = render(rating_dicts(rows, stores), RATING_COLUMNS, format, dialect=csv_dialect)
+    body = ratings_text(rows, stores, format, dialect=csv_dialect)
     return Response(body, media_type=MEDIA_TYPES[format],
                     headers=cursor_headers(next_cursor, more, len(rows)))
 

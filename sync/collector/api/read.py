@@ -33,6 +33,7 @@ from sync.collector.api.models import (
 )
 from sync.collector.auth import chain_reader, readable_store, reader, storage_of
 from sync.collector.db.storage import Storage
+from sync.collector.reads import reads_of
 from sync.collector.tokens import Principal
 from sync.survey import Survey
 
@@ -80,8 +81,11 @@ def store_period(
     start: str | None = FROM,
     end: str | None = TO,
 ) -> StorePeriod:
-    """The store in the path and ``from``/``to``, whose defaults follow the store's own calendar."""
-    storage = storage_of(request)
+    """The store in the path and ``from``/``to``, whose defaults follow the store's own calendar.
+
+    The figures come from the replica while it keeps up (:func:`reads_of`).
+    """
+    storage = reads_of(request)
     today = reports.store_today(storage, store["id"])
     return StorePeriod(storage, store, *period(start, end, today))
 
@@ -108,7 +112,8 @@ def list_stores(request: Request, principal: Principal = Depends(reader)) -> lis
     if principal.region_id is not None:
         return [store for store in storage.stores() if principal.can_read(store["id"])]
     if principal.role == "staff":
-        return storage.stores(only=principal.store_id)
+        return [found for store_id in principal.store_ids
+                for found in storage.stores(only=store_id)]
     return storage.stores()
 
 
@@ -163,23 +168,31 @@ def reasons(
             responses=STORE_ERRORS, summary="Kiosk status and lost taps")
 def kiosks(request: Request, store: dict = Depends(readable_store)) -> dict[str, Any]:
     """Per kiosk: last seen, last sync, pending it reported, clock offset, seq gaps."""
-    found = reports.kiosks_report(storage_of(request), store["id"])
+    found = reports.kiosks_report(reads_of(request), store["id"])
     return {"store_id": store["id"], "kiosks": found}
 
 
-def store_scope(storage: Storage, principal: Principal, store: str | None) -> str | None:
-    """A chain-wide route's ``?store=`` as this caller may read it: staff always their own
-    (403 for another), office and admin the one asked for (404 for none) or every store;
-    a region's token one of its stores, named (403 otherwise)."""
-    if principal.region_id is not None and (store is None or not principal.can_read(store)):
-        raise HTTPException(403, f"this token reads the stores of region"
-                                 f" {principal.region_id!r} only: add ?store=STORE_ID")
-    if principal.role == "staff" and principal.region_id is None:
-        if store not in (None, principal.store_id):
+def store_scope(storage: Storage, principal: Principal,
+                store: str | None) -> str | tuple[str, ...] | None:
+    """A chain-wide route's ``?store=`` as this caller may read it: staff one of their own
+    (403 for another) or, unasked, all of their own (a tuple for a person with several
+    stores); a region's token one of its region's stores or, unasked, all of them; office
+    and admin the one asked for (404 for none) or every store (None)."""
+    if principal.region_id is not None:
+        if store is not None and not principal.can_read(store):
+            raise HTTPException(403, f"this token may only read the stores of region"
+                                     f" {principal.region_id!r}")
+        if store is None and not principal.region_stores:
+            raise HTTPException(403, f"region {principal.region_id!r} has no stores yet")
+        store = store or tuple(sorted(principal.region_stores))
+    elif principal.role == "staff":
+        if store is not None and store not in principal.store_ids:
             raise HTTPException(403, f"this staff token may only read store"
-                                     f" {principal.store_id!r}")
-        store = principal.store_id
-    if store is not None and storage.store(store) is None:
+                                     f" {principal.store_id!r}" if principal.store_id else
+                                     "this staff login may only read stores"
+                                     f" {', '.join(map(repr, principal.store_ids))}")
+        store = store or principal.store_id or principal.store_ids
+    if isinstance(store, str) and storage.store(store) is None:
         raise HTTPException(404, f"no store {store!r}")
     return store
 
@@ -197,8 +210,8 @@ def fleet(
     its own store's kiosks.  Silent kiosks come first, then unhealthy ones,
     each by store and kiosk id.
     """
-    storage = storage_of(request)
-    store = store_scope(storage, principal, store)
+    store = store_scope(storage_of(request), principal, store)
+    storage = reads_of(request)
     silent_after = request.app.state.settings.alert_silent_hours * 3600
     found = reports.fleet_report(storage, silent_after, store)
     return Fleet(**{**found, "kiosks": [FleetKiosk(kiosk_id=row["id"], **row)
@@ -231,7 +244,7 @@ def ranking(
     start, end = period(start, end, utc_now().date())
     needed = request.app.state.settings.min_responses if min_responses is None else min_responses
     try:
-        stores = reports.ranking_report(storage_of(request), start, end, needed, order)
+        stores = reports.ranking_report(reads_of(request), start, end, needed, order)
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
     return {

@@ -37,6 +37,7 @@ from sync.collector import timeouts
 from sync.collector.api.export import StoreNames, parse_cursor, rating_dicts
 from sync.collector.auth import bearer, chain_reader, storage_of
 from sync.collector.db.storage import Storage
+from sync.collector.reads import reads_of
 from sync.collector.tokens import CHAIN_READERS, Principal
 
 router = APIRouter(prefix="/api/v1/export", tags=["export"])
@@ -76,11 +77,11 @@ async def export_stream(
         cursor = parse_cursor(last_event_id if last_event_id is not None else after)
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
-    storage = storage_of(request)
+    storage = await run_in_threadpool(reads_of, request)
     token = credentials.credentials if credentials else ""
 
-    async def allowed() -> bool:
-        found = await storage.principal_async(token)
+    async def allowed() -> bool:  # tokens are looked up on the primary, never a replica
+        found = await storage_of(request).principal_async(token)
         return found is not None and found.role in CHAIN_READERS and found.chain_wide
 
     return StreamingResponse(

@@ -95,21 +95,28 @@ def alert(conn: Connection, alert_id: int) -> dict[str, Any] | None:
 
 
 def history(conn: Connection, since: str, until: str,
-            store_id: str | None = None) -> list[dict[str, Any]]:
+            store_id: str | tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """Alerts open at any time in ``[since, until)`` (UTC instants), newest first."""
     sql = _SELECT + " WHERE a.opened_at < ? AND (a.closed_at IS NULL OR a.closed_at >= ?)"
     params: list[Any] = [until, since]
-    if store_id is not None:
+    if isinstance(store_id, str):
         sql += " AND a.store_id = ?"
         params.append(store_id)
+    elif store_id:  # a person's stores
+        sql += f" AND a.store_id IN ({', '.join('?' * len(store_id))})"
+        params += list(store_id)
     return [decoded(row) for row in conn.query(sql + " ORDER BY a.opened_at DESC, a.id DESC",
                                                params)]
 
 
-def principal_name(conn: Connection, token_id: int, role: str) -> str:
-    """Who acknowledges: the token's label and role, e.g. ``Head office (office)``.
-
-    Stored as text: a users table may name people later without a migration here.
-    """
+def principal_name(conn: Connection, token_id: int | None, role: str,
+                   user_id: int | None = None) -> str:
+    """Who acknowledges: a person's name (or e-mail) and role, e.g. ``Anna Virtanen (staff)``,
+    or a token's label and role, e.g. ``Head office (office)``.  Stored as text, so it
+    stays readable after the person or token is gone."""
+    if user_id is not None:
+        row = conn.query("SELECT name, email FROM users WHERE id = ?", (user_id,))
+        if row:
+            return f"{row[0]['name'] or row[0]['email']} ({role})"
     label = conn.scalar("SELECT label FROM tokens WHERE id = ?", (token_id,))
     return f"{label} ({role})" if label else f"{role} token {token_id}"

@@ -594,8 +594,12 @@ class Database:
         create: bool = True,
         pool_size: int = 16,
         max_connections: int | None = None,
+        wait_s: float | None = None,
     ) -> None:
         self.url = url
+        #: Longest wait to connect, or for a pooled connection, before :class:`Busy`
+        #: (None: ``BUSY_TIMEOUT_S``; a replica's is short, its reads have the primary).
+        self._wait_s = wait_s
         self.backend, self.target = parse_url(url)
         self._secrets = secrets_of(url)
         self.display_url = redact(url, self._secrets)
@@ -623,6 +627,11 @@ class Database:
         # in the database's lock wait (SQLite's busy handler sleeps up to 100 ms
         # between tries), and without holding a connection while they wait.
         self._write_lock = threading.Lock()
+
+    @property
+    def wait_s(self) -> float:
+        """Seconds to wait for a connection before :class:`Busy`."""
+        return BUSY_TIMEOUT_S if self._wait_s is None else self._wait_s
 
     @property
     def local(self) -> bool:
@@ -654,7 +663,7 @@ class Database:
                 f"bad PostgreSQL URL {self.display_url}: {self._redact(_first_line(error))}"
             ) from None
         given.setdefault("application_name", "hymy-collector")
-        given.setdefault("connect_timeout", str(int(BUSY_TIMEOUT_S)))
+        given.setdefault("connect_timeout", str(max(1, int(self.wait_s))))
         return {**given, "autocommit": True}
 
     def _redact(self, text: str) -> str:
@@ -702,7 +711,7 @@ class Database:
                         reconnect_timeout=BUSY_TIMEOUT_S, open=False,
                     )
                     try:
-                        pool.open(wait=True, timeout=BUSY_TIMEOUT_S)
+                        pool.open(wait=True, timeout=self.wait_s)
                     except PoolTimeout:
                         pool.close()
                         raise self._unavailable() from None
@@ -731,7 +740,7 @@ class Database:
 
         pool = self._pg_pool()
         try:
-            raw = pool.getconn(timeout=BUSY_TIMEOUT_S)
+            raw = pool.getconn(timeout=self.wait_s)
         except PoolTimeout:
             raise self._unavailable() from None
         conn = PgConnection(raw)

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, islice
-from operator import itemgetter, not_
+from operator import add, itemgetter, not_
 from zoneinfo import ZoneInfo
 
 from sync.clock import local_hour, parse_utc
@@ -116,20 +116,36 @@ def store_days(daily: Counter) -> dict[tuple[str, int, str], list[int]]:
     return result
 
 
-def running_totals(daily: Counter) -> Counter:
-    """What ``running_counts`` holds, recomputed from daily counts.
+def running_rows(days: dict[tuple[str, int, str], list[int]]) -> dict[tuple, tuple[int, ...]]:
+    """``running_counts`` rows from :func:`store_days`: (store, scale, date) -> the
+    totals in :data:`RUNNING` order on and before that date, for each date with taps."""
+    rows: dict[tuple, tuple[int, ...]] = {}
+    previous, running = None, (0,) * len(RUNNING)
+    for key, counts in sorted(days.items()):
+        if not any(counts):
+            continue
+        if key[:2] != previous:
+            previous, running = key[:2], (0,) * len(RUNNING)
+        running = tuple(map(add, running, counts))
+        rows[key] = running
+    return rows
+
+
+def running_totals(daily: Counter, days: dict[tuple[str, int, str], list[int]] | None = None,
+                   ) -> Counter:
+    """What ``running_counts`` holds, recomputed from daily counts (or from their
+    :func:`store_days`, when the caller has them already).
 
     Keyed (store, scale, date, column) for each date with taps: the taps of
     that face and flag on that date and every earlier one.
     """
+    return columnwise(running_rows(store_days(daily) if days is None else days))
+
+
+def columnwise(rows: dict[tuple, tuple[int, ...]]) -> Counter:
+    """``running_counts`` rows keyed (store, scale, date, column), zero totals left out."""
     totals: Counter = Counter()
-    previous, running = None, [0] * len(RUNNING)
-    for key, counts in sorted(store_days(daily).items()):
-        if not any(counts):
-            continue
-        if key[:2] != previous:
-            previous, running = key[:2], [0] * len(RUNNING)
-        running = [a + b for a, b in zip(running, counts, strict=True)]
+    for key, running in rows.items():
         for column, total in zip(RUNNING, running, strict=True):
             if total:
                 totals[(*key, column)] = total

@@ -21,7 +21,6 @@ import math
 import re
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -33,18 +32,20 @@ from zoneinfo import ZoneInfo
 from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
-from sync.collector.db import alerting, alertlog, digests, regions
+from sync.collector import people
+from sync.collector.db import alerting, alertlog, comments, digests, regions
+from sync.collector.db import users as people_db
 from sync.collector.db.connection import Connection, Database, Duplicate
+from sync.collector.db.recount import STEPS, KioskSeqs, compare_rollups, recount
 from sync.collector.db.rollups import (
     ROW,
     RUNNING,
     LocalHours,
     Tallies,
-    running_totals,
     store_days,
     tally,
 )
-from sync.collector.db.seqs import Gap, gaps_of, update_gaps
+from sync.collector.db.seqs import Gap, update_gaps
 from sync.collector.db.stays import Stays
 from sync.collector.tokens import (
     Principal,
@@ -317,6 +318,7 @@ class Storage:
                 " WHERE store_id = ? OR kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?))",
                 (store_id, store_id),
             )
+            conn.execute("DELETE FROM user_stores WHERE store_id = ?", (store_id,))
             conn.execute(
                 "DELETE FROM enrollment_codes"
                 " WHERE kiosk_id IN (SELECT id FROM kiosks WHERE store_id = ?)",
@@ -1206,30 +1208,130 @@ class Storage:
 
     # -- dashboard: browser sessions and alert reads ------------------------
 
-    def add_session(self, session_hash: str, token_id: int, expires_at: str) -> None:
-        """Store a browser session (only the hash of its id) tied to a login token."""
+    def add_session(self, session_hash: str, token_id: int | None, expires_at: str,
+                    user_id: int | None = None) -> None:
+        """Store a browser session (only the hash of its id) tied to a login token or a user."""
         now = format_utc(utc_now())
         with self.db.transaction(serialize=True) as conn:
             conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
             conn.execute(
-                "INSERT INTO sessions (hash, token_id, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?)",
-                (session_hash, token_id, now, expires_at),
+                "INSERT INTO sessions (hash, token_id, user_id, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (session_hash, token_id, user_id, now, expires_at),
             )
 
     def session_principal(self, session_hash: str) -> Principal | None:
-        """The caller behind a live session: not expired, and its token not revoked."""
+        """The caller behind a live session: not expired, its token not revoked or its
+        user not disabled."""
         with self.db.connection() as conn:
             row = conn.query_one(
-                "SELECT s.hash, t.id, t.role, t.store_id, t.kiosk_id, t.region_id FROM sessions s"
-                " JOIN tokens t ON t.id = s.token_id"
-                " WHERE s.hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL",
+                "SELECT s.hash, s.user_id, t.id, t.role, t.store_id, t.kiosk_id, t.region_id"
+                " FROM sessions s LEFT JOIN tokens t ON t.id = s.token_id"
+                " WHERE s.hash = ? AND s.expires_at > ?"
+                " AND (s.user_id IS NOT NULL OR t.revoked_at IS NULL)",
                 (session_hash, format_utc(utc_now())),
             )
-        if row is None or not same_hash(row["hash"], session_hash):
-            return None
+            if row is None or not same_hash(row["hash"], session_hash):
+                return None
+            if row["user_id"] is not None:
+                user = people_db.user_by_id(conn, row["user_id"])
+                return None if user is None or user["disabled_at"] else people.principal_of(user)
+        # TODO(regions): a person's account scoped to a region (users.region_id) would be
+        # filled in here the same way.
         return self._scoped(Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"],
                                       region_id=row["region_id"]))
+
+    # -- people (migration 011; SQL in db/users.py, rules in people.py) --------
+
+    def add_user(self, email: str, role: str, stores: Sequence[str] = (),
+                 name: str | None = None, language: str | None = None) -> dict[str, Any]:
+        """Create a person's account (no password yet: they set one from their invitation)."""
+        email, wanted = people.normal_email(email), tuple(dict.fromkeys(stores))
+        people.check_access(role, wanted)
+        language = people.check_language(language)
+        with self.db.transaction(serialize=True) as conn:
+            if people_db.user_by_email(conn, email):
+                raise AlreadyExists(f"a user {email} already exists")
+            self._check_stores(conn, wanted)
+            user_id = people_db.insert_user(conn, email, (name or "").strip() or None, role,
+                                            language, format_utc(utc_now()))
+            people_db.set_stores(conn, user_id, role, wanted)
+            return people_db.user_by_id(conn, user_id)
+
+    @staticmethod
+    def _check_stores(conn: Connection, stores: tuple[str, ...]) -> None:
+        missing = people_db.missing_stores(conn, stores)
+        if missing:
+            raise NotFound(f"no store {missing[0]!r} (see 'hymy-collector store list')")
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every person's account, by e-mail (never a password hash)."""
+        with self.db.connection() as conn:
+            return people_db.all_users(conn)
+
+    def user(self, email: str) -> dict[str, Any] | None:
+        """A person's account by e-mail (any case), or None."""
+        try:
+            email = people.normal_email(email)
+        except ValueError:
+            return None
+        with self.db.connection() as conn:
+            return people_db.user_by_email(conn, email)
+
+    def user_with_id(self, user_id: int) -> dict[str, Any] | None:
+        """A person's account by id, or None."""
+        with self.db.connection() as conn:
+            return people_db.user_by_id(conn, user_id)
+
+    def _user_row(self, conn: Connection, email: str) -> dict[str, Any]:
+        user = people_db.user_by_email(conn, people.normal_email(email))
+        if user is None:
+            raise NotFound(f"no user {email.strip()} (see 'hymy-collector user list')")
+        return user
+
+    def set_user_disabled(self, email: str, disabled: bool = True) -> dict[str, Any]:
+        """Disable a person (their sessions and links end at once) or enable them again."""
+        with self.db.transaction(serialize=True) as conn:
+            user = self._user_row(conn, email)
+            people_db.set_disabled(conn, user["id"], format_utc(utc_now()) if disabled else None)
+            return people_db.user_by_id(conn, user["id"])
+
+    def set_user_access(self, email: str, role: str, stores: Sequence[str]) -> dict[str, Any]:
+        """Change a person's role and stores (their open sessions see it on the next page)."""
+        wanted = tuple(dict.fromkeys(stores))
+        people.check_access(role, wanted)
+        with self.db.transaction(serialize=True) as conn:
+            user = self._user_row(conn, email)
+            self._check_stores(conn, wanted)
+            people_db.set_stores(conn, user["id"], role, wanted)
+            return people_db.user_by_id(conn, user["id"])
+
+    def set_user_password(self, email: str, password: str) -> None:
+        """Give a person a new password (hashed with Argon2id)."""
+        digest = people.hash_password(password)
+        with self.db.transaction(serialize=True) as conn:
+            people_db.set_password(conn, self._user_row(conn, email)["id"], digest)
+
+    def issue_link(self, email: str, purpose: str) -> tuple[str, dict[str, Any]]:
+        """A fresh one-time link secret (``signin`` or ``invite``) for an enabled person."""
+        secret = people.new_link()
+        ttl = people.SIGNIN_TTL if purpose == "signin" else people.INVITE_TTL
+        now = utc_now()
+        with self.db.transaction(serialize=True) as conn:
+            user = self._user_row(conn, email)
+            if user["disabled_at"]:
+                raise ValueError(f"user {user['email']} is disabled; enable them first")
+            people_db.insert_link(conn, hash_token(secret), user["id"], purpose,
+                                  format_utc(now), format_utc(now + ttl))
+        return secret, user
+
+    def follow_link(self, secret: str, purpose: str,
+                    use: bool = False) -> tuple[str, dict[str, Any] | None]:
+        """What a followed link is worth (``people_db.LINK_*``) and whose it is; ``use``
+        spends it (once: a second use answers ``used``)."""
+        with self.db.transaction(serialize=use) as conn:
+            return people_db.take_link(conn, hash_token(secret), purpose,
+                                       format_utc(utc_now()), use)
 
     def delete_session(self, session_hash: str) -> None:
         """End a session at once (logout)."""
@@ -1261,7 +1363,7 @@ class Storage:
             return alertlog.open_alerts(conn)
 
     def alert_history(self, since: str, until: str,
-                      store_id: str | None = None) -> list[dict[str, Any]]:
+                      store_id: str | tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """Alerts open at some time between two UTC instants, newest first."""
         with self.db.connection() as conn:
             return alertlog.history(conn, since, until, store_id)
@@ -1269,7 +1371,8 @@ class Storage:
     def acknowledge_alert(self, alert_id: int, principal: Principal, comment: str) -> bool:
         """Acknowledge an alert now in ``principal``'s name; False when someone already had."""
         with self.db.transaction(serialize=True) as conn:
-            by = alertlog.principal_name(conn, principal.token_id, principal.role)
+            by = alertlog.principal_name(conn, principal.token_id, principal.role,
+                                          principal.user_id)
             return alertlog.acknowledge(conn, alert_id, by, comment, format_utc(utc_now()))
     # -- digests (the SQL is in db/digests.py) -----------------------------
 
@@ -1319,95 +1422,99 @@ class Storage:
         """Digests sent or tried, newest day first."""
         return self._digests(None, lambda conn: digests.sent(conn, scope))
 
+    # -- comments from shoppers' phones (the SQL is in db/comments.py) -------
+
+    def comment_keys(self, kiosk_id: str) -> tuple[str | None, list[str]]:
+        """The kiosk's store and its live token hashes (the links' keys come from them)."""
+        with self.db.connection() as conn:
+            return comments.kiosk_keys(conn, kiosk_id)
+
+    def comment_taken(self, kiosk_id: str, rating_id: str) -> bool:
+        """True when the rating already has its comment (the link is used)."""
+        with self.db.connection() as conn:
+            return comments.taken(conn, kiosk_id, rating_id)
+
+    def add_comment(self, row: dict[str, Any]) -> bool:
+        """Store a masked comment once; False when its rating has one already.
+        Serialised like ingest, so the ``id`` export cursor only grows."""
+        with self.db.transaction(serialize=True) as conn:
+            return comments.add(conn, row)
+
+    def recent_comments(self, store_id: str, since: str, limit: int = 20) -> list[dict[str, Any]]:
+        """A store's comments since ``since``, newest first, with their rating's face."""
+        with self.db.connection() as conn:
+            return comments.recent(conn, store_id, since, limit)
+
+    def comments_between(self, store_id: str, start: str, end: str,
+                         limit: int = 5) -> list[dict[str, Any]]:
+        """A store's first ``limit`` comments in ``[start, end)``, oldest first."""
+        with self.db.connection() as conn:
+            return comments.between(conn, store_id, start, end, limit)
+
+    def export_comments(self, after: int, limit: int) -> list[tuple]:
+        """Comments after the ``id`` cursor, oldest first (db/comments.py EXPORT_COLUMNS)."""
+        with self.db.connection() as conn:
+            return comments.export(conn, after, limit)
+
+    def delete_comments_before(self, before: str) -> int:
+        """Delete comments made before ``before``; how many went."""
+        with self.db.transaction(serialize=True) as conn:
+            return comments.delete_before(conn, before)
+
     # -- maintenance ------------------------------------------------------
 
-    def check(self, repair: bool = False) -> list[str]:
-        """Recompute roll-ups and seq tracking from raw ratings; list every difference.
+    def check(self, repair: bool = False,
+              step: Callable[[str], None] = lambda _: None) -> list[str]:
+        """Recount roll-ups and seq tracking from raw ratings; list every difference.
 
-        With ``repair=True`` the stored roll-ups are replaced by the recomputed
-        ones (in one transaction).  An empty list means everything agrees.
+        The database does the counting (:mod:`~sync.collector.db.recount`);
+        ``step`` is told each step's name (``recount.STEPS``) as it ends, for a
+        progress bar.  With ``repair=True`` the stored roll-ups are replaced by
+        the recounted ones (in one transaction).  An empty list means everything agrees.
         """
         for store in self.stores():
-            self.zone(store["id"])  # cached now: tallying must not borrow a second connection
+            self.zone(store["id"])  # cached now: counting must not borrow a second connection
         with self.db.transaction(serialize=repair) as conn:
-            expected = Tallies()
-            tally(conn.stream(f"SELECT {', '.join(ROW)} FROM ratings"), self.hours, expected)
-            problems = []
-            tables = (
-                ("daily_counts", "store_id, local_date, kiosk_id, scale, score, suppressed, n",
-                 expected.daily),
-                ("hourly_counts", "store_id, local_date, hour, scale, score, n",
-                 expected.hourly),
-                ("reason_counts", "store_id, local_date, reason, scale, score, n",
-                 expected.reasons),
-                ("running_keys", "store_id, scale, 1",
-                 Counter(dict.fromkeys({key[:2] for key in store_days(expected.daily)}, 1))),
-            )
-            for table, columns, counts in tables:
-                stored = Counter(
-                    {tuple(row[:-1]): row[-1] for row in conn.stream(
-                        f"SELECT {columns} FROM {table}"
-                    ) if row[-1]}
-                )
-                problems += _compare(table, stored, counts)
-            running = Counter()
-            for store_id, scale, day, *totals in conn.stream(
-                f"SELECT store_id, scale, local_date, {RUNNING_COLUMNS} FROM running_counts"
-            ):
-                for column, total in zip(RUNNING, totals, strict=True):
-                    if total:
-                        running[store_id, scale, day, column] = total
-            problems += _compare("running_counts", running, running_totals(expected.daily))
-            problems += self._check_seqs(conn)
+            expected, seqs = recount(conn, self.hours, self.cached_zone, step)
+            problems = compare_rollups(conn, expected)
+            problems += self._check_seqs(conn, seqs)
+            step(STEPS[-1])
             if repair and problems:
-                self._rebuild(conn, expected)
+                self._rebuild(conn, expected, seqs)
         return problems
 
-    def _check_seqs(self, conn: Connection) -> list[str]:
-        """Compare each kiosk's max_seq, received and gaps with its stored ratings."""
+    def _check_seqs(self, conn: Connection, seqs: dict[str, KioskSeqs]) -> list[str]:
+        """Compare each kiosk's max_seq, received and gaps with what its ratings say."""
         problems = []
-        seqs: dict[str, list[int]] = {}
-        for kiosk_id, seq in conn.stream("SELECT kiosk_id, seq FROM ratings"):
-            seqs.setdefault(kiosk_id, []).append(seq)
+        stored_gaps: dict[str, list[Gap]] = {}
+        for kiosk_id, start, end in conn.rows(
+                "SELECT kiosk_id, gap_start, gap_end FROM seq_gaps ORDER BY kiosk_id, gap_start"):
+            stored_gaps.setdefault(kiosk_id, []).append((start, end))
         for kiosk in conn.query("SELECT id, max_seq, received FROM kiosks"):
-            kiosk_seqs = seqs.get(kiosk["id"], [])
-            gaps, max_seq = gaps_of(kiosk_seqs)
-            stored_gaps = [
-                (a, b)
-                for a, b in conn.rows(
-                    "SELECT gap_start, gap_end FROM seq_gaps WHERE kiosk_id = ?"
-                    " ORDER BY gap_start",
-                    (kiosk["id"],),
-                )
-            ]
-            found = (kiosk["max_seq"], kiosk["received"], stored_gaps)
-            if found != (max_seq, len(kiosk_seqs), gaps):
+            said = seqs.get(kiosk["id"], KioskSeqs())
+            found = (kiosk["max_seq"], kiosk["received"], stored_gaps.get(kiosk["id"], []))
+            if found != (said.max_seq, said.received, said.gaps):
                 problems.append(
                     f"kiosk {kiosk['id']}: stored max_seq/received/gaps {found[0]}/{found[1]}/"
-                    f"{len(found[2])} ranges, ratings say {max_seq}/{len(kiosk_seqs)}/"
-                    f"{len(gaps)} ranges"
+                    f"{len(found[2])} ranges, ratings say {said.max_seq}/{said.received}/"
+                    f"{len(said.gaps)} ranges"
                 )
         return problems
 
-    def _rebuild(self, conn: Connection, expected: Tallies) -> None:
-        """Replace every roll-up and seq counter with values recomputed from ratings."""
+    def _rebuild(self, conn: Connection, expected: Tallies, seqs: dict[str, KioskSeqs]) -> None:
+        """Replace every roll-up and seq counter with values recounted from ratings."""
         for table in ("daily_counts", "hourly_counts", "reason_counts", "running_keys",
                       "running_counts", "seq_gaps"):
             conn.execute(f"DELETE FROM {table}")
         self._add_tallies(conn, expected)
-        seqs: dict[str, list[int]] = {}
-        for kiosk_id, seq in conn.stream("SELECT kiosk_id, seq FROM ratings"):
-            seqs.setdefault(kiosk_id, []).append(seq)
         for kiosk_id in [row[0] for row in conn.rows("SELECT id FROM kiosks")]:
-            gaps, max_seq = gaps_of(seqs.get(kiosk_id, []))
+            said = seqs.get(kiosk_id, KioskSeqs())
             conn.executemany(
                 "INSERT INTO seq_gaps (kiosk_id, gap_start, gap_end) VALUES (?, ?, ?)",
-                [(kiosk_id, a, b) for a, b in gaps],
+                [(kiosk_id, a, b) for a, b in said.gaps],
             )
-            conn.execute(
-                "UPDATE kiosks SET max_seq = ?, received = ? WHERE id = ?",
-                (max_seq, len(seqs.get(kiosk_id, [])), kiosk_id),
-            )
+            conn.execute("UPDATE kiosks SET max_seq = ?, received = ? WHERE id = ?",
+                         (said.max_seq, said.received, kiosk_id))
 
     def backup(self, destination: str | Path) -> None:
         """Write a consistent copy of the live SQLite database to ``destination``.
@@ -1489,7 +1596,7 @@ def _principal(row: dict[str, Any] | None, digest: str) -> Principal | None:
                    f" no more ratings; an admin can restore it with"
                    f" 'hymy-collector store restore {row['store_id']}' or move this kiosk")
     return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"], retired,
-                     row["moved_at"], row["region_id"])
+                     row["moved_at"], region_id=row["region_id"])
 
 
 def _code_gone(row: dict[str, Any], now: str) -> str | None:
@@ -1516,16 +1623,3 @@ def _difference(before: tuple, after: tuple) -> str:
     """Name the fields where a re-sent rating differs from the stored one."""
     names = [name for name, a, b in zip(CONTENT, before, after, strict=True) if a != b]
     return f"id already stored with a different {', '.join(names)}; the first version stays"
-
-
-def _compare(table: str, stored: Counter, expected: Counter, limit: int = 20) -> list[str]:
-    """Lines describing where ``stored`` roll-up counts differ from ``expected``."""
-    problems = []
-    for key in sorted(set(stored) | set(expected), key=str):
-        if stored.get(key, 0) != expected.get(key, 0):
-            problems.append(
-                f"{table} {key}: stored {stored.get(key, 0)}, ratings say {expected.get(key, 0)}"
-            )
-    if len(problems) > limit:
-        problems = problems[:limit] + [f"{table}: {len(problems) - limit} more differences"]
-    return problems

@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sync import i18n as catalogs
-from sync.clock import format_utc, parse_utc, utc_now
+from sync.clock import format_utc, parse_utc, utc_now, zone
 from sync.collector import alerts, reports
 from sync.collector.db.storage import NotFound, Storage
 from sync.collector.notify.mail import Mail
@@ -36,6 +36,8 @@ COLOURS = {"accent": "#3b5bdb", "good": "#17713a", "bad": "#b42318", "muted": "#
            "good_soft": "#e7f5ec", "bad_soft": "#fdecea", "soft": "#edf1ff"}
 TOP_REASONS = 5
 MOVERS = 3
+#: Shoppers' comments a daily digest quotes at most.
+COMMENTS = 5
 #: Fewest responses ranked by the weekly digest (the ranking API's default).
 MIN_RESPONSES = 30
 
@@ -83,9 +85,23 @@ def compose_daily(storage: Storage, store_id: str, day: str, lang: str,
         "reasons": reason_bars(w, reports.reasons_report(storage, store_id, day, day, w.lang)),
         "silent": silent_rows(w, storage, [store_id], rules),
         "alerts": day_alerts(w, storage, store_id, day, fig, base, rules),
+        "comments": day_comments(w, storage, store_id, day, store["timezone"]),
         "footer": w("daily_footer", store=store["name"]),
     }
     return render("daily", title, context)
+
+
+def day_comments(w: Words, storage: Storage, store_id: str, day: str,
+                 timezone: str) -> list[str]:
+    """The first :data:`COMMENTS` shoppers' comments of the store-local ``day``, masked as
+    stored, one line each (the store page's words: face, flag, local time)."""
+    from sync.collector.web.comment import comment_lines
+
+    tz = zone(timezone)
+    start = datetime.combine(date.fromisoformat(day), time(0), tz)
+    end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(0), tz)
+    rows = storage.comments_between(store_id, format_utc(start), format_utc(end), COMMENTS)
+    return comment_lines(w, rows, tz)
 
 
 def compose_weekly(storage: Storage, week_start: str, lang: str,

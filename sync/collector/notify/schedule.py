@@ -27,8 +27,10 @@ from datetime import date, datetime, timedelta
 
 from sync.clock import utc_now
 from sync.collector import alerts, reports
+from sync.collector.db import delivery as delivery_sql
 from sync.collector.db.digests import CHAIN
 from sync.collector.db.storage import Storage
+from sync.collector.notify import mine
 from sync.collector.notify.digest import compose_daily, compose_weekly
 from sync.collector.notify.mail import Mail, MailError, send_mail
 from sync.collector.settings import Settings
@@ -59,9 +61,19 @@ def check_recipient(address: str, lang: str) -> tuple[str, str]:
 
 
 def digest_recipients(storage: Storage, store_id: str | None) -> list[tuple[str, str]]:
-    """``(address, language)`` of who gets a store's daily digest, or (None) the weekly one."""
-    return [(row["address"], row["lang"])
-            for row in storage.digest_recipients(CHAIN if store_id is None else store_id)]
+    """``(address, language)`` of who gets a store's daily digest, or (None) the weekly one:
+    the addresses given with ``store digest --to``, then the e-mail channels subscribed to
+    ``digest`` (``weekly``) for it, such as people's own choices (:mod:`.mine`)."""
+    found = [(row["address"], row["lang"])
+             for row in storage.digest_recipients(CHAIN if store_id is None else store_id)]
+    seen = {address.lower() for address, _ in found}
+    with storage.db.connection() as conn:
+        for channel in delivery_sql.subscribed(conn, "weekly" if store_id is None else "digest",
+                                               store_id):
+            if channel["kind"] == "email" and channel["target"].lower() not in seen:
+                seen.add(channel["target"].lower())
+                found.append((channel["target"], mine.language_of(conn, channel)))
+    return found
 
 
 def due(storage: Storage, now: datetime) -> list[Due]:

@@ -2,7 +2,8 @@
 
 Routes, each module with its own ``router`` (mounted by
 :func:`sync.collector.app.mount_pages`): ``login`` (``/login``, ``/logout``,
-``/``), ``pages`` (store, day and office pages), ``fleet`` (every kiosk's
+``/``), ``signin`` (passwords, e-mailed links, invitations), ``users`` (the
+admin's users page), ``pages`` (store, day and office pages), ``fleet`` (every kiosk's
 health), ``downloads`` (the office's CSV files), ``static`` (stylesheet and
 icons), ``apidocs`` (``/docs``).
 

@@ -92,3 +92,11 @@ def chain_reader_page(ctx: Page = Depends(signed_in)) -> Page:
     if ctx.user.role not in CHAIN_READERS or not ctx.user.chain_wide:
         raise PageDenied(ctx, 403)
     return ctx
+
+
+def admin_page(ctx: Page = Depends(signed_in)) -> Page:
+    """Admins only (403 page for staff and office)."""
+    assert ctx.user is not None
+    if ctx.user.role != "admin":
+        raise PageDenied(ctx, 403)
+    return ctx

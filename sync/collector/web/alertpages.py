@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from sync.clock import utc_now
-from sync.collector import alertlog
+from sync.collector import alertlog, alerts
 from sync.collector.auth import storage_of
 from sync.collector.db.storage import NotFound
 from sync.collector.web.access import (
@@ -47,8 +47,6 @@ from sync.collector.web.views import (
 router = APIRouter(include_in_schema=False)
 #: What a failed acknowledgement answers, by the reason it failed.
 ACK_STATUS = {alertlog.AlreadyAcknowledged: 409, ValueError: 422}
-#: The rules the catalogs name (a rule added later shows its own id until it is named).
-NAMED_KINDS = frozenset({"silent", "burst", "baseline"})
 
 
 def log_rows(request: Request, ctx: Page, stored: list[dict[str, Any]], start: str,
@@ -58,7 +56,7 @@ def log_rows(request: Request, ctx: Page, stored: list[dict[str, Any]], start: s
     rows = alert_views(t, stored, storage_of(request), start, end, alert_rules(request))
     for row, alert in zip(rows, stored, strict=True):
         row.update(
-            kind_text=t(f"alert_kind_{alert['kind']}") if alert["kind"] in NAMED_KINDS
+            kind_text=t(f"alert_kind_{alert['kind']}") if alert["kind"] in alerts.RULE_NAMES
             else alert["kind"],
             opened=instant(t, alert["opened_at"]),
             closed=instant(t, alert["closed_at"]) if alert["closed_at"]

@@ -31,15 +31,15 @@ from sync.collector import columns, reports
 from sync.collector.api.export import (
     DAILY_COLUMNS,
     MEDIA_TYPES,
-    RATING_COLUMNS,
     StoreNames,
     attachment,
     file_chunks,
     rating_dicts,
     to_csv,
 )
-from sync.collector.auth import storage_of
-from sync.collector.db.storage import EXPORT_COLUMNS
+from sync.collector.db.storage import EXPORT_COLUMNS, Storage
+from sync.collector.rating_pages import csv_page
+from sync.collector.reads import reads_of
 from sync.collector.spreadsheet import DIALECTS, Dialect, dialect_for
 from sync.collector.web.access import Refused, chain_reader_page
 from sync.collector.web.render import SECURITY_HEADERS, Page, secure_headers
@@ -59,11 +59,13 @@ class BadDownload(Refused):
 
 @dataclass(frozen=True)
 class Download:
-    """What a download asked for: its period and, for a CSV, its dialect."""
+    """What a download asked for: its period and, for a CSV, its dialect; and the
+    storage it reads (the replica while it keeps up)."""
 
     start: str
     end: str
     dialect: Dialect
+    storage: Storage
 
     def headers(self, view: str, extension: str) -> dict[str, str]:
         """An attachment named for the view and period, with the pages' security
@@ -80,7 +82,8 @@ def download_request(request: Request, ctx: Page = Depends(chain_reader_page)) -
     ``ctx`` is asked for first, so that login and role are checked first; its
     language decides the dialect when the link does not.
     """
-    today = chain_today(storage_of(request))
+    storage = reads_of(request)
+    today = chain_today(storage)
     q = request.query_params
     try:
         start, end = checked_period(q.get("from"), q.get("to"), today)
@@ -88,42 +91,49 @@ def download_request(request: Request, ctx: Page = Depends(chain_reader_page)) -
         raise BadDownload(str(error)) from None
     asked = q.get("dialect")
     if asked is None:
-        return Download(start, end, dialect_for(get_decimal_symbol(ctx.t.locale)))
+        return Download(start, end, dialect_for(get_decimal_symbol(ctx.t.locale)), storage)
     if asked not in DIALECTS:
         raise BadDownload(f"dialect: {asked!r} is not one of {', '.join(DIALECTS)}")
-    return Download(start, end, DIALECTS[asked])
+    return Download(start, end, DIALECTS[asked], storage)
 
 
-def daily_rows(request: Request, asked: Download) -> list[dict[str, Any]]:
+def daily_rows(asked: Download) -> list[dict[str, Any]]:
     """Every store's daily figures in the period, by store and date, with store names."""
-    storage = storage_of(request)
+    storage = asked.storage
     rows = reports.daily_export_rows(storage, asked.start, asked.end)
     rows.sort(key=lambda r: (r["store_id"], r["date"]))
     return StoreNames(storage).name_rows(rows)
 
 
-def period_pages(request: Request, asked: Download) -> Iterator[list[dict[str, Any]]]:
-    """Every rating with a local date in the period, in time order, a page at a time."""
-    storage = storage_of(request)
-    stores = StoreNames(storage)
+def period_rows(asked: Download) -> Iterator[list[tuple]]:
+    """Every rating with a local date in the period, in time order, a page of stored
+    rows at a time (from the storage the download reads: the replica while it keeps up)."""
+    storage = asked.storage
     time_at = EXPORT_COLUMNS.index("created_at")
     cursor = ("", 0)
     while batch := storage.ratings_in_period(asked.start, asked.end, cursor):
         cursor = (batch[-1][time_at], batch[-1][0])
+        yield batch
+
+
+def period_pages(asked: Download) -> Iterator[list[dict[str, Any]]]:
+    """Every rating with a local date in the period, in time order, a page of dicts at a time."""
+    stores = StoreNames(asked.storage)
+    for batch in period_rows(asked):
         yield list(rating_dicts(batch, stores))
 
 
 @router.get("/office/export/daily.csv")
 def export_daily_csv(request: Request, asked: Download = Depends(download_request)) -> Response:
     """Daily figures of every store for the period, as the API's ``/export/daily``."""
-    text = to_csv(daily_rows(request, asked), DAILY_COLUMNS, dialect=asked.dialect)
+    text = to_csv(daily_rows(asked), DAILY_COLUMNS, dialect=asked.dialect)
     return Response(text, media_type=MEDIA_TYPES["csv"], headers=asked.headers("daily", "csv"))
 
 
 @router.get("/office/export/daily.xlsx")
 def export_daily_xlsx(request: Request, asked: Download = Depends(download_request)) -> Response:
     """The daily figures as an XLSX workbook (sheet ``daily``)."""
-    chunks = file_chunks("xlsx", "daily", columns.DAILY_COLUMNS, [daily_rows(request, asked)])
+    chunks = file_chunks("xlsx", "daily", columns.DAILY_COLUMNS, [daily_rows(asked)])
     return StreamingResponse(chunks, media_type=MEDIA_TYPES["xlsx"],
                              headers=asked.headers("daily", "xlsx"))
 
@@ -135,9 +145,10 @@ def export_ratings_csv(
     """Every rating with a local date in the period, streamed in time order."""
 
     def text() -> Iterator[str]:
-        yield to_csv([], RATING_COLUMNS, dialect=asked.dialect)
-        for page in period_pages(request, asked):
-            yield to_csv(page, RATING_COLUMNS, header=False, dialect=asked.dialect)
+        stores = StoreNames(asked.storage)
+        yield csv_page([], stores, dialect=asked.dialect)
+        for rows in period_rows(asked):
+            yield csv_page(rows, stores, header=False, dialect=asked.dialect)
 
     return StreamingResponse(text(), media_type=MEDIA_TYPES["csv"],
                              headers=asked.headers("ratings", "csv"))
@@ -148,6 +159,6 @@ def export_ratings_xlsx(
     request: Request, asked: Download = Depends(download_request)
 ) -> Response:
     """Every rating with a local date in the period as an XLSX workbook (sheet ``ratings``)."""
-    chunks = file_chunks("xlsx", "ratings", columns.RATING_COLUMNS, period_pages(request, asked))
+    chunks = file_chunks("xlsx", "ratings", columns.RATING_COLUMNS, period_pages(asked))
     return StreamingResponse(chunks, media_type=MEDIA_TYPES["xlsx"],
                              headers=asked.headers("ratings", "xlsx"))

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from sync.collector import reports
-from sync.collector.auth import storage_of
-from sync.collector.web.access import PageDenied, signed_in
+from sync.collector.reads import reads_of
+from sync.collector.web.access import signed_in
 from sync.collector.web.render import Page
 from sync.collector.web.views import fleet_rows, nav_for
 
@@ -28,11 +28,12 @@ router = APIRouter(include_in_schema=False)
 def fleet_page(request: Request, ctx: Page = Depends(signed_in)) -> Response:
     """Every kiosk's health, worst first (a staff user: their store's kiosks)."""
     assert ctx.user is not None
-    t, storage = ctx.t, storage_of(request)
+    t, storage = ctx.t, reads_of(request)
     hours = request.app.state.settings.alert_silent_hours
-    if ctx.user.region_id is not None:  # TODO(regions): a fleet page per region
-        raise PageDenied(ctx, 403)
-    only = ctx.user.store_id if ctx.user.role == "staff" else None
+    if ctx.user.region_id is not None:  # a region's user: its stores' kiosks
+        only: str | tuple[str, ...] | None = tuple(sorted(ctx.user.region_stores))
+    else:
+        only = ctx.user.store_ids if ctx.user.role == "staff" else None
     fleet = reports.fleet_report(storage, hours * 3600, only)
     rows = fleet_rows(t, fleet)
     counts = {state: sum(row["state"] == state for row in rows)

@@ -152,9 +152,9 @@ class Translator:
         skeleton = ("y" if year else "") + "MMM" + ("E" if weekday else "") + "d"
         return format_skeleton(skeleton, value, locale=self.locale)
 
-    def time(self, moment: datetime) -> str:
-        """``14.05`` / ``14:05``."""
-        return format_skeleton("Hm", moment, locale=self.locale)
+    def time(self, moment: datetime, seconds: bool = False) -> str:
+        """``14.05`` / ``14:05``; with ``seconds``, ``14.05.09`` / ``14:05:09``."""
+        return format_skeleton("Hms" if seconds else "Hm", moment, locale=self.locale)
 
     def hour(self, hour: int) -> str:
         """An hour-of-day label: ``09``, ``14``."""

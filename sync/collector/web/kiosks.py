@@ -22,7 +22,7 @@ from sync.clock import parse_utc
 from sync.collector import reports
 from sync.collector.auth import storage_of
 from sync.collector.db.storage import NewCode, NotFound
-from sync.collector.web.access import PageDenied, signed_in
+from sync.collector.web.access import PageDenied, admin_page
 from sync.collector.web.i18n import Translator
 from sync.collector.web.render import Page, csrf_refused, svg
 from sync.collector.web.session import signed_form
@@ -31,14 +31,6 @@ from sync.collector.web.views import kiosk_rows, nav_for
 router = APIRouter(include_in_schema=False)
 #: Where ``hymy-kiosk enroll`` writes the config, in the command the page shows.
 KIOSK_CONFIG = "/etc/hymy/kiosk.toml"
-
-
-def admin_page(ctx: Page = Depends(signed_in)) -> Page:
-    """Admins only (403 page for staff and office)."""
-    assert ctx.user is not None
-    if ctx.user.role != "admin":
-        raise PageDenied(ctx, 403)
-    return ctx
 
 
 def instant(t: Translator, text: str) -> str:

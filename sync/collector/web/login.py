@@ -1,6 +1,9 @@
 """Logging in and out of the dashboard, and the start page.
 
-- ``GET /login``, ``POST /login``: a token buys a server-side session
+- ``GET /login``: the sign-in page: e-mail and password, "e-mail me a sign-in
+  link" (both handled by :mod:`~sync.collector.web.signin`) and, folded away,
+  the access token form.
+- ``POST /login``: a token buys a server-side session
   (:mod:`~sync.collector.web.session`).  Wrong tokens are rate-limited per
   client address; a good token always logs in (a shared store address full
   of wrong guesses locks nobody out).  The form carries a double-submit CSRF
@@ -12,25 +15,25 @@
 
 from __future__ import annotations
 
-import hmac
-import secrets
-
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from sync.clock import format_utc, utc_now
 from sync.collector.auth import storage_of
 from sync.collector.tokens import READERS, hash_token
-from sync.collector.web.render import csrf_refused, login_redirect, page, redirect
+from sync.collector.web.render import (
+    csrf_refused,
+    login_redirect,
+    login_throttled,
+    page,
+    redirect,
+    start_session,
+)
 from sync.collector.web.session import (
-    CSRF_COOKIE,
     SESSION_COOKIE,
-    SESSION_TTL,
     current_user,
     home_of,
-    is_https,
+    login_form_ok,
     safe_next,
-    same_origin,
     session_id,
     signed_form,
     throttle,
@@ -61,8 +64,7 @@ def login(
     """Check the token, start a session and go to ``next``; an error page otherwise."""
     ctx = page(request)
     client = request.client.host if request.client else "unknown"
-    cookie = request.cookies.get(CSRF_COOKIE) or ""
-    if not cookie or not hmac.compare_digest(cookie, csrf) or not same_origin(request):
+    if not login_form_ok(request, csrf):
         return ctx.render("login.html", status=403, title=ctx.t("login_title"),
                           next=safe_next(next), notice=("error", ctx.t("csrf_failed")))
     # The token is checked before the throttle, as for API tokens (auth.caller):
@@ -73,24 +75,12 @@ def login(
     if principal is None or principal.role not in READERS:
         wait = throttle.retry_after(client)
         if wait > 0:
-            response = ctx.render(
-                "login.html", status=429, title=ctx.t("login_title"), next=safe_next(next),
-                notice=("error", ctx.t("login_throttled", minutes=max(1, round(wait / 60)))),
-            )
-            response.headers["Retry-After"] = str(int(wait) + 1)
-            return response
+            return login_throttled(ctx, wait, next)
         throttle.failed(client)
         message = "login_kiosk_token" if principal is not None else "login_failed"
         return ctx.render("login.html", status=401, title=ctx.t("login_title"),
                           next=safe_next(next), notice=("error", ctx.t(message)))
-    raw = secrets.token_urlsafe(32)
-    storage.add_session(hash_token(raw), principal.token_id, format_utc(utc_now() + SESSION_TTL))
-    target = safe_next(next)
-    response = redirect(home_of(principal) if target in ("/", "/login") else target)
-    response.set_cookie(SESSION_COOKIE, raw, max_age=int(SESSION_TTL.total_seconds()),
-                        httponly=True, samesite="lax", secure=is_https(request), path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
-    return ctx.finish(response)
+    return start_session(ctx, principal, next)
 
 
 @router.post("/logout")

@@ -26,7 +26,9 @@ from fastapi.responses import Response
 
 from sync.collector import alertlog, alerts, reports
 from sync.collector.auth import storage_of
+from sync.collector.reads import reads_of
 from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
+from sync.collector.web.comment import recent_for_page
 from sync.collector.web.regionviews import region_links, touchpoint_rows
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
@@ -67,7 +69,7 @@ def store_page(
 ) -> Response:
     """A store's numbers: today, the period's trend, faces, heat map, reasons, kiosks."""
     ctx, store = shown.ctx, shown.store
-    t, storage = ctx.t, storage_of(request)
+    t, storage = ctx.t, reads_of(request)
     today = reports.store_today(storage, store_id).isoformat()
     q = request.query_params
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
@@ -112,6 +114,7 @@ def store_page(
         touchpoints=touchpoint_rows(t, storage, store_id, start, end),
         days=day_rows(t, days, lambda d: f"/stores/{store_id}/days/{d}"),
         open_days=len(days) <= 31,
+        comments=recent_for_page(t, storage, store_id, store["timezone"]),
     )
 
 
@@ -166,7 +169,7 @@ def day_page(
         the_day = None
     if the_day is None or not FIRST_DAY <= the_day <= LAST_DAY:
         raise PageDenied(ctx, 404)
-    t, storage = ctx.t, storage_of(request)
+    t, storage = ctx.t, reads_of(request)
     today = reports.store_today(storage, store_id)
     scale = reports.faces(storage, store_id)
     fig = reports.summary_report(storage, store_id, day, day)
@@ -209,7 +212,7 @@ def day_page(
 @router.get("/office")
 def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Response:
     """The chain: ranking with intervals, chain-wide trend, alerts, XLSX and CSV exports."""
-    t, storage = ctx.t, storage_of(request)
+    t, storage = ctx.t, reads_of(request)
     today = chain_today(storage)
     q = request.query_params
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)

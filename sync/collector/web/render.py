@@ -30,14 +30,20 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from sync.assets import FACES
-from sync.collector.tokens import Principal
+from sync.clock import format_utc, utc_now
+from sync.collector.db.replica import Freshness
+from sync.collector.reads import freshness_of
+from sync.collector.tokens import Principal, hash_token
 from sync.collector.web.i18n import LANGUAGES, Translator, pick, round_half_up
 from sync.collector.web.session import (
     CSRF_COOKIE,
+    SESSION_COOKIE,
+    SESSION_TTL,
     current_user,
     home_of,
     is_https,
     login_url,
+    safe_next,
     session_csrf,
     session_id,
 )
@@ -151,6 +157,8 @@ class Page:
             "nav_stores": [],
             "active": "",
             "notice": None,
+            "freshness": freshness_text(self.t, freshness_of(self.request)),
+            "oidc_name": self.request.app.state.settings.oidc_name(),
             **values,
         }
         html = environment().get_template(template).render(context)
@@ -170,6 +178,18 @@ class Page:
         return response
 
 
+def freshness_text(t: Translator, freshness: Freshness | None) -> str:
+    """Where a page's figures were read and how old they are; empty with no replica set."""
+    if freshness is None:
+        return ""
+    if freshness.replica:
+        return t("fresh_replica", time=t.time(freshness.as_of, seconds=True),
+                 lag=t.number(freshness.lag_s))
+    if freshness.lag_s is None:
+        return t("fresh_primary_down")
+    return t("fresh_primary_behind", lag=t.number(freshness.lag_s))
+
+
 def page(request: Request, user: Principal | None = None) -> Page:
     """The page context: language from ?lang=, cookie or Accept-Language; a CSRF token."""
     asked = request.query_params.get("lang")
@@ -183,6 +203,31 @@ def page(request: Request, user: Principal | None = None) -> Page:
     if not token or len(token) != 43:
         token = fresh = secrets.token_urlsafe(32)
     return Page(request, Translator(lang), user, token, set_lang, fresh)
+
+
+def start_session(ctx: Page, principal: Principal, next: str = "/") -> Response:
+    """Sign ``principal`` in (a token's or a person's new session) and go to ``next``
+    (their home page for ``/``); the session cookie is HttpOnly, SameSite=Lax."""
+    raw = secrets.token_urlsafe(32)
+    ctx.request.app.state.storage.add_session(
+        hash_token(raw), principal.token_id, format_utc(utc_now() + SESSION_TTL),
+        principal.user_id)
+    target = safe_next(next)
+    response = redirect(home_of(principal) if target in ("/", "/login") else target)
+    response.set_cookie(SESSION_COOKIE, raw, max_age=int(SESSION_TTL.total_seconds()),
+                        httponly=True, samesite="lax", secure=is_https(ctx.request), path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return ctx.finish(response)
+
+
+def login_throttled(ctx: Page, wait: float, next: str) -> Response:
+    """The login page's 429: too many failed attempts, try again in so many minutes."""
+    response = ctx.render(
+        "login.html", status=429, title=ctx.t("login_title"), next=safe_next(next),
+        notice=("error", ctx.t("login_throttled", minutes=max(1, round(wait / 60)))),
+    )
+    response.headers["Retry-After"] = str(int(wait) + 1)
+    return response
 
 
 def login_redirect(request: Request) -> RedirectResponse:

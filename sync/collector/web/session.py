@@ -73,6 +73,13 @@ def signed_form(request: Request, csrf: str) -> bool:
     return hmac.compare_digest(session_csrf(raw), csrf) and same_origin(request)
 
 
+def login_form_ok(request: Request, csrf: str) -> bool:
+    """True for a signed-out visitor's form POST: the double-submit CSRF cookie matches the
+    form's token, and the browser does not say the form came from another site."""
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    return bool(cookie) and hmac.compare_digest(cookie, csrf) and same_origin(request)
+
+
 def same_origin(request: Request) -> bool:
     """False when the browser says the form came from another site (Origin header)."""
     origin = request.headers.get("origin")
@@ -103,8 +110,11 @@ def safe_next(value: str | None) -> str:
 
 
 def home_of(user: Principal) -> str:
-    """Staff land on their store, a region's users on their region, office and admin on
-    the office page."""
+    """Staff land on their (first) store, office and admin on the office page; staff of no
+    store (theirs was deleted) on the fleet page, which then lists nothing; a region's
+    users on their region's page."""
     if user.region_id is not None:
         return f"/regions/{user.region_id}"
-    return f"/stores/{user.store_id}" if user.role == "staff" else "/office"
+    if user.role != "staff":
+        return "/office"
+    return f"/stores/{user.store_ids[0]}" if user.store_ids else "/fleet"

@@ -377,11 +377,12 @@ def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Any]:
 # -- navigation and the office page -----------------------------------------------
 
 def nav_for(storage: Storage, user: Principal) -> list[dict[str, Any]]:
-    """Top-bar store links: a staff user's own store (office users use the ranking)."""
+    """Top-bar store links: a staff user's own stores, a region's user the region's stores
+    (office users use the ranking)."""
     if user.region_id is not None:
         return [store for store in storage.stores() if user.can_read(store["id"])]
-    if user.role == "staff" and user.store_id:
-        return storage.stores(only=user.store_id)
+    if user.role == "staff":
+        return [store for store_id in user.store_ids for store in storage.stores(only=store_id)]
     return []
 
 
@@ -457,7 +458,7 @@ def alert_views(
                       minutes=data["minutes"])
             detail = t("alert_funnel_detail", usual=t.pct(data["expected"] * 100),
                        limit=t.pct(data["limit"] * 100), n=data["responses"])
-            day = data["end"].astimezone(storage.zone(alert.store_id)).date()
+            day = as_instant(data["end"]).astimezone(storage.zone(alert.store_id)).date()
             link = f"/stores/{alert.store_id}/days/{day.isoformat()}"
         elif alert.kind == "burst":
             tz = storage.zone(alert.store_id)
@@ -484,7 +485,6 @@ def alert_views(
                       "when": ago, "id": row["id"], "page": f"/alerts/{row['id']}",
                       "state": row["state"], "state_text": t(f"alert_state_{row['state']}")})
     return views
-
 
 
 # -- the fleet page ----------------------------------------------------------------

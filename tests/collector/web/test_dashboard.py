@@ -18,7 +18,7 @@ import requests
 from sync.clock import format_utc, local_date, utc_now, zone
 from sync.collector import Database, Storage
 from sync.collector.web.i18n import Translator
-from tests.support.browser import login_session, running_collector
+from tests.support.browser import login_session, running_collector, submit_token
 from tests.support.collector import run_cli
 
 FI = Translator("fi")
@@ -36,8 +36,7 @@ def api(server: dict, path: str, token: str, **params: str) -> dict:
 def login(page, server: dict, token: str) -> None:
     """Log in through the form like a person."""
     page.goto(server["url"] + "/login")
-    page.fill("#token", token)
-    page.click("button[type=submit]")
+    submit_token(page, token)
     page.wait_for_load_state("load")
 
 
@@ -69,9 +68,8 @@ def test_wrong_token_shows_an_error_and_no_session(browser_page, dashboard_serve
     page = browser_page
     page.goto(dashboard_server["url"] + "/")
     assert urlsplit(page.url).path == "/login"
-    page.fill("#token", "hymy_not-a-real-token")
     with page.expect_response(lambda r: r.url.endswith("/login")) as answer:
-        page.click("button[type=submit]")
+        submit_token(page, "hymy_not-a-real-token")
     assert answer.value.status == 401
     assert FI("login_failed") in page.locator(".notice.error").inner_text()
     assert not [c for c in page.context.cookies() if c["name"] == "hymy_session"]

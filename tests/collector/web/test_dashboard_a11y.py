@@ -20,7 +20,7 @@ import requests
 
 from sync.clock import format_utc, utc_now
 from sync.collector.web.i18n import Translator, round_half_up
-from tests.support.browser import log_in, signed_in_page
+from tests.support.browser import log_in, signed_in_page, submit_token
 
 FI = Translator("fi")
 
@@ -70,14 +70,14 @@ def pages_by_role(server: dict) -> dict[str, list[str]]:
     mine = f"/stores/{staff}"
     alert = f"/alerts/{an_alert(server, staff)}"
     return {
-        "anonymous": ["/login", "/no-such-page"],
+        "anonymous": ["/login", "/no-such-page", "/login/link/not-a-link"],
         "staff": [mine, f"{mine}?from=2001-01-01&to=2001-01-31", f"{mine}?from=nonsense",
                   f"{mine}/days/{yesterday()}", f"{mine}/days/not-a-day", "/fleet",
                   "/office", "/stores/no-such-store", f"{mine}/alerts", alert],
         "office": ["/office", "/office?from=nonsense", f"{mine}/days/{yesterday()}", "/fleet",
                    f"/kiosks/{staff}-1", "/alerts", "/alerts?from=2001-01-01&to=2001-01-31",
                    alert, "/regions/helsinki"],
-        "admin": ["/office", mine, "/regions/uusimaa", f"/kiosks/{staff}-1"],
+        "admin": ["/office", mine, "/admin/users", "/regions/uusimaa", f"/kiosks/{staff}-1"],
         "region": ["/regions/uusimaa", "/regions/helsinki?from=2001-01-01&to=2001-01-31",
                    "/regions/pirkanmaa", "/office"],
     }
@@ -122,8 +122,7 @@ def test_every_page_passes_axe_for_every_role(browser_chromium, dashboard_server
                     problems["admin enrollment code"] = found
             if role == "anonymous":  # the login page saying the token was wrong
                 page.goto(f"{dashboard_server['url']}/login?lang={lang}")
-                page.fill("#token", "hymy_not-a-real-token")
-                page.click("button[type=submit]")
+                submit_token(page, "hymy_not-a-real-token")
                 assert page.locator(".notice.error").is_visible()
                 if found := axe_violations(page):
                     problems["anonymous failed login"] = found

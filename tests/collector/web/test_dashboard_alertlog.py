@@ -19,6 +19,9 @@ from sync.collector.web.i18n import Translator
 from tests.support.alerting import plant_taps
 from tests.support.browser import login_session, running_collector, signed_in_page
 
+#: The lifecycle is tested on HappyOrNot's burst rule: a few unhappy taps open an alert.
+BURSTS = Settings(alert_rules="burst,silent,baseline")
+
 EN = Translator("en")
 
 
@@ -32,7 +35,7 @@ def server(tmp_path_factory, new_database):
         storage.add_store(store, name, "Europe/Helsinki")
         storage.add_kiosk(f"{store}-k", store)
     plant_taps(storage, "s1", "s1-k", datetime.now(UTC))
-    [opened] = alertlog.run(storage, Settings())
+    [opened] = alertlog.run(storage, BURSTS)
     tokens = {"office": storage.add_token("office", label="Head office").token,
               "staff": storage.add_token("staff", store_id="s1", label="Kamppi staff").token,
               "staff_other": storage.add_token("staff", store_id="s2").token}

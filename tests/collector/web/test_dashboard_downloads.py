@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from sync.clock import utc_now
-from tests.support.browser import login_session
+from tests.support.browser import login_session, submit_token
 
 #: Twenty days inside the demo's sixty, none of them today.
 PERIOD = {"from": str(utc_now().date() - timedelta(days=20)),
@@ -102,8 +102,7 @@ def test_staff_get_no_workbooks(dashboard_server):
 def test_the_office_downloads_a_workbook_in_chromium(browser_page, dashboard_server, tmp_path):
     page = browser_page
     page.goto(dashboard_server["url"] + "/login")
-    page.fill("#token", dashboard_server["tokens"]["office"])
-    page.click("button[type=submit]")
+    submit_token(page, dashboard_server["tokens"]["office"])
     page.wait_for_load_state("load")
     assert page.locator("#export .exports a").count() == 4
     assert "Excel" in page.locator("#export-ratings-xlsx").inner_text()

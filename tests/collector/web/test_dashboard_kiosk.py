@@ -16,7 +16,7 @@ import requests
 
 from sync.collector.tokens import hash_code
 from sync.collector.web.i18n import Translator
-from tests.support.browser import login_session
+from tests.support.browser import login_session, submit_token
 from tests.support.inprocess import collector_in_process
 
 EN = Translator("en")
@@ -37,8 +37,7 @@ def served(tmp_path):
 
 def login(page, url: str, token: str) -> None:
     page.goto(url + "/login?lang=en")
-    page.fill("#token", token)
-    page.click("button[type=submit]")
+    submit_token(page, token)
     page.wait_for_load_state("load")
 
 

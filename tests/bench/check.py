@@ -1,0 +1,69 @@
+"""Benchmark 8: ``hymy-collector check`` on 10 000 000 ratings.
+
+The chain is benchmark 5's (:func:`reads.chain`: 500 stores, a year, about
+10 M ratings, cached with ``--cache``).  Figure: the wall time of
+``hymy-collector check`` as a user runs it (a child process, progress bar
+on stderr), which recounts every roll-up and each kiosk's seqs from the raw
+ratings and compares them with the stored ones.  Baseline, run before and
+after it: a bare ``GROUP BY`` recount of the daily counts (the
+``daily_counts`` key, with ``COUNT(*)``) through ``sqlite3`` with the
+collector's page cache, every group fetched.  Target (issue #18): within 3x
+the baseline.  Run it with ``run.py --only check``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, Options, Row, median, ratio
+from reads import FULL_RATINGS, FULL_STORES, chain
+
+from sync.collector.db.connection import SQLITE_TUNING
+
+TARGET = 3.0
+RECOUNT = ("SELECT store_id, local_date, kiosk_id, scale, score, suppressed, COUNT(*)"
+           " FROM ratings GROUP BY store_id, local_date, kiosk_id, scale, score, suppressed")
+
+
+def bare_recount(path: Path) -> float:
+    """Seconds for the bare GROUP BY recount, every group fetched."""
+    began = time.perf_counter()
+    with sqlite3.connect(path) as raw:
+        for statement in SQLITE_TUNING:
+            raw.execute(statement)
+        raw.execute(RECOUNT).fetchall()
+    return time.perf_counter() - began
+
+
+def timed_check(path: Path) -> tuple[float, str]:
+    """Seconds for ``hymy-collector check`` and its last line of output."""
+    began = time.perf_counter()
+    done = subprocess.run([str(Path(sys.executable).parent / "hymy-collector"), "check",
+                           "--database", str(path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=7200)
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"check failed: {done.stdout[-500:]} {done.stderr[-500:]}")
+    return seconds, done.stdout.strip().splitlines()[-1]
+
+
+def run(options: Options) -> list[Row]:
+    ratings, stores = (200_000, 50) if options.quick else (FULL_RATINGS, FULL_STORES)
+    with tempfile.TemporaryDirectory(dir=options.workdir) as tmp:
+        path, count = chain(Path(tmp), ratings, stores, options.cache)
+        bare_recount(path)  # warm the page cache for both alike
+        base = [bare_recount(path)]
+        seconds, said = timed_check(path)
+        base.append(bare_recount(path))
+    baseline = median(base)
+    return [Row(
+        "8 check", f"hymy-collector check, {count / 1e6:.1f} M ratings", f"{seconds:.1f} s",
+        f"{baseline:.1f} s bare GROUP BY recount", ratio(seconds, baseline),
+        f"<= {TARGET:g}x", seconds <= TARGET * baseline, note=f"check said: {said}; "
+        f"baselines {', '.join(f'{b:.1f}' for b in base)} s")]
+

@@ -1,0 +1,101 @@
+"""The thank-you screen's QR code, end to end: a real kiosk under Xvfb, a real collector.
+
+The kiosk signs the comment link offline at the tap; the code on screen is
+read back module by module from a screenshot and must be exactly the link the
+kiosk reports; the link opens the collector's page, takes the comment (masked),
+and once the kiosk has synced, the comment sits on the store page with its face.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import segno
+
+from tests.support import ROOT
+from tests.support.browser import login_session
+from tests.support.collector import Collector
+from tests.support.comments import send_comment
+from tests.support.kiosk_window import Kiosk
+
+pytestmark = pytest.mark.ui
+SCREENSHOT = ROOT / "docs" / "screenshots" / "kiosk-thanks-qr.png"
+
+
+def modules_on_screen(image, centre: tuple[int, int], reach: int = 168) -> tuple:
+    """The QR code's image around ``centre`` (at most 340 px square at 1280x800) and its dark
+    pixels' bounding box: the symbol itself (its finder patterns touch three corners)."""
+    x0, y0 = max(0, centre[0] - reach), max(0, centre[1] - reach)
+    crop = image.crop((x0, y0, centre[0] + reach, centre[1] + reach)).convert("L")
+    width, height = crop.size
+    pixels = crop.load()
+    dark = [(x, y) for y in range(height) for x in range(width) if pixels[x, y] < 80]
+    left, right = min(x for x, _ in dark), max(x for x, _ in dark)
+    top, bottom = min(y for _, y in dark), max(y for _, y in dark)
+    return left, top, right, bottom, pixels
+
+
+def read_symbol(image, centre: tuple[int, int], size: int) -> list[list[bool]]:
+    left, top, right, bottom, pixels = modules_on_screen(image, centre)
+    step_x, step_y = (right - left + 1) / size, (bottom - top + 1) / size
+    return [[pixels[int(left + (c + 0.5) * step_x), int(top + (r + 0.5) * step_y)] < 128
+             for c in range(size)] for r in range(size)]
+
+
+def test_a_tap_shows_its_signed_link_as_a_qr_code_and_the_comment_lands_on_the_store_page(
+        xvfb_display: str, tmp_path: Path):
+    collector = Collector(tmp_path)
+    collector.start()
+    try:
+        store = collector.new_store()
+        folder = tmp_path / "kiosk"
+        folder.mkdir()
+        kiosk = Kiosk(folder, xvfb_display, store_id=store.store_id, kiosk_id=store.kiosk_id,
+                      thanks_delay=30, comments=True, reasons=[], languages=["en", "fi"],
+                      sync={"url": collector.url, "token": store.kiosk_token, "interval": 1})
+        try:
+            status = kiosk.tap_face(4)
+            url = status["comment_url"]
+            rating_id = status["last_tap"]["id"]
+            token_start = f"/c/{store.kiosk_id}~{rating_id.replace('-', '')}~"
+            assert url.startswith(collector.url + token_start)
+            centre = kiosk.target("comment-qr")
+            assert "Scan the code" in kiosk.text("comment-hint")
+            image = kiosk.screenshot()
+            image.crop((0, 0, 1280, 800)).save(tmp_path / "thanks.png")
+            expected = [[bool(m) for m in row] for row in segno.make(url, error="m").matrix]
+            assert read_symbol(image, centre, len(expected)) == expected
+            if SCREENSHOT.parent.is_dir():
+                shutil.copy(tmp_path / "thanks.png", SCREENSHOT)
+
+            answer = send_comment(url, "Quick checkout! Reach me at kim@example.com")
+            assert answer.status_code == 200, answer.text
+            session = login_session({"url": collector.url}, store.staff_token)
+
+            def page() -> str:
+                return session.get(f"{collector.url}/stores/{store.store_id}?lang=en").text
+
+            deadline = time.monotonic() + 60
+            while 'alt="Satisfied"' not in page() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            shown = page()
+            assert "Quick checkout! Reach me at [e-mail]" in shown and "kim@" not in shown
+            assert f'data-rating="{rating_id}"' in shown and 'alt="Satisfied"' in shown
+        finally:
+            kiosk.stop()
+    finally:
+        collector.stop()
+
+
+def test_without_comments_the_thank_you_screen_has_no_code(xvfb_display: str, tmp_path: Path):
+    kiosk = Kiosk(tmp_path, xvfb_display, thanks_delay=5, reasons=[])
+    try:
+        status = kiosk.tap_face(5)
+        assert status["comment_url"] == ""
+        assert "comment-qr" not in kiosk.wait(lambda s: "thanks" in s["targets"],
+                                              "the thank-you screen")["targets"]
+    finally:
+        kiosk.stop()
