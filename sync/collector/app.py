@@ -53,6 +53,7 @@ from sync.collector.api import (
     export,
     ingest,
     read,
+    regions,
     stream,
 )
 from sync.collector.api.models import Error, Health, errors
@@ -179,6 +180,7 @@ AUDIENCE_ERRORS = (
     (admin.router, (401, 403, 422, 429)),
     (alerts.router, (401, 403, 422, 429)),
     (alerting.router, (401, 403, 422, 429)),
+    (regions.router, (401, 403, 422, 429)),
     (comments.router, (401, 403, 422, 429)),
 )
 
@@ -278,6 +280,7 @@ def mount_pages(app: FastAPI) -> None:
         oidc,
         pages,
         ranking,
+        regions,
         signin,
         static,
         users,
@@ -285,7 +288,7 @@ def mount_pages(app: FastAPI) -> None:
 
     oidc.enable(app, app.state.settings)
     for module in (static, login, signin, oidc, pages, ranking, kiosks, fleet, downloads,
-                   apidocs, alertpages, deliveries, users, me, comment):
+                   apidocs, alertpages, deliveries, users, me, comment, regions):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 

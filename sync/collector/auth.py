@@ -142,9 +142,13 @@ async def reader(principal: Principal = Depends(caller)) -> Principal:
 
 
 async def chain_reader(principal: Principal = Depends(caller)) -> Principal:
-    """Office or admin tokens: the whole chain's numbers and exports."""
+    """Office or admin tokens: the whole chain's numbers and exports (not one scoped to a
+    region: it reads its region's stores and figures, ``/api/v1/regions/{id}/...``)."""
     if principal.role not in CHAIN_READERS:
         raise _forbidden(principal, "an office or admin token")
+    if not principal.chain_wide:
+        raise HTTPException(403, f"this token is scoped to region {principal.region_id!r};"
+                                 f" read /api/v1/regions/{principal.region_id}/summary instead")
     return principal
 
 
@@ -160,6 +164,9 @@ def readable_store(
 ) -> dict[str, Any]:
     """The store in the path, if this caller may read it (403) and it exists (404)."""
     if not principal.can_read(store_id):
+        if principal.region_id is not None:
+            raise HTTPException(403, f"this token may only read the stores of region"
+                                     f" {principal.region_id!r}")
         raise HTTPException(403, f"this staff token may only read store {principal.store_id!r}")
     store = storage_of(request).store(store_id)
     if store is None:

@@ -214,16 +214,22 @@ def store() -> None:
                 click.option("--name", required=True, help="Display name, e.g. 'Hymy Kamppi'"),
                 click.option("--timezone", required=True,
                              help="IANA time zone, e.g. Europe/Helsinki"),
+                click.option("--region", "region_id", default=None,
+                             help="Region it stands in (default: directly under the chain)"),
                 create=True)
-def store_add(storage: Storage, store_id: str, name: str, timezone: str) -> str:
+def store_add(storage: Storage, store_id: str, name: str, timezone: str,
+              region_id: str | None) -> str:
     """Add a store; its time zone decides which local day a tap belongs to.
 
     \b
     Example:
         hymy-collector store add hki-kamppi --name "Hymy Kamppi" --timezone Europe/Helsinki
+        hymy-collector store add tre-ratina --name "Ratina" --timezone Europe/Helsinki \\
+            --region pirkanmaa
     """
-    storage.add_store(store_id, name, timezone)
-    return f"Added store {store_id} ({timezone})"
+    storage.add_store(store_id, name, timezone, region_id)
+    return f"Added store {store_id} ({timezone})" + (f" in region {region_id}"
+                                                     if region_id else "")
 
 
 @listing(store)
@@ -266,6 +272,19 @@ def store_timezone(storage: Storage, store_id: str, zone: str) -> str:
     storage.set_timezone(store_id, zone)
     return (f"Store {store_id} now keeps time in {zone}; past ratings keep their dates."
             " Set timezone in its kiosks' kiosk.toml too.")
+
+
+@storage_change(store, "region", click.argument("store_id"), click.argument("region_id"))
+def store_region(storage: Storage, store_id: str, region_id: str) -> str:
+    """Put a store in a region ('' for directly under the chain); its figures stay.
+
+    \b
+    Example:
+        hymy-collector store region hki-kamppi helsinki
+    """
+    storage.set_store_region(store_id, region_id or None)
+    return (f"Store {store_id} is now in region {region_id}" if region_id
+            else f"Store {store_id} now stands directly under the chain")
 
 
 @storage_change(store, "retire", click.argument("store_id"))
@@ -463,11 +482,14 @@ def echo_code(made: NewCode) -> None:
 @click.argument("kiosk_id")
 @click.option("--store", "store_id", required=True, help="Store the kiosk stands in")
 @click.option("--label", default=None, help="Where it stands, e.g. 'By the entrance'")
+@click.option("--touchpoint", default=None,
+              help="The touchpoint it stands at: checkout, fitting_rooms, service_desk, exit"
+                   " or your own name")
 @code_valid_option
 @database_option()
 @friendly_errors
 def kiosk_add(storage: Storage, kiosk_id: str, store_id: str, label: str | None,
-              code_valid: float) -> None:
+              touchpoint: str | None, code_valid: float) -> None:
     """Register a kiosk; print its token (stdout) and a one-time enrollment code (stderr).
 
     Both are shown this once.  Either put the token in the kiosk's config,
@@ -477,8 +499,9 @@ def kiosk_add(storage: Storage, kiosk_id: str, store_id: str, label: str | None,
     \b
     Example:
         hymy-collector kiosk add hki-kamppi-1 --store hki-kamppi --label "By the entrance"
+        hymy-collector kiosk add hki-kamppi-2 --store hki-kamppi --touchpoint service_desk
     """
-    made = storage.add_kiosk(kiosk_id, store_id, label)
+    made = storage.add_kiosk(kiosk_id, store_id, label, touchpoint)
     click.echo(f"Kiosk {kiosk_id} added to {store_id}. Its token (shown once):", err=True)
     click.echo(made.token)
     echo_code(storage.issue_code(kiosk_id, code_valid))
@@ -559,6 +582,23 @@ def kiosk_move(storage: Storage, kiosk_id: str, store_id: str) -> str:
     return said
 
 
+@storage_change(kiosk, "touchpoint", click.argument("kiosk_id"), click.argument("name"))
+def kiosk_touchpoint(storage: Storage, kiosk_id: str, name: str) -> str:
+    """Say which touchpoint of its store a kiosk stands at ('' for none).
+
+    Its past ratings count for the new touchpoint too (figures per
+    touchpoint follow each kiosk's current one).
+
+    \b
+    Example:
+        hymy-collector kiosk touchpoint hki-kamppi-2 service_desk
+    """
+    done = storage.set_touchpoint(kiosk_id, name)
+    if done["touchpoint"] is None:
+        return f"Kiosk {kiosk_id} stands at no named touchpoint"
+    return f"Kiosk {kiosk_id} stands at touchpoint {done['touchpoint']!r}"
+
+
 @storage_change(kiosk, "retire", click.argument("kiosk_id"))
 def kiosk_retire(storage: Storage, kiosk_id: str) -> str:
     """Retire a kiosk: its uploads get 403; its ratings stay readable.
@@ -604,21 +644,24 @@ def token() -> None:
 @click.option("--role", type=click.Choice(ROLES), required=True,
               help="staff (one store), office (all stores, export), admin, or kiosk")
 @click.option("--store", "store_id", default=None, help="Store of a staff token")
+@click.option("--region", "region_id", default=None,
+              help="Region of a staff or office token: it reads that region's stores only")
 @click.option("--kiosk", "kiosk_id", default=None, help="Kiosk of a kiosk token (a new token)")
 @click.option("--label", default=None, help="A note to tell tokens apart, e.g. a person")
 @database_option()
 @friendly_errors
-def token_add(storage: Storage, role: str, store_id: str | None, kiosk_id: str | None,
-              label: str | None) -> None:
+def token_add(storage: Storage, role: str, store_id: str | None, region_id: str | None,
+              kiosk_id: str | None, label: str | None) -> None:
     """Create a token and print it (shown this once; only its hash is stored).
 
     \b
     Examples:
         hymy-collector token add --role office --label "Head office"
         hymy-collector token add --role staff --store hki-kamppi
+        hymy-collector token add --role office --region uusimaa --label "Uusimaa manager"
         hymy-collector token add --role kiosk --kiosk hki-kamppi-1   # replace a lost token
     """
-    made = storage.add_token(role, store_id, kiosk_id, label)
+    made = storage.add_token(role, store_id, kiosk_id, label, region_id)
     click.echo(f"Token {made.id} ({role}); the token (shown once):", err=True)
     click.echo(made.token)
 
@@ -634,7 +677,8 @@ def token_list(storage: Storage) -> None:
         hymy-collector token list
     """
     for item in storage.tokens():
-        scope = item["kiosk_id"] or item["store_id"] or "all stores"
+        scope = item["kiosk_id"] or item["store_id"] or (
+            f"region {item['region_id']}" if item["region_id"] else "all stores")
         state = f"revoked {item['revoked_at']}" if item["revoked_at"] else "active"
         click.echo(f"{item['id']:>4}  {item['role']:<7} {scope:<24} {state:<32} "
                    f"{item['label'] or ''}")
@@ -650,6 +694,67 @@ def token_revoke(storage: Storage, token_id: int) -> str:
     """
     storage.revoke_token(token_id)
     return f"Token {token_id} revoked"
+
+
+@cli.group()
+def region() -> None:
+    """Add, list, move and remove regions: chain > region > sub-region > store."""
+
+
+@storage_change(region, "add", click.argument("region_id"), click.argument("name"),
+                click.option("--parent", "parent_id", default=None,
+                             help="The region it is part of (default: the chain)"),
+                create=True)
+def region_add(storage: Storage, region_id: str, name: str, parent_id: str | None) -> str:
+    """Add a region, under the chain or inside another region.
+
+    \b
+    Examples:
+        hymy-collector region add uusimaa Uusimaa
+        hymy-collector region add helsinki Helsinki --parent uusimaa
+    """
+    storage.add_region(region_id, name, parent_id)
+    return f"Added region {region_id}" + (f" in {parent_id}" if parent_id else "")
+
+
+@listing(region)
+def region_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict], str]]:
+    """List regions with their parent and number of stores (theirs and below).
+
+    \b
+    Example:
+        hymy-collector region list
+    """
+    return storage.regions(), lambda item: (
+        f"{item['id']:<24} {item['parent_id'] or '(chain)':<24} {item['all_stores']:>4} stores"
+        f"  {item['name']}")
+
+
+@storage_change(region, "move", click.argument("region_id"),
+                click.option("--parent", "parent_id", default=None,
+                             help="The region to put it in (leave out: under the chain)"))
+def region_move(storage: Storage, region_id: str, parent_id: str | None) -> str:
+    """Move a region, with its stores and sub-regions, under another (or the chain).
+
+    \b
+    Example:
+        hymy-collector region move helsinki --parent uusimaa
+    """
+    storage.change_region(region_id, parent_id=parent_id, to_top=parent_id is None)
+    return f"Region {region_id} is now " + (f"in {parent_id}" if parent_id
+                                            else "directly under the chain")
+
+
+@storage_change(region, "remove", click.argument("region_id"))
+def region_remove(storage: Storage, region_id: str) -> str:
+    """Remove an empty region (refused while it holds stores, sub-regions or tokens).
+
+    \b
+    Example:
+        hymy-collector region remove pirkanmaa
+    """
+    storage.remove_region(region_id)
+    return f"Removed region {region_id}"
 
 
 @cli.group()
@@ -875,6 +980,8 @@ def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
               disable=None) as bar:
         result = seed_demo(storage, stores=stores, days=days, seed=seed,
                            progress=lambda _: bar.update(), taps=taps, kinds=kinds)
+    result["tokens"]["region"] = {"region_id": "uusimaa", "token": storage.add_token(
+        "office", label="demo Uusimaa office", region_id="uusimaa").token}
     output = {"database": storage.db.display_url, **result}
     if tokens_file is not None:
         tokens_file.write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")
@@ -888,6 +995,8 @@ def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
     click.echo(f"admin token:  {tokens['admin']}")
     click.echo(f"staff token:  {tokens['staff']['token']} (store {tokens['staff']['store_id']})")
     click.echo(f"kiosk token:  {tokens['kiosk']['token']} (kiosk {tokens['kiosk']['kiosk_id']})")
+    click.echo(f"region token: {tokens['region']['token']}"
+               f" (office, region {tokens['region']['region_id']})")
 
 
 @cli.command()

@@ -53,6 +53,20 @@ rovaniemi-sampo  Europe/Helsinki   Hymy Sampokeskus
 #: (store id, name, time zone) in STORE_TABLE's order.
 STORES = tuple((store_id, name, timezone) for store_id, timezone, name in
                (line.split(maxsplit=2) for line in STORE_TABLE.strip().splitlines()))
+#: The demo chain's regions: (id, name, parent); a store's region is its id's city
+#: prefix in REGION_OF (stores of other cities stand directly under the chain).
+REGIONS = (
+    ("uusimaa", "Uusimaa", None),
+    ("helsinki", "Helsinki", "uusimaa"),
+    ("pirkanmaa", "Pirkanmaa", None),
+    ("varsinais-suomi", "Varsinais-Suomi", None),
+    ("sweden", "Sverige", None),
+)
+REGION_OF = {"hki": "helsinki", "espoo": "uusimaa", "vantaa": "uusimaa",
+             "tampere": "pirkanmaa", "turku": "varsinais-suomi", "sto": "sweden",
+             "gbg": "sweden"}
+#: Where a store's kiosks stand, in order: its first kiosk at the checkout, and so on.
+TOUCHPOINTS = ("checkout", "service_desk", "exit")
 REASONS = ("queue", "staff", "cleanliness", "selection", "price")
 LABELS = {
     "en": {"queue": "Queue", "staff": "Service", "cleanliness": "Cleanliness",
@@ -224,14 +238,17 @@ def seed_demo(
         for profile in made:
             profile.daily *= taps / mean
     tokens: dict[str, Any] = {}
+    for region_id, name, parent in REGIONS:
+        storage.add_region(region_id, name, parent)
     for profile in made:
-        storage.add_store(profile.store_id, profile.name, profile.timezone)
+        storage.add_store(profile.store_id, profile.name, profile.timezone,
+                          REGION_OF.get(profile.store_id.split("-")[0]))
         storage.set_survey(profile.store_id, Survey(
             scale=profile.scale, questions=QUESTIONS, reasons=list(REASONS),
             reason_labels=LABELS,
         ))
-        for kiosk_id in profile.kiosks:
-            new = storage.add_kiosk(kiosk_id, profile.store_id, label="demo")
+        for place, kiosk_id in zip(TOUCHPOINTS, profile.kiosks, strict=False):
+            new = storage.add_kiosk(kiosk_id, profile.store_id, label="demo", touchpoint=place)
             tokens.setdefault("kiosk", {"kiosk_id": kiosk_id, "store_id": profile.store_id,
                                         "token": new.token})
     total = 0

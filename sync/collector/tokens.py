@@ -14,8 +14,10 @@ Roles, from least to most power:
 
 - ``kiosk``: upload batches and fetch the survey, for its own store and kiosk only
   (both come from the token, never from the request body);
-- ``staff``: read the numbers of one store;
-- ``office``: read every store, the ranking and the exports;
+- ``staff``: read the numbers of one store, or of one region's stores;
+- ``office``: read every store, the ranking and the exports; an office token
+  scoped to a region reads that region's stores and figures only, and none of
+  the chain-wide routes (ranking, exports, the office page);
 - ``admin``: everything ``office`` can, plus managing stores, kiosks, tokens, surveys.
 """
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PREFIX = "hymy_"
 ROLES = ("kiosk", "staff", "office", "admin")
@@ -32,6 +34,8 @@ ROLES = ("kiosk", "staff", "office", "admin")
 CHAIN_READERS = frozenset({"office", "admin"})
 #: Roles that may read store numbers at all (staff only for their own store).
 READERS = frozenset({"staff", "office", "admin"})
+#: Roles whose tokens may be scoped to a region (tokens.region_id, migration 016).
+REGION_ROLES = frozenset({"staff", "office"})
 
 
 def new_token() -> str:
@@ -74,14 +78,19 @@ def same_hash(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def check_role(role: str, store_id: str | None, kiosk_id: str | None) -> None:
+def check_role(role: str, store_id: str | None, kiosk_id: str | None,
+               region_id: str | None = None) -> None:
     """Raise ValueError unless a token of ``role`` is scoped the way that role needs."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "kiosk" and not kiosk_id:
         raise ValueError("a kiosk token needs a kiosk: use 'hymy-collector kiosk add'")
-    if role == "staff" and not store_id:
+    if region_id is not None and role not in REGION_ROLES:
+        raise ValueError(f"only staff and office tokens can be scoped to a region, not {role}")
+    if role == "staff" and not (store_id or region_id):
         raise ValueError("a staff token needs --store STORE_ID")
+    if store_id and region_id:
+        raise ValueError("a token reads one store or one region: give --store or --region")
     if role in CHAIN_READERS and (store_id or kiosk_id):
         raise ValueError(f"an {role} token covers every store; leave out --store")
 
@@ -104,6 +113,11 @@ class Principal:
     #: A staff person's stores (a person may work in several; a token has one ``store_id``).
     stores: tuple[str, ...] = ()
     email: str | None = None
+    #: The region a staff or office token is scoped to, or None.
+    region_id: str | None = None
+    #: With ``region_id``: the stores and the regions (itself and below) it may read.
+    region_stores: frozenset[str] = field(default_factory=frozenset)
+    regions: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def store_ids(self) -> tuple[str, ...]:
@@ -112,8 +126,21 @@ class Principal:
             return self.stores
         return (self.store_id,) if self.store_id else ()
 
+    @property
+    def chain_wide(self) -> bool:
+        """True for office and admin callers not scoped to a region: the chain's routes."""
+        return self.role in CHAIN_READERS and self.region_id is None
+
     def can_read(self, store_id: str) -> bool:
         """True when this caller may read ``store_id``'s numbers."""
+        if self.region_id is not None:
+            return self.role in READERS and store_id in self.region_stores
         if self.role in CHAIN_READERS:
             return True
         return self.role == "staff" and store_id in self.store_ids
+
+    def can_read_region(self, region_id: str) -> bool:
+        """True when this caller may read a region's figures (its own and those below)."""
+        if self.region_id is not None:
+            return region_id in self.regions
+        return self.role in CHAIN_READERS

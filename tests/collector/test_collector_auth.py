@@ -52,6 +52,8 @@ def _body(method: str, template: str, store) -> dict:
         return {"json": {}}  # a change of nothing: the current state
     if template == "/api/v1/tokens" and method == "POST":
         return {"json": {"role": "office", "label": "auth matrix"}}
+    if template == "/api/v1/regions" and method == "POST":
+        return {"json": {"id": f"auth-region-{n}-{uuid.uuid4().hex[:4]}", "name": "Auth"}}
     if template.endswith("/ack"):
         return {"json": {"comment": "auth matrix"}}
     return {}
@@ -93,6 +95,13 @@ def test_auth_matrix(collector_server, principals, method, template, expected, r
         spare = collector_server.request("POST", "/api/v1/tokens", collector_server.admin_token,
                                          json={"role": "office"}).json()
         path = path.replace("{token_id}", str(spare["id"]))
+    for placeholder in ("{region}", "{spare_region}"):
+        if placeholder in path:
+            made = collector_server.request("POST", "/api/v1/regions",
+                                            collector_server.admin_token,
+                                            json=_body("POST", "/api/v1/regions", store)["json"])
+            assert made.status_code == 201
+            path = path.replace(placeholder, made.json()["id"])
     if "{alert}" in path:
         path = path.replace("{alert}", str(new_alert(collector_server, store.store_id)))
     before = collector_server.count() if method == "POST" and "batches" in path else None

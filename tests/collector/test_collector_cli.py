@@ -56,7 +56,7 @@ def ingest(path: Path | str, count: int, start_seq: int = 1) -> list[str]:
 def test_store_add_and_list(database: Path):
     listed = json.loads(run(database, "store", "list", "--json").output)
     assert listed == [{"id": "s1", "name": "Store one", "timezone": "Europe/Helsinki",
-                       "retired_at": None, "kiosks": 1}]
+                       "retired_at": None, "region_id": None, "kiosks": 1}]
     assert "Europe/Helsinki" in run(database, "store", "list").output
 
 

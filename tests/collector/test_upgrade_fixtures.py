@@ -169,11 +169,12 @@ def test_a_collector_database_of_every_release_upgrades_in_place(backend, level,
     # 017: every rating of a release before question kinds is CSAT, no follow-up unanswered.
     assert {row[-2:] for row in after["ratings"]} == {("csat", None)}
     labels = {row[4]: row[5] for row in before["tokens"] if row[2] == "kiosk"}
-    # kiosks: the 13 columns of 001, then 004's retired_at and label, then 006's health.
+    # kiosks: the 13 columns of 001, then 004's retired_at and label, then 006's health,
+    # then 016's touchpoint.
     assert {row[0]: row[14] for row in after["kiosks"]} == {
         row[0]: labels.get(row[0]) for row in before["kiosks"]}  # label from its token
     assert all(row[13] is None for row in after["kiosks"])  # retired_at
-    assert all(row[15:] == (None,) * 6 for row in after["kiosks"])  # no health reported yet
+    assert all(row[15:] == (None,) * 7 for row in after["kiosks"])  # no health, no touchpoint
     # A migration that builds from existing rows (003's running totals) agrees with them.
     assert "ok: roll-ups match" in run_cli(database, "check").stdout
 
@@ -340,8 +341,9 @@ def test_a_collector_database_of_the_last_release_gets_delivery_in_place(backend
     assert len(before["ratings"]) == 513
     assert "012_delivery.sql" in db.migrate()
     after = rows_of(db)
-    for table, rows in before.items():
-        assert after[table] == rows or table == "schema_migrations", table
+    for table, rows in before.items():  # 016 adds a column to stores, kiosks and tokens
+        width = len(rows[0]) if rows else 0
+        assert [row[:width] for row in after[table]] == rows or table == "schema_migrations", table
     assert after["channels"] == after["subscriptions"] == after["deliveries"] == []
     storage = Storage(db)
     store_id = sorted(row[0] for row in before["stores"])[0]
@@ -383,3 +385,42 @@ def test_a_collector_database_of_an_old_release_gets_comments_in_place(backend, 
         assert storage.delete_comments_before("2027-01-01") == 1
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_collector_database_of_the_last_release_gets_regions_in_place(backend, tmp_path,
+                                                                       request):
+    """Migration 016 on a release's database (003, both backends): every store under the
+    chain, no touchpoint; then a region counts its stores' ratings, and a token scoped to
+    it reads only them."""
+    from sync.collector import regions
+
+    database = release_database(backend, tmp_path, request, "003")
+    db = Database(database)
+    migrate_to(db, "013_digests.sql")
+    db.close()
+    db = Database(database)
+    before = rows_of(db)
+    assert "016_regions.sql" in db.migrate()
+    after = rows_of(db)
+    for table in ("stores", "kiosks", "tokens"):  # the old columns as they were, then NULL
+        assert [row[:-1] for row in after[table]] == before[table], table
+        assert all(row[-1] is None for row in after[table]), table
+    assert after["regions"] == []
+    storage = Storage(db)
+    try:
+        first, second = sorted(row[0] for row in before["stores"])[:2]
+        storage.add_region("south", "South")
+        storage.set_store_region(first, "south")
+        period = ("2000-01-01", "2100-01-01")
+        whole = storage.region_tree()
+        found = regions.region_summary(storage, whole, "south", *period)
+        assert found["stores"] == 1 and found["responses"] > 0
+        assert found["responses"] == sum(row[-1] for row in storage.period_counts(*period)
+                                         if row[0] == first and not row[3])
+        made = storage.add_token("office", region_id="south")
+        scoped = storage.principal(made.token)
+        assert scoped.can_read(first) and not scoped.can_read(second)
+    finally:
+        db.close()
+    assert "ok: roll-ups match" in run_cli(database, "check").stdout

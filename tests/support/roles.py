@@ -6,7 +6,9 @@ ROLES = ("anonymous", "unknown", "kiosk", "staff", "staff_other", "office", "adm
 # role that may not, the endpoint's success status otherwise.  {store} and
 # {kiosk_id} are the test's store and its kiosk; {spare_store} and {spare_kiosk}
 # a store and a kiosk made for the request, without ratings, so that DELETE may succeed;
-# {alert} an alert of {store} made for the request, so that each acknowledgement is the first.
+# {alert} an alert of {store} made for the request, so that each acknowledgement is the first;
+# {region} and {spare_region} a region made for the request (a staff token of one store
+# reads no region).
 # POST /api/v1/enroll takes no token at all: every caller gets the same answer
 # (422 here, for a body without a code; the code alone decides, see
 # tests/collector/test_collector_enroll.py).
@@ -43,13 +45,20 @@ GET    /api/v1/alerts                  401 401 403 200 200 200 200
 POST   /api/v1/alerts/{alert}/ack      401 401 403 200 403 200 200
 GET    /api/v1/stores/{store}/alerting 401 401 403 403 403 403 200
 PATCH  /api/v1/stores/{store}/alerting 401 401 403 403 403 403 200
+GET    /api/v1/regions                 401 401 403 200 200 200 200
+POST   /api/v1/regions                 401 401 403 403 403 403 201
+PATCH  /api/v1/regions/{region}        401 401 403 403 403 403 200
+DELETE /api/v1/regions/{spare_region}  401 401 403 403 403 403 204
+GET    /api/v1/regions/{region}/daily  401 401 403 403 403 200 200
+GET    /api/v1/regions/{region}/summary 401 401 403 403 403 200 200
 """
 #: (method, path template, expected status per role in ROLES order)
 MATRIX = [(method, path, tuple(int(s) for s in statuses))
           for method, path, *statuses in (line.split() for line in TABLE.strip().splitlines())]
 #: The parameter name each placeholder stands for in the OpenAPI paths.
 PLACEHOLDERS = {"{store}": "{store_id}", "{spare_store}": "{store_id}",
-                "{spare_kiosk}": "{kiosk_id}", "{alert}": "{alert_id}"}
+                "{spare_kiosk}": "{kiosk_id}", "{alert}": "{alert_id}",
+                "{region}": "{region_id}", "{spare_region}": "{region_id}"}
 
 
 def openapi_path(template: str) -> str:

@@ -28,6 +28,7 @@ from sync.collector.api.models import (
     errors,
 )
 from sync.collector.auth import admin, storage_of
+from sync.collector.db.regions import clean_touchpoint
 from sync.collector.db.storage import AlreadyExists, InUse, NotFound, Storage
 from sync.collector.tokens import Principal
 from sync.survey import Survey, parse_survey
@@ -46,6 +47,7 @@ class NewStore(BaseModel):
     id: str = Field(description="Short id, e.g. hki-kamppi")
     name: str
     timezone: str = Field(description="IANA zone, e.g. Europe/Helsinki")
+    region_id: str | None = Field(default=None, description="Its region (default: the chain)")
 
 
 class NewKiosk(BaseModel):
@@ -53,13 +55,16 @@ class NewKiosk(BaseModel):
 
     id: str = Field(description="Short id, e.g. hki-kamppi-1")
     label: str | None = None
+    touchpoint: str | None = Field(default=None, description="e.g. checkout, service_desk")
 
 
 class NewTokenRequest(BaseModel):
     """A staff, office or admin token to create (kiosk tokens come with their kiosk)."""
 
     role: str = Field(description="staff, office or admin")
-    store_id: str | None = Field(default=None, description="Required for staff")
+    store_id: str | None = Field(default=None, description="Required for staff (or region_id)")
+    region_id: str | None = Field(default=None,
+                                  description="Scope a staff or office token to a region")
     label: str | None = None
 
 
@@ -81,6 +86,8 @@ class StoreChange(Change):
     """New IANA zone; past ratings keep their local dates"""
     retired: bool | None = None
     """true: retire (no uploads, out of rankings); false: restore"""
+    region_id: str | None = None
+    """Put it in this region ('' for directly under the chain)"""
 
 
 class KioskChange(Change):
@@ -92,6 +99,8 @@ class KioskChange(Change):
     """Move it here: later ratings count for this store"""
     retired: bool | None = None
     """true: retire (its uploads get 403); false: restore"""
+    touchpoint: str | None = None
+    """Where in its store it stands, e.g. checkout ('' for none)"""
 
 
 #: The request body of PUT .../survey, read by :func:`~sync.survey.parse_survey` (so its
@@ -153,7 +162,8 @@ def create_store(
     request: Request, store: NewStore, principal: Admin
 ) -> dict[str, Any]:
     """A new store; 409 when the id is taken, 422 for a bad id or time zone."""
-    return _apply(lambda: storage_of(request).add_store(store.id, store.name, store.timezone))
+    return _apply(lambda: storage_of(request).add_store(store.id, store.name, store.timezone,
+                                                        store.region_id))
 
 
 @router.post("/stores/{store_id}/kiosks", status_code=201, response_model=CreatedKiosk,
@@ -163,7 +173,8 @@ def create_kiosk(
     request: Request, store_id: str, kiosk: NewKiosk, principal: Admin
 ) -> dict[str, Any]:
     """A new kiosk and its token (shown only in this response)."""
-    made = _apply(lambda: storage_of(request).add_kiosk(kiosk.id, store_id, kiosk.label))
+    made = _apply(lambda: storage_of(request).add_kiosk(kiosk.id, store_id, kiosk.label,
+                                                        kiosk.touchpoint))
     return {"kiosk_id": made.kiosk_id, "store_id": made.store_id, "token_id": made.id,
             "token": made.token}
 
@@ -176,10 +187,10 @@ def create_token(
     """A staff, office or admin token (shown only in this response)."""
     if wanted.role == "kiosk":
         raise HTTPException(422, "kiosk tokens come with POST /api/v1/stores/{id}/kiosks")
-    made = _apply(
-        lambda: storage_of(request).add_token(wanted.role, wanted.store_id, None, wanted.label)
-    )
-    return {"id": made.id, "role": made.role, "store_id": made.store_id, "token": made.token}
+    made = _apply(lambda: storage_of(request).add_token(
+        wanted.role, wanted.store_id, None, wanted.label, wanted.region_id))
+    return {"id": made.id, "role": made.role, "store_id": made.store_id,
+            "region_id": wanted.region_id, "token": made.token}
 
 
 @router.get("/tokens", response_model=Tokens, summary="List tokens")
@@ -213,15 +224,18 @@ def put_survey(
               summary="Change a store")
 def patch_store(store_id: str, change: StoreChange, storage: Stored,
                 principal: Admin) -> dict[str, Any]:
-    """Rename, re-zone, retire or restore a store; 404 unknown, 422 bad name or zone."""
+    """Rename, re-zone, retire, restore or re-region a store; 404 unknown store or region,
+    422 bad name or zone."""
     if storage.store(store_id) is None:
         raise HTTPException(404, f"no store {store_id!r}")
     if change.timezone is not None:  # checked before anything changes
         _apply(lambda: zone(change.timezone))
     if change.name is not None and not change.name.strip():
         raise HTTPException(422, "a store needs a name, e.g. 'Hymy Kamppi'")
-    return _change(change, store_id, storage.store, name=storage.rename_store,
-                   timezone=storage.set_timezone, retired=storage.retire_store)
+    return _change(change, store_id, storage.store,
+                   region_id=storage.set_store_region,  # first: may be refused (404)
+                   name=storage.rename_store, timezone=storage.set_timezone,
+                   retired=storage.retire_store)
 
 
 #: A delete's refusals: nothing by that id, or it holds ratings (409 says how many).
@@ -239,11 +253,15 @@ def delete_store(request: Request, store_id: str, principal: Admin) -> Response:
               summary="Change a kiosk")
 def patch_kiosk(kiosk_id: str, change: KioskChange, storage: Stored,
                 principal: Admin) -> dict[str, Any]:
-    """Relabel, move, retire or restore a kiosk; 404 unknown kiosk or store."""
+    """Relabel, move, retire, restore or re-touchpoint a kiosk; 404 unknown kiosk or store,
+    422 a touchpoint name too long."""
     _apply(lambda: storage.kiosk(kiosk_id))
+    if change.touchpoint is not None:  # checked before anything changes
+        _apply(lambda: clean_touchpoint(change.touchpoint))
     return _change(change, kiosk_id, storage.kiosk,
                    store_id=storage.move_kiosk,  # first: the one change that may be refused
-                   label=storage.rename_kiosk, retired=storage.retire_kiosk)
+                   label=storage.rename_kiosk, retired=storage.retire_kiosk,
+                   touchpoint=storage.set_touchpoint)
 
 
 @router.delete("/kiosks/{kiosk_id}", status_code=204, responses=HOLDS_RATINGS,

@@ -92,6 +92,7 @@ class Store(Answer):
     name: str
     timezone: str
     retired_at: RetiredAt
+    region_id: str | None = Field(description="Its region; null: directly under the chain")
     kiosks: int = Field(description="Kiosks registered in it, retired ones included")
 
 
@@ -279,6 +280,7 @@ class StoreKiosk(KioskHealth):
     """One kiosk of a store: status, sync and the "nothing lost" audit."""
 
     id: str
+    touchpoint: str | None = Field(description="Where in its store it stands, e.g. checkout")
     created_at: str
     retired_at: RetiredAt
     last_sync: str | None
@@ -333,6 +335,7 @@ class CreatedStore(Answer):
     id: str
     name: str
     timezone: str
+    region_id: str | None
 
 
 class CreatedKiosk(Answer):
@@ -350,6 +353,7 @@ class CreatedToken(Answer):
     id: int
     role: str
     store_id: str | None
+    region_id: str | None
     token: str
 
 
@@ -360,6 +364,7 @@ class Token(Answer):
     role: Literal["kiosk", "staff", "office", "admin"]
     store_id: str | None
     kiosk_id: str | None
+    region_id: str | None = Field(description="The region a staff or office token reads")
     label: str | None
     created_at: str
     revoked_at: str | None
@@ -378,6 +383,7 @@ class KioskState(Answer):
     id: str
     store_id: str
     label: str | None
+    touchpoint: str | None = Field(description="Where in its store it stands, e.g. checkout")
     retired_at: RetiredAt
     received: int = Field(description="Ratings it has delivered")
 
@@ -426,3 +432,40 @@ class StoreAlerting(Answer):
         description="Fewest responses in the window for the funnel rule")
     burst_share: float | None = Field(description="Unhappy share (0-1) of a burst")
     burst_min_responses: int | None = Field(description="Fewest responses in a burst")
+
+
+class Region(Answer):
+    """A region of the chain: its parent, its own sub-regions and stores."""
+
+    model_config = ConfigDict(extra="ignore")  # storage gives created_at, not shown
+
+    id: str
+    name: str
+    parent_id: str | None = Field(description="The region it is part of; null: the chain")
+    regions: list[str] = Field(description="Its sub-regions' ids")
+    stores: list[str] = Field(description="Ids of the stores directly in it")
+    all_stores: int = Field(description="Stores in it and every sub-region")
+
+
+class Regions(RootModel[list[Region]]):
+    """The regions this token may read, by id."""
+
+
+class RegionPeriod(Answer):
+    """A region and the period (store-local dates, inclusive) an answer covers."""
+
+    region_id: str
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+
+
+class RegionDaily(RegionPeriod):
+    """A region's figures per local day: all its stores' responses together."""
+
+    days: list[Day]
+
+
+class RegionSummary(RegionPeriod, Figures):
+    """A region's figures over the period: all its stores' responses together."""
+
+    stores: int = Field(description="Stores in the region and its sub-regions")

@@ -123,6 +123,8 @@ def label_language(
 def list_stores(request: Request, principal: Principal = Depends(reader)) -> list[dict[str, Any]]:
     """Every store for office and admin tokens; a staff token sees its own store."""
     storage = storage_of(request)
+    if principal.region_id is not None:
+        return [store for store in storage.stores() if principal.can_read(store["id"])]
     if principal.role == "staff":
         return [found for store_id in principal.store_ids
                 for found in storage.stores(only=store_id)]
@@ -190,8 +192,16 @@ def store_scope(storage: Storage, principal: Principal,
                 store: str | None) -> str | tuple[str, ...] | None:
     """A chain-wide route's ``?store=`` as this caller may read it: staff one of their own
     (403 for another) or, unasked, all of their own (a tuple for a person with several
-    stores); office and admin the one asked for (404 for none) or every store (None)."""
-    if principal.role == "staff":
+    stores); a region's token one of its region's stores or, unasked, all of them; office
+    and admin the one asked for (404 for none) or every store (None)."""
+    if principal.region_id is not None:
+        if store is not None and not principal.can_read(store):
+            raise HTTPException(403, f"this token may only read the stores of region"
+                                     f" {principal.region_id!r}")
+        if store is None and not principal.region_stores:
+            raise HTTPException(403, f"region {principal.region_id!r} has no stores yet")
+        store = store or tuple(sorted(principal.region_stores))
+    elif principal.role == "staff":
         if store is not None and store not in principal.store_ids:
             raise HTTPException(403, f"this staff token may only read store"
                                      f" {principal.store_id!r}" if principal.store_id else

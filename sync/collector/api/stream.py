@@ -82,7 +82,7 @@ async def export_stream(
 
     async def allowed() -> bool:  # tokens are looked up on the primary, never a replica
         found = await storage_of(request).principal_async(token)
-        return found is not None and found.role in CHAIN_READERS
+        return found is not None and found.role in CHAIN_READERS and found.chain_wide
 
     return StreamingResponse(
         ratings_after(storage, cursor, allowed, timeouts.closing),

@@ -15,13 +15,14 @@ CSAT figures with :func:`sync.metrics.summarize`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from itertools import repeat
 from operator import itemgetter
@@ -33,7 +34,7 @@ from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
 from sync.collector import people
-from sync.collector.db import alerting, alertlog, comments, digests
+from sync.collector.db import alerting, alertlog, comments, digests, regions
 from sync.collector.db import users as people_db
 from sync.collector.db.chain import (
     add_chain_days,
@@ -98,7 +99,7 @@ REASON_KEYS = ("store_id", "local_date", "reason", "scale", "score")
 #: A live (not revoked) token by the hash of its secret, with its kiosk's and
 #: store's retirement (a retired kiosk or store takes no uploads).
 PRINCIPAL = (
-    "SELECT t.id, t.hash, t.role, t.store_id, t.kiosk_id,"
+    "SELECT t.id, t.hash, t.role, t.store_id, t.kiosk_id, t.region_id,"
     " k.retired_at AS kiosk_retired, s.retired_at AS store_retired,"
     " (SELECT MAX(m.until) FROM kiosk_moves m WHERE m.kiosk_id = t.kiosk_id) AS moved_at"
     " FROM tokens t LEFT JOIN kiosks k ON k.id = t.kiosk_id"
@@ -195,8 +196,10 @@ class Storage:
 
     # -- stores -----------------------------------------------------------
 
-    def add_store(self, store_id: str, name: str, timezone: str) -> dict[str, Any]:
-        """Create a store; its IANA zone decides which local day each tap belongs to."""
+    def add_store(self, store_id: str, name: str, timezone: str,
+                  region_id: str | None = None) -> dict[str, Any]:
+        """Create a store (in a region, or directly under the chain); its IANA zone
+        decides which local day each tap belongs to."""
         check_id("store", store_id)
         zone(timezone)
         if not name.strip():
@@ -208,7 +211,10 @@ class Storage:
                 "INSERT INTO stores (id, name, timezone, created_at) VALUES (?, ?, ?, ?)",
                 (store_id, name.strip(), timezone, format_utc(utc_now())),
             )
-        return {"id": store_id, "name": name.strip(), "timezone": timezone}
+            if region_id is not None:
+                _tree_call(regions.set_store_region, conn, store_id, region_id)
+        return {"id": store_id, "name": name.strip(), "timezone": timezone,
+                "region_id": region_id}
 
     def stores(self, only: str | None = None, active: bool = False) -> list[dict[str, Any]]:
         """All stores (or just ``only``) with their number of kiosks, ordered by id.
@@ -217,7 +223,7 @@ class Storage:
         retired stores out (rankings, alerts, the office page).
         """
         sql = (
-            "SELECT s.id, s.name, s.timezone, s.retired_at,"
+            "SELECT s.id, s.name, s.timezone, s.retired_at, s.region_id,"
             " (SELECT COUNT(*) FROM kiosks k WHERE k.store_id = s.id) AS kiosks"
             " FROM stores s"
         )
@@ -237,10 +243,11 @@ class Storage:
         cached = self._zones.get(store_id)
         if cached is not None and time.monotonic() - cached[1] < max_age_s:
             return cached[0]
-        store = self.store(store_id)
-        if store is None:
+        with self.db.connection() as conn:  # the one column needed: any schema since 001
+            timezone = conn.scalar("SELECT timezone FROM stores WHERE id = ?", (store_id,))
+        if timezone is None:
             raise NotFound(f"no store {store_id!r}")
-        tz = zone(store["timezone"])
+        tz = zone(timezone)
         self._zones[store_id] = (tz, time.monotonic())
         return tz
 
@@ -371,27 +378,116 @@ class Storage:
             alerting.write(conn, store_id, values, format_utc(utc_now()))
             return alerting.read(conn, store_id)
 
+    # -- regions and touchpoints (db/regions.py) ----------------------------
+
+    def region_tree(self) -> regions.Tree:
+        """The chain's regions, their sub-regions and stores."""
+        with self.db.connection() as conn:
+            return regions.tree(conn)
+
+    def regions(self) -> list[dict[str, Any]]:
+        """Every region with its parent, sub-regions and stores."""
+        with self.db.connection() as conn:
+            return regions.listing(conn)
+
+    def region(self, region_id: str) -> dict[str, Any]:
+        """One region as :meth:`regions` lists it; NotFound if none."""
+        for found in self.regions():
+            if found["id"] == region_id:
+                return found
+        raise _unknown("region", region_id)
+
+    def _region_row(self, conn: Connection, region_id: str) -> dict[str, Any]:
+        return _row(conn, "region", "id, name, parent_id", region_id)
+
+    def add_region(self, region_id: str, name: str, parent_id: str | None = None
+                   ) -> dict[str, Any]:
+        """Create a region, directly under the chain or under ``parent_id``."""
+        check_id("region", region_id)
+        if not name.strip():
+            raise ValueError("a region needs a name, e.g. 'Uusimaa'")
+        with self.db.transaction(serialize=True) as conn:
+            if conn.scalar("SELECT 1 FROM regions WHERE id = ?", (region_id,)):
+                raise AlreadyExists(f"region {region_id!r} already exists")
+            _tree_call(regions.add, conn, region_id, name.strip(), parent_id,
+                       format_utc(utc_now()))
+        return self.region(region_id)
+
+    def change_region(self, region_id: str, name: str | None = None,
+                      parent_id: str | None = None, to_top: bool = False) -> dict[str, Any]:
+        """Rename a region and/or move it under ``parent_id`` (``to_top``: under the chain)."""
+        if name is not None and not name.strip():
+            raise ValueError("a region needs a name, e.g. 'Uusimaa'")
+        with self.db.transaction(serialize=True) as conn:
+            self._region_row(conn, region_id)
+            if parent_id is not None or to_top:
+                _tree_call(regions.move, conn, region_id, parent_id)
+            if name is not None:
+                regions.rename(conn, region_id, name.strip())
+        return self.region(region_id)
+
+    def remove_region(self, region_id: str) -> None:
+        """Delete a region holding no stores, sub-regions or live tokens (else :class:`InUse`)."""
+        with self.db.transaction(serialize=True) as conn:
+            self._region_row(conn, region_id)
+            held = regions.holds(conn, region_id)
+            if held:
+                raise InUse(f"region {region_id!r} holds {held}; move them out first"
+                            " ('hymy-collector store region STORE REGION', 'region move')")
+            regions.remove(conn, region_id)
+
+    def set_store_region(self, store_id: str, region_id: str | None) -> dict[str, Any]:
+        """Put a store in a region (None or '': directly under the chain)."""
+        with self.db.transaction(serialize=True) as conn:
+            self._store_row(conn, store_id)
+            _tree_call(regions.set_store_region, conn, store_id, region_id or None)
+        return self.store(store_id)
+
+    def set_touchpoint(self, kiosk_id: str, touchpoint: str | None) -> dict[str, Any]:
+        """Name the touchpoint a kiosk stands at (None or '': none)."""
+        touchpoint = regions.clean_touchpoint(touchpoint)
+        with self.db.transaction(serialize=True) as conn:
+            self._kiosk_row(conn, kiosk_id)
+            regions.set_touchpoint(conn, kiosk_id, touchpoint)
+        return self.kiosk(kiosk_id)
+
+    def stores_day_counts(self, store_ids: Sequence[str], start: str, end: str
+                          ) -> list[tuple[str, int, int, int, int]]:
+        """``(local_date, scale, score, suppressed, n)`` of a set of stores together, by day."""
+        with self.db.connection() as conn:
+            return [row for part in chunks(list(store_ids))
+                    for row in regions.day_counts(conn, part, start, end)]
+
+    def touchpoint_counts(self, store_id: str, start: str, end: str
+                          ) -> list[tuple[str | None, int, int, int, int]]:
+        """``(touchpoint, scale, score, suppressed, n)`` of one store over a period."""
+        with self.db.connection() as conn:
+            return regions.touchpoint_counts(conn, store_id, start, end)
+
     # -- kiosks and tokens ------------------------------------------------
 
-    def add_kiosk(self, kiosk_id: str, store_id: str, label: str | None = None) -> NewToken:
-        """Register a kiosk in a store and return its first token."""
+    def add_kiosk(self, kiosk_id: str, store_id: str, label: str | None = None,
+                  touchpoint: str | None = None) -> NewToken:
+        """Register a kiosk in a store (at a touchpoint, if named) and return its first token."""
         check_id("kiosk", kiosk_id)
+        touchpoint = regions.clean_touchpoint(touchpoint)
         with self.db.transaction(serialize=True) as conn:
             if not conn.scalar("SELECT 1 FROM stores WHERE id = ?", (store_id,)):
                 raise NotFound(f"no store {store_id!r}; add it with 'hymy-collector store add'")
             if conn.scalar("SELECT 1 FROM kiosks WHERE id = ?", (kiosk_id,)):
                 raise AlreadyExists(f"kiosk {kiosk_id!r} already exists")
             conn.execute(
-                "INSERT INTO kiosks (id, store_id, label, created_at) VALUES (?, ?, ?, ?)",
-                (kiosk_id, store_id, label, format_utc(utc_now())),
+                "INSERT INTO kiosks (id, store_id, label, touchpoint, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (kiosk_id, store_id, label, touchpoint, format_utc(utc_now())),
             )
             return self._insert_token(conn, "kiosk", store_id, kiosk_id, label)
 
     def kiosk(self, kiosk_id: str) -> dict[str, Any]:
         """One kiosk's id, store, label, retirement and number of ratings; NotFound if none."""
         found = self.db.query(
-            "SELECT id, store_id, label, created_at, retired_at, received FROM kiosks"
-            " WHERE id = ?", (kiosk_id,),
+            "SELECT id, store_id, label, touchpoint, created_at, retired_at, received"
+            " FROM kiosks WHERE id = ?", (kiosk_id,),
         )
         if not found:
             raise _unknown("kiosk", kiosk_id)
@@ -485,7 +581,7 @@ class Storage:
     def kiosks(self, store_id: str | None = None) -> list[dict[str, Any]]:
         """Kiosk rows with their status, plus missing seq ranges (``gaps``)."""
         sql = (
-            "SELECT id, store_id, label, retired_at, created_at, last_seen, last_sync,"
+            "SELECT id, store_id, label, touchpoint, retired_at, created_at, last_seen, last_sync,"
             " last_rating_at, app_version, pending, oldest_pending_at, reported_last_seq,"
             f" clock_offset_s, received, max_seq, {', '.join(HEALTH_COLUMNS)} FROM kiosks"
         )
@@ -511,10 +607,19 @@ class Storage:
         store_id: str | None = None,
         kiosk_id: str | None = None,
         label: str | None = None,
+        region_id: str | None = None,
     ) -> NewToken:
-        """Create a token for ``role``; the secret is in the result and nowhere else."""
-        check_role(role, store_id, kiosk_id)
+        """Create a token for ``role``; the secret is in the result and nowhere else.
+
+        A staff or office token with ``region_id`` reads that region's stores only.
+        """
+        check_role(role, store_id, kiosk_id, region_id)
         with self.db.transaction(serialize=True) as conn:
+            if region_id is not None:
+                self._region_row(conn, region_id)
+                made = self._insert_token(conn, role, None, None, label)
+                conn.execute("UPDATE tokens SET region_id = ? WHERE id = ?", (region_id, made.id))
+                return made
             if kiosk_id is not None:
                 owner = conn.scalar("SELECT store_id FROM kiosks WHERE id = ?", (kiosk_id,))
                 if owner is None:
@@ -548,7 +653,7 @@ class Storage:
     def tokens(self) -> list[dict[str, Any]]:
         """Every token's metadata (never the secret, which is not stored)."""
         return self.db.query(
-            "SELECT id, role, store_id, kiosk_id, label, created_at, revoked_at"
+            "SELECT id, role, store_id, kiosk_id, region_id, label, created_at, revoked_at"
             " FROM tokens ORDER BY id"
         )
 
@@ -566,12 +671,27 @@ class Storage:
         """The caller a token belongs to, or None when it is unknown or revoked."""
         digest = hash_token(token)
         with self.db.connection() as conn:
-            return _principal(conn.query_one(PRINCIPAL, (digest,)), digest)
+            return self._scoped(_principal(conn.query_one(PRINCIPAL, (digest,)), digest))
 
     async def principal_async(self, token: str) -> Principal | None:
-        """:meth:`principal` for the event loop (see ``Database.query_one_async``)."""
+        """:meth:`principal` for the event loop (see ``Database.query_one_async``);
+        a region-scoped token's stores are read in a worker thread."""
         digest = hash_token(token)
-        return _principal(await self.db.query_one_async(PRINCIPAL, (digest,)), digest)
+        found = _principal(await self.db.query_one_async(PRINCIPAL, (digest,)), digest)
+        if found is not None and found.region_id is not None:
+            return await asyncio.to_thread(self._scoped, found)
+        return found
+
+    def _scoped(self, principal: Principal | None) -> Principal | None:
+        """A region-scoped principal with the stores and regions it may read filled in."""
+        if principal is None or principal.region_id is None:
+            return principal
+        whole = self.region_tree()
+        if principal.region_id not in whole.regions:
+            return replace(principal, region_stores=frozenset(), regions=frozenset())
+        return replace(principal,
+                       region_stores=frozenset(whole.stores_in(principal.region_id)),
+                       regions=frozenset(whole.below(principal.region_id)))
 
     # -- enrollment codes ---------------------------------------------------
 
@@ -1132,8 +1252,8 @@ class Storage:
         user not disabled."""
         with self.db.connection() as conn:
             row = conn.query_one(
-                "SELECT s.hash, s.user_id, t.id, t.role, t.store_id, t.kiosk_id FROM sessions s"
-                " LEFT JOIN tokens t ON t.id = s.token_id"
+                "SELECT s.hash, s.user_id, t.id, t.role, t.store_id, t.kiosk_id, t.region_id"
+                " FROM sessions s LEFT JOIN tokens t ON t.id = s.token_id"
                 " WHERE s.hash = ? AND s.expires_at > ?"
                 " AND (s.user_id IS NOT NULL OR t.revoked_at IS NULL)",
                 (session_hash, format_utc(utc_now())),
@@ -1143,7 +1263,10 @@ class Storage:
             if row["user_id"] is not None:
                 user = people_db.user_by_id(conn, row["user_id"])
                 return None if user is None or user["disabled_at"] else people.principal_of(user)
-        return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"])
+        # TODO(regions): a person's account scoped to a region (users.region_id) would be
+        # filled in here the same way.
+        return self._scoped(Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"],
+                                      region_id=row["region_id"]))
 
     # -- people (migration 011; SQL in db/users.py, rules in people.py) --------
 
@@ -1440,6 +1563,16 @@ class Storage:
             raise ValueError(f"backup to {path} failed: {error}") from None
 
 
+def _tree_call(call: Callable[..., None], conn: Connection, *args: Any) -> None:
+    """Run a db/regions.py change, its missing-region LookupError as :class:`NotFound`."""
+    try:
+        call(conn, *args)
+    except NotFound:
+        raise
+    except LookupError as error:
+        raise NotFound(str(error)) from None
+
+
 def _unknown(kind: str, row_id: str) -> NotFound:
     """No store or kiosk (``kind``) with this id: the error names the command that lists them."""
     return NotFound(f"no {kind} {row_id!r}; 'hymy-collector {kind} list' shows them")
@@ -1492,7 +1625,7 @@ def _principal(row: dict[str, Any] | None, digest: str) -> Principal | None:
                    f" no more ratings; an admin can restore it with"
                    f" 'hymy-collector store restore {row['store_id']}' or move this kiosk")
     return Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"], retired,
-                     row["moved_at"])
+                     row["moved_at"], region_id=row["region_id"])
 
 
 def _code_gone(row: dict[str, Any], now: str) -> str | None:

@@ -89,7 +89,7 @@ def store_reader(store_id: str, request: Request, ctx: Page = Depends(signed_in)
 def chain_reader_page(ctx: Page = Depends(signed_in)) -> Page:
     """Office and admin users: the chain's pages and downloads (403 for staff)."""
     assert ctx.user is not None
-    if ctx.user.role not in CHAIN_READERS:
+    if ctx.user.role not in CHAIN_READERS or not ctx.user.chain_wide:
         raise PageDenied(ctx, 403)
     return ctx
 

@@ -30,7 +30,10 @@ def fleet_page(request: Request, ctx: Page = Depends(signed_in)) -> Response:
     assert ctx.user is not None
     t, storage = ctx.t, reads_of(request)
     hours = request.app.state.settings.alert_silent_hours
-    only = ctx.user.store_ids if ctx.user.role == "staff" else None
+    if ctx.user.region_id is not None:  # a region's user: its stores' kiosks
+        only: str | tuple[str, ...] | None = tuple(sorted(ctx.user.region_stores))
+    else:
+        only = ctx.user.store_ids if ctx.user.role == "staff" else None
     fleet = reports.fleet_report(storage, hours * 3600, only)
     rows = fleet_rows(t, fleet)
     counts = {state: sum(row["state"] == state for row in rows)

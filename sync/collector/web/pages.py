@@ -30,6 +30,7 @@ from sync.collector.auth import storage_of
 from sync.collector.reads import reads_of
 from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
 from sync.collector.web.comment import recent_for_page
+from sync.collector.web.regionviews import region_links, touchpoint_rows
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
 from sync.collector.web.views import (
@@ -51,7 +52,7 @@ from sync.collector.web.views import (
     nav_for,
     office_ranking,
     page_period,
-    period_values,
+    period_page,
     reason_rows,
     rule_texts,
     trend_svgs,
@@ -93,11 +94,11 @@ def store_page(
     with_responses = [d for d in days if d["responses"]]
     return ctx.render(
         "store.html",
+        **period_page(ctx, f"/stores/{store_id}", start, end, today, notice),
         title=store["name"],
         store=store,
         active=store_id,
         nav_stores=nav_for(storage, ctx.user),
-        **period_values(ctx, f"/stores/{store_id}", start, end, today, notice),
         today_fig=figure_view(t, today_fig),
         today_cmp=comparison(t, today_fig, today_base),
         period_fig=figure_view(t, period_fig),
@@ -112,6 +113,7 @@ def store_page(
         heatmap=heatmap_svg(t, cells),
         reasons=reason_rows(t, found_reasons),
         kiosks=kiosk_rows(t, kiosks),
+        touchpoints=touchpoint_rows(t, storage, store_id, start, end),
         days=day_rows(t, days, lambda d: f"/stores/{store_id}/days/{d}"),
         open_days=len(days) <= 31,
         comments=recent_for_page(t, storage, store_id, store["timezone"]),
@@ -235,7 +237,7 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         "office.html",
         title=t("office_title"),
         active="office",
-        **period_values(ctx, "/office", start, end, today, notice),
+        **period_page(ctx, "/office", start, end, today, notice),
         chain=figure_view(t, chain),
         chain_cmp=comparison(t, chain, base),
         stores_text=t("stores_n", n=len(ranking)),
@@ -251,6 +253,7 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         rules=rules,
         exports={name: f"/office/export/{name}?{query}" for name in (
             "ratings.xlsx", "daily.xlsx", "ratings.csv", "daily.csv")},
+        regions=region_links(storage, start, end),
     )
 
 

@@ -26,7 +26,7 @@ from sync.collector.web.views import (
     RANKING_PAGE,
     chain_today,
     page_period,
-    period_values,
+    period_page,
     ranking_rows,
 )
 
@@ -79,7 +79,7 @@ def ranking_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Re
         "ranking.html",
         title=t("ranking"),
         active="office",
-        **period_values(ctx, "/office/ranking", start, end, today, notice),
+        **period_page(ctx, "/office/ranking", start, end, today, notice),
         stores_text=t("stores_n", n=t.number(len(ranking))),
         search=search,
         found=len(found),

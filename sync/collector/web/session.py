@@ -111,7 +111,10 @@ def safe_next(value: str | None) -> str:
 
 def home_of(user: Principal) -> str:
     """Staff land on their (first) store, office and admin on the office page; staff of no
-    store (theirs was deleted) on the fleet page, which then lists nothing."""
+    store (theirs was deleted) on the fleet page, which then lists nothing; a region's
+    users on their region's page."""
+    if user.region_id is not None:
+        return f"/regions/{user.region_id}"
     if user.role != "staff":
         return "/office"
     return f"/stores/{user.store_ids[0]}" if user.store_ids else "/fleet"

@@ -84,6 +84,16 @@ def period_status(notice: tuple[str, str] | None) -> int:
     return 400 if notice else 200
 
 
+def period_page(ctx: Page, path: str, start: str, end: str, today: str,
+                notice: tuple[str, str] | None) -> dict[str, Any]:
+    """What every page with a period picker renders: its status, notice, dates, their text
+    and the presets (``path``: the page's own path)."""
+    return {"status": period_status(notice), "notice": notice,
+            "start": start, "end": end, "today": today,
+            "period_text": f"{ctx.t.day(start)} – {ctx.t.day(end)}",
+            "presets": presets(ctx, path, start, end, today)}
+
+
 def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict[str, Any]]:
     """Quick period links ending today: today, 7, 30, 90 days, 12 months."""
     last = date.fromisoformat(today)
@@ -96,19 +106,6 @@ def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict
             "current": first == start and today == end,
         })
     return out
-
-
-def period_values(
-    ctx: Page, path: str, start: str, end: str, today: str, notice: tuple[str, str] | None,
-) -> dict[str, Any]:
-    """What a page with a period picker renders besides its figures: its status (400
-    with a notice), the period, its text and the preset links to ``path``."""
-    return {
-        "status": period_status(notice), "notice": notice,
-        "start": start, "end": end, "today": today,
-        "period_text": f"{ctx.t.day(start)} – {ctx.t.day(end)}",
-        "presets": presets(ctx, path, start, end, today),
-    }
 
 
 def chain_today(storage: Storage) -> str:
@@ -410,7 +407,10 @@ def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Any]:
 # -- navigation and the office page -----------------------------------------------
 
 def nav_for(storage: Storage, user: Principal) -> list[dict[str, Any]]:
-    """Top-bar store links: a staff user's own stores (office users use the ranking)."""
+    """Top-bar store links: a staff user's own stores, a region's user the region's stores
+    (office users use the ranking)."""
+    if user.region_id is not None:
+        return [store for store in storage.stores() if user.can_read(store["id"])]
     if user.role == "staff":
         return [store for store_id in user.store_ids for store in storage.stores(only=store_id)]
     return []

@@ -1,0 +1,42 @@
+"""Regions and touchpoints on other pages: the office page's region links, a store's touchpoints.
+
+Not a route module, so that ``pages.py`` may use it (route modules never
+import each other); the region page itself is :mod:`~sync.collector.web.regions`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from sync.collector import regions
+from sync.collector.db.regions import TOUCHPOINTS
+from sync.collector.db.storage import Storage
+from sync.collector.web.i18n import Translator
+from sync.collector.web.views import figure_view
+
+
+def region_links(storage: Storage, start: str, end: str) -> list[dict[str, Any]]:
+    """The office page's links to the chain's top-level regions (none when it has none)."""
+    query = urlencode({"from": start, "to": end})
+    tree = storage.region_tree()
+    return [{"id": region_id, "name": tree.regions[region_id]["name"],
+             "href": f"/regions/{region_id}?{query}"}
+            for region_id in tree.children.get(None, [])]
+
+
+def touchpoint_name(t: Translator, touchpoint: str | None) -> str:
+    """A touchpoint as a reader sees it: a known key in their language, free text as typed."""
+    if touchpoint is None:
+        return t("touchpoint_none")
+    return t(f"tp_{touchpoint}") if touchpoint in TOUCHPOINTS else touchpoint
+
+
+def touchpoint_rows(t: Translator, storage: Storage, store_id: str, start: str, end: str
+                    ) -> list[dict[str, Any]]:
+    """A store's touchpoints with their figures; empty unless some kiosk names one."""
+    found = regions.touchpoints_report(storage, store_id, start, end)
+    if all(entry["touchpoint"] is None for entry in found):
+        return []
+    return [{**figure_view(t, entry), "name": touchpoint_name(t, entry["touchpoint"])}
+            for entry in found]
