@@ -95,7 +95,7 @@ def day_comments(w: Words, storage: Storage, store_id: str, day: str,
                  timezone: str) -> list[str]:
     """The first :data:`COMMENTS` shoppers' comments of the store-local ``day``, masked as
     stored, one line each (the store page's words: face, flag, local time)."""
-    from sync.collector.web.comment import comment_lines
+    from sync.collector.web.commentviews import comment_lines
 
     tz = zone(timezone)
     start = datetime.combine(date.fromisoformat(day), time(0), tz)

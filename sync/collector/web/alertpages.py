@@ -32,12 +32,12 @@ from sync.collector.web.access import (
     signed_in,
     store_reader,
 )
-from sync.collector.web.kiosks import instant
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
 from sync.collector.web.views import (
     alert_rules,
     alert_views,
+    instant,
     nav_for,
     page_period,
     period_status,

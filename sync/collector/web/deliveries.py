@@ -19,9 +19,10 @@ from fastapi.responses import Response
 from sync.collector.auth import storage_of
 from sync.collector.notify import outbox
 from sync.collector.notify.channels import shown
+from sync.collector.web.access import admin_page
 from sync.collector.web.i18n import Translator
-from sync.collector.web.kiosks import admin_page, instant
 from sync.collector.web.render import Page
+from sync.collector.web.views import instant
 
 router = APIRouter(include_in_schema=False)
 #: Deliveries listed, newest first.

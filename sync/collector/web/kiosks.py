@@ -18,25 +18,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from sync.clock import parse_utc
 from sync.collector import reports
 from sync.collector.auth import storage_of
 from sync.collector.db.storage import NewCode, NotFound
 from sync.collector.web.access import PageDenied, admin_page
-from sync.collector.web.i18n import Translator
 from sync.collector.web.render import Page, csrf_refused, svg
 from sync.collector.web.session import signed_form
-from sync.collector.web.views import kiosk_rows, nav_for
+from sync.collector.web.views import instant, kiosk_rows, nav_for
 
 router = APIRouter(include_in_schema=False)
 #: Where ``hymy-kiosk enroll`` writes the config, in the command the page shows.
 KIOSK_CONFIG = "/etc/hymy/kiosk.toml"
-
-
-def instant(t: Translator, text: str) -> str:
-    """A stored UTC instant as the page shows it: ``2 Jun 2026 09:15 UTC``."""
-    moment = parse_utc(text)
-    return f"{t.day(moment.date())} {t.time(moment)} UTC"
 
 
 def enroll_command(request: Request, code: str) -> str:

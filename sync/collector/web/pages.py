@@ -29,7 +29,7 @@ from sync.collector import alertlog, alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.reads import reads_of
 from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
-from sync.collector.web.comment import recent_for_page
+from sync.collector.web.commentviews import recent_for_page
 from sync.collector.web.regionviews import region_links, touchpoint_rows
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form

@@ -157,14 +157,23 @@ class Page:
             "nav_stores": [],
             "active": "",
             "notice": None,
-            "freshness": freshness_text(self.t, freshness_of(self.request)),
-            "oidc_name": self.request.app.state.settings.oidc_name(),
+            **self.app_values(),
             **values,
         }
         html = environment().get_template(template).render(context)
         response = HTMLResponse(html, status_code=status)
         self.finish(response)
         return response
+
+    def app_values(self) -> dict[str, Any]:
+        """What the page says from the app's state: how fresh its figures are and the
+        single sign-on button.  None of it on a page rendered without an app (the 500
+        page when the app itself is broken)."""
+        app = self.request.scope.get("app")
+        if app is None:
+            return {"freshness": None, "oidc_name": None}
+        return {"freshness": freshness_text(self.t, freshness_of(self.request)),
+                "oidc_name": app.state.settings.oidc_name()}
 
     def finish(self, response: Response) -> Response:
         """Security headers plus the language and CSRF cookies this request chose."""

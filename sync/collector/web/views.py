@@ -108,6 +108,12 @@ def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict
     return out
 
 
+def instant(t: Translator, text: str) -> str:
+    """A stored UTC instant as the page shows it: ``2 Jun 2026 09:15 UTC``."""
+    moment = parse_utc(text)
+    return f"{t.day(moment.date())} {t.time(moment)} UTC"
+
+
 def chain_today(storage: Storage) -> str:
     """Today in the chain's most common store time zone (UTC when there are no stores)."""
     return utc_now().astimezone(reports.chain_zone(storage)).date().isoformat()
