@@ -10,7 +10,11 @@ CSAT (``csat``, 3, 4 or 5 faces):
 - Happy Index (HappyOrNot): faces mapped to equal steps 0..100, averaged.
 - Funnel-plot control limits (Spiegelhalter): how far a share on ``n``
   responses may stray above an expected share by chance alone, and the exact
-  binomial tail that keeps the limit honest when ``n`` is small.
+  binomial tail that keeps the limit honest when ``n`` is small; the office's
+  funnel plot draws both limits at 95% and 99.8%.
+- Shrunk CSAT (empirical Bayes): each store's share pulled towards the chain
+  by a beta-binomial prior fitted to all stores, so a small store is neither
+  top nor bottom of a ranking by luck.
 
 NPS (``nps``, 0-10): promoters answer 9-10, detractors 0-6; NPS = % promoters
 - % detractors, from -100 to 100.  Its 95% interval is the adjusted Wald
@@ -29,11 +33,13 @@ report them separately.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 SCALES = (3, 4, 5)
 Z95 = 1.959963984540054
+#: Two-sided 99.8% (the funnel plot's outer limits).
+Z998 = 3.090232306167813
 
 #: The question kinds, and the scale (number of answers) each one uses.  The
 #: scale alone tells the kinds apart, so roll-ups keyed by scale need no kind.
@@ -110,9 +116,71 @@ def funnel_limit(p0: float, n: int, sigmas: float = 3.0) -> float:
     narrows as ``n`` grows, which is what makes 2 of 4 unhappy no alert while
     40 of 100 at a store that usually has 10% is one.
     """
+    return funnel_limits(p0, n, sigmas)[1]
+
+
+def funnel_limits(p0: float, n: int, sigmas: float = Z95) -> tuple[float, float]:
+    """The lower and upper funnel-plot limits of a share on ``n`` responses around ``p0``.
+
+    ``p0 -/+ sigmas * sqrt(p0 (1 - p0) / n)``, kept inside 0..1 ((0, 1) when
+    ``n`` is 0).  The office's funnel plot draws them at :data:`Z95` and
+    :data:`Z998` (95% and 99.8%, two-sided): a store outside the 99.8% funnel
+    differs from the chain by more than chance at its number of responses.
+    """
     if n <= 0:
-        return 1.0
-    return min(1.0, p0 + sigmas * math.sqrt(p0 * (1 - p0) / n))
+        return 0.0, 1.0
+    half = sigmas * math.sqrt(p0 * (1 - p0) / n)
+    return max(0.0, p0 - half), min(1.0, p0 + half)
+
+
+@dataclass(frozen=True)
+class Shrunk:
+    """A store's CSAT pulled towards the chain: posterior mean and 95% credible interval,
+    in percent."""
+
+    value: float
+    low: float
+    high: float
+
+
+def beta_prior(stores: Sequence[tuple[int, int]]) -> tuple[float, float]:
+    """The chain's prior ``Beta(a, b)`` for a store's share, from ``(satisfied, n)`` per store.
+
+    Method of moments on the stores' shares: ``m`` their mean, ``v`` their
+    variance less the binomial noise each share carries (``m (1 - m) / n``
+    on average), so stores that differ no more than chance says are pooled
+    hard.  ``a + b = m (1 - m) / v - 1``, capped at the chain's response
+    count (``v`` at or below 0 means full pooling).  Fewer than two stores
+    with responses give a uniform ``Beta(1, 1)``: there is no chain to learn from.
+    """
+    seen = [(s, n) for s, n in stores if n > 0]
+    if len(seen) < 2:
+        return 1.0, 1.0
+    shares = [s / n for s, n in seen]
+    m = sum(shares) / len(shares)
+    spread = sum((p - m) ** 2 for p in shares) / (len(shares) - 1)
+    noise = sum(m * (1 - m) / n for _s, n in seen) / len(seen)
+    cap = float(sum(n for _s, n in seen))
+    between = spread - noise
+    strength = cap if between <= 0 else min(cap, max(m * (1 - m) / between - 1, 1e-6))
+    return m * strength, (1 - m) * strength
+
+
+def shrink(satisfied: int, n: int, prior: tuple[float, float], z: float = Z95) -> Shrunk:
+    """A store's share shrunk towards the chain (empirical Bayes, beta-binomial).
+
+    The posterior is ``Beta(s + a, n - s + b)``: its mean ``(s + a) / (n + a + b)``
+    is the shrunk CSAT, so 4 of 4 at a small store lands near the chain while
+    950 of 1000 barely moves.  The 95% credible interval is the normal
+    approximation of that Beta (mean +/- z standard deviations, kept in 0..1):
+    no scipy, one line per store at any chain size, and close to the exact
+    quantiles once ``a + b + n`` is in the tens, which the pooled prior ensures
+    for all but the tiniest chains.
+    """
+    a, b = satisfied + prior[0], n - satisfied + prior[1]
+    mean = a / (a + b)
+    sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    return Shrunk(mean * 100, max(0.0, mean - z * sd) * 100, min(1.0, mean + z * sd) * 100)
 
 
 def upper_tail(successes: int, n: int, p: float) -> float:
