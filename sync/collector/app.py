@@ -274,6 +274,7 @@ def mount_pages(app: FastAPI) -> None:
         deliveries,
         downloads,
         fleet,
+        funnel,
         kiosks,
         login,
         me,
@@ -288,7 +289,7 @@ def mount_pages(app: FastAPI) -> None:
 
     oidc.enable(app, app.state.settings)
     for module in (static, login, signin, oidc, pages, ranking, kiosks, fleet, downloads,
-                   apidocs, alertpages, deliveries, users, me, comment, regions):
+                   apidocs, alertpages, deliveries, users, me, comment, regions, funnel):
         app.include_router(module.router)
     app.add_exception_handler(access.Refused, access.refused)
 

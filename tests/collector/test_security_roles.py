@@ -35,6 +35,7 @@ PAGES = {
     "/stores/b": (LOGIN, DENY, SEE, SEE, SEE),
     "/office": (LOGIN, DENY, DENY, SEE, SEE),
     "/office/ranking?q=a&page=1": (LOGIN, DENY, DENY, SEE, SEE),
+    "/office/funnel": (LOGIN, DENY, DENY, SEE, SEE),
     "/office/export/daily.csv": (LOGIN, DENY, DENY, SEE, SEE),
     "/office/export/ratings.csv": (LOGIN, DENY, DENY, SEE, SEE),
     "/alerts": (LOGIN, DENY, DENY, SEE, SEE),

@@ -79,3 +79,21 @@ async def call_async(app: Any, method: str, path: str, headers: dict[str, str] |
         b"".join(message.get("body", b"") for message in sent
                  if message["type"] == "http.response.body"),
     )
+
+
+def session_cookie(app: Any, token: str) -> dict[str, str]:
+    """A ``Cookie`` header for a dashboard session of ``token``'s holder, made the way the
+    login form makes one, so a page can be asked for in-process."""
+    import secrets
+    from datetime import timedelta
+
+    from sync.clock import format_utc, utc_now
+    from sync.collector.tokens import hash_token
+    from sync.collector.web.session import SESSION_COOKIE
+
+    storage = app.state.storage
+    principal = storage.principal(token)
+    raw = secrets.token_urlsafe(32)
+    storage.add_session(hash_token(raw), principal.token_id,
+                        format_utc(utc_now() + timedelta(hours=1)), principal.user_id)
+    return {"Cookie": f"{SESSION_COOKIE}={raw}"}

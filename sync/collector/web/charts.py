@@ -577,3 +577,65 @@ def interval_strip(
         f'role="img" aria-label="{_attr(label)}" xmlns="http://www.w3.org/2000/svg">'
         f"{_title(label)}{''.join(parts)}</svg>"
     )
+
+
+@dataclass(frozen=True)
+class FunnelDot:
+    """One store on a funnel plot: its responses, its share in percent, a tooltip, a link."""
+
+    n: int
+    value: float
+    label: str
+    href: str | None = None
+    outside: bool = False
+
+
+def funnel(
+    dots: Sequence[FunnelDot],
+    target: float,
+    limits: Callable[[int], tuple[tuple[float, float], tuple[float, float]]],
+    frame: Frame,
+    x_label: Formatter = lambda v: f"{v:.0f}",
+    y_label: Formatter = lambda v: f"{v:.0f}%",
+) -> str:
+    """A funnel plot: each store a dot at (responses, CSAT), the chain's CSAT as a dashed
+    line, and the inner (95%) and outer (99.8%) limits as curves that narrow with n.
+
+    ``limits(n)`` gives ``((low95, high95), (low998, high998))`` in percent, so the
+    maths stays in :mod:`sync.metrics`.  The x axis runs from 0 to the largest
+    store; dots outside the outer funnel are drawn filled in the accent colour.
+    """
+    left, _right, top, _bottom = frame.margins
+    width, height = frame.plot_size
+    top_n = max([d.n for d in dots] + [10])
+    low, high = percent_domain([d.value for d in dots] + [target], minimum_span=40.0)
+
+    def x(n: float) -> float:
+        return left + width * n / top_n
+
+    def y(v: float) -> float:
+        return top + height * (high - min(max(v, low), high)) / ((high - low) or 1)
+
+    ticks = [low + (high - low) * i / 4 for i in range(5)]
+    parts = [f'<line x1="{left}" x2="{left + width}" y1="{_num(y(v))}" y2="{_num(y(v))}" '
+             f'stroke="{GRID}" stroke-width="1"/>' for v in ticks]
+    steps = [max(1, round(top_n * (i / 60) ** 2)) for i in range(1, 61)]
+    for which, dash in ((0, "4 3"), (1, "")):
+        for side in (0, 1):
+            points = " ".join(f"{_num(x(n))},{_num(y(limits(n)[which][side]))}" for n in steps)
+            dashed = f' stroke-dasharray="{dash}"' if dash else ""
+            parts.append(f'<polyline class="limit limit-{"95" if which == 0 else "998"}" '
+                         f'points="{points}" fill="none" stroke="{AXIS_TEXT}" '
+                         f'stroke-width="1"{dashed}/>')
+    parts.append(_reference_line(left, left + width, _num(y(target)), _num(y(target)),
+                                 "1.5", "6 3", css_class="target"))
+    labels = [_y_label(left - 6, y(v) + 4, y_label(v)) for v in ticks]
+    labels += [f'<text x="{_num(x(top_n * i / 4))}" y="{frame.height - 10}" '
+               f'text-anchor="middle">{escape(x_label(top_n * i / 4))}</text>' for i in range(5)]
+    marks = [_link(f'<circle class="dot{" outside" if d.outside else ""}" cx="{_num(x(d.n))}" '
+                   f'cy="{_num(y(d.value))}" r="4.5" fill="{ACCENT if d.outside else "#ffffff"}" '
+                   f'stroke="{ACCENT}" stroke-width="1.5">{_title(d.label)}</circle>',
+                   d.href, d.label) for d in dots]
+    body = (_decoration(parts) + f'<g class="axis" fill="{AXIS_TEXT}" font-size="11" '
+            f'aria-hidden="true">{"".join(labels)}</g>' + "".join(marks))
+    return frame.svg(body, linked=any(d.href for d in dots))

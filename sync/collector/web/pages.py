@@ -243,6 +243,7 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         stores_text=t("stores_n", n=len(ranking)),
         ranking=office_ranking(t, ranking, start, end, chain["csat"]),
         ranking_href=f"/office/ranking?{query}",
+        funnel_href=f"/office/funnel?{query}",
         store_count=len(ranking),
         min_responses=min_responses,
         trend=trend,

@@ -76,7 +76,7 @@ def pages_by_role(server: dict) -> dict[str, list[str]]:
                   "/office", "/stores/no-such-store", f"{mine}/alerts", alert, "/me/notifications"],
         "office": ["/office", "/office?from=nonsense", f"{mine}/days/{yesterday()}", "/fleet",
                    f"/kiosks/{staff}-1", "/alerts", "/alerts?from=2001-01-01&to=2001-01-31",
-                   alert, "/office/ranking?q=hymy", "/office/ranking?page=9",
+                   alert, "/office/ranking?q=hymy", "/office/ranking?page=9", "/office/funnel",
                    "/office?from=2025-01-01&to=2025-12-31", "/regions/helsinki"],
         "admin": ["/office", mine, "/admin/users", "/regions/uusimaa", f"/kiosks/{staff}-1"],
         "region": ["/regions/uusimaa", "/regions/helsinki?from=2001-01-01&to=2001-01-31",
