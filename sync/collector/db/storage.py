@@ -34,7 +34,7 @@ from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
 from sync.collector import people
-from sync.collector.db import alerting, alertlog, comments, digests, regions
+from sync.collector.db import alerting, alertlog, comments, digests, hours, regions
 from sync.collector.db import users as people_db
 from sync.collector.db.chain import (
     add_chain_days,
@@ -585,20 +585,21 @@ class Storage:
             " last_rating_at, app_version, pending, oldest_pending_at, reported_last_seq,"
             f" clock_offset_s, received, max_seq, {', '.join(HEALTH_COLUMNS)} FROM kiosks"
         )
-        with self.db.transaction() as conn:
+        gaps_sql = "SELECT kiosk_id, gap_start, gap_end FROM seq_gaps"
+        with self.db.transaction() as conn:  # one query for the gaps, whatever the kiosks
             if store_id is None:
                 kiosks = conn.query(sql + " ORDER BY store_id, id")
+                gap_rows = conn.rows(gaps_sql + " ORDER BY kiosk_id, gap_start")
             else:
                 kiosks = conn.query(sql + " WHERE store_id = ? ORDER BY id", (store_id,))
-            for kiosk in kiosks:
-                kiosk["gaps"] = [
-                    (start, end)
-                    for start, end in conn.rows(
-                        "SELECT gap_start, gap_end FROM seq_gaps WHERE kiosk_id = ?"
-                        " ORDER BY gap_start",
-                        (kiosk["id"],),
-                    )
-                ]
+                gap_rows = conn.rows(gaps_sql + " WHERE kiosk_id IN (SELECT id FROM kiosks"
+                                     " WHERE store_id = ?) ORDER BY kiosk_id, gap_start",
+                                     (store_id,))
+        gaps: dict[str, list[tuple[int, int]]] = {}
+        for kiosk_id, start, end in gap_rows:
+            gaps.setdefault(kiosk_id, []).append((start, end))
+        for kiosk in kiosks:
+            kiosk["gaps"] = gaps.get(kiosk["id"], [])
         return kiosks
 
     def add_token(
@@ -1153,6 +1154,14 @@ class Storage:
     ) -> list[tuple[str, int, int, int, int]]:
         """``(local_date, hour, scale, score, n)`` of counted taps of one store."""
         return self._period_counts("hourly_counts", "local_date, hour", store_id, start, end)
+
+    def response_hours(self, store_ids: Sequence[str], start: str, end: str
+                       ) -> list[tuple[str, str, int]]:
+        """``(store_id, local_date, hour)`` with counted responses, each once, of the
+        stores given (one query per 500 stores): what opening hours are inferred from."""
+        with self.db.connection() as conn:
+            return [row for part in chunks(list(store_ids))
+                    for row in hours.response_hours(conn, part, start, end)]
 
     def reason_counts(
         self, store_id: str, start: str, end: str
