@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -306,21 +306,27 @@ def open_hours(
     ``hourly`` rows are ``(local_date, hour, scale, score, n)`` as
     :meth:`Storage.hourly_counts` returns them.
     """
-    return open_slots(((day, hour) for day, hour, _scale, _score, n in hourly if n > 0),
-                      min_days)
+    seen = {("", day, hour) for day, hour, _scale, _score, n in hourly if n > 0}
+    return set(open_slots(seen, min_days).get("", ()))
 
 
-def open_slots(seen: Iterable[tuple[str, int]], min_days: int = 2) -> set[tuple[int, int]]:
-    """``(weekday, hour)`` slots of ``(local_date, hour)`` pairs (hours with responses) seen
-    on at least ``min_days`` distinct dates: the rule behind :func:`open_hours`."""
-    dates: dict[tuple[int, int], set[str]] = defaultdict(set)
+def open_slots(seen: Iterable[tuple[str, str, int]], min_days: int = 2
+               ) -> dict[str, set[tuple[int, int]]]:
+    """Each store's ``(weekday, hour)`` slots with responses on at least ``min_days`` dates,
+    from distinct ``(store_id, local_date, hour)`` triples (the hours that had responses):
+    the rule behind :func:`open_hours`, for many stores in one pass."""
     weekdays: dict[str, int] = {}
-    for day, hour in seen:
+    dates: Counter[tuple[str, int, int]] = Counter()
+    for store_id, day, hour in seen:
         weekday = weekdays.get(day)
         if weekday is None:
             weekday = weekdays[day] = date.fromisoformat(day).weekday()
-        dates[weekday, hour].add(day)
-    return {slot for slot, on in dates.items() if len(on) >= min_days}
+        dates[store_id, weekday, hour] += 1
+    slots: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    for (store_id, weekday, hour), days in dates.items():
+        if days >= min_days:
+            slots[store_id].add((weekday, hour))
+    return slots
 
 
 def silent_open_hours(
@@ -522,11 +528,8 @@ def opening_hours(storage: Storage, own: Mapping[str, Mapping[str, Any]], rules:
     inferred = [store_id for store_id in own if store_id not in opening]
     start = (now - timedelta(weeks=rules.open_weeks)).date().isoformat()
     end = (now - timedelta(days=1)).date().isoformat()
-    seen: dict[str, list[tuple[str, int]]] = {store_id: [] for store_id in inferred}
-    for store_id, day, hour in storage.response_hours(inferred, start, end):
-        seen[store_id].append((day, hour))
-    opening.update({store_id: open_slots(hours, rules.open_min_days)
-                    for store_id, hours in seen.items()})
+    slots = open_slots(storage.response_hours(inferred, start, end), rules.open_min_days)
+    opening.update({store_id: slots.get(store_id, set()) for store_id in inferred})
     return opening
 
 

@@ -1377,14 +1377,16 @@ class Storage:
     def counted_ratings_since(self, since: str) -> list[tuple[str, str, int, int]]:
         """``(store_id, created_at, scale, score)`` of counted CSAT taps since an instant.
 
-        Ordered by store and time, for windowed alert rules (unhappy bursts):
-        unhappy faces are CSAT's, so NPS and CES taps are left out.
+        In time order (so each store's taps are too), for windowed alert rules
+        (unhappy bursts): unhappy faces are CSAT's, so NPS and CES taps are left
+        out.  The order is the ``created_at`` index's: no sort, which at 2 000
+        stores' day of taps cost a second.
         """
         with self.db.connection() as conn:
             return conn.rows(
                 "SELECT store_id, created_at, scale, score FROM ratings"
                 " WHERE created_at >= ? AND suppressed = 0 AND kind = 'csat'"
-                " ORDER BY store_id, created_at",
+                " ORDER BY created_at",
                 (since,),
             )
 
