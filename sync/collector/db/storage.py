@@ -78,12 +78,15 @@ EXPORT_COLUMNS = ("ingest_seq", *ROW)
 RUNNING_COLUMNS = ", ".join(RUNNING)
 RUNNING_BEFORE = ", ".join(f"COALESCE(MAX({column}), 0)" for column in RUNNING)
 RUNNING_ADD = ", ".join(f"{column} = {column} + ?" for column in RUNNING)
-RUNNING_UNTIL_END = ", ".join(f"e.{column}" for column in RUNNING)
-RUNNING_BEFORE_START = ", ".join(f"b.{column}" for column in RUNNING)
+RUNNING_DIFFERENCE = ", ".join(f"COALESCE(e.{column}, 0) - COALESCE(b.{column}, 0)"
+                               for column in RUNNING)
+#: ``(score, suppressed)`` of each ``running_counts`` column, by position.
+RUNNING_KEY = tuple(divmod(index, len(SCORES))[::-1] for index in range(len(RUNNING)))
 #: A period for every store and scale: the row of the last day with taps up to
-#: its end (e) and the one before its start (b).
+#: its end (e) minus the one before its start (b), column by column (the server
+#: subtracts: half the numbers cross into Python).
 RUNNING_PERIOD = (
-    f"SELECT k.store_id, k.scale, {RUNNING_UNTIL_END}, {RUNNING_BEFORE_START}"
+    f"SELECT k.store_id, k.scale, {RUNNING_DIFFERENCE}"
     " FROM running_keys k"
     " LEFT JOIN running_counts e ON e.store_id = k.store_id AND e.scale = k.scale"
     " AND e.local_date = (SELECT MAX(local_date) FROM running_counts"
@@ -1137,17 +1140,9 @@ class Storage:
         """
         with self.db.connection() as conn:
             rows = conn.rows(RUNNING_PERIOD, (end, start))
-        width = len(RUNNING)
-        counts = []
-        for store_id, scale, *totals in rows:
-            for index, (until_end, before) in enumerate(
-                zip(totals[:width], totals[width:], strict=True)
-            ):
-                n = (until_end or 0) - (before or 0)
-                if n:
-                    suppressed, score = divmod(index, len(SCORES))
-                    counts.append((store_id, scale, score, suppressed, n))
-        return counts
+        return [(store_id, scale, *RUNNING_KEY[index], n)
+                for store_id, scale, *totals in rows
+                for index, n in enumerate(totals) if n]
 
     def hourly_counts(
         self, store_id: str, start: str, end: str
