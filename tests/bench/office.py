@@ -15,7 +15,8 @@ alert rules' opening hours), then ``running_counts``, ``running_keys`` and
 Before the collector starts, the copy gets what a working chain has and the
 generated one lacks (:func:`plant`): every kiosk's last contact (most a few
 seconds ago, 5 % quiet for 1-12 hours, 0.5 % for 20 days) and the last 24
-hours of taps as raw ratings (the roll-ups already count those days), so the
+hours of taps as raw ratings only (yesterday's are in the generated history;
+today's part is in no roll-up, which only the baseline rule reads), so the
 ``alerts`` chore running inside the collector every 60 s, and the office
 page's stored alerts, have their usual work.
 
@@ -187,8 +188,9 @@ def plant(path: Path, stores: int, days: int, now: datetime) -> int:
     """Kiosks' last contacts and the last 24 hours of taps (see the module doc); the taps.
 
     The taps are the demo's for the generated stores (the same profiles, from
-    the same seed), written as raw ratings only: the roll-ups of those days
-    are the generated history's.
+    the same seed), written as raw ratings only, for the rules that read raw
+    taps (funnel and burst windows): yesterday's roll-ups are the generated
+    history's, today's are left as generated.
     """
     profiles = demo.profiles(stores, random.Random(SEED))
     rng = random.Random(SEED + 1)
