@@ -40,14 +40,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sync.clock import format_utc, parse_utc, utc_now
+from sync.clock import format_utc, parse_utc, utc_now, zone
 from sync.collector import reports
 from sync.collector.db.storage import Storage
 from sync.metrics import KIND_SCALES, funnel_limit, normal_tail, upper_tail
@@ -306,11 +306,27 @@ def open_hours(
     ``hourly`` rows are ``(local_date, hour, scale, score, n)`` as
     :meth:`Storage.hourly_counts` returns them.
     """
-    dates: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for day, hour, _scale, _score, n in hourly:
-        if n > 0:
-            dates[date.fromisoformat(day).weekday(), hour].add(day)
-    return {slot for slot, seen in dates.items() if len(seen) >= min_days}
+    seen = {("", day, hour) for day, hour, _scale, _score, n in hourly if n > 0}
+    return set(open_slots(seen, min_days).get("", ()))
+
+
+def open_slots(seen: Iterable[tuple[str, str, int]], min_days: int = 2
+               ) -> dict[str, set[tuple[int, int]]]:
+    """Each store's ``(weekday, hour)`` slots with responses on at least ``min_days`` dates,
+    from distinct ``(store_id, local_date, hour)`` triples (the hours that had responses):
+    the rule behind :func:`open_hours`, for many stores in one pass."""
+    weekdays: dict[str, int] = {}
+    dates: Counter[tuple[str, int, int]] = Counter()
+    for store_id, day, hour in seen:
+        weekday = weekdays.get(day)
+        if weekday is None:
+            weekday = weekdays[day] = date.fromisoformat(day).weekday()
+        dates[store_id, weekday, hour] += 1
+    slots: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    for (store_id, weekday, hour), days in dates.items():
+        if days >= min_days:
+            slots[store_id].add((weekday, hour))
+    return slots
 
 
 def silent_open_hours(
@@ -447,9 +463,7 @@ def chain_alerts(
     mine = {store["id"]: for_store(rules, own.get(store["id"], {})) for store in stores}
     found: list[Alert] = []
     if rules.uses("silent"):
-        for store in stores:
-            found += silent_alerts(storage, store["id"], own.get(store["id"], {}),
-                                   mine[store["id"]], now)
+        found += chain_silent_alerts(storage, stores, own, mine, rules, now)
     if rules.uses("funnel") or rules.uses("burst"):
         taps = _recent_taps(storage, set(mine), rules, now)
         if rules.uses("funnel"):
@@ -467,16 +481,64 @@ def silent_alerts(storage: Storage, store_id: str, own: Mapping[str, Any], rules
                   now: datetime) -> list[Alert]:
     """A store's kiosks silent for more than ``silent_hours`` of its opening hours: the
     hours an admin set, or else the hours inferred from its responses."""
-    tz = storage.zone(store_id)
-    if own.get("opening_hours"):
-        opening = set(parse_opening_hours(own["opening_hours"]))
-    else:
-        opening_from = (now - timedelta(weeks=rules.open_weeks)).date().isoformat()
-        opening_to = (now - timedelta(days=1)).date().isoformat()
-        opening = open_hours(storage.hourly_counts(store_id, opening_from, opening_to),
-                             rules.open_min_days)
+    opening = opening_hours(storage, {store_id: own}, rules, now)[store_id]
+    return silent_kiosks(store_id, reports.kiosks_report(storage, store_id, now=now),
+                         storage.zone(store_id), opening, rules, now)
+
+
+def chain_silent_alerts(storage: Storage, stores: Sequence[Mapping[str, Any]],
+                        own: Mapping[str, Mapping[str, Any]], rules: Mapping[str, Rules],
+                        chain: Rules, now: datetime) -> list[Alert]:
+    """:func:`silent_alerts` for every store in ``stores`` (``rules`` by store) in a few
+    queries: all kiosks at once, then the response hours of the stores that need them.
+
+    A kiosk heard from within ``silent_hours`` of wall-clock time cannot have been
+    silent for more opening hours than that, so only stores with a kiosk quiet for
+    longer have their opening hours worked out.
+    """
+    kiosks: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for kiosk in reports.kiosks_report(storage, None, now=now, max_ranges=0):
+        kiosks[kiosk["store_id"]].append(kiosk)
+    quiet = {store["id"]: own.get(store["id"], {}) for store in stores
+             if _any_quiet(kiosks[store["id"]], rules[store["id"]], now)}
+    opening = opening_hours(storage, quiet, chain, now)
+    found: list[Alert] = []
+    for store in stores:
+        if store["id"] in opening:
+            found += silent_kiosks(store["id"], kiosks[store["id"]], zone(store["timezone"]),
+                                   opening[store["id"]], rules[store["id"]], now)
+    return found
+
+
+def _any_quiet(kiosks: Iterable[Mapping[str, Any]], rules: Rules, now: datetime) -> bool:
+    """True when a kiosk in use was last seen more than ``silent_hours`` ago (a second's
+    margin for the sum of partial hours' rounding)."""
+    quiet_since = now - timedelta(hours=rules.silent_hours, seconds=-1)
+    return any(kiosk["last_seen"] is not None and not kiosk.get("retired_at")
+               and parse_utc(kiosk["last_seen"]) < quiet_since for kiosk in kiosks)
+
+
+def opening_hours(storage: Storage, own: Mapping[str, Mapping[str, Any]], rules: Rules,
+                  now: datetime) -> dict[str, set[tuple[int, int]]]:
+    """The open ``(weekday, hour)`` slots of each store in ``own`` (its alerting row by
+    store id): those an admin set, else those inferred from the ``open_weeks`` before
+    today (one chain-wide read of the hourly roll-ups for all of them)."""
+    opening = {store_id: set(parse_opening_hours(row["opening_hours"]))
+               for store_id, row in own.items() if row.get("opening_hours")}
+    inferred = [store_id for store_id in own if store_id not in opening]
+    start = (now - timedelta(weeks=rules.open_weeks)).date().isoformat()
+    end = (now - timedelta(days=1)).date().isoformat()
+    slots = open_slots(storage.response_hours(inferred, start, end), rules.open_min_days)
+    opening.update({store_id: slots.get(store_id, set()) for store_id in inferred})
+    return opening
+
+
+def silent_kiosks(store_id: str, kiosks: Iterable[Mapping[str, Any]], tz: ZoneInfo,
+                  opening: set[tuple[int, int]], rules: Rules, now: datetime) -> list[Alert]:
+    """The alerts for one store's kiosks (as :func:`reports.kiosks_report` gives them)
+    silent for more than ``silent_hours`` of its ``opening`` slots."""
     found = []
-    for kiosk in reports.kiosks_report(storage, store_id, now=now):
+    for kiosk in kiosks:
         if kiosk["last_seen"] is None or kiosk.get("retired_at"):
             continue
         hours = silent_open_hours(parse_utc(kiosk["last_seen"]), now, tz, opening)

@@ -34,7 +34,7 @@ from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
 from sync.collector import people
-from sync.collector.db import alerting, alertlog, comments, digests, regions
+from sync.collector.db import alerting, alertlog, comments, digests, hours, regions
 from sync.collector.db import users as people_db
 from sync.collector.db.chain import (
     add_chain_days,
@@ -78,12 +78,15 @@ EXPORT_COLUMNS = ("ingest_seq", *ROW)
 RUNNING_COLUMNS = ", ".join(RUNNING)
 RUNNING_BEFORE = ", ".join(f"COALESCE(MAX({column}), 0)" for column in RUNNING)
 RUNNING_ADD = ", ".join(f"{column} = {column} + ?" for column in RUNNING)
-RUNNING_UNTIL_END = ", ".join(f"e.{column}" for column in RUNNING)
-RUNNING_BEFORE_START = ", ".join(f"b.{column}" for column in RUNNING)
+RUNNING_DIFFERENCE = ", ".join(f"COALESCE(e.{column}, 0) - COALESCE(b.{column}, 0)"
+                               for column in RUNNING)
+#: ``(score, suppressed)`` of each ``running_counts`` column, by position.
+RUNNING_KEY = tuple(divmod(index, len(SCORES))[::-1] for index in range(len(RUNNING)))
 #: A period for every store and scale: the row of the last day with taps up to
-#: its end (e) and the one before its start (b).
+#: its end (e) minus the one before its start (b), column by column (the server
+#: subtracts: half the numbers cross into Python).
 RUNNING_PERIOD = (
-    f"SELECT k.store_id, k.scale, {RUNNING_UNTIL_END}, {RUNNING_BEFORE_START}"
+    f"SELECT k.store_id, k.scale, {RUNNING_DIFFERENCE}"
     " FROM running_keys k"
     " LEFT JOIN running_counts e ON e.store_id = k.store_id AND e.scale = k.scale"
     " AND e.local_date = (SELECT MAX(local_date) FROM running_counts"
@@ -585,20 +588,21 @@ class Storage:
             " last_rating_at, app_version, pending, oldest_pending_at, reported_last_seq,"
             f" clock_offset_s, received, max_seq, {', '.join(HEALTH_COLUMNS)} FROM kiosks"
         )
-        with self.db.transaction() as conn:
+        gaps_sql = "SELECT kiosk_id, gap_start, gap_end FROM seq_gaps"
+        with self.db.transaction() as conn:  # one query for the gaps, whatever the kiosks
             if store_id is None:
                 kiosks = conn.query(sql + " ORDER BY store_id, id")
+                gap_rows = conn.rows(gaps_sql + " ORDER BY kiosk_id, gap_start")
             else:
                 kiosks = conn.query(sql + " WHERE store_id = ? ORDER BY id", (store_id,))
-            for kiosk in kiosks:
-                kiosk["gaps"] = [
-                    (start, end)
-                    for start, end in conn.rows(
-                        "SELECT gap_start, gap_end FROM seq_gaps WHERE kiosk_id = ?"
-                        " ORDER BY gap_start",
-                        (kiosk["id"],),
-                    )
-                ]
+                gap_rows = conn.rows(gaps_sql + " WHERE kiosk_id IN (SELECT id FROM kiosks"
+                                     " WHERE store_id = ?) ORDER BY kiosk_id, gap_start",
+                                     (store_id,))
+        gaps: dict[str, list[tuple[int, int]]] = {}
+        for kiosk_id, start, end in gap_rows:
+            gaps.setdefault(kiosk_id, []).append((start, end))
+        for kiosk in kiosks:
+            kiosk["gaps"] = gaps.get(kiosk["id"], [])
         return kiosks
 
     def add_token(
@@ -1136,23 +1140,23 @@ class Storage:
         """
         with self.db.connection() as conn:
             rows = conn.rows(RUNNING_PERIOD, (end, start))
-        width = len(RUNNING)
-        counts = []
-        for store_id, scale, *totals in rows:
-            for index, (until_end, before) in enumerate(
-                zip(totals[:width], totals[width:], strict=True)
-            ):
-                n = (until_end or 0) - (before or 0)
-                if n:
-                    suppressed, score = divmod(index, len(SCORES))
-                    counts.append((store_id, scale, score, suppressed, n))
-        return counts
+        return [(store_id, scale, *RUNNING_KEY[index], n)
+                for store_id, scale, *totals in rows
+                for index, n in enumerate(totals) if n]
 
     def hourly_counts(
         self, store_id: str, start: str, end: str
     ) -> list[tuple[str, int, int, int, int]]:
         """``(local_date, hour, scale, score, n)`` of counted taps of one store."""
         return self._period_counts("hourly_counts", "local_date, hour", store_id, start, end)
+
+    def response_hours(self, store_ids: Sequence[str], start: str, end: str
+                       ) -> list[tuple[str, str, int]]:
+        """``(store_id, local_date, hour)`` with counted responses, each once, of the
+        stores given (one query per 500 stores): what opening hours are inferred from."""
+        with self.db.connection() as conn:
+            return [row for part in chunks(list(store_ids))
+                    for row in hours.response_hours(conn, part, start, end)]
 
     def reason_counts(
         self, store_id: str, start: str, end: str
@@ -1368,14 +1372,16 @@ class Storage:
     def counted_ratings_since(self, since: str) -> list[tuple[str, str, int, int]]:
         """``(store_id, created_at, scale, score)`` of counted CSAT taps since an instant.
 
-        Ordered by store and time, for windowed alert rules (unhappy bursts):
-        unhappy faces are CSAT's, so NPS and CES taps are left out.
+        In time order (so each store's taps are too), for windowed alert rules
+        (unhappy bursts): unhappy faces are CSAT's, so NPS and CES taps are left
+        out.  The order is the ``created_at`` index's: no sort, which at 2 000
+        stores' day of taps cost a second.
         """
         with self.db.connection() as conn:
             return conn.rows(
                 "SELECT store_id, created_at, scale, score FROM ratings"
                 " WHERE created_at >= ? AND suppressed = 0 AND kind = 'csat'"
-                " ORDER BY store_id, created_at",
+                " ORDER BY created_at",
                 (since,),
             )
 
