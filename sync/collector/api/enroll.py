@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 from starlette.concurrency import run_in_threadpool
 
 from sync.collector.api.models import errors
@@ -53,6 +53,12 @@ class Enrollment(BaseModel):
     token: str = Field(description="A new kiosk token, shown this once")
     survey: Survey
     sync_url: str = Field(description="The collector's base URL as this request reached it")
+
+    @field_serializer("survey")
+    def _survey(self, survey: Survey) -> dict:
+        """The survey as ``GET /api/v1/survey`` gives it: a kiosk from before question
+        kinds refuses keys it does not know, so the new ones appear only when set."""
+        return survey.body()
 
 
 @router.post(
