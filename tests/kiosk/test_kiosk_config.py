@@ -40,6 +40,8 @@ BAD = {
     "retention_days": 0,
     "kind": "smiley",
     "positive_reasons": ["friendly", "queue"],
+    "comments": "yes",
+    "comments_url": 5,
 }
 BAD_SYNC = {
     "url": 5,
