@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from sync.clock import utc_now
@@ -27,6 +27,7 @@ from sync.collector.api.read import FROM, TO, period, store_scope
 from sync.collector.auth import reader, storage_of
 from sync.collector.db.storage import NotFound
 from sync.collector.tokens import Principal
+from sync.wire import MAX_INT
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -69,7 +70,8 @@ def alert_history(
                               e409="Acknowledged already; the answer names who"),
              summary="Acknowledge an alert")
 def acknowledge_alert(
-    request: Request, alert_id: int, body: Ack, principal: Principal = Depends(reader)
+    request: Request, body: Ack, principal: Principal = Depends(reader),
+    alert_id: int = Path(ge=1, le=MAX_INT, description="The alert's id"),
 ) -> dict[str, Any]:
     """Acknowledge an alert with a comment; the alert as stored afterwards."""
     try:
