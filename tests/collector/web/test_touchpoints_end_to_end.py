@@ -83,7 +83,11 @@ def on_page(element: Any, value: str = "data-csat") -> tuple[float, float, float
 
 def expect_store_page(page: Any, answers: dict[str, list[int]]) -> None:
     """A store page: CSAT, NPS and CES cards with their intervals; its touchpoints compared
-    (CSAT, with its interval, where it is asked)."""
+    (CSAT, with its interval, where it is asked).
+
+    The touchpoint table gives CSAT only so far (the service desk's and the exit's rows
+    count no responses); once it gives each touchpoint's own kind, check
+    ``figures(answers)[POINTS[point]]`` in each row here."""
     want = figures(answers)
     assert on_page(page.locator("#period")) == rounded(want["csat"])
     for kind in ("nps", "ces"):
@@ -108,7 +112,8 @@ def expect_store_page(page: Any, answers: dict[str, list[int]]) -> None:
 def expect_region_page(page: Any, stores: dict[str, dict[str, list[int]]],
                        subregions: dict[str, dict[str, dict[str, list[int]]]]) -> None:
     """A region page: the region's CSAT with its interval over all its stores (its
-    sub-regions' too), each store ranked with its own, each sub-region's responses."""
+    sub-regions' too), each store ranked with its own, each sub-region's responses.
+    (NPS and CES by region: check ``figures(*stores.values())`` once the page shows them.)"""
     whole = figures(*stores.values())
     assert on_page(page.locator("#region")) == rounded(whole["csat"])
     for store_id, answers in stores.items():
