@@ -101,6 +101,8 @@ GREAT = {5: (0.02, 0.03, 0.07, 0.28, 0.6), 3: (0.05, 0.2, 0.75),
 #: The touchpoints asking NPS and CES with ``kinds``: kiosk suffix, scale, share of
 #: the store's CSAT volume; and how many stores have them.
 KIND_KIOSKS = (("exit", 11, 0.25), ("desk", 7, 0.15))
+#: Where each of those kiosks stands; the store's smiley kiosks then stand at the checkout.
+KIND_TOUCHPOINTS = {"exit": "exit", "desk": "service_desk"}
 KIND_STORES = 6
 
 
@@ -269,12 +271,16 @@ def seed_demo(
 def seed_kinds(storage: Storage, made: list[Profile], days: int, rng: random.Random,
                now: datetime) -> int:
     """An NPS kiosk at the exit and a CES kiosk at the service desk of each store in
-    ``made``, with a year of their taps (no follow-ups); returns taps stored."""
+    ``made`` (its CSAT kiosks at the checkout: issue #16's three touchpoints), with a
+    year of their taps (no follow-ups); returns taps stored."""
     stored = 0
     for base in made:
+        for kiosk_id in base.kiosks:
+            storage.set_touchpoint(kiosk_id, "checkout")
         for suffix, scale, share in KIND_KIOSKS:
             kiosk_id = f"{base.store_id}-{suffix}"
-            storage.add_kiosk(kiosk_id, base.store_id, label="demo")
+            storage.add_kiosk(kiosk_id, base.store_id, label="demo",
+                              touchpoint=KIND_TOUCHPOINTS[suffix])
             profile = replace(base, kiosks=[kiosk_id], scale=scale, daily=base.daily * share)
             kind = kind_of(scale)
             rows: list[tuple] = []
