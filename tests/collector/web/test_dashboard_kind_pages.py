@@ -176,3 +176,25 @@ def test_a_store_compares_its_touchpoints_each_by_its_own_kind(chain):
 def test_staff_see_their_touchpoints_but_no_office_ranking(chain):
     assert page(chain, "staff", f"/office?{PERIOD}&kind=nps")[0] == 403
     assert page(chain, "staff", f"/office/ranking?{PERIOD}&kind=ces")[0] == 403
+
+
+@pytest.mark.browser
+def test_the_kind_picker_is_reached_and_used_with_the_keyboard(browser_page, dashboard_server):
+    from tests.support.browser import log_in
+
+    page = browser_page
+    log_in(page, dashboard_server["url"], dashboard_server["tokens"]["office"])
+    page.goto(dashboard_server["url"] + "/office?lang=en")
+    for _ in range(80):  # Tab through the page as a keyboard user would
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset.kind") == "nps":
+            break
+    else:
+        pytest.fail("Tab never reached the NPS link of the kind picker")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "kind=nps" in page.url
+    assert page.locator("#kind-picker a[aria-current=true]").inner_text() == "NPS"
+    # The demo asks no NPS: every store is left out, and the line says how many.
+    stores = page.locator("#kind-left-out").inner_text()
+    assert stores.startswith(EN("stores_n", n=5)) and "NPS" in stores
