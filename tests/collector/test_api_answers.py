@@ -128,13 +128,13 @@ def requests_made(tokens: dict[str, Any], code: str,
         ("office", "GET", f"/api/v1/ranking?{PERIOD}&kind=nps&order=csat", None),
         ("office", "GET", f"/api/v1/stores/{STORE}/summary?{PERIOD}&kind=smiles", None),
         # Each kind by region, touchpoint and chain.
-        ("office", "GET", f"/api/v1/regions/uusimaa/summary?{PERIOD}&kind=nps", None),
-        ("office", "GET", f"/api/v1/regions/helsinki/daily?{PERIOD}&kind=ces", None),
-        ("office", "GET", f"/api/v1/regions/uusimaa/summary?{PERIOD}&kind=smiles", None),
-        ("staff", "GET", f"/api/v1/stores/{STORE}/touchpoints?{PERIOD}", None),
-        ("office", "GET", f"/api/v1/chain/summary?{PERIOD}", None),
-        ("office", "GET", f"/api/v1/chain/summary?{PERIOD}&kind=nps", None),
-        ("staff", "GET", "/api/v1/chain/summary", None),
+        *[(role, "GET", f"/api/v1/{path}", None) for role, path in (
+            ("office", f"regions/uusimaa/summary?{PERIOD}&kind=nps"),
+            ("office", f"regions/helsinki/daily?{PERIOD}&kind=ces"),
+            ("office", f"regions/uusimaa/summary?{PERIOD}&kind=smiles"),
+            ("staff", f"stores/{STORE}/touchpoints?{PERIOD}"),
+            ("office", f"chain/summary?{PERIOD}"), ("office", f"chain/summary?{PERIOD}&kind=nps"),
+            ("staff", "chain/summary"))],
     ]
 
 

@@ -13,7 +13,6 @@ touchpoints are its staff's and the office's to read, not another store's.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -23,8 +22,8 @@ import pytest
 from sync.collector.app import create_app
 from sync.collector.demo import seed_demo
 from sync.collector.settings import Settings
-from sync.metrics import figure
 from tests.support.asgi import call
+from tests.support.planted import counted_ratings, planted
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 START, END = "2025-05-10", "2025-06-01"
@@ -44,25 +43,12 @@ def chain(tmp_path_factory: pytest.TempPathFactory,
     storage = app.state.storage
     tokens = seed_demo(storage, stores=8, days=30, seed=5, now=NOW, kinds=True)["tokens"]
     other = next(s["id"] for s in storage.stores() if s["id"] != STORE)
-    with storage.db.connection() as conn:
-        rated = conn.rows(
-            "SELECT r.store_id, k.touchpoint, r.scale, r.score, r.local_date FROM ratings r"
-            " JOIN kiosks k ON k.id = r.kiosk_id WHERE r.suppressed = 0"
-            " AND r.local_date >= ? AND r.local_date <= ?", (START, END))
-    return {"app": app, "tree": storage.region_tree(), "rated": rated,
+    return {"app": app, "tree": storage.region_tree(),
+            "rated": counted_ratings(storage, START, END),
             "office": tokens["office"], "admin": tokens["admin"],
             "staff": tokens["staff"]["token"],
             "other_staff": storage.add_token("staff", other).token,
             "uusimaa": storage.add_token("office", region_id="uusimaa").token}
-
-
-def planted(chain: dict[str, Any], kind: str,
-            keep: Callable[[tuple], bool] = lambda row: True) -> dict[str, Any]:
-    """``kind``'s figure, as the API rounds it, of the stored ratings ``keep`` picks."""
-    counts = Counter((scale, score) for row in chain["rated"] if keep(row)
-                     for scale, score in [row[2:4]])
-    found = figure(kind, [(scale, score, n) for (scale, score), n in counts.items()]).as_dict()
-    return {key: found[key] for key in ("responses", "value", "ci_low", "ci_high")}
 
 
 def get(chain: dict[str, Any], token: str, path: str):
@@ -79,7 +65,7 @@ def shown(answer: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("kind", ["nps", "ces"])
 def test_a_regions_kind_is_every_response_of_that_kind_in_its_stores(chain, region, kind):
     stores = set(chain["tree"].stores_in(region))
-    expected = planted(chain, kind, lambda row: row[0] in stores)
+    expected = planted(chain["rated"], kind, lambda row: row[0] in stores)
     assert expected["responses"] > 50
     answer = get(chain, "office", f"/api/v1/regions/{region}/summary?{PERIOD}&kind={kind}")
     assert answer.status == 200, answer.body
@@ -91,7 +77,8 @@ def test_a_regions_kind_is_every_response_of_that_kind_in_its_stores(chain, regi
     assert sum(day["responses"] for day in days["days"]) == expected["responses"]
     last = days["days"][-1]
     assert last["date"] == END and last["kind"] == kind
-    assert shown(last) == planted(chain, kind, lambda row: row[0] in stores and row[4] == END)
+    assert shown(last) == planted(chain["rated"], kind,
+                                  lambda row: row[0] in stores and row[4] == END)
 
 
 def test_a_regions_csat_is_unchanged_without_a_kind(chain):
@@ -99,7 +86,7 @@ def test_a_regions_csat_is_unchanged_without_a_kind(chain):
     plain = get(chain, "office", f"/api/v1/regions/uusimaa/summary?{PERIOD}").json()
     assert get(chain, "office",
                f"/api/v1/regions/uusimaa/summary?{PERIOD}&kind=csat").json() == plain
-    assert "kind" not in plain and shown(plain) == planted(chain, "csat",
+    assert "kind" not in plain and shown(plain) == planted(chain["rated"], "csat",
                                                            lambda row: row[0] in stores)
 
 
@@ -109,7 +96,7 @@ def test_the_chains_summary_is_every_store_together(chain, kind):
     assert answer.status == 200, answer.body
     found = answer.json()
     assert (found["from"], found["to"]) == (START, END)
-    assert shown(found) == planted(chain, kind)
+    assert shown(found) == planted(chain["rated"], kind)
 
 
 def test_a_stores_touchpoints_each_have_their_own_kinds_figure(chain):
@@ -121,11 +108,11 @@ def test_a_stores_touchpoints_each_have_their_own_kinds_figure(chain):
     assert {point: entry["kinds"] for point, entry in points.items()} == ASKED
     for point, entry in points.items():
         (fig,) = entry["figures"]
-        expected = planted(chain, fig["kind"], lambda row, p=point: row[:2] == (STORE, p))
+        expected = planted(chain["rated"], fig["kind"], lambda row, p=point: row[:2] == (STORE, p))
         assert shown(fig) == expected and entry["responses"] == expected["responses"]
     responses = [entry["responses"] for entry in found["touchpoints"]]
     assert responses == sorted(responses, reverse=True)
-    store_total = planted(chain, "csat", lambda row: row[0] == STORE)["responses"]
+    store_total = planted(chain["rated"], "csat", lambda row: row[0] == STORE)["responses"]
     assert points["checkout"]["responses"] == store_total
 
 

@@ -140,16 +140,22 @@ class Summary(Period, Figures):
 QuestionKind = Literal["csat", "nps", "ces"]
 
 
-class KindFigures(Answer):
+class KindFigure(Answer):
+    """One kind's figure in the shape every kind shares (CSAT's value is its percent)."""
+
+    kind: QuestionKind
+    responses: int = Field(description="Counted responses of this kind")
+    value: float | None = Field(description="CSAT in percent, NPS -100..100 (0.1) or the CES"
+                                            " mean 1-7 (0.01); null without responses")
+    ci_low: float | None = Field(description="Lower end of the 95% interval (CSAT: Wilson;"
+                                             " NPS: adjusted Wald; CES: Student t)")
+    ci_high: float | None = Field(description="Upper end of the 95% interval")
+
+
+class KindFigures(KindFigure):
     """NPS or CES figures of a set of responses (:func:`sync.metrics.figure`)."""
 
     kind: Literal["nps", "ces"] = Field(description="nps: -100..100; ces: the mean, 1-7")
-    responses: int = Field(description="Counted responses of this kind")
-    value: float | None = Field(description="NPS (% promoters - % detractors, 0.1) or the CES"
-                                            " mean (0.01); null without responses")
-    ci_low: float | None = Field(description="Lower end of the 95% interval (NPS: adjusted"
-                                             " Wald; CES: Student t)")
-    ci_high: float | None = Field(description="Upper end of the 95% interval")
     suppressed: int = Field(description="Taps of this kind within the response interval")
     counts: dict[str, int] = Field(description="Counted responses per answer (NPS '0'-'10',"
                                                " CES '1'-'7')")
@@ -489,18 +495,6 @@ class RegionDailyOfKind(RootModel[RegionDaily | RegionKindDaily]):
 
 class RegionSummaryOfKind(RootModel[RegionSummary | RegionKindSummary]):
     """``/regions/{id}/summary``: CSAT (the default) or, with ``kind=nps|ces``, that kind's."""
-
-
-class KindFigure(Answer):
-    """One kind's figure in the shape every kind shares (CSAT's value is its percent)."""
-
-    kind: QuestionKind
-    responses: int = Field(description="Counted responses of this kind")
-    value: float | None = Field(description="CSAT in percent, NPS -100..100 (0.1) or the CES"
-                                            " mean 1-7 (0.01); null without responses")
-    ci_low: float | None = Field(description="Lower end of the 95% interval (CSAT: Wilson;"
-                                             " NPS: adjusted Wald; CES: Student t)")
-    ci_high: float | None = Field(description="Upper end of the 95% interval")
 
 
 class TouchpointFigures(Answer):

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,8 +23,8 @@ from sync.collector.app import create_app
 from sync.collector.demo import KIND_STORES, seed_demo
 from sync.collector.settings import Settings
 from sync.collector.web.i18n import Translator
-from sync.metrics import figure
 from tests.support.asgi import call, session_cookie
+from tests.support.planted import counted_ratings, planted
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 START, END = "2025-05-10", "2025-06-01"
@@ -40,23 +38,13 @@ ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The app over the demo chain, its logins, its tree and the period's counted ratings
-    as ``(store, touchpoint, scale, score)``."""
+    (``tests.support.planted``)."""
     app = create_app(Settings(database=str(tmp_path_factory.mktemp("kinds") / "c.db")))
     storage = app.state.storage
     tokens = seed_demo(storage, stores=STORES, days=30, seed=5, now=NOW, kinds=True)["tokens"]
-    with storage.db.connection() as conn:
-        rated = conn.rows(
-            "SELECT r.store_id, k.touchpoint, r.scale, r.score FROM ratings r"
-            " JOIN kiosks k ON k.id = r.kiosk_id WHERE r.suppressed = 0"
-            " AND r.local_date >= ? AND r.local_date <= ?", (START, END))
-    return {"app": app, "tree": storage.region_tree(), "rated": rated,
+    return {"app": app, "tree": storage.region_tree(),
+            "rated": counted_ratings(storage, START, END),
             "office": tokens["office"], "staff": tokens["staff"]["token"]}
-
-
-def planted(chain: dict[str, Any], kind: str, keep: Callable[[tuple], bool]) -> dict[str, Any]:
-    """``kind``'s figure (rounded as pages and the API round it) of the ratings ``keep`` picks."""
-    counts = Counter(tuple(row[2:4]) for row in chain["rated"] if keep(row))
-    return figure(kind, [(scale, score, n) for (scale, score), n in counts.items()]).as_dict()
 
 
 def page(chain: dict[str, Any], token: str, path: str) -> tuple[int, str]:
@@ -94,7 +82,7 @@ def test_the_office_ranks_stores_by_nps_or_ces_with_their_intervals(chain, kind,
     assert [row["data-store"] for row in shown] == [store["store_id"] for store in expected]
     decimals = 1 if kind == "ces" else 0
     for row in shown:
-        fig = planted(chain, kind, lambda r, s=row["data-store"]: r[0] == s)
+        fig = planted(chain["rated"], kind, lambda r, s=row["data-store"]: r[0] == s)
         assert row["data-kind"] == kind
         assert (float(row["data-value"]), float(row["data-ci-low"]),
                 float(row["data-ci-high"])) == (fig["value"], fig["ci_low"], fig["ci_high"])
@@ -109,7 +97,8 @@ def test_the_office_ranks_stores_by_nps_or_ces_with_their_intervals(chain, kind,
 
 def test_the_kind_picker_is_three_links_the_one_shown_marked(chain):
     _, text = page(chain, "office", f"/office?{PERIOD}&kind=ces&lang=en")
-    picker = text[text.index('id="kind-picker"'):text.index("</nav>", text.index('id="kind-picker"'))]
+    start = text.index('id="kind-picker"')
+    picker = text[start:text.index("</nav>", start)]
     links = re.findall(r'<a href="([^"]+)" data-kind="(\w+)"( aria-current="true")?>(\w+)</a>',
                        picker)
     assert [(kind, label, bool(current)) for _href, kind, current, label in links] == [
@@ -134,7 +123,7 @@ def test_a_region_shows_each_kind_asked_in_it_and_ranks_by_the_one_picked(chain)
     status, text = page(chain, "office", f"/regions/uusimaa?{PERIOD}&kind=ces&lang=en")
     assert status == 200
     for kind in ("nps", "ces"):
-        fig = planted(chain, kind, lambda r: r[0] in stores)
+        fig = planted(chain["rated"], kind, lambda r: r[0] in stores)
         card = re.search(rf'<section[^>]*id="kind-{kind}"[^>]*>', text, re.S).group(0)
         values = dict(ATTRIBUTE.findall(card))
         assert (float(values["data-value"]), int(values["data-responses"])) == (
@@ -144,13 +133,13 @@ def test_a_region_shows_each_kind_asked_in_it_and_ranks_by_the_one_picked(chain)
     order = [s["store_id"] for s in ranking_api(chain, "ces") if s["store_id"] in stores]
     assert [row["data-store"] for row in ranked] == order
     for row in ranked:
-        fig = planted(chain, "ces", lambda r, s=row["data-store"]: r[0] == s)
+        fig = planted(chain["rated"], "ces", lambda r, s=row["data-store"]: r[0] == s)
         assert float(row["data-value"]) == fig["value"]
         assert EN.number(fig["value"], 1) in row["text"]
     helsinki = set(chain["tree"].stores_in("helsinki"))
     (sub,) = rows(text, "subregion-table")
     assert sub["data-region"] == "helsinki"
-    fig = planted(chain, "ces", lambda r: r[0] in helsinki)
+    fig = planted(chain["rated"], "ces", lambda r: r[0] in helsinki)
     assert (float(sub["data-value"]), float(sub["data-ci-low"])) == (fig["value"], fig["ci_low"])
     assert f'href="/regions/helsinki?{PERIOD}&kind=ces"' in text
 
@@ -162,14 +151,14 @@ def test_a_store_compares_its_touchpoints_each_by_its_own_kind(chain):
              for row in rows(text, "touchpoint-table")}
     assert set(found) == {("checkout", "csat"), ("exit", "nps"), ("service_desk", "ces")}
     for (point, kind), row in found.items():
-        fig = planted(chain, kind, lambda r, p=point: r[:2] == (STORE, p))
+        fig = planted(chain["rated"], kind, lambda r, p=point: r[:2] == (STORE, p))
         assert (float(row["data-value"]), float(row["data-ci-low"]),
                 float(row["data-ci-high"])) == (fig["value"], fig["ci_low"], fig["ci_high"])
         assert int(row["data-responses"]) == fig["responses"]
         assert EN(f"tp_{point}") in row["text"] and kind.upper() in row["text"]
     desk = found["service_desk", "ces"]["text"]
-    assert EN.number(planted(chain, "ces", lambda r: r[:2] == (STORE, "service_desk"))["value"],
-                     1) in desk
+    effort = planted(chain["rated"], "ces", lambda r: r[:2] == (STORE, "service_desk"))
+    assert EN.number(effort["value"], 1) in desk
     assert "%" not in desk  # a CES desk is not shown as a CSAT share
 
 
