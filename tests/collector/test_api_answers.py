@@ -127,6 +127,14 @@ def requests_made(tokens: dict[str, Any], code: str,
         ("office", "GET", f"/api/v1/ranking?{PERIOD}&kind=ces&order=value", None),
         ("office", "GET", f"/api/v1/ranking?{PERIOD}&kind=nps&order=csat", None),
         ("office", "GET", f"/api/v1/stores/{STORE}/summary?{PERIOD}&kind=smiles", None),
+        # Each kind by region, touchpoint and chain.
+        *[(role, "GET", f"/api/v1/{path}", None) for role, path in (
+            ("office", f"regions/uusimaa/summary?{PERIOD}&kind=nps"),
+            ("office", f"regions/helsinki/daily?{PERIOD}&kind=ces"),
+            ("office", f"regions/uusimaa/summary?{PERIOD}&kind=smiles"),
+            ("staff", f"stores/{STORE}/touchpoints?{PERIOD}"),
+            ("office", f"chain/summary?{PERIOD}"), ("office", f"chain/summary?{PERIOD}&kind=nps"),
+            ("staff", "chain/summary"))],
     ]
 
 

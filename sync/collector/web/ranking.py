@@ -21,8 +21,10 @@ from fastapi.responses import Response
 from sync.collector import reports
 from sync.collector.auth import storage_of
 from sync.collector.web.access import chain_reader_page
+from sync.collector.web.kindviews import asking, kind_links, page_kind
 from sync.collector.web.render import Page
 from sync.collector.web.views import (
+    KIND_SHOWN,
     RANKING_PAGE,
     chain_today,
     page_period,
@@ -57,11 +59,13 @@ def ranking_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Re
     t, storage = ctx.t, storage_of(request)
     today = chain_today(storage)
     q = request.query_params
+    kind = page_kind(ctx, q.get("kind"), "/office/ranking")
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
     search = q.get("q", "").strip()[:100]
     min_responses = request.app.state.settings.min_responses
-    ranking = reports.ranking_report(storage, start, end, min_responses, "ci_low")
-    chain = reports.chain_summary_report(storage, start, end)
+    ranking, left_out = asking(
+        reports.ranking_report(storage, start, end, min_responses, "ci_low", kind), kind)
+    chain = reports.chain_summary_report(storage, start, end, kind)
     found = matching(ranking, search)
     pages = max(1, math.ceil(len(found) / RANKING_PAGE))
     number = page_number(q.get("page"), pages)
@@ -69,10 +73,12 @@ def ranking_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Re
         notice = notice or ("error", t("bad_page", page=q.get("page", "")[:20]))
         number = 1
     shown = found[(number - 1) * RANKING_PAGE:number * RANKING_PAGE]
-    ranked, unranked = ranking_rows(t, ranking, start, end, chain["csat"], shown=shown)
+    ranked, unranked = ranking_rows(t, ranking, start, end,
+                                    chain["csat" if kind == "csat" else "value"], shown=shown)
+    asked = {"from": start, "to": end, **({"kind": kind} if kind != "csat" else {})}
 
     def href(page: int) -> str:
-        params = {"from": start, "to": end, **({"q": search} if search else {}), "page": page}
+        params = {**asked, **({"q": search} if search else {}), "page": page}
         return f"/office/ranking?{urlencode(params)}"
 
     return ctx.render(
@@ -80,7 +86,13 @@ def ranking_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Re
         title=t("ranking"),
         active="office",
         **period_page(ctx, "/office/ranking", start, end, today, notice),
-        stores_text=t("stores_n", n=t.number(len(ranking))),
+        stores_text=t("stores_n", n=t.number(len(ranking) + left_out)),
+        kind=kind,
+        kind_name=KIND_SHOWN[kind][0],
+        kinds=kind_links("/office/ranking",
+                         {"from": start, "to": end, **({"q": search} if search else {})}, kind),
+        left_out=t("kind_left_out", stores=t("stores_n", n=t.number(left_out)),
+                   kind=KIND_SHOWN[kind][0]) if left_out else "",
         search=search,
         found=len(found),
         total=len(ranking),
@@ -91,5 +103,5 @@ def ranking_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Re
         pages=pages,
         previous=href(number - 1) if number > 1 else None,
         following=href(number + 1) if number < pages else None,
-        office_href=f"/office?{urlencode({'from': start, 'to': end})}",
+        office_href=f"/office?{urlencode(asked)}",
     )
