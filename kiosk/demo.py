@@ -131,9 +131,11 @@ def main(data: Path, port: int, kiosk: bool) -> None:
         click.echo(
             f"\nDashboard: {url}/  (API docs: {url}/docs)\n"
             f"  office login token: {tokens['office']}\n"
+            f"  admin login token (users, deliveries, kiosk set-up): {tokens['admin']}\n"
             f"  staff login token ({tokens['staff']['store_id']}): {tokens['staff']['token']}\n"
             f"Kiosk config: {config}  (staff screen: hold any corner 3 s, "
             f"PIN {DEMO_PIN})\n"
+            "Press Ctrl-C here to stop the demo (collector and kiosk window).\n"
         )
         if kiosk and (os.environ.get("DISPLAY") or sys.platform != "linux"):
             subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config)], check=False)
