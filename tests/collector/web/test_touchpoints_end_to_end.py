@@ -85,9 +85,7 @@ def expect_store_page(page: Any, answers: dict[str, list[int]]) -> None:
     """A store page: CSAT, NPS and CES cards with their intervals; its touchpoints compared
     (CSAT, with its interval, where it is asked).
 
-    The touchpoint table gives CSAT only so far (the service desk's and the exit's rows
-    count no responses); once it gives each touchpoint's own kind, check
-    ``figures(answers)[POINTS[point]]`` in each row here."""
+    Each touchpoint's row carries the figure of the kind it asks."""
     want = figures(answers)
     assert on_page(page.locator("#period")) == rounded(want["csat"])
     for kind in ("nps", "ces"):
@@ -103,9 +101,11 @@ def expect_store_page(page: Any, answers: dict[str, list[int]]) -> None:
     for point in POINTS:
         assert EN(f"tp_{point}") in page.locator(
             f"#touchpoint-table tr[data-touchpoint={point}]").inner_text()
+    for point, kind in POINTS.items():  # each touchpoint with its own kind's figure
+        row = page.locator(f"#touchpoint-table tr[data-touchpoint={point}][data-kind={kind}]")
+        assert on_page(row, "data-value") == rounded(want[kind]), point
     checkout = page.locator("#touchpoint-table tr[data-touchpoint=checkout]")
     _v, low, high, n = rounded(want["csat"])
-    assert int(checkout.get_attribute("data-responses")) == n
     assert EN.pct_range(low, high) in checkout.inner_text()
 
 
@@ -113,9 +113,11 @@ def expect_region_page(page: Any, stores: dict[str, dict[str, list[int]]],
                        subregions: dict[str, dict[str, dict[str, list[int]]]]) -> None:
     """A region page: the region's CSAT with its interval over all its stores (its
     sub-regions' too), each store ranked with its own, each sub-region's responses.
-    (NPS and CES by region: check ``figures(*stores.values())`` once the page shows them.)"""
+    NPS and CES: the region's cards over all its stores' answers."""
     whole = figures(*stores.values())
     assert on_page(page.locator("#region")) == rounded(whole["csat"])
+    for kind in ("nps", "ces"):
+        assert on_page(page.locator(f"#kind-{kind}"), "data-value") == rounded(whole[kind]), kind
     for store_id, answers in stores.items():
         row = page.locator(f"#region-ranking tr[data-store='{store_id}']")
         _v, low, high, n = rounded(figures(answers)["csat"])
@@ -133,6 +135,15 @@ def expect_office_page(page: Any, stores: dict[str, dict[str, list[int]]]) -> No
     for store_id, answers in stores.items():
         row = page.locator(f"#ranking tr[data-store='{store_id}']")
         assert on_page(row) == rounded(figures(answers)["csat"]), store_id
+
+
+def expect_office_kind(page: Any, kind: str, stores: dict[str, dict[str, list[int]]]) -> None:
+    """The office ranking of one kind (its selector's link): each store's figure of it."""
+    page.locator(f"#kind-picker a[data-kind={kind}]").first.click()
+    page.wait_for_url(f"**kind={kind}**")
+    for store_id, answers in stores.items():
+        row = page.locator(f"#ranking tr[data-store='{store_id}'][data-kind={kind}]")
+        assert on_page(row, "data-value") == rounded(figures(answers)[kind]), (kind, store_id)
 
 
 def expect_kind_ranking(collector: Collector, stores: dict[str, dict[str, list[int]]]) -> None:
@@ -275,6 +286,8 @@ def test_each_touchpoint_asks_its_kind_and_the_office_sees_every_figure_and_the_
                             lang="en") as page:
             page.goto(f"{collector.url}/office?lang=en")
             expect_office_page(page, chain)
+            for kind in ("nps", "ces"):
+                expect_office_kind(page, kind, chain)
             page.goto(f"{collector.url}/regions/north?lang=en")
             expect_region_page(page, {"hki-1": TAPPED}, {"helsinki": {"hki-1": TAPPED}})
             page.goto(f"{collector.url}/regions/south?lang=en")
