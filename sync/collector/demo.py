@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sync import __version__
 from sync.clock import format_utc, parse_utc, utc_now, zone
 from sync.collector.db.storage import Storage
 from sync.metrics import LOWEST, kind_of
@@ -361,14 +362,14 @@ def _health(kiosk_id: str, timezone: str, story: str | None) -> dict[str, Any]:
         "uptime_s": rng.randint(3_600, 40 * 86_400), "disk_total_bytes": total,
         "disk_free_bytes": rng.randint(12_000_000_000, 24_000_000_000),
         "database_bytes": rng.randint(2_000_000, 9_000_000), "rejected": 0,
-        "timezone": timezone, "app_version": "1.0.0",
+        "timezone": timezone, "app_version": __version__,
     }
     if story == "disk":
         health["disk_free_bytes"] = 310_000_000
     elif story == "config":
         health.update(rejected=4, timezone="Europe/Stockholm")
     elif story == "old":
-        health["app_version"] = "0.9.2"
+        health["app_version"] = "0.0.9"  # older than any release
     return health
 
 

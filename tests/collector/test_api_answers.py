@@ -37,8 +37,9 @@ from tests.support.collector import batch, rating
 ANSWERS = Path(__file__).parents[1] / "fixtures" / "api" / "answers.json"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 PERIOD = "from=2025-05-20&to=2025-06-01"
-#: Keys whose values follow the wall clock or chance: compared by type.
-VOLATILE = {"silent_s", "created_at", "token", "clock_offset_s", "acknowledged_at"}
+#: Keys whose values follow the wall clock, chance or the release: compared by type.
+VOLATILE = {"silent_s", "created_at", "token", "clock_offset_s", "acknowledged_at",
+            "app_version", "newest_version"}
 STORE = "hki-kamppi"
 
 
