@@ -16,8 +16,11 @@ mipmapped on a tap would cost that tap's thank-you a frame.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
+from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
@@ -148,6 +151,81 @@ class ScoreMark(FloatLayout):
         return face_texture(score, scale) if kind == "csat" and scale in FACE_ART else None
 
 
+#: Font size at which words are measured once; widths at other sizes are proportional.
+MEASURE_PX = 100
+#: The smallest font a fitted label shrinks to (~2.5 mm on a 7" 800x480 panel).
+SMALLEST_FONT_PX = 11
+
+
+@functools.lru_cache(maxsize=2048)
+def text_width(word: str, font_name: str, bold: bool) -> float:
+    """Width of ``word`` at MEASURE_PX (and the line height, for ``word == ""``)."""
+    from kivy.core.text import Label as CoreLabel
+
+    measure = CoreLabel(font_name=font_name, font_size=MEASURE_PX, bold=bold)
+    return measure.get_extents(word or "Ag")[1 if word == "" else 0]
+
+
+def wrapped_lines(words: list[float], space: float, width: float) -> int | None:
+    """Lines that words of these widths wrap into at ``width`` (None: a word is wider)."""
+    lines, used = 0, None
+    for word in words:
+        if word > width:
+            return None
+        if used is not None and used + space + word <= width:
+            used += space + word
+        else:
+            lines, used = lines + 1, word
+    return max(lines, 1)
+
+
+def fitting_font_size(text: str, width: float, height: float, largest: float,
+                      font_name: str = "Roboto", bold: bool = False) -> float:
+    """The largest font size up to ``largest`` at which ``text`` wraps at its spaces into
+    ``width`` without splitting a word, and its lines fit ``height``.
+
+    Kivy splits a word wider than its label anywhere ("Preis-Leistungs-Verhält / nis"
+    on a German reason button at 800x480) and a shortened label hides words, so
+    labels whose text is a translation shrink to fit instead.
+    """
+    reference = [text_width(word, font_name, bold) for word in text.split()]
+    space = text_width(" ", font_name, bold)
+    line = text_width("", font_name, bold)
+    size = largest
+    while size > SMALLEST_FONT_PX:
+        scale = size / MEASURE_PX
+        lines = wrapped_lines([w * scale for w in reference], space * scale, width)
+        if lines is not None and lines * line * scale <= height:
+            return size
+        size *= 0.94
+    return SMALLEST_FONT_PX
+
+
+class FitLabel(Label):
+    """A label whose font is the largest, up to ``max_font_size``, that shows its whole
+    text in its ``text_size`` (or its size) with no word split (0: no fitting, the
+    ``font_size`` as set).  The fit runs before the next frame, never inside a tap."""
+
+    max_font_size = NumericProperty(0)
+    probe = StringProperty("")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._fit_trigger = Clock.create_trigger(self.fit_font, -1)
+        super().__init__(**kwargs)
+        self.fbind("text", self._fit_trigger)
+        self.fbind("size", self._fit_trigger)
+        self.fbind("text_size", self._fit_trigger)
+        self.fbind("max_font_size", self._fit_trigger)
+
+    def fit_font(self, *_args: Any) -> None:
+        if self.max_font_size <= 0 or not self.text:
+            return
+        width, height = self.text_size
+        self.font_size = fitting_font_size(
+            self.text, width or self.width, height or self.height, self.max_font_size,
+            self.font_name, self.bold)
+
+
 class Text(Label):
     """A label that wraps to its width and grows to fit its lines."""
 
@@ -160,7 +238,7 @@ class Heading(Label):
     probe = StringProperty("")
 
 
-class PillButton(ButtonBehavior, Label):
+class PillButton(ButtonBehavior, FitLabel):
     """A rounded button: ``kind`` is primary, secondary, ghost or danger."""
 
     kind = StringProperty("secondary")
@@ -168,7 +246,6 @@ class PillButton(ButtonBehavior, Label):
     #: Corner radius; -1 makes a pill (half the height).
     corner = NumericProperty(-1)
     border_px = NumericProperty(0)
-    probe = StringProperty("")
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
