@@ -29,12 +29,23 @@ PRAISE = ["friendly", "fast", "selection", "value", "tidy", "atmosphere"]
 
 
 def boxes(kiosk: Kiosk, prefix: str) -> dict[str, dict[str, Any]]:
-    """The reported widgets whose names start with ``prefix``, once laid out."""
-    status = kiosk.wait(lambda s: any(name.startswith(prefix) for name in s["targets"]),
-                        f"a widget named {prefix}...")
-    kiosk.target(next(name for name in status["targets"] if name.startswith(prefix)))
-    return {name: spot for name, spot in kiosk.status()["targets"].items()
-            if name.startswith(prefix)}
+    """The reported widgets whose names start with ``prefix``, once laid out: all of
+    them drawn with a size, in the same place in two reports in a row."""
+    previous: dict[str, Any] = {}
+
+    def named(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {name: spot for name, spot in status["targets"].items()
+                if name.startswith(prefix)}
+
+    def settled(status: dict[str, Any]) -> bool:
+        nonlocal previous
+        found = {name: spot["box"] for name, spot in named(status).items()}
+        ok = (bool(found) and all(box[2] and box[3] for box in found.values())
+              and found == previous.get("found") and status["time"] != previous.get("time"))
+        previous = {"found": found, "time": status["time"]}
+        return ok
+
+    return named(kiosk.wait(settled, f"the widgets named {prefix}... laid out"))
 
 
 def assert_on_screen(name: str, spot: dict[str, Any]) -> None:
@@ -57,11 +68,15 @@ def assert_apart(spots: dict[str, dict[str, Any]]) -> None:
         assert not overlap, f"{one} {a['box']} overlaps {other} {b['box']}"
 
 
-def assert_whole_words(name: str, spot: dict[str, Any]) -> None:
-    """The label shows all its words, none broken across lines or cut short."""
-    drawn = [word for line in spot["lines"] for word in line.split()]
-    assert not spot["shortened"] and drawn == spot["text"].split(), (
-        f"{name}: {spot['text']!r} is drawn as {spot['lines']!r}"
+def assert_whole_words(name: str, spot: dict[str, Any], words: str | None = None) -> None:
+    """The label shows all its words (``words``, else its text), none split across
+    lines except after a hyphen, nothing cut short."""
+    drawn = ""
+    for line in spot["lines"]:
+        drawn += line if not drawn or drawn.endswith("-") else " " + line
+    expected = " ".join((words or spot["text"]).split())
+    assert not spot["shortened"] and drawn == expected, (
+        f"{name}: {expected!r} is drawn as {spot['lines']!r}"
         + (" (shortened)" if spot["shortened"] else ""))
 
 
@@ -101,7 +116,7 @@ def test_every_face_screen_fits_800x480_in_german(start_kiosk):
     labels = boxes(kiosk, "reason-label-")
     assert set(labels) == {f"reason-label-{key}" for key in PRAISE}
     for name, spot in labels.items():
-        assert_whole_words(name, spot)
+        assert_whole_words(name, spot, STRINGS["de"][name.replace("-label-", "_")])
     cards = {name: spot for name, spot in boxes(kiosk, "reason-").items() if name not in labels}
     assert_buttons({**cards, "skip": boxes(kiosk, "skip")["skip"]})
 
@@ -134,7 +149,7 @@ def test_every_face_screen_fits_800x480_in_german(start_kiosk):
         assert_whole_words(name, spot)
     top = boxes(kiosk, "staff-reason-")  # the praise given above, the longest German one
     assert list(top) == ["staff-reason-Gutes Preis-Leistungs-Verhältnis"]
-    assert_whole_words("top reason", top.popitem()[1])
+    assert_whole_words("top reason", top.popitem()[1], STRINGS["de"]["reason_value"])
     status = {name: spot for name, spot in boxes(kiosk, "staff-").items()
               if name in ("staff-sync", "staff-queue", "staff-alert")}
     assert_apart({**buttons, **status})
