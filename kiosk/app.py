@@ -800,7 +800,7 @@ class HymyApp(App):
 def probe_report(widget: Any, window_height: float) -> dict[str, Any]:
     """Where a probed widget is (centre and ``box``: left, top, width, height, in X's
     top-down pixels) and, for a label, its text as drawn: the ``lines`` Kivy broke it
-    into and whether it was ``shortened`` with an ellipsis."""
+    into, whether it was ``shortened`` with an ellipsis, and its ``font_size``."""
     x, y = widget.to_window(*widget.center)
     left, bottom = widget.to_window(widget.x, widget.y)
     report: dict[str, Any] = {
@@ -813,6 +813,7 @@ def probe_report(widget: Any, window_height: float) -> dict[str, Any]:
         report["lines"] = ["".join(word.text for word in line.words)
                            for line in getattr(core, "_cached_lines", [])]
         report["shortened"] = bool(getattr(core, "is_shortened", False))
+        report["font_size"] = round(float(widget.font_size), 1)
     return report
 
 

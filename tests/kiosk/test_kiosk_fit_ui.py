@@ -24,6 +24,8 @@ SIZE = (800, 480)
 WINDOW = "800x480"  # HYMY_KIOSK_SIZE
 #: 9 mm on a 7" 800x480 panel (about 7 px per mm).
 FINGER = 50
+#: The smallest type on the question (a face's label at 800x480), in pixels.
+SMALL_PRINT = 14
 STRINGS = load_strings(["de", "fi"])
 PRAISE = ["friendly", "fast", "selection", "value", "tidy", "atmosphere"]
 
@@ -70,7 +72,8 @@ def assert_apart(spots: dict[str, dict[str, Any]]) -> None:
 
 def assert_whole_words(name: str, spot: dict[str, Any], words: str | None = None) -> None:
     """The label shows all its words (``words``, else its text), none split across
-    lines except after a hyphen, nothing cut short."""
+    lines except after a hyphen, nothing cut short, and no smaller than a face's label."""
+    assert spot["font_size"] >= SMALL_PRINT, f"{name} is in {spot['font_size']} px type"
     drawn = ""
     for line in spot["lines"]:
         drawn += line if not drawn or drawn.endswith("-") else " " + line
