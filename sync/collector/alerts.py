@@ -54,7 +54,7 @@ from sync.metrics import KIND_SCALES, funnel_limit, normal_tail, poisson_tail, u
 
 #: Every rule by name, in the order the office page explains them.
 RULE_NAMES = ("funnel", "rate", "silent", "burst", "baseline")
-DEFAULT_RULES = ("funnel", "silent", "baseline")
+DEFAULT_RULES = ("rate", "silent", "baseline")
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ class Settings:
         " any other Host header gets 400. Empty: every host",
     )
     alert_rules: str = setting(
-        "funnel,silent,baseline",
+        "rate,silent,baseline",
         "Office alert rules in use, comma-separated: funnel (unhappy share above the store's"
         " own control limit), rate (unhappy taps above the store's usual rate for the hour),"
         " silent, burst (HappyOrNot's rule), baseline",

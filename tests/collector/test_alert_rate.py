@@ -13,8 +13,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sync.collector import alertlog
+from sync.clock import format_utc
+from sync.collector import alertlog, alerts
 from sync.collector.settings import Settings
+from sync.collector.web.i18n import Translator
+from sync.collector.web.views import alert_views, rule_texts
 from tests.support.alerting import insert_taps
 
 TZ = ZoneInfo("Europe/Helsinki")
@@ -55,3 +58,21 @@ def test_a_run_of_unhappy_taps_opens_a_rate_alert_and_the_usual_rush_does_not(ch
     assert opened == [("rate", "hit", "11:00")]
     [row] = storage.db.query("SELECT state, data FROM alerts")
     assert row["state"] == "closed"  # the incident passed; the afternoon rush opened nothing
+
+
+def test_the_office_page_words_for_a_rate_alert_and_its_rule(chain_storage):
+    storage = chain_storage({"s1": "Europe/Helsinki"})
+    end = TODAY.replace(hour=11).astimezone(UTC)
+    stored = {"id": 3, "kind": "rate", "store_id": "s1", "store_name": "Kamppi", "severity": 2,
+              "state": "open",
+              "data": {"at": format_utc(end), "start": format_utc(end - timedelta(minutes=19)),
+                       "end": format_utc(end), "responses": 14, "unhappy": 9,
+                       "expected": 0.5, "level": 1.0, "tail": 1e-10, "minutes": 20}}
+    t = Translator("en")
+    view = alert_views(t, [stored], storage, "2026-11-25", "2026-11-25", alerts.Rules())[0]
+    assert view["title"] == "9 unhappy in the last 20\u00a0min"
+    assert view["detail"] == "Usually about 0.5 at this hour and traffic."
+    assert view["href"] == "/stores/s1/days/2026-11-25"
+    [rule] = [text for text in rule_texts(t, alerts.Rules()) if "usually gets" in text]
+    assert "in the last 10 to 30 minutes" in rule and "1 in 2,000" in rule
+    assert "1/2\u00a0000" in " ".join(rule_texts(Translator("fi"), alerts.Rules()))
