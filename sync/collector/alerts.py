@@ -6,7 +6,13 @@ database; :func:`chain_alerts` gathers the data through
 and applies the rules.  The thresholds are declared once in :class:`Rules`,
 and the office page states them in words next to the alerts.
 
-0. **Above the funnel** (the default for unhappy faces): the unhappy share of
+0. **Above the usual rate** (``rate``, the default for unhappy faces): more
+   unhappy taps in a window of the last 10-30 minutes than the store's usual
+   unhappy taps at that store-local hour, scaled to today's traffic, explain
+   (:func:`above_rate`; the Poisson tail below ``rate_alpha``).  An incident
+   adds unhappy taps, which a test of the share dilutes; docs/alerts.md
+   measures it against the funnel.
+0. **Above the funnel** (``funnel``, the previous default): the unhappy share of
    the last ``funnel_minutes`` is above the store's own control limit,
    ``p0 + funnel_sigmas * sqrt(p0 (1 - p0) / n)`` (Spiegelhalter's funnel
    plot, :func:`sync.metrics.funnel_limit`), where ``p0`` is the store's
@@ -98,7 +104,7 @@ def parse_rule_names(text: str) -> tuple[str, ...]:
     unknown = [name for name in names if name not in RULE_NAMES]
     if unknown:
         raise ValueError(f"unknown alert rule {unknown[0]!r}; choose from"
-                         f" {', '.join(RULE_NAMES)} (e.g. funnel,silent,baseline)")
+                         f" {', '.join(RULE_NAMES)} (e.g. rate,silent,baseline)")
     return names
 
 
