@@ -48,7 +48,7 @@ import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -726,12 +726,16 @@ def funnel_alerts(taps: Mapping[str, list[tuple[datetime, bool]]],
         above = above_funnel(window, shares.get(store_id), store_rules)
         if above is not None:
             severity = 2 if above.sigmas >= store_rules.funnel_sigmas + 2 else 1
-            found.append(Alert("funnel", store_id, severity, format_utc(above.end),
-                               {"start": above.start, "end": above.end,
-                                "responses": above.responses, "unhappy": above.unhappy,
-                                "expected": above.expected, "limit": above.limit,
-                                "sigmas": above.sigmas, "minutes": store_rules.funnel_minutes}))
+            found.append(window_alert("funnel", store_id, severity, above,
+                                      minutes=store_rules.funnel_minutes))
     return found
+
+
+def window_alert(kind: str, store_id: str, severity: int, window: Funnel | Rate,
+                 **extra: Any) -> Alert:
+    """An alert about one unusual window, with all its numbers (what the office page and
+    the alert log show), at the window's last tap."""
+    return Alert(kind, store_id, severity, format_utc(window.end), {**asdict(window), **extra})
 
 
 def rate_alerts(storage: Storage, taps: Mapping[str, list[tuple[datetime, bool]]],
@@ -740,8 +744,8 @@ def rate_alerts(storage: Storage, taps: Mapping[str, list[tuple[datetime, bool]]
                 baseline_days: int = 28) -> list[Alert]:
     """Stores with more unhappy taps in a recent window than their usual rate at this
     store-local hour explains (:func:`above_rate`).  The usual rates come from the hourly
-    roll-ups of the ``baseline_days`` before today, read for the stores with an unhappy
-    taps enough in the longest window only, in one query per batch of stores."""
+    roll-ups of the ``baseline_days`` before today, read only for the stores with
+    ``rate_min_unhappy`` unhappy taps in the longest window, one query per batch of stores."""
     minutes = max((max(mine.rate_windows) for mine in rules.values()), default=0)
     busy = [store_id for store_id, store_taps in taps.items()
             if sum(unhappy for _, unhappy in recent(store_taps, now, minutes))
@@ -755,11 +759,7 @@ def rate_alerts(storage: Storage, taps: Mapping[str, list[tuple[datetime, bool]]
                            store_rules)
         if above is not None:
             severity = 2 if above.tail < store_rules.rate_alpha / 100 else 1
-            found.append(Alert("rate", store_id, severity, format_utc(above.end),
-                               {"start": above.start, "end": above.end,
-                                "responses": above.responses, "unhappy": above.unhappy,
-                                "expected": above.expected, "level": above.level,
-                                "tail": above.tail, "minutes": above.minutes}))
+            found.append(window_alert("rate", store_id, severity, above))
     return found
 
 
