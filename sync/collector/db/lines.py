@@ -71,6 +71,10 @@ SOURCES = {"question_kind": "r.kind", "store_name": "s.name"}
 #: checks cost a fifth of the SELECT; reasons and store names keep theirs.
 _NO_CHECK = ("created_at", "local_time", "id", "store_id", "kiosk_id", "local_date", "lang",
              "received_at", "question_kind", "followup")
+#: Columns written into JSON as they are, NOT NULL all: integers, and text whose shape
+#: (see :data:`_NO_CHECK`; ``created_at`` must match :data:`_TIME`) needs no escape.
+_BARE_JSON = ("ingest_seq", "seq", "score", "scale", "id", "store_id", "kiosk_id",
+              "created_at", "local_date", "lang", "received_at", "question_kind")
 #: Text columns checked for characters the C ``csv`` writer would quote (the others hold
 #: shapes ingest validates, with none of them; the store's name is quoted in SQL), as
 #: a function of the delimiter.
@@ -148,6 +152,8 @@ def _json_value(backend: str, column: Column) -> str:
     value = source(backend, column)
     if column.kind == "bool":
         return f"CASE WHEN {value} = 1 THEN 'true' ELSE 'false' END"
+    if column.name in _BARE_JSON:
+        return value
     if column.kind == "int64":
         return f"COALESCE(CAST({value} AS TEXT), 'null')"
     if backend == "sqlite":
@@ -171,11 +177,17 @@ def _refused(backend: str, fmt: str, delimiter: str) -> list[str]:
     return found
 
 
+def _json_slot(column: Column) -> str:
+    """A column's key and its ``%s`` in a JSON line; quoted there for a bare text column."""
+    quote = '"' if column.name in _BARE_JSON and column.kind != "int64" else ""
+    return f"{json.dumps(column.name)}: {quote}%s{quote}"
+
+
 def _template(fmt: str, delimiter: str) -> str:
     """The ``printf``/``format`` pattern of one line: ``%s`` per column."""
     if fmt == "csv":
         return delimiter.join("%s" for _ in RATING_COLUMNS) + "\n"
-    return "{" + ", ".join(f"{json.dumps(column.name)}: %s" for column in RATING_COLUMNS) + "}\n"
+    return "{" + ", ".join(map(_json_slot, RATING_COLUMNS)) + "}\n"
 
 
 @lru_cache(maxsize=16)
