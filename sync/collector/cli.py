@@ -1015,22 +1015,18 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     from tqdm import tqdm
 
     from sync.collector.api.export import parse_cursor
-    from sync.collector.rating_pages import StoreNames, ratings_text
+    from sync.collector.rating_pages import StoreNames, text_pages
 
     cursor = parse_cursor(after)
     stores = StoreNames(storage)
     total = storage.count_after(cursor)
     stream = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8", newline="")
-    header = True
     try:
         with tqdm(total=total, unit="rows", file=sys.stderr, disable=None) as bar:
-            while rows := storage.export_ratings(cursor, page):
-                stream.write(ratings_text(rows, stores, fmt, header))
-                header = False
-                cursor = rows[-1][0]
-                bar.update(len(rows))
-        if header:
-            stream.write(ratings_text([], stores, fmt))
+            for text, last, rows in text_pages(storage, stores, cursor, None, fmt, page=page):
+                stream.write(text)
+                bar.update(rows)
+                cursor = last  # the last row written: where the next export starts
     finally:
         if stream is not sys.stdout:
             stream.close()

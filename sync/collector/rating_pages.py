@@ -1,5 +1,10 @@
 """Exported ratings as CSV or JSON Lines text, a page at a time and a column at a time.
 
+The API and ``hymy-collector export`` go faster still: :func:`text_pages`
+joins lines the database built (:mod:`sync.collector.db.lines`), and only
+the rows it leaves to Python go through :func:`rating_dicts`.  What follows
+is the column-at-a-time path the dashboard's downloads use.
+
 An export of a million ratings used to make a dict per rating, parse each
 ``created_at`` for its local time, look each store up and ask each cell
 whether it could run as a formula: about 3x the cost of the bare ``csv``
@@ -33,7 +38,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import timedelta
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import add, itemgetter
 from typing import Any
@@ -41,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 from sync.clock import local_time, parse_utc, zone
 from sync.collector import columns
+from sync.collector.db.lines import ClockEntry
 from sync.collector.db.recount import local_hour_of_utc_hour
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
 from sync.collector.spreadsheet import (
@@ -278,3 +285,105 @@ def ratings_text(rows: Sequence[Sequence[Any]], stores: StoreNames, fmt: str,
                  header: bool = True, dialect: Dialect = PLAIN) -> str:
     """A page of export rows as CSV (with the header when ``header``) or JSON Lines."""
     return csv_page(rows, stores, header, dialect) if fmt == "csv" else jsonl_page(rows, stores)
+
+
+# -- lines formatted by the database (sync/collector/db/lines.py) ----------------
+
+#: Rows a page of database-formatted lines holds (the API's and the CLI's default).
+PAGE = 10_000
+_LINE = itemgetter(1)
+_MINUTE = timedelta(minutes=1)
+_HOUR_END = timedelta(hours=1) - timedelta(microseconds=1)
+
+
+def clock_entry(tz_name: str, hour: str) -> tuple[str | None, int | None] | None:
+    """A zone's local ``HH`` all through a UTC hour (``2026-03-29T01``), or else its offset
+    in minutes when that is one whole number of minutes all through it; None when the
+    offset steps inside the hour, or the zone or hour is not one (the row-by-row writers
+    then write those rows, as they always did)."""
+    try:
+        tz, start = zone(tz_name), parse_utc(hour + ":00:00Z")
+    except ValueError:
+        return None
+    local = local_hour_of_utc_hour(tz, hour)
+    if local is not None:
+        return _TWO_DIGITS[local], None
+    offset = start.astimezone(tz).utcoffset()
+    if offset is None or offset != (start + _HOUR_END).astimezone(tz).utcoffset() \
+            or offset % _MINUTE:
+        return None
+    return None, offset // _MINUTE
+
+
+def _hours(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """``(zone, UTC hour)`` pairs, each day of a ``(zone, day)`` pair as its 24 hours."""
+    for tz_name, when in pairs:
+        if len(when) == 10:
+            yield from ((tz_name, f"{when}T{hour}") for hour in _TWO_DIGITS)
+        else:
+            yield tz_name, when
+
+
+class ZoneClock:
+    """The clock entries an export's pages need (:func:`clock_entry`), each worked out
+    once per zone and UTC hour; bounded (``limit`` entries), so memory stays flat."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self.known: dict[tuple[str, str], tuple[str | None, int | None] | None] = {}
+
+    def __call__(self, pairs: Iterable[tuple[str, str]]) -> list[ClockEntry]:
+        """The entries of ``(zone name, UTC hour)`` pairs, or of each hour of ``(zone name,
+        UTC day)`` pairs, leaving out those with none."""
+        if len(self.known) > self.limit:
+            self.known.clear()
+        found = []
+        for tz_name, hour in _hours(pairs):
+            if (tz_name, hour) not in self.known:
+                self.known[tz_name, hour] = clock_entry(tz_name, hour)
+            entry = self.known[tz_name, hour]
+            if entry is not None:
+                found.append((tz_name, hour, *entry))
+        return found
+
+
+def csv_header(dialect: Dialect = PLAIN) -> str:
+    """The CSV header line of a ratings export (after the dialect's byte-order mark)."""
+    return csv_writer(dialect, RATING_COLUMNS)[0].getvalue()
+
+
+def _joined(storage: Storage, stores: StoreNames, rows: Sequence[tuple[int, str | None]],
+            fmt: str, dialect: Dialect) -> str:
+    """A page of ``(ingest_seq, line)`` as one text; the rows the database left to Python
+    (line None) written by the row-by-row writers, in their places."""
+    lines = list(map(_LINE, rows))
+    if None in lines:
+        at = [index for index, line in enumerate(lines) if line is None]
+        stored = {row[0]: row for row in storage.export_ratings_at([rows[i][0] for i in at])}
+        for index in at:
+            row = stored.get(rows[index][0])
+            items = rating_dicts([] if row is None else [row], stores)
+            lines[index] = (csv_text(items, RATING_COLUMNS, False, dialect) if fmt == "csv"
+                            else to_jsonl(items))
+    return "".join(lines)
+
+
+def text_pages(storage: Storage, stores: StoreNames, after: int, count: int | None,
+               fmt: str, dialect: Dialect = PLAIN, page: int = PAGE,
+               ) -> Iterator[tuple[str, int, int]]:
+    """The ``count`` ratings after the cursor ``after`` (None: all there are) as CSV (its
+    header first) or JSON Lines text, a page at a time: ``(text, last ingest_seq, rows)``.
+
+    The database formats the lines (:mod:`sync.collector.db.lines`); the text
+    is that of :func:`ratings_text` page by page, which the tests hold it to.
+    """
+    if fmt == "csv":
+        yield csv_header(dialect), after, 0
+    clock, done = ZoneClock(), 0
+    while count is None or done < count:
+        size = page if count is None else min(page, count - done)
+        rows = storage.export_lines(after, size, fmt, dialect.delimiter, clock)
+        if not rows:
+            return
+        after, done = rows[-1][0], done + len(rows)
+        yield _joined(storage, stores, rows, fmt, dialect), after, len(rows)

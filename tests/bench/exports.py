@@ -4,10 +4,10 @@ The chain is benchmark 5's generator (:func:`reads.generate`) at 500 000
 ratings over 50 stores.  Each export runs in a fresh child process, so its
 peak resident memory (``VmHWM``) is its own: the child reads every rating
 after cursor 0 through the code the export routes use
-(:func:`~sync.collector.api.export.window_rows`, 10 000 rows a page) and
-writes the file - CSV and JSON Lines through
-:func:`~sync.collector.rating_pages.ratings_text`, what the API and
-``hymy-collector export`` write; XLSX and Parquet through ``file_chunks``,
+10 000 rows a page and writes the file - CSV and JSON Lines through
+:func:`~sync.collector.rating_pages.text_pages` (lines built by the
+database), what the API and ``hymy-collector export`` write; XLSX and
+Parquet through ``file_chunks`` (pages from ``window_pages``),
 what the API and the dashboard stream - to a temporary file.  Then the same
 CSV and JSON Lines through the real front doors: ``hymy-collector export``
 (a child process, start-up included) and ``GET /api/v1/export/ratings``
@@ -46,11 +46,11 @@ def child(fmt: str, database: str, output: str) -> dict[str, float]:
     import csv
     import sqlite3
 
-    from sync.collector.api.export import file_chunks, window_pages, window_rows
+    from sync.collector.api.export import file_chunks, window_pages
     from sync.collector.columns import RATING_COLUMNS as DECLARED
     from sync.collector.db.connection import Database
     from sync.collector.db.storage import EXPORT_COLUMNS, Storage
-    from sync.collector.rating_pages import StoreNames, ratings_text
+    from sync.collector.rating_pages import StoreNames, text_pages
 
     if fmt == "parquet":
         import pyarrow.parquet  # noqa: F401 - loaded before the start figure, as in a server
@@ -68,9 +68,8 @@ def child(fmt: str, database: str, output: str) -> dict[str, float]:
         stores = StoreNames(storage)
         if fmt in ("csv", "jsonl"):
             with open(output, "w", encoding="utf-8", newline="") as out:
-                out.write(ratings_text([], stores, fmt))
-                for rows in window_rows(storage, 0, count):
-                    out.write(ratings_text(rows, stores, fmt, header=False))
+                for text, _, _ in text_pages(storage, stores, 0, count, fmt):
+                    out.write(text)
         else:
             with open(output, "wb") as out:
                 for chunk in file_chunks(fmt, "ratings", DECLARED,

@@ -72,3 +72,33 @@ def fill(storage: Storage, seed: int = 18) -> Storage:
     for kiosk_id, rows in mixed_rows(random.Random(seed)).items():
         storage.bulk_insert(kiosk_id, rows)
     return storage
+
+
+#: Reasons and times no ingest would let through, for the exports' byte checks: quotes,
+#: commas, line breaks, a backslash, control characters, unicode, formula starts.
+AWKWARD = ('a,b', 'say "hi"', "two\nlines", "cr\rhere", "back\\slash", "tab\tin", "\x01bell",
+           "Ünïcødé ☺", "=cmd", "+1", "-1", "@x", "  =spaced", "")
+
+
+def fill_awkward(storage: Storage, seed: int = 19) -> Storage:
+    """:func:`fill`, then ratings of every question kind and follow-up, with the
+    :data:`AWKWARD` reasons, empty survey versions, around Helsinki's DST days."""
+    fill(storage, seed)
+    rng = random.Random(seed * 7919)  # not fill's ids
+    rows = []
+    for number, (kind, scale, low) in enumerate([("csat", 5, 1), ("nps", 11, 0), ("ces", 7, 1)]
+                                                * 60):
+        moment = datetime.fromisoformat(AROUND[number % 2]).replace(tzinfo=UTC) \
+            + timedelta(minutes=rng.randint(-300, 300), milliseconds=rng.randint(0, 999))
+        created = format_utc(moment)
+        rows.append((
+            str(uuid.UUID(int=rng.getrandbits(128), version=4)), number + 1, "hki", "hki-x",
+            rng.randint(low, scale - 1 + low), scale, created,
+            local_date(moment, zone("Europe/Helsinki")), "fi",
+            AWKWARD[number % len(AWKWARD)] if number % 3 else None, number % 2,
+            None if number % 4 else 3, created, 0, kind,
+            [None, "skipped", "timeout"][number % 3],
+        ))
+    storage.add_kiosk("hki-x", "hki")
+    storage.bulk_insert("hki-x", rows)
+    return storage

@@ -9,7 +9,9 @@ even while kiosks deliver old taps late: a late tap gets a new ``ingest_seq``.
 Formats: ``csv`` (``dialect=plain``, the default, or ``excel-nordic``),
 ``jsonl``, ``xlsx`` and ``parquet``; the columns are declared once in
 :mod:`sync.collector.columns` and documented in docs/export.md.  XLSX and
-Parquet files are streamed from pages of rows, so memory stays flat.
+Parquet files are streamed from pages of rows, so memory stays flat; so are
+CSV and JSON Lines, their lines built by the database
+(:mod:`sync.collector.db.lines`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sync.collector.rating_pages import (
 from sync.collector.rating_pages import (
     StoreNames,
     rating_dicts,
-    ratings_text,
+    text_pages,
     to_jsonl,
 )
 from sync.collector.reads import reads_of
@@ -52,6 +54,8 @@ router = APIRouter(prefix="/api/v1/export", tags=["export"])
 MAX_LIMIT = 100_000
 #: Rows read from the database at a time for a streamed file (a Parquet row group).
 PAGE = 10_000
+#: Bytes a streamed CSV or JSON Lines answer sends at a time, at least.
+CHUNK = 256 * 1024
 Format = Literal["csv", "jsonl", "xlsx", "parquet"]
 DialectName = Literal["plain", "excel-nordic"]
 MEDIA_TYPES = {
@@ -206,13 +210,25 @@ def export_ratings(
         headers.update(attachment(f"hymy-ratings-after-{cursor}.{format}"))
         return StreamingResponse(file_chunks(format, "ratings", columns.RATING_COLUMNS, pages),
                                  media_type=MEDIA_TYPES[format], headers=headers)
-    rows = storage.export_ratings(cursor, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = rows[-1][0] if rows else cursor
-    body = ratings_text(rows, stores, format, dialect=csv_dialect)
-    return Response(body, media_type=MEDIA_TYPES[format],
-                    headers=cursor_headers(next_cursor, more, len(rows)))
+    count, last, more = storage.export_window(cursor, limit)
+    pages = text_pages(storage, stores, cursor, count, format, csv_dialect)
+    return StreamingResponse(text_chunks(pages), media_type=MEDIA_TYPES[format],
+                             headers=cursor_headers(last, more, count))
+
+
+def text_chunks(pages: Iterable[tuple[str, int, int]]) -> Iterator[bytes]:
+    """Pages of export text as UTF-8 chunks of at least :data:`CHUNK` bytes (the last
+    one apart): a few large writes, not one per line or per small page."""
+    waiting: list[bytes] = []
+    size = 0
+    for text, _, _ in pages:
+        waiting.append(text.encode())
+        size += len(waiting[-1])
+        if size >= CHUNK:
+            yield b"".join(waiting)
+            waiting, size = [], 0
+    if waiting:
+        yield b"".join(waiting)
 
 
 def cursor_headers(next_cursor: int, more: bool, count: int) -> dict[str, str]:

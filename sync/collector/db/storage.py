@@ -34,7 +34,7 @@ from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
 from sync.collector import people
-from sync.collector.db import alerting, alertlog, comments, digests, hours, regions
+from sync.collector.db import alerting, alertlog, comments, digests, hours, lines, regions
 from sync.collector.db import users as people_db
 from sync.collector.db.chain import (
     add_chain_days,
@@ -1199,6 +1199,24 @@ class Storage:
                 " WHERE ingest_seq > ? ORDER BY ingest_seq LIMIT ?",
                 (after, limit),
             )
+
+    def export_lines(self, after: int, limit: int, fmt: str, delimiter: str,
+                     clock: lines.Clock) -> list[tuple[int, str | None]]:
+        """Up to ``limit`` ratings after ``after`` as finished CSV or JSON Lines lines, oldest
+        first (:mod:`sync.collector.db.lines`; None: a row for the row-by-row writers);
+        ``clock`` gives the entries of the page's time zones and UTC hours."""
+        with self.db.connection() as conn:
+            return lines.page_lines(conn, after, limit, fmt, delimiter, clock)
+
+    def export_ratings_at(self, ingest_seqs: Sequence[int]) -> list[tuple]:
+        """The stored export rows (:data:`EXPORT_COLUMNS`) of these ``ingest_seq`` values."""
+        found: list[tuple] = []
+        with self.db.connection() as conn:
+            for part in chunks(list(ingest_seqs)):
+                where, params = conn.any_of("ingest_seq", part)
+                found += conn.rows(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM ratings"
+                                   f" WHERE {where} ORDER BY ingest_seq", params)
+        return found
 
     def export_window(self, after: int, limit: int) -> tuple[int, int, bool]:
         """The export page after ``after``: its row count, its last ``ingest_seq``
