@@ -18,20 +18,22 @@ window over each kiosk's seqs, and Python only sees the groups:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync.clock import parse_utc
 from sync.collector.db.chain import chain_days
 from sync.collector.db.connection import Connection
 from sync.collector.db.rollups import (
+    HOURLY_KEYS,
+    REASON_KEYS,
     RUNNING,
     LocalHours,
-    Tallies,
     columnwise,
     running_rows,
     store_days,
@@ -43,15 +45,16 @@ STEPS = ("daily counts", "hourly counts", "reason counts", "kiosk seqs", "stored
 _ONE_HOUR = timedelta(hours=1)
 _ONE_DAY = timedelta(days=1)
 _KEY, _LAST = itemgetter(slice(0, -1)), itemgetter(-1)
-_FIRST, _THIRD = itemgetter(0), itemgetter(2)
 _RUNNING_KEY, _RUNNING_TOTALS = itemgetter(0, 1, 2), itemgetter(slice(3, None))
 _LAST_INSTANT = _ONE_HOUR - timedelta(microseconds=1)
 _DAILY = ("SELECT store_id, local_date, kiosk_id, scale, score, suppressed, COUNT(*)"
           " FROM ratings GROUP BY store_id, local_date, kiosk_id, scale, score, suppressed")
-_REASONS = ("SELECT store_id, local_date, reason, scale, score, COUNT(*) FROM ratings"
+_REASONS = ("SELECT store_id, local_date, reason, scale, score, COUNT(*) AS n FROM ratings"
             " WHERE suppressed = 0 AND reason IS NOT NULL"
             " GROUP BY store_id, local_date, reason, scale, score")
 #: Counted taps by store, local date, UTC hour (``substr`` 13) or minute (16), scale, score.
+_STORED_DAILY = ("SELECT store_id, local_date, kiosk_id, scale, score, suppressed, n"
+                 " FROM daily_counts WHERE n <> 0")
 _BY_TIME = ("SELECT store_id, local_date, substr(created_at, 1, {width}), scale, score, COUNT(*)"
             " FROM ratings WHERE suppressed = 0{where}"
             " GROUP BY store_id, local_date, substr(created_at, 1, {width}), scale, score")
@@ -107,20 +110,53 @@ def _whole_hours(tz: ZoneInfo, start: datetime, end: datetime) -> int | None:
     return (start + offset).hour
 
 
+@dataclass
+class Recount:
+    """What a check found: the lines naming each difference, and the recounted
+    daily counts and seq facts a repair writes back."""
+
+    problems: list[str]
+    daily: Counter
+    seqs: dict[str, KioskSeqs]
+
+
 def recount(conn: Connection, hours: LocalHours, zone_of: Callable[[str], ZoneInfo],
-            step: Callable[[str], None]) -> tuple[Tallies, dict[str, KioskSeqs]]:
-    """Every roll-up count and each kiosk's seq facts, from the ratings in ``conn``;
-    ``step`` is told each step's name (:data:`STEPS`) as it ends."""
-    expected = Tallies()
-    expected.daily = Counter(_counts(conn, _DAILY))
+            step: Callable[[str], None]) -> Recount:
+    """Recount every roll-up from the ratings in ``conn`` and compare it with the stored
+    one; ``step`` is told each step's name (:data:`STEPS`) as it ends.
+
+    Hourly and reason counts are compared in the database (a ``FULL JOIN`` of the
+    recount with the stored table: only differences reach Python), so their
+    millions of rows are neither fetched nor held twice; the daily counts come to
+    Python because the running and chain totals are derived from them.
+    """
+    daily = Counter(_counts(conn, _DAILY))
     step(STEPS[0])
-    expected.hourly = _hourly(conn, hours, zone_of)
+    plan = HourPlan.of(conn, zone_of)
+    hourly = _differences(conn, "hourly_counts", HOURLY_KEYS, *plan.expected(), plan.by_minute)
+    if plan.by_minute:
+        hourly += _compare("hourly_counts", *_minute_hours(conn, hours, plan.by_minute))
     step(STEPS[1])
-    expected.reasons = Counter(_counts(conn, _REASONS))
+    reasons = _differences(conn, "reason_counts", REASON_KEYS, _REASONS, ())
     step(STEPS[2])
     seqs = kiosk_seqs(conn)
     step(STEPS[3])
-    return expected, seqs
+    problems = _compare("daily_counts", _counts(conn, _STORED_DAILY), daily)
+    return Recount(problems + hourly + reasons + _compare_totals(conn, daily), daily, seqs)
+
+
+def rebuild_counts(conn: Connection, hours: LocalHours,
+                   zone_of: Callable[[str], ZoneInfo]) -> None:
+    """Fill the emptied hourly and reason roll-ups from the ratings (``--repair``):
+    the database counts and inserts in one statement each."""
+    plan = HourPlan.of(conn, zone_of)
+    for table, keys, (sql, params) in (("hourly_counts", HOURLY_KEYS, plan.expected()),
+                                       ("reason_counts", REASON_KEYS, (_REASONS, []))):
+        conn.execute(f"INSERT INTO {table} ({', '.join(keys)}, n) {sql}",  # noqa: S608
+                     tuple(params))
+    if plan.by_minute:
+        counts = minute_hourly(conn, hours, plan.by_minute)
+        conn.add_counts("hourly_counts", HOURLY_KEYS, [(*key, n) for key, n in counts.items()])
 
 
 def _counts(conn: Connection, sql: str, params: tuple = ()) -> dict[tuple, int]:
@@ -130,22 +166,31 @@ def _counts(conn: Connection, sql: str, params: tuple = ()) -> dict[tuple, int]:
     return dict(zip(map(_KEY, rows), map(_LAST, rows), strict=True))
 
 
-def compare_rollups(conn: Connection, expected: Tallies) -> list[str]:
-    """Lines naming each stored roll-up count that differs from ``expected``: the whole
-    of a table compared in C first, key by key only when they differ."""
-    days = store_days(expected.daily)
-    problems = []
-    for table, columns, counts in (
-        ("daily_counts", "store_id, local_date, kiosk_id, scale, score, suppressed, n",
-         expected.daily),
-        ("hourly_counts", "store_id, local_date, hour, scale, score, n", expected.hourly),
-        ("reason_counts", "store_id, local_date, reason, scale, score, n", expected.reasons),
-    ):
-        stored = _counts(conn, f"SELECT {columns} FROM {table} WHERE n <> 0")  # noqa: S608
-        problems += _compare(table, stored, counts)
+def _differences(conn: Connection, table: str, keys: Sequence[str], expected: str,
+                 params: Sequence[Any], skip: Sequence[str] = ()) -> list[str]:
+    """Lines naming each row of ``table`` whose ``n`` differs from the recount
+    ``expected`` (a query of ``keys`` and ``n``), compared in the database; the
+    stored rows of the stores in ``skip`` are left out (checked elsewhere)."""
+    on = " AND ".join(f"s.{key} = e.{key}" for key in keys)
+    either = ", ".join(f"COALESCE(e.{key}, s.{key})" for key in keys)
+    where = "COALESCE(s.n, 0) <> COALESCE(e.n, 0)"
+    if skip:
+        left_out, values = _any_of_text(skip, "COALESCE(s.store_id, '')")
+        where, params = f"{where} AND NOT ({left_out})", [*params, *values]
+    rows = conn.rows(
+        f"SELECT {either}, COALESCE(s.n, 0), COALESCE(e.n, 0) FROM ({expected}) e"  # noqa: S608
+        f" FULL JOIN {table} s ON {on} WHERE {where}", tuple(params))
+    return _compare(table, {row[:-2]: row[-2] for row in rows if row[-2]},
+                    {row[:-2]: row[-1] for row in rows if row[-1]})
+
+
+def _compare_totals(conn: Connection, daily: Counter) -> list[str]:
+    """Lines naming each stored chain, running-key and running total that differs
+    from what the recounted ``daily`` counts give."""
+    days = store_days(daily)
     chain = _counts(conn, "SELECT local_date, scale, score, suppressed, n FROM chain_day_counts"
                           " WHERE n <> 0")
-    problems += _compare("chain_day_counts", chain, +chain_days(expected.daily))
+    problems = _compare("chain_day_counts", chain, +chain_days(daily))
     keys = _counts(conn, "SELECT store_id, scale, 1 FROM running_keys")
     problems += _compare("running_keys", keys, dict.fromkeys({key[:2] for key in days}, 1))
     rows = conn.rows(f"SELECT store_id, scale, local_date, {', '.join(RUNNING)}"  # noqa: S608
@@ -174,28 +219,115 @@ def _compare(table: str, stored: Mapping[tuple, int], expected: Mapping[tuple, i
     return problems
 
 
-def _hourly(conn: Connection, hours: LocalHours,
-            zone_of: Callable[[str], ZoneInfo]) -> Counter:
-    """Counted taps per store, local date, local hour, scale and score."""
-    rows = conn.rows(_BY_TIME.format(width=13, where=""))
-    stores = list(map(_FIRST, rows))
-    zones = {store_id: zone_of(store_id) for store_id in set(stores)}
-    keys = list(zip(map(zones.__getitem__, stores), map(_THIRD, rows), strict=True))
-    local = {key: local_hour_of_utc_hour(*key) for key in set(keys)}
-    by_minute = {store_id for store_id, key in zip(stores, keys, strict=True)
-                 if local[key] is None}
+@dataclass
+class HourPlan:
+    """How the database gives each counted tap its store's local hour.
+
+    A zone whose offset, over the ratings' time span, is a whole number of
+    hours that changes only on a UTC hour is one ``CASE`` on the UTC hour
+    (``offsets``: the UTC hour each offset starts from, first one from the
+    start); the stores of any other zone (+5:30, a DST step at :30) are
+    counted minute by minute in Python, as ingest counts them (``by_minute``).
+    """
+
+    offsets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    by_minute: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, conn: Connection, zone_of: Callable[[str], ZoneInfo]) -> HourPlan:
+        """The plan for the stores with ratings in ``conn`` (the time span from the
+        ``created_at`` index)."""
+        first, last = conn.rows("SELECT MIN(created_at), MAX(created_at) FROM ratings")[0]
+        plan = cls()
+        if first is None:
+            return plan
+        stores = [row[0] for row in conn.rows("SELECT id FROM stores ORDER BY id")]
+        zones = {store_id: zone_of(store_id) for store_id in stores}
+        steps = {tz: _offsets(tz, first[:10], last[:10]) for tz in set(zones.values())}
+        for store_id, tz in zones.items():
+            if steps[tz] is None:
+                plan.by_minute.append(store_id)
+            else:
+                plan.offsets[store_id] = steps[tz]
+        return plan
+
+    def expected(self) -> tuple[str, list[str]]:
+        """The hourly recount's SQL (key columns and ``n``) and its parameters, for
+        every store not counted by minute."""
+        by_offsets: dict[tuple, list[str]] = {}
+        for store_id, steps in self.offsets.items():
+            by_offsets.setdefault(tuple(steps), []).append(store_id)
+        params: list[str] = []
+        cases = []
+        for steps, stores in by_offsets.items():
+            where, values = _any_of_text(stores)
+            params += values
+            cases.append(f"WHEN {where} THEN {_offset_case(steps)}")
+        offset = f"CASE {' '.join(cases)} END" if cases else "0"
+        hour = f"(CAST(substr(created_at, 12, 2) AS INTEGER) + {offset}) % 24"
+        skip = ""
+        if self.by_minute:
+            where, values = _any_of_text(self.by_minute)
+            skip, params = f" AND NOT ({where})", params + values
+        return (f"SELECT store_id, local_date, {hour} AS hour, scale, score, COUNT(*) AS n"
+                f" FROM ratings WHERE suppressed = 0{skip} GROUP BY 1, 2, 3, 4, 5", params)
+
+
+def _any_of_text(values: Sequence[str], column: str = "store_id") -> tuple[str, list[str]]:
+    """``column IN (...)`` with one placeholder per value (the same SQL on both
+    backends, inside a ``CASE`` too; a chain's stores are a few thousand at most)."""
+    return f"{column} IN ({', '.join('?' for _ in values)})", list(values)
+
+
+def _offset_case(steps: Sequence[tuple[str, int]]) -> str:
+    """A ``CASE`` giving the offset (hours, 0-23) at a rating's UTC hour.  Its
+    literals are hours and offsets this module formatted, never data."""
+    if len(steps) == 1:
+        return str(steps[0][1])
+    whens = " ".join(f"WHEN substr(created_at, 1, 13) < '{start}' THEN {offset}"
+                     for (_, offset), (start, _) in zip(steps, steps[1:], strict=False))
+    return f"CASE {whens} ELSE {steps[-1][1]} END"
+
+
+def _offsets(tz: ZoneInfo, first: str, last: str) -> list[tuple[str, int]] | None:
+    """The zone's offsets (hours, 0-23) from UTC day ``first`` to ``last``, each with
+    the UTC hour it starts (``2026-03-29T01``); None when some hour of those days
+    is not one whole-hour offset (see :func:`local_hour_of_utc_hour`)."""
+    steps: list[tuple[str, int]] = []
+    day, end = date.fromisoformat(first), date.fromisoformat(last)
+    while day <= end:
+        text = day.isoformat()
+        whole = _day_offset(tz, text)
+        for hour in range(24) if whole is None else (0,):
+            local = local_hour_of_utc_hour(tz, f"{text}T{hour:02d}")
+            if local is None:
+                return None
+            if not steps or steps[-1][1] != (local - hour) % 24:
+                steps.append((f"{text}T{hour:02d}", (local - hour) % 24))
+        day += _ONE_DAY
+    return steps
+
+
+def _minute_hours(conn: Connection, hours: LocalHours,
+                  stores: Sequence[str]) -> tuple[dict[tuple, int], Counter]:
+    """Stored hourly counts of ``stores`` and their recount minute by minute (stores
+    whose zone has hours of two local hours)."""
+    where, params = conn.any_of("store_id", sorted(stores))
+    stored = _counts(conn, "SELECT store_id, local_date, hour, scale, score, n"  # noqa: S608
+                           f" FROM hourly_counts WHERE n <> 0 AND {where}", tuple(params))
+    return stored, minute_hourly(conn, hours, stores)
+
+
+def minute_hourly(conn: Connection, hours: LocalHours, stores: Sequence[str]) -> Counter:
+    """Counted taps of ``stores`` per store, local date, local hour, scale and score,
+    each tap's local hour found from its minute."""
+    where, params = conn.any_of("store_id", sorted(stores))
+    groups = _counts(conn, _BY_TIME.format(width=16, where=f" AND {where}"), tuple(params))
+    minutes = list(groups)
+    found = hours.of([key[0] for key in minutes], [key[2] for key in minutes])
     result: Counter = Counter()
-    for (store_id, day, _, scale, score, n), hour in zip(
-            rows, map(local.__getitem__, keys), strict=True):
-        if hour is not None and store_id not in by_minute:
-            result[store_id, day, hour, scale, score] += n
-    if by_minute:  # stores with hours of two local hours: their taps minute by minute
-        where, params = conn.any_of("store_id", sorted(by_minute))
-        groups = _counts(conn, _BY_TIME.format(width=16, where=f" AND {where}"), tuple(params))
-        minutes = list(groups)
-        found = hours.of([key[0] for key in minutes], [key[2] for key in minutes])
-        for (store_id, day, minute, scale, score), hour in zip(minutes, found, strict=True):
-            result[store_id, day, hour, scale, score] += groups[store_id, day, minute, scale, score]
+    for (store_id, day, minute, scale, score), hour in zip(minutes, found, strict=True):
+        result[store_id, day, hour, scale, score] += groups[store_id, day, minute, scale, score]
     return result
 
 

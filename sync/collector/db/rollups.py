@@ -33,6 +33,10 @@ ROW = (
     "received_at", "clock_suspect", "kind", "followup",
 )
 #: The columns a tally reads, from a list of :data:`ROW` columns.
+#: Key columns of the roll-up tables, in the order their tallies key them.
+DAILY_KEYS = ("store_id", "local_date", "kiosk_id", "scale", "score", "suppressed")
+HOURLY_KEYS = ("store_id", "local_date", "hour", "scale", "score")
+REASON_KEYS = ("store_id", "local_date", "reason", "scale", "score")
 _COLUMNS = itemgetter(2, 3, 4, 5, 6, 7, 9, 10)
 _MINUTE = itemgetter(slice(0, 16))
 
