@@ -42,7 +42,14 @@ from sync.collector.db.chain import (
     chain_period_counts,
 )
 from sync.collector.db.connection import Connection, Database, Duplicate
-from sync.collector.db.recount import STEPS, KioskSeqs, Recount, rebuild_counts, recount
+from sync.collector.db.recount import (
+    STEPS,
+    KioskSeqs,
+    Recount,
+    daily_recount,
+    rebuild_counts,
+    recount,
+)
 from sync.collector.db.rollups import (
     DAILY_KEYS,
     HOURLY_KEYS,
@@ -1539,7 +1546,7 @@ class Storage:
         for table in ("daily_counts", "hourly_counts", "reason_counts", "running_keys",
                       "running_counts", "chain_day_counts", "seq_gaps"):
             conn.execute(f"DELETE FROM {table}")
-        self._add_tallies(conn, Tallies(daily=found.daily))
+        self._add_tallies(conn, Tallies(daily=daily_recount(conn)))
         rebuild_counts(conn, self.hours, self.cached_zone)
         for kiosk_id in [row[0] for row in conn.rows("SELECT id FROM kiosks")]:
             said = found.seqs.get(kiosk_id, KioskSeqs())
