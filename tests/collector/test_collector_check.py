@@ -91,3 +91,18 @@ def test_a_terminal_sees_a_progress_bar(tmp_path):
     os.close(leader)
     assert b"check" in shown and b"5/5" in shown and b"stored roll-ups done" in shown
     assert done.stdout.decode().strip() == "ok: roll-ups match"
+
+
+def test_a_seq_taken_twice_is_a_gap_not_a_full_count(mixed_chain):
+    """Two ratings with one seq (a kiosk restored from an old backup) and none with the
+    next: as many ratings as the highest seq, yet a range is missing."""
+    with mixed_chain.db.transaction(serialize=True) as conn:
+        conn.execute("UPDATE ratings SET seq = 4 WHERE kiosk_id = 'hki-k' AND seq = 5")
+    top = mixed_chain.db.query("SELECT max_seq FROM kiosks WHERE id = 'hki-k'")[0]["max_seq"]
+    assert mixed_chain.check() == [
+        f"kiosk hki-k: stored max_seq/received/gaps {top}/{top}/0 ranges,"
+        f" ratings say {top}/{top}/1 ranges"
+    ]
+    mixed_chain.check(repair=True)
+    gaps = mixed_chain.db.query("SELECT gap_start, gap_end FROM seq_gaps WHERE kiosk_id = 'hki-k'")
+    assert gaps == [{"gap_start": 5, "gap_end": 5}]

@@ -34,10 +34,10 @@ from sync.collector.db.rollups import (
     HOURLY_KEYS,
     REASON_KEYS,
     RUNNING,
-    SCORES,
     LocalHours,
     columnwise,
     running_rows,
+    store_days,
 )
 from sync.collector.db.seqs import Gap
 
@@ -53,22 +53,20 @@ _DAILY = ("SELECT store_id, local_date, kiosk_id, scale, score, suppressed, COUN
 _REASONS = ("SELECT store_id, local_date, reason, scale, score, COUNT(*) AS n FROM ratings"
             " WHERE suppressed = 0 AND reason IS NOT NULL"
             " GROUP BY store_id, local_date, reason, scale, score")
-#: Per store, scale and local date, its taps in :data:`RUNNING` order, from daily counts.
-_DAYS = ("SELECT store_id, scale, local_date, " + ", ".join(
-    f"SUM(CASE WHEN score = {face} AND suppressed = {flag} THEN n ELSE 0 END)"
-    for flag in (0, 1) for face in SCORES) + " FROM {source} d WHERE n <> 0"
-    " GROUP BY store_id, scale, local_date")
 #: Counted taps by store, local date, UTC hour (``substr`` 13) or minute (16), scale, score.
 _BY_TIME = ("SELECT store_id, local_date, substr(created_at, 1, {width}), scale, score, COUNT(*)"
             " FROM ratings WHERE suppressed = 0{where}"
             " GROUP BY store_id, local_date, substr(created_at, 1, {width}), scale, score")
+#: Per kiosk, its ratings, distinct seqs, lowest and highest seq.
+_SEQ_FACTS = ("SELECT kiosk_id, COUNT(*), COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM ratings"
+              " GROUP BY kiosk_id")
 #: Per kiosk, the rows that open a missing range (seq above the previous one + 1,
 #: seqs below 1 aside) and its last row by seq, with its rank (= its ratings).
 _SEQS = (
     "SELECT kiosk_id, seq, prev, nth, last FROM (SELECT kiosk_id, seq,"
     " LAG(seq, 1, 0) OVER w AS prev, ROW_NUMBER() OVER w AS nth,"
     " CASE WHEN LEAD(seq) OVER w IS NULL THEN 1 ELSE 0 END AS last"
-    " FROM ratings WINDOW w AS (PARTITION BY kiosk_id ORDER BY seq)) ordered"
+    " FROM ratings WHERE {where} WINDOW w AS (PARTITION BY kiosk_id ORDER BY seq)) ordered"
     " WHERE seq > CASE WHEN prev > 0 THEN prev ELSE 0 END + 1 OR last = 1"
 )
 
@@ -213,7 +211,8 @@ def _compare_totals(conn: Connection, source: str) -> list[str]:
     problems = _differences(
         conn, "chain_day_counts", CHAIN_KEYS, "SELECT local_date, scale, score, suppressed,"
         f" SUM(n) AS n FROM {source} d WHERE n <> 0 GROUP BY 1, 2, 3, 4", ())  # noqa: S608
-    days = {row[:3]: list(row[3:]) for row in conn.rows(_DAYS.format(source=source))}
+    days = store_days(_counts(conn, f"SELECT {', '.join(DAILY_KEYS)}, n FROM {source} d"  # noqa: S608
+                                    " WHERE n <> 0"))
     keys = _counts(conn, "SELECT store_id, scale, 1 FROM running_keys")
     problems += _compare("running_keys", keys, dict.fromkeys({key[:2] for key in days}, 1))
     rows = conn.rows(f"SELECT store_id, scale, local_date, {', '.join(RUNNING)}"  # noqa: S608
@@ -355,9 +354,27 @@ def minute_hourly(conn: Connection, hours: LocalHours, stores: Sequence[str]) ->
 
 
 def kiosk_seqs(conn: Connection) -> dict[str, KioskSeqs]:
-    """Each kiosk with ratings: its highest seq, its ratings and its missing ranges."""
+    """Each kiosk with ratings: its highest seq, its ratings and its missing ranges.
+
+    One ``GROUP BY`` settles every kiosk whose seqs are exactly 1 to its
+    highest (as many distinct seqs as ratings, and as the highest): no gaps.
+    Only the others are walked seq by seq with a window, which costs several
+    times the grouping.
+    """
     found: dict[str, KioskSeqs] = {}
-    for kiosk_id, seq, prev, nth, last in conn.rows(_SEQS):
+    uneven = []
+    for kiosk_id, ratings, distinct, lowest, highest in conn.rows(_SEQ_FACTS):
+        if ratings == distinct == highest and lowest >= 1:
+            found[kiosk_id] = KioskSeqs(highest, ratings)
+        else:
+            uneven.append(kiosk_id)
+    if not uneven:
+        return found
+    wanted = set(uneven)
+    where, params = conn.any_of("kiosk_id", uneven) if len(uneven) <= 500 else ("TRUE", [])
+    for kiosk_id, seq, prev, nth, last in conn.rows(_SEQS.format(where=where), tuple(params)):
+        if kiosk_id not in wanted:  # all kiosks walked: too many to name in the query
+            continue
         facts = found.setdefault(kiosk_id, KioskSeqs())
         low = max(prev, 0) + 1
         if seq > low:

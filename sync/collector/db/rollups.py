@@ -18,7 +18,7 @@ with the same function, so both sides agree by construction.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, islice
 from operator import add, itemgetter, not_
@@ -113,7 +113,7 @@ RUNNING = (
 )
 
 
-def store_days(daily: Counter) -> dict[tuple[str, int, str], list[int]]:
+def store_days(daily: Mapping[tuple, int]) -> dict[tuple[str, int, str], list[int]]:
     """Daily counts without the kiosk: (store, scale, date) -> counts in :data:`RUNNING` order."""
     result: dict[tuple[str, int, str], list[int]] = {}
     for (store, date, _kiosk, scale, score, suppressed), n in daily.items():
