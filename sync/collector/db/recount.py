@@ -279,13 +279,16 @@ class HourPlan:
         by_offsets: dict[tuple, list[str]] = {}
         for store_id, steps in self.offsets.items():
             by_offsets.setdefault(tuple(steps), []).append(store_id)
+        plans = list(by_offsets.items())
+        offset = _offset_case(plans[-1][0]) if plans else "0"  # the last one needs no test
         params: list[str] = []
         cases = []
-        for steps, stores in by_offsets.items():
+        for steps, stores in plans[:-1]:
             where, values = _any_of_text(stores)
             params += values
             cases.append(f"WHEN {where} THEN {_offset_case(steps)}")
-        offset = f"CASE {' '.join(cases)} END" if cases else "0"
+        if cases:
+            offset = f"CASE {' '.join(cases)} ELSE {offset} END"
         hour = f"(CAST(substr(created_at, 12, 2) AS INTEGER) + {offset}) % 24"
         skip = ""
         if self.by_minute:
