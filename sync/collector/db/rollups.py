@@ -18,7 +18,7 @@ with the same function, so both sides agree by construction.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, islice
 from operator import add, itemgetter, not_
@@ -33,6 +33,10 @@ ROW = (
     "received_at", "clock_suspect", "kind", "followup",
 )
 #: The columns a tally reads, from a list of :data:`ROW` columns.
+#: Key columns of the roll-up tables, in the order their tallies key them.
+DAILY_KEYS = ("store_id", "local_date", "kiosk_id", "scale", "score", "suppressed")
+HOURLY_KEYS = ("store_id", "local_date", "hour", "scale", "score")
+REASON_KEYS = ("store_id", "local_date", "reason", "scale", "score")
 _COLUMNS = itemgetter(2, 3, 4, 5, 6, 7, 9, 10)
 _MINUTE = itemgetter(slice(0, 16))
 
@@ -109,7 +113,7 @@ RUNNING = (
 )
 
 
-def store_days(daily: Counter) -> dict[tuple[str, int, str], list[int]]:
+def store_days(daily: Mapping[tuple, int]) -> dict[tuple[str, int, str], list[int]]:
     """Daily counts without the kiosk: (store, scale, date) -> counts in :data:`RUNNING` order."""
     result: dict[tuple[str, int, str], list[int]] = {}
     for (store, date, _kiosk, scale, score, suppressed), n in daily.items():

@@ -42,8 +42,18 @@ from sync.collector.db.chain import (
     chain_period_counts,
 )
 from sync.collector.db.connection import Connection, Database, Duplicate
-from sync.collector.db.recount import STEPS, KioskSeqs, compare_rollups, recount
+from sync.collector.db.recount import (
+    STEPS,
+    KioskSeqs,
+    Recount,
+    daily_recount,
+    rebuild_counts,
+    recount,
+)
 from sync.collector.db.rollups import (
+    DAILY_KEYS,
+    HOURLY_KEYS,
+    REASON_KEYS,
     ROW,
     RUNNING,
     SCORES,
@@ -95,10 +105,6 @@ RUNNING_PERIOD = (
     " AND b.local_date = (SELECT MAX(local_date) FROM running_counts"
     " WHERE store_id = k.store_id AND scale = k.scale AND local_date < ?)"
 )
-#: Key columns of the roll-up tables, in the order of :class:`~sync.collector.db.rollups.Tallies`.
-DAILY_KEYS = ("store_id", "local_date", "kiosk_id", "scale", "score", "suppressed")
-HOURLY_KEYS = ("store_id", "local_date", "hour", "scale", "score")
-REASON_KEYS = ("store_id", "local_date", "reason", "scale", "score")
 #: A live (not revoked) token by the hash of its secret, with its kiosk's and
 #: store's retirement (a retired kiosk or store takes no uploads).
 PRINCIPAL = (
@@ -1536,12 +1542,11 @@ class Storage:
         for store in self.stores():
             self.zone(store["id"])  # cached now: counting must not borrow a second connection
         with self.db.transaction(serialize=repair) as conn:
-            expected, seqs = recount(conn, self.hours, self.cached_zone, step)
-            problems = compare_rollups(conn, expected)
-            problems += self._check_seqs(conn, seqs)
+            found = recount(conn, self.hours, self.cached_zone, step)
+            problems = found.problems + self._check_seqs(conn, found.seqs)
             step(STEPS[-1])
             if repair and problems:
-                self._rebuild(conn, expected, seqs)
+                self._rebuild(conn, found)
         return problems
 
     def _check_seqs(self, conn: Connection, seqs: dict[str, KioskSeqs]) -> list[str]:
@@ -1562,14 +1567,15 @@ class Storage:
                 )
         return problems
 
-    def _rebuild(self, conn: Connection, expected: Tallies, seqs: dict[str, KioskSeqs]) -> None:
+    def _rebuild(self, conn: Connection, found: Recount) -> None:
         """Replace every roll-up and seq counter with values recounted from ratings."""
         for table in ("daily_counts", "hourly_counts", "reason_counts", "running_keys",
                       "running_counts", "chain_day_counts", "seq_gaps"):
             conn.execute(f"DELETE FROM {table}")
-        self._add_tallies(conn, expected)
+        self._add_tallies(conn, Tallies(daily=daily_recount(conn)))
+        rebuild_counts(conn, self.hours, self.cached_zone)
         for kiosk_id in [row[0] for row in conn.rows("SELECT id FROM kiosks")]:
-            said = seqs.get(kiosk_id, KioskSeqs())
+            said = found.seqs.get(kiosk_id, KioskSeqs())
             conn.executemany(
                 "INSERT INTO seq_gaps (kiosk_id, gap_start, gap_end) VALUES (?, ?, ?)",
                 [(kiosk_id, a, b) for a, b in said.gaps],
