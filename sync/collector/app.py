@@ -55,6 +55,7 @@ from sync.collector.api import (
     read,
     regions,
     stream,
+    surveys,
 )
 from sync.collector.api.models import Error, Health, errors
 from sync.collector.asgi import HttpMiddleware
@@ -182,6 +183,7 @@ AUDIENCE_ERRORS = (
     (alerting.router, (401, 403, 422, 429)),
     (regions.router, (401, 403, 422, 429)),
     (comments.router, (401, 403, 422, 429)),
+    (surveys.router, (401, 403, 422, 429)),
 )
 
 
