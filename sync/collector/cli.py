@@ -889,7 +889,7 @@ def survey() -> None:
 
 def touchpoint_option(required: bool = False) -> Callable:
     """``--touchpoint``: the touchpoint of the store a survey command is about."""
-    return click.option("--touchpoint", default=None, required=required,
+    return click.option("--touchpoint", required=required,
                         help="A touchpoint of the store (checkout, service_desk, exit, or one"
                              " a kiosk stands at); without it: the store's own survey")
 
