@@ -209,13 +209,14 @@ def config_text(answer: dict[str, Any], url: str, pin_hash: str, ca_bundle: str 
     """
     text = EXAMPLE.read_text(encoding="utf-8") if example is None else example
     head, sep, sync_part = text.partition("\n[sync]\n")
-    scale = (answer.get("survey") or {}).get("scale")
     top = {"store_id": answer["store_id"], "kiosk_id": answer["kiosk_id"],
-           "timezone": answer["timezone"], "staff_pin_hash": pin_hash}
-    if scale in (3, 4, 5):
-        top["scale"] = scale
+           "timezone": answer["timezone"], "staff_pin_hash": pin_hash,
+           **question(answer.get("survey") or {})}
     if database:
         top["database"] = database
+    if top.get("kind", "csat") != "csat":  # nps and ces imply their scale: no scale line
+        head = re.sub(r"^scale = .*$", "# scale: implied by kind", head, count=1,
+                      flags=re.MULTILINE)
     head = fill(head, top)
     head = (f"# Hymy kiosk configuration of kiosk {answer['kiosk_id']} in store"
             f" {answer['store_id']}, written by `hymy-kiosk enroll`\n"
@@ -227,6 +228,19 @@ def config_text(answer: dict[str, Any], url: str, pin_hash: str, ca_bundle: str 
     text = head + sep + sync_part
     parse(tomllib.loads(text))  # the same validation the kiosk runs at start
     return text
+
+
+def question(survey: dict[str, Any]) -> dict[str, Any]:
+    """``kind`` and ``scale`` of the config from the survey the collector gave this kiosk
+    (its touchpoint's or its store's), so the kiosk asks that question from its first
+    start, before any sync; version 0 (no survey set) leaves the example's."""
+    kind = survey.get("kind", "csat")
+    if not survey.get("version") or kind not in ("csat", "nps", "ces"):
+        return {}
+    if kind != "csat":
+        return {"kind": kind}
+    scale = survey.get("scale")
+    return {"kind": kind, **({"scale": scale} if scale in (3, 4, 5) else {})}
 
 
 def write_private(path: Path, text: str) -> None:

@@ -56,6 +56,7 @@ from sync.collector.api import (
     read,
     regions,
     stream,
+    surveys,
 )
 from sync.collector.api.models import Error, Health, errors
 from sync.collector.asgi import HttpMiddleware
@@ -184,6 +185,7 @@ AUDIENCE_ERRORS = (
     (regions.router, (401, 403, 422, 429)),
     (comments.router, (401, 403, 422, 429)),
     (levels.router, (401, 403, 422, 429)),
+    (surveys.router, (401, 403, 422, 429)),
 )
 
 

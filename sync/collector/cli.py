@@ -880,18 +880,31 @@ def user_password(storage: Storage, email: str, link: bool) -> None:
 
 @cli.group()
 def survey() -> None:
-    """Set and show a store's survey (question, faces, reasons)."""
+    """Set and show a store's surveys (question, faces, reasons), per touchpoint too.
+
+    A kiosk shows the survey of its touchpoint if one is set, else its
+    store's, else its own config's question.
+    """
+
+
+def touchpoint_option(required: bool = False) -> Callable:
+    """``--touchpoint``: the touchpoint of the store a survey command is about."""
+    return click.option("--touchpoint", required=required,
+                        help="A touchpoint of the store (checkout, service_desk, exit, or one"
+                             " a kiosk stands at); without it: the store's own survey")
 
 
 @storage_change(survey, "set", click.argument("store_id"),
                 click.argument("file", type=click.Path(exists=True, dir_okay=False,
                                                        path_type=Path)),
-                create=True)
-def survey_set(storage: Storage, store_id: str, file: Path) -> str:
-    """Give a store a new survey from a TOML file; kiosks pick it up on their next sync.
+                touchpoint_option(), create=True)
+def survey_set(storage: Storage, store_id: str, file: Path, touchpoint: str | None) -> str:
+    """Give a store (or one touchpoint of it) a new survey from a TOML file; kiosks pick
+    it up on their next sync.
 
     \b
     Example file:
+        kind = "csat"         # or "nps" (0-10), "ces" (7-point agree scale)
         scale = 5
         reasons = ["queue", "staff"]
         [questions]
@@ -901,29 +914,78 @@ def survey_set(storage: Storage, store_id: str, file: Path) -> str:
         queue = "Queue"
         staff = "Service"
     \b
-    Example:
+    Examples:
         hymy-collector survey set hki-kamppi survey.toml
+        hymy-collector survey set hki-kamppi ces.toml --touchpoint service_desk
     """
     from sync.survey import survey_from_toml
 
-    saved = storage.set_survey(store_id, survey_from_toml(file.read_text(encoding="utf-8")))
-    return f"Store {store_id} now shows survey version {saved.version}"
+    chosen = survey_from_toml(file.read_text(encoding="utf-8"))
+    saved = storage.set_survey(store_id, chosen, touchpoint)
+    where = f"Store {store_id}" if touchpoint is None else (
+        f"Touchpoint {touchpoint!r} of store {store_id}")
+    return f"{where} now shows survey version {saved.version} ({saved.kind})"
 
 
 @survey.command("show")
 @click.argument("store_id")
+@touchpoint_option()
 @database_option(create=False)
 @friendly_errors
-def survey_show(storage: Storage, store_id: str) -> None:
-    """Print a store's current survey as JSON.
+def survey_show(storage: Storage, store_id: str, touchpoint: str | None) -> None:
+    """Print the survey a store's kiosks (or those at one touchpoint) show, as JSON.
 
     \b
-    Example:
+    Examples:
         hymy-collector survey show hki-kamppi
+        hymy-collector survey show hki-kamppi --touchpoint exit
     """
     if storage.store(store_id) is None:
         raise LookupError(f"no store {store_id!r}")
-    click.echo(json.dumps(storage.survey(store_id).body(), indent=2, ensure_ascii=False))
+    shown = (storage.survey(store_id) if touchpoint is None
+             else storage.touchpoint_survey(store_id, touchpoint))
+    click.echo(json.dumps(shown.body(), indent=2, ensure_ascii=False))
+
+
+@listing(survey)
+@click.argument("store_id")
+def survey_list(storage: Storage, store_id: str
+                ) -> tuple[list[dict[str, Any]], Callable[[dict], str]]:
+    """List a store's own survey and each touchpoint's that has one.
+
+    \b
+    Example:
+        hymy-collector survey list hki-kamppi
+    """
+    found = storage.store_surveys(store_id)
+    rows = [{"touchpoint": None, "survey": None if found["store"] is None
+             else found["store"].body()}]
+    rows += [{"touchpoint": name, "survey": shown.body()}
+             for name, shown in found["touchpoints"].items()]
+    return rows, survey_line
+
+
+def survey_line(row: dict[str, Any]) -> str:
+    """One line of ``survey list``: where, version, kind and scale."""
+    where = "(store)" if row["touchpoint"] is None else row["touchpoint"]
+    shown = row["survey"]
+    if shown is None:
+        return f"{where:<16} none: kiosks show their own config's question"
+    return (f"{where:<16} version {shown['version']:<4} {shown.get('kind', 'csat'):<5}"
+            f" scale {shown['scale']}")
+
+
+@storage_change(survey, "unset", click.argument("store_id"), touchpoint_option(required=True))
+def survey_unset(storage: Storage, store_id: str, touchpoint: str) -> str:
+    """Remove a touchpoint's survey: its kiosks show the store's survey again.
+
+    \b
+    Example:
+        hymy-collector survey unset hki-kamppi --touchpoint exit
+    """
+    if storage.unset_survey(store_id, touchpoint):
+        return f"Touchpoint {touchpoint!r} of store {store_id} now shows the store's survey"
+    return f"Touchpoint {touchpoint!r} of store {store_id} had no survey of its own; unchanged"
 
 
 # -- demo, export, check, backup -----------------------------------------------

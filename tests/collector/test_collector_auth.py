@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from tests.support.collector import batch, rating
-from tests.support.roles import MATRIX, ROLES, openapi_path
+from tests.support.roles import MATRIX, ROLES, TOUCHPOINT, openapi_path
 
 _unique = itertools.count(1)
 
@@ -82,6 +82,7 @@ def new_alert(collector, store_id: str) -> int:
 def test_auth_matrix(collector_server, principals, method, template, expected, role):
     store, tokens = principals
     path = template.replace("{store}", store.store_id).replace("{kiosk_id}", store.kiosk_id)
+    path = path.replace("{touchpoint}", TOUCHPOINT)
     if "{spare_store}" in path or "{spare_kiosk}" in path:
         spare = collector_server.new_store()
         path = path.replace("{spare_store}", spare.store_id)
@@ -146,7 +147,8 @@ def test_kiosk_token_cannot_read_anything(collector_server, principals):
     store, tokens = principals
     for method, template, _ in MATRIX:
         if method == "GET" and template not in ("/api/v1/survey", "/api/v1/kiosk"):
-            path = template.replace("{store}", store.store_id)
+            path = template.replace("{store}", store.store_id).replace("{touchpoint}",
+                                                                       TOUCHPOINT)
             assert collector_server.request(method, path, tokens["kiosk"]).status_code == 403
 
 

@@ -22,7 +22,7 @@ import requests
 from sync.clock import local_date, utc_now, zone
 from tests.support.collector import Collector, batch, rating
 from tests.support.fleet import register
-from tests.support.roles import MATRIX
+from tests.support.roles import MATRIX, TOUCHPOINT
 
 pytestmark = pytest.mark.reliability
 TODAY = local_date(utc_now(), zone("Europe/Helsinki"))
@@ -119,6 +119,7 @@ def test_revoked_tokens_get_401_on_every_route(chain, role):
         if expected[0] != 401:  # a route that takes no token (enrollment) ignores it
             continue
         path = template.replace("{store}", "a").replace("{token_id}", "999999")
+        path = path.replace("{touchpoint}", TOUCHPOINT)
         answer = collector.request(method, path, token, json={})
         assert answer.status_code == 401, (method, path, answer.status_code)
 

@@ -36,6 +36,7 @@ from sync.collector.db.stays import Stays
 from sync.collector.db.storage import Storage
 from sync.collector.settings import Settings
 from sync.collector.tokens import Principal
+from sync.survey import parse_survey
 from sync.wire import parse_rating
 from tests.support import ROOT
 from tests.support.collector import Collector, Store, batch, rating, release_database, run_cli
@@ -427,3 +428,43 @@ def test_a_collector_database_of_the_last_release_gets_regions_in_place(backend,
     finally:
         db.close()
     assert "ok: roll-ups match" in run_cli(database, "check").stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_store_surveys_of_the_last_release_still_reach_its_kiosks(backend, tmp_path, request):
+    """Migration 020 on the last release's database (008, both backends): the surveys set
+    then stay the stores' own, every kiosk is still given its store's over HTTP; then a
+    touchpoint's survey reaches the kiosk standing there only, numbered after them."""
+    from sync.collector.app import create_app
+    from tests.support.asgi import call
+
+    database = release_database(backend, tmp_path, request, "008")
+    db = Database(database)
+    before = rows_of(db)["surveys"]
+    assert "020_touchpoint_surveys.sql" in db.migrate()
+    after = rows_of(db)["surveys"]
+    assert [row[:4] for row in after] == before
+    assert all(row[4:] == (None, None) for row in after)  # touchpoint, unset_at
+    db.close()
+    app = create_app(Settings(database=database))
+    storage = app.state.storage
+
+    def shown(kiosk_id: str) -> dict:
+        store_id = storage.kiosk(kiosk_id)["store_id"]
+        token = storage.add_token("kiosk", store_id=store_id, kiosk_id=kiosk_id).token
+        answer = call(app, "GET", "/api/v1/survey", {"Authorization": f"Bearer {token}"})
+        assert answer.status == 200
+        return answer.json()
+
+    stored = {row[0]: row[1] for row in before}  # store -> version (one survey each)
+    kiosks = ("hki-kamppi-1", "hki-kamppi-2", "hki-itakeskus-1")
+    assert {k: shown(k)["version"] for k in kiosks} == {
+        k: stored[k.rsplit("-", 1)[0]] for k in kiosks}
+    storage.set_touchpoint("hki-kamppi-2", "exit")
+    saved = storage.set_survey("hki-kamppi", parse_survey(
+        {"kind": "nps", "questions": {"en": "Would you recommend us?"}}), "exit")
+    assert saved.version == stored["hki-kamppi"] + 1
+    assert (shown("hki-kamppi-2")["kind"], shown("hki-kamppi-2")["version"]) == (
+        "nps", saved.version)
+    assert shown("hki-kamppi-1")["version"] == stored["hki-kamppi"]
+    storage.db.close()

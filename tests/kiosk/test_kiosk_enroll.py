@@ -149,3 +149,29 @@ def test_set_up_writes_a_config_the_kiosk_runs_or_says_why_without_spending_the_
         set_up(tmp_path / "k.toml", served.url, served.code, "2468")
     assert failed.value.kind == "refused" and "HTTP 410" in str(failed.value)
     assert not (tmp_path / "k.toml").exists()
+
+
+def test_enroll_writes_the_kind_of_the_survey_of_the_kiosks_touchpoint(served, tmp_path: Path):
+    """A trial found an NPS store's kiosk enrolled with kind = "csat", scale = 5: the config
+    now asks what the collector gives this kiosk, its touchpoint's survey over the store's."""
+    from sync.survey import parse_survey
+
+    served.storage.set_survey(STORE_ID, parse_survey({"scale": 3, "questions": {"en": "OK?"}}))
+    served.storage.set_touchpoint(KIOSK_ID, "exit")
+    served.storage.set_survey(STORE_ID, parse_survey(
+        {"kind": "nps", "questions": {"en": "Would you recommend us?"}}), "exit")
+    config = tmp_path / "kiosk.toml"
+    done = kiosk_cli("enroll", served.url, served.code, "--config", str(config),
+                     "--pin-hash", PIN_HASH)
+    assert (done.returncode, done.stderr) == (0, "")
+    settings = load(config)
+    assert (settings.kind, settings.scale) == ("nps", 11)
+    assert kiosk_cli("check-config", "--config", str(config)).returncode == 0
+
+    # A kiosk at no named touchpoint gets the store's survey: 3 faces.
+    served.storage.add_kiosk("k2", STORE_ID)
+    other = tmp_path / "other.toml"
+    done = kiosk_cli("enroll", served.url, served.storage.issue_code("k2").code,
+                     "--config", str(other), "--pin-hash", PIN_HASH)
+    assert done.returncode == 0, done.stderr
+    assert (load(other).kind, load(other).scale) == ("csat", 3)

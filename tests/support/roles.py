@@ -8,7 +8,7 @@ ROLES = ("anonymous", "unknown", "kiosk", "staff", "staff_other", "office", "adm
 # a store and a kiosk made for the request, without ratings, so that DELETE may succeed;
 # {alert} an alert of {store} made for the request, so that each acknowledgement is the first;
 # {region} and {spare_region} a region made for the request (a staff token of one store
-# reads no region).
+# reads no region); {touchpoint} a named touchpoint (TOUCHPOINT) of {store}.
 # POST /api/v1/enroll takes no token at all: every caller gets the same answer
 # (422 here, for a body without a code; the code alone decides, see
 # tests/collector/test_collector_enroll.py).
@@ -53,7 +53,13 @@ PATCH  /api/v1/regions/{region}        401 401 403 403 403 403 200
 DELETE /api/v1/regions/{spare_region}  401 401 403 403 403 403 204
 GET    /api/v1/regions/{region}/daily  401 401 403 403 403 200 200
 GET    /api/v1/regions/{region}/summary 401 401 403 403 403 200 200
+GET    /api/v1/stores/{store}/surveys  401 401 403 200 403 200 200
+GET    /api/v1/stores/{store}/touchpoints/{touchpoint}/survey 401 401 403 200 403 200 200
+PUT    /api/v1/stores/{store}/touchpoints/{touchpoint}/survey 401 401 403 403 403 403 200
+DELETE /api/v1/stores/{store}/touchpoints/{touchpoint}/survey 401 401 403 403 403 403 204
 """
+#: The touchpoint {touchpoint} stands for: one of the named ones, so any store has it.
+TOUCHPOINT = "exit"
 #: (method, path template, expected status per role in ROLES order)
 MATRIX = [(method, path, tuple(int(s) for s in statuses))
           for method, path, *statuses in (line.split() for line in TABLE.strip().splitlines())]

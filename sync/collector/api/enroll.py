@@ -5,8 +5,8 @@ enroll-code``, or the kiosk's dashboard page); ``hymy-kiosk enroll URL CODE``
 sends it here without a token and writes its config from the answer.
 
 - 200: the kiosk's store, time zone, a kiosk token minted at this moment,
-  the store's survey and the sync URL; the code is used up in the same
-  transaction;
+  the kiosk's survey (its touchpoint's, else its store's) and the sync URL;
+  the code is used up in the same transaction;
 - 404: no such code (mistyped, or never issued);
 - 410: a code that was used, expired, replaced by a newer one, or whose
   kiosk or store is retired;
@@ -87,6 +87,6 @@ async def enroll(body: EnrollRequest, request: Request) -> Enrollment:
     except CodeGone as error:
         throttle.failed(client)
         raise HTTPException(410, str(error)) from None
-    survey = await run_in_threadpool(storage.survey, made["store_id"])
+    survey = await run_in_threadpool(storage.kiosk_survey, made["store_id"], made["kiosk_id"])
     log_fields(request).update(kiosk_id=made["kiosk_id"], store_id=made["store_id"])
     return Enrollment(**made, survey=survey, sync_url=str(request.base_url).rstrip("/"))

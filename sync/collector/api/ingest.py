@@ -368,12 +368,13 @@ def etag_matches(header: str, etag: str) -> bool:
 @router.get(
     "/api/v1/survey",
     response_model=Survey,
-    summary="The survey this kiosk's store shows",
+    summary="The survey this kiosk shows (its touchpoint's, else its store's)",
     responses={304: {"description": "Unchanged since the ETag in If-None-Match"}},
 )
 def get_survey(request: Request, principal: Principal = Depends(kiosk)) -> Response:
-    """The store's current survey with an ``ETag``; ``If-None-Match`` gives 304 when unchanged."""
-    survey = storage_of(request).survey(principal.store_id)
+    """The survey of the kiosk's touchpoint if one is set, else its store's, with an
+    ``ETag``; ``If-None-Match`` gives 304 when unchanged."""
+    survey = storage_of(request).kiosk_survey(principal.store_id, principal.kiosk_id)
     etag = survey.etag()
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if etag_matches(request.headers.get("if-none-match", ""), etag):

@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from sync.survey import Survey
+
 
 def _open_schema(schema: dict[str, Any]) -> None:
     """Leave ``additionalProperties`` out of an answer's schema: new fields may come."""
@@ -530,3 +532,17 @@ class ChainKindSummary(ChainPeriod, KindFigures):
 
 class ChainSummaryOfKind(RootModel[ChainSummary | ChainKindSummary]):
     """``/chain/summary``: CSAT (the default) or, with ``kind=nps|ces``, that kind's."""
+class TouchpointSurvey(Answer):
+    """The survey set for one touchpoint of a store: kiosks standing there show it."""
+
+    touchpoint: str = Field(description="e.g. checkout, service_desk, exit")
+    survey: Survey
+
+
+class StoreSurveys(Answer):
+    """A store's own survey and each touchpoint's that has one (issue #16): a kiosk shows
+    its touchpoint's survey, else the store's, else its own config's question."""
+
+    store_id: str
+    store: Survey | None = Field(description="The store's own survey; null: none set")
+    touchpoints: list[TouchpointSurvey] = Field(description="By touchpoint name")

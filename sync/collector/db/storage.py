@@ -34,7 +34,7 @@ from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
 from sync.collector import people
-from sync.collector.db import alerting, alertlog, comments, digests, hours, lines, regions
+from sync.collector.db import alerting, alertlog, comments, digests, hours, lines, regions, surveys
 from sync.collector.db import users as people_db
 from sync.collector.db.chain import (
     add_chain_days,
@@ -780,24 +780,63 @@ class Storage:
 
     # -- surveys ----------------------------------------------------------
 
-    def survey(self, store_id: str) -> Survey:
-        """The store's current survey, or the default one (version 0)."""
+    def survey(self, store_id: str, touchpoint: str | None = None) -> Survey:
+        """What a kiosk at ``touchpoint`` of the store shows (None: the store's own survey):
+        the touchpoint's survey, else the store's, else the default one (version 0)."""
         with self.db.connection() as conn:
-            row = conn.query_one(
-                "SELECT version, body FROM surveys WHERE store_id = ?"
-                " ORDER BY version DESC LIMIT 1",
-                (store_id,),
-            )
-        if row is None:
-            return DEFAULT_SURVEY
-        return _stored_survey(row["version"], row["body"])
+            found = surveys.resolved(conn, store_id, touchpoint)
+        return DEFAULT_SURVEY if found is None else _stored_survey(*found)
+
+    def kiosk_survey(self, store_id: str, kiosk_id: str | None) -> Survey:
+        """The survey a kiosk is given: its touchpoint's, else its store's (one connection)."""
+        with self.db.connection() as conn:
+            found = surveys.resolved(conn, store_id, surveys.kiosk_touchpoint(conn, kiosk_id))
+        return DEFAULT_SURVEY if found is None else _stored_survey(*found)
+
+    def store_surveys(self, store_id: str) -> dict[str, Any]:
+        """The store's own survey (None if unset) and each touchpoint's that has one."""
+        with self.db.connection() as conn:
+            self._store_row(conn, store_id)
+            own = surveys.current(conn, store_id, None)
+            named = {name: surveys.current(conn, store_id, name)
+                     for name in surveys.set_touchpoints(conn, store_id)}
+        return {"store": None if own is None else _stored_survey(*own),
+                "touchpoints": {name: _stored_survey(*found)
+                                for name, found in named.items() if found is not None}}
+
+    def touchpoint_survey(self, store_id: str, touchpoint: str) -> Survey:
+        """What kiosks at a touchpoint of the store show; NotFound for an unknown one."""
+        with self.db.connection() as conn:
+            found = surveys.resolved(conn, store_id,
+                                     self._survey_touchpoint(conn, store_id, touchpoint))
+        return DEFAULT_SURVEY if found is None else _stored_survey(*found)
+
+    def unset_survey(self, store_id: str, touchpoint: str) -> bool:
+        """Let a touchpoint's kiosks show the store's survey again; False if it had none."""
+        with self.db.transaction(serialize=True) as conn:
+            touchpoint = self._survey_touchpoint(conn, store_id, touchpoint)
+            return surveys.unset(conn, store_id, touchpoint, format_utc(utc_now()))
+
+    def _survey_touchpoint(self, conn: Connection, store_id: str, name: str) -> str:
+        """A touchpoint of the store a survey may be set for, cleaned; NotFound otherwise."""
+        self._store_row(conn, store_id)
+        touchpoint = regions.clean_touchpoint(name)
+        if touchpoint is None:
+            raise ValueError("--touchpoint: give a touchpoint name, e.g. service_desk")
+        known = surveys.known_touchpoints(conn, store_id)
+        if touchpoint not in known and touchpoint not in surveys.set_touchpoints(conn, store_id):
+            raise NotFound(f"no touchpoint {touchpoint!r} in store {store_id!r}: use one of"
+                           f" {', '.join(known)}, or stand a kiosk there first"
+                           " ('hymy-collector kiosk touchpoint')")
+        return touchpoint
 
     def survey_scales(self) -> dict[str, int]:
         """Faces of each store's current survey, for stores that set one (one query)."""
         with self.db.connection() as conn:
             rows = conn.rows(
                 "SELECT store_id, version, body FROM surveys s WHERE version ="
-                " (SELECT MAX(version) FROM surveys WHERE store_id = s.store_id)"
+                " (SELECT MAX(version) FROM surveys WHERE store_id = s.store_id"
+                " AND touchpoint IS NULL)"
             )
         return {
             store_id: _stored_survey(version, body).scale for store_id, version, body in rows
@@ -823,22 +862,18 @@ class Storage:
         self._reasons[store_id] = (version, keys)
         return keys
 
-    def set_survey(self, store_id: str, survey: Survey) -> Survey:
-        """Store a new survey version for a store (the version number is assigned here)."""
+    def set_survey(self, store_id: str, survey: Survey,
+                   touchpoint: str | None = None) -> Survey:
+        """Store a new survey version for a store, or for one of its touchpoints (the
+        version number is assigned here, one sequence per store)."""
         with self.db.transaction(serialize=True) as conn:
-            if not conn.scalar("SELECT 1 FROM stores WHERE id = ?", (store_id,)):
-                raise NotFound(f"no store {store_id!r}")
-            version = 1 + (
-                conn.scalar("SELECT MAX(version) FROM surveys WHERE store_id = ?", (store_id,))
-                or 0
-            )
-            saved = survey.model_copy(update={"version": version})
-            body = saved.model_dump(exclude={"version"})
-            conn.execute(
-                "INSERT INTO surveys (store_id, version, body, created_at) VALUES (?, ?, ?, ?)",
-                (store_id, version, json.dumps(body, ensure_ascii=False), format_utc(utc_now())),
-            )
-        return saved
+            if touchpoint is None:
+                self._store_row(conn, store_id)
+            else:
+                touchpoint = self._survey_touchpoint(conn, store_id, touchpoint)
+            body = json.dumps(survey.model_dump(exclude={"version"}), ensure_ascii=False)
+            version = surveys.insert(conn, store_id, touchpoint, body, format_utc(utc_now()))
+        return survey.model_copy(update={"version": version})
 
     # -- ingest -----------------------------------------------------------
 

@@ -98,7 +98,7 @@ def test_a_store_manager_is_told_acknowledges_from_the_mail_and_gets_the_digest(
             four_weeks_and_an_incident(url, token)
             alert_mail = wait_for(box, MANAGER, "Hymy · Kamppi:")
             text = alert_mail.get_body(("plain",)).get_content()
-            found = re.search(r"(\d+) unhappy in the last (\d+)\xa0min", text)  # the rate rule's words
+            found = re.search(r"(\d+) unhappy in the last (\d+)\xa0min", text)
             assert found and int(found.group(1)) >= 5, text
             alert_link = URL.search(text).group(0)
             assert re.search(r"/alerts/\d+$", alert_link)
