@@ -55,7 +55,7 @@ def test_user_add_prints_the_invitation_link_and_list_shows_the_account(chain):
     (["olli@example.com", "--role", "staff", "--store", "nope"],
      "Error: no store 'nope' (see 'hymy-collector store list')"),
     (["olli@example.com", "--role", "staff"], "Error: a staff user needs at least one --store"
-     " STORE_ID"),
+     " STORE_ID or --region REGION"),
     (["olli@example.com", "--role", "office", "--store", "a"],
      "Error: an office user reads every store; leave out --store"),
     (["olli@example.com", "--role", "admin", "--language", "ru"],
