@@ -12,12 +12,14 @@ touchpoint's figures are its kiosks' daily counts (:mod:`sync.collector.db.regio
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sync.collector import reports
 from sync.collector.db.regions import Tree
 from sync.collector.db.storage import Storage
-from sync.collector.reports import days_between, figures, summarize_rows
+from sync.collector.reports import figures, summarize_rows
+from sync.collector.tokens import Principal
 
 #: Faces a region's counts are shown with: stores may ask 3, 4 or 5, so all five.
 REGION_FACES = 5
@@ -26,25 +28,41 @@ REGION_FACES = 5
 def region_summary(storage: Storage, tree: Tree, region_id: str, start: str, end: str
                    ) -> dict[str, Any]:
     """A region's figures over a period: every store in it and its sub-regions together."""
-    stores = set(tree.stores_in(region_id))
-    rows = [row[1:] for row in storage.period_counts(start, end) if row[0] in stores]
-    return {"stores": len(stores), **figures(summarize_rows(rows), REGION_FACES)}
+    return stores_summary(storage, frozenset(tree.stores_in(region_id)), start, end)
 
 
 def region_daily(storage: Storage, tree: Tree, region_id: str, start: str, end: str
                  ) -> list[dict[str, Any]]:
     """A region's figures per local date (days without taps included)."""
-    by_day: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for day, *counts in storage.stores_day_counts(tree.stores_in(region_id), start, end):
-        by_day[day].append(tuple(counts))
-    return [{"date": day, **figures(summarize_rows(by_day.get(day, ())), REGION_FACES)}
-            for day in days_between(start, end)]
+    return stores_trend(storage, frozenset(tree.stores_in(region_id)), start, end)
 
 
 def region_ranking(storage: Storage, tree: Tree, region_id: str, start: str, end: str,
                    min_responses: int) -> list[dict[str, Any]]:
     """The region's stores ranked as the office ranks the chain's, renumbered within it."""
-    stores = set(tree.stores_in(region_id))
+    return stores_ranking(storage, frozenset(tree.stores_in(region_id)), start, end,
+                          min_responses)
+
+
+# -- a set of stores: a region's, or those of a caller scoped to regions ------------
+
+def stores_summary(storage: Storage, stores: frozenset[str], start: str, end: str
+                   ) -> dict[str, Any]:
+    """The figures of a set of stores over a period, their counts added together."""
+    rows = [row[1:] for row in storage.period_counts(start, end) if row[0] in stores]
+    return {"stores": len(stores), **figures(summarize_rows(rows), REGION_FACES)}
+
+
+def stores_trend(storage: Storage, stores: frozenset[str], start: str, end: str,
+                 weekly: bool = False) -> list[dict[str, Any]]:
+    """A set of stores' figures per local date, or per week (days without taps included)."""
+    return reports.trend_report(storage.stores_day_counts(sorted(stores), start, end),
+                                start, end, weekly)
+
+
+def stores_ranking(storage: Storage, stores: frozenset[str], start: str, end: str,
+                   min_responses: int) -> list[dict[str, Any]]:
+    """A set of stores ranked as the office ranks the chain's, renumbered within it."""
     entries = [entry for entry in reports.ranking_report(storage, start, end, min_responses)
                if entry["store_id"] in stores]
     ranked = [entry for entry in entries if entry["rank"] is not None]
@@ -78,3 +96,46 @@ def touchpoints_report(storage: Storage, store_id: str, start: str, end: str
               for point, rows in by_point.items()]
     result.sort(key=lambda entry: (-entry["responses"], entry["touchpoint"] or "~"))
     return result
+
+
+@dataclass(frozen=True)
+class OfficeScope:
+    """The stores the office pages cover for a caller: the whole chain (``stores`` None),
+    or, for an office caller scoped to regions, their regions' stores only, so its
+    ranking, funnel, trend and alerts are the chain's narrowed to them."""
+
+    stores: frozenset[str] | None
+
+    @classmethod
+    def of(cls, principal: Principal) -> OfficeScope:
+        """The scope of a caller who may see the office pages."""
+        return cls(principal.region_stores if principal.region_id is not None else None)
+
+    def covers(self, store_id: str) -> bool:
+        """True when ``store_id`` is one of the stores these pages show."""
+        return self.stores is None or store_id in self.stores
+
+    def ranking(self, storage: Storage, start: str, end: str, min_responses: int
+                ) -> list[dict[str, Any]]:
+        """:func:`reports.ranking_report` over these stores, renumbered within them."""
+        if self.stores is None:
+            return reports.ranking_report(storage, start, end, min_responses, "ci_low")
+        return stores_ranking(storage, self.stores, start, end, min_responses)
+
+    def summary(self, storage: Storage, start: str, end: str) -> dict[str, Any]:
+        """Their figures together over a period (the chain's when not scoped)."""
+        if self.stores is None:
+            return reports.chain_summary_report(storage, start, end)
+        return stores_summary(storage, self.stores, start, end)
+
+    def trend(self, storage: Storage, start: str, end: str, weekly: bool
+              ) -> list[dict[str, Any]]:
+        """Their figures per local date or per week."""
+        if self.stores is None:
+            report = reports.chain_weekly_report if weekly else reports.chain_daily_report
+            return report(storage, start, end)
+        return stores_trend(storage, self.stores, start, end, weekly)
+
+    def alerts(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The alerts in ``found`` of these stores."""
+        return [alert for alert in found if self.covers(alert["store_id"])]

@@ -140,6 +140,12 @@ class Principal:
         """True for office and admin callers not scoped to a region: the chain's routes."""
         return self.role in CHAIN_READERS and self.region_id is None
 
+    @property
+    def office_pages(self) -> bool:
+        """True for office and admin callers: the dashboard's office pages, which show a
+        caller scoped to regions only their stores (:class:`sync.collector.regions.OfficeScope`)."""
+        return self.role in CHAIN_READERS
+
     def can_read(self, store_id: str) -> bool:
         """True when this caller may read ``store_id``'s numbers."""
         if self.region_id is not None:

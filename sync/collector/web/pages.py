@@ -28,7 +28,8 @@ from fastapi.responses import Response
 from sync.collector import alertlog, alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.reads import reads_of
-from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
+from sync.collector.regions import OfficeScope
+from sync.collector.web.access import PageDenied, StorePage, office_reader_page, store_reader
 from sync.collector.web.commentviews import recent_for_page
 from sync.collector.web.regionviews import region_links, touchpoint_rows
 from sync.collector.web.render import Page, csrf_refused, redirect
@@ -212,21 +213,23 @@ def day_page(
 # -- office page --------------------------------------------------------------
 
 @router.get("/office")
-def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Response:
-    """The chain: ranking with intervals, chain-wide trend, alerts, XLSX and CSV exports."""
-    t, storage = ctx.t, reads_of(request)
+def office_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Response:
+    """The chain: ranking with intervals, chain-wide trend, alerts, XLSX and CSV exports
+    (an office user scoped to regions: their stores' ranking, trend and alerts, no exports)."""
+    assert ctx.user is not None
+    t, storage, scope = ctx.t, reads_of(request), OfficeScope.of(ctx.user)
     today = chain_today(storage)
     q = request.query_params
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
     min_responses = request.app.state.settings.min_responses
-    ranking = reports.ranking_report(storage, start, end, min_responses, "ci_low")
-    chain = reports.chain_summary_report(storage, start, end)
-    base = reports.chain_summary_report(storage, *alerts.baseline_period(start))
+    ranking = scope.ranking(storage, start, end, min_responses)
+    chain = scope.summary(storage, start, end)
+    base = scope.summary(storage, *alerts.baseline_period(start))
     weekly = (date.fromisoformat(end) - date.fromisoformat(start)).days >= reports.DAILY_TREND_DAYS
-    report = reports.chain_weekly_report if weekly else reports.chain_daily_report
-    chain_days = report(storage, start, end)
+    chain_days = scope.trend(storage, start, end, weekly)
     thresholds = alert_rules(request)
-    found = alertlog.by_priority(storage.open_alerts())  # the chore keeps them current
+    # the chore keeps them current
+    found = alertlog.by_priority(scope.alerts(storage.open_alerts()))
     query = urlencode({"from": start, "to": end})
     trend = trend_svgs(t, chain_days, None, t("chain_trend_weekly" if weekly else "chain_trend"),
                        reference=base["csat"],
@@ -253,8 +256,9 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         alerts=alert_views(t, found, storage, start, end, thresholds),
         rules=rules,
         exports={name: f"/office/export/{name}?{query}" for name in (
-            "ratings.xlsx", "daily.xlsx", "ratings.csv", "daily.csv")},
-        regions=region_links(storage, start, end),
+            "ratings.xlsx", "daily.xlsx", "ratings.csv", "daily.csv")}
+        if ctx.user.chain_wide else {},
+        regions=region_links(storage, start, end, ctx.user.scope_regions or None),
     )
 
 
