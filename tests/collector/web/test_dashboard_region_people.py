@@ -1,0 +1,169 @@
+"""People scoped to regions on the dashboard, in-process (issue #16).
+
+A demo chain of 8 stores (Uusimaa: Helsinki's two stores and two more;
+Pirkanmaa: one; three elsewhere), an office person scoped to Uusimaa and a
+staff person scoped to Pirkanmaa with one store of their own.  Each reads
+the stores of their regions' subtrees and nothing else, a store put in the
+region later is theirs at the next request, a region taken away is gone at
+the next request, and the admin gives regions on the users page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import pytest
+
+from sync.collector.app import create_app
+from sync.collector.demo import seed_demo
+from sync.collector.settings import Settings
+from sync.collector.web.i18n import Translator
+from tests.support.asgi import Answer, call, person_cookie, session_cookie
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+PERIOD = "from=2025-05-19&to=2025-06-01"
+UUSIMAA = {"hki-kamppi", "hki-itakeskus", "espoo-isoomena", "vantaa-jumbo"}
+OFFICE, STAFF = "rea@example.com", "sam@example.com"
+
+
+@pytest.fixture
+def chain(collector_database):
+    """The app over the demo chain, its admin token, and the two scoped people."""
+    app = create_app(Settings(database=collector_database))
+    storage = app.state.storage
+    tokens = seed_demo(storage, stores=8, days=14, seed=3, now=NOW)["tokens"]
+    storage.add_user(OFFICE, "office", regions=["uusimaa"])
+    storage.add_user(STAFF, "staff", ["oulu-valkea"], regions=["pirkanmaa"])
+    return app, tokens["admin"]
+
+
+def stores_listed(answer: Answer, marker: str = "") -> set[str]:
+    """The ``data-store`` of every row on a page (after ``marker``, if given)."""
+    text = answer.body.decode()
+    return set(re.findall(r'<tr[^>]* data-store="([^"]+)"', text[text.index(marker):]))
+
+
+MATRIX = {
+    OFFICE: [("/stores/hki-kamppi", 200), ("/stores/espoo-isoomena", 200),
+             ("/stores/tampere-ratina", 403), ("/stores/oulu-valkea", 403),
+             ("/regions/uusimaa", 200), ("/regions/helsinki", 200), ("/regions/pirkanmaa", 403),
+             ("/office", 200), ("/office/ranking", 200), ("/office/funnel", 200),
+             ("/alerts", 200), ("/fleet", 200), ("/me/notifications", 200),
+             ("/office/export/daily.csv", 403), ("/admin/users", 403)],
+    STAFF: [("/stores/tampere-ratina", 200), ("/stores/oulu-valkea", 200),
+            ("/stores/hki-kamppi", 403), ("/regions/pirkanmaa", 200), ("/regions/uusimaa", 403),
+            ("/office", 403), ("/office/ranking", 403), ("/alerts", 403),
+            ("/admin/users", 403), ("/admin/users/1", 403), ("/fleet", 200)],
+}
+
+
+@pytest.mark.parametrize("who", [OFFICE, STAFF])
+def test_a_region_scoped_person_reads_their_regions_stores_and_nothing_else(chain, who):
+    app, _ = chain
+    cookie = person_cookie(app, who)
+    for path, status in MATRIX[who]:
+        assert call(app, "GET", path, cookie).status == status, path
+
+
+def test_a_region_scoped_staff_person_cannot_act_as_admin(chain):
+    app, _ = chain
+    cookie = person_cookie(app, STAFF)
+    fleet = call(app, "GET", "/fleet", cookie).body.decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', fleet).group(1)
+    body = urlencode({"email": "eve@example.com", "role": "admin", "csrf": csrf}).encode()
+    answer = call(app, "POST", "/admin/users", {
+        **cookie, "Content-Type": "application/x-www-form-urlencoded"}, body)
+    assert answer.status == 403
+    assert app.state.storage.user("eve@example.com") is None
+    assert stores_listed(call(app, "GET", "/fleet", cookie)) == {"tampere-ratina", "oulu-valkea"}
+
+
+def test_a_region_office_persons_office_pages_list_only_the_regions_stores(chain):
+    app, _ = chain
+    cookie = person_cookie(app, OFFICE)
+    ranking = call(app, "GET", f"/office/ranking?{PERIOD}&lang=en", cookie)
+    assert stores_listed(ranking) == UUSIMAA
+    ranks = re.findall(r'<tr data-store="[^"]+" data-rank="(\d+)"', ranking.body.decode())
+    assert sorted(map(int, ranks)) == list(range(1, len(ranks) + 1))  # renumbered in the region
+    office = call(app, "GET", f"/office?{PERIOD}&lang=en", cookie)
+    text = html.unescape(office.body.decode())
+    assert stores_listed(office) == UUSIMAA
+    assert 'id="export-daily"' not in text  # the chain's exports stay the chain office's
+    assert Translator("en")("stores_n", n=4) in text
+    funnel = call(app, "GET", f"/office/funnel?{PERIOD}&lang=en", cookie)
+    assert stores_listed(funnel, 'id="shrunk-ranking"') == UUSIMAA
+    alerts = call(app, "GET", f"/alerts?{PERIOD}&lang=en", cookie)
+    assert stores_listed(alerts) <= UUSIMAA
+
+
+def test_the_chain_office_still_sees_every_store(chain):
+    app, admin = chain
+    ranking = call(app, "GET", f"/office/ranking?{PERIOD}", session_cookie(app, admin))
+    assert len(stores_listed(ranking)) == 8
+
+
+def test_a_store_put_in_the_region_later_is_theirs_at_the_next_request(chain):
+    app, _ = chain
+    cookie = person_cookie(app, OFFICE)
+    assert call(app, "GET", "/stores/oulu-valkea", cookie).status == 403
+    app.state.storage.set_store_region("oulu-valkea", "helsinki")  # a sub-region of theirs
+    assert call(app, "GET", "/stores/oulu-valkea", cookie).status == 200
+    app.state.storage.add_store("espoo-sello", "Hymy Sello", "Europe/Helsinki", "uusimaa")
+    assert call(app, "GET", "/stores/espoo-sello", cookie).status == 200
+    ranking = call(app, "GET", f"/office/ranking?{PERIOD}", cookie)
+    assert stores_listed(ranking) == UUSIMAA | {"oulu-valkea", "espoo-sello"}
+
+
+def test_a_person_taken_out_of_a_region_loses_it_at_the_next_request(chain):
+    app, _ = chain
+    cookie = person_cookie(app, OFFICE)
+    assert call(app, "GET", "/stores/hki-kamppi", cookie).status == 200
+    app.state.storage.set_user_access(OFFICE, "office", [], ["pirkanmaa"])
+    assert call(app, "GET", "/stores/hki-kamppi", cookie).status == 403
+    assert call(app, "GET", "/regions/uusimaa", cookie).status == 403
+    assert call(app, "GET", "/stores/tampere-ratina", cookie).status == 200
+    assert stores_listed(call(app, "GET", f"/office/ranking?{PERIOD}", cookie)) == {
+        "tampere-ratina"}
+    app.state.storage.set_user_access(OFFICE, "office", [])  # unscoped: the whole chain
+    assert call(app, "GET", "/stores/oulu-valkea", cookie).status == 200
+
+
+def admin_post(app, cookie: dict, page: str, action: str, fields: list[tuple[str, str]]
+               ) -> Answer:
+    """Post a form of ``page`` as the signed-in admin, with the session's CSRF token."""
+    text = call(app, "GET", page, cookie).body.decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text).group(1)
+    body = urlencode([*fields, ("csrf", csrf)]).encode()
+    return call(app, "POST", action, {**cookie,
+                                       "Content-Type": "application/x-www-form-urlencoded"}, body)
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en", "de"])
+def test_the_admin_invites_a_person_to_regions_and_changes_them(chain, lang):
+    app, admin = chain
+    t, cookie = Translator(lang), session_cookie(app, admin)
+    page = call(app, "GET", f"/admin/users?lang={lang}", cookie).body.decode()
+    assert html.escape(t("user_regions")) in page and 'name="regions" value="helsinki"' in page
+    made = admin_post(app, cookie, "/admin/users", "/admin/users", [
+        ("email", "ville@example.com"), ("role", "staff"), ("regions", "helsinki"),
+        ("regions", "pirkanmaa"), ("language", "")])
+    assert made.status == 201, made.body.decode()
+    assert 'id="invite-link"' in made.body.decode()  # the invitation signs in to this account
+    person = app.state.storage.user("ville@example.com")
+    assert (person["stores"], person["regions"]) == ((), ("helsinki", "pirkanmaa"))
+    row = re.search(r'<tr data-user="ville@example.com".*?</tr>', made.body.decode(), re.S)
+    assert "helsinki, pirkanmaa" in row.group(0)
+    edit = f"/admin/users/{person['id']}"
+    changed = admin_post(app, cookie, edit, f"{edit}/access", [
+        ("role", "office"), ("regions", "uusimaa")])
+    assert changed.status == 200
+    assert 'name="regions" value="uusimaa" checked' in changed.body.decode()
+    assert app.state.storage.user("ville@example.com")["regions"] == ("uusimaa",)
+    refused = admin_post(app, cookie, edit, f"{edit}/access", [
+        ("role", "admin"), ("regions", "uusimaa")])
+    assert refused.status == 422
+    assert "leave out --region" in html.unescape(refused.body.decode())
+    assert app.state.storage.user("ville@example.com")["role"] == "office"
