@@ -826,8 +826,8 @@ def user_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict], 
 
 
 def user_scope(item: dict[str, Any], every: str, sep: str = ", ") -> str:
-    """What a person reads: their stores and ``region REGION``s, or ``every``."""
-    scope = [*item["stores"], *(f"region {region}" for region in item.get("regions", ()))]
+    """What a person reads: their stores and ``region:REGION``s, or ``every``."""
+    scope = [*item["stores"], *(f"region:{region}" for region in item.get("regions", ()))]
     return sep.join(scope) or every
 
 

@@ -1,8 +1,9 @@
 """People scoped to regions on the dashboard, in-process (issue #16).
 
 A demo chain of 8 stores (Uusimaa: Helsinki's two stores and two more;
-Pirkanmaa: one; three elsewhere), an office person scoped to Uusimaa and a
-staff person scoped to Pirkanmaa with one store of their own.  Each reads
+Pirkanmaa and Varsinais-Suomi: one each; two elsewhere), an office person
+scoped to Uusimaa and a staff person scoped to Pirkanmaa and Varsinais-Suomi
+with one store of their own.  Each reads
 the stores of their regions' subtrees and nothing else, a store put in the
 region later is theirs at the next request, a region taken away is gone at
 the next request, and the admin gives regions on the users page.
@@ -36,7 +37,7 @@ def chain(collector_database):
     storage = app.state.storage
     tokens = seed_demo(storage, stores=8, days=14, seed=3, now=NOW)["tokens"]
     storage.add_user(OFFICE, "office", regions=["uusimaa"])
-    storage.add_user(STAFF, "staff", ["oulu-valkea"], regions=["pirkanmaa"])
+    storage.add_user(STAFF, "staff", ["oulu-valkea"], regions=["pirkanmaa", "varsinais-suomi"])
     return app, tokens["admin"]
 
 
@@ -54,6 +55,7 @@ MATRIX = {
              ("/alerts", 200), ("/fleet", 200), ("/me/notifications", 200),
              ("/office/export/daily.csv", 403), ("/admin/users", 403)],
     STAFF: [("/stores/tampere-ratina", 200), ("/stores/oulu-valkea", 200),
+            ("/stores/turku-hansa", 200), ("/stores/jkl-forum", 403),
             ("/stores/hki-kamppi", 403), ("/regions/pirkanmaa", 200), ("/regions/uusimaa", 403),
             ("/office", 403), ("/office/ranking", 403), ("/alerts", 403),
             ("/admin/users", 403), ("/admin/users/1", 403), ("/fleet", 200)],
@@ -78,7 +80,8 @@ def test_a_region_scoped_staff_person_cannot_act_as_admin(chain):
         **cookie, "Content-Type": "application/x-www-form-urlencoded"}, body)
     assert answer.status == 403
     assert app.state.storage.user("eve@example.com") is None
-    assert stores_listed(call(app, "GET", "/fleet", cookie)) == {"tampere-ratina", "oulu-valkea"}
+    assert stores_listed(call(app, "GET", "/fleet", cookie)) == {
+        "tampere-ratina", "turku-hansa", "oulu-valkea"}
 
 
 def test_a_region_office_persons_office_pages_list_only_the_regions_stores(chain):
