@@ -134,9 +134,9 @@ def test_a_person_taken_out_of_a_region_loses_it_at_the_next_request(chain):
     assert call(app, "GET", "/stores/oulu-valkea", cookie).status == 200
 
 
-def admin_post(app, cookie: dict, page: str, action: str, fields: list[tuple[str, str]]
+def post_form(app, cookie: dict, page: str, action: str, fields: list[tuple[str, str]]
                ) -> Answer:
-    """Post a form of ``page`` as the signed-in admin, with the session's CSRF token."""
+    """Post a form of ``page`` as the user signed in by ``cookie`` (with its CSRF token)."""
     text = call(app, "GET", page, cookie).body.decode()
     csrf = re.search(r'name="csrf" value="([^"]+)"', text).group(1)
     body = urlencode([*fields, ("csrf", csrf)]).encode()
@@ -150,7 +150,7 @@ def test_the_admin_invites_a_person_to_regions_and_changes_them(chain, lang):
     t, cookie = Translator(lang), session_cookie(app, admin)
     page = call(app, "GET", f"/admin/users?lang={lang}", cookie).body.decode()
     assert html.escape(t("user_regions")) in page and 'name="regions" value="helsinki"' in page
-    made = admin_post(app, cookie, "/admin/users", "/admin/users", [
+    made = post_form(app, cookie, "/admin/users", "/admin/users", [
         ("email", "ville@example.com"), ("role", "staff"), ("regions", "helsinki"),
         ("regions", "pirkanmaa"), ("language", "")])
     assert made.status == 201, made.body.decode()
@@ -160,13 +160,30 @@ def test_the_admin_invites_a_person_to_regions_and_changes_them(chain, lang):
     row = re.search(r'<tr data-user="ville@example.com".*?</tr>', made.body.decode(), re.S)
     assert "helsinki, pirkanmaa" in row.group(0)
     edit = f"/admin/users/{person['id']}"
-    changed = admin_post(app, cookie, edit, f"{edit}/access", [
+    changed = post_form(app, cookie, edit, f"{edit}/access", [
         ("role", "office"), ("regions", "uusimaa")])
     assert changed.status == 200
     assert 'name="regions" value="uusimaa" checked' in changed.body.decode()
     assert app.state.storage.user("ville@example.com")["regions"] == ("uusimaa",)
-    refused = admin_post(app, cookie, edit, f"{edit}/access", [
+    refused = post_form(app, cookie, edit, f"{edit}/access", [
         ("role", "admin"), ("regions", "uusimaa")])
     assert refused.status == 422
     assert "leave out --region" in html.unescape(refused.body.decode())
     assert app.state.storage.user("ville@example.com")["role"] == "office"
+
+
+def test_a_region_office_persons_mail_covers_their_regions_stores_not_the_chains(chain):
+    from sync.collector.notify import outbox
+
+    app, _ = chain
+    cookie = person_cookie(app, OFFICE)
+    page = call(app, "GET", "/me/notifications?lang=en", cookie).body.decode()
+    assert 'id="me-alert"' in page and 'id="me-weekly"' not in page  # the chain's digest
+    scope = html.unescape(re.search(r'id="me-scope">([^<]*)<', page).group(1))
+    names = {store["name"] for store in app.state.storage.stores() if store["id"] in UUSIMAA}
+    assert all(name in scope for name in names) and "Ratina" not in scope
+    saved = post_form(app, cookie, "/me/notifications", "/me/notifications", [
+        ("events", "alert"), ("events", "weekly")])
+    assert saved.status == 200
+    (mine,) = [c for c in outbox.channels(app.state.storage) if c["owner"] == OFFICE]
+    assert set(mine["subscriptions"]) == {f"alert:{store}" for store in UUSIMAA}
