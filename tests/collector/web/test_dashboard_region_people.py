@@ -18,10 +18,12 @@ from urllib.parse import urlencode
 
 import pytest
 
+from sync.collector import alertlog
 from sync.collector.app import create_app
 from sync.collector.demo import seed_demo
 from sync.collector.settings import Settings
 from sync.collector.web.i18n import Translator
+from tests.support.alerting import plant_taps
 from tests.support.asgi import Answer, call, person_cookie, session_cookie
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -98,8 +100,22 @@ def test_a_region_office_persons_office_pages_list_only_the_regions_stores(chain
     assert Translator("en")("stores_n", n=4) in text
     funnel = call(app, "GET", f"/office/funnel?{PERIOD}&lang=en", cookie)
     assert stores_listed(funnel, 'id="shrunk-ranking"') == UUSIMAA
-    alerts = call(app, "GET", f"/alerts?{PERIOD}&lang=en", cookie)
-    assert stores_listed(alerts) <= UUSIMAA
+
+
+def test_a_region_office_persons_alerts_are_their_regions_stores(chain):
+    app, admin = chain
+    storage = app.state.storage
+    for store in ("hki-kamppi", "tampere-ratina"):
+        plant_taps(storage, store, storage.kiosks(store)[0]["id"], datetime.now(UTC))
+    assert alertlog.run(storage, Settings(alert_rules="burst,silent,baseline"))
+    chain_log = stores_listed(call(app, "GET", "/alerts", session_cookie(app, admin)))
+    assert "tampere-ratina" in chain_log and "hki-kamppi" in chain_log
+    cookie = person_cookie(app, OFFICE)
+    assert "hki-kamppi" in stores_listed(call(app, "GET", "/alerts", cookie)) <= UUSIMAA
+    office = call(app, "GET", "/office", cookie).body.decode()
+    cards = set(re.findall(r'<li class="alert [^"]*" data-kind="[^"]+" data-store="([^"]+)"',
+                           office))
+    assert "hki-kamppi" in cards <= UUSIMAA
 
 
 def test_the_chain_office_still_sees_every_store(chain):
