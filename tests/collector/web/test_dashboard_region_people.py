@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from sync.collector import alertlog
+from sync.collector import alertlog, regions
 from sync.collector.app import create_app
 from sync.collector.demo import seed_demo
 from sync.collector.settings import Settings
@@ -97,6 +97,14 @@ def test_a_region_office_persons_office_pages_list_only_the_regions_stores(chain
     text = html.unescape(office.body.decode())
     assert stores_listed(office) == UUSIMAA
     assert 'id="export-daily"' not in text  # the chain's exports stay the chain office's
+    storage = app.state.storage
+    region = regions.region_summary(storage, storage.region_tree(), "uusimaa",
+                                    "2025-05-19", "2025-06-01")
+    volume = re.search(r'id="chain-volume".*?<p class="value">([^<]*)<', text, re.S).group(1)
+    assert volume == Translator("en").number(region["responses"]) and region["responses"]
+    days = re.findall(r'<tr data-date="[^"]+" data-csat="[^"]*" data-responses="(\d+)"',
+                      text[text.index('id="trend-data"'):])
+    assert len(days) == 14 and sum(map(int, days)) == region["responses"]
     assert Translator("en")("stores_n", n=4) in text
     funnel = call(app, "GET", f"/office/funnel?{PERIOD}&lang=en", cookie)
     assert stores_listed(funnel, 'id="shrunk-ranking"') == UUSIMAA
