@@ -236,6 +236,7 @@ def office_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Re
                        reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
                        described_by="trend-data", weekly=weekly)
     rules = rule_texts(t, thresholds)
+    links = region_links(storage, start, end, ctx.user.scope_regions or None)
     return ctx.render(
         "office.html",
         title=t("office_title"),
@@ -258,7 +259,8 @@ def office_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Re
         exports={name: f"/office/export/{name}?{query}" for name in (
             "ratings.xlsx", "daily.xlsx", "ratings.csv", "daily.csv")}
         if ctx.user.chain_wide else {},
-        regions=region_links(storage, start, end, ctx.user.scope_regions or None),
+        regions=links,
+        whole=t("chain") if scope.stores is None else ", ".join(r["name"] for r in links),
     )
 
 

@@ -106,6 +106,7 @@ def test_a_region_office_persons_office_pages_list_only_the_regions_stores(chain
                       text[text.index('id="trend-data"'):])
     assert len(days) == 14 and sum(map(int, days)) == region["responses"]
     assert Translator("en")("stores_n", n=4) in text
+    assert "Uusimaa · CSAT" in text  # their region's figures, not the chain's
     funnel = call(app, "GET", f"/office/funnel?{PERIOD}&lang=en", cookie)
     assert stores_listed(funnel, 'id="shrunk-ranking"') == UUSIMAA
 
