@@ -56,6 +56,9 @@ from sync.i18n import languages as catalog_languages  # noqa: E402
 from sync.metrics import sentiment  # noqa: E402
 
 log = logging.getLogger("hymy.kiosk")
+#: Kivy's logger takes every record the root logger passes, DEBUG included; without this
+#: each sync would write urllib3's connection lines into the store's console and journal.
+logging.getLogger("urllib3").setLevel(logging.WARNING)
 
 
 def _version() -> str:

@@ -1,7 +1,8 @@
 """``make demo``: a seeded collector on SQLite plus the kiosk window pointed at it.
 
-First run seeds ``data/collector.db`` with the demo chain (12 stores, a year of
-ratings; about a minute), registers a demo kiosk in Kamppi and writes
+First run seeds ``data/collector.db`` with the demo chain (12 stores in regions,
+a year of ratings, NPS at the exits and CES at the service desks of six; about a
+minute), registers a demo kiosk in Kamppi and writes
 ``data/kiosk.toml``.  Later runs reuse ``data/``; delete it to start over.
 
 Examples::
@@ -30,6 +31,9 @@ from kiosk.pin import hash_pin
 STORE = "hki-kamppi"
 KIOSK = "hki-kamppi-demo"
 DEMO_PIN = "1234"
+#: ``hymy-collector demo`` options: NPS at the exits and CES at the service desks too,
+#: so the dashboard shows every question kind (the demo kiosk window asks CSAT).
+DEMO_OPTIONS = ("--kinds",)
 
 
 def collector(*args: str, database: Path) -> subprocess.CompletedProcess:
@@ -40,8 +44,10 @@ def collector(*args: str, database: Path) -> subprocess.CompletedProcess:
     )
 
 
-def seed(data: Path) -> dict:
-    """Seed the demo chain once and register the demo kiosk; returns the tokens."""
+def seed(data: Path, size: tuple[str, ...] = ()) -> dict:
+    """Seed the demo chain once and register the demo kiosk; returns the tokens.
+
+    ``size``: more ``hymy-collector demo`` options, e.g. ``("--stores", "2")`` (tests)."""
     tokens_file = data / "demo-tokens.json"
     if tokens_file.exists():
         return json.loads(tokens_file.read_text())
@@ -50,9 +56,11 @@ def seed(data: Path) -> dict:
     for leftover in data.glob("collector.db*"):  # an interrupted first run: start over
         leftover.unlink()
     click.echo("Seeding the demo chain (12 stores, a year of ratings; about a minute)...")
-    collector("demo", "--tokens-file", str(data / "seeded.json"), database=database)
+    collector("demo", "--tokens-file", str(data / "seeded.json"), *DEMO_OPTIONS, *size,
+              database=database)
     tokens = json.loads((data / "seeded.json").read_text())["tokens"]
-    kiosk_token = collector("kiosk", "add", KIOSK, "--store", STORE, database=database)
+    kiosk_token = collector("kiosk", "add", KIOSK, "--store", STORE, "--touchpoint", "checkout",
+                            database=database)
     tokens["demo_kiosk"] = kiosk_token.stdout.strip().splitlines()[0]
     tokens_file.write_text(json.dumps(tokens, indent=2))
     return tokens
@@ -123,9 +131,11 @@ def main(data: Path, port: int, kiosk: bool) -> None:
         click.echo(
             f"\nDashboard: {url}/  (API docs: {url}/docs)\n"
             f"  office login token: {tokens['office']}\n"
+            f"  admin login token (users, deliveries, kiosk set-up): {tokens['admin']}\n"
             f"  staff login token ({tokens['staff']['store_id']}): {tokens['staff']['token']}\n"
             f"Kiosk config: {config}  (staff screen: hold any corner 3 s, "
             f"PIN {DEMO_PIN})\n"
+            "Press Ctrl-C here to stop the demo (collector and kiosk window).\n"
         )
         if kiosk and (os.environ.get("DISPLAY") or sys.platform != "linux"):
             subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config)], check=False)

@@ -52,6 +52,7 @@ from sync.collector.api import (
     enroll,
     export,
     ingest,
+    levels,
     read,
     regions,
     stream,
@@ -182,6 +183,7 @@ AUDIENCE_ERRORS = (
     (alerting.router, (401, 403, 422, 429)),
     (regions.router, (401, 403, 422, 429)),
     (comments.router, (401, 403, 422, 429)),
+    (levels.router, (401, 403, 422, 429)),
 )
 
 

@@ -950,7 +950,7 @@ def survey_show(storage: Storage, store_id: str) -> None:
               help="Average taps per store and day [default: the demo's mix, about 280]")
 @click.option("--kinds", is_flag=True,
               help="Also an NPS kiosk at the exit and a CES kiosk at the service desk"
-                   " of the first six stores")
+                   " of the first six stores (their faces then at the checkout)")
 @database_option(default=DEMO_DATABASE, envvar="HYMY_DEMO_DATABASE")
 @friendly_errors
 def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
@@ -965,15 +965,7 @@ def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
     Examples:
         hymy-collector demo --database demo.db
         hymy-collector demo --database demo.db --stores 3 --days 90 --json > tokens.json
-@click.option("--taps", type=float, default=None,
-              help="Average taps per store and day [default: the demo's mix, about 280]")
-@click.option("--kinds", is_flag=True,
-              help="Also an NPS kiosk at the exit and a CES kiosk at the service desk"
-                   " of the first six stores")
-@database_option(default=DEMO_DATABASE, envvar="HYMY_DEMO_DATABASE")
-@friendly_errors
-def demo(storage: Storage, stores: int, days: int, seed: int, as_json: bool,
-         tokens_file: Path | None, taps: float | None, kinds: bool) -> None:
+        hymy-collector demo --database demo.db --kinds   # NPS and CES too, as make demo
     """
     from tqdm import tqdm
 

@@ -10,10 +10,11 @@ follow-up reasons mostly after unhappy faces; a few suppressed repeat taps.
 Kiosk health has stories too: a kiosk that lost seven taps, one that went
 silent three days ago, one with a clock seven minutes fast, one offline with
 taps pending, one low on disk, one with rejected ratings and a config naming
-another time zone, one on an older app version.  With ``kinds``, the first
-stores also get an NPS kiosk at the exit (``<store>-exit``) and a CES kiosk at
-the service desk (``<store>-desk``), drawn from their own random stream so the
-CSAT chain is the same with or without them.
+another time zone, one on an older app version.  With ``kinds`` (``make demo``
+asks for them), the first stores also get an NPS kiosk at the exit
+(``<store>-exit``) and a CES kiosk at the service desk (``<store>-desk``), drawn
+from their own random stream so the CSAT chain is the same with or without
+them; their face kiosks then all stand at the checkout.
 
 Rows go through :meth:`Storage.insert_rows`, the code path ingest uses, so the
 roll-ups are exactly what real uploads would produce (``hymy-collector check``
@@ -29,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sync import __version__
 from sync.clock import format_utc, parse_utc, utc_now, zone
 from sync.collector.db.storage import Storage
 from sync.metrics import LOWEST, kind_of
@@ -99,8 +101,8 @@ GREAT = {5: (0.02, 0.03, 0.07, 0.28, 0.6), 3: (0.05, 0.2, 0.75),
          11: (0.01, 0.01, 0.01, 0.01, 0.02, 0.03, 0.04, 0.07, 0.15, 0.25, 0.4),
          7: (0.01, 0.02, 0.04, 0.08, 0.2, 0.3, 0.35)}
 #: The touchpoints asking NPS and CES with ``kinds``: kiosk suffix, scale, share of
-#: the store's CSAT volume; and how many stores have them.
-KIND_KIOSKS = (("exit", 11, 0.25), ("desk", 7, 0.15))
+#: the store's CSAT volume, touchpoint; and how many stores have them.
+KIND_KIOSKS = (("exit", 11, 0.25, "exit"), ("desk", 7, 0.15, "service_desk"))
 KIND_STORES = 6
 
 
@@ -240,14 +242,15 @@ def seed_demo(
     tokens: dict[str, Any] = {}
     for region_id, name, parent in REGIONS:
         storage.add_region(region_id, name, parent)
-    for profile in made:
+    for index, profile in enumerate(made):
         storage.add_store(profile.store_id, profile.name, profile.timezone,
                           REGION_OF.get(profile.store_id.split("-")[0]))
         storage.set_survey(profile.store_id, Survey(
             scale=profile.scale, questions=QUESTIONS, reasons=list(REASONS),
             reason_labels=LABELS,
         ))
-        for place, kiosk_id in zip(TOUCHPOINTS, profile.kiosks, strict=False):
+        standing = places(len(profile.kiosks), kinds and index < KIND_STORES)
+        for place, kiosk_id in zip(standing, profile.kiosks, strict=False):
             new = storage.add_kiosk(kiosk_id, profile.store_id, label="demo", touchpoint=place)
             tokens.setdefault("kiosk", {"kiosk_id": kiosk_id, "store_id": profile.store_id,
                                         "token": new.token})
@@ -266,15 +269,21 @@ def seed_demo(
     return {"stores": len(made), "ratings": total, "tokens": tokens}
 
 
+def places(kiosks: int, asks_kinds: bool) -> tuple[str, ...]:
+    """Where a store's face kiosks stand, in order: spread over TOUCHPOINTS, or all at
+    the checkout in a store whose service desk and exit ask CES and NPS."""
+    return ("checkout",) * kiosks if asks_kinds else TOUCHPOINTS
+
+
 def seed_kinds(storage: Storage, made: list[Profile], days: int, rng: random.Random,
                now: datetime) -> int:
     """An NPS kiosk at the exit and a CES kiosk at the service desk of each store in
     ``made``, with a year of their taps (no follow-ups); returns taps stored."""
     stored = 0
     for base in made:
-        for suffix, scale, share in KIND_KIOSKS:
+        for suffix, scale, share, place in KIND_KIOSKS:
             kiosk_id = f"{base.store_id}-{suffix}"
-            storage.add_kiosk(kiosk_id, base.store_id, label="demo")
+            storage.add_kiosk(kiosk_id, base.store_id, label="demo", touchpoint=place)
             profile = replace(base, kiosks=[kiosk_id], scale=scale, daily=base.daily * share)
             kind = kind_of(scale)
             rows: list[tuple] = []
@@ -353,14 +362,14 @@ def _health(kiosk_id: str, timezone: str, story: str | None) -> dict[str, Any]:
         "uptime_s": rng.randint(3_600, 40 * 86_400), "disk_total_bytes": total,
         "disk_free_bytes": rng.randint(12_000_000_000, 24_000_000_000),
         "database_bytes": rng.randint(2_000_000, 9_000_000), "rejected": 0,
-        "timezone": timezone, "app_version": "1.0.0",
+        "timezone": timezone, "app_version": __version__,
     }
     if story == "disk":
         health["disk_free_bytes"] = 310_000_000
     elif story == "config":
         health.update(rejected=4, timezone="Europe/Stockholm")
     elif story == "old":
-        health["app_version"] = "0.9.2"
+        health["app_version"] = "0.0.9"  # older than any release
     return health
 
 

@@ -7,6 +7,9 @@ satisfied responses, with a Wilson interval over all of them, not an average
 of store percentages.  A period summary comes from the running totals (two rows
 per store, whatever the period's length); a trend from the daily roll-up.  A
 touchpoint's figures are its kiosks' daily counts (:mod:`sync.collector.db.regions`).
+Each figure may be asked for one question kind (``kind``: csat, nps or ces), taken
+the same way from all the region's responses of that kind; a touchpoint gives the
+figure of every kind asked there.
 """
 
 from __future__ import annotations
@@ -18,39 +21,66 @@ from typing import Any
 from sync.collector import reports
 from sync.collector.db.regions import Tree
 from sync.collector.db.storage import Storage
-from sync.collector.reports import figures, summarize_rows
+from sync.collector.reports import days_between, kind_figure, kind_report, kinds_present
 from sync.collector.tokens import Principal
 
 #: Faces a region's counts are shown with: stores may ask 3, 4 or 5, so all five.
 REGION_FACES = 5
+Rows = list[tuple[int, int, int, int]]
 
 
-def region_summary(storage: Storage, tree: Tree, region_id: str, start: str, end: str
-                   ) -> dict[str, Any]:
-    """A region's figures over a period: every store in it and its sub-regions together."""
-    return stores_summary(storage, frozenset(tree.stores_in(region_id)), start, end)
+def region_rows(storage: Storage, tree: Tree, region_id: str, start: str, end: str) -> Rows:
+    """``(scale, score, suppressed, n)`` of every store in the region over a period, from
+    the running totals (two rows per store and scale, whatever the period's length)."""
+    return stores_rows(storage, frozenset(tree.stores_in(region_id)), start, end)
 
 
-def region_daily(storage: Storage, tree: Tree, region_id: str, start: str, end: str
+def region_summary(storage: Storage, tree: Tree, region_id: str, start: str, end: str,
+                   kind: str = "csat") -> dict[str, Any]:
+    """A region's figures of one question kind over a period: every store in it and its
+    sub-regions together."""
+    rows = region_rows(storage, tree, region_id, start, end)
+    return {"stores": len(tree.stores_in(region_id)),
+            **kind_report(kind, rows, REGION_FACES)}
+
+
+def region_kinds(storage: Storage, tree: Tree, region_id: str, start: str, end: str
                  ) -> list[dict[str, Any]]:
-    """A region's figures per local date (days without taps included)."""
-    return stores_trend(storage, frozenset(tree.stores_in(region_id)), start, end)
+    """The region's NPS and CES figures over a period, only the kinds its stores ask."""
+    return reports.other_kinds(region_rows(storage, tree, region_id, start, end))
+
+
+def region_daily(storage: Storage, tree: Tree, region_id: str, start: str, end: str,
+                 kind: str = "csat") -> list[dict[str, Any]]:
+    """A region's figures of one question kind per local date (days without taps included)."""
+    by_day: dict[str, Rows] = defaultdict(list)
+    for day, *counts in storage.stores_day_counts(tree.stores_in(region_id), start, end):
+        by_day[day].append(tuple(counts))  # type: ignore[arg-type]
+    return [{"date": day, **kind_report(kind, by_day.get(day, ()), REGION_FACES)}
+            for day in days_between(start, end)]
 
 
 def region_ranking(storage: Storage, tree: Tree, region_id: str, start: str, end: str,
-                   min_responses: int) -> list[dict[str, Any]]:
-    """The region's stores ranked as the office ranks the chain's, renumbered within it."""
+                   min_responses: int, kind: str = "csat") -> list[dict[str, Any]]:
+    """The region's stores ranked by one kind as the office ranks the chain's, renumbered
+    within it."""
     return stores_ranking(storage, frozenset(tree.stores_in(region_id)), start, end,
-                          min_responses)
+                          min_responses, kind)
 
 
 # -- a set of stores: a region's, or those of a caller scoped to regions ------------
 
-def stores_summary(storage: Storage, stores: frozenset[str], start: str, end: str
-                   ) -> dict[str, Any]:
-    """The figures of a set of stores over a period, their counts added together."""
-    rows = [row[1:] for row in storage.period_counts(start, end) if row[0] in stores]
-    return {"stores": len(stores), **figures(summarize_rows(rows), REGION_FACES)}
+def stores_rows(storage: Storage, stores: frozenset[str], start: str, end: str) -> Rows:
+    """``(scale, score, suppressed, n)`` of a set of stores over a period, from the
+    running totals."""
+    return [row[1:] for row in storage.period_counts(start, end) if row[0] in stores]
+
+
+def stores_summary(storage: Storage, stores: frozenset[str], start: str, end: str,
+                   kind: str = "csat") -> dict[str, Any]:
+    """The figures of one kind of a set of stores over a period, their counts together."""
+    return {"stores": len(stores),
+            **kind_report(kind, stores_rows(storage, stores, start, end), REGION_FACES)}
 
 
 def stores_trend(storage: Storage, stores: frozenset[str], start: str, end: str,
@@ -61,9 +91,11 @@ def stores_trend(storage: Storage, stores: frozenset[str], start: str, end: str,
 
 
 def stores_ranking(storage: Storage, stores: frozenset[str], start: str, end: str,
-                   min_responses: int) -> list[dict[str, Any]]:
-    """A set of stores ranked as the office ranks the chain's, renumbered within it."""
-    entries = [entry for entry in reports.ranking_report(storage, start, end, min_responses)
+                   min_responses: int, kind: str = "csat") -> list[dict[str, Any]]:
+    """A set of stores ranked by one kind as the office ranks the chain's, renumbered
+    within them."""
+    entries = [entry for entry in reports.ranking_report(storage, start, end, min_responses,
+                                                         kind=kind)
                if entry["store_id"] in stores]
     ranked = [entry for entry in entries if entry["rank"] is not None]
     for position, entry in enumerate(ranked, start=1):
@@ -71,29 +103,38 @@ def stores_ranking(storage: Storage, stores: frozenset[str], start: str, end: st
     return entries
 
 
-def subregions(storage: Storage, tree: Tree, region_id: str | None, start: str, end: str
-               ) -> list[dict[str, Any]]:
-    """The regions directly under ``region_id`` (None: the chain's top level) with figures."""
+def subregions(storage: Storage, tree: Tree, region_id: str | None, start: str, end: str,
+               kind: str = "csat") -> list[dict[str, Any]]:
+    """The regions directly under ``region_id`` (None: the chain's top level) with one
+    kind's figures."""
     counts = storage.period_counts(start, end)
     result = []
     for child in tree.children.get(region_id, []):
         stores = set(tree.stores_in(child))
         rows = [row[1:] for row in counts if row[0] in stores]
         result.append({"id": child, "name": tree.regions[child]["name"], "stores": len(stores),
-                       **figures(summarize_rows(rows), REGION_FACES)})
+                       **kind_report(kind, rows, REGION_FACES)})
     return result
 
 
 def touchpoints_report(storage: Storage, store_id: str, start: str, end: str
                        ) -> list[dict[str, Any]]:
-    """A store's figures per touchpoint (kiosks without one as ``touchpoint: null``),
-    most responses first."""
-    by_point: dict[str | None, list[tuple[int, int, int, int]]] = defaultdict(list)
+    """A store's touchpoints (kiosks without one as ``touchpoint: null``), most responses
+    first, each with the figure of every kind asked there (``kinds``, ``figures``).
+
+    A CES desk is shown by its CES figure, not as a CSAT point with no
+    responses; a touchpoint whose kiosks ask two kinds has a figure for each.
+    ``responses`` counts every kind's responses there.
+    """
+    by_point: dict[str | None, Rows] = defaultdict(list)
     for point, *counts in storage.touchpoint_counts(store_id, start, end):
-        by_point[point].append(tuple(counts))
-    scale = reports.faces(storage, store_id)
-    result = [{"touchpoint": point, **figures(summarize_rows(rows), scale)}
-              for point, rows in by_point.items()]
+        by_point[point].append(tuple(counts))  # type: ignore[arg-type]
+    result = []
+    for point, rows in by_point.items():
+        kinds = kinds_present(rows) or ["csat"]
+        found = [kind_figure(kind, rows) for kind in kinds]
+        result.append({"touchpoint": point, "kinds": kinds,
+                       "responses": sum(fig["responses"] for fig in found), "figures": found})
     result.sort(key=lambda entry: (-entry["responses"], entry["touchpoint"] or "~"))
     return result
 
@@ -115,18 +156,25 @@ class OfficeScope:
         """True when ``store_id`` is one of the stores these pages show."""
         return self.stores is None or store_id in self.stores
 
-    def ranking(self, storage: Storage, start: str, end: str, min_responses: int
-                ) -> list[dict[str, Any]]:
+    def ranking(self, storage: Storage, start: str, end: str, min_responses: int,
+                kind: str = "csat") -> list[dict[str, Any]]:
         """:func:`reports.ranking_report` over these stores, renumbered within them."""
         if self.stores is None:
-            return reports.ranking_report(storage, start, end, min_responses, "ci_low")
-        return stores_ranking(storage, self.stores, start, end, min_responses)
+            return reports.ranking_report(storage, start, end, min_responses, "ci_low", kind)
+        return stores_ranking(storage, self.stores, start, end, min_responses, kind)
 
-    def summary(self, storage: Storage, start: str, end: str) -> dict[str, Any]:
-        """Their figures together over a period (the chain's when not scoped)."""
+    def summary(self, storage: Storage, start: str, end: str, kind: str = "csat"
+                ) -> dict[str, Any]:
+        """Their figures of one kind together over a period (the chain's when not scoped)."""
         if self.stores is None:
-            return reports.chain_summary_report(storage, start, end)
-        return stores_summary(storage, self.stores, start, end)
+            return reports.chain_summary_report(storage, start, end, kind)
+        return stores_summary(storage, self.stores, start, end, kind)
+
+    def kinds(self, storage: Storage, start: str, end: str) -> list[dict[str, Any]]:
+        """Their NPS and CES figures over a period, only the kinds they have taps of."""
+        if self.stores is None:
+            return reports.chain_kinds_report(storage, start, end)
+        return reports.other_kinds(stores_rows(storage, self.stores, start, end))
 
     def trend(self, storage: Storage, start: str, end: str, weekly: bool
               ) -> list[dict[str, Any]]:

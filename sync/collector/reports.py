@@ -185,8 +185,26 @@ def summary_report(storage: Storage, store_id: str, start: str, end: str,
 def other_kinds_report(storage: Storage, store_id: str, start: str, end: str
                        ) -> list[dict[str, Any]]:
     """The NPS and CES figures of a store's period, only the kinds it has taps of."""
-    rows = [row[1:] for row in storage.daily_counts(store_id, start, end)]
+    return other_kinds([row[1:] for row in storage.daily_counts(store_id, start, end)])
+
+
+def other_kinds(rows: list[tuple[int, int, int, int]]) -> list[dict[str, Any]]:
+    """The NPS and CES figures of ``(scale, score, suppressed, n)`` rows, only the kinds
+    with taps among them (a store's, a region's or the chain's cards beside CSAT)."""
     return [kind_figures(kind, rows) for kind in kinds_present(rows) if kind != "csat"]
+
+
+def kind_figure(kind: str, rows: Iterable[tuple[int, int, int, int]]) -> dict[str, Any]:
+    """One kind's figure of ``(scale, score, suppressed, n)`` rows in one shape for every
+    kind: ``kind, responses, value, ci_low, ci_high`` (CSAT's value is its percent).
+
+    For tables that put different kinds side by side (a store's touchpoints),
+    where CSAT's ``csat``/``satisfied`` shape and NPS's ``value`` would not line up.
+    """
+    counted = [(scale, score, n) for scale, score, suppressed, n in rows if not suppressed]
+    found = figure(kind, counted).as_dict()
+    del found["counts"]
+    return found
 
 
 def ranking_report(
@@ -461,10 +479,16 @@ def trend_report(day_counts: Iterable[tuple[str, int, int, int, int]], start: st
     return [{"date": at, **figures(summarize_rows(by_point.get(at, ())), 5)} for at in points]
 
 
-def chain_summary_report(storage: Storage, start: str, end: str) -> dict[str, Any]:
-    """The whole chain's figures over a period (every store's taps together), from the
-    chain's per-date roll-up: the same at 2 000 stores as at one."""
-    return figures(summarize_rows(storage.chain_counts(start, end)), 5)
+def chain_summary_report(storage: Storage, start: str, end: str,
+                         kind: str = "csat") -> dict[str, Any]:
+    """The whole chain's figures of one question kind over a period (every store's taps
+    together), from the chain's per-date roll-up: the same at 2 000 stores as at one."""
+    return kind_report(kind, storage.chain_counts(start, end), 5)
+
+
+def chain_kinds_report(storage: Storage, start: str, end: str) -> list[dict[str, Any]]:
+    """The chain's NPS and CES figures over a period, only the kinds it has taps of."""
+    return other_kinds(storage.chain_counts(start, end))
 
 
 def _since(moment: str | None, now: datetime) -> int | None:

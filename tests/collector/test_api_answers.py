@@ -37,8 +37,9 @@ from tests.support.collector import batch, rating
 ANSWERS = Path(__file__).parents[1] / "fixtures" / "api" / "answers.json"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 PERIOD = "from=2025-05-20&to=2025-06-01"
-#: Keys whose values follow the wall clock or chance: compared by type.
-VOLATILE = {"silent_s", "created_at", "token", "clock_offset_s", "acknowledged_at"}
+#: Keys whose values follow the wall clock, chance or the release: compared by type.
+VOLATILE = {"silent_s", "created_at", "token", "clock_offset_s", "acknowledged_at",
+            "app_version", "newest_version"}
 STORE = "hki-kamppi"
 
 
@@ -127,6 +128,14 @@ def requests_made(tokens: dict[str, Any], code: str,
         ("office", "GET", f"/api/v1/ranking?{PERIOD}&kind=ces&order=value", None),
         ("office", "GET", f"/api/v1/ranking?{PERIOD}&kind=nps&order=csat", None),
         ("office", "GET", f"/api/v1/stores/{STORE}/summary?{PERIOD}&kind=smiles", None),
+        # Each kind by region, touchpoint and chain.
+        *[(role, "GET", f"/api/v1/{path}", None) for role, path in (
+            ("office", f"regions/uusimaa/summary?{PERIOD}&kind=nps"),
+            ("office", f"regions/helsinki/daily?{PERIOD}&kind=ces"),
+            ("office", f"regions/uusimaa/summary?{PERIOD}&kind=smiles"),
+            ("staff", f"stores/{STORE}/touchpoints?{PERIOD}"),
+            ("office", f"chain/summary?{PERIOD}"), ("office", f"chain/summary?{PERIOD}&kind=nps"),
+            ("staff", "chain/summary"))],
     ]
 
 

@@ -19,30 +19,10 @@ from tests.support import ROOT
 from tests.support.browser import login_session
 from tests.support.collector import Collector
 from tests.support.comments import send_comment
-from tests.support.kiosk_window import Kiosk
+from tests.support.kiosk_window import Kiosk, read_symbol
 
 pytestmark = pytest.mark.ui
 SCREENSHOT = ROOT / "docs" / "screenshots" / "kiosk-thanks-qr.png"
-
-
-def modules_on_screen(image, centre: tuple[int, int], reach: int = 168) -> tuple:
-    """The QR code's image around ``centre`` (at most 340 px square at 1280x800) and its dark
-    pixels' bounding box: the symbol itself (its finder patterns touch three corners)."""
-    x0, y0 = max(0, centre[0] - reach), max(0, centre[1] - reach)
-    crop = image.crop((x0, y0, centre[0] + reach, centre[1] + reach)).convert("L")
-    width, height = crop.size
-    pixels = crop.load()
-    dark = [(x, y) for y in range(height) for x in range(width) if pixels[x, y] < 80]
-    left, right = min(x for x, _ in dark), max(x for x, _ in dark)
-    top, bottom = min(y for _, y in dark), max(y for _, y in dark)
-    return left, top, right, bottom, pixels
-
-
-def read_symbol(image, centre: tuple[int, int], size: int) -> list[list[bool]]:
-    left, top, right, bottom, pixels = modules_on_screen(image, centre)
-    step_x, step_y = (right - left + 1) / size, (bottom - top + 1) / size
-    return [[pixels[int(left + (c + 0.5) * step_x), int(top + (r + 0.5) * step_y)] < 128
-             for c in range(size)] for r in range(size)]
 
 
 def test_a_tap_shows_its_signed_link_as_a_qr_code_and_the_comment_lands_on_the_store_page(

@@ -21,10 +21,7 @@ CES = load_strings(["fi", "en"], kind="ces")
 
 def answer(kiosk: Kiosk, score: int) -> dict[str, Any]:
     """Tap an answer button and wait until the app has moved off the question."""
-    before = (kiosk.status() or {}).get("last_tap")
-    kiosk.click(f"score-{score}")
-    return kiosk.wait(lambda s: s["screen"] != "rating" and s["last_tap"] != before,
-                      f"the tap on {score}")
+    return kiosk.tap_answer(f"score-{score}")
 
 
 def stored(kiosk: Kiosk, count: int) -> list[tuple]:

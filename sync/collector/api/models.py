@@ -140,16 +140,22 @@ class Summary(Period, Figures):
 QuestionKind = Literal["csat", "nps", "ces"]
 
 
-class KindFigures(Answer):
+class KindFigure(Answer):
+    """One kind's figure in the shape every kind shares (CSAT's value is its percent)."""
+
+    kind: QuestionKind
+    responses: int = Field(description="Counted responses of this kind")
+    value: float | None = Field(description="CSAT in percent, NPS -100..100 (0.1) or the CES"
+                                            " mean 1-7 (0.01); null without responses")
+    ci_low: float | None = Field(description="Lower end of the 95% interval (CSAT: Wilson;"
+                                             " NPS: adjusted Wald; CES: Student t)")
+    ci_high: float | None = Field(description="Upper end of the 95% interval")
+
+
+class KindFigures(KindFigure):
     """NPS or CES figures of a set of responses (:func:`sync.metrics.figure`)."""
 
     kind: Literal["nps", "ces"] = Field(description="nps: -100..100; ces: the mean, 1-7")
-    responses: int = Field(description="Counted responses of this kind")
-    value: float | None = Field(description="NPS (% promoters - % detractors, 0.1) or the CES"
-                                            " mean (0.01); null without responses")
-    ci_low: float | None = Field(description="Lower end of the 95% interval (NPS: adjusted"
-                                             " Wald; CES: Student t)")
-    ci_high: float | None = Field(description="Upper end of the 95% interval")
     suppressed: int = Field(description="Taps of this kind within the response interval")
     counts: dict[str, int] = Field(description="Counted responses per answer (NPS '0'-'10',"
                                                " CES '1'-'7')")
@@ -469,3 +475,58 @@ class RegionSummary(RegionPeriod, Figures):
     """A region's figures over the period: all its stores' responses together."""
 
     stores: int = Field(description="Stores in the region and its sub-regions")
+
+
+class RegionKindDaily(RegionPeriod):
+    """A region's NPS or CES figures per local day (``kind=nps|ces``)."""
+
+    days: list[KindDay]
+
+
+class RegionKindSummary(RegionPeriod, KindFigures):
+    """A region's NPS or CES figures over the period (``kind=nps|ces``)."""
+
+    stores: int = Field(description="Stores in the region and its sub-regions")
+
+
+class RegionDailyOfKind(RootModel[RegionDaily | RegionKindDaily]):
+    """``/regions/{id}/daily``: CSAT days (the default) or, with ``kind=nps|ces``, that kind's."""
+
+
+class RegionSummaryOfKind(RootModel[RegionSummary | RegionKindSummary]):
+    """``/regions/{id}/summary``: CSAT (the default) or, with ``kind=nps|ces``, that kind's."""
+
+
+class TouchpointFigures(Answer):
+    """A touchpoint of a store with the figure of each kind asked there."""
+
+    touchpoint: str | None = Field(description="Its name (e.g. checkout, service_desk);"
+                                               " null: kiosks that name none")
+    kinds: list[QuestionKind] = Field(description="The kinds with responses there")
+    responses: int = Field(description="Counted responses of every kind there")
+    figures: list[KindFigure] = Field(description="One figure per kind, in kinds' order")
+
+
+class StoreTouchpoints(Period):
+    """A store's touchpoints over a period, most responses first."""
+
+    touchpoints: list[TouchpointFigures]
+
+
+class ChainPeriod(Answer):
+    """The period a chain-wide answer covers (each store's local dates, inclusive)."""
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+
+
+class ChainSummary(ChainPeriod, Figures):
+    """The whole chain's CSAT over a period: every store's responses together."""
+
+
+class ChainKindSummary(ChainPeriod, KindFigures):
+    """The whole chain's NPS or CES over a period (``kind=nps|ces``)."""
+
+
+class ChainSummaryOfKind(RootModel[ChainSummary | ChainKindSummary]):
+    """``/chain/summary``: CSAT (the default) or, with ``kind=nps|ces``, that kind's."""

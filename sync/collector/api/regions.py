@@ -17,8 +17,14 @@ from pydantic import BaseModel, Field
 from sync.clock import utc_now
 from sync.collector import regions
 from sync.collector.api.admin import Admin, Change, Stored, _apply, _gone
-from sync.collector.api.models import Region, RegionDaily, Regions, RegionSummary, errors
-from sync.collector.api.read import FROM, TO, period
+from sync.collector.api.models import (
+    Region,
+    RegionDailyOfKind,
+    Regions,
+    RegionSummaryOfKind,
+    errors,
+)
+from sync.collector.api.read import FROM, TO, Kind, period
 from sync.collector.auth import reader, storage_of
 from sync.collector.db.regions import RegionError, Tree
 from sync.collector.db.storage import Storage
@@ -131,18 +137,19 @@ def delete_region(region_id: str, storage: Stored, principal: Admin) -> Response
     return _gone(lambda: storage.remove_region(region_id))
 
 
-@router.get("/regions/{region_id}/daily", response_model=RegionDaily,
-            responses=REGION_ERRORS, summary="A region's CSAT per local day")
-def region_daily(asked: Asked) -> dict[str, Any]:
+@router.get("/regions/{region_id}/daily", response_model=RegionDailyOfKind,
+            responses=REGION_ERRORS, summary="A region's CSAT, NPS or CES per local day")
+def region_daily(asked: Asked, kind: Kind) -> dict[str, Any]:
     """One row per local day (days without taps included): all the region's stores,
-    its sub-regions' too, counted together."""
+    its sub-regions' too, counted together; ``kind=nps|ces`` as the store's daily."""
     return asked.answer(days=regions.region_daily(
-        asked.storage, asked.tree, asked.region_id, asked.start, asked.end))
+        asked.storage, asked.tree, asked.region_id, asked.start, asked.end, kind))
 
 
-@router.get("/regions/{region_id}/summary", response_model=RegionSummary,
-            responses=REGION_ERRORS, summary="A region's CSAT over a period")
-def region_summary(asked: Asked) -> dict[str, Any]:
-    """The region's figures over the period, with a 95% interval over all its responses."""
+@router.get("/regions/{region_id}/summary", response_model=RegionSummaryOfKind,
+            responses=REGION_ERRORS, summary="A region's CSAT, NPS or CES over a period")
+def region_summary(asked: Asked, kind: Kind) -> dict[str, Any]:
+    """The region's figures of one kind (default CSAT) over the period, with a 95%
+    interval over all its responses."""
     return asked.answer(**regions.region_summary(
-        asked.storage, asked.tree, asked.region_id, asked.start, asked.end))
+        asked.storage, asked.tree, asked.region_id, asked.start, asked.end, kind))

@@ -31,11 +31,13 @@ from sync.collector.reads import reads_of
 from sync.collector.regions import OfficeScope
 from sync.collector.web.access import PageDenied, StorePage, office_reader_page, store_reader
 from sync.collector.web.commentviews import recent_for_page
+from sync.collector.web.kindviews import asking, kind_links, page_kind
 from sync.collector.web.regionviews import region_links, touchpoint_rows
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
 from sync.collector.web.views import (
     FIRST_DAY,
+    KIND_SHOWN,
     LAST_DAY,
     OTHER_COLOUR,
     SATISFIED_COLOUR,
@@ -220,10 +222,13 @@ def office_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Re
     t, storage, scope = ctx.t, reads_of(request), OfficeScope.of(ctx.user)
     today = chain_today(storage)
     q = request.query_params
+    kind = page_kind(ctx, q.get("kind"), "/office")
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
     min_responses = request.app.state.settings.min_responses
-    ranking = scope.ranking(storage, start, end, min_responses)
+    everyone = scope.ranking(storage, start, end, min_responses, kind)
+    ranking, left_out = asking(everyone, kind)
     chain = scope.summary(storage, start, end)
+    ranked_by = chain if kind == "csat" else scope.summary(storage, start, end, kind)
     base = scope.summary(storage, *alerts.baseline_period(start))
     weekly = (date.fromisoformat(end) - date.fromisoformat(start)).days >= reports.DAILY_TREND_DAYS
     chain_days = scope.trend(storage, start, end, weekly)
@@ -244,9 +249,16 @@ def office_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Re
         **period_page(ctx, "/office", start, end, today, notice),
         chain=figure_view(t, chain),
         chain_cmp=comparison(t, chain, base),
-        stores_text=t("stores_n", n=len(ranking)),
-        ranking=office_ranking(t, ranking, start, end, chain["csat"]),
-        ranking_href=f"/office/ranking?{query}",
+        chain_kinds=[kind_view(t, fig) for fig in scope.kinds(storage, start, end)],
+        stores_text=t("stores_n", n=len(everyone)),
+        kind=kind,
+        kind_name=KIND_SHOWN[kind][0],
+        kinds=kind_links("/office", {"from": start, "to": end}, kind),
+        left_out=t("kind_left_out", stores=t("stores_n", n=t.number(left_out)),
+                   kind=KIND_SHOWN[kind][0]) if left_out else "",
+        ranking=office_ranking(t, ranking, start, end,
+                               ranked_by["csat" if kind == "csat" else "value"]),
+        ranking_href=f"/office/ranking?{query}" + (f"&kind={kind}" if kind != "csat" else ""),
         funnel_href=f"/office/funnel?{query}",
         store_count=len(ranking),
         min_responses=min_responses,

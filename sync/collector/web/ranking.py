@@ -21,8 +21,10 @@ from fastapi.responses import Response
 from sync.collector.auth import storage_of
 from sync.collector.regions import OfficeScope
 from sync.collector.web.access import office_reader_page
+from sync.collector.web.kindviews import asking, kind_links, page_kind
 from sync.collector.web.render import Page
 from sync.collector.web.views import (
+    KIND_SHOWN,
     RANKING_PAGE,
     chain_today,
     page_period,
@@ -59,11 +61,12 @@ def ranking_page(request: Request, ctx: Page = Depends(office_reader_page)) -> R
     t, storage, scope = ctx.t, storage_of(request), OfficeScope.of(ctx.user)
     today = chain_today(storage)
     q = request.query_params
+    kind = page_kind(ctx, q.get("kind"), "/office/ranking")
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
     search = q.get("q", "").strip()[:100]
     min_responses = request.app.state.settings.min_responses
-    ranking = scope.ranking(storage, start, end, min_responses)
-    chain = scope.summary(storage, start, end)
+    ranking, left_out = asking(scope.ranking(storage, start, end, min_responses, kind), kind)
+    chain = scope.summary(storage, start, end, kind)
     found = matching(ranking, search)
     pages = max(1, math.ceil(len(found) / RANKING_PAGE))
     number = page_number(q.get("page"), pages)
@@ -71,10 +74,12 @@ def ranking_page(request: Request, ctx: Page = Depends(office_reader_page)) -> R
         notice = notice or ("error", t("bad_page", page=q.get("page", "")[:20]))
         number = 1
     shown = found[(number - 1) * RANKING_PAGE:number * RANKING_PAGE]
-    ranked, unranked = ranking_rows(t, ranking, start, end, chain["csat"], shown=shown)
+    ranked, unranked = ranking_rows(t, ranking, start, end,
+                                    chain["csat" if kind == "csat" else "value"], shown=shown)
+    asked = {"from": start, "to": end, **({"kind": kind} if kind != "csat" else {})}
 
     def href(page: int) -> str:
-        params = {"from": start, "to": end, **({"q": search} if search else {}), "page": page}
+        params = {**asked, **({"q": search} if search else {}), "page": page}
         return f"/office/ranking?{urlencode(params)}"
 
     return ctx.render(
@@ -82,7 +87,13 @@ def ranking_page(request: Request, ctx: Page = Depends(office_reader_page)) -> R
         title=t("ranking"),
         active="office",
         **period_page(ctx, "/office/ranking", start, end, today, notice),
-        stores_text=t("stores_n", n=t.number(len(ranking))),
+        stores_text=t("stores_n", n=t.number(len(ranking) + left_out)),
+        kind=kind,
+        kind_name=KIND_SHOWN[kind][0],
+        kinds=kind_links("/office/ranking",
+                         {"from": start, "to": end, **({"q": search} if search else {})}, kind),
+        left_out=t("kind_left_out", stores=t("stores_n", n=t.number(left_out)),
+                   kind=KIND_SHOWN[kind][0]) if left_out else "",
         search=search,
         found=len(found),
         total=len(ranking),
@@ -93,5 +104,5 @@ def ranking_page(request: Request, ctx: Page = Depends(office_reader_page)) -> R
         pages=pages,
         previous=href(number - 1) if number > 1 else None,
         following=href(number + 1) if number < pages else None,
-        office_href=f"/office?{urlencode({'from': start, 'to': end})}",
+        office_href=f"/office?{urlencode(asked)}",
     )

@@ -1,8 +1,10 @@
 """The dashboard's region page, and the region and touchpoint parts of other pages.
 
-- ``GET /regions/{id}?from&to``: a region's figures (all its stores and
-  sub-regions together, :mod:`sync.collector.regions`), its stores ranked as
-  the office page ranks the chain, its sub-regions and its trend.  Office and
+- ``GET /regions/{id}?from&to&kind``: a region's figures (all its stores and
+  sub-regions together, :mod:`sync.collector.regions`), an NPS and a CES card
+  when its stores ask those, its stores ranked as the office page ranks the
+  chain and its sub-regions, both by the kind picked (CSAT by default), and
+  its trend.  Office and
   admin users see every region; a user whose token is scoped to a region sees
   it and the regions below it (403 otherwise, 404 for no such region).
 
@@ -20,12 +22,15 @@ from fastapi.responses import Response
 from sync.collector import alerts, regions
 from sync.collector.auth import storage_of
 from sync.collector.web.access import PageDenied, signed_in
+from sync.collector.web.kindviews import asking, kind_links, page_kind
 from sync.collector.web.render import Page
 from sync.collector.web.views import (
+    KIND_SHOWN,
     chain_today,
     comparison,
     day_rows,
     figure_view,
+    kind_view,
     nav_for,
     page_period,
     period_page,
@@ -48,14 +53,19 @@ def region_page(request: Request, region_id: str, ctx: Page = Depends(signed_in)
         raise PageDenied(ctx, 404)
     today = chain_today(storage)
     q = request.query_params
+    kind = page_kind(ctx, q.get("kind"), f"/regions/{region_id}")
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
     fig = regions.region_summary(storage, tree, region_id, start, end)
     base = regions.region_summary(storage, tree, region_id, *alerts.baseline_period(start))
     days = regions.region_daily(storage, tree, region_id, start, end)
     min_responses = request.app.state.settings.min_responses
-    ranking = regions.region_ranking(storage, tree, region_id, start, end, min_responses)
-    ranked, unranked = ranking_rows(t, ranking, start, end, fig["csat"])
+    ranking, left_out = asking(regions.region_ranking(storage, tree, region_id, start, end,
+                                                      min_responses, kind), kind)
+    reference = regions.region_summary(storage, tree, region_id, start, end, kind)
+    ranked, unranked = ranking_rows(t, ranking, start, end,
+                                    reference["csat" if kind == "csat" else "value"])
     query = urlencode({"from": start, "to": end})
+    shown = figure_view if kind == "csat" else kind_view
     crumbs = [{"name": tree.regions[r]["name"], "href": f"/regions/{r}?{query}"}
               for r in tree.path(region_id)[:-1] if ctx.user.can_read_region(r)]
     return ctx.render(
@@ -69,11 +79,19 @@ def region_page(request: Request, region_id: str, ctx: Page = Depends(signed_in)
         fig=figure_view(t, fig),
         cmp=comparison(t, fig, base),
         stores_text=t("stores_n", n=fig["stores"]),
+        kinds_figs=[kind_view(t, found) for found in
+                    regions.region_kinds(storage, tree, region_id, start, end)],
+        kind=kind,
+        kind_name=KIND_SHOWN[kind][0],
+        kinds=kind_links(f"/regions/{region_id}", {"from": start, "to": end}, kind),
+        left_out=t("kind_left_out", stores=t("stores_n", n=t.number(left_out)),
+                   kind=KIND_SHOWN[kind][0]) if left_out else "",
         ranked=ranked,
         unranked=unranked,
         min_responses=min_responses,
-        subregions=[{**figure_view(t, sub), "href": f"/regions/{sub['id']}?{query}"}
-                    for sub in regions.subregions(storage, tree, region_id, start, end)],
+        subregions=[{**shown(t, sub), "href": f"/regions/{sub['id']}?{query}"
+                     + (f"&kind={kind}" if kind != "csat" else "")}
+                    for sub in regions.subregions(storage, tree, region_id, start, end, kind)],
         trend=trend_svgs(t, days, None, t("trend"), reference=base["csat"],
                          reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
                          described_by="region-trend-data"),

@@ -12,8 +12,10 @@ from urllib.parse import urlencode
 from sync.collector import regions
 from sync.collector.db.regions import TOUCHPOINTS
 from sync.collector.db.storage import Storage
+from sync.collector.web import charts
 from sync.collector.web.i18n import Translator
-from sync.collector.web.views import figure_view
+from sync.collector.web.render import svg
+from sync.collector.web.views import KIND_AXES, kind_view
 
 
 def region_links(storage: Storage, start: str, end: str,
@@ -37,9 +39,23 @@ def touchpoint_name(t: Translator, touchpoint: str | None) -> str:
 
 def touchpoint_rows(t: Translator, storage: Storage, store_id: str, start: str, end: str
                     ) -> list[dict[str, Any]]:
-    """A store's touchpoints with their figures; empty unless some kiosk names one."""
+    """A store's touchpoints with their figures, a row per touchpoint and kind asked there
+    (a CES desk by its CES mean, with a strip on CES's 1-7 axis); empty unless some
+    kiosk names one."""
     found = regions.touchpoints_report(storage, store_id, start, end)
     if all(entry["touchpoint"] is None for entry in found):
         return []
-    return [{**figure_view(t, entry), "name": touchpoint_name(t, entry["touchpoint"])}
-            for entry in found]
+    rows = []
+    for entry in found:
+        name = touchpoint_name(t, entry["touchpoint"])
+        for index, fig in enumerate(entry["figures"]):
+            view = kind_view(t, fig)
+            rows.append({
+                **view, "name": name, "touchpoint": entry["touchpoint"],
+                "first": index == 0, "more": index + 1 < len(entry["figures"]),
+                "strip": svg(charts.interval_strip(
+                    fig["value"], fig["ci_low"], fig["ci_high"], domain=KIND_AXES[fig["kind"]],
+                    label=f"{name}: {view['kind_name']} {view['value_text']},"
+                          f" {view['range_text']}")),
+            })
+    return rows

@@ -15,6 +15,7 @@ message, never a crash.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -134,24 +135,54 @@ def figure_view(t: Translator, fig: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-#: How a kind's figure is written on a card: its name and decimals (sync.metrics rounds alike).
-KIND_SHOWN = {"nps": ("NPS", 0), "ces": ("CES", 1)}
+#: How a kind's figure is written: its name and decimals (sync.metrics rounds alike).
+KIND_SHOWN = {"csat": ("CSAT", 0), "nps": ("NPS", 0), "ces": ("CES", 1)}
+#: Each kind's whole scale: the widest axis a strip of its intervals may need.
+KIND_AXES = {"csat": (0.0, 100.0), "nps": (-100.0, 100.0), "ces": (1.0, 7.0)}
+
+
+def kind_value(t: Translator, kind: str, value: float | None) -> str:
+    """A kind's value as a page writes it: CSAT ``82%``, NPS ``31``, CES ``5.4``; ``–`` for none."""
+    return t.pct(value) if kind == "csat" else t.number(value, KIND_SHOWN[kind][1])
+
+
+def kind_range(t: Translator, kind: str, low: float | None, high: float | None) -> str:
+    """A kind's interval in a table: ``78–86%``, ``−12 – 24``, ``5.1 – 5.6``."""
+    if kind == "csat" or low is None or high is None:
+        return t.pct_range(low, high)
+    return f"{kind_value(t, kind, low)} – {kind_value(t, kind, high)}"
+
+
+def kind_domain(kind: str, values: list[float]) -> tuple[float, float]:
+    """A strip axis for a kind's intervals: whole steps around the data, inside its scale,
+    never narrower than a fifth of the scale (so noise does not look like a gulf)."""
+    if kind == "csat":
+        return charts.percent_domain(values, minimum_span=20)
+    floor, ceiling = KIND_AXES[kind]
+    if not values:
+        return floor, ceiling
+    step = (ceiling - floor) / 20
+    low = max(floor, floor + step * math.floor((min(values) - floor) / step))
+    high = min(ceiling, floor + step * math.ceil((max(values) - floor) / step))
+    if high - low < 4 * step:
+        low = max(floor, high - 4 * step)
+        high = min(ceiling, low + 4 * step)
+    return low, high
 
 
 def kind_view(t: Translator, fig: dict[str, Any]) -> dict[str, Any]:
-    """An NPS or CES figure formatted for its card: name, value, interval, responses, help."""
-    name, decimals = KIND_SHOWN[fig["kind"]]
-    def shown(value: float | None) -> str:
-        return t.number(value, decimals) if value is not None else "–"
-
+    """A kind's figure (NPS or CES on its card, any kind in a touchpoint's row) formatted:
+    name, value, interval, responses, help."""
+    kind = fig["kind"]
     return {
         **fig,
-        "name": name,
-        "value_text": shown(fig["value"]),
-        "ci_text": t("ci_to", low=shown(fig["ci_low"]), high=shown(fig["ci_high"]))
-        if fig["responses"] else "",
+        "kind_name": KIND_SHOWN[kind][0],
+        "value_text": kind_value(t, kind, fig["value"]),
+        "ci_text": t("ci_to", low=kind_value(t, kind, fig["ci_low"]),
+                     high=kind_value(t, kind, fig["ci_high"])) if fig["responses"] else "",
+        "range_text": kind_range(t, kind, fig["ci_low"], fig["ci_high"]),
         "responses_text": t.responses(fig["responses"]),
-        "help": t(f"kind_{fig['kind']}_help"),
+        "help": t(f"kind_{kind}_help"),
     }
 
 
@@ -436,24 +467,26 @@ def ranking_rows(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Ranked and too-few rows of ``shown`` (default: the whole ``ranking``), each with
     a forest-plot strip on an axis shared by the whole ranking, so strips on
-    different pages compare."""
+    different pages compare.  A ranking by NPS or CES (rows with a ``kind``) is
+    written in that kind's numbers on that kind's axis."""
+    kind = ranking[0].get("kind", "csat") if ranking else "csat"
     values = [v for r in ranking if r["responses"] for v in (r["ci_low"], r["ci_high"])]
-    domain = charts.percent_domain(values, minimum_span=20)
+    domain = kind_domain(kind, values)
     query = urlencode({"from": start, "to": end})
     ranked, unranked = [], []
     for row in ranking if shown is None else shown:
-        view = {
-            **figure_view(t, row),
+        view = figure_view(t, row) if kind == "csat" else kind_view(t, row)
+        value = row["csat"] if kind == "csat" else row["value"]
+        view.update({
             "href": f"/stores/{row['store_id']}?{query}",
             "strip": svg(charts.interval_strip(
-                row["csat"], row["ci_low"], row["ci_high"], domain=domain,
+                value, row["ci_low"], row["ci_high"], domain=domain,
                 reference=reference, muted=row["rank"] is None,
-                label=f"{row['name']}: CSAT {t.pct(row['csat'])}, "
-                      f"{t.pct_range(row['ci_low'], row['ci_high'])}",
+                label=f"{row['name']}: {KIND_SHOWN[kind][0]} {kind_value(t, kind, value)}, "
+                      f"{kind_range(t, kind, row['ci_low'], row['ci_high'])}",
             )),
-            "index_text": t.number(row["happy_index"]) if row["happy_index"] is not None
-            else "–",
-        }
+            "index_text": t.number(row.get("happy_index")),
+        })
         (ranked if row["rank"] is not None else unranked).append(view)
     return ranked, unranked
 

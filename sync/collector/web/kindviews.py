@@ -1,0 +1,70 @@
+"""The question kind a page shows (CSAT, NPS or CES): ``?kind=``, its selector, its refusal.
+
+The office page, the whole ranking and a region page rank their stores by one
+kind at a time; a reader picks it with :func:`kind_links` (plain links, so a
+keyboard reaches each and the URL keeps the choice).  A ``kind`` that is not
+one is the 422 page saying which kinds there are (:class:`BadKind`), never a
+CSAT page that pretends it was asked for.  Not a route module, so every page
+module may use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from sync.collector.reports import check_kind
+from sync.collector.web.access import Refused
+from sync.collector.web.render import Page
+from sync.collector.web.views import KIND_SHOWN
+from sync.metrics import KINDS
+
+
+class BadKind(Refused):
+    """``?kind=`` named no question kind: the 422 page in the reader's language."""
+
+    def __init__(self, ctx: Page, value: str, home: str) -> None:
+        super().__init__(value)
+        self.ctx, self.value, self.home = ctx, value, home
+
+    def answer(self, request: Request) -> Response:
+        t = self.ctx.t
+        return self.ctx.render("error.html", status=422, title=t("bad_kind_title"),
+                               message=t("bad_kind", kind=self.value[:40]), home=self.home)
+
+
+def page_kind(ctx: Page, value: str | None, home: str) -> str:
+    """The kind ``?kind=`` asks for (CSAT when absent or blank); :class:`BadKind` otherwise."""
+    if not value:
+        return "csat"
+    try:
+        return check_kind(value)
+    except ValueError:
+        raise BadKind(ctx, value, home) from None
+
+
+def kind_links(path: str, params: dict[str, Any], current: str) -> list[dict[str, Any]]:
+    """A link per kind to ``path`` with ``params`` (CSAT's without ``kind``: the page's
+    own address), the one shown marked ``current``."""
+    def href(kind: str) -> str:
+        query = {**params, **({"kind": kind} if kind != "csat" else {})}
+        return f"{path}?{urlencode(query)}"
+
+    return [{"kind": kind, "label": KIND_SHOWN[kind][0], "href": href(kind),
+             "current": kind == current} for kind in KINDS]
+
+
+def asking(ranking: list[dict[str, Any]], kind: str) -> tuple[list[dict[str, Any]], int]:
+    """A ranking's stores that have responses of ``kind``, and how many were left out.
+
+    A CSAT ranking keeps every store (one without responses is "too few"); an
+    NPS or CES ranking leaves out the stores that do not ask it, so a chain
+    with NPS at six exits does not list 2 000 empty rows.
+    """
+    if kind == "csat":
+        return ranking, 0
+    kept = [row for row in ranking if row["responses"]]
+    return kept, len(ranking) - len(kept)
