@@ -37,7 +37,7 @@ def chain(collector_database):
     """The app over the demo chain, its admin token, and the two scoped people."""
     app = create_app(Settings(database=collector_database))
     storage = app.state.storage
-    tokens = seed_demo(storage, stores=8, days=14, seed=3, now=NOW)["tokens"]
+    tokens = seed_demo(storage, stores=8, days=14, seed=3, now=NOW, kinds=True)["tokens"]
     storage.add_user(OFFICE, "office", regions=["uusimaa"])
     storage.add_user(STAFF, "staff", ["oulu-valkea"], regions=["pirkanmaa", "varsinais-suomi"])
     return app, tokens["admin"]
@@ -125,6 +125,24 @@ def test_a_region_office_persons_alerts_are_their_regions_stores(chain):
     cards = set(re.findall(r'<li class="alert [^"]*" data-kind="[^"]+" data-store="([^"]+)"',
                            office))
     assert "hki-kamppi" in cards <= UUSIMAA
+
+
+def test_a_region_office_persons_nps_and_ces_are_their_regions(chain):
+    app, _ = chain
+    storage, cookie = app.state.storage, person_cookie(app, OFFICE)
+    nps_ranking = call(app, "GET", f"/office/ranking?{PERIOD}&kind=nps", cookie)
+    assert stores_listed(nps_ranking) == UUSIMAA  # the demo's first six stores ask NPS too
+    text = call(app, "GET", f"/office?{PERIOD}&lang=en", cookie).body.decode()
+    for kind in ("nps", "ces"):
+        region = regions.region_summary(storage, storage.region_tree(), "uusimaa",
+                                        "2025-05-19", "2025-06-01", kind)
+        if kind == "nps":  # each row counts the store's NPS responses
+            shown = re.findall(r'<tr[^>]* data-store="[^"]+"[^>]* data-responses="(\d+)"',
+                               nps_ranking.body.decode())
+            assert sum(map(int, shown)) == region["responses"]
+        card = re.search(rf'id="kind-{kind}".*?data-responses="(\d+)"', text, re.S)
+        assert int(card.group(1)) == region["responses"] > 0, kind
+    assert "Uusimaa · NPS" in html.unescape(text)
 
 
 def test_the_chain_office_still_sees_every_store(chain):
