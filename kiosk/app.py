@@ -775,11 +775,7 @@ class HymyApp(App):
             for widget in screen.walk(restrict=True):
                 name = getattr(widget, "probe", "")
                 if name and widget.get_root_window() is not None:
-                    x, y = widget.to_window(*widget.center)
-                    targets[name] = {
-                        "x": round(x), "y": round(Window.height - y),
-                        "text": getattr(widget, "text", None),
-                    }
+                    targets[name] = probe_report(widget, Window.height)
         tap = self.last_tap
         status = {
             "pid": os.getpid(),
@@ -802,6 +798,26 @@ class HymyApp(App):
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(status), encoding="utf-8")
         os.replace(temporary, path)
+
+
+def probe_report(widget: Any, window_height: float) -> dict[str, Any]:
+    """Where a probed widget is (centre and ``box``: left, top, width, height, in X's
+    top-down pixels) and, for a label, its text as drawn: the ``lines`` Kivy broke it
+    into, whether it was ``shortened`` with an ellipsis, and its ``font_size``."""
+    x, y = widget.to_window(*widget.center)
+    left, bottom = widget.to_window(widget.x, widget.y)
+    report: dict[str, Any] = {
+        "x": round(x), "y": round(window_height - y), "text": getattr(widget, "text", None),
+        "box": [round(left), round(window_height - bottom - widget.height),
+                round(widget.width), round(widget.height)],
+    }
+    core = getattr(widget, "_label", None)  # a Label's text renderer
+    if core is not None:
+        report["lines"] = ["".join(word.text for word in line.words)
+                           for line in getattr(core, "_cached_lines", [])]
+        report["shortened"] = bool(getattr(core, "is_shortened", False))
+        report["font_size"] = round(float(widget.font_size), 1)
+    return report
 
 
 def face_loads() -> int:

@@ -33,6 +33,11 @@ COLORS = {
 }
 
 
+#: The least height (and width) of anything a finger taps, in pixels: 9 mm on a 7"
+#: 800x480 panel (about 7 px per mm), where the layout unit alone would give 38-44 px.
+FINGER_PX = 50
+
+
 #: The faces' own colours (tools/make_faces.py), worst to best: the NPS and CES
 #: buttons are graded through them, so every kind speaks the same colour language.
 FACE_COLOURS = ("#D32F2F", "#F57C00", "#FBC02D", "#7CB342", "#2E7D32")

@@ -16,8 +16,12 @@ mipmapped on a tap would cost that tap's thank-you a frame.
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
+from typing import Any
 
+from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
@@ -148,6 +152,118 @@ class ScoreMark(FloatLayout):
         return face_texture(score, scale) if kind == "csat" and scale in FACE_ART else None
 
 
+#: Font size at which words are measured once; widths at other sizes are proportional.
+MEASURE_PX = 100
+#: The smallest font a fitted label shrinks to (~2.5 mm on a 7" 800x480 panel).
+SMALLEST_FONT_PX = 11
+
+
+@functools.lru_cache(maxsize=2048)
+def text_width(word: str, font_name: str, bold: bool) -> float:
+    """Width of ``word`` at MEASURE_PX (and the line height, for ``word == ""``)."""
+    from kivy.core.text import Label as CoreLabel
+
+    measure = CoreLabel(font_name=font_name, font_size=MEASURE_PX, bold=bold)
+    return measure.get_extents(word or "Ag")[1 if word == "" else 0]
+
+
+#: Lines are laid out this much narrower than the box, for rounding in Kivy's own measure.
+FIT_MARGIN = 0.97
+
+
+def pieces(text: str, hyphens: bool) -> list[tuple[str, str]]:
+    """``(glue, piece)`` pairs: each word, glued by a space; with ``hyphens`` a word's parts
+    after each hyphen ("Preis-", "Leistungs-", "Verhältnis") are pieces glued by nothing."""
+    out = []
+    for word in text.split():
+        parts = re.split(r"(?<=\w-)(?=\w)", word) if hyphens else [word]
+        out += [(" ", parts[0]), *(("", part) for part in parts[1:])]
+    return out
+
+
+def wrap(widths: list[tuple[str, float]], space: float, width: float) -> list[int] | None:
+    """Greedy line breaks: how many pieces each line holds (None: a piece is too wide)."""
+    lines: list[int] = []
+    used = 0.0
+    for glue, piece in widths:
+        if piece > width:
+            return None
+        step = (space if glue else 0.0) + piece
+        if lines and used + step <= width:
+            lines[-1] += 1
+            used += step
+        else:
+            lines.append(1)
+            used = piece
+    return lines
+
+
+def fit_text(text: str, width: float, height: float, largest: float,
+             font_name: str = "Roboto", bold: bool = False,
+             hyphens: bool = False) -> tuple[float, str]:
+    """The largest font size up to ``largest`` at which ``text`` fits ``width`` x ``height``
+    with no word split, and the text to show: with ``hyphens``, its lines broken where
+    this layout breaks them (after a hyphen only when breaking at spaces does not fit
+    at that size); else ``text`` itself.
+
+    Kivy breaks lines only at spaces and splits a word wider than its label
+    anywhere ("Preis-Leistungs-Verhält / nis" on a German reason button), and a
+    shortened label hides words: text from a catalog shrinks and breaks here instead.
+    """
+    layouts = [pieces(text, False), *([pieces(text, True)] if hyphens else [])]
+    space, line = text_width(" ", font_name, bold), text_width("", font_name, bold)
+    size = largest
+    while True:
+        scale = size / MEASURE_PX
+        for parts in layouts:
+            widths = [(glue, text_width(piece, font_name, bold) * scale) for glue, piece in parts]
+            lines = wrap(widths, space * scale, width * FIT_MARGIN)
+            if lines is not None and len(lines) * line * scale <= height:
+                return size, shown_lines(parts, lines) if hyphens else text
+        if size <= SMALLEST_FONT_PX:
+            return size, text
+        size = max(SMALLEST_FONT_PX, size * 0.94)
+
+
+def shown_lines(parts: list[tuple[str, str]], lines: list[int]) -> str:
+    """The pieces put back together, one line of ``lines`` after another."""
+    shown, start = [], 0
+    for count in lines:
+        chunk = parts[start:start + count]
+        shown.append(chunk[0][1] + "".join(glue + piece for glue, piece in chunk[1:]))
+        start += count
+    return "\n".join(shown)
+
+
+class FitLabel(Label):
+    """A label whose font is the largest, up to ``max_font_size``, that shows its whole
+    text in its ``text_size`` (or its size) with no word split (0: no fitting, the
+    ``font_size`` as set).  Set ``words`` instead of ``text`` to let long words also
+    break after their hyphens (``text`` is then ``words`` with the line breaks).  The
+    fit runs before the next frame, never inside a tap."""
+
+    max_font_size = NumericProperty(0)
+    words = StringProperty("")
+    probe = StringProperty("")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._fit_trigger = Clock.create_trigger(self.fit_font, -1)
+        super().__init__(**kwargs)
+        for name in ("text", "words", "size", "text_size", "max_font_size"):
+            self.fbind(name, self._fit_trigger)
+
+    def fit_font(self, *_args: Any) -> None:
+        source = self.words or self.text
+        if self.max_font_size <= 0 or not source:
+            return
+        width, height = self.text_size
+        self.font_size, shown = fit_text(
+            source, width or self.width, height or self.height, self.max_font_size,
+            self.font_name, self.bold, hyphens=bool(self.words))
+        if self.words:
+            self.text = shown
+
+
 class Text(Label):
     """A label that wraps to its width and grows to fit its lines."""
 
@@ -160,7 +276,7 @@ class Heading(Label):
     probe = StringProperty("")
 
 
-class PillButton(ButtonBehavior, Label):
+class PillButton(ButtonBehavior, FitLabel):
     """A rounded button: ``kind`` is primary, secondary, ghost or danger."""
 
     kind = StringProperty("secondary")
@@ -168,7 +284,6 @@ class PillButton(ButtonBehavior, Label):
     #: Corner radius; -1 makes a pill (half the height).
     corner = NumericProperty(-1)
     border_px = NumericProperty(0)
-    probe = StringProperty("")
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

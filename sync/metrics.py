@@ -202,6 +202,28 @@ def upper_tail(successes: int, n: int, p: float) -> float:
                         for k in range(successes, n + 1)))
 
 
+def poisson_tail(count: int, mean: float) -> float:
+    """P(X >= count) for X ~ Poisson(mean): how rare ``count`` events are when ``mean`` are usual.
+
+    The rate alert rule's test: unhappy taps arrive at a store's usual rate
+    for the hour, and an incident adds taps instead of only shifting the
+    share.  The tail is summed upwards from ``count`` (not ``1 - cdf``), so
+    the tiny tails an alert threshold needs keep their precision.
+    """
+    if count <= 0:
+        return 1.0
+    if mean <= 0.0:
+        return 0.0
+    term = math.exp(count * math.log(mean) - mean - math.lgamma(count + 1))
+    total = 0.0
+    k = count
+    while term > 0.0 and (term > total * 1e-16 or k < mean):
+        total += term
+        k += 1
+        term *= mean / k
+    return min(1.0, total)
+
+
 def normal_tail(sigmas: float) -> float:
     """One-sided P(Z > sigmas) of a standard normal: 0.00135 at 3, 0.0228 at 2."""
     return 0.5 * math.erfc(sigmas / math.sqrt(2))

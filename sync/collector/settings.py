@@ -91,9 +91,10 @@ class Settings:
         " any other Host header gets 400. Empty: every host",
     )
     alert_rules: str = setting(
-        "funnel,silent,baseline",
+        "rate,silent,baseline",
         "Office alert rules in use, comma-separated: funnel (unhappy share above the store's"
-        " own control limit), silent, burst (HappyOrNot's rule), baseline",
+        " own control limit), rate (unhappy taps above the store's usual rate for the hour),"
+        " silent, burst (HappyOrNot's rule), baseline",
     )
     alert_funnel_sigmas: float = setting(
         3.0, "Office alert: standard errors above the store's usual unhappy share (funnel rule)"
@@ -125,6 +126,10 @@ class Settings:
     )
     comment_retention_days: int = setting(
         365, "Days a shopper's comment is kept; the comments chore deletes older ones"
+    )
+    alert_rate_alpha: float = setting(
+        5e-4, "Office alert: how rare (0-1) a window's unhappy taps must be at the store's usual"
+        " rate for its hour (rate rule)"
     )
 
     @classmethod
@@ -168,6 +173,9 @@ class Settings:
             parse_rule_names(self.alert_rules)
         except ValueError as error:
             raise ValueError(f"alert_rules: {error}") from None
+        if not 0 < self.alert_rate_alpha < 1:
+            raise ValueError(f"alert_rate_alpha must be above 0 and below 1, not "
+                             f"{self.alert_rate_alpha}")
         if self.alert_funnel_sigmas <= 0:
             raise ValueError(
                 f"alert_funnel_sigmas must be positive, not {self.alert_funnel_sigmas}")

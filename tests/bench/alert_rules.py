@@ -48,6 +48,9 @@ def run(options: Options) -> list[Row]:
         "cusum R=3 h=5": measure(chain, incidents.cusum_rule(3.0, 5.0), p0, planted),
         "cusum R=3 h=4.5": measure(chain, incidents.cusum_rule(3.0, 4.5), p0, planted),
         "scan 10-30 min": measure(chain, incidents.scan_rule(), p0, planted),
+        **{f"rate alpha {alpha:g}": measure(chain, incidents.rate_rules(
+            chain, alerts.Rules(rate_alpha=alpha)), p0, planted)
+           for alpha in (5e-4, 7e-4, 1e-3)},
         "burst": measure(chain, incidents.burst_rule(rules), p0, planted),
     }
     label = f"8 alert rules, {stores} stores x {days} days, {len(planted)} incidents"
@@ -59,7 +62,7 @@ def run(options: Options) -> list[Row]:
         " against the store's share can find at about 0.1 false alerts per store per day")]
 
 
-def measure(chain: incidents.Chain, rule: incidents.Rule, p0: dict,
+def measure(chain: incidents.Chain, rule: incidents.Rule | dict[str, incidents.Rule], p0: dict,
             planted: list[incidents.Incident]) -> tuple[incidents.Score, dict]:
     """The rule's score, and its found-within-30-minutes share per incident size."""
     episodes = incidents.evaluate(chain, rule, p0)

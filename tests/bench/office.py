@@ -30,7 +30,8 @@ Figures:
   page rendered), and the part of it after the answer's last byte;
 - the evaluator's turn (:func:`sync.collector.alertlog.evaluate`, what the
   chore runs) in process on the same database: with the default rules, with
-  all four rules (bursts read the last 24 hours of taps), and with every
+  the funnel in place of the rate rule, with all five rules (bursts read the
+  last 24 hours of taps), and with every
   kiosk quiet for 10 hours (kiosks switched off overnight: every store's
   opening hours must be worked out), against the chore's 60 s period.
 """
@@ -326,9 +327,10 @@ def _open_alerts(path: Path) -> int:
 
 
 #: The evaluator's cases: a label, ``HYMY_ALERT_RULES``, and whether every kiosk is quiet.
-TURNS = (("default rules (funnel, silent, baseline)", "funnel,silent,baseline", False),
-         ("all four rules (bursts: 24 h of taps)", "funnel,silent,burst,baseline", False),
-         ("every kiosk quiet 10 h, default rules", "funnel,silent,baseline", True))
+TURNS = (("default rules (rate, silent, baseline)", "rate,silent,baseline", False),
+         ("the funnel in place of the rate rule", "funnel,silent,baseline", False),
+         ("all five rules (bursts: 24 h of taps)", "rate,funnel,silent,burst,baseline", False),
+         ("every kiosk quiet 10 h, default rules", "rate,silent,baseline", True))
 
 
 def evaluator_rows(path: Path, size: str, repeat: int) -> list[Row]:

@@ -138,7 +138,7 @@ def test_settled_values_are_checked_and_canonical():
 
 
 def test_the_rules_in_use_come_from_one_setting():
-    assert alerts.Rules().rules == ("funnel", "silent", "baseline")
+    assert alerts.Rules().rules == ("rate", "silent", "baseline")
     assert alerts.parse_rule_names(" burst , silent ") == ("burst", "silent")
     chosen = alerts.rules_from(Settings(alert_rules="burst,baseline", alert_funnel_sigmas=2.5))
     assert chosen.uses("burst") and not chosen.uses("funnel") and chosen.funnel_sigmas == 2.5
@@ -146,3 +146,7 @@ def test_the_rules_in_use_come_from_one_setting():
         Settings.from_env({"HYMY_ALERT_RULES": "funnel,noisy"})
     with pytest.raises(ValueError, match="alert_funnel_sigmas must be positive"):
         Settings.from_env({"HYMY_ALERT_FUNNEL_SIGMAS": "0"})
+    assert alerts.rules_from(Settings.from_env({"HYMY_ALERT_RATE_ALPHA": "1e-3"})).rate_alpha \
+        == 1e-3
+    with pytest.raises(ValueError, match="alert_rate_alpha must be above 0 and below 1, not 2"):
+        Settings.from_env({"HYMY_ALERT_RATE_ALPHA": "2"})

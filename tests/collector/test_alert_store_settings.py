@@ -17,6 +17,8 @@ from sync.collector.web.views import alert_views, rule_texts
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday, 12:00 in Helsinki
 HELSINKI = "Europe/Helsinki"
 DAY = ("2026-03-02", "2026-03-02")
+#: The funnel rule in place of the default rate rule (these tests are about the funnel).
+FUNNEL = alerts.Rules(rules=("funnel", "silent", "baseline"))
 
 
 def test_hours_and_thresholds_are_stored_per_store_and_go_with_it(chain_storage):
@@ -81,7 +83,7 @@ def test_an_unhappy_half_hour_against_the_stores_own_baseline(chain_storage):
              for day in range(1, 29) for minute in range(20)]  # 10% unhappy, 560 responses
     recent = [(NOW - timedelta(minutes=2 * i + 1), 1 if i < 8 else 4) for i in range(12)]
     rows(storage, usual + recent)
-    found = alerts.chain_alerts(storage, *DAY, now=NOW)
+    found = alerts.chain_alerts(storage, *DAY, FUNNEL, now=NOW)
     # Today's CSAT is also below its baseline; the funnel alert is the urgent one.
     assert kinds(found) == [("funnel", "s1"), ("baseline", "s1")]
     assert found[0].severity == 2  # 6.9 standard errors: 2 beyond the alarm line
@@ -94,7 +96,7 @@ def test_an_unhappy_half_hour_against_the_stores_own_baseline(chain_storage):
     assert kinds(alerts.chain_alerts(storage, *DAY, burst_only, now=NOW)) == [("burst", "s1")]
     # A store that asks for more evidence does not alert on 12 responses.
     storage.set_alerting("s1", alerts.settled(funnel_min_responses=20))
-    assert kinds(alerts.chain_alerts(storage, *DAY, now=NOW)) == [("baseline", "s1")]
+    assert kinds(alerts.chain_alerts(storage, *DAY, FUNNEL, now=NOW)) == [("baseline", "s1")]
 
 
 def test_the_office_page_words_for_a_funnel_alert_and_its_rule(chain_storage):
@@ -106,11 +108,11 @@ def test_the_office_page_words_for_a_funnel_alert_and_its_rule(chain_storage):
               "data": {"at": format_utc(NOW), "start": format_utc(NOW - timedelta(minutes=23)),
                        "end": format_utc(NOW), "responses": 12, "unhappy": 8, "expected": 0.1,
                        "limit": 0.36, "sigmas": 6.9, "minutes": 30}}
-    view = alert_views(t, [stored], storage, *DAY, alerts.Rules())[0]
+    view = alert_views(t, [stored], storage, *DAY, FUNNEL)[0]
     assert view["title"] == "8 of 12 unhappy in the last 30\u00a0min"
     assert view["detail"] == "Usually 10%; the limit for 12 responses is 36%."
     assert view["href"] == "/stores/s1/days/2026-03-02"
-    texts = rule_texts(t, alerts.Rules())
+    texts = rule_texts(t, FUNNEL)
     assert len(texts) == 3 and "by more than 3 standard errors" in texts[0]
     assert "Where an admin has set a store's opening hours" in texts[1]
     assert not any("within 15 minutes" in text for text in texts)  # no burst rule

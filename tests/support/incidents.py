@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -165,19 +165,21 @@ def baselines(chain: Chain, days: int = 28) -> dict[str, dict[date, float | None
     return out
 
 
-def evaluate(chain: Chain, rule: Rule,
+def evaluate(chain: Chain, rule: Rule | Mapping[str, Rule],
              p0: dict[str, dict[date, float | None]]) -> dict[str, list[Episode]]:
-    """Each store's alerts: runs of consecutive ticks at which ``rule`` holds.
+    """Each store's alerts: runs of consecutive ticks at which ``rule`` holds (one rule
+    for all stores, or each store's own, as :func:`rate_rules` gives them).
 
     A tick with no tap in the last hour is skipped (no rule alerts on nothing).
     """
     found: dict[str, list[Episode]] = {}
     for store_id, taps in chain.taps.items():
+        store_rule = rule[store_id] if isinstance(rule, Mapping) else rule
         mine: list[Episode] = []
         was = False
         tick = chain.start
         while tick <= chain.end:
-            now = bool(alerts.recent(taps, tick, 60)) and rule(
+            now = bool(alerts.recent(taps, tick, 60)) and store_rule(
                 taps, tick, p0[store_id].get(tick.date()))
             if now and was:
                 mine[-1] = Episode(mine[-1].opened, tick)
@@ -228,6 +230,42 @@ def funnel_rule(rules: alerts.Rules = alerts.Rules()) -> Rule:
         return alerts.above_funnel(alerts.recent(taps, now, rules.funnel_minutes), p0,
                                    rules) is not None
     return rule
+
+
+def usual_rates(chain: Chain) -> dict[str, alerts.Usual]:
+    """Each store's usual rates from the baseline days before ``chain.start``, tallied as
+    the hourly roll-ups hold them (store-local date and hour), through the product's
+    :func:`~sync.collector.alerts.usual_rates`."""
+    rows = []
+    for store_id, taps in chain.taps.items():
+        tz = zone(chain.zones[store_id])
+        tally: dict[tuple[bool, int], list[int]] = {}
+        dates: dict[bool, set[date]] = {False: set(), True: set()}
+        for moment, unhappy in taps:
+            if moment >= chain.start:
+                break
+            local = moment.astimezone(tz)
+            sunday = local.weekday() == 6
+            counts = tally.setdefault((sunday, local.hour), [0, 0])
+            counts[0] += unhappy
+            counts[1] += 1
+            dates[sunday].add(local.date())
+        rows += [(store_id, sunday, hour, bad, n, len(dates[sunday]))
+                 for (sunday, hour), (bad, n) in tally.items()]
+    return alerts.usual_rates(rows, {store_id: zone(name)
+                                     for store_id, name in chain.zones.items()})
+
+
+def rate_rules(chain: Chain, rules: alerts.Rules = alerts.Rules()) -> dict[str, Rule]:
+    """The rate rule as the evaluator applies it at one tick, per store (each against its
+    own usual rates of the baseline days)."""
+    usual = usual_rates(chain)
+
+    def rule_for(mine: alerts.Usual | None) -> Rule:
+        def rule(taps: Sequence[tuple[datetime, bool]], now: datetime, p0: float | None) -> bool:
+            return alerts.above_rate(taps, now, mine, p0, rules) is not None
+        return rule
+    return {store_id: rule_for(usual.get(store_id)) for store_id in chain.taps}
 
 
 def burst_rule(rules: alerts.Rules = alerts.Rules()) -> Rule:

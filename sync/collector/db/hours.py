@@ -12,6 +12,7 @@ touching the table.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 from sync.collector.db.connection import Connection
 
@@ -27,4 +28,39 @@ def response_hours(conn: Connection, store_ids: Sequence[str], start: str, end: 
         "SELECT DISTINCT store_id, local_date, hour FROM hourly_counts"  # noqa: S608
         f" WHERE {where} AND local_date >= ? AND local_date <= ?",
         [*params, start, end],
+    )
+
+
+def usual_hours(conn: Connection, store_ids: Sequence[str], start: str, end: str,
+                scales: Sequence[int]) -> list[tuple[str, int, int, int, int, int]]:
+    """``(store_id, sunday, hour, unhappy, taps, days)``: the counted taps of ``scales`` per
+    store and store-local (Sunday or not, hour) from ``start`` to ``end`` (ISO dates,
+    inclusive), with ``days`` the dates of that kind the store had such taps on at all.
+
+    What the rate alert rule's usual rates per open day are made of
+    (:func:`sync.collector.alerts.usual_rates`).  The Sundays of the range are passed
+    as dates and groups are by position (PostgreSQL would not match two copies of a
+    parametrised expression), so one statement serves both backends; a face is unhappy
+    when ``2 * score <= scale`` (:func:`sync.collector.alerts.is_unhappy`).
+    """
+    if not store_ids:
+        return []
+    where, params = conn.any_of("store_id", store_ids)
+    first = date.fromisoformat(start)
+    days = [first + timedelta(days=offset)
+            for offset in range((date.fromisoformat(end) - first).days + 1)]
+    sundays = [day.isoformat() for day in days if day.weekday() == 6] or [""]
+    sunday = f"CASE WHEN local_date IN ({', '.join('?' * len(sundays))}) THEN 1 ELSE 0 END"
+    kinds = f"scale IN ({', '.join('?' * len(scales))})"
+    filters = f"{where} AND local_date >= ? AND local_date <= ? AND {kinds}"
+    args = [*params, start, end, *scales]
+    return conn.rows(
+        f"SELECT c.store_id, c.sunday, c.hour, c.unhappy, c.taps, d.days FROM"  # noqa: S608
+        f" (SELECT store_id, {sunday} AS sunday, hour,"
+        "   SUM(CASE WHEN 2 * score <= scale THEN n ELSE 0 END) AS unhappy, SUM(n) AS taps"
+        f"  FROM hourly_counts WHERE {filters} GROUP BY 1, 2, 3) c"
+        f" JOIN (SELECT store_id, {sunday} AS sunday, COUNT(DISTINCT local_date) AS days"
+        f"  FROM hourly_counts WHERE {filters} GROUP BY 1, 2) d"
+        " ON d.store_id = c.store_id AND d.sunday = c.sunday",
+        [*sundays, *args, *sundays, *args],
     )

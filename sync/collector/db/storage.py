@@ -63,7 +63,7 @@ from sync.collector.tokens import (
     new_token,
     same_hash,
 )
-from sync.metrics import kind_of
+from sync.metrics import KIND_SCALES, kind_of
 from sync.survey import BUILT_IN_REASONS, DEFAULT_SURVEY, Survey
 from sync.wire import KioskStatus, Rating
 
@@ -1159,6 +1159,14 @@ class Storage:
         with self.db.connection() as conn:
             return [row for part in chunks(list(store_ids))
                     for row in hours.response_hours(conn, part, start, end)]
+
+    def usual_hours(self, store_ids: Sequence[str], start: str, end: str
+                    ) -> list[tuple[str, int, int, int, int, int]]:
+        """``(store_id, sunday, hour, unhappy, taps, days)`` of counted faces from the
+        hourly roll-ups (one query per 500 stores): the rate alert rule's usual rates."""
+        with self.db.connection() as conn:
+            return [row for part in chunks(list(store_ids))
+                    for row in hours.usual_hours(conn, part, start, end, KIND_SCALES["csat"])]
 
     def reason_counts(
         self, store_id: str, start: str, end: str

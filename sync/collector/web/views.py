@@ -530,6 +530,9 @@ def rule_texts(t: Translator, rules: alerts.Rules) -> list[str]:
     texts = {
         "funnel": lambda: t("rule_funnel", minutes=rules.funnel_minutes,
                             sigmas=t.number(rules.funnel_sigmas), n=rules.funnel_min_responses),
+        "rate": lambda: t("rule_rate", shortest=min(rules.rate_windows),
+                          longest=max(rules.rate_windows),
+                          odds=t.number(round(1 / rules.rate_alpha)), n=rules.rate_min_unhappy),
         "silent": lambda: t("rule_silent", hours=t.number(rules.silent_hours)) + " "
                           + t("rule_opening_set"),
         "burst": lambda: t("rule_burst", share=t.pct(rules.burst_share * 100),
@@ -560,6 +563,11 @@ def alert_views(
                       minutes=data["minutes"])
             detail = t("alert_funnel_detail", usual=t.pct(data["expected"] * 100),
                        limit=t.pct(data["limit"] * 100), n=data["responses"])
+            day = as_instant(data["end"]).astimezone(storage.zone(alert.store_id)).date()
+            link = f"/stores/{alert.store_id}/days/{day.isoformat()}"
+        elif alert.kind == "rate":
+            title = t("alert_rate", unhappy=data["unhappy"], minutes=data["minutes"])
+            detail = t("alert_rate_detail", usual=t.number(data["expected"], 1))
             day = as_instant(data["end"]).astimezone(storage.zone(alert.store_id)).date()
             link = f"/stores/{alert.store_id}/days/{day.isoformat()}"
         elif alert.kind == "burst":

@@ -1,0 +1,78 @@
+"""The rate rule in the evaluator, on a real database (both backends).
+
+Two stores with the same four ordinary weeks: 24 taps an hour from 08 to 20
+Helsinki time, one unhappy an hour, except 14-16 when every other tap is
+unhappy (a daily rush of grumpy shoppers).  Today one store gets 8 extra
+unhappy taps within 15 minutes at 10:40; the evaluator, run every 15 minutes
+of the day, opens one ``rate`` alert for it and none for the other, whose
+afternoon wave is what it usually is at that local hour.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sync.clock import format_utc
+from sync.collector import alertlog, alerts
+from sync.collector.settings import Settings
+from sync.collector.web.i18n import Translator
+from sync.collector.web.views import alert_views, rule_texts
+from tests.support.alerting import insert_taps
+
+TZ = ZoneInfo("Europe/Helsinki")
+TODAY = datetime(2026, 11, 25, tzinfo=TZ)  # a Wednesday; four ordinary weeks before it
+RATE = Settings(alert_rules="rate")
+
+
+def ordinary_day(day: datetime, until: datetime | None = None) -> list[tuple[datetime, int]]:
+    """A usual day's ``(instant, score)`` taps: two every 5 minutes from 08 to 20 local;
+    one unhappy (score 1) an hour, every other one from 14 to 16."""
+    taps = []
+    for slot in range(12 * 12):
+        at = day.replace(hour=8) + timedelta(minutes=5 * slot + 1)
+        if until is not None and at > until:
+            break
+        rush = 14 <= at.hour < 16
+        first = 1 if rush or slot % 12 == 6 else 5
+        taps += [(at, first), (at + timedelta(minutes=2), 4)]
+    return taps
+
+
+def test_a_run_of_unhappy_taps_opens_a_rate_alert_and_the_usual_rush_does_not(chain_storage):
+    storage = chain_storage({"hit": "Europe/Helsinki", "calm": "Europe/Helsinki"})
+    history = [tap for back in range(28, 0, -1)
+               for tap in ordinary_day(TODAY - timedelta(days=back))]
+    end = TODAY.replace(hour=19, minute=45)
+    incident = [(TODAY.replace(hour=10, minute=40) + timedelta(minutes=2 * i), 1)
+                for i in range(8)]
+    for store in ("hit", "calm"):
+        today = ordinary_day(TODAY, end) + (incident if store == "hit" else [])
+        insert_taps(storage, store, f"{store}-k", history + sorted(today))
+    opened = []
+    tick = TODAY.replace(hour=9)
+    while tick <= end:
+        opened += [(row["kind"], row["store_id"], tick.strftime("%H:%M"))
+                   for row in alertlog.evaluate(storage, RATE, tick.astimezone(UTC))]
+        tick += timedelta(minutes=15)
+    assert opened == [("rate", "hit", "11:00")]
+    [row] = storage.db.query("SELECT state, data FROM alerts")
+    assert row["state"] == "closed"  # the incident passed; the afternoon rush opened nothing
+
+
+def test_the_office_page_words_for_a_rate_alert_and_its_rule(chain_storage):
+    storage = chain_storage({"s1": "Europe/Helsinki"})
+    end = TODAY.replace(hour=11).astimezone(UTC)
+    stored = {"id": 3, "kind": "rate", "store_id": "s1", "store_name": "Kamppi", "severity": 2,
+              "state": "open",
+              "data": {"at": format_utc(end), "start": format_utc(end - timedelta(minutes=19)),
+                       "end": format_utc(end), "responses": 14, "unhappy": 9,
+                       "expected": 0.5, "level": 1.0, "tail": 1e-10, "minutes": 20}}
+    t = Translator("en")
+    view = alert_views(t, [stored], storage, "2026-11-25", "2026-11-25", alerts.Rules())[0]
+    assert view["title"] == "9 unhappy in the last 20\u00a0min"
+    assert view["detail"] == "Usually about 0.5 at this hour and traffic."
+    assert view["href"] == "/stores/s1/days/2026-11-25"
+    [rule] = [text for text in rule_texts(t, alerts.Rules()) if "usually gets" in text]
+    assert "in the last 10 to 30 minutes" in rule and "1 in 2,000" in rule
+    assert "1/2\u00a0000" in " ".join(rule_texts(Translator("fi"), alerts.Rules()))
