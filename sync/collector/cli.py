@@ -788,12 +788,15 @@ def send_or_print(storage: Storage, email: str, purpose: str) -> str:
 @click.option("--role", type=click.Choice(("staff", "office", "admin")), required=True,
               help="staff (their stores), office (every store, exports) or admin")
 @click.option("--store", "stores", multiple=True, help="A store of a staff user (repeatable)")
+@click.option("--region", "regions", multiple=True,
+              help="A region whose stores a staff or office user reads, its sub-regions and"
+                   " stores added later included (repeatable; staff may add --store)")
 @click.option("--name", default=None, help="The person's name, e.g. 'Anna Virtanen'")
 @click.option("--language", default=None, help="Language of their e-mail: fi, sv, en or de")
 @database_option()
 @friendly_errors
 def user_add(storage: Storage, email: str, role: str, stores: tuple[str, ...],
-             name: str | None, language: str | None) -> None:
+             regions: tuple[str, ...], name: str | None, language: str | None) -> None:
     """Add a person and send them an invitation to set a password.
 
     With HYMY_SMTP_URL set the invitation is e-mailed; without it the link is
@@ -803,16 +806,17 @@ def user_add(storage: Storage, email: str, role: str, stores: tuple[str, ...],
     Examples:
         hymy-collector user add anna@example.com --role staff --store hki-kamppi --store hki-itis
         hymy-collector user add olli@example.com --role office --name "Olli K" --language fi
+        hymy-collector user add rea@example.com --role office --region uusimaa
     """
-    made = storage.add_user(email, role, stores, name, language)
-    scope = ", ".join(made["stores"]) or "every store"
+    made = storage.add_user(email, role, stores, name, language, regions)
+    scope = user_scope(made, "every store")
     click.echo(f"Added user {made['email']} ({role}, {scope}); "
                + send_or_print(storage, made["email"], "invite"), err=True)
 
 
 @listing(user)
 def user_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict], str]]:
-    """List people: e-mail, role, stores, state and name (never a password).
+    """List people: e-mail, role, stores and regions, state and name (never a password).
 
     \b
     Example:
@@ -821,11 +825,17 @@ def user_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict], 
     return storage.users(), user_line
 
 
+def user_scope(item: dict[str, Any], every: str, sep: str = ", ") -> str:
+    """What a person reads: their stores and ``region:REGION``s, or ``every``."""
+    scope = [*item["stores"], *(f"region:{region}" for region in item.get("regions", ()))]
+    return sep.join(scope) or every
+
+
 def user_line(item: dict[str, Any]) -> str:
-    """One account in ``user list``: e-mail, role, stores, state, name."""
+    """One account in ``user list``: e-mail, role, stores and regions, state, name."""
     state = (f"disabled {item['disabled_at']}" if item["disabled_at"]
              else "active" if item["has_password"] else "invited")
-    scope = ",".join(item["stores"]) or "all stores"
+    scope = user_scope(item, "all stores", ",")
     return (f"{item['email']:<32} {item['role']:<7} {scope:<24} {state:<32} "
             f"{item['name'] or ''}").rstrip()
 

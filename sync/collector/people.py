@@ -20,7 +20,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from sync.collector.tokens import Principal
+from sync.collector.tokens import REGION_ROLES, Principal
 
 #: Roles a person can have (kiosks are machines: they keep tokens).
 USER_ROLES = ("staff", "office", "admin")
@@ -42,14 +42,23 @@ def normal_email(text: str) -> str:
     return email
 
 
-def check_access(role: str, stores: list[str] | tuple[str, ...]) -> None:
-    """Raise ValueError unless ``role`` and ``stores`` fit together (staff: one store or more)."""
+def check_access(role: str, stores: list[str] | tuple[str, ...],
+                 regions: list[str] | tuple[str, ...] = ()) -> None:
+    """Raise ValueError unless ``role``, ``stores`` and ``regions`` fit together.
+
+    Staff need a store or a region (or both); office users read every store, or
+    only their regions' stores when they have regions; admins are never scoped:
+    a region's person who could manage the chain would not be scoped at all.
+    """
     if role not in USER_ROLES:
         raise ValueError(f"a person's role is one of {', '.join(USER_ROLES)}, not {role!r}")
-    if role == "staff" and not stores:
-        raise ValueError("a staff user needs at least one --store STORE_ID")
+    if role == "staff" and not (stores or regions):
+        raise ValueError("a staff user needs at least one --store STORE_ID or --region REGION")
     if role != "staff" and stores:
         raise ValueError(f"an {role} user reads every store; leave out --store")
+    if role not in REGION_ROLES and regions:
+        raise ValueError(f"an {role} user reads every store; leave out --region"
+                         " (only staff and office users can be scoped to a region)")
 
 
 def check_language(language: str | None) -> str | None:
@@ -86,6 +95,9 @@ def new_link() -> str:
 
 
 def principal_of(user: dict[str, Any]) -> Principal:
-    """The caller a signed-in person is: their role and, for staff, their stores."""
+    """The caller a signed-in person is: their role, for staff their stores, and the
+    regions they are scoped to (whose stores :meth:`Storage._scoped` fills in)."""
+    regions = tuple(user.get("regions", ()))
     return Principal(None, user["role"], user_id=user["id"], stores=tuple(user["stores"]),
-                     email=user["email"])
+                     email=user["email"], region_id=regions[0] if regions else None,
+                     region_ids=regions)

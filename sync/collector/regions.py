@@ -15,12 +15,14 @@ figure of every kind asked there.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sync.collector import reports
 from sync.collector.db.regions import Tree
 from sync.collector.db.storage import Storage
 from sync.collector.reports import days_between, kind_figure, kind_report, kinds_present
+from sync.collector.tokens import Principal
 
 #: Faces a region's counts are shown with: stores may ask 3, 4 or 5, so all five.
 REGION_FACES = 5
@@ -30,8 +32,7 @@ Rows = list[tuple[int, int, int, int]]
 def region_rows(storage: Storage, tree: Tree, region_id: str, start: str, end: str) -> Rows:
     """``(scale, score, suppressed, n)`` of every store in the region over a period, from
     the running totals (two rows per store and scale, whatever the period's length)."""
-    stores = set(tree.stores_in(region_id))
-    return [row[1:] for row in storage.period_counts(start, end) if row[0] in stores]
+    return stores_rows(storage, frozenset(tree.stores_in(region_id)), start, end)
 
 
 def region_summary(storage: Storage, tree: Tree, region_id: str, start: str, end: str,
@@ -63,7 +64,36 @@ def region_ranking(storage: Storage, tree: Tree, region_id: str, start: str, end
                    min_responses: int, kind: str = "csat") -> list[dict[str, Any]]:
     """The region's stores ranked by one kind as the office ranks the chain's, renumbered
     within it."""
-    stores = set(tree.stores_in(region_id))
+    return stores_ranking(storage, frozenset(tree.stores_in(region_id)), start, end,
+                          min_responses, kind)
+
+
+# -- a set of stores: a region's, or those of a caller scoped to regions ------------
+
+def stores_rows(storage: Storage, stores: frozenset[str], start: str, end: str) -> Rows:
+    """``(scale, score, suppressed, n)`` of a set of stores over a period, from the
+    running totals."""
+    return [row[1:] for row in storage.period_counts(start, end) if row[0] in stores]
+
+
+def stores_summary(storage: Storage, stores: frozenset[str], start: str, end: str,
+                   kind: str = "csat") -> dict[str, Any]:
+    """The figures of one kind of a set of stores over a period, their counts together."""
+    return {"stores": len(stores),
+            **kind_report(kind, stores_rows(storage, stores, start, end), REGION_FACES)}
+
+
+def stores_trend(storage: Storage, stores: frozenset[str], start: str, end: str,
+                 weekly: bool = False) -> list[dict[str, Any]]:
+    """A set of stores' figures per local date, or per week (days without taps included)."""
+    return reports.trend_report(storage.stores_day_counts(sorted(stores), start, end),
+                                start, end, weekly)
+
+
+def stores_ranking(storage: Storage, stores: frozenset[str], start: str, end: str,
+                   min_responses: int, kind: str = "csat") -> list[dict[str, Any]]:
+    """A set of stores ranked by one kind as the office ranks the chain's, renumbered
+    within them."""
     entries = [entry for entry in reports.ranking_report(storage, start, end, min_responses,
                                                          kind=kind)
                if entry["store_id"] in stores]
@@ -107,3 +137,53 @@ def touchpoints_report(storage: Storage, store_id: str, start: str, end: str
                        "responses": sum(fig["responses"] for fig in found), "figures": found})
     result.sort(key=lambda entry: (-entry["responses"], entry["touchpoint"] or "~"))
     return result
+
+
+@dataclass(frozen=True)
+class OfficeScope:
+    """The stores the office pages cover for a caller: the whole chain (``stores`` None),
+    or, for an office caller scoped to regions, their regions' stores only, so its
+    ranking, funnel, trend and alerts are the chain's narrowed to them."""
+
+    stores: frozenset[str] | None
+
+    @classmethod
+    def of(cls, principal: Principal) -> OfficeScope:
+        """The scope of a caller who may see the office pages."""
+        return cls(principal.region_stores if principal.region_id is not None else None)
+
+    def covers(self, store_id: str) -> bool:
+        """True when ``store_id`` is one of the stores these pages show."""
+        return self.stores is None or store_id in self.stores
+
+    def ranking(self, storage: Storage, start: str, end: str, min_responses: int,
+                kind: str = "csat") -> list[dict[str, Any]]:
+        """:func:`reports.ranking_report` over these stores, renumbered within them."""
+        if self.stores is None:
+            return reports.ranking_report(storage, start, end, min_responses, "ci_low", kind)
+        return stores_ranking(storage, self.stores, start, end, min_responses, kind)
+
+    def summary(self, storage: Storage, start: str, end: str, kind: str = "csat"
+                ) -> dict[str, Any]:
+        """Their figures of one kind together over a period (the chain's when not scoped)."""
+        if self.stores is None:
+            return reports.chain_summary_report(storage, start, end, kind)
+        return stores_summary(storage, self.stores, start, end, kind)
+
+    def kinds(self, storage: Storage, start: str, end: str) -> list[dict[str, Any]]:
+        """Their NPS and CES figures over a period, only the kinds they have taps of."""
+        if self.stores is None:
+            return reports.chain_kinds_report(storage, start, end)
+        return reports.other_kinds(stores_rows(storage, self.stores, start, end))
+
+    def trend(self, storage: Storage, start: str, end: str, weekly: bool
+              ) -> list[dict[str, Any]]:
+        """Their figures per local date or per week."""
+        if self.stores is None:
+            report = reports.chain_weekly_report if weekly else reports.chain_daily_report
+            return report(storage, start, end)
+        return stores_trend(storage, self.stores, start, end, weekly)
+
+    def alerts(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The alerts in ``found`` of these stores."""
+        return [alert for alert in found if self.covers(alert["store_id"])]

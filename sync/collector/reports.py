@@ -447,12 +447,7 @@ def chain_weekly_report(storage: Storage, start: str, end: str) -> list[dict[str
     Three years of days are 1 095 points on a chart a thousand pixels wide;
     their weeks are 157, each a sample seven times as large.
     """
-    by_week: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for day, scale, score, suppressed, n in storage.chain_day_counts(start, end):
-        by_week[_week_of(day, start)].append((scale, score, suppressed, n))
-    weeks = dict.fromkeys(_week_of(day, start) for day in days_between(start, end))
-    return [{"date": week, **figures(summarize_rows(by_week.get(week, ())), 5)}
-            for week in weeks]
+    return trend_report(storage.chain_day_counts(start, end), start, end, weekly=True)
 
 
 def _week_of(day: str, start: str) -> str:
@@ -469,13 +464,19 @@ def chain_daily_report(storage: Storage, start: str, end: str) -> list[dict[str,
     from the chain's own per-date roll-up, so it costs the same at 2 000
     stores as at one.
     """
-    by_day: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for day, scale, score, suppressed, n in storage.chain_day_counts(start, end):
-        by_day[day].append((scale, score, suppressed, n))
-    return [
-        {"date": day, **figures(summarize_rows(by_day.get(day, ())), 5)}
-        for day in days_between(start, end)
-    ]
+    return trend_report(storage.chain_day_counts(start, end), start, end, weekly=False)
+
+
+def trend_report(day_counts: Iterable[tuple[str, int, int, int, int]], start: str, end: str,
+                 weekly: bool) -> list[dict[str, Any]]:
+    """Figures per local date (or per week, dated as :func:`chain_weekly_report` says) from
+    ``(local_date, scale, score, suppressed, n)`` rows: the chain's or a set of stores'."""
+    point = (lambda day: _week_of(day, start)) if weekly else (lambda day: day)
+    by_point: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for day, scale, score, suppressed, n in day_counts:
+        by_point[point(day)].append((scale, score, suppressed, n))
+    points = dict.fromkeys(point(day) for day in days_between(start, end))
+    return [{"date": at, **figures(summarize_rows(by_point.get(at, ())), 5)} for at in points]
 
 
 def chain_summary_report(storage: Storage, start: str, end: str,

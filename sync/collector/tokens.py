@@ -118,6 +118,15 @@ class Principal:
     #: With ``region_id``: the stores and the regions (itself and below) it may read.
     region_stores: frozenset[str] = field(default_factory=frozenset)
     regions: frozenset[str] = field(default_factory=frozenset)
+    #: A person's regions (migration 019), ``region_id`` the first; a token has one.
+    region_ids: tuple[str, ...] = ()
+
+    @property
+    def scope_regions(self) -> tuple[str, ...]:
+        """Every region this caller is scoped to (empty: not scoped)."""
+        if self.region_ids:
+            return self.region_ids
+        return (self.region_id,) if self.region_id is not None else ()
 
     @property
     def store_ids(self) -> tuple[str, ...]:
@@ -130,6 +139,12 @@ class Principal:
     def chain_wide(self) -> bool:
         """True for office and admin callers not scoped to a region: the chain's routes."""
         return self.role in CHAIN_READERS and self.region_id is None
+
+    @property
+    def office_pages(self) -> bool:
+        """True for office and admin callers: the dashboard's office pages, which show a
+        caller scoped to regions only their stores (:class:`sync.collector.regions.OfficeScope`)."""
+        return self.role in CHAIN_READERS
 
     def can_read(self, store_id: str) -> bool:
         """True when this caller may read ``store_id``'s numbers."""

@@ -1,7 +1,8 @@
 """People's accounts from the command line and in the database, on both backends.
 
 ``hymy-collector user add/list/disable/enable/password`` as an operator types
-them (one-line errors for a bad address, a duplicate, an unknown store), the
+them (one-line errors for a bad address, a duplicate, an unknown store or
+region; people scoped to regions), the
 accounts' rows and sessions on SQLite and PostgreSQL, and migration 011 on a
 database made by an older release (token sessions keep working).
 """
@@ -55,7 +56,7 @@ def test_user_add_prints_the_invitation_link_and_list_shows_the_account(chain):
     (["olli@example.com", "--role", "staff", "--store", "nope"],
      "Error: no store 'nope' (see 'hymy-collector store list')"),
     (["olli@example.com", "--role", "staff"], "Error: a staff user needs at least one --store"
-     " STORE_ID"),
+     " STORE_ID or --region REGION"),
     (["olli@example.com", "--role", "office", "--store", "a"],
      "Error: an office user reads every store; leave out --store"),
     (["olli@example.com", "--role", "admin", "--language", "ru"],
@@ -68,6 +69,50 @@ def test_bad_user_add_gets_one_line_and_changes_nothing(chain, args, error):
     assert done.returncode == 1
     assert done.stderr.strip() == error
     assert len(cli(chain, "user", "list").stdout.splitlines()) == 1
+
+
+def test_user_add_scopes_people_to_regions_and_list_shows_them(chain):
+    run_cli(chain, "region", "add", "south", "South")
+    run_cli(chain, "region", "add", "east", "East", "--parent", "south")
+    run_cli(chain, "store", "region", "b", "east")
+    office = cli(chain, "user", "add", "rea@example.com", "--role", "office", "--region", "south")
+    assert office.returncode == 0, office.stderr
+    assert "Added user rea@example.com (office, region:south)" in office.stderr
+    staff = cli(chain, "user", "add", "sam@example.com", "--role", "staff", "--store", "c",
+                "--region", "south", "--region", "east")
+    assert staff.returncode == 0, staff.stderr
+    listed = [line.split()[:3] for line in cli(chain, "user", "list").stdout.splitlines()]
+    assert listed == [["rea@example.com", "office", "region:south"],
+                      ["sam@example.com", "staff", "c,region:east,region:south"]]
+    db = Database(chain)
+    try:
+        storage = Storage(db)
+        storage.add_session(hash_token("r" * 40), None, "2999-01-01T00:00:00.000Z",
+                            storage.user("rea@example.com")["id"])
+        who = storage.session_principal(hash_token("r" * 40))
+        assert [who.can_read(store) for store in "abc"] == [False, True, False]
+        assert who.can_read_region("east") and not who.chain_wide
+        # a region with people in it stays until they are moved out
+        gone = run_cli(chain, "region", "remove", "east", check=False)
+        assert "holds" in gone.stderr and gone.returncode == 1
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["--role", "office", "--region", "nope"],
+     "Error: no region 'nope' (see 'hymy-collector region list')"),
+    (["--role", "staff", "--store", "a", "--region", "nope"],
+     "Error: no region 'nope' (see 'hymy-collector region list')"),
+    (["--role", "admin", "--region", "south"],
+     "Error: an admin user reads every store; leave out --region (only staff and office"
+     " users can be scoped to a region)"),
+])
+def test_a_bad_region_gets_one_line_and_stores_nothing(chain, args, error):
+    run_cli(chain, "region", "add", "south", "South")
+    done = cli(chain, "user", "add", "olli@example.com", *args)
+    assert (done.returncode, done.stderr.strip()) == (1, error)
+    assert cli(chain, "user", "list").stdout == ""
 
 
 def test_disable_enable_and_password_from_the_command_line(chain):

@@ -468,3 +468,49 @@ def test_store_surveys_of_the_last_release_still_reach_its_kiosks(backend, tmp_p
         "nps", saved.version)
     assert shown("hki-kamppi-1")["version"] == stored["hki-kamppi"]
     storage.db.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_people_keep_their_access_when_regions_come_to_accounts(backend, tmp_path, request):
+    """Migration 019 on the last release's database (008, both backends), with people
+    added as 011-018 made them: every row kept, staff still read their store only, office
+    the whole chain, sessions live; then a person given a region reads its stores too."""
+    from sync.collector.tokens import hash_token
+
+    database = release_database(backend, tmp_path, request, "008")
+    db = Database(database)
+    migrate_to(db, "018_comments.sql")
+    with db.transaction(serialize=True) as conn:
+        first, second = sorted(row[0] for row in conn.rows("SELECT id FROM stores"))[:2]
+        for email, role in (("anna@example.com", "staff"), ("olli@example.com", "office")):
+            conn.execute("INSERT INTO users (email, role, created_at) VALUES (?, ?, ?)",
+                         (email, role, "2026-12-01T08:00:00.000Z"))
+            user_id = conn.scalar("SELECT id FROM users WHERE email = ?", (email,))
+            conn.execute("INSERT INTO sessions (hash, user_id, created_at, expires_at)"
+                         " VALUES (?, ?, ?, ?)", (hash_token(email), user_id,
+                                                  "2026-12-01T08:00:00.000Z",
+                                                  "2999-01-01T00:00:00.000Z"))
+        conn.execute("INSERT INTO user_stores (user_id, store_id) SELECT id, ? FROM users"
+                     " WHERE email = 'anna@example.com'", (first,))
+    before = rows_of(db)
+    assert "019_user_regions.sql" in db.migrate()
+    after = rows_of(db)
+    assert {table: rows for table, rows in after.items() if table in before} == before | {
+        "schema_migrations": after["schema_migrations"]}
+    assert after["user_regions"] == []
+    storage = Storage(db)
+    try:
+        anna = storage.session_principal(hash_token("anna@example.com"))
+        olli = storage.session_principal(hash_token("olli@example.com"))
+        assert (anna.role, anna.store_ids, anna.region_id) == ("staff", (first,), None)
+        assert anna.can_read(first) and not anna.can_read(second)
+        assert olli.chain_wide and olli.can_read(first) and olli.can_read(second)
+        assert storage.user("anna@example.com")["regions"] == ()
+        storage.add_region("south", "South")
+        storage.set_store_region(second, "south")
+        storage.set_user_access("anna@example.com", "staff", [first], ["south"])
+        anna = storage.session_principal(hash_token("anna@example.com"))
+        assert anna.can_read(first) and anna.can_read(second) and anna.can_read_region("south")
+    finally:
+        db.close()
+    assert "ok: roll-ups match" in run_cli(database, "check").stdout

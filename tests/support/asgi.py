@@ -84,6 +84,17 @@ async def call_async(app: Any, method: str, path: str, headers: dict[str, str] |
 def session_cookie(app: Any, token: str) -> dict[str, str]:
     """A ``Cookie`` header for a dashboard session of ``token``'s holder, made the way the
     login form makes one, so a page can be asked for in-process."""
+    principal = app.state.storage.principal(token)
+    return _session(app, principal.token_id, principal.user_id)
+
+
+def person_cookie(app: Any, email: str) -> dict[str, str]:
+    """A ``Cookie`` header for a dashboard session of the person with ``email``, made the
+    way signing in makes one (their access is read again at every request)."""
+    return _session(app, None, app.state.storage.user(email)["id"])
+
+
+def _session(app: Any, token_id: int | None, user_id: int | None) -> dict[str, str]:
     import secrets
     from datetime import timedelta
 
@@ -91,9 +102,7 @@ def session_cookie(app: Any, token: str) -> dict[str, str]:
     from sync.collector.tokens import hash_token
     from sync.collector.web.session import SESSION_COOKIE
 
-    storage = app.state.storage
-    principal = storage.principal(token)
     raw = secrets.token_urlsafe(32)
-    storage.add_session(hash_token(raw), principal.token_id,
-                        format_utc(utc_now() + timedelta(hours=1)), principal.user_id)
+    app.state.storage.add_session(hash_token(raw), token_id,
+                                  format_utc(utc_now() + timedelta(hours=1)), user_id)
     return {"Cookie": f"{SESSION_COOKIE}={raw}"}

@@ -116,11 +116,12 @@ def rename(conn: Connection, region_id: str, name: str) -> None:
 
 
 def holds(conn: Connection, region_id: str) -> str | None:
-    """What keeps a region from being removed (its stores, sub-regions, tokens), or None."""
+    """What keeps a region from being removed (its stores, sub-regions, tokens, people), or None."""
     checks = (
         ("SELECT COUNT(*) FROM stores WHERE region_id = ?", "stores"),
         ("SELECT COUNT(*) FROM regions WHERE parent_id = ?", "sub-regions"),
         ("SELECT COUNT(*) FROM tokens WHERE region_id = ? AND revoked_at IS NULL", "tokens"),
+        ("SELECT COUNT(*) FROM user_regions WHERE region_id = ?", "people"),
     )
     for sql, what in checks:
         count = conn.scalar(sql, (region_id,))

@@ -34,7 +34,17 @@ from msgspec.structs import astuple
 
 from sync.clock import format_utc, utc_now, zone
 from sync.collector import people
-from sync.collector.db import alerting, alertlog, comments, digests, hours, lines, regions, surveys
+from sync.collector.db import (
+    alerting,
+    alertlog,
+    comments,
+    digests,
+    hours,
+    lines,
+    regions,
+    surveys,
+    userregions,
+)
 from sync.collector.db import users as people_db
 from sync.collector.db.chain import (
     add_chain_days,
@@ -693,15 +703,17 @@ class Storage:
         return found
 
     def _scoped(self, principal: Principal | None) -> Principal | None:
-        """A region-scoped principal with the stores and regions it may read filled in."""
+        """A region-scoped principal with the stores and regions it may read filled in:
+        each of its regions' subtrees (a person may have several, and stores of their own),
+        read from the tree now, so a store moved in or out counts at the next request."""
         if principal is None or principal.region_id is None:
             return principal
         whole = self.region_tree()
-        if principal.region_id not in whole.regions:
-            return replace(principal, region_stores=frozenset(), regions=frozenset())
+        mine = [region for region in principal.scope_regions if region in whole.regions]
         return replace(principal,
-                       region_stores=frozenset(whole.stores_in(principal.region_id)),
-                       regions=frozenset(whole.below(principal.region_id)))
+                       region_stores=frozenset(principal.stores).union(
+                           *(whole.stores_in(region) for region in mine)),
+                       regions=frozenset().union(*(whole.below(region) for region in mine)))
 
     # -- enrollment codes ---------------------------------------------------
 
@@ -1331,36 +1343,44 @@ class Storage:
             )
             if row is None or not same_hash(row["hash"], session_hash):
                 return None
-            if row["user_id"] is not None:
-                user = people_db.user_by_id(conn, row["user_id"])
-                return None if user is None or user["disabled_at"] else people.principal_of(user)
-        # TODO(regions): a person's account scoped to a region (users.region_id) would be
-        # filled in here the same way.
+            user = None if row["user_id"] is None else people_db.user_by_id(conn, row["user_id"])
+        if row["user_id"] is not None:
+            if user is None or user["disabled_at"]:
+                return None
+            return self._scoped(people.principal_of(user))
         return self._scoped(Principal(row["id"], row["role"], row["store_id"], row["kiosk_id"],
                                       region_id=row["region_id"]))
 
     # -- people (migration 011; SQL in db/users.py, rules in people.py) --------
 
     def add_user(self, email: str, role: str, stores: Sequence[str] = (),
-                 name: str | None = None, language: str | None = None) -> dict[str, Any]:
-        """Create a person's account (no password yet: they set one from their invitation)."""
+                 name: str | None = None, language: str | None = None,
+                 regions: Sequence[str] = ()) -> dict[str, Any]:
+        """Create a person's account (no password yet: they set one from their invitation),
+        reading ``stores`` and every store of ``regions`` (their sub-regions included)."""
         email, wanted = people.normal_email(email), tuple(dict.fromkeys(stores))
-        people.check_access(role, wanted)
+        areas = tuple(dict.fromkeys(regions))
+        people.check_access(role, wanted, areas)
         language = people.check_language(language)
         with self.db.transaction(serialize=True) as conn:
             if people_db.user_by_email(conn, email):
                 raise AlreadyExists(f"a user {email} already exists")
-            self._check_stores(conn, wanted)
+            self._check_scope(conn, wanted, areas)
             user_id = people_db.insert_user(conn, email, (name or "").strip() or None, role,
                                             language, format_utc(utc_now()))
             people_db.set_stores(conn, user_id, role, wanted)
+            userregions.set_regions(conn, user_id, areas)
             return people_db.user_by_id(conn, user_id)
 
     @staticmethod
-    def _check_stores(conn: Connection, stores: tuple[str, ...]) -> None:
+    def _check_scope(conn: Connection, stores: tuple[str, ...],
+                     regions: tuple[str, ...]) -> None:
         missing = people_db.missing_stores(conn, stores)
         if missing:
             raise NotFound(f"no store {missing[0]!r} (see 'hymy-collector store list')")
+        missing = userregions.missing_regions(conn, regions)
+        if missing:
+            raise NotFound(f"no region {missing[0]!r} (see 'hymy-collector region list')")
 
     def users(self) -> list[dict[str, Any]]:
         """Every person's account, by e-mail (never a password hash)."""
@@ -1394,14 +1414,17 @@ class Storage:
             people_db.set_disabled(conn, user["id"], format_utc(utc_now()) if disabled else None)
             return people_db.user_by_id(conn, user["id"])
 
-    def set_user_access(self, email: str, role: str, stores: Sequence[str]) -> dict[str, Any]:
-        """Change a person's role and stores (their open sessions see it on the next page)."""
-        wanted = tuple(dict.fromkeys(stores))
-        people.check_access(role, wanted)
+    def set_user_access(self, email: str, role: str, stores: Sequence[str],
+                        regions: Sequence[str] = ()) -> dict[str, Any]:
+        """Change a person's role, stores and regions (their open sessions see it on the
+        next page)."""
+        wanted, areas = tuple(dict.fromkeys(stores)), tuple(dict.fromkeys(regions))
+        people.check_access(role, wanted, areas)
         with self.db.transaction(serialize=True) as conn:
             user = self._user_row(conn, email)
-            self._check_stores(conn, wanted)
+            self._check_scope(conn, wanted, areas)
             people_db.set_stores(conn, user["id"], role, wanted)
+            userregions.set_regions(conn, user["id"], areas)
             return people_db.user_by_id(conn, user["id"])
 
     def set_user_password(self, email: str, password: str) -> None:

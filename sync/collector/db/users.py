@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sync.collector.db import userregions
 from sync.collector.db.connection import Connection
 
 USER_COLUMNS = "id, email, name, role, password_hash, language, created_at, disabled_at"
@@ -18,13 +19,13 @@ LINK_OK, LINK_EXPIRED, LINK_USED, LINK_UNKNOWN = "ok", "expired", "used", "unkno
 
 
 def user_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
-    """The user with this (normalised) e-mail, with their stores, or None."""
+    """The user with this (normalised) e-mail, with their stores and regions, or None."""
     return _with_stores(conn, conn.query_one(
         f"SELECT {USER_COLUMNS} FROM users WHERE email = ?", (email,)))
 
 
 def user_by_id(conn: Connection, user_id: int) -> dict[str, Any] | None:
-    """The user with this id, with their stores, or None."""
+    """The user with this id, with their stores and regions, or None."""
     return _with_stores(conn, conn.query_one(
         f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)))
 
@@ -34,19 +35,22 @@ def _with_stores(conn: Connection, row: dict[str, Any] | None) -> dict[str, Any]
         return None
     row["stores"] = tuple(r[0] for r in conn.rows(
         "SELECT store_id FROM user_stores WHERE user_id = ? ORDER BY store_id", (row["id"],)))
+    row["regions"] = userregions.regions_of(conn, row["id"])
     return row
 
 
 def all_users(conn: Connection) -> list[dict[str, Any]]:
-    """Every user (never a password hash) with their stores, by e-mail."""
+    """Every user (never a password hash) with their stores and regions, by e-mail."""
     stores: dict[int, list[str]] = {}
     for user_id, store_id in conn.rows(
             "SELECT user_id, store_id FROM user_stores ORDER BY store_id"):
         stores.setdefault(user_id, []).append(store_id)
     users = conn.query("SELECT id, email, name, role, language, created_at, disabled_at,"
                        " password_hash IS NOT NULL AS has_password FROM users ORDER BY email")
+    regions = userregions.all_regions(conn)
     for user in users:
         user["stores"] = tuple(stores.get(user["id"], ()))
+        user["regions"] = regions.get(user["id"], ())
         user["has_password"] = bool(user["has_password"])
     return users
 

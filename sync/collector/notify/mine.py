@@ -3,8 +3,9 @@
 A signed-in person picks, on ``/me/notifications``, which events reach them
 (``alert``, ``digest``; office and admin also ``weekly``).  Their choices
 become one e-mail channel owned by their address (:mod:`.outbox`), subscribed
-to each chosen event for each of their stores (staff) or for every store
-(office, admin), so alerts and digests reach them through the same outbox,
+to each chosen event for each of their stores (staff; a person scoped to
+regions: the stores in them when they save) or for every store (office,
+admin), so alerts and digests reach them through the same outbox,
 retries and records as any other channel.
 """
 
@@ -24,8 +25,20 @@ CHOICES = {"staff": ("alert", "digest"), "office": ("alert", "digest", "weekly")
 
 
 def scope(person: Principal) -> tuple[str | None, ...]:
-    """The stores a person's subscriptions cover: theirs (staff), or every store (None)."""
+    """The stores a person's subscriptions cover: their regions' stores and their own (a
+    person scoped to regions), theirs (staff), or every store (None)."""
+    if person.region_id is not None:
+        return tuple(sorted(person.region_stores))
     return person.store_ids if person.role == "staff" else (None,)
+
+
+def choices(person: Principal) -> tuple[str, ...]:
+    """The events ``person`` may choose: their role's, less the chain's weekly digest for
+    a person scoped to regions (it is the whole chain's figures)."""
+    allowed = CHOICES.get(person.role, ())
+    if person.region_id is not None:
+        return tuple(event for event in allowed if event != "weekly")
+    return allowed
 
 
 def own_channel(storage: Storage, email: str) -> dict[str, Any] | None:
@@ -54,7 +67,7 @@ def choose(storage: Storage, person: Principal, events: set[str]) -> set[str]:
     """Make exactly ``events`` (of those the person's role may choose) reach the person."""
     if not person.email:
         raise ValueError("only a person signed in with their own account chooses e-mails")
-    allowed = CHOICES.get(person.role, ())
+    allowed = choices(person)
     events = {event for event in events if event in allowed}
     channel = own_channel(storage, person.email)
     if channel is None:

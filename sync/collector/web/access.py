@@ -94,6 +94,15 @@ def chain_reader_page(ctx: Page = Depends(signed_in)) -> Page:
     return ctx
 
 
+def office_reader_page(ctx: Page = Depends(signed_in)) -> Page:
+    """Office and admin users: the office, ranking, funnel and alert-log pages, which an
+    office user scoped to regions sees narrowed to their stores (403 for staff)."""
+    assert ctx.user is not None
+    if not ctx.user.office_pages:
+        raise PageDenied(ctx, 403)
+    return ctx
+
+
 def admin_page(ctx: Page = Depends(signed_in)) -> Page:
     """Admins only (403 page for staff and office)."""
     assert ctx.user is not None

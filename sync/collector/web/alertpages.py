@@ -25,10 +25,11 @@ from sync.clock import utc_now
 from sync.collector import alertlog, alerts
 from sync.collector.auth import storage_of
 from sync.collector.db.storage import NotFound
+from sync.collector.regions import OfficeScope
 from sync.collector.web.access import (
     PageDenied,
     StorePage,
-    chain_reader_page,
+    office_reader_page,
     signed_in,
     store_reader,
 )
@@ -72,7 +73,9 @@ def log_rows(request: Request, ctx: Page, stored: list[dict[str, Any]], start: s
 
 def render_log(request: Request, ctx: Page, path: str, store: dict[str, Any] | None,
                **values: Any) -> Response:
-    """The history page of the chain (``store`` None) or of one store."""
+    """The history page of the chain (``store`` None: of the stores the office pages show
+    this user) or of one store."""
+    assert ctx.user is not None
     t, storage = ctx.t, storage_of(request)
     today = utc_now().date().isoformat()
     q = request.query_params
@@ -80,6 +83,8 @@ def render_log(request: Request, ctx: Page, path: str, store: dict[str, Any] | N
     after = (date.fromisoformat(end) + timedelta(days=1)).isoformat()
     stored = storage.alert_history(f"{start}T00:00:00.000Z", f"{after}T00:00:00.000Z",
                                    store["id"] if store else None)
+    if store is None:
+        stored = OfficeScope.of(ctx.user).alerts(stored)
     return ctx.render(
         "alerts.html",
         status=period_status(notice),
@@ -96,8 +101,9 @@ def render_log(request: Request, ctx: Page, path: str, store: dict[str, Any] | N
 
 
 @router.get("/alerts")
-def chain_alerts_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Response:
-    """Every store's alerts in the period, newest first (office and admin)."""
+def chain_alerts_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Response:
+    """Every store's alerts in the period, newest first (office and admin; an office user
+    scoped to regions: their stores')."""
     return render_log(request, ctx, "/alerts", None, title=ctx.t("alerts_title"),
                       active="alerts")
 

@@ -17,9 +17,9 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from sync.collector import reports
 from sync.collector.auth import storage_of
-from sync.collector.web.access import chain_reader_page
+from sync.collector.regions import OfficeScope
+from sync.collector.web.access import office_reader_page
 from sync.collector.web.charts import Frame, FunnelDot, funnel
 from sync.collector.web.i18n import Translator
 from sync.collector.web.render import Page, svg
@@ -78,17 +78,18 @@ def funnel_svg(t: Translator, rows: list[dict[str, Any]], p0: float) -> str:
 
 
 @router.get("/office/funnel")
-def funnel_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Response:
-    """The chain's funnel plot and shrunk ranking over a period."""
-    t, storage = ctx.t, storage_of(request)
+def funnel_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Response:
+    """The chain's funnel plot and shrunk ranking over a period (an office user scoped to
+    regions: their stores, against their stores' CSAT together)."""
+    assert ctx.user is not None
+    t, storage, scope = ctx.t, storage_of(request), OfficeScope.of(ctx.user)
     today = chain_today(storage)
     q = request.query_params
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
     query = urlencode({"from": start, "to": end})
     min_responses = request.app.state.settings.min_responses
-    stores = [s for s in reports.ranking_report(storage, start, end, min_responses, "ci_low")
-              if s["responses"]]
-    chain = reports.chain_summary_report(storage, start, end)
+    stores = [s for s in scope.ranking(storage, start, end, min_responses) if s["responses"]]
+    chain = scope.summary(storage, start, end)
     p0 = (chain["csat"] or 0.0) / 100
     rows = funnel_rows(t, stores, p0, query)
     return ctx.render(

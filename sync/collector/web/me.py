@@ -30,7 +30,7 @@ def render_mine(request: Request, ctx: Page, notice: tuple[str, str] | None = No
     person = ctx.user
     stores = [storage.store(s) or {"id": s, "name": s} for s in mine.scope(person) if s]
     return ctx.render("me.html", title=ctx.t("me_title"), active="me", notice=notice,
-                      email=person.email, choices=mine.CHOICES.get(person.role, ()),
+                      email=person.email, choices=mine.choices(person),
                       chosen=mine.chosen(storage, person) if person.email else set(),
                       stores=stores)
 
@@ -51,6 +51,6 @@ def choose(request: Request, events: list[str] = Form([]), csrf: str = Form(""),
     if not ctx.user.email:
         return render_mine(request, ctx, ("error", ctx.t("me_token")))
     picked = mine.choose(storage_of(request), ctx.user, set(events))
-    what = ", ".join(ctx.t(f"me_{event}") for event in mine.CHOICES[ctx.user.role]
+    what = ", ".join(ctx.t(f"me_{event}") for event in mine.choices(ctx.user)
                      if event in picked) or ctx.t("me_nothing")
     return render_mine(request, ctx, ("info", ctx.t("me_saved", what=what)))

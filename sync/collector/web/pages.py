@@ -28,7 +28,8 @@ from fastapi.responses import Response
 from sync.collector import alertlog, alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.reads import reads_of
-from sync.collector.web.access import PageDenied, StorePage, chain_reader_page, store_reader
+from sync.collector.regions import OfficeScope
+from sync.collector.web.access import PageDenied, StorePage, office_reader_page, store_reader
 from sync.collector.web.commentviews import recent_for_page
 from sync.collector.web.kindviews import asking, kind_links, page_kind
 from sync.collector.web.regionviews import region_links, touchpoint_rows
@@ -214,31 +215,33 @@ def day_page(
 # -- office page --------------------------------------------------------------
 
 @router.get("/office")
-def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Response:
-    """The chain: ranking with intervals, chain-wide trend, alerts, XLSX and CSV exports."""
-    t, storage = ctx.t, reads_of(request)
+def office_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Response:
+    """The chain: ranking with intervals, chain-wide trend, alerts, XLSX and CSV exports
+    (an office user scoped to regions: their stores' ranking, trend and alerts, no exports)."""
+    assert ctx.user is not None
+    t, storage, scope = ctx.t, reads_of(request), OfficeScope.of(ctx.user)
     today = chain_today(storage)
     q = request.query_params
     kind = page_kind(ctx, q.get("kind"), "/office")
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
     min_responses = request.app.state.settings.min_responses
-    everyone = reports.ranking_report(storage, start, end, min_responses, "ci_low", kind)
+    everyone = scope.ranking(storage, start, end, min_responses, kind)
     ranking, left_out = asking(everyone, kind)
-    chain = reports.chain_summary_report(storage, start, end)
-    ranked_by = chain if kind == "csat" else reports.chain_summary_report(storage, start, end,
-                                                                          kind)
-    base = reports.chain_summary_report(storage, *alerts.baseline_period(start))
+    chain = scope.summary(storage, start, end)
+    ranked_by = chain if kind == "csat" else scope.summary(storage, start, end, kind)
+    base = scope.summary(storage, *alerts.baseline_period(start))
     weekly = (date.fromisoformat(end) - date.fromisoformat(start)).days >= reports.DAILY_TREND_DAYS
-    report = reports.chain_weekly_report if weekly else reports.chain_daily_report
-    chain_days = report(storage, start, end)
+    chain_days = scope.trend(storage, start, end, weekly)
     thresholds = alert_rules(request)
-    found = alertlog.by_priority(storage.open_alerts())  # the chore keeps them current
+    # the chore keeps them current
+    found = alertlog.by_priority(scope.alerts(storage.open_alerts()))
     query = urlencode({"from": start, "to": end})
     trend = trend_svgs(t, chain_days, None, t("chain_trend_weekly" if weekly else "chain_trend"),
                        reference=base["csat"],
                        reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
                        described_by="trend-data", weekly=weekly)
     rules = rule_texts(t, thresholds)
+    links = region_links(storage, start, end, ctx.user.scope_regions or None)
     return ctx.render(
         "office.html",
         title=t("office_title"),
@@ -246,7 +249,7 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         **period_page(ctx, "/office", start, end, today, notice),
         chain=figure_view(t, chain),
         chain_cmp=comparison(t, chain, base),
-        chain_kinds=[kind_view(t, fig) for fig in reports.chain_kinds_report(storage, start, end)],
+        chain_kinds=[kind_view(t, fig) for fig in scope.kinds(storage, start, end)],
         stores_text=t("stores_n", n=len(everyone)),
         kind=kind,
         kind_name=KIND_SHOWN[kind][0],
@@ -266,8 +269,10 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
         alerts=alert_views(t, found, storage, start, end, thresholds),
         rules=rules,
         exports={name: f"/office/export/{name}?{query}" for name in (
-            "ratings.xlsx", "daily.xlsx", "ratings.csv", "daily.csv")},
-        regions=region_links(storage, start, end),
+            "ratings.xlsx", "daily.xlsx", "ratings.csv", "daily.csv")}
+        if ctx.user.chain_wide else {},
+        regions=links,
+        whole=t("chain") if scope.stores is None else ", ".join(r["name"] for r in links),
     )
 
 

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from sync.collector import reports
 from sync.collector.auth import storage_of
-from sync.collector.web.access import chain_reader_page
+from sync.collector.regions import OfficeScope
+from sync.collector.web.access import office_reader_page
 from sync.collector.web.kindviews import asking, kind_links, page_kind
 from sync.collector.web.render import Page
 from sync.collector.web.views import (
@@ -54,18 +54,19 @@ def page_number(value: str | None, pages: int) -> int | None:
 
 
 @router.get("/office/ranking")
-def ranking_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Response:
-    """Every store of the period in ranking order, a page at a time, or those a search finds."""
-    t, storage = ctx.t, storage_of(request)
+def ranking_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Response:
+    """Every store of the period in ranking order, a page at a time, or those a search finds
+    (an office user scoped to regions: their stores)."""
+    assert ctx.user is not None
+    t, storage, scope = ctx.t, storage_of(request), OfficeScope.of(ctx.user)
     today = chain_today(storage)
     q = request.query_params
     kind = page_kind(ctx, q.get("kind"), "/office/ranking")
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
     search = q.get("q", "").strip()[:100]
     min_responses = request.app.state.settings.min_responses
-    ranking, left_out = asking(
-        reports.ranking_report(storage, start, end, min_responses, "ci_low", kind), kind)
-    chain = reports.chain_summary_report(storage, start, end, kind)
+    ranking, left_out = asking(scope.ranking(storage, start, end, min_responses, kind), kind)
+    chain = scope.summary(storage, start, end, kind)
     found = matching(ranking, search)
     pages = max(1, math.ceil(len(found) / RANKING_PAGE))
     number = page_number(q.get("page"), pages)

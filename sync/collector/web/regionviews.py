@@ -18,13 +18,16 @@ from sync.collector.web.render import svg
 from sync.collector.web.views import KIND_AXES, kind_view
 
 
-def region_links(storage: Storage, start: str, end: str) -> list[dict[str, Any]]:
-    """The office page's links to the chain's top-level regions (none when it has none)."""
+def region_links(storage: Storage, start: str, end: str,
+                 only: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """The office page's links to the chain's top-level regions (none when it has none),
+    or to ``only`` those regions (a caller scoped to them)."""
     query = urlencode({"from": start, "to": end})
     tree = storage.region_tree()
+    shown = tree.children.get(None, []) if only is None else only
     return [{"id": region_id, "name": tree.regions[region_id]["name"],
              "href": f"/regions/{region_id}?{query}"}
-            for region_id in tree.children.get(None, [])]
+            for region_id in shown if region_id in tree.regions]
 
 
 def touchpoint_name(t: Translator, touchpoint: str | None) -> str:

@@ -1,10 +1,11 @@
 """The admin's users page: people's accounts, invitations, roles and stores.
 
-- ``GET /admin/users``: every account (e-mail, name, role, stores, state) and
-  a form to invite a person;
+- ``GET /admin/users``: every account (e-mail, name, role, stores, regions,
+  state) and a form to invite a person;
 - ``POST /admin/users``: adds the account and e-mails the invitation (or,
   without ``smtp_url``, shows the link to hand over, once);
-- ``GET /admin/users/{id}``: one account: change role and stores, disable or enable;
+- ``GET /admin/users/{id}``: one account: change role, stores and regions, disable or
+  enable;
 - ``POST /admin/users/{id}/access``, ``/disable``, ``/enable``: those changes.
 
 Admins only; every POST carries the session's CSRF token.  A bad e-mail, a
@@ -45,10 +46,10 @@ def render_users(request: Request, ctx: Page, status: int = 200,
     storage = storage_of(request)
     users = [{**user, "state": _state(user)} for user in storage.users()]
     return ctx.render("users.html", status=status, title=ctx.t("users_title"), active="users",
-                      users=users, stores=storage.stores(), roles=USER_ROLES,
-                      languages_mail=USER_LANGUAGES, notice=notice, link=link,
+                      users=users, stores=storage.stores(), regions=storage.regions(),
+                      roles=USER_ROLES, languages_mail=USER_LANGUAGES, notice=notice, link=link,
                       typed=typed or {"email": "", "name": "", "role": "staff", "stores": (),
-                                      "language": ""})
+                                      "regions": (), "language": ""})
 
 
 @router.get(HOME)
@@ -59,17 +60,19 @@ def users_page(request: Request, ctx: Page = Depends(admin_page)) -> Response:
 
 @router.post(HOME)
 def invite(request: Request, email: str = Form(""), name: str = Form(""),
-           role: str = Form("staff"), stores: list[str] = Form([]), language: str = Form(""),
+           role: str = Form("staff"), stores: list[str] = Form([]),
+           regions: list[str] = Form([]), language: str = Form(""),
            csrf: str = Form(""), ctx: Page = Depends(admin_page)) -> Response:
-    """Add an account and send its invitation (or show the link when there is no mail)."""
+    """Add an account and send its invitation (or show the link when there is no mail);
+    the account's stores and regions are what the invitation signs them in to."""
     if not signed_form(request, csrf):
         return csrf_refused(ctx, HOME)
     storage = storage_of(request)
     typed = {"email": email, "name": name, "role": role, "stores": tuple(stores),
-             "language": language}
+             "regions": tuple(regions), "language": language}
     try:
         made = storage.add_user(email, role, stores if role == "staff" else (), name,
-                                language or None)
+                                language or None, regions)
     except (ValueError, LookupError) as error:
         message = error.args[0] if error.args else str(error)
         return render_users(request, ctx, 422, ("error", str(message)), typed)
@@ -105,20 +108,21 @@ def render_user(request: Request, ctx: Page, user: dict[str, Any], status: int =
     """The page of one account."""
     return ctx.render("user.html", status=status, title=user["email"], active="users",
                       person={**user, "state": _state(user)}, roles=USER_ROLES,
-                      stores=storage_of(request).stores(), notice=notice)
+                      stores=storage_of(request).stores(), regions=storage_of(request).regions(),
+                      notice=notice)
 
 
 @router.post(HOME + "/{user_id}/access")
 def change_access(request: Request, user_id: int, role: str = Form(""),
-                  stores: list[str] = Form([]), csrf: str = Form(""),
-                  ctx: Page = Depends(admin_page)) -> Response:
-    """Give an account another role and stores."""
+                  stores: list[str] = Form([]), regions: list[str] = Form([]),
+                  csrf: str = Form(""), ctx: Page = Depends(admin_page)) -> Response:
+    """Give an account another role, stores and regions."""
     if not signed_form(request, csrf):
         return csrf_refused(ctx, f"{HOME}/{user_id}")
     user = _user(request, ctx, user_id)
     try:
         changed = storage_of(request).set_user_access(
-            user["email"], role, stores if role == "staff" else ())
+            user["email"], role, stores if role == "staff" else (), regions)
     except (ValueError, NotFound) as error:
         message = error.args[0] if error.args else str(error)
         return render_user(request, ctx, user, 422, ("error", str(message)))

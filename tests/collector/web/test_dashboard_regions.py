@@ -74,10 +74,15 @@ def test_a_region_token_lands_on_its_region_and_reads_only_its_stores(
     assert urlsplit(page.url).path == "/regions/uusimaa"
     for path, status in (("/regions/helsinki", 200), ("/stores/hki-kamppi", 200),
                          ("/regions/pirkanmaa", 403), ("/stores/tiny", 403),
-                         ("/office", 403), ("/fleet", 200), ("/regions/nowhere", 403)):
+                         ("/office", 200), ("/office/export/daily.csv", 403),
+                         ("/fleet", 200), ("/regions/nowhere", 403)):
         answer = page.goto(dashboard_server["url"] + path)
         assert answer.status == status, path
-    assert page.locator("nav.nav a[href='/office']").count() == 0
+    # an office token scoped to a region: the office pages show its region's stores only
+    page.goto(dashboard_server["url"] + "/office/ranking")
+    shown = set(page.locator("tr[data-store]").evaluate_all(
+        "rows => rows.map(row => row.dataset.store)"))
+    assert shown and all(store.split("-")[0] in ("hki", "espoo", "vantaa") for store in shown)
 
 
 @pytest.mark.browser
