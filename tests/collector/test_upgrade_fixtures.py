@@ -495,8 +495,10 @@ def test_people_keep_their_access_when_regions_come_to_accounts(backend, tmp_pat
     before = rows_of(db)
     assert "019_user_regions.sql" in db.migrate()
     after = rows_of(db)
-    assert {table: rows for table, rows in after.items() if table in before} == before | {
-        "schema_migrations": after["schema_migrations"]}
+    width = {table: len(rows[0]) for table, rows in before.items() if rows}
+    kept = {table: [row[:width.get(table)] for row in rows]  # later migrations add columns
+            for table, rows in after.items() if table in before}
+    assert kept == before | {"schema_migrations": after["schema_migrations"]}
     assert after["user_regions"] == []
     storage = Storage(db)
     try:
