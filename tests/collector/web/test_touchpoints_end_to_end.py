@@ -3,8 +3,9 @@
 A chain (North > Helsinki, and South) with two stores, each with three kiosks:
 CSAT at the checkout, CES at the service desk, NPS at the exit, set up with
 ``hymy-collector`` and the admin API of a real collector process.  Helsinki's
-three kiosks are the real kiosk app under Xvfb, tapped with xdotool, each
-uploading with its own sync thread; South's kiosks send their batches to the
+three kiosks are the real kiosk app under Xvfb, all configured alike: each asks
+the survey the office set for its touchpoint (fetched from the collector), is
+tapped with xdotool, and uploads with its own sync thread; South's kiosks send their batches to the
 ingest API.  A shopper's phone (Chromium at 390x844) opens the comment link
 the checkout kiosk shows as a QR code and leaves a comment with an e-mail
 address in it.  Then the office, in Chromium, sees each kind's figure with its
@@ -39,6 +40,13 @@ pytestmark = [pytest.mark.ui, pytest.mark.browser]
 
 EN = Translator("en")
 SCALES = {"csat": 5, "ces": 7, "nps": 11}
+#: The surveys the office sets for the Helsinki store's touchpoints; its kiosks are all
+#: set up alike (the default, CSAT) and ask what the collector gives their touchpoint.
+SURVEYS = {
+    "checkout": {"kind": "csat", "scale": 5, "questions": {"en": "How was your visit today?"}},
+    "service_desk": {"kind": "ces", "questions": {"en": "It was easy to get my errand done"}},
+    "exit": {"kind": "nps", "questions": {"en": "Would you recommend us to a friend?"}},
+}
 #: Where each kind is asked: touchpoint -> kind.
 POINTS = {"checkout": "csat", "service_desk": "ces", "exit": "nps"}
 REGIONS = (("north", "North", None), ("helsinki", "Helsinki", "north"), ("south", "South", None))
@@ -179,6 +187,10 @@ def set_up_chain(collector: Collector) -> dict[str, str]:
                                      json={"id": kiosk_id(store_id, point), "touchpoint": point})
             assert made.status_code == 201, made.text
             tokens[kiosk_id(store_id, point)] = made.json()["token"]
+    for point, survey in SURVEYS.items():  # the office sets each touchpoint's question
+        answer = collector.request("PUT", f"/api/v1/stores/hki-1/touchpoints/{point}/survey",
+                                   collector.admin_token, json=survey)
+        assert answer.status_code == 200, answer.text
     return tokens
 
 
@@ -218,11 +230,14 @@ def tap_kiosk(collector: Collector, display: str, folder: Path, store_id: str, p
     folder.mkdir()
     qr = kind == "csat"
     kiosk = Kiosk(folder, display, store_id=store_id, kiosk_id=kiosk_id(store_id, point),
-                  kind=kind, reasons=[], positive_reasons=[], languages=["en"],
+                  reasons=[], positive_reasons=[], languages=["en"],
                   thanks_delay=QR_THANKS_S if qr else 0.6, comments=qr,
                   sync={"url": collector.url, "token": token, "interval": 1})
     link = None
-    try:
+    try:  # the question of its touchpoint's survey, fetched from the collector
+        kiosk.wait(lambda status: button(kind, TAPPED[kind][0]) in status["targets"]
+                   and status["question"] == SURVEYS[point]["questions"]["en"],
+                   f"the {kind} survey of {point}", timeout=90)
         for n, score in enumerate(TAPPED[kind]):
             status = kiosk.tap_answer(button(kind, score))
             if qr and n == len(TAPPED[kind]) - 1:
