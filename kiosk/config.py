@@ -178,6 +178,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("comments", False,
             "Show a QR code on the thank-you screen: a 30-minute link for a comment from the"
             " shopper's phone (needs [sync] url and token)", _bool),
+    Setting("comment_delay", 15.0,
+            "Seconds the thank-you screen stays when it shows the comment QR code (time to"
+            " take out a phone); a tap on it brings the question back sooner", _number(3, 120)),
     Setting("comments_url", "",
             "Address phones reach the collector at, e.g. https://hymy.example.com"
             " ('' = [sync] url)", _optional_text),
@@ -227,6 +230,7 @@ class Config:
     fullscreen: bool = True
     retention_days: float = 90
     comments: bool = False
+    comment_delay: float = 15.0
     comments_url: str = ""
     sync: SyncConfig = field(default_factory=SyncConfig)
     path: Path | None = None

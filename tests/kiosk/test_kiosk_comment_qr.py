@@ -19,7 +19,7 @@ from tests.support import ROOT
 from tests.support.browser import login_session
 from tests.support.collector import Collector
 from tests.support.comments import send_comment
-from tests.support.kiosk_window import Kiosk, read_symbol
+from tests.support.kiosk_window import Kiosk, read_symbol, xdotool
 
 pytestmark = pytest.mark.ui
 SCREENSHOT = ROOT / "docs" / "screenshots" / "kiosk-thanks-qr.png"
@@ -34,7 +34,8 @@ def test_a_tap_shows_its_signed_link_as_a_qr_code_and_the_comment_lands_on_the_s
         folder = tmp_path / "kiosk"
         folder.mkdir()
         kiosk = Kiosk(folder, xvfb_display, store_id=store.store_id, kiosk_id=store.kiosk_id,
-                      thanks_delay=30, comments=True, reasons=[], languages=["en", "fi"],
+                      thanks_delay=30, comment_delay=30, comments=True, reasons=[],
+                      languages=["en", "fi"],
                       sync={"url": collector.url, "token": store.kiosk_token, "interval": 1})
         try:
             status = kiosk.tap_face(4)
@@ -77,5 +78,26 @@ def test_without_comments_the_thank_you_screen_has_no_code(xvfb_display: str, tm
         assert status["comment_url"] == ""
         assert "comment-qr" not in kiosk.wait(lambda s: "thanks" in s["targets"],
                                               "the thank-you screen")["targets"]
+    finally:
+        kiosk.stop()
+
+
+def test_the_code_stays_long_enough_to_scan_and_a_tap_brings_the_question_back(
+        xvfb_display: str, tmp_path: Path):
+    """``comment_delay`` (not the short ``thanks_delay``) holds the QR screen; the next
+    shopper's tap on it brings the question back at once, and is not a rating."""
+    kiosk = Kiosk(tmp_path, xvfb_display, thanks_delay=1, comment_delay=120, comments=True,
+                  reasons=[], languages=["en"],
+                  sync={"url": "http://127.0.0.1:9", "token": "hymy_" + "k" * 40})
+    try:
+        status = kiosk.tap_face(4)
+        assert status["comment_url"]
+        time.sleep(4)  # well past thanks_delay: still the code
+        assert kiosk.status()["screen"] == "thanks"
+        assert "comment-qr" in kiosk.status()["targets"]
+        x, y = kiosk.target("thanks")
+        xdotool(kiosk.display, "mousemove", x, y, "click", 1)
+        kiosk.wait_screen("rating", timeout=20)
+        assert len(kiosk.rows()) == 1  # the dismissing tap stored nothing
     finally:
         kiosk.stop()

@@ -42,6 +42,7 @@ BAD = {
     "positive_reasons": ["friendly", "queue"],
     "comments": "yes",
     "comments_url": 5,
+    "comment_delay": 1,
 }
 BAD_SYNC = {
     "url": 5,

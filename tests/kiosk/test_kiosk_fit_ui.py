@@ -106,6 +106,7 @@ def in_german(kiosk: Kiosk) -> None:
 def test_every_face_screen_fits_800x480_in_german(start_kiosk):
     kiosk = start_kiosk(
         languages=["fi", "de"], positive_reasons=PRAISE, comments=True, thanks_delay=4,
+        comment_delay=4,
         followup_timeout=30, sync={"url": "http://127.0.0.1:9", "token": "hymy_" + "k" * 40},
         env={"HYMY_KIOSK_SIZE": WINDOW},
     )

@@ -231,7 +231,7 @@ def tap_kiosk(collector: Collector, display: str, folder: Path, store_id: str, p
     qr = kind == "csat"
     kiosk = Kiosk(folder, display, store_id=store_id, kiosk_id=kiosk_id(store_id, point),
                   reasons=[], positive_reasons=[], languages=["en"],
-                  thanks_delay=QR_THANKS_S if qr else 0.6, comments=qr,
+                  thanks_delay=QR_THANKS_S if qr else 0.6, comments=qr, comment_delay=QR_THANKS_S,
                   sync={"url": collector.url, "token": token, "interval": 1})
     link = None
     try:  # the question of its touchpoint's survey, fetched from the collector
