@@ -88,6 +88,16 @@ def test_a_kiosks_link_is_the_same_url_on_every_version():
         "953535353d5efa3fcd3e05f5a9a46becd79e6420dfaccd8fd79f80a605467d3c")
 
 
+def test_the_kiosk_and_the_collector_digest_a_token_alike():
+    # The link's key comes from the digest the collector stores of the kiosk's token.
+    from sync.collector.tokens import hash_token
+
+    for token in ("hymy_abc", "hymy_\u00e4\u20ac", "hymy_\ud800"):
+        assert token_hash(token) == hash_token(token)
+    path = link_url("https://hymy.example/BOX/", b"key", "k", RATING, 0)
+    assert path.startswith("https://hymy.example/BOX/c/k~")
+
+
 def test_a_token_reads_back_as_its_link_and_nothing_else_reads_at_all():
     link = Link("hki-kamppi-1", RATING, 1_800_001_800)
     token = make_token(b"key", link)
