@@ -124,3 +124,7 @@ def test_notify_test_sends_a_test_message_now(storage):
     body = json.loads(got.body)
     assert (body["event"], body["key"], body["subject"]) == ("test", "test", "Hymy: test message")
     assert got.headers["x-hymy-delivery"] == "test"
+    with webhook_receiver() as hook:  # a kind that is none: said, and nothing sent
+        with pytest.raises(ValueError, match="unknown channel kind 'pigeon'"):
+            outbox.send_test(hook.url, Settings(), kind="pigeon")
+        assert hook.wait(0) == []
