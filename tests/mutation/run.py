@@ -244,7 +244,7 @@ SQL_CASE = ("changes only the letter case of SQL outside its quoted literals, wh
             "SQLite reads case-insensitively (keywords, table, column and pragma names)")
 #: A string holding an SQL keyword as Hymy writes them, in capitals (so not prose).
 _SQL = re.compile(r'"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|WHERE|AND|PRAGMA|BEGIN|COMMIT|'
-                  r'ROLLBACK|ON CONFLICT)\b[^"]*"')
+                  r'ROLLBACK|ON CONFLICT|GROUP BY|ORDER BY|HAVING)\b[^"]*"')
 _LITERAL = re.compile(r"'[^']*'")
 
 

@@ -37,6 +37,11 @@ def test_every_equivalent_mutant_is_explained(module):
      False),
     ('"SELECT value FROM state"', '"XXSELECT value FROM stateXX"', False),
     ('"Update the kiosk and try again"', '"UPDATE THE KIOSK AND TRY AGAIN"', False),
+    # A clause continued on its own line is SQL too.
+    ('" HAVING SUM(n) <> 0",', '" having sum(n) <> 0",', True),
+    ('" HAVING SUM(n) <> 0",', '" HAVING SUM(N) <> 0",', True),
+    ('" GROUP BY scale ORDER BY day",', '" group by scale order by day",', True),
+    ('"Order by phone"', '"ORDER BY PHONE"', False),
 ])
 def test_only_case_changes_of_sql_are_equivalent_by_rule(before, after, equivalent):
     assert sql_case(Change([before], [after], "")) is equivalent
