@@ -486,6 +486,17 @@ def chain_summary_report(storage: Storage, start: str, end: str,
     return kind_report(kind, storage.chain_counts(start, end), 5)
 
 
+def chain_kind_days_report(storage: Storage, start: str, end: str,
+                           kind: str = "csat") -> list[dict[str, Any]]:
+    """The whole chain's figures of one kind per local date (days without taps included),
+    as a store's :func:`daily_report` gives them, from the chain's per-date roll-up."""
+    by_day: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for day, scale, score, suppressed, n in storage.chain_day_counts(start, end):
+        by_day[day].append((scale, score, suppressed, n))
+    return [{"date": day, **kind_report(kind, by_day.get(day, ()), 5)}
+            for day in days_between(start, end)]
+
+
 def chain_kinds_report(storage: Storage, start: str, end: str) -> list[dict[str, Any]]:
     """The chain's NPS and CES figures over a period, only the kinds it has taps of."""
     return other_kinds(storage.chain_counts(start, end))

@@ -142,7 +142,8 @@ def requests_made(tokens: dict[str, Any], code: str,
             ("office", f"regions/uusimaa/summary?{PERIOD}&kind=smiles"),
             ("staff", f"stores/{STORE}/touchpoints?{PERIOD}"),
             ("office", f"chain/summary?{PERIOD}"), ("office", f"chain/summary?{PERIOD}&kind=nps"),
-            ("staff", "chain/summary"))],
+            ("staff", "chain/summary"), ("office", f"chain/daily?{PERIOD}"),
+            ("office", f"chain/daily?{PERIOD}&kind=ces"))],
     ]
 
 

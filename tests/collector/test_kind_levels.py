@@ -99,6 +99,17 @@ def test_the_chains_summary_is_every_store_together(chain, kind):
     assert shown(found) == planted(chain["rated"], kind)
 
 
+@pytest.mark.parametrize("kind", ["csat", "nps", "ces"])
+def test_the_chains_days_are_every_store_together_on_its_local_date(chain, kind):
+    answer = get(chain, "office", f"/api/v1/chain/daily?{PERIOD}&kind={kind}")
+    assert answer.status == 200, answer.body
+    days = answer.json()["days"]
+    assert (days[0]["date"], days[-1]["date"]) == (START, END)
+    assert sum(day["responses"] for day in days) == planted(chain["rated"], kind)["responses"]
+    assert shown(days[-1]) == planted(chain["rated"], kind, lambda row: row[4] == END)
+    assert get(chain, "staff", f"/api/v1/chain/daily?{PERIOD}").status == 403
+
+
 def test_a_stores_touchpoints_each_have_their_own_kinds_figure(chain):
     answer = get(chain, "staff", f"/api/v1/stores/{STORE}/touchpoints?{PERIOD}")
     assert answer.status == 200, answer.body

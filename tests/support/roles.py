@@ -28,6 +28,7 @@ GET    /api/v1/stores/{store}/kiosks   401 401 403 200 403 200 200
 GET    /api/v1/stores/{store}/survey   401 401 403 200 403 200 200
 GET    /api/v1/stores/{store}/touchpoints 401 401 403 200 403 200 200
 GET    /api/v1/chain/summary           401 401 403 403 403 200 200
+GET    /api/v1/chain/daily             401 401 403 403 403 200 200
 GET    /api/v1/ranking                 401 401 403 403 403 200 200
 GET    /api/v1/export/ratings          401 401 403 403 403 200 200
 GET    /api/v1/export/daily            401 401 403 403 403 200 200

@@ -532,6 +532,24 @@ class ChainKindSummary(ChainPeriod, KindFigures):
 
 class ChainSummaryOfKind(RootModel[ChainSummary | ChainKindSummary]):
     """``/chain/summary``: CSAT (the default) or, with ``kind=nps|ces``, that kind's."""
+
+
+class ChainDaily(ChainPeriod):
+    """The whole chain's CSAT per local date: every store's responses of the date together."""
+
+    days: list[Day]
+
+
+class ChainKindDaily(ChainPeriod):
+    """The whole chain's NPS or CES per local date (``kind=nps|ces``)."""
+
+    days: list[KindDay]
+
+
+class ChainDailyOfKind(RootModel[ChainDaily | ChainKindDaily]):
+    """``/chain/daily``: CSAT days (the default) or, with ``kind=nps|ces``, that kind's."""
+
+
 class TouchpointSurvey(Answer):
     """The survey set for one touchpoint of a store: kiosks standing there show it."""
 
