@@ -189,13 +189,15 @@ BARS = Frame("Bars", height=240, css_class="chart bars")
 
 @dataclass(frozen=True)
 class TrendPoint:
-    """One day (or period) of a trend; ``value`` None means no responses."""
+    """One day (or period) of a trend; ``value`` None means no responses, ``few`` too few
+    to judge (a hollow grey mark that no line or band joins)."""
 
     value: float | None
     low: float | None = None
     high: float | None = None
     title: str = ""
     href: str | None = None
+    few: bool = False
 
 
 def trend(
@@ -210,7 +212,8 @@ def trend(
     """A line chart of ``points`` with a shaded interval band and linked points.
 
     ``x_labels`` are ``(index, text)`` ticks under the chart.  A day without
-    responses breaks both the line and the band, so no value is invented.
+    responses breaks both the line and the band, so no value is invented; so does a
+    day of too few responses (``few``), drawn as a dashed hollow mark.
     ``reference`` draws a dashed horizontal line (e.g. a 28-day baseline).
     """
     left, right, top, _bottom = frame.margins
@@ -251,7 +254,7 @@ def trend(
     # Contiguous runs of days with data: one band polygon and one line each.
     runs: list[list[int]] = []
     for i, p in enumerate(points):
-        if p.value is None:
+        if p.value is None or p.few:
             continue
         if runs and runs[-1][-1] == i - 1:
             runs[-1].append(i)
@@ -295,8 +298,11 @@ def trend(
             f'<g class="pt">{_title(p.title)}'
             f'<rect x="{_num(x(i) - step / 2)}" y="{top}" width="{_num(step)}" '
             f'height="{plot_h}" fill="transparent"/>'
-            f'<circle cx="{_num(x(i))}" cy="{_num(y(p.value))}" r="{radius}" fill="#ffffff" '
-            f'stroke="{ACCENT}" stroke-width="2"/></g>'
+            + (f'<circle class="few" cx="{_num(x(i))}" cy="{_num(y(p.value))}" '
+               f'r="{max(radius, 3.5)}" fill="none" stroke="{AXIS_TEXT}" stroke-width="1.5" '
+               f'stroke-dasharray="2 2"/></g>' if p.few else
+               f'<circle cx="{_num(x(i))}" cy="{_num(y(p.value))}" r="{radius}" fill="#ffffff" '
+               f'stroke="{ACCENT}" stroke-width="2"/></g>')
         )
         parts.append(_link(dot, p.href, p.title))
     linked = any(p.href and p.value is not None for p in points)

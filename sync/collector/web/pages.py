@@ -87,11 +87,12 @@ def store_page(
     kiosks = reports.kiosks_report(storage, store_id)
     other_kinds = reports.other_kinds_report(storage, store_id, start, end)
 
+    floor = request.app.state.settings.min_responses
     trend = trend_svgs(
         t, days, lambda d: f"/stores/{store_id}/days/{d}", t("trend"),
         reference=period_base["csat"],
         reference_label=f"{t('baseline_28')}: {t.pct(period_base['csat'])}",
-        described_by="days-table",
+        described_by="days-table", floor=floor,
     )
     with_responses = [d for d in days if d["responses"]]
     return ctx.render(
@@ -101,10 +102,10 @@ def store_page(
         store=store,
         active=store_id,
         nav_stores=nav_for(storage, ctx.user),
-        today_fig=figure_view(t, today_fig),
-        today_cmp=comparison(t, today_fig, today_base),
-        period_fig=figure_view(t, period_fig),
-        period_cmp=comparison(t, period_fig, period_base),
+        today_fig=figure_view(t, today_fig, floor),
+        today_cmp=comparison(t, today_fig, today_base, floor),
+        period_fig=figure_view(t, period_fig, floor),
+        period_cmp=comparison(t, period_fig, period_base, floor),
         other_kinds=[kind_view(t, fig) for fig in other_kinds],
         per_day=t.number(period_fig["responses"] / max(len(with_responses), 1)),
         suppressed_text=t("suppressed_n", n=t.number(period_fig["suppressed"]))
@@ -197,8 +198,8 @@ def day_page(
         day=day,
         day_text=t.day(day, weekday=True),
         timezone=store["timezone"],
-        fig=figure_view(t, fig),
-        cmp=comparison(t, fig, base),
+        fig=figure_view(t, fig, request.app.state.settings.min_responses),
+        cmp=comparison(t, fig, base, request.app.state.settings.min_responses),
         hourly=hourly_svgs(t, hours),
         faces=face_rows(t, fig["counts"], scale),
         per_kiosk=per_kiosk,
@@ -237,15 +238,15 @@ def office_page(request: Request, ctx: Page = Depends(chain_reader_page)) -> Res
     trend = trend_svgs(t, chain_days, None, t("chain_trend_weekly" if weekly else "chain_trend"),
                        reference=base["csat"],
                        reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
-                       described_by="trend-data", weekly=weekly)
+                       described_by="trend-data", weekly=weekly, floor=min_responses)
     rules = rule_texts(t, thresholds)
     return ctx.render(
         "office.html",
         title=t("office_title"),
         active="office",
         **period_page(ctx, "/office", start, end, today, notice),
-        chain=figure_view(t, chain),
-        chain_cmp=comparison(t, chain, base),
+        chain=figure_view(t, chain, min_responses),
+        chain_cmp=comparison(t, chain, base, min_responses),
         chain_kinds=[kind_view(t, fig) for fig in reports.chain_kinds_report(storage, start, end)],
         stores_text=t("stores_n", n=len(everyone)),
         kind=kind,

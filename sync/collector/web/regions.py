@@ -76,8 +76,8 @@ def region_page(request: Request, region_id: str, ctx: Page = Depends(signed_in)
         crumbs=crumbs,
         active="region",
         nav_stores=nav_for(storage, ctx.user),
-        fig=figure_view(t, fig),
-        cmp=comparison(t, fig, base),
+        fig=figure_view(t, fig, min_responses),
+        cmp=comparison(t, fig, base, min_responses),
         stores_text=t("stores_n", n=fig["stores"]),
         kinds_figs=[kind_view(t, found) for found in
                     regions.region_kinds(storage, tree, region_id, start, end)],
@@ -94,7 +94,7 @@ def region_page(request: Request, region_id: str, ctx: Page = Depends(signed_in)
                     for sub in regions.subregions(storage, tree, region_id, start, end, kind)],
         trend=trend_svgs(t, days, None, t("trend"), reference=base["csat"],
                          reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
-                         described_by="region-trend-data"),
+                         described_by="region-trend-data", floor=min_responses),
         trend_days=day_rows(t, days),
         has_trend=any(day["responses"] for day in days),
     )

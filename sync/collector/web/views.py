@@ -123,10 +123,22 @@ def chain_today(storage: Storage) -> str:
 
 # -- view helpers ---------------------------------------------------------------
 
-def figure_view(t: Translator, fig: dict[str, Any]) -> dict[str, Any]:
-    """A report's figures formatted for a KPI card (the raw values ride along for tests)."""
+def too_few(responses: int, floor: int) -> bool:
+    """Some responses but fewer than ``floor`` (HYMY_MIN_RESPONSES): one unhappy tap would
+    otherwise make a headline, so such a figure is shown dimmed and never compared."""
+    return 0 < responses < floor
+
+
+def figure_view(t: Translator, fig: dict[str, Any], floor: int = 0) -> dict[str, Any]:
+    """A report's figures formatted for a KPI card (the raw values ride along for tests).
+
+    ``floor``: fewest responses that make the figure worth judging (see :func:`too_few`).
+    """
+    few = too_few(fig["responses"], floor)
     return {
         **fig,
+        "too_few": few,
+        "too_few_text": t("too_few_judge", n=t.number(fig["responses"])) if few else "",
         "csat_text": t.pct(fig["csat"]),
         "ci_text": t.ci(fig["ci_low"], fig["ci_high"]),
         "range_text": t.pct_range(fig["ci_low"], fig["ci_high"]),
@@ -186,9 +198,11 @@ def kind_view(t: Translator, fig: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def comparison(t: Translator, fig: dict[str, Any], base: dict[str, Any]) -> dict[str, Any] | None:
-    """Difference to a baseline in points, flagged only when the interval excludes it."""
-    if fig["csat"] is None or base["csat"] is None:
+def comparison(t: Translator, fig: dict[str, Any], base: dict[str, Any],
+               floor: int = 0) -> dict[str, Any] | None:
+    """Difference to a baseline in points, flagged only when the interval excludes it;
+    none for a figure of too few responses (``floor``, see :func:`too_few`)."""
+    if fig["csat"] is None or base["csat"] is None or too_few(fig["responses"], floor):
         return None
     diff = fig["csat"] - base["csat"]
     direction = ""
@@ -217,12 +231,13 @@ def day_ticks(t: Translator, days: list[str], count: int) -> list[tuple[int, str
 def trend_svgs(
     t: Translator, days: list[dict[str, Any]], href: Any, label: str,
     reference: float | None = None, reference_label: str = "", described_by: str = "",
-    weekly: bool = False,
+    weekly: bool = False, floor: int = 0,
 ) -> dict[str, Markup]:
     """The trend chart twice: wide for desktops, narrow (fewer ticks) for phones.
 
     ``described_by`` is the id of the table of the same days (its text alternative);
-    ``weekly``: each row is a week (:func:`reports.chain_weekly_report`).
+    ``weekly``: each row is a week (:func:`reports.chain_weekly_report`); a day of fewer
+    than ``floor`` responses is a hollow mark off the line (:func:`too_few`).
     """
     points = []
     dates = [row["date"] for row in days]
@@ -234,9 +249,13 @@ def trend_svgs(
                      f"{t.responses(row['responses'])}")
         else:
             title = f"{when}: {t('no_responses')}"
+        few = too_few(row["responses"], floor)
+        if few:
+            title = f"{when}: CSAT {t.pct(row['csat'])}, " + t(
+                "too_few_judge", n=t.number(row["responses"]))
         points.append(charts.TrendPoint(
             row["csat"], row["ci_low"], row["ci_high"], title,
-            href(row["date"]) if href and row["responses"] else None,
+            href(row["date"]) if href and row["responses"] else None, few,
         ))
     common = {"y_format": t.pct, "reference": reference, "reference_label": reference_label}
     wide = charts.Frame(label, 1000, 280, "chart trend chart-wide", described_by)
