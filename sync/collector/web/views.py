@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -113,6 +113,13 @@ def instant(t: Translator, text: str) -> str:
     """A stored UTC instant as the page shows it: ``2 Jun 2026 09:15 UTC``."""
     moment = parse_utc(text)
     return f"{t.day(moment.date())} {t.time(moment)} UTC"
+
+
+def local_instant(t: Translator, text: str, tz: tzinfo) -> str:
+    """A stored UTC instant in a store's own time: ``2 Jun 2026 12:15 EEST`` (the zone's
+    abbreviation, so a chain-wide list of stores in several zones stays unambiguous)."""
+    moment = parse_utc(text).astimezone(tz)
+    return f"{t.day(moment.date())} {t.time(moment)} {moment.tzname()}"
 
 
 def chain_today(storage: Storage) -> str:
@@ -572,8 +579,13 @@ def alert_views(
         link = f"/stores/{alert.store_id}"
         data = alert.data
         if alert.kind == "silent":
-            title = t("alert_silent", kiosk=data["kiosk_id"], hours=t.number(data["hours"]))
-            detail = t("alert_silent_detail", when=t.ago(data["silent_s"]))
+            # since when (an instant), and for how long until now or its clearing: live
+            ended = parse_utc(row["closed_at"]) if row.get("closed_at") else now
+            since = alert.at or row["opened_at"]
+            title = t("alert_silent_since", kiosk=data["kiosk_id"],
+                      since=local_instant(t, since, storage.zone(alert.store_id)))
+            detail = t("alert_silent_now",
+                       duration=t.duration((ended - parse_utc(since)).total_seconds()))
         elif alert.kind == "funnel":
             title = t("alert_funnel", unhappy=data["unhappy"], n=data["responses"],
                       minutes=data["minutes"])
@@ -602,7 +614,8 @@ def alert_views(
             link = f"/stores/{alert.store_id}?{urlencode({'from': start, 'to': end})}"
         else:  # a rule this version does not know (stored by another): its name, no crash
             title, detail = alert.kind, ""
-        ago = t.ago((now - parse_utc(alert.at)).total_seconds()) if alert.at else ""
+        opened = row.get("opened_at") or alert.at  # one notion of "when" on every page
+        ago = t.ago((now - parse_utc(opened)).total_seconds()) if opened else ""
         views.append({"kind": alert.kind, "store": store, "store_id": alert.store_id,
                       "href": link, "title": title, "detail": detail,
                       "when": ago, "id": row["id"], "page": f"/alerts/{row['id']}",
