@@ -94,7 +94,7 @@ def render_log(request: Request, ctx: Page, path: str, store: dict[str, Any] | N
         start=start, end=end, today=today,
         presets=presets(ctx, path, start, end, today),
         path=path,
-        sub=t("alerts_sub", n=t.number(len(stored))),
+        sub=t.plural("alerts_sub", len(stored)),
         rows=log_rows(request, ctx, stored, start, end),
         **values,
     )

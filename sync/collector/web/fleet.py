@@ -51,7 +51,7 @@ def fleet_page(request: Request, ctx: Page = Depends(signed_in)) -> Response:
         nav_stores=nav_for(storage, ctx.user),
         kiosks=rows,
         counts=counts,
-        sub=t("fleet_sub", n=t.number(len(rows))),
+        sub=t.plural("fleet_sub", len(rows)),
         help=t("fleet_help", hours=t.number(hours)),
     )
 

@@ -64,7 +64,7 @@ def test_the_history_pages_list_the_alert_for_who_may_see_it(server):
     row = re.search(rf'<tr data-alert="{alert}" data-kind="burst" data-store="s1"'
                     r' data-state="open">(.*?)</tr>', chain.text, re.S)
     assert row and "Unhappy burst" in row.group(1) and "Kamppi" in row.group(1)
-    assert EN("alerts_sub", n="1") in chain.text
+    assert EN.plural("alerts_sub", 1) in chain.text
     old = office.get(url + "/alerts?from=2020-01-01&to=2020-01-31&lang=en", timeout=30)
     assert EN("alerts_empty") in old.text
     staff, other = session_of(server, "staff"), session_of(server, "staff_other")
