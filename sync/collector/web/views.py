@@ -257,9 +257,8 @@ def trend_svgs(
         else:
             title = f"{when}: {t('no_responses')}"
         few = too_few(row["responses"], floor)
-        if few:
-            title = f"{when}: CSAT {t.pct(row['csat'])}, " + t(
-                "too_few_judge", n=t.number(row["responses"]))
+        if few:  # the figures stay in the title (the table agrees), flagged as too few
+            title += " · " + t("too_few_judge", n=t.number(row["responses"]))
         points.append(charts.TrendPoint(
             row["csat"], row["ci_low"], row["ci_high"], title,
             href(row["date"]) if href and row["responses"] else None, few,
