@@ -73,7 +73,9 @@ DESCRIPTION = """
 Receives smiley-face ratings from Hymy kiosks and serves CSAT per store and
 store-local day.  Authenticate with `Authorization: Bearer <token>`; tokens come
 from `hymy-collector kiosk add` and `hymy-collector token add`.
-See `docs/collector.md` for the roles matrix.
+Each section below names the tokens it takes: staff read their own store, office
+and admin the whole chain, admin alone manages stores, kiosks and tokens.
+[Back to the dashboard](/).
 """
 TAGS = [
     {"name": "kiosk", "description": "Kiosk tokens: uploads and survey; enrollment (no token)"},

@@ -15,13 +15,13 @@ The alerts are written by the evaluator chore; these pages only read them.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from sync.clock import utc_now
+from sync.clock import parse_utc, utc_now
 from sync.collector import alertlog, alerts
 from sync.collector.auth import storage_of
 from sync.collector.db.storage import NotFound
@@ -33,12 +33,13 @@ from sync.collector.web.access import (
     signed_in,
     store_reader,
 )
+from sync.collector.web.i18n import Translator
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
 from sync.collector.web.views import (
     alert_rules,
     alert_views,
-    instant,
+    local_instant,
     nav_for,
     page_period,
     period_status,
@@ -52,18 +53,22 @@ ACK_STATUS = {alertlog.AlreadyAcknowledged: 409, ValueError: 422}
 
 def log_rows(request: Request, ctx: Page, stored: list[dict[str, Any]], start: str,
              end: str) -> list[dict[str, Any]]:
-    """Stored alerts as the log shows them: the office card's text plus their life."""
-    t = ctx.t
-    rows = alert_views(t, stored, storage_of(request), start, end, alert_rules(request))
+    """Stored alerts as the log shows them: the office card's text plus their life, its
+    times in the store's own zone (UTC stays in ``*_at`` for ``<time datetime>``)."""
+    t, storage = ctx.t, storage_of(request)
+    rows = alert_views(t, stored, storage, start, end, alert_rules(request))
     for row, alert in zip(rows, stored, strict=True):
+        tz = storage.zone(alert["store_id"])
         row.update(
+            opened_at=alert["opened_at"], closed_at=alert["closed_at"],
+            acknowledged_at=alert["acknowledged_at"],
             kind_text=t(f"alert_kind_{alert['kind']}") if alert["kind"] in alerts.RULE_NAMES
             else alert["kind"],
-            opened=instant(t, alert["opened_at"]),
-            closed=instant(t, alert["closed_at"]) if alert["closed_at"]
+            opened=local_instant(t, alert["opened_at"], tz),
+            closed=local_instant(t, alert["closed_at"], tz) if alert["closed_at"]
             else t("alert_still_open"),
             acked=t("alert_acked_by", who=alert["acknowledged_by"],
-                    when=instant(t, alert["acknowledged_at"]))
+                    when=local_instant(t, alert["acknowledged_at"], tz))
             if alert["acknowledged_at"] else "",
             comment=alert["ack_comment"] or "",
             pill={"open": "bad", "acknowledged": "warn", "closed": "ok"}[alert["state"]],
@@ -94,7 +99,7 @@ def render_log(request: Request, ctx: Page, path: str, store: dict[str, Any] | N
         start=start, end=end, today=today,
         presets=presets(ctx, path, start, end, today),
         path=path,
-        sub=t("alerts_sub", n=t.number(len(stored))),
+        sub=t.plural("alerts_sub", len(stored)),
         rows=log_rows(request, ctx, stored, start, end),
         **values,
     )
@@ -137,16 +142,60 @@ def alert_page(request: Request, alert_id: str, ctx: Page = Depends(signed_in)) 
     today = utc_now().date().isoformat()
     start = (date.fromisoformat(today) - timedelta(days=alertlog.PERIOD_DAYS - 1)).isoformat()
     [row] = log_rows(request, ctx, [stored], start, today)
-    numbers = json.dumps(stored["data"], indent=1, sort_keys=True, ensure_ascii=False)
+    numbers = json.dumps(stored["data"], sort_keys=True, ensure_ascii=False)
+    tz = storage_of(request).zone(stored["store_id"])
     return ctx.render(
         "alert.html",
         title=ctx.t("alert_title", id=stored["id"]),
         alert=stored,
         row=row,
         numbers=numbers,
+        facts=alert_facts(ctx.t, stored, alert_rules(request), tz),
         nav_stores=nav_for(storage_of(request), ctx.user),
         active=stored["store_id"],
     )
+
+
+def alert_facts(t: Translator, stored: dict[str, Any], rules: alerts.Rules,
+                tz: tzinfo) -> list[tuple[str, str]]:
+    """The numbers behind an alert as labelled values in words, per rule kind, so a store
+    manager reads "Unhappy share 75%" rather than the stored JSON."""
+    data, kind = stored["data"], stored["kind"]
+
+    def when(value: str) -> str:
+        return local_instant(t, value, tz)
+
+    def share(unhappy: int, responses: int) -> str:
+        return t.pct(unhappy * 100 / responses if responses else None)
+
+    if kind == "silent":
+        ended = parse_utc(stored["closed_at"]) if stored["closed_at"] else utc_now()
+        since = data.get("at") or stored["opened_at"]
+        return [(t("kiosk"), data["kiosk_id"]),
+                (t("fact_silent_since"), when(since)),
+                (t("fact_silent_for"), t.duration((ended - parse_utc(since)).total_seconds())),
+                (t("fact_open_hours"), t("hours_n", n=t.number(data["hours"], 1))),
+                (t("fact_limit"), t("fact_silent_rule", n=t.number(rules.silent_hours, 1)))]
+    if kind in ("burst", "funnel"):
+        facts = [(t("fact_window"), f"{when(data['start'])} – {when(data['end'])}"),
+                 (t("responses"), t.number(data["responses"])),
+                 (t("fact_unhappy"), t.number(data["unhappy"])),
+                 (t("fact_share"), share(data["unhappy"], data["responses"]))]
+        if kind == "burst":
+            return [*facts, (t("fact_limit"), t("fact_burst_rule",
+                                                share=t.pct(rules.burst_share * 100))),
+                    (t("fact_incidents", hours=rules.burst_lookback_hours),
+                     t.number(data["incidents"]))]
+        return [*facts, (t("fact_usual"), t.pct(data["expected"] * 100)),
+                (t("fact_limit"), t.pct(data["limit"] * 100))]
+    if kind == "baseline":
+        period, base = data["period"], data["baseline"]
+        return [(t("fact_period"), t.pct(period["csat"])),
+                (t("interval"), t.pct_range(period["ci_low"], period["ci_high"])),
+                (t("responses"), t.number(period["responses"])),
+                (t("fact_baseline"), t.pct(base["csat"])),
+                (t("fact_baseline_responses"), t.number(base["responses"]))]
+    return [(key, str(value)) for key, value in sorted(data.items())]  # a rule unknown here
 
 
 @router.post("/alerts/{alert_id}/ack")

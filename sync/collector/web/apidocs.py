@@ -64,6 +64,7 @@ PAGE = """<!doctype html>
 <link rel="stylesheet" href="{css}" integrity="{css_sri}">
 </head>
 <body>
+<nav><p><a href="/" id="back-to-dashboard">← Hymy dashboard</a></p></nav>
 <div id="swagger-ui"></div>
 <script src="{js}" integrity="{js_sri}"></script>
 <script src="{init}" integrity="{init_sri}"></script>

@@ -129,6 +129,13 @@ def nice_floor(value: float, step: float = 10.0) -> float:
     return math.floor(value / step) * step
 
 
+def nice_step(rough: float) -> float:
+    """The round step (1, 2, 2.5 or 5 times a power of ten) nearest above ``rough``, so
+    an axis reads 0, 1,000, 2,000 rather than 0, 3,561, 7,122."""
+    power = 10 ** math.floor(math.log10(rough)) if rough > 0 else 1
+    return next(power * f for f in (1, 2, 2.5, 5, 10) if power * f >= rough)
+
+
 def nice_ceil(value: float, step: float = 10.0) -> float:
     """``value`` rounded up to a multiple of ``step``."""
     return math.ceil(value / step) * step
@@ -189,13 +196,15 @@ BARS = Frame("Bars", height=240, css_class="chart bars")
 
 @dataclass(frozen=True)
 class TrendPoint:
-    """One day (or period) of a trend; ``value`` None means no responses."""
+    """One day (or period) of a trend; ``value`` None means no responses, ``few`` too few
+    to judge (a hollow grey mark that no line or band joins)."""
 
     value: float | None
     low: float | None = None
     high: float | None = None
     title: str = ""
     href: str | None = None
+    few: bool = False
 
 
 def trend(
@@ -210,7 +219,8 @@ def trend(
     """A line chart of ``points`` with a shaded interval band and linked points.
 
     ``x_labels`` are ``(index, text)`` ticks under the chart.  A day without
-    responses breaks both the line and the band, so no value is invented.
+    responses breaks both the line and the band, so no value is invented; so does a
+    day of too few responses (``few``), drawn as a dashed hollow mark.
     ``reference`` draws a dashed horizontal line (e.g. a 28-day baseline).
     """
     left, right, top, _bottom = frame.margins
@@ -251,7 +261,7 @@ def trend(
     # Contiguous runs of days with data: one band polygon and one line each.
     runs: list[list[int]] = []
     for i, p in enumerate(points):
-        if p.value is None:
+        if p.value is None or p.few:
             continue
         if runs and runs[-1][-1] == i - 1:
             runs[-1].append(i)
@@ -295,8 +305,11 @@ def trend(
             f'<g class="pt">{_title(p.title)}'
             f'<rect x="{_num(x(i) - step / 2)}" y="{top}" width="{_num(step)}" '
             f'height="{plot_h}" fill="transparent"/>'
-            f'<circle cx="{_num(x(i))}" cy="{_num(y(p.value))}" r="{radius}" fill="#ffffff" '
-            f'stroke="{ACCENT}" stroke-width="2"/></g>'
+            + (f'<circle class="few" cx="{_num(x(i))}" cy="{_num(y(p.value))}" '
+               f'r="{max(radius, 3.5)}" fill="none" stroke="{AXIS_TEXT}" stroke-width="1.5" '
+               f'stroke-dasharray="2 2"/></g>' if p.few else
+               f'<circle cx="{_num(x(i))}" cy="{_num(y(p.value))}" r="{radius}" fill="#ffffff" '
+               f'stroke="{ACCENT}" stroke-width="2"/></g>')
         )
         parts.append(_link(dot, p.href, p.title))
     linked = any(p.href and p.value is not None for p in points)
@@ -607,7 +620,8 @@ def funnel(
     """
     left, _right, top, _bottom = frame.margins
     width, height = frame.plot_size
-    top_n = max([d.n for d in dots] + [10])
+    x_step = nice_step(max([d.n for d in dots] + [10]) * 1.04 / 4)  # room for the last dot
+    top_n = nice_ceil(max([d.n for d in dots] + [10]) * 1.04, x_step)
     low, high = percent_domain([d.value for d in dots] + [target], minimum_span=40.0)
 
     def x(n: float) -> float:
@@ -630,12 +644,15 @@ def funnel(
     parts.append(_reference_line(left, left + width, _num(y(target)), _num(y(target)),
                                  "1.5", "6 3", css_class="target"))
     labels = [_y_label(left - 6, y(v) + 4, y_label(v)) for v in ticks]
-    labels += [f'<text x="{_num(x(top_n * i / 4))}" y="{frame.height - 10}" '
-               f'text-anchor="middle">{escape(x_label(top_n * i / 4))}</text>' for i in range(5)]
+    x_ticks = [x_step * i for i in range(int(round(top_n / x_step)) + 1)]
+    labels += [f'<text x="{_num(x(n))}" y="{frame.height - 10}" '
+               f'text-anchor="{"start" if n == 0 else "middle"}">{escape(x_label(n))}</text>'
+               for n in x_ticks]
     marks = [_link(f'<circle class="dot{" outside" if d.outside else ""}" cx="{_num(x(d.n))}" '
                    f'cy="{_num(y(d.value))}" r="4.5" fill="{ACCENT if d.outside else "#ffffff"}" '
-                   f'stroke="{ACCENT}" stroke-width="1.5">{_title(d.label)}</circle>',
-                   d.href, d.label) for d in dots]
+                   f'stroke="{ACCENT}" stroke-width="1.5"'
+                   + ("" if d.href else f' role="img" aria-label="{_attr(d.label)}"')
+                   + f'>{_title(d.label)}</circle>', d.href, d.label) for d in dots]
     body = (_decoration(parts) + f'<g class="axis" fill="{AXIS_TEXT}" font-size="11" '
             f'aria-hidden="true">{"".join(labels)}</g>' + "".join(marks))
     return frame.svg(body, linked=any(d.href for d in dots))

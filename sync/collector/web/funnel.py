@@ -11,6 +11,7 @@ Every drawn figure is also in a table (the chart's ``aria-describedby``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -67,14 +68,17 @@ def shrunk_rows(t: Translator, stores: list[dict[str, Any]]) -> list[dict[str, A
 
 
 def funnel_svg(t: Translator, rows: list[dict[str, Any]], p0: float) -> str:
-    """The funnel plot of ``rows`` around the chain's share ``p0``."""
+    """The funnel plot of ``rows`` around the chain's share ``p0``, twice: wide for a
+    desktop, narrow for a phone (drawn at its size, so its axis labels stay readable)."""
     dots = [FunnelDot(r["responses"], r["csat"], t("funnel_dot", store=r["name"],
                       csat=r["csat_text"], n=r["responses_text"]), r["href"], r["outside"])
             for r in rows]
-    frame = Frame(t("funnel_chart_label", n=t.number(len(rows))), height=320,
-                  described_by="funnel-data")
-    return funnel(dots, p0 * 100, lambda n: limits_pct(p0, n), frame,
-                  x_label=lambda v: t.number(v), y_label=lambda v: t.pct(v))
+    wide = Frame(t("funnel_chart_label", n=t.number(len(rows))), height=320,
+                 css_class="chart chart-wide", described_by="funnel-data")
+    narrow = replace(wide, width=360, height=280, css_class="chart chart-narrow")
+    return "".join(funnel(dots, p0 * 100, lambda n: limits_pct(p0, n), frame,
+                          x_label=lambda v: t.number(v), y_label=lambda v: t.pct(v))
+                   for frame in (wide, narrow))
 
 
 @router.get("/office/funnel")

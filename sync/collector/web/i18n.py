@@ -79,6 +79,15 @@ class Translator:
         text = self.strings.get(key, key)
         return text.format(**values) if values else text
 
+    def plural(self, stem: str, n: int, **values: object) -> str:
+        """``stem_0`` / ``stem_1`` for none and one where a catalog has them, else
+        ``stem_n`` (or ``stem`` itself): "1 store", "Jaksolla ei hälytyksiä", "12 stores";
+        ``n`` formatted."""
+        other = f"{stem}_n" if f"{stem}_n" in self.strings else stem
+        key = next((f"{stem}_{n}" for k in (0, 1) if n == k and f"{stem}_{n}" in self.strings),
+                   other)
+        return self(key, n=self.number(n), **values)
+
     # Numbers ---------------------------------------------------------------
 
     def number(self, value: float | int | None, decimals: int = 0) -> str:
@@ -115,7 +124,7 @@ class Translator:
 
     def responses(self, n: int) -> str:
         """``1 vastaus`` / ``240 vastausta``, ``1 response`` / ``240 responses``."""
-        return self("responses_1") if n == 1 else self("responses_n", n=self.number(n))
+        return self.plural("responses", n)
 
     def index(self, value: float | None) -> str:
         """A Happy Index: ``74 / 100``."""

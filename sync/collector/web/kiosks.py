@@ -24,7 +24,7 @@ from sync.collector.db.storage import NewCode, NotFound
 from sync.collector.web.access import PageDenied, admin_page
 from sync.collector.web.render import Page, csrf_refused, svg
 from sync.collector.web.session import signed_form
-from sync.collector.web.views import instant, kiosk_rows, nav_for
+from sync.collector.web.views import kiosk_rows, local_instant, nav_for
 
 router = APIRouter(include_in_schema=False)
 #: Where ``hymy-kiosk enroll`` writes the config, in the command the page shows.
@@ -55,19 +55,22 @@ def render_kiosk(request: Request, ctx: Page, kiosk_id: str,
     health = next(k for k in reports.kiosks_report(storage, kiosk["store_id"])
                   if k["id"] == kiosk_id)
     live = storage.live_code(kiosk_id)
+    tz = storage.zone(kiosk["store_id"])  # the store's people read their own clock
     shown: dict[str, Any] | None = None
     if issued is not None:
         command = enroll_command(request, issued.code)
-        shown = {"code": issued.code, "until": instant(ctx.t, issued.expires_at),
-                 "command": command, "qr": svg(qr_svg(command))}
+        shown = {"code": issued.code, "until": local_instant(ctx.t, issued.expires_at, tz),
+                 "until_at": issued.expires_at, "command": command,
+                 "qr": svg(qr_svg(command))}
     return ctx.render(
         "kiosk.html",
         title=ctx.t("kiosk_title", kiosk=kiosk_id),
         kiosk=kiosk,
         store=store,
         row=kiosk_rows(ctx.t, [health])[0],
-        created=instant(ctx.t, kiosk["created_at"]),
-        live_until=instant(ctx.t, live["expires_at"]) if live else None,
+        created=local_instant(ctx.t, kiosk["created_at"], tz),
+        live_until=local_instant(ctx.t, live["expires_at"], tz) if live else None,
+        live_until_at=live["expires_at"] if live else None,
         issued=shown,
         nav_stores=nav_for(storage, ctx.user),
         active=kiosk["store_id"],

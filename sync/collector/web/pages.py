@@ -88,11 +88,12 @@ def store_page(
     kiosks = reports.kiosks_report(storage, store_id)
     other_kinds = reports.other_kinds_report(storage, store_id, start, end)
 
+    floor = request.app.state.settings.min_responses
     trend = trend_svgs(
         t, days, lambda d: f"/stores/{store_id}/days/{d}", t("trend"),
         reference=period_base["csat"],
         reference_label=f"{t('baseline_28')}: {t.pct(period_base['csat'])}",
-        described_by="days-table",
+        described_by="days-table", floor=floor,
     )
     with_responses = [d for d in days if d["responses"]]
     return ctx.render(
@@ -102,10 +103,10 @@ def store_page(
         store=store,
         active=store_id,
         nav_stores=nav_for(storage, ctx.user),
-        today_fig=figure_view(t, today_fig),
-        today_cmp=comparison(t, today_fig, today_base),
-        period_fig=figure_view(t, period_fig),
-        period_cmp=comparison(t, period_fig, period_base),
+        today_fig=figure_view(t, today_fig, floor),
+        today_cmp=comparison(t, today_fig, today_base, floor),
+        period_fig=figure_view(t, period_fig, floor),
+        period_cmp=comparison(t, period_fig, period_base, floor),
         other_kinds=[kind_view(t, fig) for fig in other_kinds],
         per_day=t.number(period_fig["responses"] / max(len(with_responses), 1)),
         suppressed_text=t("suppressed_n", n=t.number(period_fig["suppressed"]))
@@ -198,8 +199,8 @@ def day_page(
         day=day,
         day_text=t.day(day, weekday=True),
         timezone=store["timezone"],
-        fig=figure_view(t, fig),
-        cmp=comparison(t, fig, base),
+        fig=figure_view(t, fig, request.app.state.settings.min_responses),
+        cmp=comparison(t, fig, base, request.app.state.settings.min_responses),
         hourly=hourly_svgs(t, hours),
         faces=face_rows(t, fig["counts"], scale),
         per_kiosk=per_kiosk,
@@ -239,7 +240,7 @@ def office_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Re
     trend = trend_svgs(t, chain_days, None, t("chain_trend_weekly" if weekly else "chain_trend"),
                        reference=base["csat"],
                        reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
-                       described_by="trend-data", weekly=weekly)
+                       described_by="trend-data", weekly=weekly, floor=min_responses)
     rules = rule_texts(t, thresholds)
     links = region_links(storage, start, end, ctx.user.scope_regions or None)
     return ctx.render(
@@ -247,14 +248,14 @@ def office_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Re
         title=t("office_title"),
         active="office",
         **period_page(ctx, "/office", start, end, today, notice),
-        chain=figure_view(t, chain),
-        chain_cmp=comparison(t, chain, base),
+        chain=figure_view(t, chain, min_responses),
+        chain_cmp=comparison(t, chain, base, min_responses),
         chain_kinds=[kind_view(t, fig) for fig in scope.kinds(storage, start, end)],
-        stores_text=t("stores_n", n=len(everyone)),
+        stores_text=t.plural("stores", len(everyone)),
         kind=kind,
         kind_name=KIND_SHOWN[kind][0],
         kinds=kind_links("/office", {"from": start, "to": end}, kind),
-        left_out=t("kind_left_out", stores=t("stores_n", n=t.number(left_out)),
+        left_out=t("kind_left_out", stores=t.plural("stores", left_out),
                    kind=KIND_SHOWN[kind][0]) if left_out else "",
         ranking=office_ranking(t, ranking, start, end,
                                ranked_by["csat" if kind == "csat" else "value"]),

@@ -249,9 +249,12 @@ def login_redirect(request: Request) -> RedirectResponse:
 def error_page(ctx: Page, status: int) -> HTMLResponse:
     """403 or 404 as a page in the user's language."""
     key = "forbidden" if status == 403 else "not_found"
+    message = ctx.t(key)
+    if status == 403 and ctx.user is not None and ctx.user.user_id is not None:
+        message = ctx.t("forbidden_account")  # a person: "your account", not "your token"
     home = home_of(ctx.user) if ctx.user else "/login"
     return ctx.render("error.html", status=status, title=ctx.t(key + "_title"),
-                      message=ctx.t(key), home=home)
+                      message=message, home=home)
 
 
 def csrf_refused(ctx: Page, home: str) -> HTMLResponse:

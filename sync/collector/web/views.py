@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -115,6 +115,13 @@ def instant(t: Translator, text: str) -> str:
     return f"{t.day(moment.date())} {t.time(moment)} UTC"
 
 
+def local_instant(t: Translator, text: str, tz: tzinfo) -> str:
+    """A stored UTC instant in a store's own time: ``2 Jun 2026 12:15 EEST`` (the zone's
+    abbreviation, so a chain-wide list of stores in several zones stays unambiguous)."""
+    moment = parse_utc(text).astimezone(tz)
+    return f"{t.day(moment.date())} {t.time(moment)} {moment.tzname()}"
+
+
 def chain_today(storage: Storage) -> str:
     """Today in the chain's most common store time zone (UTC when there are no stores)."""
     return utc_now().astimezone(reports.chain_zone(storage)).date().isoformat()
@@ -123,10 +130,22 @@ def chain_today(storage: Storage) -> str:
 
 # -- view helpers ---------------------------------------------------------------
 
-def figure_view(t: Translator, fig: dict[str, Any]) -> dict[str, Any]:
-    """A report's figures formatted for a KPI card (the raw values ride along for tests)."""
+def too_few(responses: int, floor: int) -> bool:
+    """Some responses but fewer than ``floor`` (HYMY_MIN_RESPONSES): one unhappy tap would
+    otherwise make a headline, so such a figure is shown dimmed and never compared."""
+    return 0 < responses < floor
+
+
+def figure_view(t: Translator, fig: dict[str, Any], floor: int = 0) -> dict[str, Any]:
+    """A report's figures formatted for a KPI card (the raw values ride along for tests).
+
+    ``floor``: fewest responses that make the figure worth judging (see :func:`too_few`).
+    """
+    few = too_few(fig["responses"], floor)
     return {
         **fig,
+        "too_few": few,
+        "too_few_text": t("too_few_judge", n=t.number(fig["responses"])) if few else "",
         "csat_text": t.pct(fig["csat"]),
         "ci_text": t.ci(fig["ci_low"], fig["ci_high"]),
         "range_text": t.pct_range(fig["ci_low"], fig["ci_high"]),
@@ -186,9 +205,11 @@ def kind_view(t: Translator, fig: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def comparison(t: Translator, fig: dict[str, Any], base: dict[str, Any]) -> dict[str, Any] | None:
-    """Difference to a baseline in points, flagged only when the interval excludes it."""
-    if fig["csat"] is None or base["csat"] is None:
+def comparison(t: Translator, fig: dict[str, Any], base: dict[str, Any],
+               floor: int = 0) -> dict[str, Any] | None:
+    """Difference to a baseline in points, flagged only when the interval excludes it;
+    none for a figure of too few responses (``floor``, see :func:`too_few`)."""
+    if fig["csat"] is None or base["csat"] is None or too_few(fig["responses"], floor):
         return None
     diff = fig["csat"] - base["csat"]
     direction = ""
@@ -217,12 +238,13 @@ def day_ticks(t: Translator, days: list[str], count: int) -> list[tuple[int, str
 def trend_svgs(
     t: Translator, days: list[dict[str, Any]], href: Any, label: str,
     reference: float | None = None, reference_label: str = "", described_by: str = "",
-    weekly: bool = False,
+    weekly: bool = False, floor: int = 0,
 ) -> dict[str, Markup]:
     """The trend chart twice: wide for desktops, narrow (fewer ticks) for phones.
 
     ``described_by`` is the id of the table of the same days (its text alternative);
-    ``weekly``: each row is a week (:func:`reports.chain_weekly_report`).
+    ``weekly``: each row is a week (:func:`reports.chain_weekly_report`); a day of fewer
+    than ``floor`` responses is a hollow mark off the line (:func:`too_few`).
     """
     points = []
     dates = [row["date"] for row in days]
@@ -234,9 +256,12 @@ def trend_svgs(
                      f"{t.responses(row['responses'])}")
         else:
             title = f"{when}: {t('no_responses')}"
+        few = too_few(row["responses"], floor)
+        if few:  # the figures stay in the title (the table agrees), flagged as too few
+            title += " · " + t("too_few_judge", n=t.number(row["responses"]))
         points.append(charts.TrendPoint(
             row["csat"], row["ci_low"], row["ci_high"], title,
-            href(row["date"]) if href and row["responses"] else None,
+            href(row["date"]) if href and row["responses"] else None, few,
         ))
     common = {"y_format": t.pct, "reference": reference, "reference_label": reference_label}
     wide = charts.Frame(label, 1000, 280, "chart trend chart-wide", described_by)
@@ -556,8 +581,13 @@ def alert_views(
         link = f"/stores/{alert.store_id}"
         data = alert.data
         if alert.kind == "silent":
-            title = t("alert_silent", kiosk=data["kiosk_id"], hours=t.number(data["hours"]))
-            detail = t("alert_silent_detail", when=t.ago(data["silent_s"]))
+            # since when (an instant), and for how long until now or its clearing: live
+            ended = parse_utc(row["closed_at"]) if row.get("closed_at") else now
+            since = alert.at or row["opened_at"]
+            title = t("alert_silent_since", kiosk=data["kiosk_id"],
+                      since=local_instant(t, since, storage.zone(alert.store_id)))
+            detail = t("alert_silent_now",
+                       duration=t.duration((ended - parse_utc(since)).total_seconds()))
         elif alert.kind == "funnel":
             title = t("alert_funnel", unhappy=data["unhappy"], n=data["responses"],
                       minutes=data["minutes"])
@@ -591,7 +621,8 @@ def alert_views(
             link = f"/stores/{alert.store_id}?{urlencode({'from': start, 'to': end})}"
         else:  # a rule this version does not know (stored by another): its name, no crash
             title, detail = alert.kind, ""
-        ago = t.ago((now - parse_utc(alert.at)).total_seconds()) if alert.at else ""
+        opened = row.get("opened_at") or alert.at  # one notion of "when" on every page
+        ago = t.ago((now - parse_utc(opened)).total_seconds()) if opened else ""
         views.append({"kind": alert.kind, "store": store, "store_id": alert.store_id,
                       "href": link, "title": title, "detail": detail,
                       "when": ago, "id": row["id"], "page": f"/alerts/{row['id']}",

@@ -64,7 +64,7 @@ def test_the_history_pages_list_the_alert_for_who_may_see_it(server):
     row = re.search(rf'<tr data-alert="{alert}" data-kind="burst" data-store="s1"'
                     r' data-state="open">(.*?)</tr>', chain.text, re.S)
     assert row and "Unhappy burst" in row.group(1) and "Kamppi" in row.group(1)
-    assert EN("alerts_sub", n="1") in chain.text
+    assert EN.plural("alerts_sub", 1) in chain.text
     old = office.get(url + "/alerts?from=2020-01-01&to=2020-01-31&lang=en", timeout=30)
     assert EN("alerts_empty") in old.text
     staff, other = session_of(server, "staff"), session_of(server, "staff_other")
@@ -108,6 +108,8 @@ def test_staff_acknowledge_from_the_alert_page_and_the_office_sees_who(server,
     with signed_in_page(browser_chromium, url, server["tokens"]["staff"], lang="en",
                         width=390, height=844) as page:
         page.goto(f"{url}/alerts/{alert}?lang=en")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.locator("#alert-numbers").is_visible()  # open, in words, on a phone
         page.fill("#ack-comment", "Till 2 was closed; opened it")
         page.click("#ack-submit")
         page.wait_for_load_state("load")
@@ -120,3 +122,59 @@ def test_staff_acknowledge_from_the_alert_page_and_the_office_sees_who(server,
     assert EN("alert_state_acknowledged") in office
     log = session_of(server, "office").get(url + "/alerts?lang=en", timeout=30).text
     assert "Till 2 was closed; opened it" in log and "Kamppi staff (staff)" in log
+
+
+def test_an_alert_page_says_its_numbers_in_words_and_its_times_in_the_stores_zone(server):
+    shown = session_of(server, "office").get(f"{server['url']}/alerts/{server['alert']}?lang=en",
+                                             timeout=30).text
+    numbers = re.search(r'<table class="details" id="alert-numbers".*?</table>', shown, re.S)
+    assert numbers, "the numbers are a table of labelled values"
+    facts = dict(re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td></tr>", numbers.group(0)))
+    assert facts[EN("fact_unhappy")] == "4" and facts[EN("responses")] == "4"
+    assert facts[EN("fact_share")] == "100%"
+    assert facts[EN("fact_limit")] == EN("fact_burst_rule", share="50%")
+    assert " EET – " in facts[EN("fact_window")]  # Helsinki's time, its zone named
+    opened = re.search(r'<td id="alert-opened"><time datetime="([^"]+)">([^<]+)</time>', shown)
+    assert opened.group(1).endswith("Z") and opened.group(2).endswith(" EET")
+    assert "UTC" not in opened.group(2)
+    # the card's heading agrees with what it says: not "Acknowledged" over "Not acknowledged yet"
+    assert f'<h2 id="alert-ack-title">{EN("alert_ack_card")}</h2>' in shown
+
+
+def test_the_log_and_the_office_card_date_an_alert_by_its_opening(server):
+    office = session_of(server, "office")
+    log = office.get(server["url"] + "/alerts?lang=en", timeout=30).text
+    assert re.search(r'<time class="nowrap" datetime="[^"]+Z">[^<]+ EET</time>', log)
+    card = office.get(server["url"] + "/office?lang=en", timeout=30).text
+    assert '<span class="when">' + EN("just_now") + "</span>" in card
+
+
+def test_a_silent_kiosk_alert_says_since_when_and_how_long_until_now(tmp_path):
+    """Raised when the kiosk had been silent 41 h; two days later the page says since when
+    (an instant in the store's zone) and for how long now, not the 41 h of the raise."""
+    import json
+    from datetime import timedelta
+
+    from sync.clock import format_utc, utc_now
+    from sync.collector.app import create_app
+    from sync.collector.db import alertlog as sql
+    from tests.support.asgi import call, session_cookie
+
+    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    storage = app.state.storage
+    storage.add_store("s1", "Kamppi", "Europe/Helsinki")
+    storage.add_kiosk("k1", "s1")
+    seen = utc_now() - timedelta(days=3, hours=1)
+    numbers = json.dumps({"at": format_utc(seen), "hours": 41, "kiosk_id": "k1",
+                          "silent_s": 41 * 3600})
+    with storage.db.transaction(serialize=True) as conn:
+        made = sql.insert_open(conn, ("silent", "s1", "k1"), 1, numbers,
+                               format_utc(utc_now() - timedelta(days=2)))
+    cookie = session_cookie(app, storage.add_token("office").token)
+    shown = call(app, "GET", f"/alerts/{made['id']}?lang=en", cookie).body.decode()
+    assert "41\u00a0h" not in shown.split("<main", 1)[1].split("alert-numbers")[0]
+    local = seen.astimezone(storage.zone("s1"))
+    assert EN("alert_silent_since", kiosk="k1", since="").rstrip() in shown
+    assert f"{EN.time(local)} {local.tzname()}" in shown
+    silent_for = EN.duration((utc_now() - seen).total_seconds())  # 3 days, not 41 h
+    assert EN("alert_silent_now", duration=silent_for) in shown

@@ -97,3 +97,34 @@ def test_the_fleet_page_in_each_language(dashboard_server, lang):
 def test_the_fleet_page_needs_a_session(dashboard_server):
     answer = requests.get(dashboard_server["url"] + "/fleet", allow_redirects=False, timeout=10)
     assert answer.status_code == 303 and answer.headers["location"] == "/login?next=%2Ffleet"
+
+
+def test_the_counts_add_up_and_a_silent_kiosk_without_an_alert_says_why(tmp_path):
+    """k1 quiet for 5 h in a store with no opening hours (no taps to infer them from), k2
+    never connected, k3 heard just now: each count card, and why k1 raised no alert."""
+    from datetime import timedelta
+
+    from sync.clock import format_utc, utc_now
+    from sync.collector.app import create_app
+    from sync.collector.settings import Settings
+    from tests.support.asgi import call, session_cookie
+
+    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    storage = app.state.storage
+    storage.add_store("s1", "Kamppi", "Europe/Helsinki")
+    for kiosk in ("k1", "k2", "k3"):
+        storage.add_kiosk(kiosk, "s1")
+    with storage.db.transaction(serialize=True) as conn:
+        for kiosk, ago in (("k1", timedelta(hours=5)), ("k3", timedelta(minutes=1))):
+            conn.write("UPDATE kiosks SET last_seen = ? WHERE id = ?",
+                       (format_utc(utc_now() - ago), kiosk))
+    cookie = session_cookie(app, storage.add_token("office").token)
+    page = html.unescape(call(app, "GET", "/fleet?lang=en", cookie).body.decode())
+    en = Translator("en")
+    counts = {state: int(re.search(rf'id="fleet-{state}".*?data-role="count">(\d+)<', page,
+                                   re.S).group(1))
+              for state in ("silent", "unhealthy", "never", "ok")}
+    assert en("fleet_sub", n="3") in page
+    assert counts["never"] == 1 and counts["silent"] == 1 and sum(counts.values()) == 3
+    row = re.search(r'<tr data-kiosk="k1".*?</tr>', page, re.S).group(0)
+    assert f'data-role="why-no-alert">{en("fleet_no_alert_closed")}<' in row

@@ -42,12 +42,41 @@ def test_the_office_sees_a_dot_per_store_the_chain_line_and_both_funnels(demo):
     text = answer.body.decode()
     stores = re.findall(r'<tr data-store="([^"]+)" data-outside="(yes|no)">', text)
     assert len(stores) == 8
-    assert text.count('<circle class="dot') == 8
-    assert text.count('class="limit limit-95"') == 2 and text.count('class="limit limit-998"') == 2
-    assert 'class="target"' in text and 'aria-describedby="funnel-data"' in text
+    wide = chart(text, "chart-wide")
+    assert wide.count('<circle class="dot') == 8
+    assert wide.count('class="limit limit-95"') == 2 and wide.count('class="limit limit-998"') == 2
+    assert 'class="target"' in wide and 'aria-describedby="funnel-data"' in wide
     t = Translator("en")
     for key in ("funnel_heading", "funnel_limits_95", "funnel_limits_998", "shrunk_heading"):
         assert t(key) in html.unescape(text)
+
+
+def chart(text: str, which: str) -> str:
+    """One of the page's two funnel plots (``chart-wide`` or ``chart-narrow``)."""
+    return re.search(rf'<svg[^>]*class="chart {which}".*?</svg>', text, re.S).group(0)
+
+
+def test_the_plot_reads_round_ticks_whole_dots_labels_and_which_curve_is_which(demo):
+    app, tokens = demo
+    text = page(app, tokens["office"], f"/office/funnel?{PERIOD}&lang=en").body.decode()
+    t = Translator("en")
+    for which, width in (("chart-wide", 720), ("chart-narrow", 360)):
+        drawn = chart(text, which)
+        ticks = [int(v.replace(",", "")) for v in re.findall(
+            r'<text x="[^"]+" y="[^"]+" text-anchor="(?:start|middle)">([\d,]+)</text>', drawn)]
+        assert ticks[0] == 0 and len(ticks) >= 3
+        step = ticks[1]
+        assert all(b - a == step for a, b in zip(ticks, ticks[1:], strict=False))
+        assert str(step).rstrip("0") in ("1", "2", "25", "5"), ticks  # 1, 2, 2.5 or 5 x 10^k
+        right = max(float(x) for x in re.findall(r'<circle class="dot[^"]*" cx="([^"]+)"', drawn))
+        assert right + 4.5 <= width - 12  # the right-most dot is whole
+    for row in re.findall(r'<tr data-store="[^"]+" data-outside="(?:yes|no)">.*?</tr>', text,
+                          re.S):
+        name = re.search(r'<a class="in-text" href="[^"]+">([^<]+)</a>', row).group(1)
+        assert re.search(rf'aria-label="{re.escape(name)}: \d+%', chart(text, "chart-wide"))
+    legend = html.unescape(text)
+    assert f'{t("funnel_limits_95")} ({t("funnel_inner")})' in legend
+    assert f'{t("funnel_limits_998")} ({t("funnel_outer")})' in legend
 
 
 def test_the_shrunk_ranking_is_in_shrunk_order(demo):

@@ -110,3 +110,53 @@ def test_an_admin_form_without_the_session_csrf_token_issues_nothing(served):
                           headers={"Accept": "text/html"})
     assert missing.status_code == 404
     assert stored_hashes(served) == []
+
+
+def test_the_kiosk_page_tells_times_in_the_stores_own_zone(tmp_path):
+    """Registered and the enrollment code's expiry in Helsinki time, named; UTC in the data."""
+    from sync.collector.app import create_app
+    from sync.collector.settings import Settings
+    from tests.support.asgi import call, session_cookie
+
+    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    storage = app.state.storage
+    storage.add_store("s1", "Kamppi", "Europe/Helsinki")
+    storage.add_kiosk("k1", "s1")
+    issued = storage.issue_code("k1")
+    cookie = session_cookie(app, storage.add_token("admin").token)
+    shown = call(app, "GET", "/kiosks/k1?lang=en", cookie).body.decode()
+    registered = re.search(r'id="kiosk-registered"><time datetime="([^"]+)">([^<]+)<', shown)
+    assert registered.group(1).endswith("Z") and registered.group(2).endswith(" EET")
+    live = re.search(r'<p id="enroll-live" data-utc="([^"]+)">([^<]+)</p>', shown)
+    assert live.group(1) == issued.expires_at
+    assert " EET" in live.group(2) and "UTC" not in live.group(2)
+
+
+def test_the_kiosk_page_names_its_touchpoint_and_says_never_once(tmp_path):
+    from sync.collector.app import create_app
+    from sync.collector.settings import Settings
+    from tests.support.asgi import call, session_cookie
+
+    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    storage = app.state.storage
+    storage.add_store("s1", "Kamppi", "Europe/Helsinki")
+    storage.add_kiosk("k1", "s1")
+    storage.set_touchpoint("k1", "Checkout")
+    cookie = session_cookie(app, storage.add_token("admin").token)
+    shown = call(app, "GET", "/kiosks/k1?lang=en", cookie).body.decode()
+    assert re.search(r'id="kiosk-touchpoint">Checkout<', shown)
+    status = re.search(r'id="kiosk-status">(.*?)</td>', shown, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", status).split() == [EN("status_never")]
+
+
+def test_the_api_docs_lead_back_to_the_dashboard_and_cite_no_repository_paths(tmp_path):
+    from sync.collector.app import create_app
+    from sync.collector.settings import Settings
+    from tests.support.asgi import call
+
+    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    page = call(app, "GET", "/docs").body.decode()
+    assert '<a href="/" id="back-to-dashboard">' in page
+    described = call(app, "GET", "/openapi.json").json()["info"]["description"]
+    assert not re.search(r"\b(docs|sync|tests)/\S+\.(md|py)", described)
+    assert "](/)" in described
