@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sync.clock import format_utc
 from sync.collector import alertlog, alerts
 from sync.collector.settings import Settings
+from sync.collector.web.alertpages import alert_facts
 from sync.collector.web.i18n import Translator
 from sync.collector.web.views import alert_views, rule_texts
 from tests.support.alerting import insert_taps
@@ -76,3 +77,15 @@ def test_the_office_page_words_for_a_rate_alert_and_its_rule(chain_storage):
     [rule] = [text for text in rule_texts(t, alerts.Rules()) if "usually gets" in text]
     assert "in the last 10 to 30 minutes" in rule and "1 in 2,000" in rule
     assert "1/2\u00a0000" in " ".join(rule_texts(Translator("fi"), alerts.Rules()))
+
+
+def test_a_rate_alerts_page_gives_its_numbers_in_words(chain_storage):
+    end = TODAY.replace(hour=11).astimezone(UTC)
+    stored = {"kind": "rate", "opened_at": format_utc(end), "closed_at": None,
+              "data": {"at": format_utc(end), "start": format_utc(end - timedelta(minutes=19)),
+                       "end": format_utc(end), "responses": 14, "unhappy": 9,
+                       "expected": 0.54, "level": 1.0, "tail": 1 / 4000, "minutes": 20}}
+    facts = dict(alert_facts(Translator("en"), stored, alerts.Rules(),
+                             ZoneInfo("Europe/Helsinki")))
+    assert (facts["Unhappy"], facts["Usually"], facts["By chance"]) == (
+        "9", "0.5", "about 1 in 4,000")

@@ -176,7 +176,7 @@ def alert_facts(t: Translator, stored: dict[str, Any], rules: alerts.Rules,
                 (t("fact_silent_for"), t.duration((ended - parse_utc(since)).total_seconds())),
                 (t("fact_open_hours"), t("hours_n", n=t.number(data["hours"], 1))),
                 (t("fact_limit"), t("fact_silent_rule", n=t.number(rules.silent_hours, 1)))]
-    if kind in ("burst", "funnel"):
+    if kind in ("burst", "funnel", "rate"):
         facts = [(t("fact_window"), f"{when(data['start'])} – {when(data['end'])}"),
                  (t("responses"), t.number(data["responses"])),
                  (t("fact_unhappy"), t.number(data["unhappy"])),
@@ -186,6 +186,10 @@ def alert_facts(t: Translator, stored: dict[str, Any], rules: alerts.Rules,
                                                 share=t.pct(rules.burst_share * 100))),
                     (t("fact_incidents", hours=rules.burst_lookback_hours),
                      t.number(data["incidents"]))]
+        if kind == "rate":  # unhappy taps against those usual in the window at this traffic
+            return [*facts, (t("fact_usual"), t.number(data["expected"], 1)),
+                    (t("fact_odds"), t("fact_odds_value", odds=t.number(
+                        round(1 / data["tail"]) if data["tail"] else 0)))]
         return [*facts, (t("fact_usual"), t.pct(data["expected"] * 100)),
                 (t("fact_limit"), t.pct(data["limit"] * 100))]
     if kind == "baseline":
