@@ -41,6 +41,23 @@ SAFE_NAMES = {"marks", "where", "table", "column", "columns", "keys"}
 #: constant ``BI_VIEWS`` (plus "ratings").  Exactly these, in that file only.
 DDL = ("sync/collector/db/bi.py",
        {"role", "password", "quoted(database)", "quoted(schema)", "', '.join(readable)"})
+#: SQL fragments a function assembles itself and then interpolates, each read and found
+#: to hold only placeholders, constant column names and numbers or hours the code
+#: computed (never a value from a request or a row):
+#: - hours.py: the Sundays' ``IN (?, ...)`` test and the ``WHERE`` built from any_of;
+#: - lines.py: each export line's printf/format call, generated from
+#:   ``columns.RATING_COLUMNS`` with its template as a quoted literal (``literal``), the
+#:   checks that send a row back to Python, and the local-hour clock's table or arrays;
+#: - recount.py: join conditions and COALESCE lists over constant key tuples, recount
+#:   queries made of those, ``store_id IN (?, ...)`` scopes, and the local-hour CASE of
+#:   zone offsets (integers) from UTC hours that ``_offsets`` formatted.
+FRAGMENTS = {
+    "sync/collector/db/hours.py": {"sunday", "filters"},
+    "sync/collector/db/lines.py": {"' OR '.join(_refused(backend, fmt, delimiter))", "line",
+                                   "clock"},
+    "sync/collector/db/recount.py": {"scope", "either", "expected", "on", "left_out", "source",
+                                     "sql", "hour", "skip"},
+}
 
 
 def sources() -> list[Path]:
@@ -78,7 +95,8 @@ def findings() -> tuple[list[str], int]:
                 for part in node.values:
                     if (isinstance(part, ast.FormattedValue) and not safe(part.value)
                             and not (str(where) == DDL[0]
-                                     and ast.unparse(part.value) in DDL[1])):
+                                     and ast.unparse(part.value) in DDL[1])
+                            and ast.unparse(part.value) not in FRAGMENTS.get(str(where), ())):
                         problems.append(f"{where}:{node.lineno}: {{{ast.unparse(part.value)}}}"
                                         " inside SQL")
             elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
