@@ -21,7 +21,12 @@ from typing import Any
 from sync.collector import reports
 from sync.collector.db.regions import Tree
 from sync.collector.db.storage import Storage
-from sync.collector.reports import days_between, kind_figure, kind_report, kinds_present
+from sync.collector.reports import (
+    kind_days,
+    kind_figure,
+    kind_report,
+    kinds_present,
+)
 from sync.collector.tokens import Principal
 
 #: Faces a region's counts are shown with: stores may ask 3, 4 or 5, so all five.
@@ -53,11 +58,8 @@ def region_kinds(storage: Storage, tree: Tree, region_id: str, start: str, end: 
 def region_daily(storage: Storage, tree: Tree, region_id: str, start: str, end: str,
                  kind: str = "csat") -> list[dict[str, Any]]:
     """A region's figures of one question kind per local date (days without taps included)."""
-    by_day: dict[str, Rows] = defaultdict(list)
-    for day, *counts in storage.stores_day_counts(tree.stores_in(region_id), start, end):
-        by_day[day].append(tuple(counts))  # type: ignore[arg-type]
-    return [{"date": day, **kind_report(kind, by_day.get(day, ()), REGION_FACES)}
-            for day in days_between(start, end)]
+    return kind_days(storage.stores_day_counts(tree.stores_in(region_id), start, end), start,
+                     end, kind, REGION_FACES)
 
 
 def region_ranking(storage: Storage, tree: Tree, region_id: str, start: str, end: str,

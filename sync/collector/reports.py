@@ -165,14 +165,19 @@ def daily_report(
     kind: str = "csat",
 ) -> list[dict[str, Any]]:
     """One row per local day (days without taps included): date, the kind's figures, faces."""
+    return kind_days(storage.daily_counts(store_id, start, end, kiosk_id), start, end, kind,
+                     faces(storage, store_id))
+
+
+def kind_days(day_counts: Iterable[tuple[str, int, int, int, int]], start: str, end: str,
+              kind: str, scale: int) -> list[dict[str, Any]]:
+    """Figures of one kind per local date (days without taps included) from
+    ``(local_date, scale, score, suppressed, n)`` rows: a store's, a region's or the chain's."""
     by_day: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for day, scale, score, suppressed, n in storage.daily_counts(store_id, start, end, kiosk_id):
-        by_day[day].append((scale, score, suppressed, n))
-    scale = faces(storage, store_id)
-    return [
-        {"date": day, **kind_report(kind, by_day.get(day, ()), scale)}
-        for day in days_between(start, end)
-    ]
+    for day, *counts in day_counts:
+        by_day[day].append(tuple(counts))  # type: ignore[arg-type]
+    return [{"date": day, **kind_report(kind, by_day.get(day, ()), scale)}
+            for day in days_between(start, end)]
 
 
 def summary_report(storage: Storage, store_id: str, start: str, end: str,
@@ -490,11 +495,7 @@ def chain_kind_days_report(storage: Storage, start: str, end: str,
                            kind: str = "csat") -> list[dict[str, Any]]:
     """The whole chain's figures of one kind per local date (days without taps included),
     as a store's :func:`daily_report` gives them, from the chain's per-date roll-up."""
-    by_day: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for day, scale, score, suppressed, n in storage.chain_day_counts(start, end):
-        by_day[day].append((scale, score, suppressed, n))
-    return [{"date": day, **kind_report(kind, by_day.get(day, ()), 5)}
-            for day in days_between(start, end)]
+    return kind_days(storage.chain_day_counts(start, end), start, end, kind, 5)
 
 
 def chain_kinds_report(storage: Storage, start: str, end: str) -> list[dict[str, Any]]:
