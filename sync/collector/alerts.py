@@ -95,7 +95,10 @@ class Rules:
 
 #: The thresholds a store may override (``store_alerting`` columns of the same names).
 OVERRIDABLE = ("silent_hours", "funnel_sigmas", "funnel_min_responses", "burst_share",
-               "burst_min_responses")
+               "burst_min_responses", "rate_alpha")
+#: Thresholds with an upper bound besides 0 < value, and the words for it: a share is at
+#: most 1; a rate_alpha of 0.5 or more would call an ordinary hour rare (a coin toss).
+UPPER = {"burst_share": (1.0, True, "at most 1"), "rate_alpha": (0.5, False, "below 0.5")}
 
 
 def parse_rule_names(text: str) -> tuple[str, ...]:
@@ -109,13 +112,22 @@ def parse_rule_names(text: str) -> tuple[str, ...]:
 
 
 def check_overrides(overrides: Mapping[str, float | int | None]) -> None:
-    """Raise ValueError for a threshold a store cannot have (0 or less, a share above 1)."""
+    """Raise ValueError for a threshold a store cannot have (0 or less, NaN, past its
+    :data:`UPPER` bound), naming it: the CLI prints it as one line, the API as a 422."""
     for name, value in overrides.items():
         if name not in OVERRIDABLE:
             raise ValueError(f"no alert threshold {name!r}; one of {', '.join(OVERRIDABLE)}")
-        if value is not None and (value <= 0 or name == "burst_share" and value > 1):
-            limit = " and at most 1" if name == "burst_share" else ""
+        if value is not None and not (value > 0 and _within_upper(name, value)):  # NaN too
+            limit = f" and {UPPER[name][2]}" if name in UPPER else ""
             raise ValueError(f"{name} must be above 0{limit}, not {value}")
+
+
+def _within_upper(name: str, value: float) -> bool:
+    """True unless ``value`` is past ``name``'s upper bound in :data:`UPPER` (if it has one)."""
+    if name not in UPPER:
+        return True
+    bound, inclusive, _ = UPPER[name]
+    return value <= bound if inclusive else value < bound
 
 
 def settled(opening_hours: str | None = None, reset: bool = False,

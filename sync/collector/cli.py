@@ -432,6 +432,9 @@ def store_hours(storage: Storage, store_id: str, hours: str | None, clear: bool)
                  help="Fewest responses in the window for the funnel rule"),
     click.option("--burst-share", type=float, help="Unhappy share (0-1) of a burst"),
     click.option("--burst-min-responses", type=int, help="Fewest responses in a burst"),
+    click.option("--rate-alpha", type=float,
+                 help="How rare (above 0, below 0.5) a window's unhappy taps must be at the"
+                      " store's usual rate for its hour (rate rule), e.g. 1e-3"),
     click.option("--reset", is_flag=True,
                  help="Every threshold back to the chain's (before any given here)"),
 )
@@ -443,6 +446,7 @@ def store_alerts(storage: Storage, store_id: str, reset: bool, **thresholds: Any
     \b
     Examples:
         hymy-collector store alerts hki-kamppi --silent-hours 4 --funnel-sigmas 3.5
+        hymy-collector store alerts hki-kamppi --rate-alpha 1e-3
         hymy-collector store alerts hki-kamppi --reset
     """
     from sync.collector import alerts

@@ -61,6 +61,30 @@ def test_a_run_of_unhappy_taps_opens_a_rate_alert_and_the_usual_rush_does_not(ch
     assert row["state"] == "closed"  # the incident passed; the afternoon rush opened nothing
 
 
+def test_a_stores_own_rate_alpha_decides_whether_the_same_run_alerts(chain_storage):
+    """Migration 021: the same six unhappy taps in ten minutes at two stores with the same
+    weeks behind them; the store with a looser alpha of its own gets a rate alert, the one
+    with a stricter alpha does not (the chain's 5e-4 would alert at both)."""
+    storage = chain_storage({"loose": "Europe/Helsinki", "strict": "Europe/Helsinki"})
+    storage.set_alerting("loose", alerts.settled(rate_alpha=1e-3))
+    storage.set_alerting("strict", alerts.settled(rate_alpha=1e-8))
+    history = [tap for back in range(28, 0, -1)
+               for tap in ordinary_day(TODAY - timedelta(days=back))]
+    end = TODAY.replace(hour=12)
+    incident = [(TODAY.replace(hour=10, minute=40) + timedelta(minutes=2 * i), 1)
+                for i in range(6)]
+    for store in ("loose", "strict"):
+        insert_taps(storage, store, f"{store}-k",
+                    history + sorted(ordinary_day(TODAY, end) + incident))
+    opened = set()
+    tick = TODAY.replace(hour=10)
+    while tick <= end:
+        opened |= {(row["kind"], row["store_id"])
+                   for row in alertlog.evaluate(storage, RATE, tick.astimezone(UTC))}
+        tick += timedelta(minutes=5)
+    assert opened == {("rate", "loose")}
+
+
 def test_the_office_page_words_for_a_rate_alert_and_its_rule(chain_storage):
     storage = chain_storage({"s1": "Europe/Helsinki"})
     end = TODAY.replace(hour=11).astimezone(UTC)

@@ -118,6 +118,7 @@ def test_a_store_overrides_only_the_thresholds_it_sets():
     mine = alerts.for_store(chain, {"silent_hours": 4.0, "burst_share": None,
                                     "opening_hours": "mon 9-17"})
     assert (mine.silent_hours, mine.burst_share, mine.funnel_sigmas) == (4.0, 0.5, 3.0)
+    assert alerts.for_store(chain, {"rate_alpha": 1e-3}).rate_alpha == 1e-3
     assert alerts.for_store(chain, {}) is chain
 
 
@@ -128,9 +129,13 @@ def test_settled_values_are_checked_and_canonical():
     assert alerts.settled(silent_hours=3, burst_share=None) == {"silent_hours": 3}
     assert alerts.settled(reset=True, funnel_sigmas=3.5) == {
         "silent_hours": None, "funnel_sigmas": 3.5, "funnel_min_responses": None,
-        "burst_share": None, "burst_min_responses": None}
+        "burst_share": None, "burst_min_responses": None, "rate_alpha": None}
     with pytest.raises(ValueError, match="burst_share must be above 0 and at most 1, not 1.5"):
         alerts.settled(burst_share=1.5)
+    assert alerts.settled(burst_share=1, rate_alpha=0.499) == {"burst_share": 1,
+                                                                "rate_alpha": 0.499}
+    with pytest.raises(ValueError, match="rate_alpha must be above 0 and below 0.5, not 0.5"):
+        alerts.settled(rate_alpha=0.5)
     with pytest.raises(ValueError, match="silent_hours must be above 0, not 0"):
         alerts.settled(silent_hours=0)
     with pytest.raises(ValueError, match="cannot read opening hours"):

@@ -1,4 +1,4 @@
-"""A store's own alerting in the database (migration 010), on SQLite and PostgreSQL:
+"""A store's own alerting in the database (migrations 010, 021), on SQLite and PostgreSQL:
 opening hours and thresholds as stored, and the alerts chain_alerts raises with them."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def test_hours_and_thresholds_are_stored_per_store_and_go_with_it(chain_storage)
     storage = chain_storage({"s1": HELSINKI, "s2": HELSINKI})
     assert storage.alerting("s1") == dict.fromkeys(
         ("opening_hours", "silent_hours", "funnel_sigmas", "funnel_min_responses",
-         "burst_share", "burst_min_responses"))
+         "burst_share", "burst_min_responses", "rate_alpha"))
     saved = storage.set_alerting("s1", alerts.settled("mon-fri 9-21, sat 10-18",
                                                       silent_hours=3, funnel_min_responses=8))
     assert saved["opening_hours"] == "mon-fri 9-21; sat 10-18"

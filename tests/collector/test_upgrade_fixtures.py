@@ -516,3 +516,34 @@ def test_people_keep_their_access_when_regions_come_to_accounts(backend, tmp_pat
     finally:
         db.close()
     assert "ok: roll-ups match" in run_cli(database, "check").stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_stores_own_thresholds_of_the_last_release_are_kept_when_rate_alpha_comes(
+        backend, tmp_path, request):
+    """Migration 021 on the last release's database (008, both backends), with a store's
+    own alerting as 010-020 kept it: its hours and thresholds stay, its rate_alpha is the
+    chain's (NULL); then the store is given one of its own and the CLI shows it."""
+    database = release_database(backend, tmp_path, request, "008")
+    db = Database(database)
+    migrate_to(db, "020_touchpoint_surveys.sql")
+    store_id = sorted(row[0] for row in rows_of(db)["stores"])[0]
+    with db.transaction(serialize=True) as conn:
+        conn.execute("INSERT INTO store_alerting (store_id, opening_hours, silent_hours,"
+                     " updated_at) VALUES (?, ?, ?, ?)",
+                     (store_id, "mon-sat 9-21", 3.0, "2026-12-01T08:00:00.000Z"))
+    before = rows_of(db)
+    assert "021_store_rate_alpha.sql" in db.migrate()
+    after = rows_of(db)
+    assert [row[:-1] for row in after["store_alerting"]] == before["store_alerting"]
+    assert [row[-1] for row in after["store_alerting"]] == [None]  # rate_alpha: the chain's
+    assert {table: rows for table, rows in after.items()
+            if table not in ("store_alerting", "schema_migrations")} == {
+        table: rows for table, rows in before.items()
+        if table not in ("store_alerting", "schema_migrations")}
+    db.close()
+    assert "rate_alpha: 0.0005\n" in run_cli(database, "store", "alerts", store_id).stdout
+    shown = run_cli(database, "store", "alerts", store_id, "--rate-alpha", "1e-3").stdout
+    assert "opening hours: mon-sat 9-21" in shown
+    assert "silent_hours: 3 (this store's own)" in shown
+    assert "rate_alpha: 0.001 (this store's own)" in shown

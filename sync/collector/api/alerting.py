@@ -37,6 +37,9 @@ class AlertingChange(Change):
     """Unhappy share (0-1) of a burst"""
     burst_min_responses: int | None = None
     """Fewest responses in a burst"""
+    rate_alpha: float | None = Field(default=None, examples=[1e-3])
+    """How rare (above 0, below 0.5) a window's unhappy taps must be at the store's usual
+    rate for its hour (rate rule)"""
     reset: bool | None = None
     """true: every threshold back to the chain's, before the values given here"""
 

@@ -440,6 +440,9 @@ class StoreAlerting(Answer):
         description="Fewest responses in the window for the funnel rule")
     burst_share: float | None = Field(description="Unhappy share (0-1) of a burst")
     burst_min_responses: int | None = Field(description="Fewest responses in a burst")
+    rate_alpha: float | None = Field(
+        description="How rare a window's unhappy taps must be at the store's usual rate for"
+                    " its hour (rate rule)")
 
 
 class Region(Answer):

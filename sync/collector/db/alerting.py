@@ -1,10 +1,11 @@
 """A store's own alerting: opening hours an admin set, and per-store thresholds.
 
 Migration 010 (``store_alerting``) keeps one row per store that has any; a
-NULL column means "as the chain".  The rules themselves, and the parsing and
-checking of these values, live in :mod:`sync.collector.alerts`; this module
-only reads and writes the row (functions taking a connection, like
-``stays.py``).  The row goes with its store (``ON DELETE CASCADE``).
+NULL column means "as the chain" (021 added ``rate_alpha``).  The rules
+themselves, and the parsing and checking of these values, live in
+:mod:`sync.collector.alerts`; this module only reads and writes the row
+(functions taking a connection, like ``stays.py``).  The row goes with its
+store (``ON DELETE CASCADE``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sync.collector.db.connection import Connection
 
 #: The columns a caller may set, besides ``store_id`` and ``updated_at``.
 COLUMNS = ("opening_hours", "silent_hours", "funnel_sigmas", "funnel_min_responses",
-           "burst_share", "burst_min_responses")
+           "burst_share", "burst_min_responses", "rate_alpha")
 EMPTY: dict[str, Any] = dict.fromkeys(COLUMNS)
 
 
