@@ -143,15 +143,17 @@ def alert_page(request: Request, alert_id: str, ctx: Page = Depends(signed_in)) 
     start = (date.fromisoformat(today) - timedelta(days=alertlog.PERIOD_DAYS - 1)).isoformat()
     [row] = log_rows(request, ctx, [stored], start, today)
     numbers = json.dumps(stored["data"], sort_keys=True, ensure_ascii=False)
-    tz = storage_of(request).zone(stored["store_id"])
+    storage = storage_of(request)
+    tz = storage.zone(stored["store_id"])
+    rules = alerts.for_store(alert_rules(request), storage.alerting(stored["store_id"]))
     return ctx.render(
         "alert.html",
         title=ctx.t("alert_title", id=stored["id"]),
         alert=stored,
         row=row,
         numbers=numbers,
-        facts=alert_facts(ctx.t, stored, alert_rules(request), tz),
-        nav_stores=nav_for(storage_of(request), ctx.user),
+        facts=alert_facts(ctx.t, stored, rules, tz),
+        nav_stores=nav_for(storage, ctx.user),
         active=stored["store_id"],
     )
 
@@ -165,6 +167,9 @@ def alert_facts(t: Translator, stored: dict[str, Any], rules: alerts.Rules,
     def when(value: str) -> str:
         return local_instant(t, value, tz)
 
+    def hours(value: float) -> str:  # "4 opening hours", "1.5 opening hours"
+        return t.number(value, 0 if float(value).is_integer() else 1)
+
     def share(unhappy: int, responses: int) -> str:
         return t.pct(unhappy * 100 / responses if responses else None)
 
@@ -175,7 +180,7 @@ def alert_facts(t: Translator, stored: dict[str, Any], rules: alerts.Rules,
                 (t("fact_silent_since"), when(since)),
                 (t("fact_silent_for"), t.duration((ended - parse_utc(since)).total_seconds())),
                 (t("fact_open_hours"), t("hours_n", n=t.number(data["hours"], 1))),
-                (t("fact_limit"), t("fact_silent_rule", n=t.number(rules.silent_hours, 1)))]
+                (t("fact_limit"), t("fact_silent_rule", n=hours(rules.silent_hours)))]
     if kind in ("burst", "funnel", "rate"):
         facts = [(t("fact_window"), f"{when(data['start'])} – {when(data['end'])}"),
                  (t("responses"), t.number(data["responses"])),
@@ -189,7 +194,9 @@ def alert_facts(t: Translator, stored: dict[str, Any], rules: alerts.Rules,
         if kind == "rate":  # unhappy taps against those usual in the window at this traffic
             return [*facts, (t("fact_usual"), t.number(data["expected"], 1)),
                     (t("fact_odds"), t("fact_odds_value", odds=t.number(
-                        round(1 / data["tail"]) if data["tail"] else 0)))]
+                        round(1 / data["tail"]) if data["tail"] else 0))),
+                    (t("fact_limit"), t("fact_rate_rule",
+                                        odds=t.number(round(1 / rules.rate_alpha))))]
         return [*facts, (t("fact_usual"), t.pct(data["expected"] * 100)),
                 (t("fact_limit"), t.pct(data["limit"] * 100))]
     if kind == "baseline":

@@ -178,3 +178,46 @@ def test_a_silent_kiosk_alert_says_since_when_and_how_long_until_now(tmp_path):
     assert f"{EN.time(local)} {local.tzname()}" in shown
     silent_for = EN.duration((utc_now() - seen).total_seconds())  # 3 days, not 41 h
     assert EN("alert_silent_now", duration=silent_for) in shown
+
+
+def test_an_alert_page_names_the_stores_own_limits_not_the_chains(tmp_path):
+    """A store with its own silent hours and rate threshold: its alert pages state those
+    limits; a store without them states the chain's."""
+    import json
+    from datetime import timedelta
+
+    from sync.clock import format_utc, utc_now
+    from sync.collector.app import create_app
+    from sync.collector.db import alertlog as sql
+    from tests.support.asgi import call, session_cookie
+
+    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    storage = app.state.storage
+    for store in ("own", "chain"):
+        storage.add_store(store, store.title(), "Europe/Helsinki")
+        storage.add_kiosk(f"{store}-k", store)
+    storage.set_alerting("own", {"silent_hours": 4, "rate_alpha": 1e-3})
+    seen = utc_now() - timedelta(hours=6)
+    now = format_utc(utc_now())
+    made = {}
+    with storage.db.transaction(serialize=True) as conn:
+        for store in ("own", "chain"):
+            silent = json.dumps({"at": format_utc(seen), "hours": 5, "kiosk_id": f"{store}-k",
+                                 "silent_s": 6 * 3600})
+            made[store, "silent"] = sql.insert_open(conn, ("silent", store, f"{store}-k"), 1,
+                                                    silent, now)["id"]
+            rate = json.dumps({"start": format_utc(seen), "end": now, "minutes": 15,
+                               "responses": 9, "unhappy": 6, "expected": 0.8, "level": 1.0,
+                               "tail": 1e-5})
+            made[store, "rate"] = sql.insert_open(conn, ("rate", store, ""), 1, rate, now)["id"]
+    cookie = session_cookie(app, storage.add_token("office").token)
+
+    def limit(store: str, kind: str) -> str:
+        shown = call(app, "GET", f"/alerts/{made[store, kind]}?lang=en", cookie).body.decode()
+        numbers = re.search(r'id="alert-numbers".*?</table>', shown, re.S).group(0)
+        return dict(re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td></tr>", numbers))[EN("fact_limit")]
+
+    assert limit("own", "silent") == EN("fact_silent_rule", n="4")
+    assert limit("chain", "silent") == EN("fact_silent_rule", n="2")
+    assert limit("own", "rate") == EN("fact_rate_rule", odds="1,000")
+    assert limit("chain", "rate") == EN("fact_rate_rule", odds="2,000")
