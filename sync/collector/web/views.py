@@ -110,15 +110,10 @@ def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict
     return out
 
 
-def instant(t: Translator, text: str) -> str:
-    """A stored UTC instant as the page shows it: ``2 Jun 2026 09:15 UTC``."""
-    moment = parse_utc(text)
-    return f"{t.day(moment.date())} {t.time(moment)} UTC"
-
-
 def local_instant(t: Translator, text: str, tz: tzinfo) -> str:
-    """A stored UTC instant in a store's own time: ``2 Jun 2026 12:15 EEST`` (the zone's
-    abbreviation, so a chain-wide list of stores in several zones stays unambiguous)."""
+    """A stored UTC instant in a store's own time, or the chain's: ``2 Jun 2026 12:15 EEST``
+    (the zone's abbreviation, so a chain-wide list of stores in several zones stays
+    unambiguous)."""
     moment = parse_utc(text).astimezone(tz)
     return f"{t.day(moment.date())} {t.time(moment)} {moment.tzname()}"
 
