@@ -2,7 +2,9 @@
 
 Kept free of Kivy so it is tested without a display.  CSAT and its interval
 come from :mod:`sync.metrics` through :meth:`kiosk.store.Store.day_summary`;
-nothing here recomputes them.
+nothing here recomputes them.  Under :data:`sync.metrics.MIN_RESPONSES` responses
+(the dashboard's rule, :func:`sync.metrics.too_few`) the CSAT is dimmed with its
+interval and a note with the count, so one unhappy tap is no "0 %" headline.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from kiosk.i18n import text
 from kiosk.store import Store
 from sync import i18n
 from sync.clock import local_date, parse_utc, utc_now
+from sync.metrics import MIN_RESPONSES, too_few
 from sync.uploader.status import load_status
 
 TOP_REASONS = 3
@@ -39,6 +42,10 @@ class Today:
     #: ok, warn, danger or muted: the colour of ``alert``.
     alert_level: str = "muted"
     sync_status: dict[str, Any] = field(default_factory=dict)
+    #: Fewer responses than a figure needs (:func:`sync.metrics.too_few`): the CSAT is
+    #: shown dimmed with its wide interval, ``note`` says why, no Happy Index.
+    too_few: bool = False
+    note: str = ""
 
 
 def percent(value: float, lang: str) -> str:
@@ -100,13 +107,16 @@ def today_figures(
     summary, reasons = store.day_summary(day)
     stats = store.stats()
     status = load_status(store).to_dict()
+    few = too_few(summary.responses)
+    note = few_note(summary.responses, strings) if few else ""
     if summary.csat is None:
         csat, interval, happy = "\u2013", text(strings, "no_responses"), ""
     else:
         csat = percent(summary.csat, lang)
         interval = (f"{text(strings, 'interval_95')}: {i18n.number(summary.ci_low, lang)}"
                     f"\u2013{percent(summary.ci_high, lang)}")
-        happy = f"{text(strings, 'happy_index')}: {i18n.number(summary.happy_index, lang)}"
+        happy = "" if few else (f"{text(strings, 'happy_index')}: "
+                                f"{i18n.number(summary.happy_index, lang)}")
     alert, level = alert_for(status, store_error, sync_enabled, strings,
                              store.identity_mismatches())
     return Today(
@@ -124,4 +134,12 @@ def today_figures(
         alert=alert,
         alert_level=level,
         sync_status=status,
+        too_few=few,
+        note=note,
     )
+
+
+def few_note(responses: int, strings: dict[str, str]) -> str:
+    """"1 response – too few for a figure (from 30)": why today's CSAT is dimmed."""
+    key = "staff_too_few_1" if responses == 1 else "staff_too_few_n"
+    return text(strings, key, n=responses, min=MIN_RESPONSES)

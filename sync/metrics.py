@@ -49,6 +49,16 @@ KIND_SCALES: dict[str, tuple[int, ...]] = {"csat": SCALES, "nps": (11,), "ces": 
 LOWEST = {"csat": 1, "nps": 0, "ces": 1}
 NPS_PROMOTER = 9
 NPS_DETRACTOR = 6
+#: Fewest responses that make a figure worth judging (the collector's HYMY_MIN_RESPONSES
+#: default; the kiosk's staff screen uses it as it is).
+MIN_RESPONSES = 30
+
+
+def too_few(responses: int, floor: int = MIN_RESPONSES) -> bool:
+    """Some responses but fewer than ``floor``: one unhappy tap would otherwise make a
+    headline ("0 %"), so such a figure is shown dimmed with its wide interval, or not at
+    all, and never compared.  The dashboard and the kiosk's staff screen both ask this."""
+    return 0 < responses < floor
 
 
 def kind_of(scale: int) -> str:

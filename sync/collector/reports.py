@@ -193,6 +193,21 @@ def other_kinds_report(storage: Storage, store_id: str, start: str, end: str
     return other_kinds([row[1:] for row in storage.daily_counts(store_id, start, end)])
 
 
+def asked_kinds(storage: Storage, store_id: str, start: str, end: str) -> list[str]:
+    """The kinds a store's page leads with, in KINDS order: those with counted taps in
+    the period; when it has none, the kinds its surveys ask (CSAT when it set none).
+
+    So an NPS-only store's page leads with NPS, not with an empty CSAT section.
+    """
+    present = kinds_present([row[1:] for row in storage.daily_counts(store_id, start, end)])
+    if present:
+        return present
+    surveys = storage.store_surveys(store_id)
+    asked = {surveys["store"].kind if surveys["store"] else "csat"}
+    asked |= {survey.kind for survey in surveys["touchpoints"].values()}
+    return [kind for kind in KINDS if kind in asked]
+
+
 def other_kinds(rows: list[tuple[int, int, int, int]]) -> list[dict[str, Any]]:
     """The NPS and CES figures of ``(scale, score, suppressed, n)`` rows, only the kinds
     with taps among them (a store's, a region's or the chain's cards beside CSAT)."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from sync.metrics import MIN_RESPONSES
+
 ENV_PREFIX = "HYMY_"
 
 
@@ -39,7 +41,7 @@ class Settings:
         "A kiosk clock further off than this marks the batch's ratings clock_suspect",
     )
     min_responses: int = setting(
-        30, "Fewest responses a store needs in a period to get a rank in /api/v1/ranking"
+        MIN_RESPONSES, "Fewest responses a store needs in a period to get a rank in /api/v1/ranking"
     )
     max_ingest_requests: int = setting(
         64,

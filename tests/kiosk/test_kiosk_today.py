@@ -10,6 +10,7 @@ import pytest
 from kiosk.i18n import load_strings
 from kiosk.store import Store
 from kiosk.today import alert_for, percent, today_figures, when
+from sync.metrics import MIN_RESPONSES
 
 NOW = datetime(2026, 1, 15, 22, 30, tzinfo=UTC)  # 00:30 on the 16th in Helsinki
 STRINGS = load_strings(["fi", "en"])
@@ -40,6 +41,17 @@ def test_figures_for_the_store_local_day(store: Store):
     assert figures.reasons == [("Queue", 2)]
     assert (figures.pending, figures.rejected) == (7, 0)
     assert figures.last_sync == "Never"
+    # five responses are too few for a figure: the note with the count, no Happy Index
+    assert (figures.too_few, figures.happy_index) == (True, "")
+    assert figures.note == "5 responses \u2013 too few for a figure (from 30)"
+
+
+def test_a_figure_from_the_threshold_up(store: Store):
+    for minutes in range(MIN_RESPONSES):
+        store.record_tap(1 + minutes % 5, 5, "fi", interval=0, now=NOW + timedelta(minutes=minutes))
+    figures = today_figures(store, STRINGS["en"], "en", 5, now=NOW + timedelta(hours=1))
+    assert (figures.responses, figures.too_few, figures.note) == (MIN_RESPONSES, False, "")
+    assert figures.csat == "40%" and figures.happy_index.startswith("Happy Index: ")
 
 
 def test_no_responses_yet(store: Store):

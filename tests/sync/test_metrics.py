@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.metrics import happy_value, is_satisfied, summarize, summarize_scores, wilson_interval
+from sync.metrics import (
+    MIN_RESPONSES,
+    happy_value,
+    is_satisfied,
+    summarize,
+    summarize_scores,
+    too_few,
+    wilson_interval,
+)
 
 
 @pytest.mark.parametrize(
@@ -67,3 +75,10 @@ def test_csat_is_share_of_top_two(scores):
     summary = summarize_scores(scores, scale=5)
     assert summary.csat == pytest.approx(100 * sum(s >= 4 for s in scores) / len(scores))
     assert sum(summary.counts.values()) == len(scores)
+
+
+def test_too_few_is_some_responses_under_the_floor():
+    """The one rule the dashboard's dimmed cards and the staff screen's note share."""
+    assert [too_few(n) for n in (0, 1, MIN_RESPONSES - 1, MIN_RESPONSES)] == [
+        False, True, True, False]
+    assert too_few(5, floor=5) is False and too_few(4, floor=5) is True

@@ -1,8 +1,10 @@
 """The alert log's pages: the chain's and a store's history, one alert and its acknowledgement.
 
 - ``GET /alerts?from&to``: every store's alerts open at some time in the
-  period (office and admin; UTC dates, as ``GET /api/v1/alerts``);
-- ``GET /stores/{id}/alerts?from&to``: one store's (its staff too);
+  period (office and admin; days in the chain's zone, :func:`reports.chain_zone`,
+  as the office page's; ``GET /api/v1/alerts`` keeps UTC dates);
+- ``GET /stores/{id}/alerts?from&to``: one store's (its staff too), days in the
+  store's own zone;
 - ``GET /alerts/{id}``: one alert, the numbers behind it, who acknowledged
   it and why, or the form to do so (the link an alert e-mail carries);
 - ``POST /alerts/{id}/ack``: the form (CSRF-checked), then the alert's page
@@ -17,12 +19,13 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from sync.clock import parse_utc, utc_now
-from sync.collector import alertlog, alerts
+from sync.clock import format_utc, local_day_bounds, parse_utc, utc_now
+from sync.collector import alertlog, alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.db.storage import NotFound
 from sync.collector.regions import OfficeScope
@@ -82,12 +85,11 @@ def render_log(request: Request, ctx: Page, path: str, store: dict[str, Any] | N
     this user) or of one store."""
     assert ctx.user is not None
     t, storage = ctx.t, storage_of(request)
-    today = utc_now().date().isoformat()
+    tz = storage.zone(store["id"]) if store else reports.chain_zone(storage)
+    today = utc_now().astimezone(tz).date().isoformat()
     q = request.query_params
     start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
-    after = (date.fromisoformat(end) + timedelta(days=1)).isoformat()
-    stored = storage.alert_history(f"{start}T00:00:00.000Z", f"{after}T00:00:00.000Z",
-                                   store["id"] if store else None)
+    stored = storage.alert_history(*local_days(start, end, tz), store["id"] if store else None)
     if store is None:
         stored = OfficeScope.of(ctx.user).alerts(stored)
     return ctx.render(
@@ -100,9 +102,17 @@ def render_log(request: Request, ctx: Page, path: str, store: dict[str, Any] | N
         presets=presets(ctx, path, start, end, today),
         path=path,
         sub=t.plural("alerts_sub", len(stored)),
+        zone_text=t("days_in_zone", zone=tz.key),
         rows=log_rows(request, ctx, stored, start, end),
         **values,
     )
+
+
+def local_days(start: str, end: str, tz: ZoneInfo) -> tuple[str, str]:
+    """The UTC instants from the start of local day ``start`` to the end of ``end`` in
+    ``tz``: a Helsinki manager's "today" holds the alert of 00:30 local (22:30 UTC)."""
+    return (format_utc(local_day_bounds(start, tz)[0]),
+            format_utc(local_day_bounds(end, tz)[1]))
 
 
 @router.get("/alerts")

@@ -215,6 +215,7 @@ def trend(
     reference: float | None = None,
     reference_label: str = "",
     frame: Frame = TREND,
+    y_domain: tuple[float, float] | None = None,
 ) -> str:
     """A line chart of ``points`` with a shaded interval band and linked points.
 
@@ -222,6 +223,8 @@ def trend(
     responses breaks both the line and the band, so no value is invented; so does a
     day of too few responses (``few``), drawn as a dashed hollow mark.
     ``reference`` draws a dashed horizontal line (e.g. a 28-day baseline).
+    ``y_domain``: the value axis of a figure that is no percent (NPS -100..100,
+    CES 1..7); a CSAT trend leaves it out and gets :func:`percent_domain`.
     """
     left, right, top, _bottom = frame.margins
     width, height = frame.width, frame.height
@@ -231,7 +234,7 @@ def trend(
         values += [p.value, p.low, p.high]
     if reference is not None:
         values.append(reference)
-    y_min, y_max = percent_domain(values)
+    y_min, y_max = y_domain or percent_domain(values)
     count = max(len(points), 1)
     step = plot_w / count
 
@@ -242,10 +245,11 @@ def trend(
         return top + plot_h * (1 - (v - y_min) / ((y_max - y_min) or 1))
 
     parts = [f'<g class="grid" stroke="{GRID}" stroke-width="1">']
-    tick_step = 20 if y_max - y_min > 60 else 10 if y_max - y_min > 20 else 5
+    tick_step = _tick_step(y_max - y_min)
+    first = math.ceil(y_min / tick_step - 1e-9) * tick_step if y_domain else y_min
     labels = []
-    for k in range(int((y_max - y_min) // tick_step) + 1):
-        v = y_min + tick_step * k
+    for k in range(int((y_max - first) // tick_step + 1e-9) + 1):
+        v = first + tick_step * k
         yy = _num(y(v))
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{yy}" y2="{yy}"/>')
         labels.append(_y_label(left - 8, y(v) + 4, y_format(v)))
@@ -314,6 +318,17 @@ def trend(
         parts.append(_link(dot, p.href, p.title))
     linked = any(p.href and p.value is not None for p in points)
     return frame.svg("".join(parts), linked)
+
+
+def _tick_step(span: float) -> float:
+    """Grid lines a value axis of ``span`` gets: 3-6 of them, on whole steps."""
+    if span > 60:
+        return 20
+    if span > 20:
+        return 10
+    if span > 6:
+        return 5
+    return 1 if span > 2.5 else 0.5
 
 
 # --------------------------------------------------------------------------

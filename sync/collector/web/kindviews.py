@@ -4,8 +4,9 @@ The office page, the whole ranking and a region page rank their stores by one
 kind at a time; a reader picks it with :func:`kind_links` (plain links, so a
 keyboard reaches each and the URL keeps the choice).  A ``kind`` that is not
 one is the 422 page saying which kinds there are (:class:`BadKind`), never a
-CSAT page that pretends it was asked for.  Not a route module, so every page
-module may use it.
+CSAT page that pretends it was asked for.  A store that asks NPS or CES and no
+CSAT leads with those kinds' figures and daily charts instead (:func:`kind_leads`).
+Not a route module, so every page module may use it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
+from sync.collector import reports
+from sync.collector.db.storage import Storage
 from sync.collector.reports import check_kind
 from sync.collector.web.access import Refused
+from sync.collector.web.i18n import Translator
 from sync.collector.web.render import Page
-from sync.collector.web.views import KIND_SHOWN
+from sync.collector.web.views import KIND_SHOWN, kind_view, point_text, trend_svgs
 from sync.metrics import KINDS
 
 
@@ -68,3 +72,31 @@ def asking(ranking: list[dict[str, Any]], kind: str) -> tuple[list[dict[str, Any
         return ranking, 0
     kept = [row for row in ranking if row["responses"]]
     return kept, len(ranking) - len(kept)
+
+
+def kind_leads(t: Translator, storage: Storage, store_id: str, kinds: list[str],
+               days: tuple[str, str, str], floor: int) -> list[dict[str, Any]]:
+    """A store page's lead sections for NPS or CES (a store that asks no CSAT): per kind,
+    today's and the period's figure with its interval (dimmed under ``floor`` responses),
+    and its daily chart and table.  ``days``: today, the period's first and last day.
+
+    The days do not link to the day page: that one shows a day's CSAT.
+    """
+    today, start, end = days
+    leads = []
+    for kind in kinds:
+        daily = reports.daily_report(storage, store_id, start, end, kind=kind)
+        leads.append({
+            "kind": kind,
+            "today": kind_view(t, reports.summary_report(storage, store_id, today, today,
+                                                         kind), floor),
+            "period": kind_view(t, reports.summary_report(storage, store_id, start, end,
+                                                          kind), floor),
+            "title": t("kind_trend", kind=KIND_SHOWN[kind][0]),
+            "trend": trend_svgs(t, daily, None, t("kind_trend", kind=KIND_SHOWN[kind][0]),
+                                kind=kind, described_by=f"days-{kind}", floor=floor),
+            "has_trend": any(day["responses"] for day in daily),
+            "days": [{**kind_view(t, day), "date_text": point_text(t, day["date"])}
+                     for day in reversed(daily)],
+        })
+    return leads

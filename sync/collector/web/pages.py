@@ -1,7 +1,8 @@
 """The dashboard's pages: a store, one of its days, and the office's view of the chain.
 
 - ``GET /stores/{id}?from&to``: the store page (staff's home): today, the
-  period's trend, faces, heat map, reasons, kiosks and a daily table.
+  period's trend, faces, heat map, reasons, kiosks and a daily table (a store
+  that asks only NPS or CES leads with those kinds instead of empty CSAT sections).
 - ``GET /stores/{id}/days/{date}``: one store-local day, hour by hour and
   kiosk by kiosk (a date that is none, or outside ``views.FIRST_DAY`` ..
   ``views.LAST_DAY``, is the 404 page).
@@ -31,7 +32,7 @@ from sync.collector.reads import reads_of
 from sync.collector.regions import OfficeScope
 from sync.collector.web.access import PageDenied, StorePage, office_reader_page, store_reader
 from sync.collector.web.commentviews import recent_for_page
-from sync.collector.web.kindviews import asking, kind_links, page_kind
+from sync.collector.web.kindviews import asking, kind_leads, kind_links, page_kind
 from sync.collector.web.regionviews import region_links, touchpoint_rows
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
@@ -87,6 +88,8 @@ def store_page(
     found_reasons = reports.reasons_report(storage, store_id, start, end, t.lang)
     kiosks = reports.kiosks_report(storage, store_id)
     other_kinds = reports.other_kinds_report(storage, store_id, start, end)
+    kinds = reports.asked_kinds(storage, store_id, start, end)
+    show_csat = "csat" in kinds
 
     floor = request.app.state.settings.min_responses
     trend = trend_svgs(
@@ -96,6 +99,12 @@ def store_page(
         described_by="days-table", floor=floor,
     )
     with_responses = [d for d in days if d["responses"]]
+    leads = [] if show_csat else kind_leads(t, storage, store_id, kinds, (today, start, end),
+                                            floor)
+    volume, counted_days = period_fig["responses"], len(with_responses)
+    if leads:  # the responses of the kinds it asks, on the days that had any
+        volume = sum(lead["period"]["responses"] for lead in leads)
+        counted_days = len({d["date"] for lead in leads for d in lead["days"] if d["responses"]})
     return ctx.render(
         "store.html",
         **period_page(ctx, f"/stores/{store_id}", start, end, today, notice),
@@ -107,8 +116,11 @@ def store_page(
         today_cmp=comparison(t, today_fig, today_base, floor),
         period_fig=figure_view(t, period_fig, floor),
         period_cmp=comparison(t, period_fig, period_base, floor),
-        other_kinds=[kind_view(t, fig) for fig in other_kinds],
-        per_day=t.number(period_fig["responses"] / max(len(with_responses), 1)),
+        other_kinds=[kind_view(t, fig) for fig in other_kinds] if show_csat else [],
+        show_csat=show_csat,
+        leads=leads,
+        volume=volume,
+        per_day=t.number(volume / max(counted_days, 1)),
         suppressed_text=t("suppressed_n", n=t.number(period_fig["suppressed"]))
         if period_fig["suppressed"] else "",
         trend=trend,

@@ -33,6 +33,7 @@ from sync.collector.web import charts
 from sync.collector.web.i18n import Translator, round_half_up
 from sync.collector.web.render import Page, static_url, svg
 from sync.i18n import FACE_ART, face_label_key
+from sync.metrics import too_few
 
 #: The first and last day a page or download shows: a year inside the calendar's
 #: ends, so a baseline (28 days before) and a time-zone window (days around a
@@ -109,15 +110,10 @@ def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict
     return out
 
 
-def instant(t: Translator, text: str) -> str:
-    """A stored UTC instant as the page shows it: ``2 Jun 2026 09:15 UTC``."""
-    moment = parse_utc(text)
-    return f"{t.day(moment.date())} {t.time(moment)} UTC"
-
-
 def local_instant(t: Translator, text: str, tz: tzinfo) -> str:
-    """A stored UTC instant in a store's own time: ``2 Jun 2026 12:15 EEST`` (the zone's
-    abbreviation, so a chain-wide list of stores in several zones stays unambiguous)."""
+    """A stored UTC instant in a store's own time, or the chain's: ``2 Jun 2026 12:15 EEST``
+    (the zone's abbreviation, so a chain-wide list of stores in several zones stays
+    unambiguous)."""
     moment = parse_utc(text).astimezone(tz)
     return f"{t.day(moment.date())} {t.time(moment)} {moment.tzname()}"
 
@@ -129,12 +125,6 @@ def chain_today(storage: Storage) -> str:
 
 
 # -- view helpers ---------------------------------------------------------------
-
-def too_few(responses: int, floor: int) -> bool:
-    """Some responses but fewer than ``floor`` (HYMY_MIN_RESPONSES): one unhappy tap would
-    otherwise make a headline, so such a figure is shown dimmed and never compared."""
-    return 0 < responses < floor
-
 
 def figure_view(t: Translator, fig: dict[str, Any], floor: int = 0) -> dict[str, Any]:
     """A report's figures formatted for a KPI card (the raw values ride along for tests).
@@ -189,12 +179,15 @@ def kind_domain(kind: str, values: list[float]) -> tuple[float, float]:
     return low, high
 
 
-def kind_view(t: Translator, fig: dict[str, Any]) -> dict[str, Any]:
+def kind_view(t: Translator, fig: dict[str, Any], floor: int = 0) -> dict[str, Any]:
     """A kind's figure (NPS or CES on its card, any kind in a touchpoint's row) formatted:
-    name, value, interval, responses, help."""
+    name, value, interval, responses, help; dimmed like CSAT's under ``floor`` responses."""
     kind = fig["kind"]
+    few = too_few(fig["responses"], floor)
     return {
         **fig,
+        "too_few": few,
+        "too_few_text": t("too_few_judge", n=t.number(fig["responses"])) if few else "",
         "kind_name": KIND_SHOWN[kind][0],
         "value_text": kind_value(t, kind, fig["value"]),
         "ci_text": t("ci_to", low=kind_value(t, kind, fig["ci_low"]),
@@ -238,21 +231,24 @@ def day_ticks(t: Translator, days: list[str], count: int) -> list[tuple[int, str
 def trend_svgs(
     t: Translator, days: list[dict[str, Any]], href: Any, label: str,
     reference: float | None = None, reference_label: str = "", described_by: str = "",
-    weekly: bool = False, floor: int = 0,
+    weekly: bool = False, floor: int = 0, kind: str = "csat",
 ) -> dict[str, Markup]:
     """The trend chart twice: wide for desktops, narrow (fewer ticks) for phones.
 
     ``described_by`` is the id of the table of the same days (its text alternative);
     ``weekly``: each row is a week (:func:`reports.chain_weekly_report`); a day of fewer
     than ``floor`` responses is a hollow mark off the line (:func:`too_few`).
+    ``kind``: the days' figure (rows of :func:`reports.kind_days`): CSAT in percent, or
+    NPS or CES on their own axis.
     """
     points = []
     dates = [row["date"] for row in days]
+    key = "csat" if kind == "csat" else "value"
     for row in days:
         when = point_text(t, row["date"], weekly)
         if row["responses"]:
-            title = (f"{when}: CSAT {t.pct(row['csat'])} "
-                     f"({t.pct_range(row['ci_low'], row['ci_high'])}), "
+            title = (f"{when}: {KIND_SHOWN[kind][0]} {kind_value(t, kind, row[key])} "
+                     f"({kind_range(t, kind, row['ci_low'], row['ci_high'])}), "
                      f"{t.responses(row['responses'])}")
         else:
             title = f"{when}: {t('no_responses')}"
@@ -260,10 +256,13 @@ def trend_svgs(
         if few:  # the figures stay in the title (the table agrees), flagged as too few
             title += " · " + t("too_few_judge", n=t.number(row["responses"]))
         points.append(charts.TrendPoint(
-            row["csat"], row["ci_low"], row["ci_high"], title,
+            row[key], row["ci_low"], row["ci_high"], title,
             href(row["date"]) if href and row["responses"] else None, few,
         ))
-    common = {"y_format": t.pct, "reference": reference, "reference_label": reference_label}
+    common = {"y_format": lambda v: kind_value(t, kind, v), "reference": reference,
+              "reference_label": reference_label, "y_domain": None if kind == "csat" else
+              kind_domain(kind, [v for p in points if not p.few
+                                 for v in (p.value, p.low, p.high) if v is not None])}
     wide = charts.Frame(label, 1000, 280, "chart trend chart-wide", described_by)
     narrow = replace(wide, width=360, height=230, css_class="chart trend chart-narrow")
     return {
