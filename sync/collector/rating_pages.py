@@ -281,6 +281,17 @@ def jsonl_page(rows: Sequence[Sequence[Any]], stores: StoreNames) -> str:
     return "".join(map(_JSON_LINE.__mod__, zip(*encoded, strict=True)))
 
 
+def rating_tuples(rows: Sequence[Sequence[Any]], stores: StoreNames) -> list[tuple]:
+    """Export rows as tuples in :data:`RATING_COLUMNS` order (flags as stored), for the
+    XLSX writer: names and local times a column at a time, or from :func:`rating_dicts`
+    when a ``created_at`` is not in the wire's shape."""
+    found = _local(rows, stores) if rows else ([], [])
+    if found is None:
+        return [tuple(map(item.__getitem__, RATING_COLUMNS))
+                for item in rating_dicts(rows, stores)]
+    return list(map(_arranged, rows, *found))
+
+
 def ratings_text(rows: Sequence[Sequence[Any]], stores: StoreNames, fmt: str,
                  header: bool = True, dialect: Dialect = PLAIN) -> str:
     """A page of export rows as CSV (with the header when ``header``) or JSON Lines."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -35,20 +34,14 @@ from sync.collector.rating_pages import (
 from sync.collector.rating_pages import (
     StoreNames,
     rating_dicts,
+    rating_tuples,
     text_pages,
     to_jsonl,
 )
 from sync.collector.reads import reads_of
-from sync.collector.spreadsheet import (
-    DIALECTS,
-    PLAIN,
-    XLSX_MEDIA_TYPE,
-    Dialect,
-    Sheet,
-    csv_text,
-    xlsx_chunks,
-)
+from sync.collector.spreadsheet import DIALECTS, PLAIN, Dialect, csv_text
 from sync.collector.tokens import Principal
+from sync.collector.xlsx import XLSX_MEDIA_TYPE, Sheet, xlsx_chunks
 
 router = APIRouter(prefix="/api/v1/export", tags=["export"])
 MAX_LIMIT = 100_000
@@ -104,10 +97,22 @@ def file_chunks(fmt: str, view: str, header: Sequence[columns.Column],
                 pages: Iterable[Sequence[dict[str, Any]]]) -> Iterator[bytes]:
     """Pages of rows as an XLSX workbook (sheet ``view``) or a Parquet file, in chunks."""
     if fmt == "xlsx":
-        return xlsx_chunks([Sheet(view, header, chain.from_iterable(pages))])
+        names = [column.name for column in header]
+        rows = ([tuple(map(item.get, names)) for item in page] for page in pages)
+        return xlsx_chunks([Sheet(view, header, rows)])
     from sync.collector.parquet import parquet_chunks  # pyarrow loads when first asked for
 
     return parquet_chunks(header, pages)
+
+
+def ratings_file(fmt: str, stores: StoreNames, pages: Iterable[list[tuple]]) -> Iterator[bytes]:
+    """Pages of stored rating rows as an XLSX workbook (sheet ``ratings``, written a
+    column at a time) or a Parquet file, in chunks."""
+    if fmt == "xlsx":
+        rows = (rating_tuples(page, stores) for page in pages)
+        return xlsx_chunks([Sheet("ratings", columns.RATING_COLUMNS, rows)])
+    dicts = (list(rating_dicts(page, stores)) for page in pages)
+    return file_chunks(fmt, "ratings", columns.RATING_COLUMNS, dicts)
 
 
 @dataclass(frozen=True)
@@ -171,13 +176,6 @@ def window_rows(storage: Storage, after: int, count: int,
         yield rows
 
 
-def window_pages(storage: Storage, stores: StoreNames, after: int, count: int,
-                 page: int = PAGE) -> Iterator[list[dict[str, Any]]]:
-    """The ``count`` ratings after the cursor ``after``, as dicts, ``page`` at a time."""
-    for rows in window_rows(storage, after, count, page):
-        yield list(rating_dicts(rows, stores))
-
-
 @router.get(
     "/ratings",
     summary="Raw ratings in ingest order, from a cursor",
@@ -205,10 +203,10 @@ def export_ratings(
     stores = StoreNames(storage)
     if format in FILES:
         count, last, more = storage.export_window(cursor, limit)
-        pages = window_pages(storage, stores, cursor, count)
+        pages = window_rows(storage, cursor, count)
         headers = cursor_headers(last, more, count)
         headers.update(attachment(f"hymy-ratings-after-{cursor}.{format}"))
-        return StreamingResponse(file_chunks(format, "ratings", columns.RATING_COLUMNS, pages),
+        return StreamingResponse(ratings_file(format, stores, pages),
                                  media_type=MEDIA_TYPES[format], headers=headers)
     count, last, more = storage.export_window(cursor, limit)
     pages = text_pages(storage, stores, cursor, count, format, csv_dialect)
