@@ -192,7 +192,10 @@ def export_ratings(
     ``received_at`` and ``clock_suspect``, then ``store_name``,
     ``local_time``, ``question_kind`` and ``followup`` (docs/export.md).  Repeat with
     ``after`` set to ``X-Next-Cursor`` until ``X-More`` is ``false``; later
-    pulls return only rows stored since.  XLSX and Parquet are streamed.
+    pulls return only rows stored since.  XLSX and Parquet are streamed.  An XLSX
+    pull always fits one sheet (``limit`` is at most 100 000; a sheet holds
+    1 048 575 rows under its header): only the dashboard's download of a long
+    period goes on to sheets ``ratings 2``, ``ratings 3``, ... (docs/export.md).
     """
     try:
         cursor = parse_cursor(pull.after)
