@@ -145,7 +145,8 @@ def test_cells_match_what_xlsxwriter_wrote_cell_by_cell(tmp_path):
     ours, theirs = tmp_path / "ours.xlsx", tmp_path / "theirs.xlsx"
     # A page of a row each too: every oddity alone in its column, none covering for another.
     pages = [rows[:3], *([row] for row in rows[3:])]
-    write_xlsx(ours, [Sheet("ratings", RATING_COLUMNS, pages)])
+    by_column = [list(zip(*page, strict=True)) for page in pages]
+    write_xlsx(ours, [Sheet("ratings", RATING_COLUMNS, by_column)])
     reference(theirs, RATING_COLUMNS, rows[:-1])  # xlsxwriter refused the odd last row
     mine = openpyxl.load_workbook(ours)["ratings"]
     old = openpyxl.load_workbook(theirs)["ratings"]
@@ -165,7 +166,8 @@ def test_cells_match_what_xlsxwriter_wrote_cell_by_cell(tmp_path):
 
 def test_a_view_longer_than_a_sheet_goes_on_in_the_next(tmp_path):
     columns = (Column("n", "int64", "a number"), Column("note", "string", "some text"))
-    pages = [[(n, f"row {n}") for n in range(page, page + 3)] for page in (1, 4, 7)]
+    pages = [[list(range(page, page + 3)), [f"row {n}" for n in range(page, page + 3)]]
+             for page in (1, 4, 7)]
     path = tmp_path / "long.xlsx"
     write_xlsx(path, [Sheet("ratings", columns, pages)], sheet_rows=4)
     book = openpyxl.load_workbook(path)

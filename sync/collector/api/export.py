@@ -33,8 +33,8 @@ from sync.collector.rating_pages import (
 )
 from sync.collector.rating_pages import (
     StoreNames,
+    rating_columns,
     rating_dicts,
-    rating_tuples,
     text_pages,
     to_jsonl,
 )
@@ -97,9 +97,9 @@ def file_chunks(fmt: str, view: str, header: Sequence[columns.Column],
                 pages: Iterable[Sequence[dict[str, Any]]]) -> Iterator[bytes]:
     """Pages of rows as an XLSX workbook (sheet ``view``) or a Parquet file, in chunks."""
     if fmt == "xlsx":
-        names = [column.name for column in header]
-        rows = ([tuple(map(item.get, names)) for item in page] for page in pages)
-        return xlsx_chunks([Sheet(view, header, rows)])
+        columns_of = ([[item.get(column.name) for item in page] for column in header]
+                      for page in pages)
+        return xlsx_chunks([Sheet(view, header, columns_of)])
     from sync.collector.parquet import parquet_chunks  # pyarrow loads when first asked for
 
     return parquet_chunks(header, pages)
@@ -109,8 +109,8 @@ def ratings_file(fmt: str, stores: StoreNames, pages: Iterable[list[tuple]]) -> 
     """Pages of stored rating rows as an XLSX workbook (sheet ``ratings``, written a
     column at a time) or a Parquet file, in chunks."""
     if fmt == "xlsx":
-        rows = (rating_tuples(page, stores) for page in pages)
-        return xlsx_chunks([Sheet("ratings", columns.RATING_COLUMNS, rows)])
+        columns_of = (rating_columns(page, stores) for page in pages)
+        return xlsx_chunks([Sheet("ratings", columns.RATING_COLUMNS, columns_of)])
     dicts = (list(rating_dicts(page, stores)) for page in pages)
     return file_chunks(fmt, "ratings", columns.RATING_COLUMNS, dicts)
 
