@@ -265,8 +265,11 @@ def _table_column(kind: str, values: Sequence[Any]) -> list[str] | None:
         if not (_DATES if kind == "date" else _TIMES).fullmatch(joined):
             return None
         parse = _PARSE[kind]
-        texts = [f"{serial(parse(value)):.16G}" for value in distinct] if kind == "date" \
-            else _serials(map(datetime.combine, repeat(_EPOCH), map(parse, distinct)))
+        try:  # the shape is right; a day that is not one (02-30) goes cell by cell
+            texts = [f"{serial(parse(value)):.16G}" for value in distinct] if kind == "date" \
+                else _serials(map(datetime.combine, repeat(_EPOCH), map(parse, distinct)))
+        except ValueError:
+            return None
     table = dict(zip(distinct, texts, strict=True))
     return list(map(table.__getitem__, values))
 
@@ -290,7 +293,10 @@ def _stamp_column(kind: str, values: Sequence[Any]) -> list[str] | None:
         return None
     if not _STAMPS.fullmatch(joined):
         return None
-    return _serials(map(datetime.fromisoformat, map(_UP_TO_MS, values)))
+    try:  # the shape is right; a day that is not one (02-30) goes cell by cell
+        return _serials(map(datetime.fromisoformat, map(_UP_TO_MS, values)))
+    except ValueError:
+        return None
 
 
 # -- sheets and the workbook -----------------------------------------------------

@@ -140,8 +140,8 @@ def test_cells_match_what_xlsxwriter_wrote_cell_by_cell(tmp_path):
     rows += [(2, "id-2", 2, "s1", "s1-k", 1, 5, "2026-12-31T23:59:59.999Z", "2027-01-01",
               "sv", None, 1, None, "2027-01-01T00:00:00.000Z", 0, None, "23:59:59", "nps",
               "timeout"),
-             (3, "=id", 3, "s1", "s1-k", 1, 5, "not a time", "2027-01-01", "sv", None, 1,
-              None, "2027-01-01T00:00:00.000Z", 0, "n", "1:2", "nps", "timeout")]
+             (3, "=id", 3, "s1", "s1-k", 1, 5, "not a time", "2026-02-30", "sv", None, 1,
+              None, "2026-13-01T00:00:00.000Z", 0, "n", "1:2", "nps", "timeout")]
     ours, theirs = tmp_path / "ours.xlsx", tmp_path / "theirs.xlsx"
     # A page of a row each too: every oddity alone in its column, none covering for another.
     pages = [rows[:3], *([row] for row in rows[3:])]
@@ -161,7 +161,8 @@ def test_cells_match_what_xlsxwriter_wrote_cell_by_cell(tmp_path):
     assert rows_xml(ours).split(f'<row r="{len(rows) + 1}"')[0] == rows_xml(theirs)
     last = [cell.value for cell in mine[len(rows) + 1]]
     assert last[1] == "=id" and mine.cell(len(rows) + 1, 2).quotePrefix
-    assert (last[7], last[16]) == ("not a time", "1:2")  # kept as text, not lost
+    assert (last[7], last[8], last[13], last[16]) == (  # kept as text, not lost
+        "not a time", "2026-02-30", "2026-13-01T00:00:00.000Z", "1:2")
 
 
 def test_a_view_longer_than_a_sheet_goes_on_in_the_next(tmp_path):
