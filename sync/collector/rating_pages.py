@@ -281,6 +281,19 @@ def jsonl_page(rows: Sequence[Sequence[Any]], stores: StoreNames) -> str:
     return "".join(map(_JSON_LINE.__mod__, zip(*encoded, strict=True)))
 
 
+def rating_columns(rows: Sequence[Sequence[Any]], stores: StoreNames) -> list[Sequence[Any]]:
+    """Export rows as columns in :data:`RATING_COLUMNS` order (flags as stored), for the
+    XLSX writer: names and local times a column at a time, or from :func:`rating_dicts`
+    when a ``created_at`` is not in the wire's shape."""
+    found = _local(rows, stores) if rows else None
+    if found is None:
+        items = list(rating_dicts(rows, stores))
+        return [list(map(itemgetter(name), items)) for name in RATING_COLUMNS]
+    stored: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    stored[_KIND_AT:_KIND_AT] = found
+    return stored
+
+
 def ratings_text(rows: Sequence[Sequence[Any]], stores: StoreNames, fmt: str,
                  header: bool = True, dialect: Dialect = PLAIN) -> str:
     """A page of export rows as CSV (with the header when ``header``) or JSON Lines."""

@@ -14,29 +14,18 @@ writer must too.  Numbers stay numbers; only text is changed.
 Two CSV dialects (:data:`DIALECTS`): ``plain`` (comma, dot decimals, no BOM:
 the API's default, unchanged for scripts) and ``excel-nordic`` (``;``, a
 UTF-8 byte-order mark and decimal commas: what Excel expects in Finnish,
-Swedish or German).  :func:`write_xlsx` writes real XLSX workbooks, a row at
-a time (xlsxwriter's ``constant_memory``), so a year of a chain never sits
-in memory; formula-like text there keeps its characters and gets Excel's
-own "this is text" mark (the quote prefix) instead of an apostrophe.
+Swedish or German).  XLSX workbooks (:mod:`sync.collector.xlsx`) use
+:func:`is_formula_like` too: formula-like text there keeps its characters and
+gets Excel's own "this is text" mark (the quote prefix) instead of an apostrophe.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, time
 from typing import Any
-
-import xlsxwriter
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
-
-from sync.clock import parse_utc
-from sync.collector.columns import Column
 
 #: A text cell starting with one of these is read as a formula (OWASP's list,
 #: plus the full-width forms some spreadsheets also accept).
@@ -163,130 +152,3 @@ def csv_text(
         else:
             writer.writerow([_plain_value(value, dialect) for value in row])
     return buffer.getvalue()
-
-
-# -- XLSX ----------------------------------------------------------------------
-
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: Rows an XLSX sheet holds (header included); more continue on "ratings 2", ...
-MAX_SHEET_ROWS = 1_048_576
-#: Excel number formats of each column type (text, integers and booleans need none).
-NUMBER_FORMATS = {
-    "float64": "0.0", "timestamp": "yyyy-mm-dd hh:mm:ss.000", "date": "yyyy-mm-dd",
-    "time": "hh:mm:ss",
-}
-#: Bytes per read when a finished workbook is sent.
-CHUNK = 1 << 16
-
-
-@dataclass
-class Sheet:
-    """One view of an export as a worksheet: its name, its columns and its rows (dicts)."""
-
-    name: str
-    columns: Sequence[Column]
-    rows: Iterable[dict[str, Any]]
-
-
-def _cell_writer(
-    sheet: Worksheet, column: Column, formats: dict[str, Format]
-) -> Callable[[int, int, Any], None]:
-    """How a value of ``column`` becomes a typed cell; None always stays a blank cell."""
-    kind, number = column.kind, formats.get(column.kind)
-    if kind == "string":
-        quoted = formats["quoted"]
-
-        def text(row: int, col: int, value: str) -> None:
-            if value[:1] in _SUSPECT_STARTS and is_formula_like(value):
-                sheet.write_string(row, col, value, quoted)  # text, marked as text
-            else:
-                sheet.write_string(row, col, value)
-        return text
-    if kind == "bool":
-        return sheet.write_boolean
-    if kind in ("int64", "float64"):
-        return lambda row, col, value: sheet.write_number(row, col, value, number)
-    parse: Callable[[str], Any] = {
-        "timestamp": lambda text: parse_utc(text).replace(tzinfo=None),
-        "date": date.fromisoformat, "time": time.fromisoformat,
-    }[kind]
-    return lambda row, col, value: sheet.write_datetime(row, col, parse(value), number)
-
-
-def _new_sheet(book: xlsxwriter.Workbook, name: str, columns: Sequence[Column],
-               formats: dict[str, Format]) -> Worksheet:
-    """A worksheet with its column widths and a bold header row frozen above the rows."""
-    sheet = book.add_worksheet(name)
-    for index, column in enumerate(columns):
-        sheet.set_column(index, index, column.width)
-    for index, column in enumerate(columns):
-        sheet.write_string(0, index, column.name, formats["header"])
-    sheet.freeze_panes(1, 0)
-    return sheet
-
-
-def _write_sheet(book: xlsxwriter.Workbook, view: Sheet, formats: dict[str, Format]) -> None:
-    """``view``'s rows in order, on as many sheets as :data:`MAX_SHEET_ROWS` needs."""
-    names = [column.name for column in view.columns]
-    part, row = 1, MAX_SHEET_ROWS
-    writers: list[Callable[[int, int, Any], None]] = []
-    for item in view.rows:
-        if row == MAX_SHEET_ROWS:
-            sheet = _new_sheet(book, view.name if part == 1 else f"{view.name} {part}",
-                               view.columns, formats)
-            writers = [_cell_writer(sheet, column, formats) for column in view.columns]
-            part, row = part + 1, 1
-        for col, (name, write) in enumerate(zip(names, writers, strict=True)):
-            value = item.get(name)
-            if value is not None:
-                write(row, col, value)
-        row += 1
-    if part == 1:  # no rows: the header alone
-        _new_sheet(book, view.name, view.columns, formats)
-
-
-def _columns_sheet(book: xlsxwriter.Workbook, views: list[Sheet],
-                   formats: dict[str, Format]) -> None:
-    """A last sheet that says what each column of each view holds (docs/export.md)."""
-    about = (Column("sheet", "string", "", 10), Column("column", "string", "", 16),
-             Column("type", "string", "", 10), Column("meaning", "string", "", 80))
-    rows = [{"sheet": view.name, "column": column.name, "type": column.kind,
-             "meaning": column.meaning} for view in views for column in view.columns]
-    _write_sheet(book, Sheet("columns", about, rows), formats)
-
-
-def write_xlsx(path: str | os.PathLike[str], views: Iterable[Sheet]) -> None:
-    """An XLSX workbook at ``path``: a sheet per view, then a sheet describing the columns.
-
-    Cells are typed (numbers, booleans, dates, times and UTC timestamps as
-    Excel dates), the header is bold and frozen, and text is only ever
-    written as text.  ``constant_memory`` flushes each row to a temporary
-    file next to ``path`` as soon as the next one starts, so memory stays
-    flat however many rows there are.
-    """
-    folder = os.path.dirname(os.fspath(path)) or "."
-    book = xlsxwriter.Workbook(os.fspath(path), {"constant_memory": True, "tmpdir": folder})
-    formats = {kind: book.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
-    formats["header"] = book.add_format({"bold": True})
-    formats["quoted"] = book.add_format({"quote_prefix": True})
-    written: list[Sheet] = []
-    for view in views:
-        _write_sheet(book, view, formats)
-        written.append(view)
-    _columns_sheet(book, written, formats)
-    book.close()
-
-
-def xlsx_chunks(views: Iterable[Sheet]) -> Iterator[bytes]:
-    """A workbook of ``views`` as bytes to send: built in a temporary file, then read out.
-
-    The file is unlinked as soon as it is open for reading, so nothing is
-    left behind even when the client goes away mid-download.
-    """
-    with tempfile.TemporaryDirectory(prefix="hymy-xlsx-") as folder:
-        path = os.path.join(folder, "export.xlsx")
-        write_xlsx(path, views)
-        finished = open(path, "rb")  # noqa: SIM115 - outlives the folder, closed below
-    with finished:
-        while chunk := finished.read(CHUNK):
-            yield chunk

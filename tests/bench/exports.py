@@ -7,7 +7,7 @@ after cursor 0 through the code the export routes use
 10 000 rows a page and writes the file - CSV and JSON Lines through
 :func:`~sync.collector.rating_pages.text_pages` (lines built by the
 database), what the API and ``hymy-collector export`` write; XLSX and
-Parquet through ``file_chunks`` (pages from ``window_pages``),
+Parquet through ``ratings_file`` (pages from ``window_rows``),
 what the API and the dashboard stream - to a temporary file.  Then the same
 CSV and JSON Lines through the real front doors: ``hymy-collector export``
 (a child process, start-up included) and ``GET /api/v1/export/ratings``
@@ -46,8 +46,7 @@ def child(fmt: str, database: str, output: str) -> dict[str, float]:
     import csv
     import sqlite3
 
-    from sync.collector.api.export import file_chunks, window_pages
-    from sync.collector.columns import RATING_COLUMNS as DECLARED
+    from sync.collector.api.export import ratings_file, window_rows
     from sync.collector.db.connection import Database
     from sync.collector.db.storage import EXPORT_COLUMNS, Storage
     from sync.collector.rating_pages import StoreNames, text_pages
@@ -72,8 +71,7 @@ def child(fmt: str, database: str, output: str) -> dict[str, float]:
                     out.write(text)
         else:
             with open(output, "wb") as out:
-                for chunk in file_chunks(fmt, "ratings", DECLARED,
-                                         window_pages(storage, stores, 0, count)):
+                for chunk in ratings_file(fmt, stores, window_rows(storage, 0, count)):
                     out.write(chunk)
     seconds = time.perf_counter() - began
     peak = memory_mib()["VmHWM"]

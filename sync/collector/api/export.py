@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -34,21 +33,15 @@ from sync.collector.rating_pages import (
 )
 from sync.collector.rating_pages import (
     StoreNames,
+    rating_columns,
     rating_dicts,
     text_pages,
     to_jsonl,
 )
 from sync.collector.reads import reads_of
-from sync.collector.spreadsheet import (
-    DIALECTS,
-    PLAIN,
-    XLSX_MEDIA_TYPE,
-    Dialect,
-    Sheet,
-    csv_text,
-    xlsx_chunks,
-)
+from sync.collector.spreadsheet import DIALECTS, PLAIN, Dialect, csv_text
 from sync.collector.tokens import Principal
+from sync.collector.xlsx import XLSX_MEDIA_TYPE, Sheet, xlsx_chunks
 
 router = APIRouter(prefix="/api/v1/export", tags=["export"])
 MAX_LIMIT = 100_000
@@ -104,10 +97,22 @@ def file_chunks(fmt: str, view: str, header: Sequence[columns.Column],
                 pages: Iterable[Sequence[dict[str, Any]]]) -> Iterator[bytes]:
     """Pages of rows as an XLSX workbook (sheet ``view``) or a Parquet file, in chunks."""
     if fmt == "xlsx":
-        return xlsx_chunks([Sheet(view, header, chain.from_iterable(pages))])
+        columns_of = ([[item.get(column.name) for item in page] for column in header]
+                      for page in pages)
+        return xlsx_chunks([Sheet(view, header, columns_of)])
     from sync.collector.parquet import parquet_chunks  # pyarrow loads when first asked for
 
     return parquet_chunks(header, pages)
+
+
+def ratings_file(fmt: str, stores: StoreNames, pages: Iterable[list[tuple]]) -> Iterator[bytes]:
+    """Pages of stored rating rows as an XLSX workbook (sheet ``ratings``, written a
+    column at a time) or a Parquet file, in chunks."""
+    if fmt == "xlsx":
+        columns_of = (rating_columns(page, stores) for page in pages)
+        return xlsx_chunks([Sheet("ratings", columns.RATING_COLUMNS, columns_of)])
+    dicts = (list(rating_dicts(page, stores)) for page in pages)
+    return file_chunks(fmt, "ratings", columns.RATING_COLUMNS, dicts)
 
 
 @dataclass(frozen=True)
@@ -171,13 +176,6 @@ def window_rows(storage: Storage, after: int, count: int,
         yield rows
 
 
-def window_pages(storage: Storage, stores: StoreNames, after: int, count: int,
-                 page: int = PAGE) -> Iterator[list[dict[str, Any]]]:
-    """The ``count`` ratings after the cursor ``after``, as dicts, ``page`` at a time."""
-    for rows in window_rows(storage, after, count, page):
-        yield list(rating_dicts(rows, stores))
-
-
 @router.get(
     "/ratings",
     summary="Raw ratings in ingest order, from a cursor",
@@ -194,7 +192,10 @@ def export_ratings(
     ``received_at`` and ``clock_suspect``, then ``store_name``,
     ``local_time``, ``question_kind`` and ``followup`` (docs/export.md).  Repeat with
     ``after`` set to ``X-Next-Cursor`` until ``X-More`` is ``false``; later
-    pulls return only rows stored since.  XLSX and Parquet are streamed.
+    pulls return only rows stored since.  XLSX and Parquet are streamed.  An XLSX
+    pull always fits one sheet (``limit`` is at most 100 000; a sheet holds
+    1 048 575 rows under its header): only the dashboard's download of a long
+    period goes on to sheets ``ratings 2``, ``ratings 3``, ... (docs/export.md).
     """
     try:
         cursor = parse_cursor(pull.after)
@@ -205,10 +206,10 @@ def export_ratings(
     stores = StoreNames(storage)
     if format in FILES:
         count, last, more = storage.export_window(cursor, limit)
-        pages = window_pages(storage, stores, cursor, count)
+        pages = window_rows(storage, cursor, count)
         headers = cursor_headers(last, more, count)
         headers.update(attachment(f"hymy-ratings-after-{cursor}.{format}"))
-        return StreamingResponse(file_chunks(format, "ratings", columns.RATING_COLUMNS, pages),
+        return StreamingResponse(ratings_file(format, stores, pages),
                                  media_type=MEDIA_TYPES[format], headers=headers)
     count, last, more = storage.export_window(cursor, limit)
     pages = text_pages(storage, stores, cursor, count, format, csv_dialect)

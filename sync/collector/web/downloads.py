@@ -9,7 +9,7 @@ A CSV is in the dialect Excel expects in the reader's language (``;``, a BOM
 and decimal commas where numbers have a decimal comma: fi, sv, de; plain
 commas in en) unless ``?dialect=plain`` or ``?dialect=excel-nordic`` says
 otherwise.  An XLSX workbook has typed cells and is built a row at a time
-(:func:`sync.collector.spreadsheet.write_xlsx`).
+(:func:`sync.collector.xlsx.write_xlsx`).
 
 Office and admin users only (:func:`~sync.collector.web.access.chain_reader_page`).
 A file is never of another period than the one asked for: a bad period (or
@@ -34,7 +34,7 @@ from sync.collector.api.export import (
     StoreNames,
     attachment,
     file_chunks,
-    rating_dicts,
+    ratings_file,
     to_csv,
 )
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
@@ -116,13 +116,6 @@ def period_rows(asked: Download) -> Iterator[list[tuple]]:
         yield batch
 
 
-def period_pages(asked: Download) -> Iterator[list[dict[str, Any]]]:
-    """Every rating with a local date in the period, in time order, a page of dicts at a time."""
-    stores = StoreNames(asked.storage)
-    for batch in period_rows(asked):
-        yield list(rating_dicts(batch, stores))
-
-
 @router.get("/office/export/daily.csv")
 def export_daily_csv(request: Request, asked: Download = Depends(download_request)) -> Response:
     """Daily figures of every store for the period, as the API's ``/export/daily``."""
@@ -159,6 +152,6 @@ def export_ratings_xlsx(
     request: Request, asked: Download = Depends(download_request)
 ) -> Response:
     """Every rating with a local date in the period as an XLSX workbook (sheet ``ratings``)."""
-    chunks = file_chunks("xlsx", "ratings", columns.RATING_COLUMNS, period_pages(asked))
+    chunks = ratings_file("xlsx", StoreNames(asked.storage), period_rows(asked))
     return StreamingResponse(chunks, media_type=MEDIA_TYPES["xlsx"],
                              headers=asked.headers("ratings", "xlsx"))

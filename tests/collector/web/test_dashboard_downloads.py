@@ -34,6 +34,14 @@ def office(dashboard_server):
         dashboard_server["url"]
 
 
+def test_the_office_page_says_where_ratings_past_a_sheet_go(office):
+    session, url = office
+    page = session.get(url + "/office", timeout=30, headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert "An Excel sheet holds 1,048,575 ratings" in page.text
+    assert "“ratings 2”" in page.text
+
+
 @pytest.mark.parametrize("lang, starts", [
     ("fi", "\ufeffstore_id;date;"), ("sv", "\ufeffstore_id;date;"),
     ("de", "\ufeffstore_id;date;"), ("en", "store_id,date,"),
