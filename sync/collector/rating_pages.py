@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import add, itemgetter
@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 from sync.clock import local_time, parse_utc, zone
 from sync.collector import columns
-from sync.collector.db.lines import ClockEntry
+from sync.collector.db.lines import ClockEntry, StoreCell, Window, after_seq, in_period
 from sync.collector.db.recount import local_hour_of_utc_hour
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
 from sync.collector.spreadsheet import (
@@ -109,6 +109,27 @@ class StoreNames:
             self.read()
             self.known.setdefault(store_id, (None, None))
         return self.known[store_id]
+
+    def cells(self, fmt: str, delimiter: str) -> list[StoreCell]:
+        """Each store's name as a finished CSV cell or JSON value, for lines the database
+        builds (:data:`~sync.collector.db.lines.StoreCell`): worked out once per store,
+        not per row.  A CSV name the C writer could quote otherwise than the SQL (a
+        carriage return) or that could run as a formula is left to the row-by-row
+        writers (``ok`` 0)."""
+        found = []
+        for store_id, (name, tz) in self.known.items():
+            if tz is None:
+                continue
+            if fmt != "csv":
+                found.append((store_id, tz.key, json.dumps(name, ensure_ascii=False), 1))
+            elif name is None:
+                found.append((store_id, tz.key, None, 1))
+            else:
+                quoted = any(char in name for char in delimiter + '"\n')
+                ok = "\r" not in name and not is_formula_like(name)
+                cell = '"' + name.replace('"', '""') + '"' if quoted else name
+                found.append((store_id, tz.key, cell, int(ok)))
+        return found
 
     def name_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``rows`` (with ``store_id``) given their ``store_name``."""
@@ -352,38 +373,68 @@ def csv_header(dialect: Dialect = PLAIN) -> str:
     return csv_writer(dialect, RATING_COLUMNS)[0].getvalue()
 
 
-def _joined(storage: Storage, stores: StoreNames, rows: Sequence[tuple[int, str | None]],
-            fmt: str, dialect: Dialect) -> str:
-    """A page of ``(ingest_seq, line)`` as one text; the rows the database left to Python
-    (line None) written by the row-by-row writers, in their places."""
+def _joined(storage: Storage, stores: StoreNames, window: Window, end: tuple,
+            fmt: str, dialect: Dialect, clock: ZoneClock) -> tuple[bytes, int]:
+    """A page the database could not join whole, line by line: ``(UTF-8 text, rows)``, the
+    rows it left to Python (line None) written by the row-by-row writers, in their places."""
+    rows = storage.export_lines(window, end, fmt, dialect.delimiter, clock,
+                                stores.cells(fmt, dialect.delimiter))
     lines = list(map(_LINE, rows))
-    if None in lines:
-        at = [index for index, line in enumerate(lines) if line is None]
-        stored = {row[0]: row for row in storage.export_ratings_at([rows[i][0] for i in at])}
-        for index in at:
-            row = stored.get(rows[index][0])
-            items = rating_dicts([] if row is None else [row], stores)
-            lines[index] = (csv_text(items, RATING_COLUMNS, False, dialect) if fmt == "csv"
-                            else to_jsonl(items))
-    return "".join(lines)
+    at = [index for index, line in enumerate(lines) if line is None]
+    stored = {row[0]: row for row in storage.export_ratings_at([rows[i][0] for i in at])}
+    for index in at:
+        row = stored.get(rows[index][0])
+        items = rating_dicts([] if row is None else [row], stores)
+        lines[index] = (csv_text(items, RATING_COLUMNS, False, dialect) if fmt == "csv"
+                        else to_jsonl(items))
+    return "".join(lines).encode(), len(rows)
+
+
+def database_pages(storage: Storage, stores: StoreNames, window: Callable[[tuple], Window],
+                   after: tuple, count: int | None, fmt: str, dialect: Dialect = PLAIN,
+                   page: int = PAGE) -> Iterator[tuple[bytes, tuple, int]]:
+    """The ``count`` ratings of ``window(after)`` (None: all there are) as CSV (its header
+    first) or JSON Lines text in UTF-8, a page at a time: ``(text, key of the last row,
+    rows)``; the next page is that of ``window(key)``.
+
+    The database formats the lines and joins a page of them
+    (:mod:`sync.collector.db.lines`); a page with a row it cannot vouch for is
+    read again line by line, that row written by the row-by-row writers.
+    """
+    if fmt == "csv":
+        yield csv_header(dialect).encode(), after, 0
+    clock, done = ZoneClock(), 0
+    while count is None or done < count:
+        size = page if count is None else min(page, count - done)
+        found = storage.export_text(window(after), size, fmt, dialect.delimiter, clock,
+                                    stores.cells(fmt, dialect.delimiter))
+        if found is None:
+            return
+        end, rows, text = found
+        if text is None:
+            text, rows = _joined(storage, stores, window(after), end, fmt, dialect, clock)
+        after, done = end, done + rows
+        yield text, after, rows
 
 
 def text_pages(storage: Storage, stores: StoreNames, after: int, count: int | None,
                fmt: str, dialect: Dialect = PLAIN, page: int = PAGE,
-               ) -> Iterator[tuple[str, int, int]]:
+               ) -> Iterator[tuple[bytes, int, int]]:
     """The ``count`` ratings after the cursor ``after`` (None: all there are) as CSV (its
-    header first) or JSON Lines text, a page at a time: ``(text, last ingest_seq, rows)``.
+    header first) or JSON Lines text in UTF-8, a page at a time: ``(text, last ingest_seq,
+    rows)``: what the API and ``hymy-collector export`` write.
 
-    The database formats the lines (:mod:`sync.collector.db.lines`); the text
-    is that of :func:`ratings_text` page by page, which the tests hold it to.
+    The text is that of :func:`ratings_text` page by page, which the tests hold it to.
     """
-    if fmt == "csv":
-        yield csv_header(dialect), after, 0
-    clock, done = ZoneClock(), 0
-    while count is None or done < count:
-        size = page if count is None else min(page, count - done)
-        rows = storage.export_lines(after, size, fmt, dialect.delimiter, clock)
-        if not rows:
-            return
-        after, done = rows[-1][0], done + len(rows)
-        yield _joined(storage, stores, rows, fmt, dialect), after, len(rows)
+    for text, last, rows in database_pages(storage, stores, lambda key: after_seq(key[0]),
+                                           (after,), count, fmt, dialect, page):
+        yield text, last[0], rows
+
+
+def period_text(storage: Storage, stores: StoreNames, start: str, end: str, fmt: str,
+                dialect: Dialect = PLAIN, page: int = PAGE) -> Iterator[bytes]:
+    """Every rating with a local date in ``start..end``, in time order, as CSV (its header
+    first) or JSON Lines text in UTF-8, a page at a time: the dashboard's downloads."""
+    for text, _, _ in database_pages(storage, stores, lambda key: in_period(start, end, key),
+                                     ("", 0), None, fmt, dialect, page):
+        yield text
