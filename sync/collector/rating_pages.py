@@ -48,7 +48,7 @@ from zoneinfo import ZoneInfo
 from sync.clock import local_time, parse_utc, zone
 from sync.collector import columns
 from sync.collector.db.lines import ClockEntry, StoreCell, Window, after_seq, in_period
-from sync.collector.db.recount import local_hour_of_utc_hour
+from sync.collector.db.recount import day_offset, local_hour_of_utc_hour
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
 from sync.collector.spreadsheet import (
     FORMULA_STARTS,
@@ -345,6 +345,17 @@ def _hours(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
             yield tz_name, when
 
 
+def _day_offset(tz_name: str, when: str) -> int | None:
+    """The zone's offset in whole hours all through the UTC day ``when``, if it is one (and
+    ``when`` a day: None for an hour)."""
+    if len(when) != 10:
+        return None
+    try:
+        return day_offset(zone(tz_name), when)
+    except ValueError:
+        return None
+
+
 class ZoneClock:
     """The clock entries an export's pages need (:func:`clock_entry`), each worked out
     once per zone and UTC hour; bounded (``limit`` entries), so memory stays flat."""
@@ -358,8 +369,16 @@ class ZoneClock:
         UTC day)`` pairs, leaving out those with none."""
         if len(self.known) > self.limit:
             self.known.clear()
-        found = []
-        for tz_name, hour in _hours(pairs):
+        found: list[ClockEntry] = []
+        rest = []
+        for tz_name, when in pairs:
+            offset = _day_offset(tz_name, when)
+            if offset is None:
+                rest.append((tz_name, when))
+            else:  # a day of one whole-hour offset (all but two a year): 24 entries at once
+                found += [(tz_name, f"{when}T{hour}", _TWO_DIGITS[(at + offset) % 24], None)
+                          for at, hour in enumerate(_TWO_DIGITS)]
+        for tz_name, hour in _hours(rest):
             if (tz_name, hour) not in self.known:
                 self.known[tz_name, hour] = clock_entry(tz_name, hour)
             entry = self.known[tz_name, hour]
