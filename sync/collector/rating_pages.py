@@ -1,47 +1,35 @@
-"""Exported ratings as CSV or JSON Lines text, a page at a time and a column at a time.
+"""Exported ratings as CSV or JSON Lines text, a page at a time, for the API,
+``hymy-collector export`` and the dashboard's downloads: one way for all three.
 
-The API and ``hymy-collector export`` go faster still: :func:`text_pages`
-joins lines the database built (:mod:`sync.collector.db.lines`), and only
-the rows it leaves to Python go through :func:`rating_dicts`.  What follows
-is the column-at-a-time path the dashboard's downloads use.
+The database builds each line and joins a page of them
+(:mod:`sync.collector.db.lines`); :func:`database_pages` asks it for pages
+and sends the text on as it comes, UTF-8 bytes.  This module gives it what
+Python knows better: each store's name as a finished cell
+(:meth:`StoreNames.cells`) and the local hour of each zone's UTC hours
+(:class:`ZoneClock`), worked out once each, not per row.
+
+:func:`rating_dicts` with :func:`~sync.collector.spreadsheet.csv_text` or
+:func:`to_jsonl` remain the definition of an export's bytes: the rows the
+database cannot vouch for (a formula-like cell, a time not in the canonical
+shape, an odd value in a typed column) are written by them, in their places,
+and the tests hold every page to the text they make
+(tests/collector/test_collector_export_lines.py and
+test_collector_export_pages.py).
 
 An export of a million ratings used to make a dict per rating, parse each
 ``created_at`` for its local time, look each store up and ask each cell
 whether it could run as a formula: about 3x the cost of the bare ``csv``
-module, 60 000 ratings a second.  Here a page of rows, as the database
-returns them (:data:`~sync.collector.db.storage.EXPORT_COLUMNS`), is worked
-on column by column, in C wherever Python allows it:
-
-- the store's name and zone come from a dict per store id, mapped over the
-  column;
-- the local time comes from a cache keyed by zone and UTC hour: in an hour
-  with one whole-hour offset on both ends (every hour of a Nordic store) the
-  local time is that hour on the store's clock plus ``:MM:SS`` of the UTC
-  time; other hours (a +5:30 zone, a DST change inside the hour) are worked
-  out row by row as before;
-- the formula check (:mod:`sync.collector.spreadsheet`) runs once per text
-  column of a page, over the column joined into one string; a page with no
-  cell that could start a formula (nearly all) goes straight to the C
-  ``csv`` writer as tuples;
-- JSON values are encoded once per distinct value of a column (stores,
-  kiosks, scores, dates...) and pasted into a line template with Python's
-  own separators.
-
-:func:`rating_dicts` with :func:`~sync.collector.spreadsheet.csv_text` or
-:func:`to_jsonl` remain the definition of an export's bytes: a page the fast
-path cannot vouch for (a formula-like cell, a time not in the canonical
-shape, an odd value in a typed column) is written by them, and the tests
-hold both paths to the same text (tests/collector/test_collector_export_pages.py).
+module.  Then a column at a time in Python (1.9-2.7x), then lines built by
+the database and joined in Python (1.0-1.5x); now within the bare module's
+own cost (docs/performance.md, benchmark 7).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from operator import add, itemgetter
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,7 +39,6 @@ from sync.collector.db.lines import ClockEntry, StoreCell, Window, after_seq, in
 from sync.collector.db.recount import day_offset, local_hour_of_utc_hour
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
 from sync.collector.spreadsheet import (
-    FORMULA_STARTS,
     PLAIN,
     Dialect,
     csv_text,
@@ -61,31 +48,7 @@ from sync.collector.spreadsheet import (
 
 RATING_COLUMNS = columns.names(columns.RATING_COLUMNS)
 _FLAGS = ("suppressed", "clock_suspect")
-_FLAG_AT = tuple(EXPORT_COLUMNS.index(name) for name in _FLAGS)
-_STORE = itemgetter(EXPORT_COLUMNS.index("store_id"))
-_CREATED = itemgetter(EXPORT_COLUMNS.index("created_at"))
-#: Stored columns that hold integers (flags apart).
-_INT_AT = tuple(EXPORT_COLUMNS.index(name) for name in (
-    "ingest_seq", "seq", "score", "scale", "survey_version"))
-#: Stored columns of text whose values repeat within a page (checked once per value),
-#: of text that does not (checked joined, NUL before each), and of integers.
-_REPEATING = tuple(map(itemgetter, map(EXPORT_COLUMNS.index, (
-    "store_id", "kiosk_id", "local_date", "lang", "reason"))))
-_UNIQUE = tuple(map(itemgetter, map(EXPORT_COLUMNS.index, ("id", "received_at"))))
-_NUMBERS = tuple(map(itemgetter, map(EXPORT_COLUMNS.index, (
-    "seq", "score", "scale", "survey_version"))))
-#: A text cell that could start a formula, in a column joined with NUL before each cell:
-#: a false alarm (a NUL inside a cell) only sends the page down the row-by-row path.
-_SUSPECT = re.compile("\x00 *[" + re.escape("".join(sorted(FORMULA_STARTS))) + "]")
-#: ``created_at`` column joined with NUL after each cell, every one in the wire's shape.
-_CANONICAL = re.compile(
-    r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z\x00)*")
-_HOUR = itemgetter(slice(0, 13))
-_MINUTES_SECONDS = itemgetter(slice(13, 19))
 _TWO_DIGITS = [f"{hour:02d}" for hour in range(24)]
-_JSON = json.JSONEncoder(ensure_ascii=False).encode
-#: One JSON Lines row, as ``json.dumps(item, ensure_ascii=False)`` lays it out.
-_JSON_LINE = "{" + ", ".join(f"{json.dumps(name)}: %s" for name in RATING_COLUMNS) + "}\n"
 
 
 class StoreNames:
@@ -95,7 +58,6 @@ class StoreNames:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.known: dict[str, tuple[str | None, ZoneInfo | None]] = {}
-        self.clock = LocalClock()
         self.read()
 
     def read(self) -> None:
@@ -137,50 +99,6 @@ class StoreNames:
             row["store_name"] = self(row["store_id"])[0]
         return rows
 
-    def columns(self, store_ids: Sequence[str]) -> tuple[list[str | None], list[ZoneInfo | None]]:
-        """The name and zone columns of a column of store ids."""
-        for store_id in set(store_ids).difference(self.known):
-            self(store_id)
-        found = list(map(self.known.__getitem__, store_ids))
-        return [name for name, _ in found], [tz for _, tz in found]
-
-
-class LocalClock:
-    """Local times of day of UTC instants, from a cache of each zone's UTC hours.
-
-    Bounded (``limit`` zone-hours, about 100 bytes each), so memory stays flat
-    over an export of years.
-    """
-
-    def __init__(self, limit: int = 100_000) -> None:
-        self.limit = limit
-        self.hours: dict[tuple[ZoneInfo | None, str], str | None] = {}
-
-    @staticmethod
-    def local_hour(tz: ZoneInfo | None, hour: str) -> str | None:
-        """``HH`` on the zone's clock all through a UTC hour (``2026-01-15T22``), or None
-        (no zone, or not one local hour: see :func:`local_hour_of_utc_hour`)."""
-        local = None if tz is None else local_hour_of_utc_hour(tz, hour)
-        return None if local is None else _TWO_DIGITS[local]
-
-    def times(self, zones: Sequence[ZoneInfo | None], created: Sequence[str]) -> list[str | None]:
-        """``HH:MM:SS`` on each store's clock at each ``created_at`` (canonical UTC
-        text, checked by the caller); None where the store is unknown."""
-        keys = list(zip(zones, map(_HOUR, created), strict=True))
-        new = set(keys).difference(self.hours)
-        if len(self.hours) + len(new) > self.limit:
-            self.hours.clear()
-        for tz, hour in new:
-            self.hours[tz, hour] = self.local_hour(tz, hour)
-        prefixes = list(map(self.hours.__getitem__, keys))
-        if None not in prefixes:
-            return list(map(add, prefixes, map(_MINUTES_SECONDS, created)))
-        return [
-            prefix + moment[13:19] if prefix is not None
-            else None if tz is None else local_time(parse_utc(moment), tz)
-            for prefix, tz, moment in zip(prefixes, zones, created, strict=True)
-        ]
-
 
 def rating_dicts(rows: Iterable[Sequence[Any]], stores: StoreNames) -> Iterable[dict[str, Any]]:
     """Export rows as dicts with JSON types (flags as booleans), in :data:`RATING_COLUMNS`
@@ -199,113 +117,9 @@ def rating_dicts(rows: Iterable[Sequence[Any]], stores: StoreNames) -> Iterable[
         yield item
 
 
-#: Where a stored row's last two columns (kind, followup) start: the export puts the
-#: store's name and the local time before them.
-_KIND_AT = EXPORT_COLUMNS.index("kind")
-
-
-def _arranged(row: Sequence[Any], name: str | None, time: str | None) -> tuple:
-    """A stored row in export order: its columns, name and local time before kind and
-    followup."""
-    return (*row[:_KIND_AT], name, time, *row[_KIND_AT:])
-
-
 def to_jsonl(items: Iterable[dict[str, Any]]) -> str:
     """One JSON object per line."""
     return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
-
-
-def _typed_as_before(rows: Sequence[Sequence[Any]], dialect: Dialect) -> bool:
-    """True when the C ``csv`` writer, given these rows' cells as they are, writes what
-    :func:`~sync.collector.spreadsheet.csv_text` writes for them (formulas aside):
-    flags are 0 or 1, and a dialect with decimal commas meets no float."""
-    for at in _FLAG_AT:
-        flags = list(map(itemgetter(at), rows))
-        if set(map(type, flags)) != {int} or not set(flags) <= {0, 1}:
-            return False
-    return dialect.decimal == "." or not any(
-        float in set(map(type, map(itemgetter(at), rows))) for at in _INT_AT)
-
-
-def _no_formula(rows: Sequence[Sequence[Any]], names: Sequence[str | None]) -> bool:
-    """True when no cell of the page is text a spreadsheet could take for a formula
-    (``created_at`` is known to be in the wire's shape already)."""
-    for values in (*(set(map(column, rows)) for column in _REPEATING), set(names)):
-        if any(value.__class__ is str and is_formula_like(value) for value in values):
-            return False
-    for column in _UNIQUE:
-        try:
-            joined = "\x00" + "\x00".join(filter(None, map(column, rows)))
-        except TypeError:  # not text: let the row-by-row path judge it
-            return False
-        if _SUSPECT.search(joined):
-            return False
-    return not any(str in set(map(type, map(column, rows))) for column in _NUMBERS)
-
-
-def _local(rows: Sequence[Sequence[Any]],
-           stores: StoreNames) -> tuple[list[str | None], list[str | None]] | None:
-    """The page's store names and local times; None when a ``created_at`` is not in
-    the wire's shape (the row-by-row path then parses it as it always did)."""
-    created = list(map(_CREATED, rows))
-    if set(map(type, created)) != {str} or not _CANONICAL.fullmatch("\x00".join(created) + "\x00"):
-        return None
-    names, zones = stores.columns(list(map(_STORE, rows)))
-    return names, stores.clock.times(zones, created)
-
-
-def csv_page(rows: Sequence[Sequence[Any]], stores: StoreNames, header: bool = True,
-             dialect: Dialect = PLAIN) -> str:
-    """Export rows as CSV in :data:`RATING_COLUMNS` order: the text of
-    ``csv_text(rating_dicts(rows))``, written as tuples by the C writer.
-
-    Formula-like cells are looked for once per distinct value, or in a column
-    joined into one string: a page with one (or a false alarm) is written by
-    the row-by-row path, which neutralises it.
-    """
-    found = (_local(rows, stores) if _typed_as_before(rows, dialect) else None) if rows \
-        else ([], [])
-    if found is not None and _no_formula(rows, found[0]):
-        names, times = found
-        buffer, writer = csv_writer(dialect, RATING_COLUMNS if header else None)
-        writer.writerows(map(_arranged, rows, names, times))
-        return buffer.getvalue()
-    return csv_text(rating_dicts(rows, stores), RATING_COLUMNS, header, dialect)
-
-
-def _json_column(values: Sequence[Any], flag: bool = False) -> list[str]:
-    """Each value as ``json.dumps`` writes it (a flag as a boolean), encoded once per
-    distinct value where values repeat."""
-    kinds = set(map(type, values))
-    distinct = set(values)
-    if len(kinds - {type(None)}) <= 1 and len(distinct) * 4 <= len(values):
-        table = {value: _JSON(bool(value) if flag else value) for value in distinct}
-        return list(map(table.__getitem__, values))
-    if flag:
-        return [_JSON(bool(value)) for value in values]
-    if kinds == {str}:
-        return list(map(encode_basestring, values))
-    if kinds == {int}:
-        return list(map(int.__repr__, values))
-    return list(map(_JSON, values))
-
-
-def jsonl_page(rows: Sequence[Sequence[Any]], stores: StoreNames) -> str:
-    """Export rows as JSON Lines: the text of ``to_jsonl(rating_dicts(rows))``."""
-    found = _local(rows, stores) if rows else None
-    if found is None:
-        return to_jsonl(rating_dicts(rows, stores))
-    names, times = found
-    stored = list(zip(*rows, strict=True))
-    encoded = [_json_column(values, at in _FLAG_AT) for at, values in enumerate(stored)]
-    encoded[_KIND_AT:_KIND_AT] = [_json_column(names), _json_column(times)]
-    return "".join(map(_JSON_LINE.__mod__, zip(*encoded, strict=True)))
-
-
-def ratings_text(rows: Sequence[Sequence[Any]], stores: StoreNames, fmt: str,
-                 header: bool = True, dialect: Dialect = PLAIN) -> str:
-    """A page of export rows as CSV (with the header when ``header``) or JSON Lines."""
-    return csv_page(rows, stores, header, dialect) if fmt == "csv" else jsonl_page(rows, stores)
 
 
 # -- lines formatted by the database (sync/collector/db/lines.py) ----------------
@@ -443,7 +257,7 @@ def text_pages(storage: Storage, stores: StoreNames, after: int, count: int | No
     header first) or JSON Lines text in UTF-8, a page at a time: ``(text, last ingest_seq,
     rows)``: what the API and ``hymy-collector export`` write.
 
-    The text is that of :func:`ratings_text` page by page, which the tests hold it to.
+    The tests hold each page to the text the row-by-row writers make of its rows.
     """
     for text, last, rows in database_pages(storage, stores, lambda key: after_seq(key[0]),
                                            (after,), count, fmt, dialect, page):
