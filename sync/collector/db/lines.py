@@ -258,12 +258,13 @@ def lines_sql(backend: str, fmt: str, delimiter: str, where: str, key: tuple[str
         stores, clock = f"temp.{_STORES} st", f"temp.{_CLOCK} c"
     else:  # PostgreSQL hashes the arrays
         stores, clock = _PG_STORES, _PG_CLOCK
-    others = "".join(f", r.{name} AS {name}" for name in key if name != "ingest_seq")
+    columns = "".join(f", r.{name} AS {name}" for name in key if name != "ingest_seq")
+    keys = ", ".join(f"r.{name}" for name in key)
     return (f"SELECT r.ingest_seq AS ingest_seq, CASE WHEN"
             f" {' OR '.join(_refused(backend, fmt, delimiter))} THEN NULL ELSE {line} END AS line"
-            f"{others} FROM ratings r LEFT JOIN {stores} ON st.id = r.store_id"
+            f"{columns} FROM ratings r LEFT JOIN {stores} ON st.id = r.store_id"
             f" LEFT JOIN {clock} ON c.tz = st.tz AND c.hour = substr(r.created_at, 1, 13)"
-            f" WHERE {where} ORDER BY {', '.join(f'r.{name}' for name in key)}")
+            f" WHERE {where} ORDER BY {keys}")
 
 
 @lru_cache(maxsize=32)
@@ -283,12 +284,14 @@ def text_sql(backend: str, fmt: str, delimiter: str, where: str, key: tuple[str,
 def page_end(conn: Connection, window: Window, limit: int) -> tuple | None:
     """The key of the ``limit``-th rating of the window (of its last, when fewer; None
     when it has none): a page is the rows up to it."""
-    keys = ", ".join(f"r.{name}" for name in window.key)
-    sql = f"SELECT {keys} FROM ratings r WHERE {window.where} ORDER BY {window.order()}"
-    found = conn.rows(sql + " LIMIT 1 OFFSET ?", (*window.params, limit - 1))
-    if not found:
-        found = conn.rows(f"SELECT {keys} FROM ratings r WHERE {window.where}"
-                          f" ORDER BY {window.order(descending=True)} LIMIT 1", window.params)
+    columns, where = ", ".join(f"r.{name}" for name in window.key), window.where
+    keys = window.order()
+    found = conn.rows(f"SELECT {columns} FROM ratings r WHERE {where} ORDER BY {keys}"
+                      " LIMIT 1 OFFSET ?", (*window.params, limit - 1))
+    if not found:  # fewer: the last
+        keys = window.order(descending=True)
+        found = conn.rows(f"SELECT {columns} FROM ratings r WHERE {where} ORDER BY {keys}"
+                          " LIMIT 1", window.params)
     return tuple(found[0]) if found else None
 
 

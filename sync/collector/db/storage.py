@@ -1315,10 +1315,11 @@ class Storage:
         previous page (the window: :func:`sync.collector.db.lines.in_period`).
         """
         window = lines.in_period(start, end, after)
+        where, keys = window.where, window.order()
         with self.db.connection() as conn:
             return conn.rows(
-                f"SELECT {', '.join(EXPORT_COLUMNS)} FROM ratings r WHERE {window.where}"
-                f" ORDER BY {window.order()} LIMIT ?", (*window.params, limit))
+                f"SELECT {', '.join(EXPORT_COLUMNS)} FROM ratings r WHERE {where}"
+                f" ORDER BY {keys} LIMIT ?", (*window.params, limit))
 
     def count_after(self, after: int) -> int:
         """How many ratings an export starting after ``after`` would return."""
