@@ -1096,7 +1096,8 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     cursor = parse_cursor(after)
     stores = StoreNames(storage)
     total = storage.count_after(cursor)
-    stream = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8", newline="")
+    # The pages come as UTF-8 bytes, written as they are (stdout's own bytes too).
+    stream = sys.stdout.buffer if str(output) == "-" else output.open("wb")
     try:
         with tqdm(total=total, unit="rows", file=sys.stderr, disable=None) as bar:
             for text, last, rows in text_pages(storage, stores, cursor, None, fmt, page=page):
@@ -1104,8 +1105,10 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
                 bar.update(rows)
                 cursor = last  # the last row written: where the next export starts
     finally:
-        if stream is not sys.stdout:
+        if stream is not sys.stdout.buffer:
             stream.close()
+        else:
+            stream.flush()
     click.echo(f"next cursor: {cursor}", err=True)
 
 

@@ -327,7 +327,10 @@ class SheetWriter:
         """A new part, its name numbered after the first."""
         number = len(self.parts) + 1
         name = self.view.name if number == 1 else f"{self.view.name} {number}"
-        path = os.path.join(self.folder, f"rows-{id(self)}-{number}.xml")
+        # A name of its own in the folder: views written one after another must not
+        # share a file (``id()`` of a writer already freed came round again).
+        handle, path = tempfile.mkstemp(prefix="rows-", suffix=".xml", dir=self.folder)
+        os.close(handle)
         self.parts.append(Part(name, self.view.columns, path))
         return self.parts[-1]
 

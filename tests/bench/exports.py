@@ -5,8 +5,8 @@ ratings over 50 stores.  Each export runs in a fresh child process, so its
 peak resident memory (``VmHWM``) is its own: the child reads every rating
 after cursor 0 through the code the export routes use
 10 000 rows a page and writes the file - CSV and JSON Lines through
-:func:`~sync.collector.rating_pages.text_pages` (lines built by the
-database), what the API and ``hymy-collector export`` write; XLSX and
+:func:`~sync.collector.rating_pages.text_pages` (lines built and a page
+joined by the database), what the API and ``hymy-collector export`` write; XLSX and
 Parquet through ``ratings_file`` (pages from ``window_rows``),
 what the API and the dashboard stream - to a temporary file.  Then the same
 CSV and JSON Lines through the real front doors: ``hymy-collector export``
@@ -65,8 +65,8 @@ def child(fmt: str, database: str, output: str) -> dict[str, float]:
         storage = Storage(Database(database))
         count, _, _ = storage.export_window(0, 10**12)
         stores = StoreNames(storage)
-        if fmt in ("csv", "jsonl"):
-            with open(output, "w", encoding="utf-8", newline="") as out:
+        if fmt in ("csv", "jsonl"):  # pages of UTF-8 bytes, as the API sends them
+            with open(output, "wb") as out:
                 for text, _, _ in text_pages(storage, stores, 0, count, fmt):
                     out.write(text)
         else:

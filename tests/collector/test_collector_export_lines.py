@@ -37,7 +37,8 @@ def test_database_lines_have_the_bytes_of_the_row_by_row_writers(awkward_chain, 
     for fmt, dialect in (("csv", "plain"), ("csv", "excel-nordic"), ("jsonl", "plain")):
         pages = list(text_pages(awkward_chain, StoreNames(awkward_chain), 0, None, fmt,
                                 DIALECTS[dialect], page=page))
-        assert "".join(text for text, _, _ in pages) == wanted_text(awkward_chain, fmt, dialect)
+        assert b"".join(text for text, _, _ in pages) == wanted_text(
+            awkward_chain, fmt, dialect).encode()
         assert sum(rows for _, _, rows in pages) == total
         assert pages[-1][1] == awkward_chain.db.query(
             "SELECT MAX(ingest_seq) AS top FROM ratings")[0]["top"]
@@ -50,5 +51,5 @@ def test_a_window_stops_at_its_count_and_an_empty_one_is_the_header(awkward_chai
     assert pages[-1][1] == 35
     last = awkward_chain.count_after(0)
     assert [text for text, _, _ in text_pages(awkward_chain, stores, last, None, "csv")] == [
-        ",".join(RATING_COLUMNS) + "\n"]
+        (",".join(RATING_COLUMNS) + "\n").encode()]
     assert list(text_pages(awkward_chain, stores, last, None, "jsonl")) == []

@@ -47,14 +47,17 @@ DDL = ("sync/collector/db/bi.py",
 #: - hours.py: the Sundays' ``IN (?, ...)`` test and the ``WHERE`` built from any_of;
 #: - lines.py: each export line's printf/format call, generated from
 #:   ``columns.RATING_COLUMNS`` with its template as a quoted literal (``literal``), the
-#:   checks that send a row back to Python, and the local-hour clock's table or arrays;
+#:   checks that send a row back to Python, the local-hour clock's and the store
+#:   cells' table or arrays (constant names, ``?`` placeholders), and the page's
+#:   aggregate (``joined``: group_concat/string_agg over the constant key names)
+#:   around that lines SELECT (``inner``);
 #: - recount.py: join conditions and COALESCE lists over constant key tuples, recount
 #:   queries made of those, ``store_id IN (?, ...)`` scopes, and the local-hour CASE of
 #:   zone offsets (integers) from UTC hours that ``_offsets`` formatted.
 FRAGMENTS = {
     "sync/collector/db/hours.py": {"sunday", "filters"},
     "sync/collector/db/lines.py": {"' OR '.join(_refused(backend, fmt, delimiter))", "line",
-                                   "clock"},
+                                   "clock", "stores", "joined", "inner"},
     "sync/collector/db/recount.py": {"scope", "either", "expected", "on", "left_out", "source",
                                      "sql", "hour", "skip"},
 }

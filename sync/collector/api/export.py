@@ -217,13 +217,13 @@ def export_ratings(
                              headers=cursor_headers(last, more, count))
 
 
-def text_chunks(pages: Iterable[tuple[str, int, int]]) -> Iterator[bytes]:
-    """Pages of export text as UTF-8 chunks of at least :data:`CHUNK` bytes (the last
+def text_chunks(pages: Iterable[tuple[bytes, Any, int]]) -> Iterator[bytes]:
+    """Pages of UTF-8 export text as chunks of at least :data:`CHUNK` bytes (the last
     one apart): a few large writes, not one per line or per small page."""
     waiting: list[bytes] = []
     size = 0
     for text, _, _ in pages:
-        waiting.append(text.encode())
+        waiting.append(text)
         size += len(waiting[-1])
         if size >= CHUNK:
             yield b"".join(waiting)

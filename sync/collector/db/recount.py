@@ -95,7 +95,7 @@ def local_hour_of_utc_hour(tz: ZoneInfo, hour: str) -> int | None:
     A UTC day with one whole-hour offset from its first to its last instant
     (all but a zone's two DST days a year) answers from one sum.
     """
-    offset = _day_offset(tz, hour[:10])
+    offset = day_offset(tz, hour[:10])
     if offset is not None:
         return (int(hour[11:13]) + offset) % 24
     start = parse_utc(hour + ":00:00Z")
@@ -103,7 +103,7 @@ def local_hour_of_utc_hour(tz: ZoneInfo, hour: str) -> int | None:
 
 
 @lru_cache(maxsize=4096)
-def _day_offset(tz: ZoneInfo, day: str) -> int | None:
+def day_offset(tz: ZoneInfo, day: str) -> int | None:
     """The zone's offset in whole hours all through a UTC day, if it is one."""
     start = parse_utc(day + "T00:00:00Z")
     hours = _whole_hours(tz, start, start + _ONE_DAY - timedelta(microseconds=1))
@@ -329,7 +329,7 @@ def _offsets(tz: ZoneInfo, first: str, last: str) -> list[tuple[str, int]] | Non
     day, end = date.fromisoformat(first), date.fromisoformat(last)
     while day <= end:
         text = day.isoformat()
-        whole = _day_offset(tz, text)
+        whole = day_offset(tz, text)
         for hour in range(24) if whole is None else (0,):
             local = local_hour_of_utc_hour(tz, f"{text}T{hour:02d}")
             if local is None:

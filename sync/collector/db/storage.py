@@ -23,7 +23,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
@@ -1253,13 +1253,29 @@ class Storage:
                 (after, limit),
             )
 
-    def export_lines(self, after: int, limit: int, fmt: str, delimiter: str,
-                     clock: lines.Clock) -> list[tuple[int, str | None]]:
-        """Up to ``limit`` ratings after ``after`` as finished CSV or JSON Lines lines, oldest
-        first (:mod:`sync.collector.db.lines`; None: a row for the row-by-row writers);
-        ``clock`` gives the entries of the page's time zones and UTC hours."""
+    def export_text(self, window: lines.Window, limit: int, fmt: str, delimiter: str,
+                    clock: lines.Clock, stores: Sequence[lines.StoreCell],
+                    ) -> tuple[tuple, int, str | None] | None:
+        """The next page of up to ``limit`` ratings of ``window`` as CSV or JSON Lines text
+        joined by the database (:mod:`sync.collector.db.lines`): ``(last key, rows, text)``,
+        the text None when a row needs the row-by-row writers; None when no rows are left.
+        ``clock`` gives the entries of the page's zones and UTC hours, ``stores`` the
+        cells of the store names."""
         with self.db.connection() as conn:
-            return lines.page_lines(conn, after, limit, fmt, delimiter, clock)
+            end = lines.page_end(conn, window, limit)
+            if end is None:
+                return None
+            rows, text = lines.page_text(conn, window, end, fmt, delimiter, clock, stores)
+            return end, rows, text
+
+    def export_lines(self, window: lines.Window, end: Sequence[Any], fmt: str, delimiter: str,
+                     clock: lines.Clock, stores: Sequence[lines.StoreCell],
+                     ) -> list[tuple[int, str | None]]:
+        """The ratings of ``window`` up to the key ``end`` as ``(ingest_seq, line)``, in
+        order: a page :meth:`export_text` left to Python, line by line (None: a row for
+        the row-by-row writers)."""
+        with self.db.connection() as conn:
+            return lines.page_lines(conn, window, end, fmt, delimiter, clock, stores)
 
     def export_ratings_at(self, ingest_seqs: Sequence[int]) -> list[tuple]:
         """The stored export rows (:data:`EXPORT_COLUMNS`) of these ``ingest_seq`` values."""
@@ -1296,20 +1312,14 @@ class Storage:
         """Up to ``limit`` ratings with a local date in ``start..end``, by time, after a cursor.
 
         ``after`` is the ``(created_at, ingest_seq)`` of the last row of the
-        previous page.  A local date lies within a day of its UTC instant
-        (zones are UTC-12 to UTC+14), so the ``created_at`` index narrows the
-        search to the period and two days around it instead of every rating.
+        previous page (the window: :func:`sync.collector.db.lines.in_period`).
         """
-        first = date.fromisoformat(start) - timedelta(days=1)
-        last = date.fromisoformat(end) + timedelta(days=2)
+        window = lines.in_period(start, end, after)
+        where, keys = window.where, window.order()
         with self.db.connection() as conn:
             return conn.rows(
-                f"SELECT {', '.join(EXPORT_COLUMNS)} FROM ratings"
-                " WHERE created_at >= ? AND created_at < ? AND (created_at, ingest_seq) > (?, ?)"
-                " AND local_date >= ? AND local_date <= ?"
-                " ORDER BY created_at, ingest_seq LIMIT ?",
-                (f"{first}T", f"{last}T", *after, start, end, limit),
-            )
+                f"SELECT {', '.join(EXPORT_COLUMNS)} FROM ratings r WHERE {where}"
+                f" ORDER BY {keys} LIMIT ?", (*window.params, limit))
 
     def count_after(self, after: int) -> int:
         """How many ratings an export starting after ``after`` would return."""

@@ -38,7 +38,7 @@ from sync.collector.api.export import (
     to_csv,
 )
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
-from sync.collector.rating_pages import csv_page
+from sync.collector.rating_pages import period_text
 from sync.collector.reads import reads_of
 from sync.collector.spreadsheet import DIALECTS, Dialect, dialect_for
 from sync.collector.web.access import Refused, chain_reader_page
@@ -135,15 +135,11 @@ def export_daily_xlsx(request: Request, asked: Download = Depends(download_reque
 def export_ratings_csv(
     request: Request, asked: Download = Depends(download_request)
 ) -> Response:
-    """Every rating with a local date in the period, streamed in time order."""
-
-    def text() -> Iterator[str]:
-        stores = StoreNames(asked.storage)
-        yield csv_page([], stores, dialect=asked.dialect)
-        for rows in period_rows(asked):
-            yield csv_page(rows, stores, header=False, dialect=asked.dialect)
-
-    return StreamingResponse(text(), media_type=MEDIA_TYPES["csv"],
+    """Every rating with a local date in the period, streamed in time order: lines built
+    and joined by the database, as the API's and ``hymy-collector export``'s."""
+    text = period_text(asked.storage, StoreNames(asked.storage), asked.start, asked.end, "csv",
+                       asked.dialect)
+    return StreamingResponse(text, media_type=MEDIA_TYPES["csv"],
                              headers=asked.headers("ratings", "csv"))
 
 
