@@ -50,7 +50,7 @@ def run(options: Options) -> list[Row]:
         "scan 10-30 min": measure(chain, incidents.scan_rule(), p0, planted),
         **{f"rate alpha {alpha:g}": measure(chain, incidents.rate_rules(
             chain, alerts.Rules(rate_alpha=alpha)), p0, planted)
-           for alpha in (5e-4, 7e-4, 1e-3)},
+           for alpha in (7e-4, 9e-4, 1.2e-3)},
         "burst": measure(chain, incidents.burst_rule(rules), p0, planted),
     }
     label = f"8 alert rules, {stores} stores x {days} days, {len(planted)} incidents"

@@ -89,3 +89,30 @@ def test_a_rate_alerts_page_gives_its_numbers_in_words(chain_storage):
                              ZoneInfo("Europe/Helsinki")))
     assert (facts["Unhappy"], facts["Usually"], facts["By chance"]) == (
         "9", "0.5", "about 1 in 4,000")
+
+
+SATURDAY = datetime(2026, 11, 28, tzinfo=TZ)  # four weeks of Mondays to Sundays before it
+
+
+def crowded_week_day(day: datetime) -> list[tuple[datetime, int]]:
+    """60 taps an hour from 08 to 20 local, evenly; unhappy (score 1) are 2 an hour on
+    Sunday to Thursday and half of all taps on a Friday or Saturday (the week's crowds)."""
+    crowded = day.weekday() in (4, 5)
+    return [(day.replace(hour=8) + timedelta(minutes=slot, seconds=30),
+             1 if (slot % 2 == 0 if crowded else slot % 30 == 0) else 4)
+            for slot in range(12 * 60)]
+
+
+def test_an_ordinary_grumpy_saturday_opens_no_rate_alert(chain_storage):
+    """The usual rates keep Fridays and Saturdays apart: a store whose weekend crowds are
+    always this unhappy is not an incident every Saturday (pooled with the quiet days,
+    a Saturday half hour had 15 unhappy where 4 were usual)."""
+    storage = chain_storage({"s1": "Europe/Helsinki"})
+    days = [SATURDAY - timedelta(days=back) for back in range(28, -1, -1)]
+    insert_taps(storage, "s1", "s1-k", [tap for day in days for tap in crowded_week_day(day)])
+    opened = []
+    tick = SATURDAY.replace(hour=10)
+    while tick <= SATURDAY.replace(hour=20):
+        opened += alertlog.evaluate(storage, RATE, tick.astimezone(UTC))
+        tick += timedelta(minutes=30)
+    assert opened == []
