@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from sync.clock import format_utc
 from sync.collector import alertlog, alerts
 from sync.collector.settings import Settings
@@ -75,8 +77,8 @@ def test_the_office_page_words_for_a_rate_alert_and_its_rule(chain_storage):
     assert view["detail"] == "Usually about 0.5 at this hour and traffic."
     assert view["href"] == "/stores/s1/days/2026-11-25"
     [rule] = [text for text in rule_texts(t, alerts.Rules()) if "usually gets" in text]
-    assert "in the last 10 to 30 minutes" in rule and "1 in 2,000" in rule
-    assert "1/2\u00a0000" in " ".join(rule_texts(Translator("fi"), alerts.Rules()))
+    assert "in the last 10 to 30 minutes" in rule and "1 in 1,111" in rule
+    assert "1/1\u00a0111" in " ".join(rule_texts(Translator("fi"), alerts.Rules()))
 
 
 def test_a_rate_alerts_page_gives_its_numbers_in_words(chain_storage):
@@ -116,3 +118,18 @@ def test_an_ordinary_grumpy_saturday_opens_no_rate_alert(chain_storage):
         opened += alertlog.evaluate(storage, RATE, tick.astimezone(UTC))
         tick += timedelta(minutes=30)
     assert opened == []
+
+
+def test_an_hours_unhappy_share_leans_on_its_day_types_and_keeps_its_taps():
+    """Four weeks give an hour a dozen unhappy taps a week: its share is weighed against
+    its day type's (3 000 taps), so a steadily grumpy hour still expects more unhappy
+    taps than a calm one, and every hour keeps its usual taps."""
+    rows = [("s", 0, 10, 20, 400, 16), ("s", 0, 14, 200, 400, 16), ("s", 1, 10, 90, 300, 8)]
+    usual = alerts.usual_rates(rows, {"s": TZ})["s"]
+    assert usual.unhappy[0, 10] == pytest.approx(400 / 16 * (20 + 3000 * 220 / 800) / 3400)
+    assert usual.unhappy[0, 14] > 1.2 * usual.unhappy[0, 10]
+    assert usual.unhappy[1, 10] == pytest.approx(90 / 8)  # the only hour of its day type
+    for slot, taps, days in (((0, 10), 400, 16), ((0, 14), 400, 16), ((1, 10), 300, 8)):
+        assert usual.unhappy[slot] + usual.others[slot] == pytest.approx(taps / days)
+    friday = datetime(2026, 11, 27, 10, tzinfo=TZ)
+    assert usual.expected(friday, friday + timedelta(minutes=30)) == pytest.approx(90 / 16)
