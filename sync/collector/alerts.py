@@ -307,8 +307,21 @@ def usual_rates(rows: Iterable[tuple[str, int, int, int, int, int]],
         share = shares[store_id, kind, hour]
         unhappy[store_id][kind, hour] = share * taps / days
         others[store_id][kind, hour] = (1 - share) * taps / days
-    return {store_id: Usual(zones[store_id], unhappy[store_id], others[store_id])
+    return {store_id: Usual(zones[store_id], *borrowed(unhappy[store_id], others[store_id]))
             for store_id in unhappy if store_id in zones}
+
+
+def borrowed(unhappy: dict[Slot, float], others: dict[Slot, float]
+             ) -> tuple[dict[Slot, float], dict[Slot, float]]:
+    """The rates with Monday-Thursday standing in for Friday-Saturday (and the other way)
+    when a store has no taps on one of them in the baseline (a new store, a store that
+    opened on a Friday): otherwise its first such day would expect no unhappy tap at all."""
+    for missing, present in ((0, 1), (1, 0)):
+        if not any(kind == missing for kind, _hour in unhappy):
+            for rates in (unhappy, others):
+                rates.update({(missing, hour): rate for (kind, hour), rate in list(rates.items())
+                              if kind == present})
+    return unhappy, others
 
 
 def shrunk_shares(table: Sequence[tuple[str, int, int, float, float, float]]

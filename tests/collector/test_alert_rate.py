@@ -26,6 +26,7 @@ from tests.support.alerting import insert_taps
 TZ = ZoneInfo("Europe/Helsinki")
 TODAY = datetime(2026, 11, 25, tzinfo=TZ)  # a Wednesday; four ordinary weeks before it
 RATE = Settings(alert_rules="rate")
+HOUR = timedelta(hours=1)
 
 
 def ordinary_day(day: datetime, until: datetime | None = None) -> list[tuple[datetime, int]]:
@@ -133,3 +134,10 @@ def test_an_hours_unhappy_share_leans_on_its_day_types_and_keeps_its_taps():
         assert usual.unhappy[slot] + usual.others[slot] == pytest.approx(taps / days)
     friday = datetime(2026, 11, 27, 10, tzinfo=TZ)
     assert usual.expected(friday, friday + timedelta(minutes=30)) == pytest.approx(90 / 16)
+
+
+def test_a_store_without_a_friday_in_its_baseline_expects_its_weekdays_rates_on_one():
+    usual = alerts.usual_rates([("s", 0, 10, 20, 400, 16)], {"s": TZ})["s"]
+    friday = datetime(2026, 11, 27, 10, tzinfo=TZ)
+    monday = datetime(2026, 11, 23, 10, tzinfo=TZ)
+    assert usual.expected(friday, friday + HOUR) == usual.expected(monday, monday + HOUR) > 0
