@@ -130,7 +130,7 @@ class Settings:
         365, "Days a shopper's comment is kept; the comments chore deletes older ones"
     )
     alert_rate_alpha: float = setting(
-        5e-4, "Office alert: how rare (0-1) a window's unhappy taps must be at the store's usual"
+        9e-4, "Office alert: how rare (0-1) a window's unhappy taps must be at the store's usual"
         " rate for its hour (rate rule)"
     )
 

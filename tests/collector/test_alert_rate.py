@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from sync.clock import format_utc
 from sync.collector import alertlog, alerts
 from sync.collector.settings import Settings
@@ -24,6 +26,7 @@ from tests.support.alerting import insert_taps
 TZ = ZoneInfo("Europe/Helsinki")
 TODAY = datetime(2026, 11, 25, tzinfo=TZ)  # a Wednesday; four ordinary weeks before it
 RATE = Settings(alert_rules="rate")
+HOUR = timedelta(hours=1)
 
 
 def ordinary_day(day: datetime, until: datetime | None = None) -> list[tuple[datetime, int]]:
@@ -99,8 +102,8 @@ def test_the_office_page_words_for_a_rate_alert_and_its_rule(chain_storage):
     assert view["detail"] == "Usually about 0.5 at this hour and traffic."
     assert view["href"] == "/stores/s1/days/2026-11-25"
     [rule] = [text for text in rule_texts(t, alerts.Rules()) if "usually gets" in text]
-    assert "in the last 10 to 30 minutes" in rule and "1 in 2,000" in rule
-    assert "1/2\u00a0000" in " ".join(rule_texts(Translator("fi"), alerts.Rules()))
+    assert "in the last 10 to 30 minutes" in rule and "1 in 1,111" in rule
+    assert "1/1\u00a0111" in " ".join(rule_texts(Translator("fi"), alerts.Rules()))
 
 
 def test_a_rate_alerts_page_gives_its_numbers_in_words(chain_storage):
@@ -113,3 +116,52 @@ def test_a_rate_alerts_page_gives_its_numbers_in_words(chain_storage):
                              ZoneInfo("Europe/Helsinki")))
     assert (facts["Unhappy"], facts["Usually"], facts["By chance"]) == (
         "9", "0.5", "about 1 in 4,000")
+
+
+SATURDAY = datetime(2026, 11, 28, tzinfo=TZ)  # four weeks of Mondays to Sundays before it
+
+
+def crowded_week_day(day: datetime) -> list[tuple[datetime, int]]:
+    """60 taps an hour from 08 to 20 local, evenly; unhappy (score 1) are 2 an hour on
+    Sunday to Thursday and half of all taps on a Friday or Saturday (the week's crowds)."""
+    crowded = day.weekday() in (4, 5)
+    return [(day.replace(hour=8) + timedelta(minutes=slot, seconds=30),
+             1 if (slot % 2 == 0 if crowded else slot % 30 == 0) else 4)
+            for slot in range(12 * 60)]
+
+
+def test_an_ordinary_grumpy_saturday_opens_no_rate_alert(chain_storage):
+    """The usual rates keep Fridays and Saturdays apart: a store whose weekend crowds are
+    always this unhappy is not an incident every Saturday (pooled with the quiet days,
+    a Saturday half hour had 15 unhappy where 4 were usual)."""
+    storage = chain_storage({"s1": "Europe/Helsinki"})
+    days = [SATURDAY - timedelta(days=back) for back in range(28, -1, -1)]
+    insert_taps(storage, "s1", "s1-k", [tap for day in days for tap in crowded_week_day(day)])
+    opened = []
+    tick = SATURDAY.replace(hour=10)
+    while tick <= SATURDAY.replace(hour=20):
+        opened += alertlog.evaluate(storage, RATE, tick.astimezone(UTC))
+        tick += timedelta(minutes=30)
+    assert opened == []
+
+
+def test_an_hours_unhappy_share_leans_on_its_day_types_and_keeps_its_taps():
+    """Four weeks give an hour a dozen unhappy taps a week: its share is weighed against
+    its day type's (3 000 taps), so a steadily grumpy hour still expects more unhappy
+    taps than a calm one, and every hour keeps its usual taps."""
+    rows = [("s", 0, 10, 20, 400, 16), ("s", 0, 14, 200, 400, 16), ("s", 1, 10, 90, 300, 8)]
+    usual = alerts.usual_rates(rows, {"s": TZ})["s"]
+    assert usual.unhappy[0, 10] == pytest.approx(400 / 16 * (20 + 3000 * 220 / 800) / 3400)
+    assert usual.unhappy[0, 14] > 1.2 * usual.unhappy[0, 10]
+    assert usual.unhappy[1, 10] == pytest.approx(90 / 8)  # the only hour of its day type
+    for slot, taps, days in (((0, 10), 400, 16), ((0, 14), 400, 16), ((1, 10), 300, 8)):
+        assert usual.unhappy[slot] + usual.others[slot] == pytest.approx(taps / days)
+    friday = datetime(2026, 11, 27, 10, tzinfo=TZ)
+    assert usual.expected(friday, friday + timedelta(minutes=30)) == pytest.approx(90 / 16)
+
+
+def test_a_store_without_a_friday_in_its_baseline_expects_its_weekdays_rates_on_one():
+    usual = alerts.usual_rates([("s", 0, 10, 20, 400, 16)], {"s": TZ})["s"]
+    friday = datetime(2026, 11, 27, 10, tzinfo=TZ)
+    monday = datetime(2026, 11, 23, 10, tzinfo=TZ)
+    assert usual.expected(friday, friday + HOUR) == usual.expected(monday, monday + HOUR) > 0

@@ -80,15 +80,16 @@ def test_the_cusum_piles_up_evidence_and_forgets_it_after_ordinary_taps():
 
 
 def test_the_rate_rule_finds_more_than_the_funnel_within_the_false_alert_budget(planted):
-    """Counting unhappy taps against the store's usual rate for the hour is not diluted by
-    the incident's own taps: it finds most incidents, the small ones far more often than
-    the funnel, and cries wolf no more than once per ten stores a day."""
+    """Counting unhappy taps against the store's usual rate for the hour and day type is
+    not diluted by the incident's own taps: it finds nearly nine in ten incidents within
+    30 minutes (53 of 60 here), the small ones far more often than the funnel, and cries
+    wolf no more than once per ten stores a day."""
     chain, found, p0 = planted
     rate = incidents.evaluate(chain, incidents.rate_rules(chain, alerts.Rules()), p0)
     funnel = incidents.evaluate(chain, incidents.funnel_rule(alerts.Rules()), p0)
     score = incidents.score(rate, found, chain)
     assert score.false_per_store_day() <= 0.1
-    assert score.found_30 >= 0.8 * score.incidents
+    assert score.found_30 >= 0.88 * score.incidents
     assert score.found_30 > incidents.score(funnel, found, chain).found_30
 
     def small_found(episodes: dict) -> int:

@@ -44,7 +44,8 @@ DDL = ("sync/collector/db/bi.py",
 #: SQL fragments a function assembles itself and then interpolates, each read and found
 #: to hold only placeholders, constant column names and numbers or hours the code
 #: computed (never a value from a request or a row):
-#: - hours.py: the Sundays' ``IN (?, ...)`` test and the ``WHERE`` built from any_of;
+#: - hours.py: the day type's CASE of ``IN (?, ...)`` date tests and the ``WHERE`` built
+#:   from any_of;
 #: - lines.py: each export line's printf/format call, generated from
 #:   ``columns.RATING_COLUMNS`` with its template as a quoted literal (``literal``), the
 #:   checks that send a row back to Python, the local-hour clock's and the store
@@ -55,7 +56,7 @@ DDL = ("sync/collector/db/bi.py",
 #:   queries made of those, ``store_id IN (?, ...)`` scopes, and the local-hour CASE of
 #:   zone offsets (integers) from UTC hours that ``_offsets`` formatted.
 FRAGMENTS = {
-    "sync/collector/db/hours.py": {"sunday", "filters"},
+    "sync/collector/db/hours.py": {"day_type", "filters"},
     "sync/collector/db/lines.py": {"' OR '.join(_refused(backend, fmt, delimiter))", "line",
                                    "clock", "stores", "joined", "inner"},
     "sync/collector/db/recount.py": {"scope", "either", "expected", "on", "left_out", "source",

@@ -234,24 +234,24 @@ def funnel_rule(rules: alerts.Rules = alerts.Rules()) -> Rule:
 
 def usual_rates(chain: Chain) -> dict[str, alerts.Usual]:
     """Each store's usual rates from the baseline days before ``chain.start``, tallied as
-    the hourly roll-ups hold them (store-local date and hour), through the product's
-    :func:`~sync.collector.alerts.usual_rates`."""
+    the hourly roll-ups hold them (store-local date and hour) by day type, through the
+    product's :func:`~sync.collector.alerts.usual_rates`."""
     rows = []
     for store_id, taps in chain.taps.items():
         tz = zone(chain.zones[store_id])
-        tally: dict[tuple[bool, int], list[int]] = {}
-        dates: dict[bool, set[date]] = {False: set(), True: set()}
+        tally: dict[tuple[int, int], list[int]] = {}
+        dates: dict[int, set[date]] = {}
         for moment, unhappy in taps:
             if moment >= chain.start:
                 break
             local = moment.astimezone(tz)
-            sunday = local.weekday() == 6
-            counts = tally.setdefault((sunday, local.hour), [0, 0])
+            kind = alerts.day_type(local)
+            counts = tally.setdefault((kind, local.hour), [0, 0])
             counts[0] += unhappy
             counts[1] += 1
-            dates[sunday].add(local.date())
-        rows += [(store_id, sunday, hour, bad, n, len(dates[sunday]))
-                 for (sunday, hour), (bad, n) in tally.items()]
+            dates.setdefault(kind, set()).add(local.date())
+        rows += [(store_id, kind, hour, bad, n, len(dates[kind]))
+                 for (kind, hour), (bad, n) in tally.items()]
     return alerts.usual_rates(rows, {store_id: zone(name)
                                      for store_id, name in chain.zones.items()})
 

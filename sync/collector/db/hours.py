@@ -16,6 +16,10 @@ from datetime import date, timedelta
 
 from sync.collector.db.connection import Connection
 
+#: The rate rule's day types by weekday (Monday 0): 0 Monday-Thursday, 1 Friday and
+#: Saturday (the week's crowded days), 2 Sunday (its own hours).
+DAY_TYPES = (0, 0, 0, 0, 1, 1, 2)
+
 
 def response_hours(conn: Connection, store_ids: Sequence[str], start: str, end: str
                    ) -> list[tuple[str, str, int]]:
@@ -33,15 +37,16 @@ def response_hours(conn: Connection, store_ids: Sequence[str], start: str, end: 
 
 def usual_hours(conn: Connection, store_ids: Sequence[str], start: str, end: str,
                 scales: Sequence[int]) -> list[tuple[str, int, int, int, int, int]]:
-    """``(store_id, sunday, hour, unhappy, taps, days)``: the counted taps of ``scales`` per
-    store and store-local (Sunday or not, hour) from ``start`` to ``end`` (ISO dates,
-    inclusive), with ``days`` the dates of that kind the store had such taps on at all.
+    """``(store_id, day_type, hour, unhappy, taps, days)``: the counted taps of ``scales`` per
+    store and store-local (day type, hour) from ``start`` to ``end`` (ISO dates,
+    inclusive), with ``days`` the dates of that type the store had such taps on at all.
 
     What the rate alert rule's usual rates per open day are made of
-    (:func:`sync.collector.alerts.usual_rates`).  The Sundays of the range are passed
-    as dates and groups are by position (PostgreSQL would not match two copies of a
-    parametrised expression), so one statement serves both backends; a face is unhappy
-    when ``2 * score <= scale`` (:func:`sync.collector.alerts.is_unhappy`).
+    (:func:`sync.collector.alerts.usual_rates`; day types as :data:`DAY_TYPES`).  The Fridays,
+    Saturdays and Sundays of the range are passed as dates and groups are by position
+    (PostgreSQL would not match two copies of a parametrised expression), so one
+    statement serves both backends; a face is unhappy when ``2 * score <= scale``
+    (:func:`sync.collector.alerts.is_unhappy`).
     """
     if not store_ids:
         return []
@@ -49,18 +54,20 @@ def usual_hours(conn: Connection, store_ids: Sequence[str], start: str, end: str
     first = date.fromisoformat(start)
     days = [first + timedelta(days=offset)
             for offset in range((date.fromisoformat(end) - first).days + 1)]
-    sundays = [day.isoformat() for day in days if day.weekday() == 6] or [""]
-    sunday = f"CASE WHEN local_date IN ({', '.join('?' * len(sundays))}) THEN 1 ELSE 0 END"
+    sundays = [day.isoformat() for day in days if DAY_TYPES[day.weekday()] == 2] or [""]
+    crowded = [day.isoformat() for day in days if DAY_TYPES[day.weekday()] == 1] or [""]
+    day_type = (f"CASE WHEN local_date IN ({', '.join('?' * len(sundays))}) THEN 2"
+                f" WHEN local_date IN ({', '.join('?' * len(crowded))}) THEN 1 ELSE 0 END")
     kinds = f"scale IN ({', '.join('?' * len(scales))})"
     filters = f"{where} AND local_date >= ? AND local_date <= ? AND {kinds}"
     args = [*params, start, end, *scales]
     return conn.rows(
-        f"SELECT c.store_id, c.sunday, c.hour, c.unhappy, c.taps, d.days FROM"  # noqa: S608
-        f" (SELECT store_id, {sunday} AS sunday, hour,"
+        f"SELECT c.store_id, c.day_type, c.hour, c.unhappy, c.taps, d.days FROM"  # noqa: S608
+        f" (SELECT store_id, {day_type} AS day_type, hour,"
         "   SUM(CASE WHEN 2 * score <= scale THEN n ELSE 0 END) AS unhappy, SUM(n) AS taps"
         f"  FROM hourly_counts WHERE {filters} GROUP BY 1, 2, 3) c"
-        f" JOIN (SELECT store_id, {sunday} AS sunday, COUNT(DISTINCT local_date) AS days"
+        f" JOIN (SELECT store_id, {day_type} AS day_type, COUNT(DISTINCT local_date) AS days"
         f"  FROM hourly_counts WHERE {filters} GROUP BY 1, 2) d"
-        " ON d.store_id = c.store_id AND d.sunday = c.sunday",
-        [*sundays, *args, *sundays, *args],
+        " ON d.store_id = c.store_id AND d.day_type = c.day_type",
+        [*sundays, *crowded, *args, *sundays, *crowded, *args],
     )

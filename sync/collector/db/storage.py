@@ -1213,7 +1213,7 @@ class Storage:
 
     def usual_hours(self, store_ids: Sequence[str], start: str, end: str
                     ) -> list[tuple[str, int, int, int, int, int]]:
-        """``(store_id, sunday, hour, unhappy, taps, days)`` of counted faces from the
+        """``(store_id, day_type, hour, unhappy, taps, days)`` of counted faces from the
         hourly roll-ups (one query per 500 stores): the rate alert rule's usual rates."""
         with self.db.connection() as conn:
             return [row for part in chunks(list(store_ids))
