@@ -38,7 +38,7 @@ def test_bad_hours_and_thresholds_are_one_line_errors_that_change_nothing(tmp_pa
         assert says in done.stderr, (args, done.stderr)
     shown = run_cli(database, "store", "alerts", "s1").stdout
     assert "opening hours: mon-fri 9-21" in shown and "burst_share: 0.5\n" in shown
-    assert "silent_hours: 2\n" in shown and "rate_alpha: 0.0005\n" in shown
+    assert "silent_hours: 2\n" in shown and "rate_alpha: 0.0009\n" in shown
 
 
 def test_a_store_overrides_thresholds_and_resets_them(tmp_path, monkeypatch):
@@ -50,7 +50,7 @@ def test_a_store_overrides_thresholds_and_resets_them(tmp_path, monkeypatch):
     assert "silent_hours: 4 (this store's own)" in done
     assert "funnel_sigmas: 3.5 (this store's own)" in done
     assert "burst_min_responses: 4\n" in done
-    assert "rate_alpha: 0.0005\n" in done  # the chain's (HYMY_ALERT_RATE_ALPHA)
+    assert "rate_alpha: 0.0009\n" in done  # the chain's (HYMY_ALERT_RATE_ALPHA)
     looser = run_cli(database, "store", "alerts", "s1", "--rate-alpha", "1e-3").stdout
     assert "rate_alpha: 0.001 (this store's own)" in looser
     assert "silent_hours: 4 (this store's own)" in looser  # the others stay
@@ -58,4 +58,4 @@ def test_a_store_overrides_thresholds_and_resets_them(tmp_path, monkeypatch):
         database, "store", "hours", "s1").stdout
     reset = run_cli(database, "store", "alerts", "s1", "--reset").stdout
     assert "silent_hours: 2.5\n" in reset and "(this store's own)" not in reset
-    assert "rate_alpha: 0.0005\n" in reset
+    assert "rate_alpha: 0.0009\n" in reset

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from sync.collector import Database, Storage, alertlog
+from sync.collector import Database, Storage, alertlog, alerts
 from sync.collector.settings import Settings
 from sync.collector.web.i18n import Translator
 from tests.support.alerting import plant_taps
@@ -220,4 +220,5 @@ def test_an_alert_page_names_the_stores_own_limits_not_the_chains(tmp_path):
     assert limit("own", "silent") == EN("fact_silent_rule", n="4")
     assert limit("chain", "silent") == EN("fact_silent_rule", n="2")
     assert limit("own", "rate") == EN("fact_rate_rule", odds="1,000")
-    assert limit("chain", "rate") == EN("fact_rate_rule", odds="2,000")
+    chain_odds = EN.number(round(1 / alerts.Rules().rate_alpha))  # HYMY_ALERT_RATE_ALPHA
+    assert limit("chain", "rate") == EN("fact_rate_rule", odds=chain_odds)
