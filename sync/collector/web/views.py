@@ -28,10 +28,10 @@ from markupsafe import Markup
 from sync.clock import parse_utc, utc_now
 from sync.collector import alertlog, alerts, reports
 from sync.collector.db.storage import Storage
-from sync.collector.tokens import Principal
 from sync.collector.web import charts
 from sync.collector.web.i18n import Translator, round_half_up
 from sync.collector.web.render import Page, static_url, svg
+from sync.collector.web.render import nav_for as nav_for  # the pages import it from here
 from sync.i18n import FACE_ART, face_label_key
 
 #: The first and last day a page or download shows: a year inside the calendar's
@@ -467,17 +467,6 @@ def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- navigation and the office page -----------------------------------------------
-
-def nav_for(storage: Storage, user: Principal) -> list[dict[str, Any]]:
-    """Top-bar store links: a staff user's own stores, a region's user the region's stores
-    (office users use the ranking)."""
-    if user.region_id is not None:
-        return [store for store in storage.stores() if user.can_read(store["id"])]
-    if user.role == "staff":
-        return [store for store_id in user.store_ids for store in storage.stores(only=store_id)]
-    return []
-
-
 
 #: The office page shows a long ranking's best and worst this many each, with a
 #: link to the whole ranking; a list at most ``2 * OFFICE_EDGE + 5`` long is shown whole.
