@@ -211,14 +211,13 @@ def comparison(t: Translator, fig: dict[str, Any], base: dict[str, Any],
     none for a figure of too few responses (``floor``, see :func:`too_few`)."""
     if fig["csat"] is None or base["csat"] is None or too_few(fig["responses"], floor):
         return None
-    diff = fig["csat"] - base["csat"]
     direction = ""
     if fig["ci_high"] < base["csat"]:
         direction = "down"
     elif fig["ci_low"] > base["csat"]:
         direction = "up"
     return {
-        "text": t.points(diff),
+        "text": t.points_between(fig["csat"], base["csat"]),
         "baseline": t("vs_baseline", value=t.pct(base["csat"])),
         "direction": direction,
     }
