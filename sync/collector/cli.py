@@ -726,8 +726,8 @@ def region_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict]
         hymy-collector region list
     """
     return storage.regions(), lambda item: (
-        f"{item['id']:<24} {item['parent_id'] or '(chain)':<24} {item['all_stores']:>4} stores"
-        f"  {item['name']}")
+        f"{item['id']:<24} {item['parent_id'] or '(chain)':<24} {item['all_stores']:>4}"
+        f" {'store ' if item['all_stores'] == 1 else 'stores'}  {item['name']}")
 
 
 @storage_change(region, "move", click.argument("region_id"),
