@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 import pytest
 
 from sync.collector import alertlog
-from sync.collector.app import create_app
 from sync.collector.settings import Settings
 from sync.collector.tokens import Principal
 from sync.collector.web.i18n import Translator
 from tests.support.alerting import plant_taps
 from tests.support.asgi import call, person_cookie
+from tests.support.collector import app_of_stores
 
 BURSTS = Settings(alert_rules="burst,silent,baseline")
 
@@ -25,10 +25,8 @@ BURSTS = Settings(alert_rules="burst,silent,baseline")
 @pytest.fixture
 def acked(collector_database):
     """An app whose store's burst alert Ville, staff of the store, has acknowledged."""
-    app = create_app(Settings(database=collector_database))
+    app = app_of_stores(collector_database, {"s1": "Iso Omena"}, kiosk=True)
     storage = app.state.storage
-    storage.add_store("s1", "Iso Omena", "Europe/Helsinki")
-    storage.add_kiosk("s1-k", "s1")
     storage.add_user("ville@example.com", "staff", ["s1"], name="Ville")
     plant_taps(storage, "s1", "s1-k", datetime.now(UTC))
     [opened] = alertlog.run(storage, BURSTS)

@@ -12,9 +12,8 @@ import re
 
 import pytest
 
-from sync.collector.app import create_app
-from sync.collector.settings import Settings
 from tests.support.asgi import call, person_cookie, session_cookie
+from tests.support.collector import app_of_stores
 
 STAFF = "anna@example.com"
 
@@ -22,11 +21,8 @@ STAFF = "anna@example.com"
 @pytest.fixture
 def app(collector_database):
     """An app with two stores, a staff person of Kamppi and a staff token of Kamppi."""
-    app = create_app(Settings(database=collector_database))
-    storage = app.state.storage
-    storage.add_store("hki-kamppi", "Hymy Kamppi", "Europe/Helsinki")
-    storage.add_store("hki-itis", "Hymy Itis", "Europe/Helsinki")
-    storage.add_user(STAFF, "staff", ["hki-kamppi"])
+    app = app_of_stores(collector_database, {"hki-kamppi": "Hymy Kamppi", "hki-itis": "Hymy Itis"})
+    app.state.storage.add_user(STAFF, "staff", ["hki-kamppi"])
     return app
 
 
