@@ -772,7 +772,7 @@ def send_or_print(storage: Storage, email: str, purpose: str) -> str:
 
     settings = Settings.from_env()
     secret, found = storage.issue_link(email, purpose)
-    url = link_url(settings, purpose, secret)
+    url = link_url(settings, purpose, secret, lang=found.get("language"))
     if settings.smtp_url:
         try:
             send_link(settings, found, purpose, url)
