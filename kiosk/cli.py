@@ -302,8 +302,13 @@ def enroll(ctx: click.Context, url: str, code: str, config_path: str, pin_hash: 
 
 def ask_pin() -> str:
     """Prompt twice for a new staff PIN and hash it (exit 2 for a PIN that is none)."""
+    from kiosk.enroll import pin_problem
+
     pin = click.prompt("New staff PIN (4-12 digits)", hide_input=True,
                        confirmation_prompt=True)
+    if pin_problem(pin, pin) == "setup_pin_example":  # as the touchscreen's set-up refuses it
+        fail("enroll: PIN: 1234 is the example config's PIN, printed for everyone to read;"
+             " choose another", 2)
     try:
         return hash_pin(pin)
     except ValueError as error:

@@ -27,6 +27,7 @@ import click
 import requests
 
 from kiosk.pin import hash_pin
+from sync.i18n import strings
 
 STORE = "hki-kamppi"
 KIOSK = "hki-kamppi-demo"
@@ -130,6 +131,8 @@ def main(data: Path, port: int, kiosk: bool) -> None:
         wait_healthy(url, server)
         click.echo(
             f"\nDashboard: {url}/  (API docs: {url}/docs)\n"
+            f"  Sign in with one of these tokens (the sign-in page's last section,"
+            f" '{strings('en', 'dashboard')['login_token_summary']}'):\n"
             f"  office login token: {tokens['office']}\n"
             f"  admin login token (users, deliveries, kiosk set-up): {tokens['admin']}\n"
             f"  staff login token ({tokens['staff']['store_id']}): {tokens['staff']['token']}\n"

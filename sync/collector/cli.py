@@ -730,8 +730,8 @@ def region_list(storage: Storage) -> tuple[list[dict[str, Any]], Callable[[dict]
         hymy-collector region list
     """
     return storage.regions(), lambda item: (
-        f"{item['id']:<24} {item['parent_id'] or '(chain)':<24} {item['all_stores']:>4} stores"
-        f"  {item['name']}")
+        f"{item['id']:<24} {item['parent_id'] or '(chain)':<24} {item['all_stores']:>4}"
+        f" {'store ' if item['all_stores'] == 1 else 'stores'}  {item['name']}")
 
 
 @storage_change(region, "move", click.argument("region_id"),
@@ -776,7 +776,7 @@ def send_or_print(storage: Storage, email: str, purpose: str) -> str:
 
     settings = Settings.from_env()
     secret, found = storage.issue_link(email, purpose)
-    url = link_url(settings, purpose, secret)
+    url = link_url(settings, purpose, secret, lang=found.get("language"))
     if settings.smtp_url:
         try:
             send_link(settings, found, purpose, url)
@@ -934,7 +934,10 @@ def survey_set(storage: Storage, store_id: str, file: Path, touchpoint: str | No
     """
     from sync.survey import survey_from_toml
 
-    chosen = survey_from_toml(file.read_text(encoding="utf-8"))
+    try:
+        chosen = survey_from_toml(file.read_text(encoding="utf-8"))
+    except ValueError as error:  # name the file: an installer may be setting several
+        raise ValueError(f"{file}: {error}") from None
     saved = storage.set_survey(store_id, chosen, touchpoint)
     where = f"Store {store_id}" if touchpoint is None else (
         f"Touchpoint {touchpoint!r} of store {store_id}")

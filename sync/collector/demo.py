@@ -299,6 +299,12 @@ def seed_kinds(storage: Storage, made: list[Profile], days: int, rng: random.Ran
                     ))
             storage.bulk_insert(kiosk_id, rows)
             stored += len(rows)
+            # Called in like the checkout's kiosks, or the fleet page lists a kiosk whose
+            # taps fill the store page as "never connected".  Its own random numbers,
+            # so the chain's taps stay as they were.
+            _set_status(storage, kiosk_id, rows, now, random.Random(kiosk_id), silent=False,
+                        offline=False, fast_clock=False,
+                        health=_health(kiosk_id, base.timezone, None))
     return stored
 
 

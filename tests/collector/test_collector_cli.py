@@ -117,11 +117,12 @@ def test_survey_set_and_show(database: Path, tmp_path: Path):
     assert shown == {"version": 1, "scale": 3, "questions": {"fi": "Miten meni?"},
                      "reasons": ["queue"], "reason_labels": {"fi": {"queue": "Jono"}}}
     file.write_text("scale = 3\n[questions\n", encoding="utf-8")
-    assert "not valid TOML" in run(database, "survey", "set", "s1", str(file), ok=False).output
+    assert f"{file}: not valid TOML" in run(database, "survey", "set", "s1", str(file),
+                                             ok=False).output
     file.write_text('scale = 5\n[questions]\nen = "?"\n[reason_labels.en]\nmoon = "Moon"\n',
                     encoding="utf-8")
-    assert "moon not in reasons" in run(database, "survey", "set", "s1", str(file),
-                                        ok=False).output
+    assert f"{file}: reason_labels.en: moon not in reasons" in run(
+        database, "survey", "set", "s1", str(file), ok=False).output
 
 
 def test_export_to_file_then_from_the_printed_cursor(database: Path, tmp_path: Path):

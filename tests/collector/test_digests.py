@@ -15,6 +15,7 @@ import pytest
 from sync.collector import reports
 from sync.collector.db.digests import CHAIN, RETRY_AFTER_S
 from sync.collector.db.storage import Storage
+from sync.collector.notify.digest import compose_daily, compose_weekly
 from sync.collector.notify.schedule import send_due
 from sync.collector.settings import Settings
 from sync.collector.tokens import Principal
@@ -225,3 +226,14 @@ def test_a_database_of_an_earlier_release_gets_digests_after_its_upgrade(level, 
         assert fig["responses"] and Translator("fi").pct(fig["csat"]) in parts(mail)[0]
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en", "de"])
+def test_a_digest_tells_its_reader_where_to_stop_it_themselves(chain, lang):
+    """A person who ticked a digest on their notifications page can untick it there:
+    the footer names that page (it used to send everyone to the administrator)."""
+    page = Translator(lang)("me_title")
+    for mail in (compose_daily(chain, "hki-kamppi", DAY, lang),
+                 compose_weekly(chain, "2026-11-30", lang)):
+        assert page in mail.text
+        assert page in (mail.html or "")

@@ -9,6 +9,7 @@ region reads its stores and regions only, and none of the chain's routes.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -182,10 +183,11 @@ def test_the_cli_builds_the_tree_and_refuses_in_one_line(collector_database):
     listed = {r["id"]: r for r in json.loads(run(db, "region", "list", "--json"))}
     assert (listed["uusimaa"]["all_stores"], listed["helsinki"]["parent_id"]) == (1, "uusimaa")
     assert listed["pirkanmaa"]["stores"] == ["s2"]
+    assert re.search(r"^pirkanmaa +\(chain\) +1 store +Pirkanmaa$", run(db, "region", "list"), re.M)
     refused = [
         (("region", "add", "x", "X", "--parent", "nowhere"), "no parent region 'nowhere'"),
         (("region", "move", "uusimaa", "--parent", "helsinki"), "inside"),
-        (("region", "remove", "pirkanmaa"), "holds 1 stores"),
+        (("region", "remove", "pirkanmaa"), "holds 1 store;"),
         (("store", "region", "s1", "nowhere"), "no region 'nowhere'"),
         (("token", "add", "--role", "admin", "--region", "uusimaa"), "only staff and office"),
         (("token", "add", "--role", "staff", "--store", "s1", "--region", "uusimaa"),

@@ -71,6 +71,7 @@ def test_the_demo_says_how_to_log_in_and_stops_on_ctrl_c(tmp_path: Path):
         output = "".join(lines)
         assert tokens["office"] in output and tokens["admin"] in output, output
         assert tokens["staff"]["token"] in output
+        assert "'Sign in with an access token'" in output  # where on the login page they go
         shown.send_signal(signal.SIGINT)
         assert shown.wait(timeout=30) == 0
         with socket.socket() as probe:  # the collector went with it

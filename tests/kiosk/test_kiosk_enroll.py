@@ -83,6 +83,10 @@ def test_enroll_asks_for_a_pin_and_refuses_the_example_one(served, tmp_path: Pat
     example = kiosk_cli("enroll", served.url, served.code, "--config", str(config),
                         "--pin-hash", EXAMPLE_PIN_HASH)
     assert example.returncode == 2 and "not the example config's" in example.stderr
+    typed = kiosk_cli("enroll", served.url, served.code, "--config", str(config),
+                      stdin="1234\n1234\n")
+    assert typed.returncode == 2 and "1234 is the example config's PIN" in typed.stderr
+    assert not config.exists()
     done = kiosk_cli("enroll", served.url, served.code, "--config", str(config),
                      stdin="2468\n2468\n")
     assert done.returncode == 0, done.stderr

@@ -239,3 +239,17 @@ class Collector:
     def count(self) -> int:
         """Number of ratings stored, through the export API."""
         return len(self.export()[0])
+
+
+def app_of_stores(database: str, stores: dict[str, str], kiosk: bool = False) -> Any:
+    """A collector app (in this process, :mod:`tests.support.asgi` calls it) on ``database``
+    with ``stores`` (id -> name, on Helsinki time), each with a kiosk ``<id>-k`` if ``kiosk``."""
+    from sync.collector.app import create_app
+    from sync.collector.settings import Settings
+
+    app = create_app(Settings(database=database))
+    for store_id, name in stores.items():
+        app.state.storage.add_store(store_id, name, "Europe/Helsinki")
+        if kiosk:
+            app.state.storage.add_kiosk(f"{store_id}-k", store_id)
+    return app

@@ -118,15 +118,16 @@ def rename(conn: Connection, region_id: str, name: str) -> None:
 def holds(conn: Connection, region_id: str) -> str | None:
     """What keeps a region from being removed (its stores, sub-regions, tokens, people), or None."""
     checks = (
-        ("SELECT COUNT(*) FROM stores WHERE region_id = ?", "stores"),
-        ("SELECT COUNT(*) FROM regions WHERE parent_id = ?", "sub-regions"),
-        ("SELECT COUNT(*) FROM tokens WHERE region_id = ? AND revoked_at IS NULL", "tokens"),
-        ("SELECT COUNT(*) FROM user_regions WHERE region_id = ?", "people"),
+        ("SELECT COUNT(*) FROM stores WHERE region_id = ?", "store", "stores"),
+        ("SELECT COUNT(*) FROM regions WHERE parent_id = ?", "sub-region", "sub-regions"),
+        ("SELECT COUNT(*) FROM tokens WHERE region_id = ? AND revoked_at IS NULL",
+         "token", "tokens"),
+        ("SELECT COUNT(*) FROM user_regions WHERE region_id = ?", "person", "people"),
     )
-    for sql, what in checks:
+    for sql, one, many in checks:
         count = conn.scalar(sql, (region_id,))
         if count:
-            return f"{count} {what}"
+            return f"{count} {one if count == 1 else many}"
     return None
 
 

@@ -157,7 +157,7 @@ def kpi(w: Words, fig: dict[str, Any], base: dict[str, Any], against: str) -> di
     """
     direction, diff = "", None
     if fig["csat"] is not None and base["csat"] is not None:
-        diff = w.points(fig["csat"] - base["csat"])
+        diff = w.points_between(fig["csat"], base["csat"])
         if fig["ci_high"] < base["csat"]:
             direction = "down"
         elif fig["ci_low"] > base["csat"]:
@@ -238,7 +238,7 @@ def ranking_rows(w: Words, ranking: list[dict[str, Any]],
     rows = []
     for row in ranking:
         before = earlier.get(row["store_id"], {}).get("csat")
-        change = w.points(row["csat"] - before) if None not in (row["csat"], before) else "–"
+        change = w.points_between(row["csat"], before) if None not in (row["csat"], before) else "–"
         rows.append({"rank": row["rank"] or "–", "name": row["name"],
                      "csat": w.pct(row["csat"]),
                      "range": w.pct_range(row["ci_low"], row["ci_high"]),
@@ -260,7 +260,7 @@ def movers(w: Words, ranking: list[dict[str, Any]], earlier: dict[str, dict[str,
         clear = row["ci_low"] > before["ci_high"] or row["ci_high"] < before["ci_low"]
         moved.append((abs(change), row, change, clear, before))
     moved.sort(key=lambda item: (-item[0], item[1]["store_id"]))
-    return [{"name": row["name"], "change": w.points(change),
+    return [{"name": row["name"], "change": w.points_between(row["csat"], before["csat"]),
              "up": change > 0, "beyond": clear,
              "text": w("mover_text", before=w.pct(before["csat"]), after=w.pct(row["csat"]))}
             for _, row, change, clear, before in moved[:MOVERS]]

@@ -30,9 +30,12 @@ def base_url(settings: Settings, seen: str | None = None) -> str:
     return f"http://{settings.host}:{settings.port}"
 
 
-def link_url(settings: Settings, purpose: str, secret: str, seen: str | None = None) -> str:
-    """The full address of a sign-in (``signin``) or invitation (``invite``) link."""
-    return base_url(settings, seen) + PATHS[purpose] + secret
+def link_url(settings: Settings, purpose: str, secret: str, seen: str | None = None,
+             lang: str | None = None) -> str:
+    """The full address of a sign-in (``signin``) or invitation (``invite``) link; with
+    the person's ``lang`` its page speaks the language the mail did, whatever the
+    browser asks for."""
+    return base_url(settings, seen) + PATHS[purpose] + secret + (f"?lang={lang}" if lang else "")
 
 
 def link_mail(user: dict[str, Any], purpose: str, url: str) -> Mail:

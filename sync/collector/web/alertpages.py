@@ -70,13 +70,22 @@ def log_rows(request: Request, ctx: Page, stored: list[dict[str, Any]], start: s
             opened=local_instant(t, alert["opened_at"], tz),
             closed=local_instant(t, alert["closed_at"], tz) if alert["closed_at"]
             else t("alert_still_open"),
-            acked=t("alert_acked_by", who=alert["acknowledged_by"],
+            acked=t("alert_acked_by", who=acknowledger(t, alert["acknowledged_by"]),
                     when=local_instant(t, alert["acknowledged_at"], tz))
             if alert["acknowledged_at"] else "",
             comment=alert["ack_comment"] or "",
             pill={"open": "bad", "acknowledged": "warn", "closed": "ok"}[alert["state"]],
         )
     return rows
+
+
+def acknowledger(t: Translator, stored: str) -> str:
+    """Who acknowledged, with the role in the reader's language: the database keeps
+    ``Anna (staff)`` (the API's ``acknowledged_by``), a Finnish page says ``Anna (Myymälä)``."""
+    name, _, role = stored.rpartition(" (")
+    if name and role.endswith(")") and role[:-1] in ("staff", "office", "admin"):
+        return f"{name} ({t('role_' + role[:-1])})"
+    return stored
 
 
 def render_log(request: Request, ctx: Page, path: str, store: dict[str, Any] | None,

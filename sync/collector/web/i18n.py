@@ -122,6 +122,12 @@ class Translator:
         sign = "+" if rounded > 0 else "±" if rounded == 0 else ""
         return self("pp", value=sign + self.number(rounded))
 
+    def points_between(self, value: float, baseline: float) -> str:
+        """:meth:`points` from ``baseline`` to ``value`` as the reader sees them: the
+        difference of the two rounded percentages, so "74% vs 73%" reads "+1 pts",
+        never "±0 pts" (73.6 - 73.4)."""
+        return self.points(round_half_up(value) - round_half_up(baseline))
+
     def responses(self, n: int) -> str:
         """``1 vastaus`` / ``240 vastausta``, ``1 response`` / ``240 responses``."""
         return self.plural("responses", n)

@@ -32,6 +32,7 @@ from markupsafe import Markup
 from sync.assets import FACES
 from sync.clock import format_utc, utc_now
 from sync.collector.db.replica import Freshness
+from sync.collector.db.storage import Storage
 from sync.collector.reads import freshness_of
 from sync.collector.tokens import Principal, hash_token
 from sync.collector.web.i18n import LANGUAGES, Translator, pick, round_half_up
@@ -154,7 +155,7 @@ class Page:
             "csrf": self.csrf,
             "languages": LANGUAGES,
             "lang_url": self.lang_url,
-            "nav_stores": [],
+            "nav_stores": self.nav_stores() if "nav_stores" not in values else [],
             "active": "",
             "notice": None,
             **self.app_values(),
@@ -164,6 +165,15 @@ class Page:
         response = HTMLResponse(html, status_code=status)
         self.finish(response)
         return response
+
+    def nav_stores(self) -> list[dict[str, Any]]:
+        """The signed-in person's store links for the top bar, on every page: without
+        them a staff person on their notifications or an error page had no way back to
+        their store but the logo."""
+        app = self.request.scope.get("app")
+        if self.user is None or app is None:
+            return []
+        return nav_for(app.state.storage, self.user)
 
     def app_values(self) -> dict[str, Any]:
         """What the page says from the app's state: how fresh its figures are and the
@@ -185,6 +195,16 @@ class Page:
             response.set_cookie(CSRF_COOKIE, self.new_csrf_cookie, httponly=True,
                                 samesite="strict", secure=is_https(self.request), path="/")
         return response
+
+
+def nav_for(storage: Storage, user: Principal) -> list[dict[str, Any]]:
+    """Top-bar store links: a staff user's own stores, a region's user the region's stores
+    (office users use the ranking)."""
+    if user.region_id is not None:
+        return [store for store in storage.stores() if user.can_read(store["id"])]
+    if user.role == "staff":
+        return [store for store_id in user.store_ids for store in storage.stores(only=store_id)]
+    return []
 
 
 def freshness_text(t: Translator, freshness: Freshness | None) -> str:

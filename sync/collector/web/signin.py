@@ -96,7 +96,7 @@ def request_link(request: Request, email: str = Form(""), csrf: str = Form("")) 
     user = storage.user(address)
     if user is not None and not user["disabled_at"]:
         secret, _ = storage.issue_link(user["email"], "signin")
-        url = link_url(settings, "signin", secret, str(request.base_url))
+        url = link_url(settings, "signin", secret, str(request.base_url), user.get("language"))
         try:
             send_link(settings, user, "signin", url)
         except MailError:

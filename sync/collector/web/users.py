@@ -78,7 +78,7 @@ def invite(request: Request, email: str = Form(""), name: str = Form(""),
         return render_users(request, ctx, 422, ("error", str(message)), typed)
     settings = request.app.state.settings
     secret, _ = storage.issue_link(made["email"], "invite")
-    url = link_url(settings, "invite", secret, str(request.base_url))
+    url = link_url(settings, "invite", secret, str(request.base_url), made.get("language"))
     if settings.smtp_url:
         try:
             send_link(settings, made, "invite", url)

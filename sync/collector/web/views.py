@@ -28,10 +28,10 @@ from markupsafe import Markup
 from sync.clock import parse_utc, utc_now
 from sync.collector import alertlog, alerts, reports
 from sync.collector.db.storage import Storage
-from sync.collector.tokens import Principal
 from sync.collector.web import charts
 from sync.collector.web.i18n import Translator, round_half_up
 from sync.collector.web.render import Page, static_url, svg
+from sync.collector.web.render import nav_for as nav_for  # the pages import it from here
 from sync.i18n import FACE_ART, face_label_key
 from sync.metrics import too_few
 
@@ -204,14 +204,13 @@ def comparison(t: Translator, fig: dict[str, Any], base: dict[str, Any],
     none for a figure of too few responses (``floor``, see :func:`too_few`)."""
     if fig["csat"] is None or base["csat"] is None or too_few(fig["responses"], floor):
         return None
-    diff = fig["csat"] - base["csat"]
     direction = ""
     if fig["ci_high"] < base["csat"]:
         direction = "down"
     elif fig["ci_low"] > base["csat"]:
         direction = "up"
     return {
-        "text": t.points(diff),
+        "text": t.points_between(fig["csat"], base["csat"]),
         "baseline": t("vs_baseline", value=t.pct(base["csat"])),
         "direction": direction,
     }
@@ -466,17 +465,6 @@ def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- navigation and the office page -----------------------------------------------
-
-def nav_for(storage: Storage, user: Principal) -> list[dict[str, Any]]:
-    """Top-bar store links: a staff user's own stores, a region's user the region's stores
-    (office users use the ranking)."""
-    if user.region_id is not None:
-        return [store for store in storage.stores() if user.can_read(store["id"])]
-    if user.role == "staff":
-        return [store for store_id in user.store_ids for store in storage.stores(only=store_id)]
-    return []
-
-
 
 #: The office page shows a long ranking's best and worst this many each, with a
 #: link to the whole ranking; a list at most ``2 * OFFICE_EDGE + 5`` long is shown whole.

@@ -115,13 +115,14 @@ def test_staff_acknowledge_from_the_alert_page_and_the_office_sees_who(server,
         page.wait_for_load_state("load")
         assert page.url.endswith(f"/alerts/{alert}")
         assert page.locator("#alert-state").inner_text() == EN("alert_state_acknowledged")
-        assert page.locator("#alert-acked-by").inner_text().startswith("Kamppi staff (staff), ")
+        assert page.locator("#alert-acked-by").inner_text().startswith(
+            f"Kamppi staff ({EN('role_staff')}), ")
         assert page.locator("#alert-comment").inner_text() == "Till 2 was closed; opened it"
         assert page.locator("#ack-submit").count() == 0
     office = session_of(server, "office").get(url + "/office?lang=en", timeout=30).text
     assert EN("alert_state_acknowledged") in office
     log = session_of(server, "office").get(url + "/alerts?lang=en", timeout=30).text
-    assert "Till 2 was closed; opened it" in log and "Kamppi staff (staff)" in log
+    assert "Till 2 was closed; opened it" in log and f"Kamppi staff ({EN('role_staff')})" in log
 
 
 def test_an_alert_page_says_its_numbers_in_words_and_its_times_in_the_stores_zone(server):

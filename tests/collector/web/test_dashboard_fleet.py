@@ -128,3 +128,24 @@ def test_the_counts_add_up_and_a_silent_kiosk_without_an_alert_says_why(tmp_path
     assert counts["never"] == 1 and counts["silent"] == 1 and sum(counts.values()) == 3
     row = re.search(r'<tr data-kiosk="k1".*?</tr>', page, re.S).group(0)
     assert f'data-role="why-no-alert">{en("fleet_no_alert_closed")}<' in row
+
+
+def test_the_demos_nps_and_ces_kiosks_have_called_in_like_its_other_kiosks(tmp_path):
+    """Found in a user trial: the demo's exit and desk kiosks, whose taps fill the store
+    pages, were listed as "never connected" on the fleet page."""
+    from datetime import UTC, datetime
+
+    from sync.collector.app import create_app
+    from sync.collector.demo import seed_demo
+    from sync.collector.settings import Settings
+    from tests.support.asgi import call, session_cookie
+
+    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    tokens = seed_demo(app.state.storage, stores=2, days=3, seed=3, kinds=True,
+                       now=datetime.now(UTC))["tokens"]
+    page = call(app, "GET", "/fleet?lang=en", session_cookie(app, tokens["office"]))
+    rows = dict(re.findall(r'<tr data-kiosk="([^"]+)"[^>]* data-state="([^"]+)"',
+                           page.body.decode()))
+    kind_kiosks = [kiosk for kiosk in rows if kiosk.endswith(("-exit", "-desk"))]
+    assert len(kind_kiosks) == 4
+    assert {rows[kiosk] for kiosk in kind_kiosks} == {"ok"}

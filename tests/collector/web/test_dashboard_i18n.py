@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from sync.collector.web import i18n
+from sync.collector.web.views import comparison
 from sync.i18n import strings
 from tests.support import ROOT
 
@@ -98,3 +99,15 @@ def test_round_half_up_matches_what_people_expect():
 ])
 def test_language_choice(asked, cookie, header, lang):
     assert i18n.pick(asked, cookie, header) == lang
+
+
+def test_a_difference_reads_as_the_two_percentages_shown_beside_it():
+    """A card showing 74% against a baseline of 73% says +1, not the unrounded ±0
+    (73.6 - 73.4) a trial reader found contradicting the two numbers beside it."""
+    en, fi = i18n.Translator("en"), i18n.Translator("fi")
+    fig = {"csat": 73.6, "ci_low": 73.2, "ci_high": 74.0, "responses": 90_000}
+    card = comparison(en, fig, {"csat": 73.4})
+    assert card is not None and card["text"] == "+1 pts"
+    assert card["baseline"] == "vs 28-day baseline 73%" and en.pct(fig["csat"]) == "74%"
+    assert fi.points_between(74.6, 74.9) == "±0 %-yks."
+    assert en.points_between(72.4, 74.5) == "−3 pts"

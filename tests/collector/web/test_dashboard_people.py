@@ -26,7 +26,7 @@ from tests.support.smtp import Mailbox, smtp_server
 
 FI, EN = Translator("fi"), Translator("en")
 PASSWORD = "kamppi-2026-hymy"  # noqa: S105 (a test account's)
-LINK = re.compile(r"http://127\.0\.0\.1:\d+/login/(?:link|invite)/[A-Za-z0-9_-]+")
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/login/(?:link|invite)/[A-Za-z0-9_-]+(?:\?lang=[a-z]{2})?")
 
 
 class Server:
@@ -128,19 +128,19 @@ def test_an_invitation_by_mail_sets_a_password_which_then_signs_in(people):
     assert mail["Subject"] == EN("mail_invite_subject")
     assert mail.get_body(("plain",)).get_content().startswith("Hello Inka,")
     url = link_in(mail)
-    assert url.startswith(people.url + "/login/invite/")
-    session = requests.Session()
+    assert url.startswith(people.url + "/login/invite/") and url.endswith("?lang=en")
+    session = requests.Session()  # its pages in the mail's language, English
     page = session.get(url, timeout=10)
     assert page.status_code == 200 and "inka@example.com" in page.text
     differ = post_form(session, url, url, password=PASSWORD, again=PASSWORD + "x")
-    assert differ.status_code == 422 and FI("password_mismatch") in differ.text
+    assert differ.status_code == 422 and EN("password_mismatch") in differ.text
     short = post_form(session, url, url, password="short", again="short")  # noqa: S106
-    assert short.status_code == 422 and FI("password_short") in short.text
+    assert short.status_code == 422 and EN("password_short") in short.text
     done = post_form(session, url, url, password=PASSWORD, again=PASSWORD)
     assert done.status_code == 303 and done.headers["location"] == "/stores/a"
     assert session.get(people.url + "/stores/a", timeout=10).status_code == 200
     spent = requests.get(url, timeout=10)
-    assert spent.status_code == 410 and FI("invite_expired") in spent.text
+    assert spent.status_code == 410 and EN("invite_expired") in spent.text
 
     wrong = sign_in(people, "inka@example.com", PASSWORD + "!")
     assert wrong.status_code == 401 and FI("login_password_failed") in wrong.text

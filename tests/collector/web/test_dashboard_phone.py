@@ -68,3 +68,22 @@ def test_the_funnel_plot_labels_are_readable_on_a_phone(browser_chromium, chain)
             .filter(t => t.getBoundingClientRect().width > 0)
             .map(t => t.getBoundingClientRect().height)""")
         assert heights and min(heights) >= 10, heights
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["fi", "sv", "en", "de"])
+@pytest.mark.parametrize("width", [360, WIDTH])
+def test_the_period_buttons_keep_their_words_on_one_line_on_a_phone(browser_chromium, chain,
+                                                                   lang, width):
+    """Found in a user trial: "7 days" broke into "7" over "days" on a phone."""
+    url, office, store = chain
+    with signed_in_page(browser_chromium, url, office, width=width, height=844,
+                        lang=lang) as page:
+        page.goto(f"{url}/stores/{store}?lang={lang}")
+        boxes = page.eval_on_selector_all(
+            ".presets a", "els => els.map(e => e.getBoundingClientRect())"
+            ".map(r => ({top: Math.round(r.top), height: r.height, right: r.right}))")
+        assert len(boxes) == 5
+        assert len({box["top"] for box in boxes}) == 1, boxes  # one row
+        assert max(box["height"] for box in boxes) < 40, boxes  # one line each
+        assert max(box["right"] for box in boxes) <= width

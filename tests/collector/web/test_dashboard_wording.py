@@ -89,3 +89,13 @@ def test_the_region_page_labels_its_cards_alike_and_says_it_has_no_sub_regions(s
     assert f"{EN('region')} · CSAT" in labels
     assert f"{EN('region')} · {EN('happy_index')}" in labels
     assert f'id="subregions-none">{EN("subregions_none")}<' in page
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en", "de"])
+def test_the_access_token_has_one_name_in_each_language(lang):
+    """Found in a user trial: the Finnish login page offered to sign in with a
+    "käyttöavain" and then asked for a "käyttötunniste"; German mixed two words too."""
+    t = Translator(lang)
+    name = t("token").lower()
+    for key in ("login_token_summary", "me_token"):
+        assert name in t(key).lower(), (key, t(key))

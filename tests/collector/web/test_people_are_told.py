@@ -108,7 +108,8 @@ def test_a_store_manager_is_told_acknowledges_from_the_mail_and_gets_the_digest(
             page.fill("#ack-comment", "Till 2 jammed; opened till 3.")
             page.click("#ack-submit")
             page.wait_for_load_state("load")
-            assert "Anna Virtanen (staff)" in page.locator("#alert-acked-by").inner_text()
+            acked_by = page.locator("#alert-acked-by").inner_text()
+            assert f"Anna Virtanen ({EN('role_staff')})" in acked_by
             assert page.locator("#alert-comment").inner_text() == "Till 2 jammed; opened till 3."
             page.screenshot(path=str(SHOTS / "alert-acknowledged-390x844.png"), full_page=True)
             # And the daily digest.
