@@ -106,3 +106,79 @@ def test_a_seq_taken_twice_is_a_gap_not_a_full_count(mixed_chain):
     mixed_chain.check(repair=True)
     gaps = mixed_chain.db.query("SELECT gap_start, gap_end FROM seq_gaps WHERE kiosk_id = 'hki-k'")
     assert gaps == [{"gap_start": 5, "gap_end": 5}]
+
+
+def _named(table: str, changed: dict[tuple, tuple[int, int]]) -> list[str]:
+    """The lines check gives for ``changed`` rows of ``table``: key -> (stored, ratings say)."""
+    return sorted((f"{table} {key}: stored {stored}, ratings say {said}"
+                   for key, (stored, said) in changed.items()), key=lambda line: line)
+
+
+def _add(conn, table: str, keys: tuple[str, ...], key: tuple, by: int) -> tuple[int, int]:
+    """Add ``by`` to a stored roll-up row (made when missing); its (new n, old n)."""
+    where = " AND ".join(f"{name} = ?" for name in keys)
+    old = conn.rows(f"SELECT n FROM {table} WHERE {where}", key)
+    if old:
+        conn.execute(f"UPDATE {table} SET n = n + ? WHERE {where}", (by, *key))
+    else:
+        conn.execute(f"INSERT INTO {table} ({', '.join(keys)}, n)"
+                     f" VALUES ({', '.join('?' for _ in keys)}, ?)", (*key, by))
+    before = old[0][0] if old else 0
+    return before + by, before
+
+
+HOURLY = ("store_id", "local_date", "hour", "scale", "score")
+DAILY = ("store_id", "local_date", "kiosk_id", "scale", "score", "suppressed")
+REASONS = ("store_id", "local_date", "reason", "scale", "score")
+
+
+def test_taps_at_h_and_h_plus_2_told_as_two_at_h_plus_1_are_named(mixed_chain):
+    """The day's count and the sum of its hours stay the same: only a fingerprint that
+    is not linear in the hour (or the exact recount) tells them apart."""
+    with mixed_chain.db.transaction(serialize=True) as conn:
+        day, hour, scale, score = conn.rows(
+            "SELECT a.local_date, a.hour, a.scale, a.score FROM hourly_counts a"
+            " JOIN hourly_counts c ON c.store_id = a.store_id AND c.local_date = a.local_date"
+            " AND c.scale = a.scale AND c.score = a.score AND c.hour = a.hour + 2"
+            " WHERE a.store_id = 'hki' AND a.n > 0 AND c.n > 0"
+            " ORDER BY a.local_date, a.hour LIMIT 1")[0]
+        changed = {("hki", day, hour + step, scale, score): _add(
+            conn, "hourly_counts", HOURLY, ("hki", day, hour + step, scale, score), by)
+            for step, by in ((0, -1), (1, 2), (2, -1))}
+    assert mixed_chain.check() == _named("hourly_counts", changed)
+
+
+def test_a_tap_told_of_another_kiosk_of_the_same_store_is_named(mixed_chain):
+    mixed_chain.add_kiosk("hki-k2", "hki")
+    with mixed_chain.db.transaction(serialize=True) as conn:
+        key = conn.rows("SELECT store_id, local_date, kiosk_id, scale, score, suppressed"
+                        " FROM daily_counts WHERE store_id = 'hki' AND n > 0"
+                        " ORDER BY local_date LIMIT 1")[0]
+        other = (*key[:2], "hki-k2", *key[3:])
+        changed = {key: _add(conn, "daily_counts", DAILY, key, -1),
+                   other: _add(conn, "daily_counts", DAILY, other, 1)}
+    assert mixed_chain.check() == _named("daily_counts", changed)
+
+
+def test_a_suppressed_flag_flipped_in_the_daily_counts_is_named(mixed_chain):
+    with mixed_chain.db.transaction(serialize=True) as conn:
+        key = conn.rows("SELECT store_id, local_date, kiosk_id, scale, score, suppressed"
+                        " FROM daily_counts WHERE store_id = 'ktm' AND n > 0 AND suppressed = 0"
+                        " ORDER BY local_date LIMIT 1")[0]
+        flipped = (*key[:5], 1)
+        changed = {key: _add(conn, "daily_counts", DAILY, key, -1),
+                   flipped: _add(conn, "daily_counts", DAILY, flipped, 1)}
+    assert mixed_chain.check() == _named("daily_counts", changed)
+
+
+def test_one_more_in_one_reason_row_and_one_fewer_in_another_of_the_day_is_named(mixed_chain):
+    with mixed_chain.db.transaction(serialize=True) as conn:
+        first, second = conn.rows(
+            "SELECT store_id, local_date, reason, scale, score FROM reason_counts r"
+            " WHERE n > 1 AND (SELECT COUNT(*) FROM reason_counts o WHERE o.n > 1"
+            " AND o.store_id = r.store_id AND o.local_date = r.local_date) > 1"
+            " ORDER BY store_id, local_date, reason, scale, score LIMIT 2")
+        assert first[:2] == second[:2]
+        changed = {first: _add(conn, "reason_counts", REASONS, first, 1),
+                   second: _add(conn, "reason_counts", REASONS, second, -1)}
+    assert mixed_chain.check() == _named("reason_counts", changed)
