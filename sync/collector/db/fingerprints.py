@@ -3,14 +3,16 @@ with the same sums of the stored roll-ups, so one sort of the ratings by a coars
 stands in for a sort and millions of lookups per roll-up.
 
 Each rating's key remainder (what the roll-up keys by besides the group) becomes a
-small integer *code*; two independent pseudo-random maps of the code, drawn afresh
-for every check (:class:`Mixer`), are summed per group, on the ratings and on the
-stored counts (``n`` times the map of the row's code).  Equal sums and counts mean
-the group agrees; a wrong group slips through only if both sums of its differences
-happen to cancel, about one chance in 2**62.  A map must not be linear in the code:
-``f(h) + f(h + 2) == 2 * f(h + 1)`` would let a tap at hour h and one at h + 2 pass
-for two at h + 1.  Each is an affine map modulo one prime, squared modulo another
-(``SQLite has no XOR``; plain integer arithmetic runs the same on both backends).
+small integer *code*; a pseudo-random map of the code to 39 bits, drawn afresh for
+every check (:class:`Mixer`), is summed per group, on the ratings and on the stored
+counts (``n`` times the map of the row's code).  Equal sums and counts mean the
+group agrees; a wrong group slips through only if the map's values of its
+differences happen to cancel, about one chance in 2**39 (a second, independent map
+would make it 2**-70 and cost 10-15% more CPU: measured, docs/performance.md).  The
+map must not be linear in the code: ``f(h) + f(h + 2) == 2 * f(h + 1)`` would let a
+tap at hour h and one at h + 2 pass for two at h + 1.  It is an affine map modulo a
+31-bit prime, squared modulo a 39-bit one (:class:`Mixer`); plain integer
+arithmetic (SQLite has no XOR) runs the same on both backends.
 
 - per kiosk and store (:func:`kiosk_sums`): the daily key's remainder (local date,
   scale, score, suppressed), and the kiosk's seq facts on the way;
@@ -29,8 +31,10 @@ from typing import Any
 
 from sync.collector.db.connection import Connection
 
-#: Two primes just below 2**31: a mapped value and its square stay inside 64 bits.
-_P1, _P2 = 2_147_483_629, 2_147_483_647
+#: A prime just below 2**31 for the affine step, one just below 2**39 for the square:
+#: a group's sum stays inside 64 bits up to 2**24 ratings (a kiosk's in 90 years at
+#: 500 a day); past that both backends stop with an overflow error, never a wrong sum.
+_P1, _P2 = 2_147_483_629, 549_755_813_881
 #: Keeps SQLite from copying a derived column into every use of it (the subquery
 #: becomes a co-routine, each code computed once per rating); PostgreSQL reads it as
 #: the usual optimisation fence.
@@ -45,44 +49,44 @@ MAX_REASONS = 256
 
 @dataclass(frozen=True)
 class Mixer:
-    """Two pseudo-random maps of a code (a BIGINT from 0 to 2**34: PostgreSQL's integer
-    would overflow) to [0, 2**31),
-    as SQL: ``((code * a + b) mod P1)**2 + c mod P2`` with the factors drawn at random."""
+    """A pseudo-random map of a code (a BIGINT from 0 to 2**34: PostgreSQL's integer
+    would overflow) to [0, 2**39), as SQL: ``g = (code * a + b) mod P1``, then
+    ``(g * g + c) mod P2`` with ``a``, ``b`` and ``c`` drawn at random.
 
-    factors: tuple[tuple[int, int, int], ...]
+    One-to-one on codes below P1 (``a`` is invertible mod P1, and two different
+    ``g`` below 2**31 have squares that differ by ``(g - g') * (g + g')``, both
+    factors below the prime P2), and not linear: the square breaks any relation
+    among codes such as ``f(h) + f(h + 2) == 2 * f(h + 1)``.
+    """
+
+    a: int
+    b: int
+    c: int
 
     @classmethod
     def fresh(cls) -> Mixer:
         """New factors (``a`` below 2**28, so ``code * a`` fits in 63 bits)."""
         draw = random.SystemRandom()
-        return cls(tuple((draw.randrange(1 << 20, 1 << 28), draw.randrange(_P1),
-                          draw.randrange(_P2)) for _ in range(2)))
-
-    def maps(self, code: str) -> list[str]:
-        """The two maps of the SQL expression ``code`` (a column or a few columns' sum:
-        it is written twice).  Only integers this class drew go into the SQL."""
-        out = []
-        for a, b, c in self.factors:
-            mapped = f"(({code}) * {int(a)} + {int(b)}) % {_P1}"
-            out.append(f"(({mapped}) * ({mapped}) + {int(c)}) % {_P2}")
-        return out
+        return cls(draw.randrange(1 << 20, 1 << 28), draw.randrange(_P1), draw.randrange(_P2))
 
     def sums(self, code: str, weight: str = "") -> str:
-        """``SUM(map)`` of both maps, each times ``weight`` (``n *``) when given."""
-        return ", ".join(f"SUM({weight}({mapped}))" for mapped in self.maps(code))
+        """``SUM`` of the map of the SQL expression ``code`` (a column or a few
+        columns' sum: it is written twice), times ``weight`` (``n *``) when given.
+        Only integers this class drew go into the SQL."""
+        mapped = f"(({code}) * {int(self.a)} + {int(self.b)}) % {_P1}"
+        return f"SUM({weight}((({mapped}) * ({mapped}) + {int(self.c)}) % {_P2}))"
 
 
 @dataclass
 class Sums:
-    """A group's count and the sums of its two fingerprints."""
+    """A group's count and the sum of its fingerprints."""
 
     count: int = 0
-    first: int = 0
-    second: int = 0
+    total: int = 0
 
     @classmethod
     def of(cls, values: Sequence[Any]) -> Sums:
-        """From a row's count and two sums (NULL, when no row counted, is 0)."""
+        """From a row's count and sum (NULL, when no row counted, is 0)."""
         return cls(*(int(value or 0) for value in values))
 
 
@@ -96,8 +100,8 @@ def kiosk_sums(conn: Connection, mixer: Mixer) -> tuple[dict[tuple, Sums], list[
            f" {_DATE_CODE} + {_DAILY_CODE} AS code FROM ratings{_FENCE}) r"
            " GROUP BY kiosk_id, store_id")
     rows = conn.rows(sql)
-    return ({row[:2]: Sums.of(row[2:5]) for row in rows},
-            [(*row[:3], *row[5:]) for row in rows])
+    return ({row[:2]: Sums.of(row[2:4]) for row in rows},
+            [(*row[:3], *row[4:]) for row in rows])
 
 
 def stored_kiosk_sums(conn: Connection, mixer: Mixer) -> dict[tuple, Sums]:
@@ -120,7 +124,7 @@ def day_sums(conn: Connection, mixer: Mixer, hour: str, hour_params: Sequence[An
            f" THEN {reason} END AS BIGINT) AS r FROM ratings{_FENCE}) t"
            " GROUP BY store_id, local_date")
     rows = conn.rows(sql, (*hour_params, *reasons))
-    return {row[:2]: (Sums.of(row[2:5]), Sums.of(row[5:8])) for row in rows}
+    return {row[:2]: (Sums.of(row[2:4]), Sums.of(row[4:6])) for row in rows}
 
 
 def stored_day_sums(conn: Connection, mixer: Mixer,
