@@ -3,23 +3,22 @@ compared with the stored ones in SQL.
 
 ``hymy-collector check`` used to read every rating into Python and tally it
 (20 s for 1 M ratings), then every recount and stored roll-up (72 s at 10 M
-ratings); here the database counts and compares, and Python sees only the
-differences (:func:`_differences`):
+ratings), then sorted all ratings once per roll-up key in SQL; SQLite has no hash
+aggregate, so each key cost a sort of the ratings and millions of lookups.  Now
+two sorts by narrow keys give fingerprints (:mod:`~sync.collector.db.fingerprints`)
+and only the groups whose fingerprints differ are recounted key by key, so Python
+sees only the differences (:func:`_differences`):
 
-- daily and reason counts: one ``GROUP BY`` each, their keys as stored;
-- hourly counts: one ``GROUP BY`` by the store's local hour, which a ``CASE``
-  on the UTC hour of ``created_at`` gives per zone (:class:`HourPlan`); a
-  store in a zone where a UTC hour is not one local hour (+5:30, a DST step
-  at :30) is grouped by minute instead, as ingest counts it
+- daily counts: per kiosk and store, with each kiosk's seq facts on the way;
+- hourly and reason counts: per store and local date; a tap's local hour is a
+  ``CASE`` on the UTC hour of ``created_at`` per zone (:class:`HourPlan`); a
+  store in a zone where a UTC hour is not one local hour (+5:30, a DST step at
+  :30) is grouped by minute instead, as ingest counts it
   (:class:`~sync.collector.db.rollups.LocalHours`);
 - chain and running totals: sums of the daily counts;
-- seqs: one ``GROUP BY`` per kiosk settles those without gaps; ``LAG``/``LEAD``
-  over the others' seqs in order give their missing ranges, as
+- seqs: the per-kiosk facts settle those of one store without gaps;
+  ``LAG``/``LEAD`` over the others' seqs in order give their missing ranges, as
   :func:`~sync.collector.db.seqs.gaps_of` would from every seq.
-
-SQLite has no hash aggregate, so each of these keys costs a sort of the
-ratings; a shared finer grain does not help (7.3 M groups of (store, date,
-kiosk, scale, score, suppressed, UTC hour) for 10.2 M ratings).
 """
 
 from __future__ import annotations
@@ -63,7 +62,6 @@ STEPS = ("daily counts", "kiosk seqs", "hourly counts", "reason counts", "stored
 #: A condition on ratings' and roll-ups' columns (``store_id``, ``local_date``,
 #: ``kiosk_id``) and its parameters: the rows a comparison covers.
 Scope = tuple[str, list[Any]]
-_NONE = (Sums(), Sums())
 _ONE_HOUR = timedelta(hours=1)
 _ONE_DAY = timedelta(days=1)
 _KEY, _LAST = itemgetter(slice(0, -1)), itemgetter(-1)
