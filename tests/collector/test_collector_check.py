@@ -182,3 +182,19 @@ def test_one_more_in_one_reason_row_and_one_fewer_in_another_of_the_day_is_named
         changed = {first: _add(conn, "reason_counts", REASONS, first, 1),
                    second: _add(conn, "reason_counts", REASONS, second, -1)}
     assert mixed_chain.check() == _named("reason_counts", changed)
+
+
+def test_more_reasons_than_a_fingerprint_numbers_are_compared_row_by_row(mixed_chain,
+                                                                         monkeypatch):
+    """A chain with more distinct reasons than :data:`MAX_REASONS` (here: any) has its
+    reason counts compared key by key: a tap told of another reason, which the
+    fingerprint no longer tells apart, is still named."""
+    monkeypatch.setattr("sync.collector.db.recount.MAX_REASONS", 0)
+    assert mixed_chain.check() == []
+    with mixed_chain.db.transaction(serialize=True) as conn:
+        key = conn.rows("SELECT store_id, local_date, reason, scale, score FROM reason_counts"
+                        " WHERE n > 0 ORDER BY store_id, local_date LIMIT 1")[0]
+        other = (*key[:2], f"{key[2]}-other", *key[3:])
+        changed = {key: _add(conn, "reason_counts", REASONS, key, -1),
+                   other: _add(conn, "reason_counts", REASONS, other, 1)}
+    assert mixed_chain.check() == _named("reason_counts", changed)
