@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import termios
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -198,3 +199,56 @@ def test_more_reasons_than_a_fingerprint_numbers_are_compared_row_by_row(mixed_c
         changed = {key: _add(conn, "reason_counts", REASONS, key, -1),
                    other: _add(conn, "reason_counts", REASONS, other, 1)}
     assert mixed_chain.check() == _named("reason_counts", changed)
+
+
+def _seqs_of_two_dates(conn, kiosk_id: str) -> tuple[int, int]:
+    """Two seqs of a kiosk's ratings on two different local dates, neither its highest."""
+    return tuple(conn.rows(
+        "SELECT a.seq, b.seq FROM ratings a JOIN ratings b ON b.kiosk_id = a.kiosk_id"
+        " AND b.local_date > a.local_date WHERE a.kiosk_id = ?"
+        " AND b.seq < (SELECT MAX(seq) FROM ratings WHERE kiosk_id = ?)"
+        " ORDER BY a.local_date, a.seq, b.seq LIMIT 1", (kiosk_id, kiosk_id))[0])
+
+
+def test_seqs_swapped_across_dates_agree(mixed_chain):
+    """Two seqs swapped across local dates: the kiosk still has every seq once, so
+    check finds nothing."""
+    with mixed_chain.db.transaction(serialize=True) as conn:
+        first, second = _seqs_of_two_dates(conn, "ktm-k")
+        conn.execute("UPDATE ratings SET seq = CASE seq WHEN ? THEN ? ELSE ? END"
+                     " WHERE kiosk_id = 'ktm-k' AND seq IN (?, ?)",
+                     (first, second, first, first, second))
+    assert mixed_chain.check() == []
+
+
+def test_a_seq_taken_again_on_another_date_is_a_gap(mixed_chain):
+    """A seq of one date repeated on a later date, in place of one no longer there: as
+    many ratings as the highest seq, yet a range is missing."""
+    with mixed_chain.db.transaction(serialize=True) as conn:
+        first, second = _seqs_of_two_dates(conn, "ktm-k")
+        conn.execute("UPDATE ratings SET seq = ? WHERE kiosk_id = 'ktm-k' AND seq = ?",
+                     (first, second))
+    top = mixed_chain.db.query("SELECT max_seq FROM kiosks WHERE id = 'ktm-k'")[0]["max_seq"]
+    assert mixed_chain.check() == [
+        f"kiosk ktm-k: stored max_seq/received/gaps {top}/{top}/0 ranges,"
+        f" ratings say {top}/{top}/1 ranges"
+    ]
+
+
+def test_runs_of_seqs_that_overlap_across_dates_are_walked(chain_storage):
+    """A kiosk's seqs in step with its dates, each date one run; shifting the second
+    date's run down by one makes the runs overlap (seq 3 twice, the highest one lower):
+    as many ratings as before, which the walk counts and the runs alone would not."""
+    storage = chain_storage({"hel": "Europe/Helsinki"})
+    rows = []
+    for seq, day in enumerate(("2026-05-04", "2026-05-04", "2026-05-04", "2026-05-05",
+                               "2026-05-05", "2026-05-06"), start=1):
+        created = f"{day}T09:{seq:02d}:00.000Z"
+        rows.append((str(uuid.UUID(int=seq, version=4)), seq, "hel", "hel-k", 4, 5, created,
+                     day, "fi", None, 0, 1, created, 0))
+    storage.bulk_insert("hel-k", rows)
+    assert storage.check() == []
+    with storage.db.transaction(serialize=True) as conn:
+        conn.execute("UPDATE ratings SET seq = seq - 1 WHERE kiosk_id = 'hel-k' AND seq > 3")
+    assert storage.check() == ["kiosk hel-k: stored max_seq/received/gaps 6/6/0 ranges,"
+                               " ratings say 5/6/0 ranges"]
