@@ -14,11 +14,12 @@ tap at hour h and one at h + 2 pass for two at h + 1.  It is an affine map modul
 31-bit prime, squared modulo a 39-bit one (:class:`Mixer`); plain integer
 arithmetic (SQLite has no XOR) runs the same on both backends.
 
-One sort of the ratings by (store, local date, kiosk) gives them all
-(:func:`rating_sums`): the daily counts' per group (scale, score, flag), the hourly
-counts' (local hour, scale, score) and reason counts' (reason, scale, score) per
-store and date (the kiosks' groups added up), and each group's seq facts.  Only
-the groups whose sums differ are compared row by row to name the rows.
+- per kiosk and store (:func:`kiosk_sums`): the daily key's remainder (local date,
+  scale, score, suppressed), and the kiosk's seq facts on the way;
+- per store and local date (:func:`day_sums`): counted taps' local hour, scale and
+  score (``hourly_counts``), and their reason, scale and score (``reason_counts``).
+
+Only the groups whose sums differ are compared row by row to name the rows.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ _P1, _P2 = 2_147_483_629, 549_755_813_881
 _FENCE = " LIMIT 9223372036854775807 OFFSET 0"
 #: The daily key's remainder below its local date: scale (<= 11) * 32 + score * 2 + flag.
 _DAILY_CODE = "scale * 32 + score * 2 + suppressed"
+#: A local date (``2026-12-03``) as the integer 20261203, times 512 for the code above.
+_DATE_CODE = "CAST(replace(local_date, '-', '') AS BIGINT) * 512"
 #: More distinct reasons than this are compared row by row, not by fingerprint.
 MAX_REASONS = 256
 
@@ -86,57 +89,42 @@ class Sums:
         """From a row's count and sum (NULL, when no row counted, is 0)."""
         return cls(*(int(value or 0) for value in values))
 
-    def add(self, other: Sums) -> None:
-        """Count ``other``'s rows in too (a coarser group's sums are its parts')."""
-        self.count += other.count
-        self.total += other.total
+
+def kiosk_sums(conn: Connection, mixer: Mixer) -> tuple[dict[tuple, Sums], list[tuple]]:
+    """Per (kiosk, store): the ratings' daily fingerprints, and the rows of seq facts
+    (kiosk, store, ratings, distinct seqs, lowest, highest): one sort of the ratings
+    by a narrow key."""
+    sums = mixer.sums("code")
+    sql = (f"SELECT kiosk_id, store_id, COUNT(*), {sums},"  # noqa: S608
+           " COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM (SELECT kiosk_id, store_id, seq,"
+           f" {_DATE_CODE} + {_DAILY_CODE} AS code FROM ratings{_FENCE}) r"
+           " GROUP BY kiosk_id, store_id")
+    rows = conn.rows(sql)
+    return ({row[:2]: Sums.of(row[2:4]) for row in rows},
+            [(*row[:3], *row[4:]) for row in rows])
 
 
-@dataclass
-class Found:
-    """What the one sort of the ratings gives: per (store, date, kiosk) the daily
-    fingerprints; per (store, date) those of the hourly and reason counts; and per
-    (store, date, kiosk) the seq facts (kiosk, ratings, distinct seqs, lowest, highest)."""
-
-    daily: dict[tuple, Sums]
-    days: dict[tuple, tuple[Sums, Sums]]
-    seqs: list[tuple]
+def stored_kiosk_sums(conn: Connection, mixer: Mixer) -> dict[tuple, Sums]:
+    """The same fingerprints of the stored daily counts, per (kiosk, store)."""
+    sums = mixer.sums(f"{_DATE_CODE} + {_DAILY_CODE}", "n * ")
+    rows = conn.rows(f"SELECT kiosk_id, store_id, SUM(n), {sums}"  # noqa: S608
+                     " FROM daily_counts WHERE n <> 0 GROUP BY kiosk_id, store_id")
+    return {row[:2]: Sums.of(row[2:]) for row in rows}
 
 
-def rating_sums(conn: Connection, mixer: Mixer, hour: str, hour_params: Sequence[Any],
-                reasons: Sequence[str]) -> Found:
-    """Every fingerprint of the ratings from one sort by (store, local date, kiosk):
-    the daily key's remainder (scale, score, flag), the counted taps' local hour
-    (``hour``: SQL, with ``hour_params``), scale and score, and their reason
-    (``reasons``: the stored ones, numbered in that order; any other is 0), scale
-    and score; and each group's seq facts.  (Two sorts by narrower keys, one per
-    kiosk and store and one per store and date, cost 40% more CPU.)"""
-    sums = ", ".join((mixer.sums("d"), "COUNT(h)", mixer.sums("h"), "COUNT(r)", mixer.sums("r")))
-    reason = _reason_code(reasons)
-    sql = (f"SELECT store_id, local_date, kiosk_id, COUNT(*), {sums},"  # noqa: S608
-           " COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM (SELECT store_id, local_date,"
-           f" kiosk_id, seq, CAST({_DAILY_CODE} AS BIGINT) AS d,"
+def day_sums(conn: Connection, mixer: Mixer, hour: str, hour_params: Sequence[Any],
+             reasons: Sequence[str]) -> dict[tuple, tuple[Sums, Sums]]:
+    """Per (store, local date): the counted taps' hourly fingerprints (``hour``: their
+    local hour as SQL, with ``hour_params``) and those of their reasons (``reasons``:
+    the stored ones, numbered in that order; any other reason is 0)."""
+    sums, reason = mixer.sums("h") + ", COUNT(r), " + mixer.sums("r"), _reason_code(reasons)
+    sql = (f"SELECT store_id, local_date, COUNT(h), {sums} FROM (SELECT store_id, local_date,"
            f" CAST(CASE WHEN suppressed = 0 THEN ({hour}) * 256 + scale * 16 + score END AS BIGINT)"
            " AS h, CAST(CASE WHEN suppressed = 0 AND reason IS NOT NULL"
            f" THEN {reason} END AS BIGINT) AS r FROM ratings{_FENCE}) t"
-           " GROUP BY store_id, local_date, kiosk_id")
-    found = Found({}, {}, [])
-    for row in conn.rows(sql, (*hour_params, *reasons)):
-        found.daily[row[:3]] = Sums.of(row[3:5])
-        hourly, reasoned = found.days.setdefault(row[:2], (Sums(), Sums()))
-        hourly.add(Sums.of(row[5:7]))
-        reasoned.add(Sums.of(row[7:9]))
-        found.seqs.append((row[2], *row[3:4], *row[9:]))
-    return found
-
-
-def stored_daily_sums(conn: Connection, mixer: Mixer) -> dict[tuple, Sums]:
-    """The same fingerprints of the stored daily counts, per (store, date, kiosk):
-    the table read in its key's order, no sort."""
-    sums = mixer.sums(f"CAST({_DAILY_CODE} AS BIGINT)", "n * ")
-    rows = conn.rows(f"SELECT store_id, local_date, kiosk_id, SUM(n), {sums}"  # noqa: S608
-                     " FROM daily_counts WHERE n <> 0 GROUP BY store_id, local_date, kiosk_id")
-    return {row[:3]: Sums.of(row[3:]) for row in rows}
+           " GROUP BY store_id, local_date")
+    rows = conn.rows(sql, (*hour_params, *reasons))
+    return {row[:2]: (Sums.of(row[2:4]), Sums.of(row[4:6])) for row in rows}
 
 
 def stored_day_sums(conn: Connection, mixer: Mixer,

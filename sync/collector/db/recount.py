@@ -39,9 +39,10 @@ from sync.collector.db.fingerprints import (
     MAX_REASONS,
     Mixer,
     Sums,
-    rating_sums,
-    stored_daily_sums,
+    day_sums,
+    kiosk_sums,
     stored_day_sums,
+    stored_kiosk_sums,
     stored_reasons,
 )
 from sync.collector.db.rollups import (
@@ -140,27 +141,28 @@ def recount(conn: Connection, hours: LocalHours, zone_of: Callable[[str], ZoneIn
     """Recount every roll-up from the ratings in ``conn`` and compare it with the stored
     one; ``step`` is told each step's name (:data:`STEPS`) as it ends.
 
-    One sort of the ratings by (store, local date, kiosk) gives fingerprints
-    (:mod:`~sync.collector.db.fingerprints`) of the daily counts per group, of
-    the hourly and reason counts per store and date, and each group's seq facts.
-    Only the groups whose fingerprints differ from the stored roll-ups' are
-    recounted key by key (:func:`_differences`) to name the rows.
+    Two sorts of the ratings by narrow keys give fingerprints
+    (:mod:`~sync.collector.db.fingerprints`): per kiosk and store for the daily
+    counts (and each kiosk's seq facts), per store and local date for the hourly
+    and reason counts.  Only the groups whose fingerprints differ from the stored
+    roll-ups' are recounted key by key (:func:`_differences`) to name the rows.
     The chain and running totals are sums of the daily counts: when the stored
     daily counts agree with the ratings they are summed from those (1.8 M rows at
     10 M ratings) rather than from a recount.
     """
     mixer = Mixer.fresh()
-    plan, reasons = HourPlan.of(conn, zone_of), stored_reasons(conn)
-    fingerprinted = reasons if len(reasons) <= MAX_REASONS else []
-    found = rating_sums(conn, mixer, *plan.hour(), fingerprinted)
-    wrong = _differing(found.daily, stored_daily_sums(conn, mixer))
-    scope = _scope(conn, ("store_id", "local_date", "kiosk_id"), wrong)
+    found, facts = kiosk_sums(conn, mixer)
+    wrong = _differing(found, stored_kiosk_sums(conn, mixer))
+    scope = _scope(conn, ("kiosk_id",), wrong)
     daily = _differences(conn, "daily_counts", DAILY_KEYS, (_daily(scope[0]), scope[1]),
                          scope) if wrong else []
     step(STEPS[0])
-    seqs = kiosk_seqs(conn, found.seqs)
+    seqs = kiosk_seqs(conn, facts)
     step(STEPS[1])
-    by_day, stored = found.days, stored_day_sums(conn, mixer, fingerprinted)
+    plan, reasons = HourPlan.of(conn, zone_of), stored_reasons(conn)
+    fingerprinted = reasons if len(reasons) <= MAX_REASONS else []
+    by_day = day_sums(conn, mixer, *plan.hour(), fingerprinted)
+    stored = stored_day_sums(conn, mixer, fingerprinted)
     minute = set(plan.by_minute)
     wrong = _differing({k: v[0] for k, v in by_day.items() if k[0] not in minute},
                        {k: v[0] for k, v in stored.items() if k[0] not in minute})
@@ -444,30 +446,22 @@ def minute_hourly(conn: Connection, hours: LocalHours, stores: Sequence[str]) ->
 def kiosk_seqs(conn: Connection, facts: Sequence[tuple]) -> dict[str, KioskSeqs]:
     """Each kiosk with ratings: its highest seq, its ratings and its missing ranges.
 
-    ``facts`` are rows of (kiosk, ratings, distinct seqs, lowest, highest seq),
-    one per store and local date a kiosk has ratings on
-    (:func:`~sync.collector.db.fingerprints.rating_sums`).  A kiosk whose groups
-    each hold a run of seqs without a gap or a repeat (as many distinct seqs as
-    ratings, and as the run is long), and whose runs, in order, follow on from 1
-    without a gap or an overlap, has exactly the seqs 1 to its highest: no gaps.
-    Only the others (a gap, a repeat, or seqs out of step with the dates) are
-    walked seq by seq with a window, which costs several times the grouping.
+    ``facts`` are rows of (kiosk, store, ratings, distinct seqs, lowest, highest
+    seq), one per store a kiosk has ratings in (:func:`~sync.collector.db.
+    fingerprints.kiosk_sums`).  They settle every kiosk of one store whose seqs
+    are exactly 1 to its highest (as many distinct seqs as ratings, and as the
+    highest): no gaps.  Only the others (a moved kiosk's distinct seqs per store
+    do not add up to its own) are walked seq by seq with a window, which costs
+    several times the grouping.
     """
-    runs: dict[str, list[tuple[int, int, int, int]]] = {}
-    for kiosk_id, ratings, distinct, lowest, highest in facts:
-        runs.setdefault(kiosk_id, []).append((lowest, highest, ratings, distinct))
     found: dict[str, KioskSeqs] = {}
+    stores = Counter(row[0] for row in facts)
     uneven = []
-    for kiosk_id, kiosk_runs in runs.items():
-        kiosk_runs.sort()
-        top = 0
-        for lowest, highest, ratings, distinct in kiosk_runs:
-            if lowest != top + 1 or not ratings == distinct == highest - lowest + 1:
-                uneven.append(kiosk_id)
-                break
-            top = highest
-        else:
-            found[kiosk_id] = KioskSeqs(top, top)
+    for kiosk_id, _store, ratings, distinct, lowest, highest in facts:
+        if ratings == distinct == highest and lowest >= 1 and stores[kiosk_id] == 1:
+            found[kiosk_id] = KioskSeqs(highest, ratings)
+        elif kiosk_id not in uneven:
+            uneven.append(kiosk_id)
     if not uneven:
         return found
     wanted = set(uneven)
