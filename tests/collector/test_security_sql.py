@@ -54,13 +54,18 @@ DDL = ("sync/collector/db/bi.py",
 #:   around that lines SELECT (``inner``);
 #: - recount.py: join conditions and COALESCE lists over constant key tuples, recount
 #:   queries made of those, ``store_id IN (?, ...)`` scopes, and the local-hour CASE of
-#:   zone offsets (integers) from UTC hours that ``_offsets`` formatted.
+#:   zone offsets (integers) from UTC hours that ``_offsets`` formatted, and ``within``:
+#:   the scope of a comparison, ``column IN (?, ...)`` conditions from ``any_of``;
+#: - fingerprints.py: ``sums`` of SQL arithmetic on constant column names with integer
+#:   factors ``Mixer`` drew, the local-hour expression (``hour``) from recount.py, and
+#:   the reasons' ``CASE reason WHEN ? THEN 1 ...`` (``reason``: one ``?`` per reason).
 FRAGMENTS = {
     "sync/collector/db/hours.py": {"day_type", "filters"},
     "sync/collector/db/lines.py": {"' OR '.join(_refused(backend, fmt, delimiter))", "line",
                                    "clock", "stores", "joined", "inner"},
     "sync/collector/db/recount.py": {"scope", "either", "expected", "on", "left_out", "source",
-                                     "sql", "hour", "skip"},
+                                     "sql", "hour", "skip", "within"},
+    "sync/collector/db/fingerprints.py": {"sums", "hour", "reason"},
 }
 
 

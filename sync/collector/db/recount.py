@@ -3,23 +3,22 @@ compared with the stored ones in SQL.
 
 ``hymy-collector check`` used to read every rating into Python and tally it
 (20 s for 1 M ratings), then every recount and stored roll-up (72 s at 10 M
-ratings); here the database counts and compares, and Python sees only the
-differences (:func:`_differences`):
+ratings), then sorted all ratings once per roll-up key in SQL; SQLite has no hash
+aggregate, so each key cost a sort of the ratings and millions of lookups.  Now
+two sorts by narrow keys give fingerprints (:mod:`~sync.collector.db.fingerprints`)
+and only the groups whose fingerprints differ are recounted key by key, so Python
+sees only the differences (:func:`_differences`):
 
-- daily and reason counts: one ``GROUP BY`` each, their keys as stored;
-- hourly counts: one ``GROUP BY`` by the store's local hour, which a ``CASE``
-  on the UTC hour of ``created_at`` gives per zone (:class:`HourPlan`); a
-  store in a zone where a UTC hour is not one local hour (+5:30, a DST step
-  at :30) is grouped by minute instead, as ingest counts it
+- daily counts: per kiosk and store, with each kiosk's seq facts on the way;
+- hourly and reason counts: per store and local date; a tap's local hour is a
+  ``CASE`` on the UTC hour of ``created_at`` per zone (:class:`HourPlan`); a
+  store in a zone where a UTC hour is not one local hour (+5:30, a DST step at
+  :30) is grouped by minute instead, as ingest counts it
   (:class:`~sync.collector.db.rollups.LocalHours`);
 - chain and running totals: sums of the daily counts;
-- seqs: one ``GROUP BY`` per kiosk settles those without gaps; ``LAG``/``LEAD``
-  over the others' seqs in order give their missing ranges, as
+- seqs: the per-kiosk facts settle those of one store without gaps;
+  ``LAG``/``LEAD`` over the others' seqs in order give their missing ranges, as
   :func:`~sync.collector.db.seqs.gaps_of` would from every seq.
-
-SQLite has no hash aggregate, so each of these keys costs a sort of the
-ratings; a shared finer grain does not help (7.3 M groups of (store, date,
-kiosk, scale, score, suppressed, UTC hour) for 10.2 M ratings).
 """
 
 from __future__ import annotations
@@ -36,6 +35,16 @@ from zoneinfo import ZoneInfo
 from sync.clock import parse_utc
 from sync.collector.db.chain import CHAIN_KEYS
 from sync.collector.db.connection import Connection
+from sync.collector.db.fingerprints import (
+    MAX_REASONS,
+    Mixer,
+    Sums,
+    day_sums,
+    kiosk_sums,
+    stored_day_sums,
+    stored_kiosk_sums,
+    stored_reasons,
+)
 from sync.collector.db.rollups import (
     DAILY_KEYS,
     HOURLY_KEYS,
@@ -49,24 +58,23 @@ from sync.collector.db.rollups import (
 from sync.collector.db.seqs import Gap
 
 #: The steps of a check, in order, as a progress bar names them.
-STEPS = ("daily counts", "hourly counts", "reason counts", "kiosk seqs", "stored roll-ups")
+STEPS = ("daily counts", "kiosk seqs", "hourly counts", "reason counts", "stored roll-ups")
+#: A condition on ratings' and roll-ups' columns (``store_id``, ``local_date``,
+#: ``kiosk_id``) and its parameters: the rows a comparison covers.
+Scope = tuple[str, list[Any]]
 _ONE_HOUR = timedelta(hours=1)
 _ONE_DAY = timedelta(days=1)
 _KEY, _LAST = itemgetter(slice(0, -1)), itemgetter(-1)
 _RUNNING_KEY, _RUNNING_TOTALS = itemgetter(0, 1, 2), itemgetter(slice(3, None))
 _LAST_INSTANT = _ONE_HOUR - timedelta(microseconds=1)
-_DAILY = ("SELECT store_id, local_date, kiosk_id, scale, score, suppressed, COUNT(*) AS n"
-          " FROM ratings GROUP BY store_id, local_date, kiosk_id, scale, score, suppressed")
-_REASONS = ("SELECT store_id, local_date, reason, scale, score, COUNT(*) AS n FROM ratings"
-            " WHERE suppressed = 0 AND reason IS NOT NULL"
-            " GROUP BY store_id, local_date, reason, scale, score")
+#: Where every row counts (a :data:`Scope`'s condition).
+_EVERYWHERE: Scope = ("TRUE", [])
+#: More groups than this that differ are named from a recount of everything.
+_MAX_SCOPE = 1000
 #: Counted taps by store, local date, UTC hour (``substr`` 13) or minute (16), scale, score.
 _BY_TIME = ("SELECT store_id, local_date, substr(created_at, 1, {width}), scale, score, COUNT(*)"
             " FROM ratings WHERE suppressed = 0{where}"
             " GROUP BY store_id, local_date, substr(created_at, 1, {width}), scale, score")
-#: Per kiosk, its ratings, distinct seqs, lowest and highest seq.
-_SEQ_FACTS = ("SELECT kiosk_id, COUNT(*), COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM ratings"
-              " GROUP BY kiosk_id")
 #: Per kiosk, the rows that open a missing range (seq above the previous one + 1,
 #: seqs below 1 aside) and its last row by seq, with its rank (= its ratings).
 _SEQS = (
@@ -133,30 +141,87 @@ def recount(conn: Connection, hours: LocalHours, zone_of: Callable[[str], ZoneIn
     """Recount every roll-up from the ratings in ``conn`` and compare it with the stored
     one; ``step`` is told each step's name (:data:`STEPS`) as it ends.
 
-    Each recount is compared in the database (:func:`_differences`): only
-    differences reach Python, so the millions of recounted and stored rows are
-    neither fetched nor held.  The chain and running totals are sums of the
-    daily counts: when the stored daily counts agree with the ratings they are
-    summed from those (1.8 M rows at 10 M ratings) rather than from a recount.
+    Two sorts of the ratings by narrow keys give fingerprints
+    (:mod:`~sync.collector.db.fingerprints`): per kiosk and store for the daily
+    counts (and each kiosk's seq facts), per store and local date for the hourly
+    and reason counts.  Only the groups whose fingerprints differ from the stored
+    roll-ups' are recounted key by key (:func:`_differences`) to name the rows.
+    The chain and running totals are sums of the daily counts: when the stored
+    daily counts agree with the ratings they are summed from those (1.8 M rows at
+    10 M ratings) rather than from a recount.
     """
-    daily = _differences(conn, "daily_counts", DAILY_KEYS, _DAILY, ())
+    mixer = Mixer.fresh()
+    found, facts = kiosk_sums(conn, mixer)
+    wrong = _differing(found, stored_kiosk_sums(conn, mixer))
+    scope = _scope(conn, ("kiosk_id",), wrong)
+    daily = _differences(conn, "daily_counts", DAILY_KEYS, (_daily(scope[0]), scope[1]),
+                         scope) if wrong else []
     step(STEPS[0])
-    plan = HourPlan.of(conn, zone_of)
-    hourly = _differences(conn, "hourly_counts", HOURLY_KEYS, *plan.expected(), plan.by_minute)
+    seqs = kiosk_seqs(conn, facts)
+    step(STEPS[1])
+    plan, reasons = HourPlan.of(conn, zone_of), stored_reasons(conn)
+    fingerprinted = reasons if len(reasons) <= MAX_REASONS else []
+    by_day = day_sums(conn, mixer, *plan.hour(), fingerprinted)
+    stored = stored_day_sums(conn, mixer, fingerprinted)
+    minute = set(plan.by_minute)
+    wrong = _differing({k: v[0] for k, v in by_day.items() if k[0] not in minute},
+                       {k: v[0] for k, v in stored.items() if k[0] not in minute})
+    scope = _scope(conn, ("store_id", "local_date"), wrong)
+    hourly = _differences(conn, "hourly_counts", HOURLY_KEYS, plan.expected(scope), scope,
+                          plan.by_minute) if wrong else []
     if plan.by_minute:
         hourly += _compare("hourly_counts", *_minute_hours(conn, hours, plan.by_minute))
-    step(STEPS[1])
-    reasons = _differences(conn, "reason_counts", REASON_KEYS, _REASONS, ())
     step(STEPS[2])
-    seqs = kiosk_seqs(conn)
+    wrong = _differing({k: v[1] for k, v in by_day.items()}, {k: v[1] for k, v in stored.items()})
+    scope = _scope(conn, ("store_id", "local_date"), wrong if fingerprinted == reasons else None)
+    reasoned = _differences(conn, "reason_counts", REASON_KEYS, (_reasons(scope[0]), scope[1]),
+                            scope) if wrong or fingerprinted != reasons else []
     step(STEPS[3])
-    totals = _compare_totals(conn, f"({_DAILY})" if daily else "daily_counts")
-    return Recount(daily + hourly + reasons + totals, seqs)
+    totals = _compare_totals(conn, f"({_daily('TRUE')})" if daily else "daily_counts")
+    return Recount(daily + hourly + reasoned + totals, seqs)
+
+
+def _daily(scope: str) -> str:
+    """The daily recount of the ratings ``scope`` (a :data:`Scope`'s condition) covers."""
+    return ("SELECT store_id, local_date, kiosk_id, scale, score, suppressed, COUNT(*) AS n"
+            f" FROM ratings WHERE {scope}"
+            " GROUP BY store_id, local_date, kiosk_id, scale, score, suppressed")
+
+
+def _reasons(scope: str) -> str:
+    """The reason recount of the counted taps ``scope`` covers."""
+    return ("SELECT store_id, local_date, reason, scale, score, COUNT(*) AS n FROM ratings"
+            f" WHERE suppressed = 0 AND reason IS NOT NULL AND {scope}"
+            " GROUP BY store_id, local_date, reason, scale, score")
+
+
+def _differing(found: Mapping[tuple, Sums], stored: Mapping[tuple, Sums]) -> list[tuple]:
+    """The groups whose fingerprints differ (a group missing on one side has none)."""
+    empty = Sums()
+    return sorted(key for key in {*found, *stored}
+                  if found.get(key, empty) != stored.get(key, empty))
+
+
+def _scope(conn: Connection, columns: Sequence[str], groups: Sequence[tuple] | None) -> Scope:
+    """The rows of ``groups`` (values of ``columns``) as a :data:`Scope`: each column
+    one of the groups' values (a few more rows than the groups, never fewer);
+    everything when ``groups`` is None or too many to list."""
+    if groups is None:
+        return _EVERYWHERE
+    conditions, params = [], []
+    for index, column in enumerate(columns):
+        values = sorted({group[index] for group in groups})
+        if not values or len(values) > _MAX_SCOPE:
+            return _EVERYWHERE
+        where, values = conn.any_of(column, values)
+        conditions.append(where)
+        params += values
+    return " AND ".join(conditions), params
 
 
 def daily_recount(conn: Connection) -> Counter:
     """The daily counts the ratings give (for a repair)."""
-    return Counter(_counts(conn, _DAILY))
+    return Counter(_counts(conn, _daily("TRUE")))
 
 
 def rebuild_counts(conn: Connection, hours: LocalHours,
@@ -165,7 +230,7 @@ def rebuild_counts(conn: Connection, hours: LocalHours,
     the database counts and inserts in one statement each."""
     plan = HourPlan.of(conn, zone_of)
     for table, keys, (sql, params) in (("hourly_counts", HOURLY_KEYS, plan.expected()),
-                                       ("reason_counts", REASON_KEYS, (_REASONS, []))):
+                                       ("reason_counts", REASON_KEYS, (_reasons("TRUE"), []))):
         conn.execute(f"INSERT INTO {table} ({', '.join(keys)}, n) {sql}",  # noqa: S608
                      tuple(params))
     if plan.by_minute:
@@ -180,11 +245,13 @@ def _counts(conn: Connection, sql: str, params: tuple = ()) -> dict[tuple, int]:
     return dict(zip(map(_KEY, rows), map(_LAST, rows), strict=True))
 
 
-def _differences(conn: Connection, table: str, keys: Sequence[str], expected: str,
-                 params: Sequence[Any], skip: Sequence[str] = ()) -> list[str]:
-    """Lines naming each row of ``table`` whose ``n`` differs from the recount
-    ``expected`` (a query of ``keys`` and ``n``), compared in the database; the
-    stored rows of the stores in ``skip`` are left out (checked elsewhere).
+def _differences(conn: Connection, table: str, keys: Sequence[str],
+                 expected: tuple[str, Sequence[Any]], scope: Scope = _EVERYWHERE,
+                 skip: Sequence[str] = ()) -> list[str]:
+    """Lines naming each row of ``table`` in ``scope`` whose ``n`` differs from the
+    recount ``expected`` (a query of ``keys`` and ``n`` over that scope, and its
+    parameters), compared in the database; the stored rows of the stores in
+    ``skip`` are left out (checked elsewhere).
 
     First one pass that only counts: every recounted row found stored with its
     ``n``, and as many non-zero rows stored, means the two agree (keys are
@@ -192,22 +259,24 @@ def _differences(conn: Connection, table: str, keys: Sequence[str], expected: st
     the rows (a second recount; a FULL JOIN's bookkeeping of matched rows costs
     more than the lookups).
     """
+    sql, params = expected
     on = " AND ".join(f"s.{key} = e.{key}" for key in keys)
-    scope, values = _any_of_text(skip) if skip else ("FALSE", [])
+    where, values = _any_of_text(skip) if skip else ("FALSE", [])
+    within, scoped = scope
     recounted, found = conn.rows(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.n = e.n THEN 1 ELSE 0 END), 0)"  # noqa: S608
-        f" FROM ({expected}) e LEFT JOIN {table} s ON {on}", tuple(params))[0]
+        f" FROM ({sql}) e LEFT JOIN {table} s ON {on}", tuple(params))[0]
     stored = conn.scalar(f"SELECT COUNT(*) FROM {table} WHERE n <> 0"  # noqa: S608
-                         f" AND NOT ({scope})", tuple(values))
+                         f" AND NOT ({where}) AND {within}", (*values, *scoped))
     if recounted == found == stored:
         return []
     either = ", ".join(f"COALESCE(e.{key}, s.{key})" for key in keys)
-    left_out = scope.replace("store_id", "COALESCE(s.store_id, '')")
+    left_out = where.replace("store_id", "COALESCE(s.store_id, '')")
     rows = conn.rows(
-        f"SELECT {either}, COALESCE(s.n, 0), COALESCE(e.n, 0) FROM ({expected}) e"  # noqa: S608
-        f" FULL JOIN {table} s ON {on}"
+        f"SELECT {either}, COALESCE(s.n, 0), COALESCE(e.n, 0) FROM ({sql}) e"  # noqa: S608
+        f" FULL JOIN (SELECT * FROM {table} WHERE {within}) s ON {on}"
         f" WHERE COALESCE(s.n, 0) <> COALESCE(e.n, 0) AND NOT ({left_out})",
-        (*params, *values))
+        (*params, *scoped, *values))
     return _compare(table, {row[:-2]: row[-2] for row in rows if row[-2]},
                     {row[:-2]: row[-1] for row in rows if row[-1]})
 
@@ -216,8 +285,8 @@ def _compare_totals(conn: Connection, source: str) -> list[str]:
     """Lines naming each stored chain, running-key and running total that differs
     from the sums of the daily counts in ``source`` (a table or a subquery)."""
     problems = _differences(
-        conn, "chain_day_counts", CHAIN_KEYS, "SELECT local_date, scale, score, suppressed,"
-        f" SUM(n) AS n FROM {source} d WHERE n <> 0 GROUP BY 1, 2, 3, 4", ())  # noqa: S608
+        conn, "chain_day_counts", CHAIN_KEYS, ("SELECT local_date, scale, score, suppressed,"
+        f" SUM(n) AS n FROM {source} d WHERE n <> 0 GROUP BY 1, 2, 3, 4", ()))  # noqa: S608
     days = store_days(_counts(conn, f"SELECT {', '.join(DAILY_KEYS)}, n FROM {source} d"  # noqa: S608
                                     " WHERE n <> 0"))
     keys = _counts(conn, "SELECT store_id, scale, 1 FROM running_keys")
@@ -280,14 +349,14 @@ class HourPlan:
                 plan.offsets[store_id] = steps[tz]
         return plan
 
-    def expected(self) -> tuple[str, list[str]]:
-        """The hourly recount's SQL (key columns and ``n``) and its parameters, for
-        every store not counted by minute."""
+    def hour(self) -> tuple[str, list[str]]:
+        """A counted tap's local hour as SQL (0-23, from ``created_at``) and its
+        parameters, right for every store not counted by minute."""
         by_offsets: dict[tuple, list[str]] = {}
         for store_id, steps in self.offsets.items():
             by_offsets.setdefault(tuple(steps), []).append(store_id)
-        plans = list(by_offsets.items())
-        offset = _offset_case(plans[-1][0]) if plans else "0"  # the last one needs no test
+        plans = sorted(by_offsets.items(), key=lambda plan: len(plan[1]))
+        offset = _offset_case(plans[-1][0]) if plans else "0"  # the most stores: no test
         params: list[str] = []
         cases = []
         for steps, stores in plans[:-1]:
@@ -296,13 +365,20 @@ class HourPlan:
             cases.append(f"WHEN {where} THEN {_offset_case(steps)}")
         if cases:
             offset = f"CASE {' '.join(cases)} ELSE {offset} END"
-        hour = f"(CAST(substr(created_at, 12, 2) AS INTEGER) + {offset}) % 24"
+        return f"(CAST(substr(created_at, 12, 2) AS INTEGER) + {offset}) % 24", params
+
+    def expected(self, scope: Scope = ("TRUE", [])) -> tuple[str, list[str]]:
+        """The hourly recount's SQL (key columns and ``n``) and its parameters, for
+        every store not counted by minute, of the ratings in ``scope``."""
+        hour, params = self.hour()
         skip = ""
         if self.by_minute:
             where, values = _any_of_text(self.by_minute)
             skip, params = f" AND NOT ({where})", params + values
+        where, values = scope
         return (f"SELECT store_id, local_date, {hour} AS hour, scale, score, COUNT(*) AS n"
-                f" FROM ratings WHERE suppressed = 0{skip} GROUP BY 1, 2, 3, 4, 5", params)
+                f" FROM ratings WHERE suppressed = 0{skip} AND {where} GROUP BY 1, 2, 3, 4, 5",
+                params + list(values))
 
 
 def _any_of_text(values: Sequence[str], column: str = "store_id") -> tuple[str, list[str]]:
@@ -313,10 +389,14 @@ def _any_of_text(values: Sequence[str], column: str = "store_id") -> tuple[str, 
 
 def _offset_case(steps: Sequence[tuple[str, int]]) -> str:
     """A ``CASE`` giving the offset (hours, 0-23) at a rating's UTC hour.  Its
-    literals are hours and offsets this module formatted, never data."""
+    literals are hours and offsets this module formatted, never data.
+
+    ``created_at < '2026-03-29T01'`` is true exactly when its first 13 characters
+    sort before that hour (a longer text with that prefix sorts after it), and costs
+    no ``substr`` call per rating."""
     if len(steps) == 1:
         return str(steps[0][1])
-    whens = " ".join(f"WHEN substr(created_at, 1, 13) < '{start}' THEN {offset}"
+    whens = " ".join(f"WHEN created_at < '{start}' THEN {offset}"
                      for (_, offset), (start, _) in zip(steps, steps[1:], strict=False))
     return f"CASE {whens} ELSE {steps[-1][1]} END"
 
@@ -363,20 +443,24 @@ def minute_hourly(conn: Connection, hours: LocalHours, stores: Sequence[str]) ->
     return result
 
 
-def kiosk_seqs(conn: Connection) -> dict[str, KioskSeqs]:
+def kiosk_seqs(conn: Connection, facts: Sequence[tuple]) -> dict[str, KioskSeqs]:
     """Each kiosk with ratings: its highest seq, its ratings and its missing ranges.
 
-    One ``GROUP BY`` settles every kiosk whose seqs are exactly 1 to its
-    highest (as many distinct seqs as ratings, and as the highest): no gaps.
-    Only the others are walked seq by seq with a window, which costs several
-    times the grouping.
+    ``facts`` are rows of (kiosk, store, ratings, distinct seqs, lowest, highest
+    seq), one per store a kiosk has ratings in (:func:`~sync.collector.db.
+    fingerprints.kiosk_sums`).  They settle every kiosk of one store whose seqs
+    are exactly 1 to its highest (as many distinct seqs as ratings, and as the
+    highest): no gaps.  Only the others (a moved kiosk's distinct seqs per store
+    do not add up to its own) are walked seq by seq with a window, which costs
+    several times the grouping.
     """
     found: dict[str, KioskSeqs] = {}
+    stores = Counter(row[0] for row in facts)
     uneven = []
-    for kiosk_id, ratings, distinct, lowest, highest in conn.rows(_SEQ_FACTS):
-        if ratings == distinct == highest and lowest >= 1:
+    for kiosk_id, _store, ratings, distinct, lowest, highest in facts:
+        if ratings == distinct == highest and lowest >= 1 and stores[kiosk_id] == 1:
             found[kiosk_id] = KioskSeqs(highest, ratings)
-        else:
+        elif kiosk_id not in uneven:
             uneven.append(kiosk_id)
     if not uneven:
         return found
