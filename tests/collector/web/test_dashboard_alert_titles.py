@@ -2,7 +2,7 @@
 
 In-process on a real SQLite file: one stored alert of every rule kind
 (silent, rate, funnel, burst, baseline).  The alert's page heads it with the
-kind and its figures in one line ("Silent kiosk: k1"), never the kind and then
+kind and its figures in one line ("Silent kiosk: s1-k"), never the kind and then
 a sentence that says it again ("Silent kiosk: Kiosk k1 silent since ..."); the
 store's alert log lists it by the same line.
 """
@@ -18,19 +18,18 @@ from typing import Any
 import pytest
 
 from sync.clock import format_utc, utc_now
-from sync.collector.app import create_app
 from sync.collector.db import alertlog as sql
-from sync.collector.settings import Settings
 from sync.collector.web.i18n import Translator
 from tests.support.asgi import call, session_cookie
+from tests.support.collector import app_of_stores
 
 LANGS = ("fi", "sv", "en", "de")
 NOW = utc_now() - timedelta(minutes=5)
 WINDOW = {"start": format_utc(NOW - timedelta(minutes=60)), "end": format_utc(NOW)}
 #: kind -> (its stored numbers, the figures its heading names)
 ALERTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "silent": ({"at": format_utc(NOW - timedelta(hours=4)), "hours": 3.5, "kiosk_id": "k1",
-                "silent_s": 14400}, {"kiosk": "k1"}),
+    "silent": ({"at": format_utc(NOW - timedelta(hours=4)), "hours": 3.5, "kiosk_id": "s1-k",
+                "silent_s": 14400}, {"kiosk": "s1-k"}),
     "rate": ({**WINDOW, "responses": 40, "unhappy": 9, "minutes": 60, "expected": 2.5,
               "tail": 0.0005}, {"unhappy": 9, "minutes": 60}),
     "funnel": ({**WINDOW, "responses": 20, "unhappy": 8, "minutes": 60, "expected": 0.1,
@@ -45,14 +44,12 @@ ALERTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 @pytest.fixture
 def alerted(tmp_path) -> dict[str, Any]:
     """A store with one open alert of every kind; their ids by kind and an office cookie."""
-    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    app = app_of_stores(str(tmp_path / "c.db"), {"s1": "Kamppi"}, kiosk=True)
     storage = app.state.storage
-    storage.add_store("s1", "Kamppi", "Europe/Helsinki")
-    storage.add_kiosk("k1", "s1")
     ids = {}
     with storage.db.transaction(serialize=True) as conn:
         for kind, (numbers, _) in ALERTS.items():
-            made = sql.insert_open(conn, (kind, "s1", "k1" if kind == "silent" else None), 1,
+            made = sql.insert_open(conn, (kind, "s1", "s1-k" if kind == "silent" else None), 1,
                                    json.dumps(numbers), format_utc(NOW))
             ids[kind] = made["id"]
     return {"app": app, "ids": ids,

@@ -13,7 +13,6 @@ one row of its day table, every day of the period still in it.
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -21,23 +20,15 @@ from typing import Any
 import pytest
 
 from sync.clock import utc_now
-from sync.collector.api import ingest
 from sync.collector.app import create_app
 from sync.collector.settings import Settings
 from sync.collector.web.i18n import Translator
 from sync.survey import Survey
 from tests.support.asgi import call, session_cookie
-from tests.support.collector import batch, rating
+from tests.support.collector import rating, send_as_kiosk
 
 EN = Translator("en")
 POINTS = {"checkout": "csat", "service_desk": "ces", "exit": "nps"}
-
-
-def send(storage: Any, kiosk_id: str, ratings: list[dict[str, Any]]) -> None:
-    """A batch from the kiosk through the real ingest (an empty one: it called in)."""
-    kiosk = storage.principal(storage.add_token("kiosk", kiosk_id=kiosk_id).token)
-    answer = ingest.handle_batch(storage, kiosk, json.dumps(batch(ratings)).encode())
-    assert answer.accepted == len(ratings), answer
 
 
 @pytest.fixture
@@ -49,13 +40,13 @@ def served(tmp_path) -> dict[str, Any]:
         storage.add_kiosk(f"new-{point}", "new", touchpoint=point)
     storage.set_survey("new", Survey(kind="ces", questions={"en": "Easy?"}), "service_desk")
     storage.set_survey("new", Survey(kind="nps", questions={"en": "Recommend?"}), "exit")
-    send(storage, "new-checkout", [])
+    send_as_kiosk(storage, "new-checkout", [])
     storage.add_store("sparse", "Kamppi", "Europe/Helsinki")
     storage.add_kiosk("sparse-1", "sparse")
     now = utc_now() - timedelta(minutes=1)
     # responses 1 and 2 days ago and 10 days ago: quiet runs of 7 days and of 19 days
     taps = [now - timedelta(days=days) for days in (1, 2, 10) for _ in range(3)]
-    send(storage, "sparse-1", [rating(seq, 4, 5, at) for seq, at in enumerate(taps, 1)])
+    send_as_kiosk(storage, "sparse-1", [rating(seq, 4, 5, at) for seq, at in enumerate(taps, 1)])
     return {"app": app, "cookie": session_cookie(app, storage.add_token("office").token)}
 
 
