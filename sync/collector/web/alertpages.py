@@ -65,8 +65,6 @@ def log_rows(request: Request, ctx: Page, stored: list[dict[str, Any]], start: s
         row.update(
             opened_at=alert["opened_at"], closed_at=alert["closed_at"],
             acknowledged_at=alert["acknowledged_at"],
-            kind_text=t(f"alert_kind_{alert['kind']}") if alert["kind"] in alerts.RULE_NAMES
-            else alert["kind"],
             opened=local_instant(t, alert["opened_at"], tz),
             closed=local_instant(t, alert["closed_at"], tz) if alert["closed_at"]
             else t("alert_still_open"),

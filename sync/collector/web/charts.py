@@ -609,13 +609,57 @@ def interval_strip(
 
 @dataclass(frozen=True)
 class FunnelDot:
-    """One store on a funnel plot: its responses, its share in percent, a tooltip, a link."""
+    """One store on a funnel plot: its responses, its share in percent, a tooltip, a link;
+    a store ``outside`` the outer limits has its ``name`` written next to its dot."""
 
     n: int
     value: float
     label: str
     href: str | None = None
     outside: bool = False
+    name: str = ""
+
+
+#: Height of a dot's name on a funnel plot, and the width of one of its letters (about).
+FUNNEL_NAME_HEIGHT, FUNNEL_LETTER = 13, 7.2
+Box = tuple[float, float, float, float]  # left, right, top, bottom
+
+
+def _overlaps(box: Box, others: Sequence[Box]) -> bool:
+    return any(box[0] < o[1] and o[0] < box[1] and box[2] < o[3] and o[2] < box[3]
+               for o in others)
+
+
+def funnel_names(named: Sequence[tuple[float, float, str]], dots: Sequence[tuple[float, float]],
+                 plot: tuple[float, float]) -> str:
+    """The names of dots at ``(x, y, name)`` beside them: right of the dot, else left of it,
+    else a line lower or higher, where it covers no other name or dot (``dots``: every
+    dot's centre) and stays inside the plot's ``(left, right)``.  Hidden from screen
+    readers, whose links and titles already name each store."""
+    taken: list[Box] = [(x - 5, x + 5, y - 5, y + 5) for x, y in dots]
+    texts = []
+    for cx, cy, name in sorted(named, key=lambda dot: dot[1]):
+        wide = len(name) * FUNNEL_LETTER
+        tries = [(side, cy + 4 + FUNNEL_NAME_HEIGHT * shift) for shift in (0, 1, -1, 2, -2)
+                 for side in (1, -1)]
+        fits = [(side, y) for side, y in tries
+                if plot[0] <= (cx + 8 if side > 0 else cx - 8 - wide)
+                and (cx + 8 + wide if side > 0 else cx - 8) <= plot[1]]
+        side, y = next((found for found in fits if not _overlaps(_name_box(cx, found, wide),
+                                                                   taken)),
+                       (fits or tries)[0])
+        taken.append(_name_box(cx, (side, y), wide))
+        texts.append(f'<text x="{_num(cx + 8 * side)}" y="{_num(y)}" '
+                     f'text-anchor="{"start" if side > 0 else "end"}">{escape(name)}</text>')
+    return (f'<g class="dot-names" fill="{AXIS_TEXT}" font-size="11" font-weight="600" '
+            f'aria-hidden="true">{"".join(texts)}</g>') if texts else ""
+
+
+def _name_box(cx: float, placed: tuple[int, float], wide: float) -> Box:
+    """The box a name takes written on ``side`` (1 right, -1 left) of ``cx`` at baseline ``y``."""
+    side, y = placed
+    x0 = cx + 8 if side > 0 else cx - 8 - wide
+    return (x0, x0 + wide, y - 10, y + 3)
 
 
 def funnel(
@@ -631,7 +675,8 @@ def funnel(
 
     ``limits(n)`` gives ``((low95, high95), (low998, high998))`` in percent, so the
     maths stays in :mod:`sync.metrics`.  The x axis runs from 0 to the largest
-    store; dots outside the outer funnel are drawn filled in the accent colour.
+    store; dots outside the outer funnel are drawn filled in the accent colour, with the
+    store's name beside them (:func:`funnel_names`).  Each dot's ``<title>`` is its tooltip.
     """
     left, _right, top, _bottom = frame.margins
     width, height = frame.plot_size
@@ -668,6 +713,8 @@ def funnel(
                    f'stroke="{ACCENT}" stroke-width="1.5"'
                    + ("" if d.href else f' role="img" aria-label="{_attr(d.label)}"')
                    + f'>{_title(d.label)}</circle>', d.href, d.label) for d in dots]
+    names = funnel_names([(x(d.n), y(d.value), d.name) for d in dots if d.outside and d.name],
+                         [(x(d.n), y(d.value)) for d in dots], (left, left + width))
     body = (_decoration(parts) + f'<g class="axis" fill="{AXIS_TEXT}" font-size="11" '
-            f'aria-hidden="true">{"".join(labels)}</g>' + "".join(marks))
+            f'aria-hidden="true">{"".join(labels)}</g>' + names + "".join(marks))
     return frame.svg(body, linked=any(d.href for d in dots))

@@ -36,6 +36,11 @@ def limits_pct(p0: float, n: int) -> tuple[tuple[float, float], tuple[float, flo
     return (inner[0] * 100, inner[1] * 100), (outer[0] * 100, outer[1] * 100)
 
 
+def store_href(store: dict[str, Any], query: str) -> str:
+    """The store's page over the same period (``query``: its ``from`` and ``to``)."""
+    return f"/stores/{quote(store['store_id'])}?{query}"
+
+
 def funnel_rows(t: Translator, stores: list[dict[str, Any]], p0: float, query: str
                 ) -> list[dict[str, Any]]:
     """One row per store with responses: its figures, its limits and whether it is outside."""
@@ -45,7 +50,7 @@ def funnel_rows(t: Translator, stores: list[dict[str, Any]], p0: float, query: s
         rows.append({
             "store_id": store["store_id"], "name": store["name"],
             "responses": store["responses"], "csat": store["csat"],
-            "href": f"/stores/{quote(store['store_id'])}?{query}",
+            "href": store_href(store, query),
             "outside": not outer[0] <= store["csat"] <= outer[1],
             "responses_text": t.number(store["responses"]), "csat_text": t.pct(store["csat"]),
             "inner_text": t.pct_range(*inner), "outer_text": t.pct_range(*outer),
@@ -53,13 +58,16 @@ def funnel_rows(t: Translator, stores: list[dict[str, Any]], p0: float, query: s
     return rows
 
 
-def shrunk_rows(t: Translator, stores: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The stores ranked by CSAT shrunk towards the chain (ties: more responses first)."""
+def shrunk_rows(t: Translator, stores: list[dict[str, Any]], query: str
+                ) -> list[dict[str, Any]]:
+    """The stores ranked by CSAT shrunk towards the chain (ties: more responses first),
+    each linking to its page over the same period (``query``)."""
     prior = beta_prior([(s["satisfied"], s["responses"]) for s in stores])
     rows = []
     for store in stores:
         pulled = shrink(store["satisfied"], store["responses"], prior)
-        rows.append({**store, "shrunk": pulled.value, "shrunk_text": t.pct(pulled.value, 1),
+        rows.append({**store, "href": store_href(store, query),
+                     "shrunk": pulled.value, "shrunk_text": t.pct(pulled.value, 1),
                      "interval_text": t.pct_range(pulled.low, pulled.high)})
     rows.sort(key=lambda r: (-r["shrunk"], -r["responses"], r["store_id"]))
     for rank, row in enumerate(rows, start=1):
@@ -67,12 +75,18 @@ def shrunk_rows(t: Translator, stores: list[dict[str, Any]]) -> list[dict[str, A
     return rows
 
 
+def dot_label(t: Translator, row: dict[str, Any]) -> str:
+    """A dot's tooltip and link name: the store, its CSAT and responses, and whether it
+    lies outside the outer limits."""
+    label = t("funnel_dot", store=row["name"], csat=row["csat_text"], n=row["responses_text"])
+    return f"{label} ({t('funnel_outside')})" if row["outside"] else label
+
+
 def funnel_svg(t: Translator, rows: list[dict[str, Any]], p0: float) -> str:
     """The funnel plot of ``rows`` around the chain's share ``p0``, twice: wide for a
     desktop, narrow for a phone (drawn at its size, so its axis labels stay readable)."""
-    dots = [FunnelDot(r["responses"], r["csat"], t("funnel_dot", store=r["name"],
-                      csat=r["csat_text"], n=r["responses_text"]), r["href"], r["outside"])
-            for r in rows]
+    dots = [FunnelDot(r["responses"], r["csat"], dot_label(t, r), r["href"], r["outside"],
+                      r["name"]) for r in rows]
     wide = Frame(t("funnel_chart_label", n=t.number(len(rows))), height=320,
                  css_class="chart chart-wide", described_by="funnel-data")
     narrow = replace(wide, width=360, height=280, css_class="chart chart-narrow")
@@ -104,6 +118,6 @@ def funnel_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Re
         chain_text=t.pct(chain["csat"]),
         rows=rows,
         chart=svg(funnel_svg(t, rows, p0)) if rows else "",
-        shrunk=shrunk_rows(t, stores),
+        shrunk=shrunk_rows(t, stores, query),
         office_href=f"/office?{query}",
     )

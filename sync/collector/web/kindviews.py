@@ -23,7 +23,13 @@ from sync.collector.reports import check_kind
 from sync.collector.web.access import Refused
 from sync.collector.web.i18n import Translator
 from sync.collector.web.render import Page
-from sync.collector.web.views import KIND_SHOWN, kind_view, point_text, trend_svgs
+from sync.collector.web.views import (
+    KIND_SHOWN,
+    fold_quiet_days,
+    kind_view,
+    point_text,
+    trend_svgs,
+)
 from sync.metrics import KINDS
 
 
@@ -96,7 +102,7 @@ def kind_leads(t: Translator, storage: Storage, store_id: str, kinds: list[str],
             "trend": trend_svgs(t, daily, None, t("kind_trend", kind=KIND_SHOWN[kind][0]),
                                 kind=kind, described_by=f"days-{kind}", floor=floor),
             "has_trend": any(day["responses"] for day in daily),
-            "days": [{**kind_view(t, day), "date_text": point_text(t, day["date"])}
-                     for day in reversed(daily)],
+            "days": fold_quiet_days(t, [{**kind_view(t, day), "date_text": point_text(
+                t, day["date"])} for day in reversed(daily)]),
         })
     return leads

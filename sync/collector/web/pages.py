@@ -33,7 +33,7 @@ from sync.collector.regions import OfficeScope
 from sync.collector.web.access import PageDenied, StorePage, office_reader_page, store_reader
 from sync.collector.web.commentviews import recent_for_page
 from sync.collector.web.kindviews import asking, kind_leads, kind_links, page_kind
-from sync.collector.web.regionviews import region_links, touchpoint_rows
+from sync.collector.web.regionviews import kiosk_contacts, region_links, touchpoint_rows
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
 from sync.collector.web.views import (
@@ -49,6 +49,7 @@ from sync.collector.web.views import (
     day_rows,
     face_rows,
     figure_view,
+    fold_quiet_days,
     heatmap_svg,
     hourly_svgs,
     kind_view,
@@ -129,8 +130,11 @@ def store_page(
         heatmap=heatmap_svg(t, cells),
         reasons=reason_rows(t, found_reasons),
         kiosks=kiosk_rows(t, kiosks),
+        empty=None if volume else {  # no figures to draw: say why instead of empty charts
+            "new": not any(k["last_rating_at"] for k in kiosks),
+            "kiosks": kiosk_contacts(t, kiosks)},
         touchpoints=touchpoint_rows(t, storage, store_id, start, end),
-        days=day_rows(t, days, lambda d: f"/stores/{store_id}/days/{d}"),
+        days=fold_quiet_days(t, day_rows(t, days, lambda d: f"/stores/{store_id}/days/{d}")),
         open_days=len(days) <= 31,
         comments=recent_for_page(t, storage, store_id, store["timezone"]),
     )

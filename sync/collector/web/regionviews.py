@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from sync.collector import regions
+from sync.collector import regions, reports
 from sync.collector.db.regions import TOUCHPOINTS
 from sync.collector.db.storage import Storage
 from sync.collector.web import charts
@@ -41,8 +41,14 @@ def touchpoint_rows(t: Translator, storage: Storage, store_id: str, start: str, 
                     ) -> list[dict[str, Any]]:
     """A store's touchpoints with their figures, a row per touchpoint and kind asked there
     (a CES desk by its CES mean, with a strip on CES's 1-7 axis); empty unless some
-    kiosk names one."""
+    kiosk names one.  A touchpoint where a kiosk stands but that has no responses in the
+    period is listed too, with the kind its survey asks, so a new store's page shows
+    what its kiosks will ask before any answer arrives."""
     found = regions.touchpoints_report(storage, store_id, start, end)
+    answered = {entry["touchpoint"] for entry in found}
+    found += [{"touchpoint": point, "figures": [reports.kind_figure(
+                  storage.touchpoint_survey(store_id, point).kind, [])]}
+              for point in standing_touchpoints(storage, store_id) if point not in answered]
     if all(entry["touchpoint"] is None for entry in found):
         return []
     rows = []
@@ -59,3 +65,19 @@ def touchpoint_rows(t: Translator, storage: Storage, store_id: str, start: str, 
                           f" {view['range_text']}")),
             })
     return rows
+
+
+def standing_touchpoints(storage: Storage, store_id: str) -> list[str]:
+    """The touchpoints where a kiosk of the store stands now (retired kiosks left out)."""
+    return sorted({kiosk["touchpoint"] for kiosk in storage.kiosks(store_id)
+                   if kiosk["touchpoint"] and not kiosk["retired_at"]})
+
+
+def kiosk_contacts(t: Translator, kiosks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A store's kiosks in service (rows of ``reports.kiosks_report``) for its page without
+    responses: where each stands and when it last called in, or that it never connected."""
+    return [{"id": k["id"], "never": k["last_seen"] is None,
+             "touchpoint": touchpoint_name(t, k["touchpoint"]) if k["touchpoint"] else "",
+             "contact": t("store_empty_seen", ago=t.ago(k["silent_s"])) if k["last_seen"]
+             else t("store_empty_never")}
+            for k in kiosks if not k.get("retired_at")]

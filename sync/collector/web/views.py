@@ -435,6 +435,42 @@ def day_rows(t: Translator, days: list[dict[str, Any]],
     return rows
 
 
+#: A run of at least this many days without responses is one row of a store's day table,
+#: in a period longer than :data:`QUIET_FOLD_AFTER` days (a week's table stays whole).
+QUIET_RUN = 3
+QUIET_FOLD_AFTER = 7
+
+
+def fold_quiet_days(t: Translator, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A day table's rows (newest first, each with ``date`` and ``responses``) with every
+    run of :data:`QUIET_RUN` or more days without responses as one row saying so
+    (``quiet``, its ``first`` and ``last`` day), so a sparse month is not a column of
+    dashes; every day of the period is still in the table, alone or in a run."""
+    if len(rows) <= QUIET_FOLD_AFTER:
+        return rows
+    folded: list[dict[str, Any]] = []
+    run: list[dict[str, Any]] = []
+
+    def close_run() -> None:
+        if len(run) >= QUIET_RUN:
+            first, last = run[-1]["date"], run[0]["date"]
+            folded.append({"quiet": True, "first": first, "last": last, "responses": 0,
+                           "text": t("quiet_days", first=point_text(t, first),
+                                     last=point_text(t, last), n=t.number(len(run)))})
+        else:
+            folded.extend(run)
+        run.clear()
+
+    for row in rows:
+        if row["responses"]:
+            close_run()
+            folded.append(row)
+        else:
+            run.append(row)
+    close_run()
+    return folded
+
+
 def hourly_svgs(t: Translator, hours: list[dict[str, Any]]) -> dict[str, Any]:
     """One day's responses per hour, satisfied and other stacked, for desktop and phone;
     ``rows`` are the same hours as text for the chart's data table."""
@@ -559,7 +595,8 @@ def alert_views(
     t: Translator, stored: list[dict[str, Any]], storage: Storage,
     start: str, end: str, thresholds: alerts.Rules,
 ) -> list[dict[str, Any]]:
-    """Stored alerts as cards: icon, title, store link, detail, when, and its own page."""
+    """Stored alerts as cards: icon, title, store link, detail, when, and its own page;
+    ``heading``: the kind and its figures in one line, for a page's heading or log row."""
     views = []
     now = utc_now()
     for row in stored:
@@ -571,19 +608,22 @@ def alert_views(
             # since when (an instant), and for how long until now or its clearing: live
             ended = parse_utc(row["closed_at"]) if row.get("closed_at") else now
             since = alert.at or row["opened_at"]
-            title = t("alert_silent_since", kiosk=data["kiosk_id"],
-                      since=local_instant(t, since, storage.zone(alert.store_id)))
+            words = {"kiosk": data["kiosk_id"],
+                     "since": local_instant(t, since, storage.zone(alert.store_id))}
+            title = t("alert_silent_since", **words)
             detail = t("alert_silent_now",
                        duration=t.duration((ended - parse_utc(since)).total_seconds()))
         elif alert.kind == "funnel":
-            title = t("alert_funnel", unhappy=data["unhappy"], n=data["responses"],
-                      minutes=data["minutes"])
+            words = {"unhappy": data["unhappy"], "n": data["responses"],
+                     "minutes": data["minutes"]}
+            title = t("alert_funnel", **words)
             detail = t("alert_funnel_detail", usual=t.pct(data["expected"] * 100),
                        limit=t.pct(data["limit"] * 100), n=data["responses"])
             day = as_instant(data["end"]).astimezone(storage.zone(alert.store_id)).date()
             link = f"/stores/{alert.store_id}/days/{day.isoformat()}"
         elif alert.kind == "rate":
-            title = t("alert_rate", unhappy=data["unhappy"], minutes=data["minutes"])
+            words = {"unhappy": data["unhappy"], "minutes": data["minutes"]}
+            title = t("alert_rate", **words)
             detail = t("alert_rate_detail", usual=t.number(data["expected"], 1))
             day = as_instant(data["end"]).astimezone(storage.zone(alert.store_id)).date()
             link = f"/stores/{alert.store_id}/days/{day.isoformat()}"
@@ -591,8 +631,9 @@ def alert_views(
             tz = storage.zone(alert.store_id)
             first = as_instant(data["start"]).astimezone(tz)
             last = as_instant(data["end"]).astimezone(tz)
-            title = t("alert_burst", unhappy=data["unhappy"], n=data["responses"],
-                      minutes=thresholds.burst_minutes)
+            words = {"unhappy": data["unhappy"], "n": data["responses"],
+                     "minutes": thresholds.burst_minutes}
+            title = t("alert_burst", **words)
             detail = (f"{t.day(first.date(), weekday=True, year=False)} "
                       f"{t.time(first)}–{t.time(last)}")
             if data["incidents"] > 1:
@@ -601,17 +642,21 @@ def alert_views(
             link = f"/stores/{alert.store_id}/days/{first.date().isoformat()}"
         elif alert.kind == "baseline":
             period, base = data["period"], data["baseline"]
-            title = t("alert_baseline", csat=t.pct(period["csat"]), baseline=t.pct(base["csat"]))
+            words = {"csat": t.pct(period["csat"]), "baseline": t.pct(base["csat"])}
+            title = t("alert_baseline", **words)
             detail = t("alert_baseline_detail",
                        low=t.number(reports_round(period["ci_low"])),
                        high=t.pct(period["ci_high"]), n=t.responses(period["responses"]))
             link = f"/stores/{alert.store_id}?{urlencode({'from': start, 'to': end})}"
         else:  # a rule this version does not know (stored by another): its name, no crash
-            title, detail = alert.kind, ""
+            title, detail, words = alert.kind, "", {}
         opened = row.get("opened_at") or alert.at  # one notion of "when" on every page
         ago = t.ago((now - parse_utc(opened)).total_seconds()) if opened else ""
+        # a page that names the kind says it once: "Silent kiosk: k1", not "Silent kiosk:
+        # Kiosk k1 silent since ..." (the title, for cards that show no kind)
+        heading = t(f"alert_head_{alert.kind}", **words) if words else title
         views.append({"kind": alert.kind, "store": store, "store_id": alert.store_id,
-                      "href": link, "title": title, "detail": detail,
+                      "href": link, "title": title, "heading": heading, "detail": detail,
                       "when": ago, "id": row["id"], "page": f"/alerts/{row['id']}",
                       "state": row["state"], "state_text": t(f"alert_state_{row['state']}")})
     return views

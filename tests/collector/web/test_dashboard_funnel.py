@@ -94,3 +94,32 @@ def test_staff_are_refused_and_the_office_page_links_the_funnel(demo):
     assert page(app, tokens["staff"], f"/office/funnel?{PERIOD}").status == 403
     office = page(app, tokens["office"], f"/office?{PERIOD}").body.decode()
     assert 'id="funnel-link"' in office and "/office/funnel?from=2025-05-10" in office
+
+
+def test_stores_outside_the_limits_are_named_on_the_plot_and_every_dot_has_a_tooltip(demo):
+    app, tokens = demo  # one day: a few hundred responses a store, some inside the limits
+    one_day = "from=2025-05-31&to=2025-05-31"
+    text = page(app, tokens["office"], f"/office/funnel?{one_day}&lang=en").body.decode()
+    rows = re.findall(r'<tr data-store="[^"]+" data-outside="(yes|no)">.*?'
+                      r'<a class="in-text" href="[^"]+">([^<]+)</a>', text, re.S)
+    outside = {name for where, name in rows if where == "yes"}
+    assert outside and len(outside) < len(rows) == 8  # both kinds of store
+    for which in ("chart-wide", "chart-narrow"):
+        drawn = chart(text, which)
+        named = re.search(r'<g class="dot-names".*?</g>', drawn, re.S).group(0)
+        assert set(re.findall(r'<text [^>]*>([^<]+)</text>', named)) == outside
+        titles = re.findall(r'<circle class="dot[^"]*"[^>]*><title>([^<]+)</title></circle>',
+                            drawn)
+        assert len(titles) == len(rows)
+        assert {title.split(":")[0] for title in titles} == {name for _, name in rows}
+
+
+def test_each_store_in_the_shrunk_ranking_links_to_its_page_over_the_period(demo):
+    app, tokens = demo
+    text = page(app, tokens["office"], f"/office/funnel?{PERIOD}&lang=en").body.decode()
+    table = text[text.index('id="shrunk-ranking"'):text.index("</table>",
+                                                               text.index('id="shrunk-ranking"'))]
+    rows = re.findall(r'<tr data-store="([^"]+)" data-rank="\d+">(.*?)</tr>', table, re.S)
+    assert len(rows) == 8
+    for store_id, row in rows:
+        assert f'<a href="/stores/{store_id}?{PERIOD.replace("&", "&amp;")}">' in row

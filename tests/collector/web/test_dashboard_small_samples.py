@@ -65,3 +65,14 @@ def test_the_trend_marks_a_nearly_empty_day_off_its_line(lonely_today):
     assert EN("too_few_judge", n="1") in wide
     [line] = re.findall(r'<polyline class="line" points="([^"]*)"', wide)
     assert len(line.split()) == 2  # the two full days only, not today's 0%
+
+
+def test_todays_happy_index_of_too_few_responses_is_dimmed_like_its_csat(lonely_today):
+    app, office = lonely_today
+    html = call(app, "GET", "/stores/s1?lang=en", session_cookie(app, office)).body.decode()
+    index = card(html, "today-index")
+    assert '<p class="value few" data-role="index">0<span class="of">' in index
+    assert EN("too_few_judge", n="1") in index
+    # the period's 81 responses are enough: the office's chain card is not dimmed
+    chain = call(app, "GET", "/office?lang=en", session_cookie(app, office)).body.decode()
+    assert '<p class="value" data-role="index">' in card(chain, "chain-index")

@@ -11,7 +11,6 @@ whose survey asks NPS and that has no answers yet leads with an empty NPS card.
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -19,14 +18,13 @@ from typing import Any
 import pytest
 
 from sync.clock import utc_now
-from sync.collector.api import ingest
 from sync.collector.app import create_app
 from sync.collector.settings import Settings
 from sync.collector.web.i18n import Translator
 from sync.metrics import nps_figure
 from sync.survey import Survey
 from tests.support.asgi import call, session_cookie
-from tests.support.collector import batch, rating
+from tests.support.collector import rating, send_as_kiosk
 
 EN = Translator("en")
 EARLIER = [10, 9, 9, 8, 7, 10, 6, 3, 9, 10] * 4
@@ -38,9 +36,7 @@ def store_with(storage: Any, store_id: str, ratings: list[dict[str, Any]]) -> No
     storage.add_store(store_id, f"Store {store_id}", "Europe/Helsinki")
     storage.add_kiosk(f"{store_id}-1", store_id)
     if ratings:
-        kiosk = storage.principal(storage.add_token("kiosk", kiosk_id=f"{store_id}-1").token)
-        answer = ingest.handle_batch(storage, kiosk, json.dumps(batch(ratings)).encode())
-        assert answer.accepted == len(ratings), answer
+        send_as_kiosk(storage, f"{store_id}-1", ratings)
 
 
 @pytest.fixture
