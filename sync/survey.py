@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from sync import i18n
 from sync.metrics import KIND_SCALES
 from sync.wire import REASON_KEY
 
@@ -193,6 +194,56 @@ DEFAULT_SURVEY = Survey(
         "en": "How did we do today?",
     },
 )
+
+
+#: The languages a kiosk offers unless its config's ``languages`` says otherwise (the
+#: default of ``kiosk.config``'s setting, which a test keeps equal).
+KIOSK_LANGUAGES = tuple(DEFAULT_SURVEY.questions)
+#: A survey's texts by language, and the kiosk catalog's key a missing language shows.
+STOCK_KEYS = {"questions": "question", "followup_questions": "followup_question",
+              "positive_questions": "positive_question", "low_labels": "{kind}_low",
+              "high_labels": "{kind}_high"}
+
+
+def stock_text(field: str, lang: str, kind: str) -> str:
+    """What a kiosk shows for ``field`` in ``lang`` when the survey has no text for it:
+    the language's catalog (English filling gaps), the kind's own question if it has one."""
+    strings = i18n.with_fallback(lang, "kiosk")
+    key = STOCK_KEYS[field].format(kind=kind)
+    if field == "questions" and kind != "csat":
+        key = f"{kind}_question"
+    return strings.get(key) or strings.get(STOCK_KEYS[field], "")
+
+
+def language_warnings(survey: Survey, answered: list[str]) -> list[str]:
+    """One line per text of ``survey`` worded in some of the store's languages but not all.
+
+    Kiosks fill a missing language with their stock words, so shoppers would be asked
+    differently by language; an admin should know which and what they will read.
+    ``answered``: the languages shoppers at the store have answered in lately; none
+    yet, the languages a kiosk offers by default stand in for them.
+    """
+    wanted = answered or list(KIOSK_LANGUAGES)
+    why = (f"shoppers at this store answer in {_listing(answered)}" if answered else
+           f"kiosks offer {_listing(wanted)} unless their config's languages say otherwise")
+    warnings = []
+    for field in STOCK_KEYS:
+        texts = getattr(survey, field)
+        missing = [lang for lang in wanted if not texts.get(lang)]
+        if not texts or not missing:
+            continue
+        instead = "; ".join(f'{lang}: "{stock_text(field, lang, survey.kind)}"'
+                            for lang in missing)
+        warnings.append(
+            f"{field}: no {_listing(missing)} text (given: {', '.join(texts)}), though {why};"
+            f" kiosks show their stock words there instead ({instead}), so the wording differs"
+            f" by language: add {_listing([f'{field}.{lang}' for lang in missing])}")
+    return warnings
+
+
+def _listing(words: list[str]) -> str:
+    """'fi, sv and en': words as a sentence lists them."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def explain(error: ValidationError) -> str:
