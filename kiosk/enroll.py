@@ -40,6 +40,7 @@ from kiosk import safety
 from kiosk.config import ASSETS, Config, ConfigError, load, parse
 from kiosk.opendb import DatabaseUnavailable, check_store
 from kiosk.pin import hash_pin, verify_pin
+from sync.clock import local_words
 from sync.uploader.client import Client, Fatal, SyncError
 
 log = logging.getLogger("hymy.kiosk")
@@ -120,7 +121,8 @@ def enroll(path: Path, url: str, code: str, pin_hash: str, ca_bundle: str = "",
     try:
         answer = exchange(url, code, ca_bundle or None)
     except Fatal as error:
-        raise EnrollFailed(str(error), "refused" if error.status in (404, 410)
+        # The collector names when a code was used or expired in UTC: say it locally.
+        raise EnrollFailed(local_words(str(error)), "refused" if error.status in (404, 410)
                            else "failed") from None
     except SyncError as error:
         raise EnrollFailed(f"{error}; nothing was used up, try again", "retry") from None

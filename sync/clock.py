@@ -7,7 +7,8 @@ that the kiosk's ``local_date`` and the collector's hourly buckets agree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -28,6 +29,26 @@ def parse_utc(text: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"timestamp {text!r} has no UTC offset")
     return moment.astimezone(UTC)
+
+
+#: An instant as :func:`format_utc` writes it, after an optional "at ".
+_WIRE_INSTANT = re.compile(r"\b(at )?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z)")
+
+
+def local_words(text: str, tz: tzinfo | None = None) -> str:
+    """``text`` with each wire instant (``at 2026-12-03T07:45:45.954Z``) told in local
+    time as a person reads it (``on 3 Dec 2026 at 09:45 (EET)``).
+
+    The collector's messages name instants in UTC, the only zone it can assume; the
+    person reading one at a kiosk thinks in the kiosk's zone (the machine's when
+    ``tz`` is None) and would otherwise have to convert the raw stamp in their head.
+    """
+    def told(match: re.Match[str]) -> str:
+        moment = parse_utc(match[2]).astimezone(tz)
+        words = f"{moment.day} {moment:%b %Y} at {moment:%H:%M} ({moment:%Z})"
+        return f"on {words}" if match[1] else words
+
+    return _WIRE_INSTANT.sub(told, text)
 
 
 def zone(name: str) -> ZoneInfo:

@@ -25,8 +25,17 @@ import re
 import tomllib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from sync import i18n
 from sync.metrics import KIND_SCALES
 from sync.wire import REASON_KEY
 
@@ -51,6 +60,30 @@ def _check_texts(field: str, texts: Texts, limit: int = 500) -> None:
             raise ValueError(f"{field}: {lang!r} is not a language code like 'fi'")
         if not text.strip() or len(text) > limit:
             raise ValueError(f"{field}.{lang}: give 1-{limit} characters")
+
+
+def choices(numbers: tuple[int, ...]) -> str:
+    """Numbers as a person lists them: '3, 4 or 5', '7'."""
+    words = list(map(str, numbers))
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def scale_problem(kind: str | None, scale: object) -> str | None:
+    """Why ``scale`` is not a scale for a ``kind`` survey (None: it is), naming what is.
+
+    The one rule for every way a survey arrives (TOML file, API body): a CSAT
+    survey of 6 is told "3, 4 or 5", never the union of every kind's scales.
+    ``kind`` None means the kind itself was invalid, so every kind's scales are named.
+    """
+    every = [number for scales in KIND_SCALES.values() for number in scales]
+    allowed = tuple(every) if kind not in KIND_SCALES else KIND_SCALES[kind]
+    if scale in allowed and not isinstance(scale, bool):
+        return None
+    if kind not in KIND_SCALES:
+        listed = "; ".join(f"{choices(scales)} for {name}" for name, scales in KIND_SCALES.items())
+        return f"give {listed}, not {scale!r}"
+    return (f"{kind} surveys have {choices(allowed)} answers, not {scale!r}"
+            f" (leave scale out or set it to {allowed[-1]})")
 
 
 def _check_keys(field: str, keys: list[str]) -> None:
@@ -92,15 +125,20 @@ class Survey(BaseModel):
     positive_questions: Texts = Field(
         default_factory=dict, description="The question after a positive answer, by language")
 
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _scale_of_kind(cls, scale: object, info: ValidationInfo) -> object:
+        """Judge the scale by the survey's kind (validated first), before the type's
+        own check could answer with every kind's scales at once."""
+        problem = None if scale is None else scale_problem(info.data.get("kind"), scale)
+        if problem:
+            raise ValueError(problem)
+        return scale
+
     @model_validator(mode="after")
     def _consistent(self) -> Survey:
-        allowed = KIND_SCALES[self.kind]
         if self.scale is None:
-            self.scale = 5 if self.kind == "csat" else allowed[0]
-        elif self.scale not in allowed:
-            which = " or ".join(map(str, allowed))
-            raise ValueError(f"scale: {self.kind} surveys have {which} answers, not"
-                             f" {self.scale} (leave scale out or set it to {allowed[-1]})")
+            self.scale = 5 if self.kind == "csat" else KIND_SCALES[self.kind][0]
         _check_texts("questions", self.questions)
         for field in ("low_labels", "high_labels"):
             _check_texts(field, getattr(self, field), limit=60)
@@ -158,6 +196,56 @@ DEFAULT_SURVEY = Survey(
 )
 
 
+#: The languages a kiosk offers unless its config's ``languages`` says otherwise (the
+#: default of ``kiosk.config``'s setting, which a test keeps equal).
+KIOSK_LANGUAGES = tuple(DEFAULT_SURVEY.questions)
+#: A survey's texts by language, and the kiosk catalog's key a missing language shows.
+STOCK_KEYS = {"questions": "question", "followup_questions": "followup_question",
+              "positive_questions": "positive_question", "low_labels": "{kind}_low",
+              "high_labels": "{kind}_high"}
+
+
+def stock_text(field: str, lang: str, kind: str) -> str:
+    """What a kiosk shows for ``field`` in ``lang`` when the survey has no text for it:
+    the language's catalog (English filling gaps), the kind's own question if it has one."""
+    strings = i18n.with_fallback(lang, "kiosk")
+    key = STOCK_KEYS[field].format(kind=kind)
+    if field == "questions" and kind != "csat":
+        key = f"{kind}_question"
+    return strings.get(key) or strings.get(STOCK_KEYS[field], "")
+
+
+def language_warnings(survey: Survey, answered: list[str]) -> list[str]:
+    """One line per text of ``survey`` worded in some of the store's languages but not all.
+
+    Kiosks fill a missing language with their stock words, so shoppers would be asked
+    differently by language; an admin should know which and what they will read.
+    ``answered``: the languages shoppers at the store have answered in lately; none
+    yet, the languages a kiosk offers by default stand in for them.
+    """
+    wanted = answered or list(KIOSK_LANGUAGES)
+    why = (f"shoppers at this store answer in {_listing(answered)}" if answered else
+           f"kiosks offer {_listing(wanted)} unless their config's languages say otherwise")
+    warnings = []
+    for field in STOCK_KEYS:
+        texts = getattr(survey, field)
+        missing = [lang for lang in wanted if not texts.get(lang)]
+        if not texts or not missing:
+            continue
+        instead = "; ".join(f'{lang}: "{stock_text(field, lang, survey.kind)}"'
+                            for lang in missing)
+        warnings.append(
+            f"{field}: no {_listing(missing)} text (given: {', '.join(texts)}), though {why};"
+            f" kiosks show their stock words there instead ({instead}), so the wording differs"
+            f" by language: add {_listing([f'{field}.{lang}' for lang in missing])}")
+    return warnings
+
+
+def _listing(words: list[str]) -> str:
+    """'fi, sv and en': words as a sentence lists them."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def explain(error: ValidationError) -> str:
     """Turn a pydantic error into one short human line: 'scale: ...; questions: ...'."""
     parts = []
@@ -178,10 +266,35 @@ def parse_survey(data: object) -> Survey:
         raise ValueError(explain(error)) from None
 
 
-def survey_from_toml(text: str) -> Survey:
-    """Parse a survey TOML file (see the module docstring for the layout)."""
+def survey_from_toml(text: str, source: str | None = None) -> Survey:
+    """Parse a survey TOML file (see the module docstring for the layout).
+
+    With ``source`` (the file's name) a mistake names the file and, when the field at
+    fault is written on a line of its own, that line: an installer setting several
+    stores' files can go straight to it.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"not valid TOML: {error}") from None
-    return parse_survey(data)
+        raise ValueError(_where(source, None, f"not valid TOML: {error}")) from None
+    try:
+        return parse_survey(data)
+    except ValueError as error:
+        field = str(error).split(":", 1)[0].split(".", 1)[0]
+        raise ValueError(_where(source, _line_of(text, field), str(error))) from None
+
+
+def _line_of(text: str, field: str) -> int | None:
+    """The line (1-based) where a top-level key or table ``field`` is written, if found."""
+    key = re.compile(rf"""^\s*(\[\s*)?["']?{re.escape(field)}["']?\s*[=.\]]""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if key.match(line):
+            return number
+    return None
+
+
+def _where(source: str | None, line: int | None, message: str) -> str:
+    """``message`` prefixed by 'FILE, line N: ' as far as they are known."""
+    if source is None:
+        return message
+    return f"{source}, line {line}: {message}" if line else f"{source}: {message}"

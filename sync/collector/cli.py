@@ -934,11 +934,10 @@ def survey_set(storage: Storage, store_id: str, file: Path, touchpoint: str | No
     """
     from sync.survey import survey_from_toml
 
-    try:
-        chosen = survey_from_toml(file.read_text(encoding="utf-8"))
-    except ValueError as error:  # name the file: an installer may be setting several
-        raise ValueError(f"{file}: {error}") from None
+    chosen = survey_from_toml(file.read_text(encoding="utf-8"), source=str(file))
     saved = storage.set_survey(store_id, chosen, touchpoint)
+    for warning in storage.survey_warnings(store_id, saved):  # stored all the same
+        click.echo(f"Warning: {file}: {warning}", err=True)
     where = f"Store {store_id}" if touchpoint is None else (
         f"Touchpoint {touchpoint!r} of store {store_id}")
     return f"{where} now shows survey version {saved.version} ({saved.kind})"

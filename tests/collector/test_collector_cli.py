@@ -121,8 +121,13 @@ def test_survey_set_and_show(database: Path, tmp_path: Path):
                                              ok=False).output
     file.write_text('scale = 5\n[questions]\nen = "?"\n[reason_labels.en]\nmoon = "Moon"\n',
                     encoding="utf-8")
-    assert f"{file}: reason_labels.en: moon not in reasons" in run(
+    assert f"{file}, line 4: reason_labels.en: moon not in reasons" in run(
         database, "survey", "set", "s1", str(file), ok=False).output
+    # The scales of the survey's own kind, not every kind's (7 and 11 are not CSAT's).
+    file.write_text('scale = 6\n[questions]\nen = "?"\n', encoding="utf-8")
+    assert run(database, "survey", "set", "s1", str(file), ok=False).output == (
+        f"Error: {file}, line 1: scale: csat surveys have 3, 4 or 5 answers, not 6"
+        " (leave scale out or set it to 5)\n")
 
 
 def test_export_to_file_then_from_the_printed_cursor(database: Path, tmp_path: Path):

@@ -253,6 +253,11 @@ def test_survey_etag_and_admin_update(collector_server, collector_store):
                                    collector_server.admin_token,
                                    json={"scale": 7, "questions": {"en": "?"}})
     assert bad.status_code == 422 and "scale" in bad.json()["detail"]
+    six = collector_server.request("PUT", f"/api/v1/stores/{collector_store.store_id}/survey",
+                                   collector_server.admin_token,
+                                   json={"scale": 6, "questions": {"en": "?"}})
+    assert (six.status_code, six.json()["detail"]) == (422, (
+        "scale: csat surveys have 3, 4 or 5 answers, not 6 (leave scale out or set it to 5)"))
 
 
 def test_reasons_and_heatmap_read_back(collector_store):

@@ -145,7 +145,8 @@ def test_survey_commands_per_touchpoint(tmp_path: Path):
     for args, message in (
         (("set", "vaasa-rewell", ces, "--touchpoint", "servce_desk"),
          "Error: no touchpoint 'servce_desk' in store 'vaasa-rewell': use one of checkout,"),
-        (("set", "vaasa-rewell", bad, "--touchpoint", "exit"), "Error: kind: Input should be"),
+        (("set", "vaasa-rewell", bad, "--touchpoint", "exit"),
+         f"Error: {bad}, line 1: kind: Input should be"),
         (("set", "nowhere", ces, "--touchpoint", "exit"), "Error: no store 'nowhere'"),
         (("show", "vaasa-rewell", "--touchpoint", "servce_desk"), "Error: no touchpoint"),
         (("unset", "vaasa-rewell", "--touchpoint", "servce_desk"), "Error: no touchpoint"),

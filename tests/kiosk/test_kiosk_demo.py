@@ -20,6 +20,7 @@ from pathlib import Path
 from kiosk import demo
 from sync.collector import Database, Storage
 from sync.metrics import kind_of
+from tests.support import stop_group
 
 
 def kinds_by_touchpoint(storage: Storage, store_id: str) -> dict[str | None, set[str]]:
@@ -61,7 +62,8 @@ def test_the_demo_says_how_to_log_in_and_stops_on_ctrl_c(tmp_path: Path):
         [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT,"
          " signal.default_int_handler); from kiosk.demo import main; sys.exit(main())",
          "--data", str(tmp_path / "data"), "--port", str(port), "--no-kiosk"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)  # a group of its own: the collector it starts goes with it
     lines = []
     try:
         for line in shown.stdout:
@@ -77,7 +79,7 @@ def test_the_demo_says_how_to_log_in_and_stops_on_ctrl_c(tmp_path: Path):
         with socket.socket() as probe:  # the collector went with it
             assert probe.connect_ex(("127.0.0.1", port)) != 0
     finally:
-        shown.kill()
+        stop_group(shown)
 
 
 def test_the_kiosk_keeps_http_connection_chatter_out_of_its_log():

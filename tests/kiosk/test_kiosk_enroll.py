@@ -9,9 +9,13 @@ and a distinct exit status, and the last two leave the code usable.
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import stat
 import subprocess
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,10 +29,12 @@ from tests.support.inprocess import collector_in_process
 from tests.support.sync import BIN, KIOSK_ID, PIN_HASH, STORE_ID, TIMEZONE
 
 
-def kiosk_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """Run ``hymy-kiosk ARGS``; its exit status and output."""
+def kiosk_cli(*args: str, stdin: str | None = None,
+              tz: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``hymy-kiosk ARGS`` (on a machine in time zone ``tz``); its exit status and output."""
+    env = {**os.environ, "TZ": tz} if tz else None
     return subprocess.run([str(BIN / "hymy-kiosk"), *args], capture_output=True, text=True,
-                          input=stdin, timeout=120)
+                          input=stdin, timeout=120, env=env)
 
 
 @pytest.fixture
@@ -70,10 +76,16 @@ def test_enroll_writes_a_private_config_that_checks_and_syncs(served, tmp_path: 
     assert again.stderr == (f"hymy-kiosk: enroll: {config} exists already;"
                             " add --force to replace it\n")
     used = kiosk_cli("enroll", served.url, served.code, "--config", str(config), "--force",
-                     "--pin-hash", PIN_HASH)
+                     "--pin-hash", PIN_HASH, tz="America/St_Johns")
     assert used.returncode == 3
-    assert used.stderr.startswith("hymy-kiosk: enroll: collector refused the request"
-                                  " (HTTP 410: this enrollment code was already used at ")
+    # When, as the person at the kiosk reads a clock: its machine's zone, not raw UTC.
+    with sqlite3.connect(tmp_path / "collector.db") as db:
+        [(used_at,)] = db.execute("SELECT used_at FROM enrollment_codes").fetchall()
+    there = datetime.fromisoformat(used_at).astimezone(ZoneInfo("America/St_Johns"))
+    assert used.stderr.startswith(
+        "hymy-kiosk: enroll: collector refused the request (HTTP 410: this enrollment code"
+        f" was already used on {there.day} {there:%b %Y} at {there:%H:%M} ({there:%Z}); ")
+    assert there.tzname() in ("NST", "NDT") and used_at not in used.stderr
     assert len(used.stderr.splitlines()) == 1
     assert load(config).sync.token == settings.sync.token  # left as it was
 

@@ -1,6 +1,9 @@
 """Helpers shared by the tests: real collectors, kiosk stores, fault proxies,
 PostgreSQL and Xvfb servers.  Test modules import from here, never from each other."""
 
+import contextlib
+import os
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,17 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout)
+
+
+def stop_group(process: subprocess.Popen[Any], timeout: float = 10) -> None:
+    """SIGKILL every process of the group a test started with ``start_new_session=True``.
+
+    Killing only the one process leaves its children (a demo's collector) running
+    after a failed test; the group holds them even once their parent is gone.
+    """
+    with contextlib.suppress(ProcessLookupError):  # the whole group has ended already
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout)
 
 
 def copy_of_the_clone(target: Path) -> Path:

@@ -4,7 +4,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sync.clock import format_utc, local_date, local_day_bounds, local_hour, parse_utc, zone
+from sync.clock import (
+    format_utc,
+    local_date,
+    local_day_bounds,
+    local_hour,
+    local_words,
+    parse_utc,
+    zone,
+)
 
 HELSINKI = zone("Europe/Helsinki")
 
@@ -37,3 +45,12 @@ def test_naive_timestamp_is_refused():
 def test_unknown_zone_has_a_clear_error():
     with pytest.raises(ValueError, match="unknown IANA time zone 'Mars/Olympus'"):
         zone("Mars/Olympus")
+
+
+def test_a_collectors_utc_instant_is_told_in_local_words():
+    message = ("this enrollment code was already used at 2026-12-03T07:45:45.954Z;"
+               " a newer one expired at 2026-07-03T23:15:00.000Z, stamped 2026-07-03T23:15:00Z")
+    assert local_words(message, HELSINKI) == (
+        "this enrollment code was already used on 3 Dec 2026 at 09:45 (EET);"
+        " a newer one expired on 4 Jul 2026 at 02:15 (EEST), stamped 4 Jul 2026 at 02:15 (EEST)")
+    assert local_words("no time here: 2026-12-03", HELSINKI) == "no time here: 2026-12-03"

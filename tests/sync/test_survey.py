@@ -49,9 +49,15 @@ def test_a_question_alone_is_a_five_face_survey_without_reasons():
     ({"questions": {"fi": "Miten?"}, "reasons": ["queue"],
       "reason_labels": {"fi": {"queue": "Jono", "prices": "Hinnat", "dirt": "Lika"}}},
      "reason_labels.fi: dirt, prices not in reasons"),
-    ({"questions": {"fi": "Miten?"}, "scale": 6}, "scale: Input should be 3, 4, 5, 7 or 11"),
+    ({"questions": {"fi": "Miten?"}, "scale": 6},
+     "scale: csat surveys have 3, 4 or 5 answers, not 6 (leave scale out or set it to 5)"),
     ({"questions": {"fi": "Miten?"}, "scale": 11},
-     "scale: csat surveys have 3 or 4 or 5 answers, not 11"),
+     "scale: csat surveys have 3, 4 or 5 answers, not 11"),
+    ({"questions": {"fi": "Miten?"}, "kind": "ces", "scale": 6},
+     "scale: ces surveys have 7 answers, not 6 (leave scale out or set it to 7)"),
+    ({"questions": {"fi": "Miten?"}, "kind": "stars", "scale": 6},
+     "kind: Input should be 'csat', 'nps' or 'ces'; scale: give 3, 4 or 5 for csat;"
+     " 11 for nps; 7 for ces, not 6"),
     ({"questions": {"fi": "Miten?"}, "kind": "nps", "scale": 5},
      "scale: nps surveys have 11 answers, not 5 (leave scale out or set it to 11)"),
     ({"questions": {"fi": "Miten?"}, "kind": "ces", "scale": 11},
@@ -135,6 +141,18 @@ def test_a_survey_must_be_an_object(data):
     with pytest.raises(ValueError,
                        match="^a survey must be an object with scale, questions and reasons$"):
         parse_survey(data)
+
+
+def test_a_toml_mistake_names_the_file_and_the_line_of_its_field():
+    text = 'kind = "csat"\nscale = 6\n\n[questions]\nfi = "Miten?"\nsv = ""\n'
+    with pytest.raises(ValueError) as refused:
+        survey_from_toml(text, source="kamppi.toml")
+    assert str(refused.value) == ("kamppi.toml, line 2: scale: csat surveys have 3, 4 or 5"
+                                  " answers, not 6 (leave scale out or set it to 5)")
+    with pytest.raises(ValueError, match=r"^kamppi.toml, line 4: questions.sv: give 1-500"):
+        survey_from_toml(text.replace("6", "4"), source="kamppi.toml")
+    with pytest.raises(ValueError, match=r"^kamppi.toml: not valid TOML: "):
+        survey_from_toml("scale = \n", source="kamppi.toml")
 
 
 def test_a_broken_toml_file_says_so():

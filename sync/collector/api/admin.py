@@ -23,6 +23,7 @@ from sync.collector.api.models import (
     CreatedStore,
     CreatedToken,
     KioskState,
+    SavedSurvey,
     Store,
     Tokens,
     errors,
@@ -31,7 +32,7 @@ from sync.collector.auth import admin, storage_of
 from sync.collector.db.regions import clean_touchpoint
 from sync.collector.db.storage import AlreadyExists, InUse, NotFound, Storage
 from sync.collector.tokens import Principal
-from sync.survey import Survey, parse_survey
+from sync.survey import parse_survey
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
@@ -122,6 +123,21 @@ async def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
+#: Keys of a survey's answer the collector makes: a request body may hold them (an answer
+#: sent back as it came) and they are ignored.
+ANSWER_ONLY = ("version", "warnings")
+
+
+def set_survey(storage: Storage, store_id: str, body: dict[str, Any],
+               touchpoint: str | None = None) -> Response:
+    """Store a PUT's survey for the store or one touchpoint; answer it with its warnings."""
+    survey = _apply(lambda: parse_survey({k: v for k, v in body.items()
+                                          if k not in ANSWER_ONLY}))
+    saved = _apply(lambda: storage.set_survey(store_id, survey, touchpoint))
+    warnings = storage.survey_warnings(store_id, saved)
+    return JSONResponse({**saved.body(), "warnings": warnings}, headers={"ETag": saved.etag()})
+
+
 def _apply(action: Any) -> Any:
     """Run a storage action, turning its errors into 404 / 409 / 422 answers."""
     try:
@@ -206,7 +222,7 @@ def revoke_token(request: Request, token_id: int, principal: Admin) -> Response:
     return _gone(lambda: storage_of(request).revoke_token(token_id))
 
 
-@router.put("/stores/{store_id}/survey", response_model=Survey, responses=errors(404),
+@router.put("/stores/{store_id}/survey", response_model=SavedSurvey, responses=errors(404),
             openapi_extra=SURVEY_BODY, summary="Set a store's survey")
 def put_survey(
     request: Request,
@@ -214,10 +230,10 @@ def put_survey(
     body: Annotated[dict[str, Any], Depends(json_object)],
     principal: Admin,
 ) -> Response:
-    """Store a new survey version (numbered by the collector); kiosks pick it up on next sync."""
-    survey = _apply(lambda: parse_survey({k: v for k, v in body.items() if k != "version"}))
-    saved = _apply(lambda: storage_of(request).set_survey(store_id, survey))
-    return JSONResponse(saved.body(), headers={"ETag": saved.etag()})
+    """Store a new survey version (numbered by the collector); kiosks pick it up on next sync.
+    ``warnings`` names texts left to the kiosks' stock words in some of the store's
+    languages (the survey is stored all the same)."""
+    return set_survey(storage_of(request), store_id, body)
 
 
 @router.patch("/stores/{store_id}", response_model=Store, responses=errors(404),

@@ -567,3 +567,18 @@ class StoreSurveys(Answer):
     store_id: str
     store: Survey | None = Field(description="The store's own survey; null: none set")
     touchpoints: list[TouchpointSurvey] = Field(description="By touchpoint name")
+
+
+class SavedSurvey(Survey):
+    """A survey just set (``PUT .../survey``): the survey as kiosks get it, and ``warnings``.
+
+    The warnings say which of the store's languages a text leaves to the kiosks'
+    stock words (the survey is stored all the same); ``hymy-collector survey set``
+    prints the same lines.  A client may PUT this answer back: ``warnings`` and
+    ``version`` in a request body are ignored.
+    """
+
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Texts given in only some of the store's languages, and what kiosks"
+                    " show instead; empty: none")

@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
-from sync.collector.api.admin import SURVEY_BODY, Admin, Stored, _apply, json_object
-from sync.collector.api.models import StoreSurveys, errors
+from sync.collector.api.admin import SURVEY_BODY, Admin, Stored, _apply, json_object, set_survey
+from sync.collector.api.models import SavedSurvey, StoreSurveys, errors
 from sync.collector.auth import readable_store
-from sync.survey import Survey, parse_survey
+from sync.survey import Survey
 
 router = APIRouter(prefix="/api/v1")
 #: The path of one touchpoint's survey.
@@ -45,16 +45,15 @@ def touchpoint_survey(touchpoint: str, storage: Stored,
     return JSONResponse(survey.body(), headers={"ETag": survey.etag()})
 
 
-@router.put(TOUCHPOINT_SURVEY, response_model=Survey, tags=["admin"], responses=UNKNOWN,
+@router.put(TOUCHPOINT_SURVEY, response_model=SavedSurvey, tags=["admin"], responses=UNKNOWN,
             openapi_extra=SURVEY_BODY, summary="Set a touchpoint's survey")
 def put_touchpoint_survey(
     store_id: str, touchpoint: str, storage: Stored,
     body: Annotated[dict[str, Any], Depends(json_object)], principal: Admin,
 ) -> Response:
-    """A new survey version for kiosks at this touchpoint (numbered with the store's)."""
-    survey = _apply(lambda: parse_survey({k: v for k, v in body.items() if k != "version"}))
-    saved = _apply(lambda: storage.set_survey(store_id, survey, touchpoint))
-    return JSONResponse(saved.body(), headers={"ETag": saved.etag()})
+    """A new survey version for kiosks at this touchpoint (numbered with the store's), with
+    ``warnings`` as for the store's own survey."""
+    return set_survey(storage, store_id, body, touchpoint)
 
 
 @router.delete(TOUCHPOINT_SURVEY, status_code=204, tags=["admin"], responses=UNKNOWN,

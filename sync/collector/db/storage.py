@@ -40,6 +40,7 @@ from sync.collector.db import (
     comments,
     digests,
     hours,
+    languages,
     lines,
     regions,
     surveys,
@@ -84,7 +85,7 @@ from sync.collector.tokens import (
     same_hash,
 )
 from sync.metrics import KIND_SCALES, kind_of
-from sync.survey import BUILT_IN_REASONS, DEFAULT_SURVEY, Survey
+from sync.survey import BUILT_IN_REASONS, DEFAULT_SURVEY, Survey, language_warnings
 from sync.wire import KioskStatus, Rating
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -886,6 +887,14 @@ class Storage:
             body = json.dumps(survey.model_dump(exclude={"version"}), ensure_ascii=False)
             version = surveys.insert(conn, store_id, touchpoint, body, format_utc(utc_now()))
         return survey.model_copy(update={"version": version})
+
+    def survey_warnings(self, store_id: str, survey: Survey) -> list[str]:
+        """What a survey leaves its store's shoppers to stock words (missing languages);
+        ``survey set`` and the API's PUT both tell the admin, and store the survey anyway."""
+        since = format_utc(utc_now() - timedelta(days=languages.RECENT_DAYS))
+        with self.db.connection() as conn:
+            answered = languages.answered_in(conn, store_id, since)
+        return language_warnings(survey, answered)
 
     # -- ingest -----------------------------------------------------------
 
