@@ -137,6 +137,10 @@ def test_the_alert_lines_speak_the_readers_language(logged, lang):
     assert closed in mail.text and closed in (mail.html or "")
     assert f"· {t('day_alert_open')}\n    {SITE}/alerts/{ids['half_past_midnight']}" in mail.text
     assert t("alert_mail_button") in (mail.html or "")
+    # Without an address given, the links point where a collector with default settings
+    # listens.
+    plain = compose_daily(storage, "hki-kamppi", DAY, lang).text
+    assert f"\n    http://127.0.0.1:8080/alerts/{ids['late']}\n" in plain
 
 
 def test_a_day_without_alerts_in_the_log_says_so_whatever_its_taps(chain_storage):

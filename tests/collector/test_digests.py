@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sync.clock import format_utc, utc_now
 from sync.collector import reports
 from sync.collector.db.digests import CHAIN, RETRY_AFTER_S
 from sync.collector.db.storage import Storage
-from sync.collector.notify.digest import compose_daily, compose_weekly
+from sync.collector.notify.digest import COLOURS, FACE_COLOURS, compose_daily, compose_weekly
 from sync.collector.notify.schedule import send_due
 from sync.collector.settings import Settings
 from sync.collector.tokens import Principal
@@ -238,3 +239,109 @@ def test_a_digest_tells_its_reader_where_to_stop_it_themselves(chain, lang):
                  compose_weekly(chain, "2026-11-30", lang)):
         assert page in mail.text
         assert page in (mail.html or "")
+
+
+def test_the_daily_and_weekly_digests_read_line_by_line(chain):
+    """Both mails' plain text whole, with a baseline week before (20 very satisfied on
+    Tuesday 24 Nov) and a kiosk in Soho open round the clock and silent: the headline's
+    difference and verdict, the bars, the movers, the ranking and the silent kiosk."""
+    from sync.collector import alerts
+
+    plant(chain, "hki-kamppi", [5] * 20, datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    chain.set_alerting("nyc-soho", alerts.settled("mon-sun 0-24", silent_hours=1))
+    quiet = format_utc(utc_now() - timedelta(hours=3, minutes=1))  # its last batch
+    with chain.db.transaction() as conn:
+        conn.execute("UPDATE kiosks SET last_seen = ? WHERE id = 'nyc-soho-k'", (quiet,))
+    mail = compose_daily(chain, "hki-kamppi", DAY, "en")
+    assert mail.text.endswith("anywhere inside it.\n") and mail.text.startswith("Hymy · ")
+    html = mail.html or ""
+    assert f"<title>{mail.subject}</title>" in html  # no NBSP in this subject
+    for colour in (COLOURS["accent"], COLOURS["bg"], *FACE_COLOURS.values()):
+        assert colour in html
+    daily = mail.text.splitlines()
+    assert daily[:26] == [
+        "Hymy · Daily digest",
+        "Store hki-kamppi · Tue, 1 Dec 2026",
+        "==================================",
+        "",
+        "CSAT 69% (95% CI 42–87%), 13 responses",
+        "−31 pts vs 28-day baseline 100%. Clearly worse: the interval lies below it",
+        "",
+        "Responses by face",
+        "  Very satisfied: 5 (38%)",
+        "  Satisfied: 4 (31%)",
+        "  Neutral: 1 (8%)",
+        "  Dissatisfied: 1 (8%)",
+        "  Very dissatisfied: 2 (15%)",
+        "",
+        "Top reasons",
+        "  Queue: 2 (67%)",
+        "  Staff: 1 (33%)",
+        "",
+        "Alerts",
+        "  No alerts on this day.",
+        "",
+        "Shoppers' comments",
+        "  No comments in recent days.",
+        "",
+        "Silent kiosks",
+        "  Every kiosk has called in.",
+    ]
+    weekly = compose_weekly(chain, "2026-11-30", "en", min_responses=1).text.splitlines()
+    assert weekly[:27] == [
+        "Hymy · Weekly chain digest",
+        "Week 49, 30 Nov – 6 Dec 2026",
+        "============================",
+        "",
+        "CSAT 69% (95% CI 44–86%), 16 responses",
+        "−31 pts vs the week before 100%. Clearly worse: the interval lies below it",
+        "",
+        "Day by day",
+        "  Mon 30 Nov: – (No responses)",
+        "  Tue 1 Dec: 69% (16 responses)",
+        "  Wed 2 Dec: – (No responses)",
+        "  Thu 3 Dec: – (No responses)",
+        "  Fri 4 Dec: – (No responses)",
+        "  Sat 5 Dec: – (No responses)",
+        "  Sun 6 Dec: – (No responses)",
+        "",
+        "Biggest movers",
+        "  - Store hki-kamppi: −31 pts (100% the week before, 69% now)",
+        "",
+        "Store ranking",
+        "  1. Store hki-kamppi: 69% (42–87%), Responses 13, Change −31 pts",
+        "  2. Store nyc-soho: 67% (21–94%), Responses 3, Change –",
+        "  Ranked by the lower bound of the Wilson interval (a cautious CSAT estimate),"
+        " so a small sample cannot top the list by luck. Stores with fewer than 1 responses"
+        " are not ranked.",
+        "",
+        "Silent kiosks",
+        "  - Store nyc-soho, kiosk nyc-soho-k: last heard from 3\u00a0h ago",
+        "",
+    ]
+    daily_soho = compose_daily(chain, "nyc-soho", DAY, "en").text.splitlines()
+    assert "  - Kiosk nyc-soho-k: last heard from 3\u00a0h ago" in daily_soho
+
+
+def test_the_daily_digest_quotes_the_first_five_comments_of_the_store_local_day(chain):
+    """Kamppi's DAY is 30 Nov 22:00 to 1 Dec 22:00 UTC; a comment on either side of it
+    stays out, and only the day's first five are quoted."""
+    def comment(n: int, at: str) -> None:
+        chain.add_comment({"kiosk_id": "hki-kamppi-k", "rating_id": f"r{n}",
+                           "store_id": "hki-kamppi", "body": f"note {n}", "lang": "en",
+                           "flagged": n == 2, "created_at": at})
+
+    comment(0, "2026-11-30T21:59:59.999Z")
+    for n, at in enumerate(("2026-11-30T22:00:00.000Z", "2026-12-01T08:00:00.000Z",
+                            "2026-12-01T09:00:00.000Z", "2026-12-01T10:00:00.000Z",
+                            "2026-12-01T21:59:59.999Z", "2026-12-01T21:59:59.999Z"), start=1):
+        comment(n, at)
+    comment(9, "2026-12-01T22:00:00.000Z")
+    text = compose_daily(chain, "hki-kamppi", DAY, "en").text
+    quoted = text.split("\nShoppers' comments\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    unrated = Translator("en")("comment_no_rating")
+    assert quoted == [f"  - 1 Dec 2026 00:00 · {unrated}: “note 1”",
+                      f"  - 1 Dec 2026 10:00 · {unrated} · Contains profanity: “note 2”",
+                      f"  - 1 Dec 2026 11:00 · {unrated}: “note 3”",
+                      f"  - 1 Dec 2026 12:00 · {unrated}: “note 4”",
+                      f"  - 1 Dec 2026 23:59 · {unrated}: “note 5”"]
