@@ -16,7 +16,7 @@ import pytest
 
 from sync.clock import format_utc
 from sync.collector.db import alertlog as sql
-from sync.collector.db.storage import Storage
+from sync.collector.db.storage import NotFound, Storage
 from sync.collector.notify.digest import Words, compose_daily
 from sync.collector.notify.schedule import send_due
 from sync.collector.settings import Settings
@@ -75,6 +75,14 @@ def logged(chain_storage) -> tuple[Storage, dict[str, int]]:
         "overnight": log_alert(storage, ("rate", kamppi, "x"), rate("2026-11-30T19:00", 4),
                                "2026-11-30T19:00", closed="2026-11-30T23:00",
                                acked="Anna (staff)"),
+        # 12:00-13:00 local on DAY, closed, nobody acknowledged it.
+        "noon": log_alert(storage, ("rate", kamppi, "z"), rate("2026-12-01T10:00", 3),
+                          "2026-12-01T10:00", closed="2026-12-01T11:00"),
+        # An unhappy burst (a rule HYMY_ALERT_RULES may name) at 14:00 local, still open.
+        "burst": log_alert(storage, ("burst", kamppi, None), json.dumps(
+            {"at": "2026-12-01T12:00:00Z", "start": "2026-12-01T11:45:00Z",
+             "end": "2026-12-01T12:00:00Z", "unhappy": 3, "responses": 6, "incidents": 1}),
+            "2026-12-01T12:00"),
         # 23:30 local on DAY, acknowledged and still open.
         "late": log_alert(storage, ("silent", kamppi, kiosk), silent("2026-12-01T18:00", kiosk),
                           "2026-12-01T21:30", acked="Head office (office)"),
@@ -110,20 +118,24 @@ def test_the_daily_digest_lists_the_alert_logs_alerts_of_the_store_local_day(log
         f"    {SITE}/alerts/{ids['overnight']}",
         "  - 00:30 · 5 unhappy in the last 15\u00a0min · open",
         f"    {SITE}/alerts/{ids['half_past_midnight']}",
+        "  - 12:00 · 3 unhappy in the last 15\u00a0min · closed",
+        f"    {SITE}/alerts/{ids['noon']}",
+        "  - 14:00 · 3 of 6 unhappy within 15\u00a0min · open",
+        f"    {SITE}/alerts/{ids['burst']}",
         f"  - 23:30 · Kiosk hki-kamppi-k silent since 1 Dec 2026 20:00 EET"
         f" · acknowledged by Head office ({office})",
         f"    {SITE}/alerts/{ids['late']}",
     ]
     for gone in ("day_before", "day_after", "other_store"):
         assert f"/alerts/{ids[gone]}\n" not in text and f"/alerts/{ids[gone]}\"" not in html
-    assert "6 unhappy" not in text and "7 unhappy" not in text
+    assert "· 6 unhappy" not in text and "· 7 unhappy" not in text
     for line in ("00:30 · 5 unhappy in the last 15\u00a0min · open",
                  f"30 Nov 21:00 · 4 unhappy in the last 15\u00a0min · closed, acknowledged by"
                  f" Anna ({staff})"):
         assert line in html
-    for name in ("half_past_midnight", "overnight", "late"):
+    for name in ("half_past_midnight", "overnight", "noon", "burst", "late"):
         assert f'<a href="{SITE}/alerts/{ids[name]}"' in html
-    assert html.count(">Open the alert</a>") == 3
+    assert html.count(">Open the alert</a>") == 5
     assert EN("day_alerts_none") not in text
 
 
@@ -146,5 +158,8 @@ def test_the_alert_lines_speak_the_readers_language(logged, lang):
 def test_a_day_without_alerts_in_the_log_says_so_whatever_its_taps(chain_storage):
     storage = chain_storage({"hki-kamppi": "Europe/Helsinki"})
     mail = compose_daily(storage, "hki-kamppi", DAY, "en")
+    assert (mail.to, mail.subject) == ("", "Hymy · Store hki-kamppi · Tue 1 Dec: no responses")
     assert alert_lines(mail.text) == ["  " + EN("day_alerts_none")]
+    with pytest.raises(NotFound, match="no store 'nowhere'"):
+        compose_daily(storage, "nowhere", DAY, "en")
     assert EN("day_alerts_none") in (mail.html or "") and "/alerts/" not in (mail.html or "")

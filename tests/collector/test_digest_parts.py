@@ -160,6 +160,11 @@ def test_only_the_three_biggest_movers_ties_by_store_id():
     assert movers(EN, now[:1], apart, 50)[0]["beyond"] is True
     below = {"w": store("w", 1, 95.0, 85.1, 99.0, 50)}
     assert movers(EN, now[:1], below, 50)[0]["beyond"] is True
+    # One response both weeks is enough when the office asks for one (or none).
+    one = {"w": store("w", 1, 0.0, 0.0, 79.0, 1)}
+    assert movers(EN, [store("w", 1, 100.0, 21.0, 100.0, 1)], one, 0)[0]["up"] is True
+    half = {"w": store("w", 1, 79.5, 75.0, 85.0, 50)}
+    assert movers(EN, now[:1], half, 50)[0]["up"] is True  # half a point up is up
     steady = {"w": store("w", 1, 80.0, 75.0, 85.0, 50)}
     assert movers(EN, now[:1], steady, 50) == [mover("W", "±0 pts", False, False, "80%", "80%")]
 

@@ -248,6 +248,10 @@ def test_the_daily_and_weekly_digests_read_line_by_line(chain):
     from sync.collector import alerts
 
     plant(chain, "hki-kamppi", [5] * 20, datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    # One very dissatisfied on each Sunday: the 22nd is before the week before, the 29th
+    # its last day (both in the day's 28-day baseline).
+    plant(chain, "hki-kamppi", [1], datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+    plant(chain, "hki-kamppi", [1], datetime(2026, 11, 29, 10, 0, tzinfo=UTC))
     chain.set_alerting("nyc-soho", alerts.settled("mon-sun 0-24", silent_hours=1))
     quiet = format_utc(utc_now() - timedelta(hours=3, minutes=1))  # its last batch
     with chain.db.transaction() as conn:
@@ -265,7 +269,7 @@ def test_the_daily_and_weekly_digests_read_line_by_line(chain):
         "==================================",
         "",
         "CSAT 69% (95% CI 42–87%), 13 responses",
-        "−31 pts vs 28-day baseline 100%. Clearly worse: the interval lies below it",
+        "−22 pts vs 28-day baseline 91%. Clearly worse: the interval lies below it",
         "",
         "Responses by face",
         "  Very satisfied: 5 (38%)",
@@ -287,14 +291,20 @@ def test_the_daily_and_weekly_digests_read_line_by_line(chain):
         "Silent kiosks",
         "  Every kiosk has called in.",
     ]
-    weekly = compose_weekly(chain, "2026-11-30", "en", min_responses=1).text.splitlines()
+    assert "You get this digest for Store hki-kamppi every morning." in mail.text
+    # A one-day baseline (the 30th, no responses) has nothing to compare with.
+    short = compose_daily(chain, "hki-kamppi", DAY, "en", alerts.Rules(baseline_days=1))
+    assert short.text.splitlines()[4:6] == ["CSAT 69% (95% CI 42–87%), 13 responses", ""]
+    week = compose_weekly(chain, "2026-11-30", "en", min_responses=1)
+    assert week.subject == "Hymy · week 49 (30 Nov – 6 Dec 2026): 69% (44–86%)"
+    weekly = week.text.splitlines()
     assert weekly[:27] == [
         "Hymy · Weekly chain digest",
         "Week 49, 30 Nov – 6 Dec 2026",
         "============================",
         "",
         "CSAT 69% (95% CI 44–86%), 16 responses",
-        "−31 pts vs the week before 100%. Clearly worse: the interval lies below it",
+        "−26 pts vs the week before 95%. Clearly worse: the interval lies below it",
         "",
         "Day by day",
         "  Mon 30 Nov: – (No responses)",
@@ -306,10 +316,10 @@ def test_the_daily_and_weekly_digests_read_line_by_line(chain):
         "  Sun 6 Dec: – (No responses)",
         "",
         "Biggest movers",
-        "  - Store hki-kamppi: −31 pts (100% the week before, 69% now)",
+        "  - Store hki-kamppi: −26 pts (95% the week before, 69% now)",
         "",
         "Store ranking",
-        "  1. Store hki-kamppi: 69% (42–87%), Responses 13, Change −31 pts",
+        "  1. Store hki-kamppi: 69% (42–87%), Responses 13, Change −26 pts",
         "  2. Store nyc-soho: 67% (21–94%), Responses 3, Change –",
         "  Ranked by the lower bound of the Wilson interval (a cautious CSAT estimate),"
         " so a small sample cannot top the list by luck. Stores with fewer than 1 responses"
@@ -331,17 +341,20 @@ def test_the_daily_digest_quotes_the_first_five_comments_of_the_store_local_day(
                            "store_id": "hki-kamppi", "body": f"note {n}", "lang": "en",
                            "flagged": n == 2, "created_at": at})
 
-    comment(0, "2026-11-30T21:59:59.999Z")
-    for n, at in enumerate(("2026-11-30T22:00:00.000Z", "2026-12-01T08:00:00.000Z",
-                            "2026-12-01T09:00:00.000Z", "2026-12-01T10:00:00.000Z",
-                            "2026-12-01T21:59:59.999Z", "2026-12-01T21:59:59.999Z"), start=1):
-        comment(n, at)
-    comment(9, "2026-12-01T22:00:00.000Z")
-    text = compose_daily(chain, "hki-kamppi", DAY, "en").text
-    quoted = text.split("\nShoppers' comments\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    def quoted() -> list[str]:
+        text = compose_daily(chain, "hki-kamppi", DAY, "en").text
+        return text.split("\nShoppers' comments\n", 1)[1].split("\n\n", 1)[0].splitlines()
+
     unrated = Translator("en")("comment_no_rating")
-    assert quoted == [f"  - 1 Dec 2026 00:00 · {unrated}: “note 1”",
-                      f"  - 1 Dec 2026 10:00 · {unrated} · Contains profanity: “note 2”",
-                      f"  - 1 Dec 2026 11:00 · {unrated}: “note 3”",
-                      f"  - 1 Dec 2026 12:00 · {unrated}: “note 4”",
-                      f"  - 1 Dec 2026 23:59 · {unrated}: “note 5”"]
+    comment(0, "2026-11-30T21:59:59.999Z")
+    comment(1, "2026-11-30T22:00:00.000Z")
+    comment(2, "2026-12-01T08:00:00.000Z")
+    comment(3, "2026-12-01T21:59:59.999Z")
+    comment(9, "2026-12-01T22:00:00.000Z")
+    assert quoted() == [f"  - 1 Dec 2026 00:00 · {unrated}: “note 1”",
+                        f"  - 1 Dec 2026 10:00 · {unrated} · Contains profanity: “note 2”",
+                        f"  - 1 Dec 2026 23:59 · {unrated}: “note 3”"]
+    for n, hour in ((4, 9), (5, 10), (6, 11)):
+        comment(n, f"2026-12-01T{hour:02d}:00:00.000Z")
+    assert [line.split(" · ")[0] for line in quoted()] == [
+        f"  - 1 Dec 2026 {hour}" for hour in ("00:00", "10:00", "11:00", "12:00", "13:00")]
