@@ -35,12 +35,12 @@ SCORES = [5, 5, 5, 4, 4, 4, 5, 4, 5, 1, 2, 1, 3]
 
 
 def plant(storage: Storage, store_id: str, scores: list[int], day_start: datetime,
-          reasons: dict[int, str] | None = None) -> None:
+          reasons: dict[int, str] | None = None, scale: int = 5) -> None:
     """Ratings five minutes apart from ``day_start``, from the store's kiosk."""
     kiosk = f"{store_id}-k"
     tz = storage.store(store_id)["timezone"]
-    items = [parse_rating(rating(seq, score, at=day_start + timedelta(minutes=5 * seq), tz=tz,
-                                 reason=(reasons or {}).get(seq)))
+    items = [parse_rating(rating(seq, score, scale, at=day_start + timedelta(minutes=5 * seq),
+                                 tz=tz, reason=(reasons or {}).get(seq)))
              for seq, score in enumerate(scores, start=1)]
     storage.ingest(Principal(0, "kiosk", store_id, kiosk), items,
                    day_start + timedelta(minutes=5 * len(scores) + 1))
@@ -358,3 +358,26 @@ def test_the_daily_digest_quotes_the_first_five_comments_of_the_store_local_day(
         comment(n, f"2026-12-01T{hour:02d}:00:00.000Z")
     assert [line.split(" · ")[0] for line in quoted()] == [
         f"  - 1 Dec 2026 {hour}" for hour in ("00:00", "10:00", "11:00", "12:00", "13:00")]
+
+
+def test_a_three_face_store_gets_three_face_bars_and_a_retired_store_no_silent_row(chain):
+    """The faces are the store's own scale, not the chain's five; a retired store's
+    silent kiosk is not the office's concern in the weekly digest."""
+    from sync.survey import DEFAULT_SURVEY
+
+    chain.add_store("tre", "Three faces", "Europe/Helsinki")
+    chain.add_kiosk("tre-k", "tre")
+    chain.set_survey("tre", DEFAULT_SURVEY.model_copy(update={"scale": 3}))
+    plant(chain, "tre", [3, 3, 2, 1], datetime(2026, 12, 1, 9, 0, tzinfo=UTC), scale=3)
+    text = compose_daily(chain, "tre", DAY, "en").text
+    faces = text.split("\nResponses by face\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert faces == ["  Satisfied: 2 (50%)", "  Neutral: 1 (25%)", "  Dissatisfied: 1 (25%)"]
+    from sync.collector import alerts
+
+    chain.set_alerting("tre", alerts.settled("mon-sun 0-24", silent_hours=1))
+    quiet = format_utc(utc_now() - timedelta(hours=3, minutes=1))
+    with chain.db.transaction() as conn:
+        conn.execute("UPDATE kiosks SET last_seen = ? WHERE id = 'tre-k'", (quiet,))
+    assert "Three faces, kiosk tre-k" in compose_weekly(chain, "2026-11-30", "en").text
+    chain.retire_store("tre")
+    assert "tre-k" not in compose_weekly(chain, "2026-11-30", "en").text
