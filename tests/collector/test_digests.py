@@ -12,10 +12,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sync.clock import format_utc, utc_now
 from sync.collector import reports
 from sync.collector.db.digests import CHAIN, RETRY_AFTER_S
 from sync.collector.db.storage import Storage
-from sync.collector.notify.digest import compose_daily, compose_weekly
+from sync.collector.notify.digest import (
+    COLOURS,
+    FACE_COLOURS,
+    Words,
+    compose_daily,
+    compose_weekly,
+)
 from sync.collector.notify.schedule import send_due
 from sync.collector.settings import Settings
 from sync.collector.tokens import Principal
@@ -34,12 +41,12 @@ SCORES = [5, 5, 5, 4, 4, 4, 5, 4, 5, 1, 2, 1, 3]
 
 
 def plant(storage: Storage, store_id: str, scores: list[int], day_start: datetime,
-          reasons: dict[int, str] | None = None) -> None:
+          reasons: dict[int, str] | None = None, scale: int = 5) -> None:
     """Ratings five minutes apart from ``day_start``, from the store's kiosk."""
     kiosk = f"{store_id}-k"
     tz = storage.store(store_id)["timezone"]
-    items = [parse_rating(rating(seq, score, at=day_start + timedelta(minutes=5 * seq), tz=tz,
-                                 reason=(reasons or {}).get(seq)))
+    items = [parse_rating(rating(seq, score, scale, at=day_start + timedelta(minutes=5 * seq),
+                                 tz=tz, reason=(reasons or {}).get(seq)))
              for seq, score in enumerate(scores, start=1)]
     storage.ingest(Principal(0, "kiosk", store_id, kiosk), items,
                    day_start + timedelta(minutes=5 * len(scores) + 1))
@@ -91,8 +98,9 @@ def test_the_daily_digest_arrives_with_the_dashboard_figures_in_each_recipients_
     for label, n in (("Erittäin tyytyväinen", 5), ("Tyytyväinen", 4),
                      ("Erittäin tyytymätön", 2)):
         assert f"  {label}: {n} (" in text
-    # The unhappy run from 14:50 local is the day's alert (HappyOrNot's burst rule).
-    assert "3/6 tyytymättömiä 15\u00a0min sisällä, 14.40–15.05" in text
+    # The unhappy run from 14:40 local raised no alert (nothing in the alert log): the
+    # digest runs no rule of its own, so it reports none.
+    assert "tyytymättömiä" not in text and "Ei hälytyksiä tänä päivänä." in text
     text_en, html_en = parts(en)
     assert "Daily digest" in html_en and "13 responses" in text_en and "Queue" in text_en
     assert "<script" not in html and "http" not in html.split("<body", 1)[1]
@@ -237,3 +245,142 @@ def test_a_digest_tells_its_reader_where_to_stop_it_themselves(chain, lang):
                  compose_weekly(chain, "2026-11-30", lang)):
         assert page in mail.text
         assert page in (mail.html or "")
+
+
+def test_the_daily_and_weekly_digests_read_line_by_line(chain):
+    """Both mails' plain text whole, with a baseline week before (20 very satisfied on
+    Tuesday 24 Nov) and a kiosk in Soho open round the clock and silent: the headline's
+    difference and verdict, the bars, the movers, the ranking and the silent kiosk."""
+    from sync.collector import alerts
+
+    plant(chain, "hki-kamppi", [5] * 20, datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    # One very dissatisfied on each Sunday: the 22nd is before the week before, the 29th
+    # its last day (both in the day's 28-day baseline).
+    plant(chain, "hki-kamppi", [1], datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+    plant(chain, "hki-kamppi", [1], datetime(2026, 11, 29, 10, 0, tzinfo=UTC))
+    chain.set_alerting("nyc-soho", alerts.settled("mon-sun 0-24", silent_hours=1))
+    quiet = format_utc(utc_now() - timedelta(hours=3, minutes=1))  # its last batch
+    with chain.db.transaction() as conn:
+        conn.execute("UPDATE kiosks SET last_seen = ? WHERE id = 'nyc-soho-k'", (quiet,))
+    mail = compose_daily(chain, "hki-kamppi", DAY, "en")
+    assert mail.text.endswith("anywhere inside it.\n") and mail.text.startswith("Hymy · ")
+    html = mail.html or ""
+    assert f"<title>{mail.subject}</title>" in html  # no NBSP in this subject
+    for colour in (COLOURS["accent"], COLOURS["bg"], *FACE_COLOURS.values()):
+        assert colour in html
+    daily = mail.text.splitlines()
+    assert daily[:26] == [
+        "Hymy · Daily digest",
+        "Store hki-kamppi · Tue, 1 Dec 2026",
+        "==================================",
+        "",
+        "CSAT 69% (95% CI 42–87%), 13 responses",
+        "−22 pts vs 28-day baseline 91%. Clearly worse: the interval lies below it",
+        "",
+        "Responses by face",
+        "  Very satisfied: 5 (38%)",
+        "  Satisfied: 4 (31%)",
+        "  Neutral: 1 (8%)",
+        "  Dissatisfied: 1 (8%)",
+        "  Very dissatisfied: 2 (15%)",
+        "",
+        "Top reasons",
+        "  Queue: 2 (67%)",
+        "  Staff: 1 (33%)",
+        "",
+        "Alerts",
+        "  No alerts on this day.",
+        "",
+        "Shoppers' comments",
+        "  No comments in recent days.",
+        "",
+        "Silent kiosks",
+        "  Every kiosk has called in.",
+    ]
+    assert "You get this digest for Store hki-kamppi every morning." in mail.text
+    # A one-day baseline (the 30th, no responses) has nothing to compare with.
+    short = compose_daily(chain, "hki-kamppi", DAY, "en", alerts.Rules(baseline_days=1))
+    assert short.text.splitlines()[4:6] == ["CSAT 69% (95% CI 42–87%), 13 responses", ""]
+    week = compose_weekly(chain, "2026-11-30", "en", min_responses=1)
+    assert week.subject == "Hymy · week 49 (30 Nov – 6 Dec 2026): 69% (44–86%)"
+    weekly = week.text.splitlines()
+    assert "\n".join(weekly[:27]) == f"""\
+Hymy · Weekly chain digest
+Week 49, 30 Nov – 6 Dec 2026
+============================
+
+CSAT 69% (95% CI 44–86%), 16 responses
+−26 pts vs the week before 95%. Clearly worse: the interval lies below it
+
+Day by day
+  Mon 30 Nov: – (No responses)
+  Tue 1 Dec: 69% (16 responses)
+  Wed 2 Dec: – (No responses)
+  Thu 3 Dec: – (No responses)
+  Fri 4 Dec: – (No responses)
+  Sat 5 Dec: – (No responses)
+  Sun 6 Dec: – (No responses)
+
+Biggest movers
+  - Store hki-kamppi: −26 pts (95% the week before, 69% now)
+
+Store ranking
+  1. Store hki-kamppi: 69% (42–87%), Responses 13, Change −26 pts
+  2. Store nyc-soho: 67% (21–94%), Responses 3, Change –
+  {Words("en")("ranking_rule", n="1")}
+
+Silent kiosks
+  - Store nyc-soho, kiosk nyc-soho-k: last heard from 3\u00a0h ago
+"""
+    daily_soho = compose_daily(chain, "nyc-soho", DAY, "en").text.splitlines()
+    assert "  - Kiosk nyc-soho-k: last heard from 3\u00a0h ago" in daily_soho
+
+
+def test_the_daily_digest_quotes_the_first_five_comments_of_the_store_local_day(chain):
+    """Kamppi's DAY is 30 Nov 22:00 to 1 Dec 22:00 UTC; a comment on either side of it
+    stays out, and only the day's first five are quoted."""
+    def comment(n: int, at: str) -> None:
+        chain.add_comment({"kiosk_id": "hki-kamppi-k", "rating_id": f"r{n}",
+                           "store_id": "hki-kamppi", "body": f"note {n}", "lang": "en",
+                           "flagged": n == 2, "created_at": at})
+
+    def quoted() -> list[str]:
+        text = compose_daily(chain, "hki-kamppi", DAY, "en").text
+        return text.split("\nShoppers' comments\n", 1)[1].split("\n\n", 1)[0].splitlines()
+
+    unrated = Translator("en")("comment_no_rating")
+    comment(0, "2026-11-30T21:59:59.999Z")
+    comment(1, "2026-11-30T22:00:00.000Z")
+    comment(2, "2026-12-01T08:00:00.000Z")
+    comment(3, "2026-12-01T21:59:59.999Z")
+    comment(9, "2026-12-01T22:00:00.000Z")
+    assert quoted() == [f"  - 1 Dec 2026 00:00 · {unrated}: “note 1”",
+                        f"  - 1 Dec 2026 10:00 · {unrated} · Contains profanity: “note 2”",
+                        f"  - 1 Dec 2026 23:59 · {unrated}: “note 3”"]
+    for n, hour in ((4, 9), (5, 10), (6, 11)):
+        comment(n, f"2026-12-01T{hour:02d}:00:00.000Z")
+    assert [line.split(" · ")[0] for line in quoted()] == [
+        f"  - 1 Dec 2026 {hour}" for hour in ("00:00", "10:00", "11:00", "12:00", "13:00")]
+
+
+def test_a_three_face_store_gets_three_face_bars_and_a_retired_store_no_silent_row(chain):
+    """The faces are the store's own scale, not the chain's five; a retired store's
+    silent kiosk is not the office's concern in the weekly digest."""
+    from sync.survey import DEFAULT_SURVEY
+
+    chain.add_store("tre", "Three faces", "Europe/Helsinki")
+    chain.add_kiosk("tre-k", "tre")
+    chain.set_survey("tre", DEFAULT_SURVEY.model_copy(update={"scale": 3}))
+    plant(chain, "tre", [3, 3, 2, 1], datetime(2026, 12, 1, 9, 0, tzinfo=UTC), scale=3)
+    text = compose_daily(chain, "tre", DAY, "en").text
+    faces = text.split("\nResponses by face\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert faces == ["  Satisfied: 2 (50%)", "  Neutral: 1 (25%)", "  Dissatisfied: 1 (25%)"]
+    from sync.collector import alerts
+
+    chain.set_alerting("tre", alerts.settled("mon-sun 0-24", silent_hours=1))
+    quiet = format_utc(utc_now() - timedelta(hours=3, minutes=1))
+    with chain.db.transaction() as conn:
+        conn.execute("UPDATE kiosks SET last_seen = ? WHERE id = 'tre-k'", (quiet,))
+    assert "Three faces, kiosk tre-k" in compose_weekly(chain, "2026-11-30", "en").text
+    chain.retire_store("tre")
+    assert "tre-k" not in compose_weekly(chain, "2026-11-30", "en").text

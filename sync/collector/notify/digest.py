@@ -5,7 +5,9 @@
 fills the address (today :mod:`sync.collector.notify.schedule`, later the
 delivery outbox).  Every figure comes from :mod:`sync.collector.reports` and
 :mod:`sync.collector.alerts`, the functions behind the dashboard, so a digest
-never states a CSAT the pages would not.
+never states a CSAT the pages would not; its alerts are the alert log's rows
+(:mod:`sync.collector.alertlog`), worded as the alert pages word them, so a
+digest never reports an alert the alert system did not raise.
 
 The HTML part is made for mail clients, not browsers: tables and inline
 styles, bars drawn as table cells, no scripts, no images to fetch, no
@@ -17,14 +19,16 @@ stylesheet.  The plain-text part says the same.  Words come from the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sync import i18n as catalogs
 from sync.clock import format_utc, parse_utc, utc_now, zone
 from sync.collector import alerts, reports
 from sync.collector.db.storage import NotFound, Storage
+from sync.collector.notify import links
 from sync.collector.notify.mail import Mail
+from sync.collector.settings import Settings
 from sync.collector.web.i18n import NBSP, Translator
 from sync.collector.web.render import jinja_environment
 from sync.i18n import FACE_ART, face_label_key
@@ -64,9 +68,10 @@ class Bar:
 
 
 def compose_daily(storage: Storage, store_id: str, day: str, lang: str,
-                  rules: alerts.Rules | None = None) -> Mail:
+                  rules: alerts.Rules | None = None, base_url: str | None = None) -> Mail:
     """One store's ``day`` (a store-local date) as a mail in ``lang``: figures,
-    faces, reasons, silent kiosks and the day's alerts."""
+    faces, reasons, silent kiosks and the day's alerts, each linked to its page
+    under ``base_url`` (where people open the dashboard, :func:`links.base_url`)."""
     store = storage.store(store_id)
     if store is None:
         raise NotFound(f"no store {store_id!r}")
@@ -84,7 +89,7 @@ def compose_daily(storage: Storage, store_id: str, day: str, lang: str,
         "faces": face_bars(w, fig["counts"], reports.faces(storage, store_id)),
         "reasons": reason_bars(w, reports.reasons_report(storage, store_id, day, day, w.lang)),
         "silent": silent_rows(w, storage, [store_id], rules),
-        "alerts": day_alerts(w, storage, store_id, day, fig, base, rules),
+        "alerts": day_alerts(w, storage, store_id, day, rules, base_url or default_base()),
         "comments": day_comments(w, storage, store_id, day, store["timezone"]),
         "footer": w("daily_footer", store=store["name"]),
     }
@@ -136,6 +141,12 @@ def compose_weekly(storage: Storage, week_start: str, lang: str,
         "footer": w("weekly_footer"),
     }
     return render("weekly", title, context)
+
+
+def default_base() -> str:
+    """The dashboard's address of a collector with default settings, for links in a
+    digest composed without any (as ``hymy-collector serve`` would listen)."""
+    return links.base_url(Settings())
 
 
 def render(kind: str, subject: str, context: dict[str, Any]) -> Mail:
@@ -211,25 +222,51 @@ def silent_rows(w: Words, storage: Storage, store_ids: list[str], rules: alerts.
     return rows
 
 
-def day_alerts(w: Words, storage: Storage, store_id: str, day: str, fig: dict[str, Any],
-               base: dict[str, Any], rules: alerts.Rules) -> list[str]:
-    """The day's unhappy bursts and a below-baseline day, in words (alerts rules 2 and 3)."""
+@dataclass(frozen=True)
+class AlertLine:
+    """One alert of the alert log in a digest: its line of words and its page's address."""
+
+    text: str
+    href: str
+
+
+def day_alerts(w: Words, storage: Storage, store_id: str, day: str, rules: alerts.Rules,
+               base: str) -> list[AlertLine]:
+    """The alerts the alert log kept for the store that were open at some time in its
+    local ``day`` (opened that day, or before and closed that day or not yet), oldest
+    first.  No rule runs here: the digest reports what the alert system raised, titled
+    as the alert pages title it (``views.alert_views``), with the local time it opened,
+    its state now and the address of its page."""
+    from sync.collector.web.alertpages import local_days
+    from sync.collector.web.views import alert_views
+
     tz = storage.zone(store_id)
-    first = datetime.combine(date.fromisoformat(day), time(), tz)
-    until = format_utc(first + timedelta(days=1))
-    taps = [(parse_utc(at), alerts.is_unhappy(score, scale))
-            for store, at, scale, score in storage.counted_ratings_since(format_utc(first))
-            if store == store_id and at < until]
-    found = []
-    for burst in alerts.unhappy_bursts(taps, rules.burst_minutes, rules.burst_min_responses,
-                                       rules.burst_share):
-        found.append(w("alert_burst", unhappy=burst.unhappy, n=burst.responses,
-                       minutes=rules.burst_minutes) + ", "
-                     + w("alert_burst_detail", start=w.time(burst.start.astimezone(tz)),
-                         end=w.time(burst.end.astimezone(tz))))
-    if alerts.below_baseline(fig, base, rules.baseline_min_responses):
-        found.append(w("alert_baseline", csat=w.pct(fig["csat"]), baseline=w.pct(base["csat"])))
-    return found
+    stored = storage.alert_history(*local_days(day, day, tz), store_id)[::-1]
+    views = alert_views(w, stored, storage, day, day, rules)
+    return [AlertLine(w("day_alert_row", time=opened_when(w, row["opened_at"], day, tz),
+                        title=view["title"], state=alert_state(w, row)), base + view["page"])
+            for row, view in zip(stored, views, strict=True)]
+
+
+def opened_when(w: Words, opened_at: str, day: str, tz: tzinfo) -> str:
+    """When an alert opened, on the store's clock: the time alone on the digest's day,
+    with its date for one still open from a day before."""
+    moment = parse_utc(opened_at).astimezone(tz)
+    if moment.date().isoformat() == day:
+        return w.time(moment)
+    return f"{w.day(moment.date(), year=False)} {w.time(moment)}"
+
+
+def alert_state(w: Words, row: dict[str, Any]) -> str:
+    """An alert's state now in words: open, closed, or acknowledged by whom (a closed
+    alert someone acknowledged says both)."""
+    from sync.collector.web.alertpages import acknowledger
+
+    who = acknowledger(w, row["acknowledged_by"]) if row["acknowledged_by"] else ""
+    text = w(f"day_alert_{row['state']}", who=who)
+    if row["state"] == "closed" and who:
+        text += ", " + w("day_alert_acknowledged", who=who)
+    return text
 
 
 def ranking_rows(w: Words, ranking: list[dict[str, Any]],

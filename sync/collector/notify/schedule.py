@@ -32,6 +32,7 @@ from sync.collector.db.digests import CHAIN
 from sync.collector.db.storage import Storage
 from sync.collector.notify import mine
 from sync.collector.notify.digest import compose_daily, compose_weekly
+from sync.collector.notify.links import base_url
 from sync.collector.notify.mail import Mail, MailError, send_mail
 from sync.collector.settings import Settings
 from sync.collector.web.i18n import LANGUAGES
@@ -92,11 +93,12 @@ def due(storage: Storage, now: datetime) -> list[Due]:
 
 
 def compose(storage: Storage, settings: Settings, digest: Due, lang: str) -> Mail:
-    """The digest's mail in ``lang``, with the collector's alert thresholds."""
+    """The digest's mail in ``lang``, with the collector's alert thresholds and the
+    dashboard's address for its links."""
     rules = alerts.rules_from(settings)
     if digest.kind == "weekly":
         return compose_weekly(storage, digest.day, lang, settings.min_responses, rules)
-    return compose_daily(storage, digest.scope, digest.day, lang, rules)
+    return compose_daily(storage, digest.scope, digest.day, lang, rules, base_url(settings))
 
 
 def send_due(storage: Storage, settings: Settings, now: datetime | None = None) -> int:
