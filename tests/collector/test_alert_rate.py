@@ -67,7 +67,7 @@ def test_a_run_of_unhappy_taps_opens_a_rate_alert_and_the_usual_rush_does_not(ch
 def test_a_stores_own_rate_alpha_decides_whether_the_same_run_alerts(chain_storage):
     """Migration 021: the same six unhappy taps in ten minutes at two stores with the same
     weeks behind them; the store with a looser alpha of its own gets a rate alert, the one
-    with a stricter alpha does not (the chain's 5e-4 would alert at both)."""
+    with a stricter alpha does not (the chain's default would alert at both)."""
     storage = chain_storage({"loose": "Europe/Helsinki", "strict": "Europe/Helsinki"})
     storage.set_alerting("loose", alerts.settled(rate_alpha=1e-3))
     storage.set_alerting("strict", alerts.settled(rate_alpha=1e-8))
