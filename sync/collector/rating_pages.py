@@ -27,7 +27,6 @@ own cost (docs/performance.md, benchmark 7).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from operator import add, itemgetter
@@ -40,6 +39,7 @@ from sync.collector.db.lines import ClockEntry, StoreCell, Window, after_seq, in
 from sync.collector.db.recount import day_offset, local_hour_of_utc_hour
 from sync.collector.db.storage import EXPORT_COLUMNS, Storage
 from sync.collector.spreadsheet import (
+    JOINED_STAMPS,
     PLAIN,
     Dialect,
     csv_text,
@@ -52,9 +52,6 @@ _FLAGS = ("suppressed", "clock_suspect")
 _TWO_DIGITS = [f"{hour:02d}" for hour in range(24)]
 _STORE = itemgetter(EXPORT_COLUMNS.index("store_id"))
 _CREATED = itemgetter(EXPORT_COLUMNS.index("created_at"))
-#: ``created_at`` column joined with NUL after each cell, every one in the wire's shape.
-_CANONICAL = re.compile(
-    r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z\x00)*")
 _HOUR = itemgetter(slice(0, 13))
 _MINUTES_SECONDS = itemgetter(slice(13, 19))
 
@@ -180,7 +177,8 @@ def _local(rows: Sequence[Sequence[Any]],
     """The page's store names and local times; None when a ``created_at`` is not in
     the wire's shape (the row-by-row path then parses it as it always did)."""
     created = list(map(_CREATED, rows))
-    if set(map(type, created)) != {str} or not _CANONICAL.fullmatch("\x00".join(created) + "\x00"):
+    if set(map(type, created)) != {str} \
+            or not JOINED_STAMPS.fullmatch("\x00".join(created) + "\x00"):
         return None
     names, zones = stores.columns(list(map(_STORE, rows)))
     return names, stores.clock.times(zones, created)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,11 @@ from typing import Any
 #: A text cell starting with one of these is read as a formula (OWASP's list,
 #: plus the full-width forms some spreadsheets also accept).
 FORMULA_STARTS = frozenset("=+-@\t\r\n" "\uff1d\uff0b\uff0d\uff20")
+#: A ``created_at`` column joined with NUL after each cell, every one in the wire's
+#: shape (``2026-03-29T05:01:00.001Z``): the page-at-a-time writers (XLSX, local times)
+#: take such a column as it is; any other sends the page cell by cell.
+JOINED_STAMPS = re.compile(
+    r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z\x00)*")
 #: Characters that make a CSV field need quotes (besides the dialect's delimiter).
 _NEEDS_QUOTES = frozenset('"\r\n')
 #: First characters worth a closer look (a space may hide a formula after it).

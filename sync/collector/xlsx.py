@@ -49,7 +49,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from sync.clock import parse_utc
 from sync.collector.columns import Column
-from sync.collector.spreadsheet import FORMULA_STARTS, is_formula_like
+from sync.collector.spreadsheet import FORMULA_STARTS, JOINED_STAMPS, is_formula_like
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Rows an XLSX sheet holds (header included); more continue on "ratings 2", ...
@@ -79,9 +79,6 @@ _CARE_END = re.compile(r"\s\x00")
 _ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile("([\x00-\x08\x0b-\x1f])")
 _SPACE_AT_END = re.compile(r"^\s|\s$")
-#: A ``created_at`` column joined with NUL after each cell, every one in the wire's shape.
-_STAMPS = re.compile(
-    r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z\x00)*")
 _UP_TO_MS = itemgetter(slice(0, 23))
 _DATES = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}\x00)*")
 _TIMES = re.compile(r"(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\x00)*")
@@ -291,7 +288,7 @@ def _stamp_column(kind: str, values: Sequence[Any]) -> list[str] | None:
         joined = "\x00".join(values) + "\x00"
     except TypeError:
         return None
-    if not _STAMPS.fullmatch(joined):
+    if not JOINED_STAMPS.fullmatch(joined):
         return None
     try:  # the shape is right; a day that is not one (02-30) goes cell by cell
         return _serials(map(datetime.fromisoformat, map(_UP_TO_MS, values)))
