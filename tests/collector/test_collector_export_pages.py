@@ -51,3 +51,24 @@ def test_an_empty_export_is_the_header_alone(mixed_chain):
     nordic = list(text_pages(mixed_chain, stores, last, None, "csv", DIALECTS["excel-nordic"]))
     assert len(nordic) == 1 and nordic[0][0].startswith("\ufeffingest_seq;id;".encode())
     assert list(text_pages(mixed_chain, stores, last, None, "jsonl")) == []
+
+
+def test_every_page_as_columns_holds_the_row_by_row_values(mixed_chain):
+    """The XLSX writer's pages (``rating_columns``: names and local times a column at a
+    time) hold what :func:`rating_dicts` gives the same rows, flags as stored: half-hour
+    zones, DST steps and the times not in the wire's shape included."""
+    from operator import itemgetter
+
+    from sync.collector.rating_pages import rating_columns
+
+    stores, after, seen = StoreNames(mixed_chain), 0, 0
+    while rows := mixed_chain.export_ratings(after, 250):
+        wanted = list(rating_dicts(rows, stores))
+        got = rating_columns(rows, stores)
+        for name, column in zip(RATING_COLUMNS, got, strict=True):
+            values = list(map(itemgetter(name), wanted))
+            if name in ("suppressed", "clock_suspect"):
+                column = [bool(value) for value in column]
+            assert list(column) == values, name
+        after, seen = rows[-1][0], seen + len(rows)
+    assert seen == mixed_chain.count_after(0) > 1500
