@@ -420,6 +420,10 @@ def _one_by_one(data: bytes) -> tuple[Batch, list[Rating | Rejection]]:
             from None
     except (msgspec.DecodeError, RecursionError) as error:
         raise BadBatch("json", _not_json(error)) from None
+    try:  # the ratings were skipped over as Raw, their bytes unchecked
+        data.decode()
+    except UnicodeDecodeError:
+        raise BadBatch("json", "body is not UTF-8 text") from None
     _real_times(envelope)
     if len(envelope.ratings) > MAX_BATCH_RATINGS:
         raise BadBatch("size", f"{len(envelope.ratings)} ratings in one batch;"

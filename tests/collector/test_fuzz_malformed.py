@@ -60,6 +60,9 @@ STRICT = {
     "key twice in the envelope": (b'{"ratings": [], "ratings": [], "sent_at": "x"}', {}),
     "UTF-16 JSON": (good().decode().encode("utf-16"), {}),
     "UTF-8 BOM": (b"\xef\xbb\xbf" + good(), {}),
+    "bad UTF-8 in a rating after one missing a field": (
+        b'"lang": "\xa1'.join(good().replace(b'"local_date"', b'"local_d\xc7\x8bate"', 1)
+                              .rsplit(b'"lang": "', 1)), {}),
     "lone surrogate escape in a key": (b'{"\\ud800": 1, "ratings": []}', {}),
     "100 000 nested objects": (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, {}),
     "data after the gzip stream": (gzip.compress(good()) + b"garbage",
