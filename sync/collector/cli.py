@@ -1092,8 +1092,7 @@ def export(storage: Storage, after: str, fmt: str, output: Path, page: int) -> N
     """
     from tqdm import tqdm
 
-    from sync.collector.api.export import parse_cursor
-    from sync.collector.rating_pages import StoreNames, text_pages
+    from sync.collector.rating_pages import StoreNames, parse_cursor, text_pages
 
     cursor = parse_cursor(after)
     stores = StoreNames(storage)

@@ -7,6 +7,7 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -53,3 +54,15 @@ def test_a_window_stops_at_its_count_and_an_empty_one_is_the_header(awkward_chai
     assert [text for text, _, _ in text_pages(awkward_chain, stores, last, None, "csv")] == [
         (",".join(RATING_COLUMNS) + "\n").encode()]
     assert list(text_pages(awkward_chain, stores, last, None, "jsonl")) == []
+
+
+def test_an_export_stopped_early_leaves_no_thread_or_page_behind(awkward_chain):
+    """A client gone after the first page: the pages made ahead are dropped, the threads
+    that made them end, and the pages read so far were the first ones, in order."""
+    pages = text_pages(awkward_chain, StoreNames(awkward_chain), 0, None, "jsonl", page=7)
+    first, second = next(pages), next(pages)
+    assert [first[1], first[2], second[1], second[2]] == [7, 7, 14, 7]
+    assert b'"ingest_seq": 1,' in first[0] and b'"ingest_seq": 8,' in second[0]
+    pages.close()
+    assert [thread.name for thread in threading.enumerate()
+            if thread.name.startswith("hymy-export")] == []

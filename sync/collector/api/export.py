@@ -33,6 +33,7 @@ from sync.collector.rating_pages import (
 )
 from sync.collector.rating_pages import (
     StoreNames,
+    parse_cursor,
     rating_columns,
     rating_dicts,
     text_pages,
@@ -63,15 +64,6 @@ DIALECT = Query(None, description="format=csv only: plain (default: comma, dot d
                                   "or excel-nordic (;, decimal commas, UTF-8 BOM)")
 _RESPONSES = {200: {"content": {media.split(";")[0]: {} for media in MEDIA_TYPES.values()},
                     "description": "Rows; X-Next-Cursor and X-More headers for the next pull"}}
-
-
-def parse_cursor(after: str) -> int:
-    """The ``ingest_seq`` an ``after`` value stands for ("" or "0": from the start)."""
-    if after in ("", "0"):
-        return 0
-    if not after.isdigit() or len(after) > 18:
-        raise ValueError(f"after: {after!r} is not a cursor from X-Next-Cursor")
-    return int(after)
 
 
 def to_csv(

@@ -1262,20 +1262,21 @@ class Storage:
                 (after, limit),
             )
 
-    def export_text(self, window: lines.Window, limit: int, fmt: str, delimiter: str,
-                    clock: lines.Clock, stores: Sequence[lines.StoreCell],
-                    ) -> tuple[tuple, int, str | None] | None:
-        """The next page of up to ``limit`` ratings of ``window`` as CSV or JSON Lines text
-        joined by the database (:mod:`sync.collector.db.lines`): ``(last key, rows, text)``,
-        the text None when a row needs the row-by-row writers; None when no rows are left.
-        ``clock`` gives the entries of the page's zones and UTC hours, ``stores`` the
-        cells of the store names."""
+    def export_end(self, window: lines.Window, limit: int) -> tuple | None:
+        """The key of the last rating of the next page of up to ``limit`` ratings of
+        ``window``; None when it has none (:func:`~sync.collector.db.lines.page_end`)."""
         with self.db.connection() as conn:
-            end = lines.page_end(conn, window, limit)
-            if end is None:
-                return None
-            rows, text = lines.page_text(conn, window, end, fmt, delimiter, clock, stores)
-            return end, rows, text
+            return lines.page_end(conn, window, limit)
+
+    def export_text(self, window: lines.Window, end: Sequence[Any], fmt: str, delimiter: str,
+                    clock: lines.Clock, stores: Sequence[lines.StoreCell],
+                    ) -> tuple[int, bytes | None]:
+        """The ratings of ``window`` up to the key ``end`` as CSV or JSON Lines text joined
+        by the database (:mod:`sync.collector.db.lines`): ``(rows, text)``, the text None
+        when a row needs the row-by-row writers.  ``clock`` gives the entries of the
+        page's zones and UTC hours, ``stores`` the cells of the store names."""
+        with self.db.connection() as conn:
+            return lines.page_text(conn, window, end, fmt, delimiter, clock, stores)
 
     def export_lines(self, window: lines.Window, end: Sequence[Any], fmt: str, delimiter: str,
                      clock: lines.Clock, stores: Sequence[lines.StoreCell],
