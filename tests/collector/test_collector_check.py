@@ -8,10 +8,12 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import random
 import struct
 import subprocess
 import sys
 import termios
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from sync.collector import Database, Storage
-from tests.support.mixed_chain import fill
+from tests.support.mixed_chain import fill, mixed_rows
 
 BIN = Path(sys.executable).parent
 
@@ -252,3 +254,34 @@ def test_runs_of_seqs_that_overlap_across_dates_are_walked(chain_storage):
         conn.execute("UPDATE ratings SET seq = seq - 1 WHERE kiosk_id = 'hel-k' AND seq > 3")
     assert storage.check() == ["kiosk hel-k: stored max_seq/received/gaps 6/6/0 ranges,"
                                " ratings say 5/6/0 ranges"]
+
+
+def test_taps_stored_while_checks_run_are_never_a_difference(mixed_chain):
+    """The hourly and reason counts are checked on a second connection while the daily
+    counts and seqs are checked on the first: each side reads its ratings and its roll-ups
+    in one snapshot, so taps stored all the while are never reported as differences."""
+    batches = [(kiosk, [(row[0], row[1] + 10_000 * round_, *row[2:]) for row in rows[i:i + 7]])
+               for round_ in (1, 2)  # new ids; seqs moved past the chain's
+               for kiosk, rows in mixed_rows(random.Random(98 + round_)).items()
+               for i in range(0, len(rows), 7)]
+    stored, failed = threading.Event(), []
+
+    def ingest() -> None:
+        try:
+            for kiosk, rows in batches:
+                mixed_chain.bulk_insert(kiosk, rows)
+                stored.set()
+        except Exception as error:  # noqa: BLE001 - told below
+            failed.append(error)
+            stored.set()
+
+    writer = threading.Thread(target=ingest)
+    writer.start()
+    stored.wait(10)
+    results = []
+    while writer.is_alive():
+        results.append(mixed_chain.check())
+    writer.join()
+    assert failed == []
+    assert len(results) >= 3 and all(found == [] for found in results), results
+    assert mixed_chain.check() == []

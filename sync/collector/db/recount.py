@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -136,7 +138,8 @@ class Recount:
     seqs: dict[str, KioskSeqs]
 
 
-def recount(conn: Connection, hours: LocalHours, zone_of: Callable[[str], ZoneInfo],
+def recount(conn: Connection, second: Callable[[], AbstractContextManager[Connection]],
+            hours: LocalHours, zone_of: Callable[[str], ZoneInfo],
             step: Callable[[str], None]) -> Recount:
     """Recount every roll-up from the ratings in ``conn`` and compare it with the stored
     one; ``step`` is told each step's name (:data:`STEPS`) as it ends.
@@ -149,16 +152,35 @@ def recount(conn: Connection, hours: LocalHours, zone_of: Callable[[str], ZoneIn
     The chain and running totals are sums of the daily counts: when the stored
     daily counts agree with the ratings they are summed from those (1.8 M rows at
     10 M ratings) rather than from a recount.
+
+    The hourly and reason counts are checked at the same time on a connection
+    of their own (``second()``, a read transaction), on another thread: the
+    database sorts with Python's lock released, so on two cores the two sorts
+    take the time of one (docs/performance.md, benchmark 8).  Each side reads
+    its ratings and its roll-ups in one snapshot of its own, so a tap stored
+    between the two snapshots never shows as a difference.
     """
     mixer = Mixer.fresh()
-    found, facts = kiosk_sums(conn, mixer)
-    wrong = _differing(found, stored_kiosk_sums(conn, mixer))
-    scope = _scope(conn, ("kiosk_id",), wrong)
-    daily = _differences(conn, "daily_counts", DAILY_KEYS, (_daily(scope[0]), scope[1]),
-                         scope) if wrong else []
-    step(STEPS[0])
-    seqs = kiosk_seqs(conn, facts)
-    step(STEPS[1])
+    with second() as other, ThreadPoolExecutor(1, thread_name_prefix="hymy-check") as pool:
+        by_day = pool.submit(_day_problems, other, hours, zone_of, mixer)
+        found, facts = kiosk_sums(conn, mixer)
+        wrong = _differing(found, stored_kiosk_sums(conn, mixer))
+        scope = _scope(conn, ("kiosk_id",), wrong)
+        daily = _differences(conn, "daily_counts", DAILY_KEYS, (_daily(scope[0]), scope[1]),
+                             scope) if wrong else []
+        step(STEPS[0])
+        seqs = kiosk_seqs(conn, facts)
+        step(STEPS[1])
+        totals = _compare_totals(conn, f"({_daily('TRUE')})" if daily else "daily_counts")
+        hourly, reasoned = by_day.result()
+    step(STEPS[2])
+    step(STEPS[3])
+    return Recount(daily + hourly + reasoned + totals, seqs)
+
+
+def _day_problems(conn: Connection, hours: LocalHours, zone_of: Callable[[str], ZoneInfo],
+                  mixer: Mixer) -> tuple[list[str], list[str]]:
+    """Lines naming each hourly and each reason count that differs from the ratings."""
     plan, reasons = HourPlan.of(conn, zone_of), stored_reasons(conn)
     fingerprinted = reasons if len(reasons) <= MAX_REASONS else []
     by_day = day_sums(conn, mixer, *plan.hour(), fingerprinted)
@@ -171,14 +193,11 @@ def recount(conn: Connection, hours: LocalHours, zone_of: Callable[[str], ZoneIn
                           plan.by_minute) if wrong else []
     if plan.by_minute:
         hourly += _compare("hourly_counts", *_minute_hours(conn, hours, plan.by_minute))
-    step(STEPS[2])
     wrong = _differing({k: v[1] for k, v in by_day.items()}, {k: v[1] for k, v in stored.items()})
     scope = _scope(conn, ("store_id", "local_date"), wrong if fingerprinted == reasons else None)
     reasoned = _differences(conn, "reason_counts", REASON_KEYS, (_reasons(scope[0]), scope[1]),
                             scope) if wrong or fingerprinted != reasons else []
-    step(STEPS[3])
-    totals = _compare_totals(conn, f"({_daily('TRUE')})" if daily else "daily_counts")
-    return Recount(daily + hourly + reasoned + totals, seqs)
+    return hourly, reasoned
 
 
 def _daily(scope: str) -> str:

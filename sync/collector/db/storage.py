@@ -1618,9 +1618,9 @@ class Storage:
         the recounted ones (in one transaction).  An empty list means everything agrees.
         """
         for store in self.stores():
-            self.zone(store["id"])  # cached now: counting must not borrow a second connection
+            self.zone(store["id"])  # cached now: counting borrows no other connection
         with self.db.transaction(serialize=repair) as conn:
-            found = recount(conn, self.hours, self.cached_zone, step)
+            found = recount(conn, self.db.transaction, self.hours, self.cached_zone, step)
             problems = found.problems + self._check_seqs(conn, found.seqs)
             step(STEPS[-1])
             if repair and problems:
