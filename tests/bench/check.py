@@ -8,8 +8,10 @@ ratings and compares them with the stored ones.  Baseline, run before and
 after it: a bare ``GROUP BY`` recount of the daily counts (the
 ``daily_counts`` key, with ``COUNT(*)``) through ``sqlite3`` with the
 collector's page cache, every group fetched.  Target (issue #18): within 3x
-the baseline.  Run it with ``run.py --only check``.  Each time is reported as
-wall and CPU seconds (the machine is shared: CPU seconds move less with the load).
+the baseline's wall time.  Run it with ``run.py --only check``.  Each time is
+reported as wall and CPU seconds too (the machine is shared: CPU seconds move
+less with the load; the check's two sorts run on two threads at once, so its
+CPU seconds are more than its wall seconds and have no target).
 
 The chain is migrated to the current schema before anything is timed: a
 cached chain made by older code would otherwise have its migrations (over
@@ -91,8 +93,8 @@ def run(options: Options) -> list[Row]:
             note=f"check said: {said}; baselines (wall) "
                  f"{', '.join(f'{b[0]:.1f}' for b in base)} s"),
         Row("8 check", f"{name}, CPU seconds", f"{cpu:.1f} s",
-            f"{base_cpu:.1f} s bare GROUP BY recount", ratio(cpu, base_cpu),
-            f"<= {TARGET:g}x", cpu <= TARGET * base_cpu,
-            note=f"baselines (CPU) {', '.join(f'{b[1]:.1f}' for b in base)} s"),
+            f"{base_cpu:.1f} s bare GROUP BY recount", ratio(cpu, base_cpu), "-", None,
+            note=f"baselines (CPU) {', '.join(f'{b[1]:.1f}' for b in base)} s; check sorts on"
+                 " two threads at once, so its CPU seconds exceed its wall seconds"),
     ]
 
