@@ -6,7 +6,8 @@ The database builds each line and joins a page of them
 and sends the text on as it comes, UTF-8 bytes.  This module gives it what
 Python knows better: each store's name as a finished cell
 (:meth:`StoreNames.cells`) and the local hour of each zone's UTC hours
-(:class:`ZoneClock`), worked out once each, not per row.
+(:class:`ZoneClock`, for the database's lines and the XLSX columns alike),
+worked out once each, not per row.
 
 :func:`rating_dicts` with :func:`~sync.collector.spreadsheet.csv_text` or
 :func:`to_jsonl` remain the definition of an export's bytes: the rows the
@@ -66,7 +67,7 @@ class StoreNames:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.known: dict[str, tuple[str | None, ZoneInfo | None]] = {}
-        self.clock = LocalClock()
+        self.clock = ZoneClock()
         self.read()
 
     def read(self) -> None:
@@ -114,43 +115,6 @@ class StoreNames:
             self(store_id)
         found = list(map(self.known.__getitem__, store_ids))
         return [name for name, _ in found], [tz for _, tz in found]
-
-
-class LocalClock:
-    """Local times of day of UTC instants, from a cache of each zone's UTC hours.
-
-    Bounded (``limit`` zone-hours, about 100 bytes each), so memory stays flat
-    over an export of years.
-    """
-
-    def __init__(self, limit: int = 100_000) -> None:
-        self.limit = limit
-        self.hours: dict[tuple[ZoneInfo | None, str], str | None] = {}
-
-    @staticmethod
-    def local_hour(tz: ZoneInfo | None, hour: str) -> str | None:
-        """``HH`` on the zone's clock all through a UTC hour (``2026-01-15T22``), or None
-        (no zone, or not one local hour: see :func:`local_hour_of_utc_hour`)."""
-        local = None if tz is None else local_hour_of_utc_hour(tz, hour)
-        return None if local is None else _TWO_DIGITS[local]
-
-    def times(self, zones: Sequence[ZoneInfo | None], created: Sequence[str]) -> list[str | None]:
-        """``HH:MM:SS`` on each store's clock at each ``created_at`` (canonical UTC
-        text, checked by the caller); None where the store is unknown."""
-        keys = list(zip(zones, map(_HOUR, created), strict=True))
-        new = set(keys).difference(self.hours)
-        if len(self.hours) + len(new) > self.limit:
-            self.hours.clear()
-        for tz, hour in new:
-            self.hours[tz, hour] = self.local_hour(tz, hour)
-        prefixes = list(map(self.hours.__getitem__, keys))
-        if None not in prefixes:
-            return list(map(add, prefixes, map(_MINUTES_SECONDS, created)))
-        return [
-            prefix + moment[13:19] if prefix is not None
-            else None if tz is None else local_time(parse_utc(moment), tz)
-            for prefix, tz, moment in zip(prefixes, zones, created, strict=True)
-        ]
 
 
 def rating_dicts(rows: Iterable[Sequence[Any]], stores: StoreNames) -> Iterable[dict[str, Any]]:
@@ -254,8 +218,10 @@ def _day_offset(tz_name: str, when: str) -> int | None:
 
 
 class ZoneClock:
-    """The clock entries an export's pages need (:func:`clock_entry`), each worked out
-    once per zone and UTC hour; bounded (``limit`` entries), so memory stays flat."""
+    """Each zone's local hour through each UTC hour (:func:`clock_entry`), worked out once
+    per zone and UTC hour: the clock entries of the database's pages, and the local times
+    of the XLSX writer's columns (:meth:`times`).  Bounded (``limit`` entries), so memory
+    stays flat over an export of years."""
 
     def __init__(self, limit: int = 100_000) -> None:
         self.limit = limit
@@ -267,6 +233,28 @@ class ZoneClock:
         UTC day)`` pairs, leaving out those with none."""
         with self.lock:
             return self._entries(pairs)
+
+    def times(self, zones: Sequence[ZoneInfo | None], created: Sequence[str]) -> list[str | None]:
+        """``HH:MM:SS`` on each store's clock at each ``created_at`` (canonical UTC text,
+        checked by the caller); None where the store is unknown.  A zone-hour with a
+        local hour of its own gives it (the common case: no parsing); the others are
+        worked out from the instant."""
+        keys = list(zip([None if tz is None else tz.key for tz in zones], map(_HOUR, created),
+                        strict=True))
+        with self.lock:
+            if len(self.known) > self.limit:
+                self.known.clear()
+            for tz_name, hour in set(keys).difference(self.known):
+                self.known[tz_name, hour] = None if tz_name is None else clock_entry(tz_name, hour)
+        prefixes = [None if entry is None else entry[0]
+                    for entry in map(self.known.get, keys)]
+        if None not in prefixes:
+            return list(map(add, prefixes, map(_MINUTES_SECONDS, created)))
+        return [
+            prefix + moment[13:19] if prefix is not None
+            else None if tz is None else local_time(parse_utc(moment), tz)
+            for prefix, tz, moment in zip(prefixes, zones, created, strict=True)
+        ]
 
     def _entries(self, pairs: Iterable[tuple[str, str]]) -> list[ClockEntry]:
         if len(self.known) > self.limit:
