@@ -435,17 +435,20 @@ def day_rows(t: Translator, days: list[dict[str, Any]],
     return rows
 
 
-#: A run of at least this many days without responses is one row of a store's day table,
-#: in a period longer than :data:`QUIET_FOLD_AFTER` days (a week's table stays whole).
+#: A run of at least this many days (or weeks) without responses is one row of a day
+#: table, in a period longer than :data:`QUIET_FOLD_AFTER` rows (a week's table stays whole).
 QUIET_RUN = 3
 QUIET_FOLD_AFTER = 7
 
 
-def fold_quiet_days(t: Translator, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def fold_quiet_days(t: Translator, rows: list[dict[str, Any]],
+                    weekly: bool = False) -> list[dict[str, Any]]:
     """A day table's rows (newest first, each with ``date`` and ``responses``) with every
     run of :data:`QUIET_RUN` or more days without responses as one row saying so
     (``quiet``, its ``first`` and ``last`` day), so a sparse month is not a column of
-    dashes; every day of the period is still in the table, alone or in a run."""
+    dashes; every day of the period is still in the table, alone or in a run.  The
+    store, office and region tables all fold here; ``weekly`` rows are weeks (the
+    office's long periods), counted and named as weeks."""
     if len(rows) <= QUIET_FOLD_AFTER:
         return rows
     folded: list[dict[str, Any]] = []
@@ -455,8 +458,9 @@ def fold_quiet_days(t: Translator, rows: list[dict[str, Any]]) -> list[dict[str,
         if len(run) >= QUIET_RUN:
             first, last = run[-1]["date"], run[0]["date"]
             folded.append({"quiet": True, "first": first, "last": last, "responses": 0,
-                           "text": t("quiet_days", first=point_text(t, first),
-                                     last=point_text(t, last), n=t.number(len(run)))})
+                           "text": t("quiet_weeks" if weekly else "quiet_days",
+                                     first=point_text(t, first, weekly),
+                                     last=point_text(t, last, weekly), n=t.number(len(run)))})
         else:
             folded.extend(run)
         run.clear()
