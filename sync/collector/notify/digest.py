@@ -237,8 +237,7 @@ def day_alerts(w: Words, storage: Storage, store_id: str, day: str, rules: alert
     first.  No rule runs here: the digest reports what the alert system raised, titled
     as the alert pages title it (``views.alert_views``), with the local time it opened,
     its state now and the address of its page."""
-    from sync.collector.web.alertpages import local_days
-    from sync.collector.web.views import alert_views
+    from sync.collector.web.views import alert_views, local_days
 
     tz = storage.zone(store_id)
     stored = storage.alert_history(*local_days(day, day, tz), store_id)[::-1]

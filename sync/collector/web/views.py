@@ -16,16 +16,17 @@ message, never a crash.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from markupsafe import Markup
 
-from sync.clock import parse_utc, utc_now
+from sync.clock import format_utc, local_day_bounds, parse_utc, utc_now
 from sync.collector import alertlog, alerts, reports
 from sync.collector.db.storage import Storage
 from sync.collector.web import charts
@@ -108,6 +109,26 @@ def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict
             "current": first == start and today == end,
         })
     return out
+
+
+def local_days(start: str, end: str, tz: ZoneInfo) -> tuple[str, str]:
+    """The UTC instants from the start of local day ``start`` to the end of ``end`` in
+    ``tz``: a Helsinki manager's "today" holds the alert of 00:30 local (22:30 UTC)."""
+    return (format_utc(local_day_bounds(start, tz)[0]),
+            format_utc(local_day_bounds(end, tz)[1]))
+
+
+def zone_period(ctx: Page, path: str, tz: ZoneInfo,
+                query: Mapping[str, str]) -> tuple[tuple[str, str], dict[str, Any]]:
+    """A list page's period in local days of ``tz`` (a store's zone or the chain's): the
+    UTC bounds to select by, and what the page renders for its picker (the period page's
+    values, its ``path`` and ``zone_text`` naming the zone).  The alert logs and the
+    deliveries page filter alike, so a day means the same on each."""
+    today = utc_now().astimezone(tz).date().isoformat()
+    start, end, notice = page_period(ctx, query.get("from"), query.get("to"), today)
+    return local_days(start, end, tz), {
+        **period_page(ctx, path, start, end, today, notice), "path": path,
+        "zone_text": ctx.t("days_in_zone", zone=tz.key)}
 
 
 def local_instant(t: Translator, text: str, tz: tzinfo) -> str:
