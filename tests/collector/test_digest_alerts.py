@@ -2,9 +2,11 @@
 
 A user trial found the digest's "Alerts" section running HappyOrNot's burst
 rule by itself while the alert log (the chain's rules, ``HYMY_ALERT_RULES``)
-had raised other alerts or none.  Here the alert log's rows are written with
-its own SQL (:mod:`sync.collector.db.alertlog`) on a real database of either
-backend, and the digest goes through a real SMTP server.
+had raised other alerts or none.  The chain's weekly digest lists the week's
+alerts of every store the same way, each store's week on its own clock.  Here
+the alert log's rows are written with its own SQL
+(:mod:`sync.collector.db.alertlog`) on a real database of either backend, and
+the digest goes through a real SMTP server.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pytest
 from sync.clock import format_utc
 from sync.collector.db import alertlog as sql
 from sync.collector.db.storage import NotFound, Storage
-from sync.collector.notify.digest import Words, compose_daily
+from sync.collector.notify.digest import Words, compose_daily, compose_weekly
 from sync.collector.notify.schedule import send_due
 from sync.collector.settings import Settings
 from tests.support.smtp import smtp_server
@@ -163,3 +165,53 @@ def test_a_day_without_alerts_in_the_log_says_so_whatever_its_taps(chain_storage
     with pytest.raises(NotFound, match="no store 'nowhere'"):
         compose_daily(storage, "nowhere", DAY, "en")
     assert EN("day_alerts_none") in (mail.html or "") and "/alerts/" not in (mail.html or "")
+
+
+def test_the_weekly_digest_lists_every_stores_alerts_of_its_local_week(logged):
+    storage, ids = logged
+    kamppi, soho = "Store hki-kamppi", "Store nyc-soho"
+    ids |= {  # Sunday 29 Nov in Helsinki: the week before
+        "sunday_before": log_alert(storage, ("rate", "hki-kamppi", "s"),
+                                   rate("2026-11-29T10:00", 8), "2026-11-29T10:00",
+                                   closed="2026-11-29T12:00"),
+        # 23:00 on Sunday 6 Dec in New York (7 Dec in UTC): its week still
+        "soho_sunday": log_alert(storage, ("rate", "nyc-soho", "s"), rate("2026-12-07T04:00", 9),
+                                 "2026-12-07T04:00"),
+        # 00:30 on Monday 7 Dec in Helsinki (6 Dec in UTC): the week after
+        "monday_after": log_alert(storage, ("rate", "hki-kamppi", "m"),
+                                  rate("2026-12-06T22:30", 2), "2026-12-06T22:30"),
+    }
+    staff, office = EN("role_staff"), EN("role_office")
+    mail = compose_weekly(storage, "2026-11-30", "en", base_url=SITE)
+    unhappy = "unhappy in the last 15\u00a0min"
+    assert alert_lines(mail.text) == [  # in the order they opened, on each store's clock
+        f"  - {kamppi} · 30 Nov 10:00 · Kiosk hki-kamppi-k silent since 30 Nov 2026 07:00 EET"
+        " · closed",
+        f"    {SITE}/alerts/{ids['day_before']}",
+        f"  - {kamppi} · 30 Nov 21:00 · 4 {unhappy} · closed, acknowledged by Anna ({staff})",
+        f"    {SITE}/alerts/{ids['overnight']}",
+        f"  - {kamppi} · 1 Dec 00:30 · 5 {unhappy} · open",
+        f"    {SITE}/alerts/{ids['half_past_midnight']}",
+        f"  - {kamppi} · 1 Dec 12:00 · 3 {unhappy} · closed",
+        f"    {SITE}/alerts/{ids['noon']}",
+        f"  - {kamppi} · 1 Dec 14:00 · 3 of 6 unhappy within 15\u00a0min · open",
+        f"    {SITE}/alerts/{ids['burst']}",
+        f"  - {soho} · 1 Dec 07:00 · 6 {unhappy} · open",
+        f"    {SITE}/alerts/{ids['other_store']}",
+        f"  - {kamppi} · 1 Dec 23:30 · Kiosk hki-kamppi-k silent since 1 Dec 2026 20:00 EET"
+        f" · acknowledged by Head office ({office})",
+        f"    {SITE}/alerts/{ids['late']}",
+        f"  - {kamppi} · 2 Dec 00:10 · 7 {unhappy} · open",
+        f"    {SITE}/alerts/{ids['day_after']}",
+        f"  - {soho} · 6 Dec 23:00 · 9 {unhappy} · open",
+        f"    {SITE}/alerts/{ids['soho_sunday']}",
+    ]
+    html = mail.html or ""
+    assert html.count(">Open the alert</a>") == 9
+    assert f'<a href="{SITE}/alerts/{ids["soho_sunday"]}"' in html
+    for gone in ("sunday_before", "monday_after"):
+        assert f"/alerts/{ids[gone]}" not in mail.text and f"/alerts/{ids[gone]}" not in html
+    quiet = compose_weekly(storage, "2026-11-16", "fi", base_url=SITE)
+    assert alert_lines(quiet.text.replace(Words("fi")("alerts"), "Alerts")) == [
+        "  " + Words("fi")("week_alerts_none")]
+    assert Words("fi")("week_alerts_none") in (quiet.html or "")

@@ -304,7 +304,7 @@ def test_the_daily_and_weekly_digests_read_line_by_line(chain):
     week = compose_weekly(chain, "2026-11-30", "en", min_responses=1)
     assert week.subject == "Hymy · week 49 (30 Nov – 6 Dec 2026): 69% (44–86%)"
     weekly = week.text.splitlines()
-    assert "\n".join(weekly[:27]) == f"""\
+    assert "\n".join(weekly[:30]) == f"""\
 Hymy · Weekly chain digest
 Week 49, 30 Nov – 6 Dec 2026
 ============================
@@ -328,6 +328,9 @@ Store ranking
   1. Store hki-kamppi: 69% (42–87%), Responses 13, Change −26 pts
   2. Store nyc-soho: 67% (21–94%), Responses 3, Change –
   {Words("en")("ranking_rule", n="1")}
+
+Alerts
+  No alerts this week.
 
 Silent kiosks
   - Store nyc-soho, kiosk nyc-soho-k: last heard from 3\u00a0h ago

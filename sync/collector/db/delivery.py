@@ -156,10 +156,14 @@ def mark_failed(conn: Connection, delivery_id: int, error: str, now: str) -> Non
                  " WHERE id = ?", (error, now, delivery_id))
 
 
-def recent(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest deliveries with their channel, newest first."""
+def recent(conn: Connection, limit: int = 100,
+           queued: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    """The newest deliveries with their channel, newest first; with ``queued``
+    (``[since, until)``, UTC instants) only those queued in that time."""
+    where, params = ("", [limit]) if queued is None else (
+        " WHERE d.created_at >= ? AND d.created_at < ?", [*queued, limit])
     return conn.query(
         f"SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN channels c ON c.id = d.channel_id"
-        " ORDER BY d.id DESC LIMIT ?",
-        (limit,),
+        f"{where} ORDER BY d.id DESC LIMIT ?",
+        params,
     )

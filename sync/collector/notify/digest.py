@@ -110,9 +110,12 @@ def day_comments(w: Words, storage: Storage, store_id: str, day: str,
 
 
 def compose_weekly(storage: Storage, week_start: str, lang: str,
-                   min_responses: int = MIN_RESPONSES, rules: alerts.Rules | None = None) -> Mail:
+                   min_responses: int = MIN_RESPONSES, rules: alerts.Rules | None = None,
+                   base_url: str | None = None) -> Mail:
     """The chain's week from Monday ``week_start``: chain figures, stores ranked by
-    the Wilson lower bound, the biggest movers against the week before, silent kiosks."""
+    the Wilson lower bound, the biggest movers against the week before, the alert log's
+    alerts of the week (each store's local days, linked under ``base_url`` as the daily
+    digest's), silent kiosks."""
     monday = date.fromisoformat(week_start)
     if monday.weekday() != 0:
         raise ValueError(f"a week starts on a Monday; {week_start} is not one")
@@ -136,6 +139,8 @@ def compose_weekly(storage: Storage, week_start: str, lang: str,
         "ranking": ranking_rows(w, ranking, earlier),
         "ranking_note": w("ranking_rule", n=w.number(min_responses)),
         "movers": movers(w, ranking, earlier, min_responses),
+        "alerts": logged_alerts(w, storage, [s["id"] for s in storage.stores()], (start, end),
+                                rules, base_url or default_base(), names=True),
         "silent": silent_rows(w, storage, [s["id"] for s in storage.stores(active=True)],
                               rules, names=True),
         "footer": w("weekly_footer"),
@@ -237,22 +242,41 @@ def day_alerts(w: Words, storage: Storage, store_id: str, day: str, rules: alert
     first.  No rule runs here: the digest reports what the alert system raised, titled
     as the alert pages title it (``views.alert_views``), with the local time it opened,
     its state now and the address of its page."""
-    from sync.collector.web.alertpages import local_days
-    from sync.collector.web.views import alert_views
-
-    tz = storage.zone(store_id)
-    stored = storage.alert_history(*local_days(day, day, tz), store_id)[::-1]
-    views = alert_views(w, stored, storage, day, day, rules)
-    return [AlertLine(w("day_alert_row", time=opened_when(w, row["opened_at"], day, tz),
-                        title=view["title"], state=alert_state(w, row)), base + view["page"])
-            for row, view in zip(stored, views, strict=True)]
+    return logged_alerts(w, storage, [store_id], (day, day), rules, base)
 
 
-def opened_when(w: Words, opened_at: str, day: str, tz: tzinfo) -> str:
-    """When an alert opened, on the store's clock: the time alone on the digest's day,
-    with its date for one still open from a day before."""
+def logged_alerts(w: Words, storage: Storage, store_ids: list[str], days: tuple[str, str],
+                  rules: alerts.Rules, base: str, names: bool = False) -> list[AlertLine]:
+    """The alert log's alerts of ``store_ids`` open at some time in the local ``days``
+    (first, last), each store's days on its own clock, oldest first, as the daily digest
+    lists them; ``names``: each line starts with its store's name (the weekly digest,
+    whose alerts are the whole chain's).  One query per time zone, not per store."""
+    from sync.collector.web.views import alert_views, local_days
+
+    start, end = days
+    by_zone: dict[str, list[str]] = {}
+    for store_id in store_ids:
+        by_zone.setdefault(storage.zone(store_id).key, []).append(store_id)
+    stored = sorted((row for key, ids in by_zone.items()
+                     for row in storage.alert_history(*local_days(start, end, zone(key)),
+                                                      tuple(ids))),
+                    key=lambda row: (row["opened_at"], row["id"]))
+    views = alert_views(w, stored, storage, start, end, rules)
+    lines = []
+    for row, view in zip(stored, views, strict=True):
+        words = {"time": opened_when(w, row["opened_at"], days, storage.zone(row["store_id"])),
+                 "title": view["title"], "state": alert_state(w, row)}
+        text = w("week_alert_row", store=row["store_name"], **words) if names else w(
+            "day_alert_row", **words)
+        lines.append(AlertLine(text, base + view["page"]))
+    return lines
+
+
+def opened_when(w: Words, opened_at: str, days: tuple[str, str], tz: tzinfo) -> str:
+    """When an alert opened, on the store's clock: the time alone in a one-day digest on
+    its day, with its date for one still open from a day before and in a week's."""
     moment = parse_utc(opened_at).astimezone(tz)
-    if moment.date().isoformat() == day:
+    if days == (moment.date().isoformat(),) * 2:
         return w.time(moment)
     return f"{w.day(moment.date(), year=False)} {w.time(moment)}"
 

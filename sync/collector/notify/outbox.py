@@ -102,10 +102,12 @@ def channels(storage: Storage) -> list[dict[str, Any]]:
         return sql.channels(conn)
 
 
-def recent(storage: Storage, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest deliveries, newest first, each with its ``state``."""
+def recent(storage: Storage, limit: int = 100,
+           queued: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    """The newest deliveries, newest first, each with its ``state`` (``queued``: only
+    those queued between these two UTC instants)."""
     with storage.db.connection() as conn:
-        rows = sql.recent(conn, limit)
+        rows = sql.recent(conn, limit, queued)
     return [{**row, "state": state_of(row)} for row in rows]
 
 

@@ -97,7 +97,8 @@ def compose(storage: Storage, settings: Settings, digest: Due, lang: str) -> Mai
     dashboard's address for its links."""
     rules = alerts.rules_from(settings)
     if digest.kind == "weekly":
-        return compose_weekly(storage, digest.day, lang, settings.min_responses, rules)
+        return compose_weekly(storage, digest.day, lang, settings.min_responses, rules,
+                              base_url(settings))
     return compose_daily(storage, digest.scope, digest.day, lang, rules, base_url(settings))
 
 

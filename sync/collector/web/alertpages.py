@@ -19,12 +19,11 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from sync.clock import format_utc, local_day_bounds, parse_utc, utc_now
+from sync.clock import parse_utc, utc_now
 from sync.collector import alertlog, alerts, reports
 from sync.collector.auth import storage_of
 from sync.collector.db.storage import NotFound
@@ -44,9 +43,7 @@ from sync.collector.web.views import (
     alert_views,
     local_instant,
     nav_for,
-    page_period,
-    period_status,
-    presets,
+    zone_period,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -93,33 +90,19 @@ def render_log(request: Request, ctx: Page, path: str, store: dict[str, Any] | N
     assert ctx.user is not None
     t, storage = ctx.t, storage_of(request)
     tz = storage.zone(store["id"]) if store else reports.chain_zone(storage)
-    today = utc_now().astimezone(tz).date().isoformat()
-    q = request.query_params
-    start, end, notice = page_period(ctx, q.get("from"), q.get("to"), today)
-    stored = storage.alert_history(*local_days(start, end, tz), store["id"] if store else None)
+    bounds, period = zone_period(ctx, path, tz, request.query_params)
+    stored = storage.alert_history(*bounds, store["id"] if store else None)
     if store is None:
         stored = OfficeScope.of(ctx.user).alerts(stored)
     return ctx.render(
         "alerts.html",
-        status=period_status(notice),
-        notice=notice,
+        **period,
         store=store,
         nav_stores=nav_for(storage, ctx.user),
-        start=start, end=end, today=today,
-        presets=presets(ctx, path, start, end, today),
-        path=path,
         sub=t.plural("alerts_sub", len(stored)),
-        zone_text=t("days_in_zone", zone=tz.key),
-        rows=log_rows(request, ctx, stored, start, end),
+        rows=log_rows(request, ctx, stored, period["start"], period["end"]),
         **values,
     )
-
-
-def local_days(start: str, end: str, tz: ZoneInfo) -> tuple[str, str]:
-    """The UTC instants from the start of local day ``start`` to the end of ``end`` in
-    ``tz``: a Helsinki manager's "today" holds the alert of 00:30 local (22:30 UTC)."""
-    return (format_utc(local_day_bounds(start, tz)[0]),
-            format_utc(local_day_bounds(end, tz)[1]))
 
 
 @router.get("/alerts")

@@ -346,6 +346,12 @@ class HeatCell:
     title: str = ""
 
 
+#: The heat map legend's narrowest colour bar (its end labels apart even when the map is
+#: one hour wide) and the width of a letter of its words, to make room for them.
+HEAT_LEGEND_MIN = 160.0
+HEAT_LETTER = 6.6
+
+
 def heatmap(
     cells: Sequence[HeatCell],
     *,
@@ -364,12 +370,15 @@ def heatmap(
     """A grid of ``rows`` x ``columns`` cells coloured on the viridis scale.
 
     Values are mapped from ``domain`` (clamped) to the colour ramp; a legend
-    with ``legend`` end labels and a swatch for empty cells is drawn below.
+    with ``legend`` end labels and a swatch for empty cells is drawn below.  The
+    legend keeps its own width under a narrow map (taps in one hour: one column), so
+    its end labels never meet and its words stay inside the chart.
     """
     left, top = 40, 20
     gap = 3
     grid_w = len(columns) * cell
-    width = left + grid_w + 4
+    bar_w = min(220.0, max(grid_w - 20.0, HEAT_LEGEND_MIN))
+    width = left + max(grid_w, bar_w, 20 + len(empty_label) * HEAT_LETTER) + 4
     height = top + len(rows) * cell + (78 if empty_label else 56)
     low, high = domain
     parts = [f'<g class="axis" fill="{AXIS_TEXT}">']
@@ -413,7 +422,6 @@ def heatmap(
             parts.append("</g>")
     # Legend: a gradient bar with its end labels, then the empty-cell swatch.
     ly = top + len(rows) * cell + 18
-    bar_w = min(220.0, grid_w - 20.0)
     stops = "".join(
         f'<stop offset="{_num(i * 100 / (len(VIRIDIS) - 1))}%" stop-color="{colour}"/>'
         for i, colour in enumerate(VIRIDIS)

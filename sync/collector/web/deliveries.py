@@ -2,10 +2,12 @@
 
 - ``GET /admin/deliveries``: every channel (kind, owner, where it goes - a
   URL without its path, which may itself be a secret - and what it receives),
-  then the newest deliveries: sent (when), retrying (the error and the next
-  attempt), queued, or failed (the last error), with their attempts.  Times are
-  in the chain's zone (:func:`reports.chain_zone`, the office page's), named on
-  the page, each with its abbreviation.
+  then the newest deliveries queued in the period (``?from&to``, local days of
+  the chain's zone, as the chain's alert log; the last 30 days by default): sent
+  (when), retrying (the error and the next attempt), queued, or failed (the last
+  error), with their attempts.  Days and times are in the chain's zone
+  (:func:`reports.chain_zone`, the office page's), named on the page, each time
+  with its abbreviation.
 
 Admins only, like the CLI that makes channels: a channel's target is an
 address or a webhook.  Staff and office users get the 403 page.
@@ -26,7 +28,7 @@ from sync.collector.notify.channels import shown
 from sync.collector.web.access import admin_page
 from sync.collector.web.i18n import Translator
 from sync.collector.web.render import Page
-from sync.collector.web.views import local_instant
+from sync.collector.web.views import local_instant, zone_period
 
 router = APIRouter(include_in_schema=False)
 #: Deliveries listed, newest first.
@@ -40,14 +42,17 @@ def deliveries_page(request: Request, ctx: Page = Depends(admin_page)) -> Respon
     t, storage = ctx.t, storage_of(request)
     found = outbox.channels(storage)
     tz = reports.chain_zone(storage)
+    queued, period = zone_period(ctx, "/admin/deliveries", tz, request.query_params)
     return ctx.render(
         "deliveries.html",
+        **period,
         title=t("deliveries_title"),
         active="deliveries",
         sub=t("deliveries_sub", n=t.number(len(found))),
-        zone_text=t("times_in_zone", zone=tz.key),
+        times_text=t("times_in_zone", zone=tz.key),
         channels=[channel_row(t, row, tz) for row in found],
-        deliveries=[delivery_row(t, row, tz) for row in outbox.recent(storage, RECENT)],
+        deliveries=[delivery_row(t, row, tz)
+                    for row in outbox.recent(storage, RECENT, queued)],
     )
 
 

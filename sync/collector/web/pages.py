@@ -280,7 +280,7 @@ def office_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Re
         store_count=len(ranking),
         min_responses=min_responses,
         trend=trend,
-        trend_days=day_rows(t, chain_days, weekly=weekly),
+        trend_days=fold_quiet_days(t, day_rows(t, chain_days, weekly=weekly), weekly),
         weekly=weekly,
         daily_days=reports.DAILY_TREND_DAYS,
         alerts=alert_views(t, found, storage, start, end, thresholds),

@@ -30,6 +30,7 @@ from sync.collector.web.views import (
     comparison,
     day_rows,
     figure_view,
+    fold_quiet_days,
     kind_view,
     nav_for,
     page_period,
@@ -95,6 +96,6 @@ def region_page(request: Request, region_id: str, ctx: Page = Depends(signed_in)
         trend=trend_svgs(t, days, None, t("trend"), reference=base["csat"],
                          reference_label=f"{t('baseline_28')}: {t.pct(base['csat'])}",
                          described_by="region-trend-data", floor=min_responses),
-        trend_days=day_rows(t, days),
+        trend_days=fold_quiet_days(t, day_rows(t, days)),
         has_trend=any(day["responses"] for day in days),
     )

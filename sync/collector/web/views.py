@@ -16,16 +16,17 @@ message, never a crash.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from markupsafe import Markup
 
-from sync.clock import parse_utc, utc_now
+from sync.clock import format_utc, local_day_bounds, parse_utc, utc_now
 from sync.collector import alertlog, alerts, reports
 from sync.collector.db.storage import Storage
 from sync.collector.web import charts
@@ -108,6 +109,26 @@ def presets(ctx: Page, path: str, start: str, end: str, today: str) -> list[dict
             "current": first == start and today == end,
         })
     return out
+
+
+def local_days(start: str, end: str, tz: ZoneInfo) -> tuple[str, str]:
+    """The UTC instants from the start of local day ``start`` to the end of ``end`` in
+    ``tz``: a Helsinki manager's "today" holds the alert of 00:30 local (22:30 UTC)."""
+    return (format_utc(local_day_bounds(start, tz)[0]),
+            format_utc(local_day_bounds(end, tz)[1]))
+
+
+def zone_period(ctx: Page, path: str, tz: ZoneInfo,
+                query: Mapping[str, str]) -> tuple[tuple[str, str], dict[str, Any]]:
+    """A list page's period in local days of ``tz`` (a store's zone or the chain's): the
+    UTC bounds to select by, and what the page renders for its picker (the period page's
+    values, its ``path`` and ``zone_text`` naming the zone).  The alert logs and the
+    deliveries page filter alike, so a day means the same on each."""
+    today = utc_now().astimezone(tz).date().isoformat()
+    start, end, notice = page_period(ctx, query.get("from"), query.get("to"), today)
+    return local_days(start, end, tz), {
+        **period_page(ctx, path, start, end, today, notice), "path": path,
+        "zone_text": ctx.t("days_in_zone", zone=tz.key)}
 
 
 def local_instant(t: Translator, text: str, tz: tzinfo) -> str:
@@ -435,17 +456,20 @@ def day_rows(t: Translator, days: list[dict[str, Any]],
     return rows
 
 
-#: A run of at least this many days without responses is one row of a store's day table,
-#: in a period longer than :data:`QUIET_FOLD_AFTER` days (a week's table stays whole).
+#: A run of at least this many days (or weeks) without responses is one row of a day
+#: table, in a period longer than :data:`QUIET_FOLD_AFTER` rows (a week's table stays whole).
 QUIET_RUN = 3
 QUIET_FOLD_AFTER = 7
 
 
-def fold_quiet_days(t: Translator, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def fold_quiet_days(t: Translator, rows: list[dict[str, Any]],
+                    weekly: bool = False) -> list[dict[str, Any]]:
     """A day table's rows (newest first, each with ``date`` and ``responses``) with every
     run of :data:`QUIET_RUN` or more days without responses as one row saying so
     (``quiet``, its ``first`` and ``last`` day), so a sparse month is not a column of
-    dashes; every day of the period is still in the table, alone or in a run."""
+    dashes; every day of the period is still in the table, alone or in a run.  The
+    store, office and region tables all fold here; ``weekly`` rows are weeks (the
+    office's long periods), counted and named as weeks."""
     if len(rows) <= QUIET_FOLD_AFTER:
         return rows
     folded: list[dict[str, Any]] = []
@@ -455,8 +479,9 @@ def fold_quiet_days(t: Translator, rows: list[dict[str, Any]]) -> list[dict[str,
         if len(run) >= QUIET_RUN:
             first, last = run[-1]["date"], run[0]["date"]
             folded.append({"quiet": True, "first": first, "last": last, "responses": 0,
-                           "text": t("quiet_days", first=point_text(t, first),
-                                     last=point_text(t, last), n=t.number(len(run)))})
+                           "text": t("quiet_weeks" if weekly else "quiet_days",
+                                     first=point_text(t, first, weekly),
+                                     last=point_text(t, last, weekly), n=t.number(len(run)))})
         else:
             folded.extend(run)
         run.clear()

@@ -4,8 +4,9 @@ In-process (a real SQLite file): a Helsinki store (UTC+2 in January) had an
 unhappy burst at 00:30 local on 15 January, which is 22:30 UTC on the 14th.
 Its store's alert log and the chain's list it under 15 January and not under
 the 14th, and say which zone their days are in.  The deliveries page shows
-its times in the chain's zone and names it.  ``GET /api/v1/alerts`` keeps its
-documented UTC dates.
+its times in the chain's zone and names it, and a message queued at 00:30
+local on 15 January under that date's filter, not the 14th's.
+``GET /api/v1/alerts`` keeps its documented UTC dates.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from typing import Any
 
 import pytest
 
+from sync.clock import format_utc
 from sync.collector import alertlog
 from sync.collector.app import create_app
+from sync.collector.db import delivery
 from sync.collector.notify import outbox
 from sync.collector.notify.mail import Mail
+from sync.collector.reports import MAX_DAYS
 from sync.collector.settings import Settings
 from sync.collector.web.i18n import Translator
 from tests.support.alerting import plant_taps
@@ -76,3 +80,23 @@ def test_deliveries_show_times_in_the_chain_zone_and_say_so(served):
     row = shown[shown.index('data-delivery="'):shown.index("</tr>", shown.index("data-delivery"))]
     assert " EET" in row or " EEST" in row
     assert " UTC" not in row
+
+
+def test_a_delivery_at_0030_local_is_under_that_local_date(served):
+    storage = served["app"].state.storage
+    channel, _, _ = outbox.add_channel(storage, "manager@example.com", "manager@example.com")
+    message = outbox.Message("alert", Mail("-", "Kamppi", "Unhappy burst."), "s1", "alert:7")
+    with storage.db.connection() as conn:  # queued at 00:30 local on the 15th
+        delivery.enqueue(conn, "alert:7", channel, "alert", "s1", outbox.payload(message),
+                         format_utc(LOCAL_0030))
+    [queued] = outbox.recent(storage)
+    listed = f'data-delivery="{queued["id"]}"'
+    on_15th = page(served, "admin", "/admin/deliveries?from=2026-01-15&to=2026-01-15&lang=en")
+    assert listed in on_15th and "15 Jan 2026 00:30 EET" in on_15th
+    assert EN("days_in_zone", zone="Europe/Helsinki") in on_15th
+    on_14th = page(served, "admin", "/admin/deliveries?from=2026-01-14&to=2026-01-14&lang=en")
+    assert listed not in on_14th and EN("deliveries_empty") in on_14th
+    answer = call(served["app"], "GET", "/admin/deliveries?from=2026-01-15&to=2026-01-14&lang=en",
+                  session_cookie(served["app"], served["admin"]))
+    assert answer.status == 400 and EN("bad_period", days=MAX_DAYS) in html.unescape(
+        answer.body.decode())

@@ -134,6 +134,20 @@ def trend_rows(page: str) -> list[tuple[str, str, str]]:
                       r'\s*<td class="nowrap">(?:<span class="muted">)?([^<]+)<', table)
 
 
+def quiet_runs(page: str) -> list[tuple[str, str]]:
+    """``(first, last)`` of each folded run of quiet days (or weeks) of that table."""
+    table = page[page.index('id="trend-data"'):]
+    return re.findall(r'<tr class="quiet" data-from="([^"]+)" data-to="([^"]+)"',
+                      table[:table.index("</table>")])
+
+
+def unfolded(points: set[str], page: str) -> list[str]:
+    """The ``points`` (dates) the table lists in rows of their own, oldest first: those
+    in no folded run of quiet ones."""
+    runs = quiet_runs(page)
+    return sorted(p for p in points if not any(first <= p <= last for first, last in runs))
+
+
 def test_the_chain_figures_add_up_the_stores_and_a_long_trend_has_a_point_a_week(chain):
     ranking, body = chain["ranking"], chain["body"]
     page = html.unescape(get(chain, "/office", **period(chain)).text)
@@ -141,8 +155,11 @@ def test_the_chain_figures_add_up_the_stores_and_a_long_trend_has_a_point_a_week
     volume = page[page.index('id="chain-volume"'):]
     assert re.search(r'<p class="value">([^<]+)</p>', volume).group(1) == Translator(
         "en").number(total)
-    days = trend_rows(page)
-    assert len(days) == 30 and sum(int(n) for _d, n, _text in days) == total
+    days = trend_rows(page)  # the demo's two days, the quiet ones before them folded
+    first = date.fromisoformat(body["from"])
+    assert [d for d, _n, _text in days][::-1] == unfolded(
+        {(first + timedelta(days=i)).isoformat() for i in range(30)}, page)
+    assert len(days) < 30 and sum(int(n) for _d, n, _text in days) == total
     # 120 days: a point a week, each dated by its Monday (the first by the period's start).
     end = date.fromisoformat(body["to"])
     start = end - timedelta(days=119)
@@ -150,7 +167,9 @@ def test_the_chain_figures_add_up_the_stores_and_a_long_trend_has_a_point_a_week
     weeks = trend_rows(html.unescape(answer.text))[::-1]  # the table is newest first
     mondays = {start + timedelta(days=i) - timedelta(days=(start + timedelta(days=i)).weekday())
                for i in range(120)}
-    assert [w for w, _n, _text in weeks] == sorted(max(m, start).isoformat() for m in mondays)
+    assert [w for w, _n, _text in weeks] == unfolded(
+        {max(m, start).isoformat() for m in mondays}, html.unescape(answer.text))
+    assert len(quiet_runs(html.unescape(answer.text))) == 1
     assert sum(int(n) for _w, n, _text in weeks) == total
     assert weeks[-1][2].startswith("Week of ")
     assert "Chain-wide weekly CSAT" in answer.text
