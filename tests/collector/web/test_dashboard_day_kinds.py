@@ -12,7 +12,6 @@ and the store page's NPS days link to their day pages.
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -25,7 +24,7 @@ from sync.collector.settings import Settings
 from sync.collector.web.i18n import Translator
 from sync.metrics import ces_figure, nps_figure
 from sync.survey import Survey
-from tests.support.asgi import call, session_cookie
+from tests.support.asgi import page_text, section_words
 from tests.support.collector import rating, send_as_kiosk
 
 EN = Translator("en")
@@ -54,16 +53,7 @@ def served(tmp_path) -> dict[str, Any]:
 
 
 def page(served: dict[str, Any], path: str) -> str:
-    answer = call(served["app"], "GET", path, session_cookie(served["app"], served["office"]))
-    assert answer.status == 200
-    return html.unescape(answer.body.decode())
-
-
-def section(text: str, section_id: str) -> str:
-    """The words of the section ``section_id``, tags left out."""
-    start = text.index(f'id="{section_id}"')
-    inner = text[start:text.index("</section>", start)]
-    return " ".join(re.sub(r"<[^>]+>", " ", inner.split(">", 1)[1]).split())
+    return page_text(served["app"], served["office"], path)
 
 
 def table_kiosks(text: str, table_id: str) -> list[str]:
@@ -79,7 +69,7 @@ CSAT_ONLY = ('id="day"', 'id="day-index"', 'id="hourly"', 'id="faces"', 'id="rea
 def test_an_nps_day_shows_the_days_nps_and_no_empty_csat(served):
     text = page(served, f"/stores/exit/days/{served['day']}?lang=en")
     day = nps_figure((score, 1) for score in NPS)
-    shown = section(text, "day-nps")
+    shown = section_words(text, "day-nps")
     assert "Date · NPS" in shown
     assert EN.number(day.value) in shown
     assert EN("ci_to", low=EN.number(day.ci_low), high=EN.number(day.ci_high)) in shown
@@ -87,23 +77,23 @@ def test_an_nps_day_shows_the_days_nps_and_no_empty_csat(served):
     assert EN("too_few_judge", n=str(len(NPS))) not in shown  # 35 answers: worth judging
     for csat_only in CSAT_ONLY:
         assert csat_only not in text, csat_only
-    assert section(text, "day-volume").split()[1] == EN.number(len(NPS))
-    kiosks = section(text, "per-kiosk")
+    assert section_words(text, "day-volume").split()[1] == EN.number(len(NPS))
+    kiosks = section_words(text, "per-kiosk")
     assert f"exit-1 {len(NPS)} {EN.number(day.value)}" in kiosks and "NPS" in kiosks
     assert table_kiosks(text, "per-kiosk-nps") == ["exit-1"]
 
 
 def test_a_mixed_day_shows_csat_and_beside_it_the_ces_mean(served):
     text = page(served, f"/stores/mixed/days/{served['day']}?lang=en")
-    assert "Date · CSAT" in section(text, "day")
+    assert "Date · CSAT" in section_words(text, "day")
     for csat_part in ('id="hourly"', 'id="faces"', 'id="csat-note"'):
         assert csat_part in text, csat_part
     mean = ces_figure((score, 1) for score in CES)
-    shown = section(text, "day-ces")
+    shown = section_words(text, "day-ces")
     assert "Date · CES" in shown and EN.number(mean.value, 1) in shown
     assert EN("ci_to", low=EN.number(mean.ci_low, 1), high=EN.number(mean.ci_high, 1)) in shown
     assert EN("too_few_judge", n=str(len(CES))) in shown  # four answers are no headline
-    assert section(text, "day-volume").split()[1] == EN.number(5 + len(CES))
+    assert section_words(text, "day-volume").split()[1] == EN.number(5 + len(CES))
     assert table_kiosks(text, "per-kiosk-csat") == ["mixed-1"]  # no row of zeros for mixed-2
     assert table_kiosks(text, "per-kiosk-ces") == ["mixed-2"]
     assert 'id="day-nps"' not in text
@@ -119,7 +109,7 @@ def test_a_csat_day_is_as_it_was(served):
 def test_an_nps_stores_day_without_answers_shows_an_empty_nps_card(served):
     before = (date.fromisoformat(served["day"]) - timedelta(days=1)).isoformat()
     text = page(served, f"/stores/exit/days/{before}?lang=en")
-    assert EN("no_responses") in section(text, "day-nps")
+    assert EN("no_responses") in section_words(text, "day-nps")
     for csat_only in CSAT_ONLY:
         assert csat_only not in text, csat_only
 
