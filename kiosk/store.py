@@ -32,7 +32,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from sync.clock import format_utc, local_date, utc_now, zone
-from sync.metrics import Summary, score_problem, summarize
+from sync.metrics import KIND_SCALES, Summary, score_problem, summarize
 from sync.wire import new_rating_id
 
 BUSY_TIMEOUT_MS = 10_000
@@ -596,14 +596,21 @@ class Store:
 
     # -- the staff screen ---------------------------------------------------
 
+    def day_counts(self, day: str | None = None) -> list[tuple[int, int, int]]:
+        """``(scale, score, n)`` of one store-local day's counted taps (default today) of
+        every question kind: the scale tells CSAT, NPS and CES apart, as
+        :func:`sync.metrics.figure` reads them."""
+        day = day or local_date(utc_now(), self.tz)
+        return [(scale, score, n) for scale, score, n in self.db.execute(
+            "SELECT scale, score, count(*) FROM ratings "
+            "WHERE local_date = ? AND suppressed = 0 GROUP BY scale, score",
+            [day],
+        ).fetchall()]
+
     def day_summary(self, day: str | None = None) -> tuple[Summary, list[tuple[str, int]]]:
         """CSAT for one store-local day (default today) and its reasons, most common first."""
         day = day or local_date(utc_now(), self.tz)
-        counts = self.db.execute(
-            "SELECT scale, score, count(*) FROM ratings "
-            "WHERE local_date = ? AND suppressed = 0 AND kind = 'csat' GROUP BY scale, score",
-            [day],
-        ).fetchall()
+        counts = [row for row in self.day_counts(day) if row[0] in KIND_SCALES["csat"]]
         suppressed = self.db.execute(
             "SELECT count(*) FROM ratings WHERE local_date = ? AND suppressed = 1", [day]
         ).fetchone()[0]

@@ -1,9 +1,11 @@
 """What the staff screen shows: today's figures, worded in the kiosk's language.
 
-Kept free of Kivy so it is tested without a display.  CSAT and its interval
-come from :mod:`sync.metrics` through :meth:`kiosk.store.Store.day_summary`;
-nothing here recomputes them.  Under :data:`sync.metrics.MIN_RESPONSES` responses
-(the dashboard's rule, :func:`sync.metrics.too_few`) the CSAT is dimmed with its
+Kept free of Kivy so it is tested without a display.  The headline is the
+figure of the kind the kiosk asks (CSAT, the NPS score or the CES mean; the kind
+today's answers have when the kiosk's has none), with its 95% interval, all from
+:func:`sync.metrics.figure` over :meth:`kiosk.store.Store.day_counts`; nothing
+here recomputes them.  Under :data:`sync.metrics.MIN_RESPONSES` responses (the
+dashboard's rule, :func:`sync.metrics.too_few`) the headline is dimmed with its
 interval and a note with the count, so one unhappy tap is no "0 %" headline.
 """
 
@@ -17,7 +19,7 @@ from kiosk.i18n import text
 from kiosk.store import Store
 from sync import i18n
 from sync.clock import local_date, parse_utc, utc_now
-from sync.metrics import MIN_RESPONSES, too_few
+from sync.metrics import KINDS, MIN_RESPONSES, SHOWN_DECIMALS, Figure, figure, too_few
 from sync.uploader.status import load_status
 
 TOP_REASONS = 3
@@ -28,9 +30,13 @@ class Today:
     """The staff screen's figures, ready to put in labels."""
 
     date: str
-    csat: str
+    #: The headline: its kind (csat, nps, ces) and name, and its value, worded.
+    kind: str
+    kind_name: str
+    value: str
     interval: str
     happy_index: str
+    #: Today's counted responses of every kind.
     responses: int
     counts: list[tuple[int, int]]
     suppressed: int
@@ -46,6 +52,8 @@ class Today:
     #: shown dimmed with its wide interval, ``note`` says why, no Happy Index.
     too_few: bool = False
     note: str = ""
+    #: Today's other kinds, when the survey changed during the day: "CSAT 60 %, n = 5".
+    also: str = ""
 
 
 def percent(value: float, lang: str) -> str:
@@ -98,34 +106,37 @@ def alert_for(status: dict[str, Any], store_error: str, sync_enabled: bool,
 
 
 def today_figures(
-    store: Store, strings: dict[str, str], lang: str, scale: int, *,
+    store: Store, strings: dict[str, str], lang: str, scale: int, *, kind: str = "csat",
     store_error: str = "", sync_enabled: bool = False, now: datetime | None = None,
 ) -> Today:
-    """Today's (store-local) figures for the staff screen."""
+    """Today's (store-local) figures for the staff screen; ``kind``: the one the kiosk asks."""
     now = now or utc_now()
     day = local_date(now, store.tz)
+    counts = store.day_counts(day)
     summary, reasons = store.day_summary(day)
     stats = store.stats()
     status = load_status(store).to_dict()
-    few = too_few(summary.responses)
-    note = few_note(summary.responses, strings) if few else ""
-    if summary.csat is None:
-        csat, interval, happy = "\u2013", text(strings, "no_responses"), ""
-    else:
-        csat = percent(summary.csat, lang)
-        interval = (f"{text(strings, 'interval_95')}: {i18n.number(summary.ci_low, lang)}"
-                    f"\u2013{percent(summary.ci_high, lang)}")
-        happy = "" if few else (f"{text(strings, 'happy_index')}: "
-                                f"{i18n.number(summary.happy_index, lang)}")
+    found = {each: figure(each, counts) for each in KINDS}
+    present = [each for each in KINDS if found[each].responses]
+    shown = kind if kind in present or not present else present[0]
+    head = found[shown]
+    few = too_few(head.responses)
+    value, interval = worded(head, strings, lang)
+    happy = "" if few or shown != "csat" or summary.happy_index is None else (
+        f"{text(strings, 'happy_index')}: {i18n.number(summary.happy_index, lang)}")
     alert, level = alert_for(status, store_error, sync_enabled, strings,
                              store.identity_mismatches())
     return Today(
         date=day,
-        csat=csat,
+        kind=shown,
+        kind_name=text(strings, shown),
+        value=value,
         interval=interval,
         happy_index=happy,
-        responses=summary.responses,
-        counts=[(score, summary.counts.get(score, 0)) for score in range(1, scale + 1)],
+        responses=sum(fig.responses for fig in found.values()),
+        # a count per face of a CSAT kiosk; an NPS or CES kiosk shows no faces to count
+        counts=[(score, summary.counts.get(score, 0)) for score in range(1, scale + 1)]
+        if kind == "csat" else [],
         suppressed=summary.suppressed,
         reasons=[(text(strings, f"reason_{key}"), n) for key, n in reasons[:TOP_REASONS]],
         last_sync=when(status.get("last_sync_at"), store, strings, now),
@@ -135,8 +146,29 @@ def today_figures(
         alert_level=level,
         sync_status=status,
         too_few=few,
-        note=note,
+        note=few_note(head.responses, strings) if few else "",
+        also="   \u00b7   ".join(
+            f"{text(strings, each)} {worded(found[each], strings, lang)[0]}, "
+            f"n = {found[each].responses}" for each in present if each != shown),
     )
+
+
+def worded(fig: Figure, strings: dict[str, str], lang: str) -> tuple[str, str]:
+    """A figure's value and its 95% interval as the staff screen writes them: CSAT
+    ``60 %`` and ``23–88 %``, NPS ``−8`` and ``−45 – 31``, CES ``5,3`` and ``4,6 – 6,1``
+    (as many decimals as the dashboard); a dash and "No responses yet" without any."""
+    if fig.value is None or fig.ci_low is None or fig.ci_high is None:
+        return "\u2013", text(strings, "no_responses")
+    label = text(strings, "interval_95")
+    if fig.kind == "csat":
+        return (percent(fig.value, lang),
+                f"{label}: {i18n.number(fig.ci_low, lang)}\u2013{percent(fig.ci_high, lang)}")
+    decimals = SHOWN_DECIMALS[fig.kind]
+
+    def number(value: float) -> str:
+        return i18n.number(value, lang, decimals)
+
+    return number(fig.value), f"{label}: {number(fig.ci_low)} \u2013 {number(fig.ci_high)}"
 
 
 def few_note(responses: int, strings: dict[str, str]) -> str:

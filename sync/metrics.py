@@ -47,6 +47,9 @@ KINDS = ("csat", "nps", "ces")
 KIND_SCALES: dict[str, tuple[int, ...]] = {"csat": SCALES, "nps": (11,), "ces": (7,)}
 #: The lowest score of each kind (NPS counts from 0, the others from 1).
 LOWEST = {"csat": 1, "nps": 0, "ces": 1}
+#: Decimals each kind's figure is written with, on the dashboard and the staff screen
+#: alike: CSAT ``82 %``, NPS ``31``, CES ``5.4``.
+SHOWN_DECIMALS = {"csat": 0, "nps": 0, "ces": 1}
 NPS_PROMOTER = 9
 NPS_DETRACTOR = 6
 #: Fewest responses that make a figure worth judging (the collector's HYMY_MIN_RESPONSES

@@ -1,7 +1,8 @@
-"""The staff screen: today's CSAT with its 95% interval, counts, reasons and sync.
+"""The staff screen: today's figure with its 95% interval, counts, reasons and sync.
 
-Three cards across (CSAT; responses with a count under each face and the
-suppressed taps; the top reasons), then a strip with the last successful
+Three cards across (the figure of the kind the kiosk asks: CSAT, the NPS
+score or the CES mean; responses with a count under each face of a CSAT kiosk
+and the suppressed taps; the top reasons), then a strip with the last successful
 sync, the upload queue, the most important warning, and the buttons: Sync
 now, Close, Exit kiosk.  Figures refresh every 2 s while open (see
 :mod:`kiosk.today`); 60 s without a touch returns to the question.
@@ -96,7 +97,7 @@ class StaffScreen(IdleScreen):
         """Re-read today's figures from the local database."""
         app = App.get_running_app()
         figures = today_figures(
-            app.store, app.strings, app.lang, app.scale,
+            app.store, app.strings, app.lang, app.scale, kind=app.kind,
             store_error=app.store_error, sync_enabled=app.sync_enabled,
         )
         self.update_syncing()

@@ -39,7 +39,7 @@ def test_one_unhappy_tap_is_too_few_for_a_figure_on_the_staff_screen(start_kiosk
     note = STRINGS["fi"]["staff_too_few_1"].format(min=MIN_RESPONSES)
     assert note.startswith("1 vastaus")
     kiosk.wait_text("staff-too-few", lambda text: words(text) == note)
-    csat = kiosk.status()["targets"]["staff-csat"]
+    csat = kiosk.status()["targets"]["staff-figure"]
     assert csat["text"] == "0\u00a0%"  # still there, with its interval...
     assert kiosk.text("staff-interval").endswith(": 0\u201379\u00a0%")  # Wilson, 0 of 1
     assert csat["font_size"] < 80  # ...but no headline: small and dimmed

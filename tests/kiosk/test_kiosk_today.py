@@ -10,7 +10,7 @@ import pytest
 from kiosk.i18n import load_strings
 from kiosk.store import Store
 from kiosk.today import alert_for, percent, today_figures, when
-from sync.metrics import MIN_RESPONSES
+from sync.metrics import MIN_RESPONSES, ces_figure, nps_figure
 
 NOW = datetime(2026, 1, 15, 22, 30, tzinfo=UTC)  # 00:30 on the 16th in Helsinki
 STRINGS = load_strings(["fi", "en"])
@@ -35,7 +35,7 @@ def test_figures_for_the_store_local_day(store: Store):
     figures = today_figures(store, STRINGS["en"], "en", 5, now=NOW + timedelta(minutes=9))
     assert figures.date == "2026-01-16"
     assert (figures.responses, figures.suppressed) == (5, 1)
-    assert figures.csat == "60%"  # 3 of 5 in the top two faces, by sync.metrics
+    assert figures.value == "60%"  # 3 of 5 in the top two faces, by sync.metrics
     assert figures.interval.startswith("95% interval: 23\u2013")
     assert figures.counts == [(1, 1), (2, 1), (3, 0), (4, 1), (5, 2)]
     assert figures.reasons == [("Queue", 2)]
@@ -51,14 +51,59 @@ def test_a_figure_from_the_threshold_up(store: Store):
         store.record_tap(1 + minutes % 5, 5, "fi", interval=0, now=NOW + timedelta(minutes=minutes))
     figures = today_figures(store, STRINGS["en"], "en", 5, now=NOW + timedelta(hours=1))
     assert (figures.responses, figures.too_few, figures.note) == (MIN_RESPONSES, False, "")
-    assert figures.csat == "40%" and figures.happy_index.startswith("Happy Index: ")
+    assert figures.value == "40%" and figures.happy_index.startswith("Happy Index: ")
 
 
 def test_no_responses_yet(store: Store):
     figures = today_figures(store, STRINGS["fi"], "fi", 3, now=NOW)
-    assert (figures.csat, figures.interval, figures.happy_index) == (
+    assert (figures.value, figures.interval, figures.happy_index) == (
         "\u2013", "Ei vielä vastauksia", "")
     assert figures.counts == [(1, 0), (2, 0), (3, 0)]
+
+
+def taps(store: Store, kind: str, scale: int, scores: list[int], start: int = 0) -> None:
+    """Counted taps of ``kind`` today (a minute apart from ``start``)."""
+    for minutes, score in enumerate(scores, start):
+        store.record_tap(score, scale, "fi", interval=0, kind=kind,
+                         now=NOW + timedelta(minutes=minutes))
+
+
+def test_an_nps_kiosk_shows_todays_nps_not_an_empty_csat(store: Store):
+    scores = [10, 9, 9, 8, 7, 6, 3, 10] * 4  # 32: from the threshold up
+    taps(store, "nps", 11, scores)
+    figures = today_figures(store, STRINGS["fi"], "fi", 5, kind="nps",
+                            now=NOW + timedelta(hours=1))
+    found = nps_figure((score, 1) for score in scores)
+    assert (figures.kind, figures.kind_name, figures.responses) == ("nps", "NPS", 32)
+    assert figures.value == "25" == f"{found.value:.0f}"  # 16 promoters - 8 detractors of 32
+    assert figures.interval == (f"95 %:n luottamusväli: {round(found.ci_low)} \u2013 "
+                                f"{round(found.ci_high)}").replace("-", "\u2212")
+    assert figures.interval.endswith(": \u22124 \u2013 50")  # the real minus, as the dashboard
+    assert (figures.too_few, figures.note, figures.happy_index, figures.also) == (
+        False, "", "", "")
+
+
+def test_a_ces_kiosk_of_few_answers_is_dimmed_with_its_count(store: Store):
+    taps(store, "ces", 7, [6, 7, 5, 2])
+    figures = today_figures(store, STRINGS["en"], "en", 5, kind="ces",
+                            now=NOW + timedelta(hours=1))
+    found = ces_figure([(6, 1), (7, 1), (5, 1), (2, 1)])
+    assert (figures.kind_name, figures.value) == ("CES", "5.0")
+    assert figures.interval == f"95% interval: {found.ci_low:.1f} \u2013 {found.ci_high:.1f}"
+    assert figures.too_few and figures.note == "4 responses \u2013 too few for a figure (from 30)"
+
+
+def test_a_day_whose_survey_changed_names_the_other_kind(store: Store):
+    taps(store, "csat", 5, [5, 4, 1])
+    taps(store, "nps", 11, [10, 0], start=10)
+    figures = today_figures(store, STRINGS["en"], "en", 5, kind="nps",
+                            now=NOW + timedelta(hours=1))
+    assert (figures.kind, figures.value, figures.responses) == ("nps", "0", 5)
+    assert figures.also == "CSAT 67%, n = 3"
+    # a kiosk asking CSAT whose answers today are all NPS shows the NPS it has
+    store.db.execute("DELETE FROM ratings WHERE kind = 'csat'")
+    figures = today_figures(store, STRINGS["en"], "en", 5, now=NOW + timedelta(hours=1))
+    assert (figures.kind, figures.value, figures.also) == ("nps", "0", "")
 
 
 def test_percent_follows_the_language():

@@ -282,7 +282,7 @@ def test_staff_screen_behind_corner_hold_and_pin(start_kiosk):
     kiosk.type_pin(PIN)
     kiosk.wait_screen("staff")
     kiosk.wait_text("staff-responses", "2")
-    assert kiosk.text("staff-csat") == "50\u00a0%"
+    assert kiosk.text("staff-figure") == "50\u00a0%"
     assert STRINGS["fi"]["never"] in kiosk.text("staff-sync")
     assert "\u2013" in kiosk.text("staff-interval")
     assert kiosk.rows()[1]["reason"] == "queue"

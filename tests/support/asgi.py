@@ -10,7 +10,9 @@ what the app sends back.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import re
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -106,3 +108,19 @@ def _session(app: Any, token_id: int | None, user_id: int | None) -> dict[str, s
     app.state.storage.add_session(hash_token(raw), token_id,
                                   format_utc(utc_now() + timedelta(hours=1)), user_id)
     return {"Cookie": f"{SESSION_COOKIE}={raw}"}
+
+
+def page_text(app: Any, token: str, path: str) -> str:
+    """The dashboard page at ``path`` as ``token``'s holder sees it (HTML entities read),
+    after checking it answered 200."""
+    answer = call(app, "GET", path, session_cookie(app, token))
+    assert answer.status == 200, answer.body[:400]
+    return html.unescape(answer.body.decode())
+
+
+def section_words(text: str, section_id: str) -> str:
+    """The words of a page's ``<section id=section_id>``, tags left out: what a reader
+    of that card reads."""
+    start = text.index(f'id="{section_id}"')
+    inner = text[start:text.index("</section>", start)]
+    return " ".join(re.sub(r"<[^>]+>", " ", inner.split(">", 1)[1]).split())

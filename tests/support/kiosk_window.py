@@ -213,7 +213,9 @@ class Kiosk:
 
     def hold_corner(self, seconds: float = 4.5) -> None:
         """Press and hold the top-left corner (the app opens the PIN pad after 3 s)."""
-        self.target("face-1")  # the window is up and laid out
+        # the window is up and laid out: its first face, or an NPS or CES kiosk's answer 1
+        shown = self.wait(lambda s: {"face-1", "score-1"} & set(s["targets"]), "the question")
+        self.target("face-1" if "face-1" in shown["targets"] else "score-1")
         xdotool(self.display, "mousemove", 15, 15, "mousedown", 1)
         time.sleep(seconds)
         xdotool(self.display, "mouseup", 1)

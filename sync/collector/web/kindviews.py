@@ -5,7 +5,8 @@ kind at a time; a reader picks it with :func:`kind_links` (plain links, so a
 keyboard reaches each and the URL keeps the choice).  A ``kind`` that is not
 one is the 422 page saying which kinds there are (:class:`BadKind`), never a
 CSAT page that pretends it was asked for.  A store that asks NPS or CES and no
-CSAT leads with those kinds' figures and daily charts instead (:func:`kind_leads`).
+CSAT leads with those kinds' figures and daily charts instead (:func:`kind_leads`), and
+a day page shows each kiosk's figures of the kinds its day had (:func:`day_kiosks`).
 Not a route module, so every page module may use it.
 """
 
@@ -25,6 +26,7 @@ from sync.collector.web.i18n import Translator
 from sync.collector.web.render import Page
 from sync.collector.web.views import (
     KIND_SHOWN,
+    figure_view,
     fold_quiet_days,
     kind_view,
     point_text,
@@ -86,9 +88,13 @@ def kind_leads(t: Translator, storage: Storage, store_id: str, kinds: list[str],
     today's and the period's figure with its interval (dimmed under ``floor`` responses),
     and its daily chart and table.  ``days``: today, the period's first and last day.
 
-    The days do not link to the day page: that one shows a day's CSAT.
+    Each day with responses links to its day page, which shows the day's figure of the kind.
     """
     today, start, end = days
+
+    def day_href(day: str) -> str:
+        return f"/stores/{store_id}/days/{day}"
+
     leads = []
     for kind in kinds:
         daily = reports.daily_report(storage, store_id, start, end, kind=kind)
@@ -99,10 +105,38 @@ def kind_leads(t: Translator, storage: Storage, store_id: str, kinds: list[str],
             "period": kind_view(t, reports.summary_report(storage, store_id, start, end,
                                                           kind), floor),
             "title": t("kind_trend", kind=KIND_SHOWN[kind][0]),
-            "trend": trend_svgs(t, daily, None, t("kind_trend", kind=KIND_SHOWN[kind][0]),
+            "trend": trend_svgs(t, daily, day_href, t("kind_trend", kind=KIND_SHOWN[kind][0]),
                                 kind=kind, described_by=f"days-{kind}", floor=floor),
             "has_trend": any(day["responses"] for day in daily),
-            "days": fold_quiet_days(t, [{**kind_view(t, day), "date_text": point_text(
-                t, day["date"])} for day in reversed(daily)]),
+            "days": fold_quiet_days(t, [{**kind_view(t, day), "href": day_href(day["date"]),
+                                         "date_text": point_text(t, day["date"])}
+                                        for day in reversed(daily)]),
         })
     return leads
+
+
+def day_kiosks(t: Translator, storage: Storage, store_id: str, day: str, kinds: list[str]
+               ) -> list[dict[str, Any]]:
+    """A day page's kiosk tables, one per kind of ``kinds`` (CSAT as :func:`figure_view`,
+    NPS and CES as :func:`kind_view`): the kiosks that had responses of that kind.
+
+    A kiosk with no response at all that day is a row of the first table, so a silent
+    kiosk still shows; a CSAT kiosk is no row of zeros in the NPS table, nor the other
+    way round.  A table left without rows is left out.
+    """
+    scale = reports.faces(storage, store_id)
+    counts = {kiosk["id"]: storage.daily_counts(store_id, day, day, kiosk["id"])
+              for kiosk in storage.kiosks(store_id)}
+    silent = {kiosk_id for kiosk_id, rows in counts.items()
+              if not reports.kinds_present([row[1:] for row in rows])}
+    tables = []
+    for kind in kinds:
+        view = figure_view if kind == "csat" else kind_view
+        rows = [{"id": kiosk_id, **view(t, fig)} for kiosk_id, fig in (
+            (kiosk_id, reports.kind_days(found, day, day, kind, scale)[0])
+            for kiosk_id, found in counts.items())
+            if fig["responses"] or (kiosk_id in silent and kind == kinds[0])]
+        if rows:
+            tables.append({"kind": kind, "kind_name": None if kind == "csat"
+                           else KIND_SHOWN[kind][0], "rows": rows})
+    return tables

@@ -4,7 +4,7 @@
   period's trend, faces, heat map, reasons, kiosks and a daily table (a store
   that asks only NPS or CES leads with those kinds instead of empty CSAT sections).
 - ``GET /stores/{id}/days/{date}``: one store-local day, hour by hour and
-  kiosk by kiosk (a date that is none, or outside ``views.FIRST_DAY`` ..
+  kiosk by kiosk, each question kind it had (a date that is none, or outside ``views.FIRST_DAY`` ..
   ``views.LAST_DAY``, is the 404 page).
 - ``POST /stores/{id}/manage``: admins rename, re-zone, retire or restore
   the store from its page (CSRF-checked), then see the page again.
@@ -32,7 +32,7 @@ from sync.collector.reads import reads_of
 from sync.collector.regions import OfficeScope
 from sync.collector.web.access import PageDenied, StorePage, office_reader_page, store_reader
 from sync.collector.web.commentviews import recent_for_page
-from sync.collector.web.kindviews import asking, kind_leads, kind_links, page_kind
+from sync.collector.web.kindviews import asking, day_kiosks, kind_leads, kind_links, page_kind
 from sync.collector.web.regionviews import kiosk_contacts, region_links, touchpoint_rows
 from sync.collector.web.render import Page, csrf_refused, redirect
 from sync.collector.web.session import signed_form
@@ -183,7 +183,8 @@ def manage_store(
 def day_page(
     request: Request, store_id: str, day: str, shown: StorePage = Depends(store_reader)
 ) -> Response:
-    """One store-local day: hour by hour, kiosk by kiosk, faces and reasons."""
+    """One store-local day: hour by hour, kiosk by kiosk, faces and reasons; the NPS and
+    CES the day had, and its CSAT sections only when it had CSAT (or asked nothing else)."""
     ctx, store = shown.ctx, shown.store
     try:
         the_day = date.fromisoformat(day) if len(day) == 10 else None
@@ -192,17 +193,17 @@ def day_page(
     if the_day is None or not FIRST_DAY <= the_day <= LAST_DAY:
         raise PageDenied(ctx, 404)
     t, storage = ctx.t, reads_of(request)
+    floor = request.app.state.settings.min_responses
     today = reports.store_today(storage, store_id)
     scale = reports.faces(storage, store_id)
+    kinds = reports.asked_kinds(storage, store_id, day, day)
+    others = [kind_view(t, reports.summary_report(storage, store_id, day, day, kind), floor)
+              for kind in kinds if kind != "csat"]
     fig = reports.summary_report(storage, store_id, day, day)
     base = reports.summary_report(storage, store_id, *alerts.baseline_period(day))
     weekday = the_day.weekday()
     hours = [c for c in reports.heatmap_report(storage, store_id, day, day)
              if c["weekday"] == weekday]
-    per_kiosk = []
-    for kiosk in storage.kiosks(store_id):
-        row = reports.daily_report(storage, store_id, day, day, kiosk["id"])[0]
-        per_kiosk.append({"id": kiosk["id"], **figure_view(t, row)})
     found_reasons = reports.reasons_report(storage, store_id, day, day, t.lang)
     previous = (the_day - timedelta(days=1)).isoformat()
     following = (the_day + timedelta(days=1)).isoformat() if the_day < today else None
@@ -215,11 +216,16 @@ def day_page(
         day=day,
         day_text=t.day(day, weekday=True),
         timezone=store["timezone"],
-        fig=figure_view(t, fig, request.app.state.settings.min_responses),
-        cmp=comparison(t, fig, base, request.app.state.settings.min_responses),
+        fig=figure_view(t, fig, floor),
+        cmp=comparison(t, fig, base, floor),
+        show_csat="csat" in kinds,
+        others=others,
+        volume=fig["responses"] + sum(other["responses"] for other in others),
+        suppressed=fig["suppressed"] + sum(other["suppressed"] for other in others),
         hourly=hourly_svgs(t, hours),
         faces=face_rows(t, fig["counts"], scale),
-        per_kiosk=per_kiosk,
+        kiosk_tables=day_kiosks(t, storage, store_id, day, kinds),
+        kiosk_count=len(storage.kiosks(store_id)),
         reasons=reason_rows(t, found_reasons),
         previous=f"/stores/{store_id}/days/{previous}",
         following=f"/stores/{store_id}/days/{following}" if following else None,

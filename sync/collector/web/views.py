@@ -34,7 +34,7 @@ from sync.collector.web.i18n import Translator, round_half_up
 from sync.collector.web.render import Page, static_url, svg
 from sync.collector.web.render import nav_for as nav_for  # the pages import it from here
 from sync.i18n import FACE_ART, face_label_key
-from sync.metrics import too_few
+from sync.metrics import KINDS, SHOWN_DECIMALS, too_few
 
 #: The first and last day a page or download shows: a year inside the calendar's
 #: ends, so a baseline (28 days before) and a time-zone window (days around a
@@ -165,8 +165,8 @@ def figure_view(t: Translator, fig: dict[str, Any], floor: int = 0) -> dict[str,
     }
 
 
-#: How a kind's figure is written: its name and decimals (sync.metrics rounds alike).
-KIND_SHOWN = {"csat": ("CSAT", 0), "nps": ("NPS", 0), "ces": ("CES", 1)}
+#: How a kind's figure is written: its name and decimals (:data:`sync.metrics.SHOWN_DECIMALS`).
+KIND_SHOWN = {kind: (kind.upper(), SHOWN_DECIMALS[kind]) for kind in KINDS}
 #: Each kind's whole scale: the widest axis a strip of its intervals may need.
 KIND_AXES = {"csat": (0.0, 100.0), "nps": (-100.0, 100.0), "ces": (1.0, 7.0)}
 

@@ -10,8 +10,6 @@ whose survey asks NPS and that has no answers yet leads with an empty NPS card.
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +21,7 @@ from sync.collector.settings import Settings
 from sync.collector.web.i18n import Translator
 from sync.metrics import nps_figure
 from sync.survey import Survey
-from tests.support.asgi import call, session_cookie
+from tests.support.asgi import page_text, section_words
 from tests.support.collector import rating, send_as_kiosk
 
 EN = Translator("en")
@@ -57,39 +55,30 @@ def served(tmp_path) -> dict[str, Any]:
 
 
 def page(served: dict[str, Any], path: str) -> str:
-    answer = call(served["app"], "GET", path, session_cookie(served["app"], served["office"]))
-    assert answer.status == 200
-    return html.unescape(answer.body.decode())
-
-
-def section(text: str, section_id: str) -> str:
-    """The words of the section ``section_id``, tags left out."""
-    start = text.index(f'id="{section_id}"')
-    inner = text[start:text.index("</section>", start)]
-    return " ".join(re.sub(r"<[^>]+>", " ", inner.split(">", 1)[1]).split())
+    return page_text(served["app"], served["office"], path)
 
 
 def test_an_nps_store_leads_with_nps_and_shows_no_empty_csat(served):
     text = page(served, "/stores/exit?lang=en")
     period = nps_figure((score, 1) for score in EARLIER + TODAY)
-    shown = section(text, "kind-nps")
+    shown = section_words(text, "kind-nps")
     assert "Selected period · NPS" in shown
     assert EN.number(period.value) in shown
     assert EN("ci_to", low=EN.number(period.ci_low), high=EN.number(period.ci_high)) in shown
     assert EN.responses(len(EARLIER) + len(TODAY)) in shown
-    today = section(text, "today-nps")
+    today = section_words(text, "today-nps")
     assert "Today · NPS" in today and EN.responses(2) in today
     assert EN("too_few_judge", n="2") in today  # -100 from two taps is no headline
     assert 'id="trend-nps"' in text and 'id="days-nps"' in text
     for csat_only in ('id="today"', 'id="period"', 'id="today-index"', 'id="faces"',
                       'id="heatmap"', 'id="reasons"', 'id="csat-note"', "· CSAT"):
         assert csat_only not in text, csat_only
-    assert section(text, "volume").split()[1] == EN.number(len(EARLIER) + len(TODAY))
+    assert section_words(text, "volume").split()[1] == EN.number(len(EARLIER) + len(TODAY))
 
 
 def test_a_csat_store_keeps_its_csat_sections(served):
     text = page(served, "/stores/till?lang=en")
-    assert "Today · CSAT" in section(text, "today")
+    assert "Today · CSAT" in section_words(text, "today")
     for csat_part in ('id="faces"', 'id="heatmap"', 'id="csat-note"', 'id="trend"'):
         assert csat_part in text, csat_part
     assert 'id="today-nps"' not in text and 'id="kind-nps"' not in text
@@ -97,6 +86,6 @@ def test_a_csat_store_keeps_its_csat_sections(served):
 
 def test_a_store_asking_nps_with_no_answers_yet_shows_an_empty_nps_card(served):
     text = page(served, "/stores/new?lang=en")
-    assert "Today · NPS" in section(text, "today-nps")
-    assert EN("no_responses") in section(text, "kind-nps")
+    assert "Today · NPS" in section_words(text, "today-nps")
+    assert EN("no_responses") in section_words(text, "kind-nps")
     assert 'id="today"' not in text and "· CSAT" not in text
