@@ -45,6 +45,9 @@ chose the defaults.
 from __future__ import annotations
 
 import re
+import threading
+import time
+import weakref
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -817,8 +820,8 @@ def rate_alerts(storage: Storage, taps: Mapping[str, list[tuple[datetime, bool]]
     busy = [store_id for store_id, store_taps in taps.items()
             if sum(unhappy for _, unhappy in recent(store_taps, now, minutes))
             >= rules[store_id].rate_min_unhappy]
-    start, end = baseline_period(now.date().isoformat(), baseline_days)
-    usual = usual_rates(storage.usual_hours(busy, start, end), zones)
+    usual = _USUAL.setdefault(storage, UsualCache()).rates(
+        storage, busy, baseline_period(now.date().isoformat(), baseline_days), zones)
     found = []
     for store_id in busy:
         store_rules = rules[store_id]
@@ -828,6 +831,42 @@ def rate_alerts(storage: Storage, taps: Mapping[str, list[tuple[datetime, bool]]
             severity = 2 if above.tail < store_rules.rate_alpha / 100 else 1
             found.append(window_alert("rate", store_id, severity, above))
     return found
+
+
+class UsualCache:
+    """Stores' usual rates for one baseline period, kept up to :attr:`ttl_s` seconds.
+
+    They are counts of the days before today, which only a late upload
+    changes, and reading them costs seconds at 2 000 stores (most of an
+    evaluator turn, docs/performance.md benchmark 10), while the evaluator runs
+    every minute: each store's are read when it first needs them in a period
+    and again after ``ttl_s``, so a late upload counts within minutes.
+    """
+
+    def __init__(self, ttl_s: float = 600.0) -> None:
+        self.ttl_s = ttl_s
+        self.period: tuple[str, str] | None = None
+        self.read_at = 0.0
+        self.known: dict[str, Usual | None] = {}
+        self.lock = threading.Lock()  # the evaluator's thread, and a CLI or test beside it
+
+    def rates(self, storage: Storage, store_ids: Sequence[str], period: tuple[str, str],
+              zones: Mapping[str, ZoneInfo]) -> dict[str, Usual]:
+        """The usual rates of ``store_ids`` over ``period`` (none for a store without
+        taps there), read only for the stores not known since the period began."""
+        with self.lock:
+            if period != self.period or time.monotonic() - self.read_at > self.ttl_s:
+                self.period, self.read_at, self.known = period, time.monotonic(), {}
+            missing = [store_id for store_id in store_ids if store_id not in self.known]
+            if missing:
+                found = usual_rates(storage.usual_hours(missing, *period), zones)
+                self.known.update({store_id: found.get(store_id) for store_id in missing})
+            return {store_id: usual for store_id in store_ids
+                    if (usual := self.known[store_id]) is not None}
+
+
+#: Each storage's cache of usual rates (the evaluator of one server process).
+_USUAL: weakref.WeakKeyDictionary[Storage, UsualCache] = weakref.WeakKeyDictionary()
 
 
 def burst_alert(store_id: str, taps: Sequence[tuple[datetime, bool]],

@@ -165,3 +165,31 @@ def test_a_store_without_a_friday_in_its_baseline_expects_its_weekdays_rates_on_
     friday = datetime(2026, 11, 27, 10, tzinfo=TZ)
     monday = datetime(2026, 11, 23, 10, tzinfo=TZ)
     assert usual.expected(friday, friday + HOUR) == usual.expected(monday, monday + HOUR) > 0
+
+
+def test_usual_rates_are_read_once_a_period_and_again_after_a_late_upload_ages(chain_storage):
+    """The evaluator keeps each store's usual rates for a baseline period (reading them is
+    most of a turn at 2 000 stores): the same as read afresh; a new day's period is read
+    anew; a late upload into the baseline counts once the kept rates are ``ttl_s`` old."""
+    storage = chain_storage({"s": "Europe/Helsinki"})
+    zones = {"s": TZ}
+    weeks = [tap for back in range(28, 1, -1) for tap in ordinary_day(TODAY - timedelta(days=back))]
+    insert_taps(storage, "s", "s-k", weeks)
+    period = alerts.baseline_period(TODAY.date().isoformat())
+    fresh = lambda days: alerts.usual_rates(storage.usual_hours(["s"], *days), zones)["s"]  # noqa: E731
+    cache = alerts.UsualCache(ttl_s=3600)
+    kept = cache.rates(storage, ["s"], period, zones)["s"]
+    assert kept == fresh(period)
+    # Yesterday's taps arrive late (a kiosk back online): every tap of the day unhappy.
+    late = [(at, 1) for at, _ in ordinary_day(TODAY - timedelta(days=1))]
+    insert_taps(storage, "s", "s-k2", late)
+    assert fresh(period) != kept
+    assert cache.rates(storage, ["s"], period, zones)["s"] == kept  # kept, within ttl_s
+    cache.ttl_s = 0
+    assert cache.rates(storage, ["s"], period, zones)["s"] == fresh(period)
+    cache.ttl_s = 3600
+    insert_taps(storage, "s", "s-k3", late)  # more late taps: kept again within ttl_s
+    assert cache.rates(storage, ["s"], period, zones)["s"] != fresh(period)
+    tomorrow = alerts.baseline_period((TODAY + timedelta(days=1)).date().isoformat())
+    assert cache.rates(storage, ["s"], tomorrow, zones)["s"] == fresh(tomorrow)
+    assert cache.rates(storage, ["t"], period, zones) == {}  # no taps: no usual rates
