@@ -117,3 +117,16 @@ def test_an_nps_stores_day_without_answers_shows_an_empty_nps_card(served):
 def test_the_store_pages_nps_days_link_to_their_day_pages(served):
     text = page(served, "/stores/exit?lang=en")
     assert f'href="/stores/exit/days/{served["day"]}"' in text
+
+
+def test_the_store_and_office_ces_cards_are_dimmed_as_the_day_pages_under_too_few(served):
+    """Four CES answers were a bold "5.0" headline on the store page's and the office
+    page's CES cards while the day page dimmed them: the cards now apply the same floor."""
+    period = f"from={served['day']}&to={served['day']}&lang=en"
+    too_few = EN("too_few_judge", n=str(len(CES)))
+    for path in (f"/stores/mixed?{period}", f"/office?{period}"):
+        text = page(served, path)
+        shown = section_words(text, "kind-ces")
+        assert EN.responses(len(CES)) in shown and too_few in shown, (path, shown)
+        card = text[text.index('id="kind-ces"'):]
+        assert re.search(r'class="value few[" ]', card[:card.index("</section>")]), path
