@@ -130,3 +130,16 @@ def test_the_store_and_office_ces_cards_are_dimmed_as_the_day_pages_under_too_fe
         assert EN.responses(len(CES)) in shown and too_few in shown, (path, shown)
         card = text[text.index('id="kind-ces"'):]
         assert re.search(r'class="value few[" ]', card[:card.index("</section>")]), path
+
+
+def test_a_mixed_days_hourly_chart_says_it_counts_the_csat_responses(served):
+    """The responses card counts every kind (9) while the hourly bars count the CSAT taps
+    (5): the chart's lead said "the number of responses" and left a reader to wonder."""
+    text = page(served, f"/stores/mixed/days/{served['day']}?lang=en")
+    hourly = section_words(text, "hourly")
+    assert "number of CSAT responses" in hourly
+    table = text[text.index('id="hourly-data"'):]
+    counts = re.findall(r'<td class="num">(\d+)</td><td class="num">\d+</td>',
+                        table[:table.index("</table>")])
+    assert sum(map(int, counts)) == 5
+    assert section_words(text, "day-volume").split()[1] == EN.number(5 + len(CES))
