@@ -114,3 +114,13 @@ def test_one_channel_is_counted_in_the_singular(tmp_path, lang, one):
     admin = app.state.storage.add_token("admin").token
     text = page_text(app, admin, f"/admin/deliveries?lang={lang}")
     assert f'<p class="sub">{one} · ' in text
+
+
+def test_a_channel_that_receives_nothing_says_how_to_subscribe_it(tmp_path):
+    """Found in a user trial: a new channel's "Receives" cell was blank."""
+    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    outbox.add_channel(app.state.storage, "IT", "https://example.com/hymy-hook")
+    admin = app.state.storage.add_token("admin").token
+    text = page_text(app, admin, "/admin/deliveries?lang=en")
+    cell = text[text.index('data-role="receives"'):]
+    assert "subscribe it with hymy-collector channel subscribe" in cell[:cell.index("</td>")]
