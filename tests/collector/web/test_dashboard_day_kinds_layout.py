@@ -23,24 +23,29 @@ HEADS = """() => [...document.querySelectorAll('#per-kiosk table')].map(table =>
     words: th.textContent.trim(), box: th.getBoundingClientRect().toJSON()})))"""
 
 
+def seed_day(storage) -> str:
+    """A store whose checkout, exit and desk kiosks answered CSAT, NPS and CES yesterday;
+    that local day."""
+    storage.add_store("mixed", "Kamppi", "Europe/Helsinki")
+    for kiosk_id in ("mixed-checkout-kiosk", "mixed-exit", "mixed-desk"):
+        storage.add_kiosk(kiosk_id, "mixed")
+    at = utc_now() - timedelta(days=1)
+    send_as_kiosk(storage, "mixed-checkout-kiosk", [rating(n, 4, 5, at) for n in range(1, 6)])
+    send_as_kiosk(storage, "mixed-exit", [rating(n, 9, 11, at, kind="nps") for n in range(1, 6)])
+    send_as_kiosk(storage, "mixed-desk", [rating(n, 6, 7, at, kind="ces") for n in range(1, 4)])
+    return local_date(at, zone("Europe/Helsinki"))
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1440, 390])
 def test_a_days_kiosk_tables_share_their_columns_on_a_wide_screen(
         browser_chromium, tmp_path, width):
     with collector_in_process(tmp_path / "c.db") as running:
-        storage = running.storage
-        storage.add_store("s1", "Kamppi", "Europe/Helsinki")
-        for kiosk_id in ("s1-checkout-kiosk", "s1-exit", "s1-desk"):
-            storage.add_kiosk(kiosk_id, "s1")
-        at = utc_now() - timedelta(days=1)
-        send_as_kiosk(storage, "s1-checkout-kiosk", [rating(n, 4, 5, at) for n in range(1, 6)])
-        send_as_kiosk(storage, "s1-exit", [rating(n, 9, 11, at, kind="nps") for n in range(1, 6)])
-        send_as_kiosk(storage, "s1-desk", [rating(n, 6, 7, at, kind="ces") for n in range(1, 4)])
-        day = local_date(at, zone("Europe/Helsinki"))
-        office = storage.add_token("office").token
+        office = running.storage.add_token("office").token
+        day = seed_day(running.storage)
         with signed_in_page(browser_chromium, running.url, office, width=width,
                             lang="en") as page:
-            page.goto(f"{running.url}/stores/s1/days/{day}?lang=en")
+            page.goto(f"{running.url}/stores/mixed/days/{day}?lang=en")
             csat, nps, ces = page.evaluate(HEADS)
     assert [head["words"] for head in nps] == ["Kiosk", "Responses", "NPS", "95% CI"]
     for table in (csat, nps, ces):
