@@ -106,6 +106,8 @@ def store_page(
     if leads:  # the responses of the kinds it asks, on the days that had any
         volume = sum(lead["period"]["responses"] for lead in leads)
         counted_days = len({d["date"] for lead in leads for d in lead["days"] if d["responses"]})
+    else:  # CSAT's and the other kinds' beside it: every response, as a day page counts them
+        volume += sum(fig["responses"] for fig in other_kinds)
     return ctx.render(
         "store.html",
         **period_page(ctx, f"/stores/{store_id}", start, end, today, notice),

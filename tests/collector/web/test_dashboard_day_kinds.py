@@ -143,3 +143,14 @@ def test_a_mixed_days_hourly_chart_says_it_counts_the_csat_responses(served):
                         table[:table.index("</table>")])
     assert sum(map(int, counts)) == 5
     assert section_words(text, "day-volume").split()[1] == EN.number(5 + len(CES))
+
+
+def test_the_store_pages_responses_count_every_kind_as_its_day_pages_do(served):
+    """Found in a user trial: the demo's Kamppi page said 8,387 responses (its CSAT taps)
+    while its day pages counted every kind; a day of 311 taps opened as 436."""
+    day = served["day"]
+    store = page(served, f"/stores/mixed?from={day}&to={day}&lang=en")
+    on_day = page(served, f"/stores/mixed/days/{day}?lang=en")
+    both = EN.number(5 + len(CES))
+    assert section_words(store, "volume").split()[1] == both
+    assert section_words(on_day, "day-volume").split()[1] == both
