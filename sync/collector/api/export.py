@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -88,7 +89,8 @@ class ClosingStream(StreamingResponse):
         finally:  # the thread that read the last page has finished: closing is safe
             close = getattr(self.source, "close", None)  # a generator's (an iterator may have none)
             if close is not None:
-                await run_in_threadpool(close)
+                with anyio.CancelScope(shield=True):  # also when this request is cancelled
+                    await run_in_threadpool(close)
 
 
 def to_csv(
