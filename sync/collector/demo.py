@@ -33,6 +33,7 @@ from typing import Any
 from sync import __version__
 from sync.clock import format_utc, parse_utc, utc_now, zone
 from sync.collector.db.storage import Storage
+from sync.i18n import PREFERRED_ORDER, strings
 from sync.metrics import LOWEST, kind_of
 from sync.survey import Survey
 from sync.wire import KioskStatus, new_rating_id
@@ -275,10 +276,17 @@ def places(kiosks: int, asks_kinds: bool) -> tuple[str, ...]:
     return ("checkout",) * kiosks if asks_kinds else TOUCHPOINTS
 
 
+def kind_survey(kind: str) -> Survey:
+    """The survey of a demo touchpoint asking NPS or CES: the catalogs' question."""
+    return Survey(kind=kind, questions={
+        lang: strings(lang, "kiosk")[f"{kind}_question"] for lang in PREFERRED_ORDER})
+
+
 def seed_kinds(storage: Storage, made: list[Profile], days: int, rng: random.Random,
                now: datetime) -> int:
     """An NPS kiosk at the exit and a CES kiosk at the service desk of each store in
-    ``made``, with a year of their taps (no follow-ups); returns taps stored."""
+    ``made``, with a year of their taps (no follow-ups) and that touchpoint's survey, so
+    a kiosk enrolled there asks what the dashboard shows; returns taps stored."""
     stored = 0
     for base in made:
         for suffix, scale, share, place in KIND_KIOSKS:
@@ -286,6 +294,7 @@ def seed_kinds(storage: Storage, made: list[Profile], days: int, rng: random.Ran
             storage.add_kiosk(kiosk_id, base.store_id, label="demo", touchpoint=place)
             profile = replace(base, kiosks=[kiosk_id], scale=scale, daily=base.daily * share)
             kind = kind_of(scale)
+            version = storage.set_survey(base.store_id, kind_survey(kind), place).version
             rows: list[tuple] = []
             for days_ago in range(days - 1, -1, -1):
                 day = base_day(profile, now, days_ago)
@@ -295,7 +304,8 @@ def seed_kinds(storage: Storage, made: list[Profile], days: int, rng: random.Ran
                     rows.append((
                         new_rating_id(parse_utc(created), rng.getrandbits(74)), len(rows) + 1,
                         base.store_id, kiosk_id, score - 1 + LOWEST[kind], scale, created,
-                        day.isoformat(), lang, None, int(suppressed), 1, created, 0, kind, None,
+                        day.isoformat(), lang, None, int(suppressed), version, created, 0, kind,
+                        None,
                     ))
             storage.bulk_insert(kiosk_id, rows)
             stored += len(rows)

@@ -282,7 +282,9 @@ def parse_cursor(after: str) -> int:
     if after in ("", "0"):
         return 0
     if not after.isdigit() or len(after) > 18:
-        raise ValueError(f"after: {after!r} is not a cursor from X-Next-Cursor")
+        raise ValueError(f"after: {after!r} is not a cursor: give the number the previous "
+                         "export ended with (X-Next-Cursor; hymy-collector export prints it "
+                         "as 'next cursor')")
     return int(after)
 
 

@@ -143,8 +143,9 @@ def test_export_to_file_then_from_the_printed_cursor(database: Path, tmp_path: P
     run(database, "export", "--after", cursor, "--format", "jsonl", "--output", str(out2))
     lines = [json.loads(line) for line in out2.read_text().splitlines()]
     assert [line["id"] for line in lines] == more
-    assert "after" in run(database, "export", "--after", "x", "--output", str(out2),
-                          ok=False).output
+    refused = run(database, "export", "--after", "x", "--output", str(out2), ok=False).output
+    assert "after: 'x' is not a cursor" in refused
+    assert "hymy-collector export prints it as 'next cursor'" in refused  # the CLI's own words
 
 
 def test_check_finds_and_repairs_rollup_differences(database: Path):

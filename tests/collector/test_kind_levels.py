@@ -165,3 +165,17 @@ def test_a_bad_kind_is_the_same_422_as_a_stores(chain, path):
 ])
 def test_who_reads_touchpoints_and_the_chain(chain, token, path, status):
     assert get(chain, token, path).status == status
+
+
+def test_a_kiosk_at_the_demo_exit_or_service_desk_asks_what_the_dashboard_shows_there(chain):
+    """A kiosk enrolled at the demo's exit asked CSAT while the store page showed NPS
+    from that touchpoint: the demo seeded NPS and CES taps but no touchpoint survey."""
+    for touchpoint, kind, scale in (("exit", "nps", 11), ("service_desk", "ces", 7)):
+        answer = get(chain, "staff", f"/api/v1/stores/{STORE}/touchpoints/{touchpoint}/survey")
+        assert answer.status == 200
+        survey = answer.json()
+        assert (survey["kind"], survey["scale"]) == (kind, scale)
+        assert survey["questions"]["en"].startswith(
+            "How likely" if kind == "nps" else "It was easy")
+    checkout = get(chain, "staff", f"/api/v1/stores/{STORE}/touchpoints/checkout/survey")
+    assert checkout.json().get("kind", "csat") == "csat"  # a csat survey leaves it out

@@ -20,8 +20,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from sync.clock import utc_now
 from sync.collector import columns, reports
@@ -64,6 +67,30 @@ DIALECT = Query(None, description="format=csv only: plain (default: comma, dot d
                                   "or excel-nordic (;, decimal commas, UTF-8 BOM)")
 _RESPONSES = {200: {"content": {media.split(";")[0]: {} for media in MEDIA_TYPES.values()},
                     "description": "Rows; X-Next-Cursor and X-More headers for the next pull"}}
+
+
+class ClosingStream(StreamingResponse):
+    """A streamed export that closes its source when the answer ends, sent or not.
+
+    Starlette stops reading a body when the client goes away but leaves the
+    generator open; an export's page generator holds a pool of threads and the
+    pages made ahead, which then lived on until Python's cycle collector found
+    them (every dropped pull left its threads behind).  Closing it runs its
+    ``finally``: the pages not begun are dropped and its threads end.
+    """
+
+    def __init__(self, content: Iterator[bytes], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.source = content
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # the thread that read the last page has finished: closing is safe
+            close = getattr(self.source, "close", None)  # a generator's (an iterator may have none)
+            if close is not None:
+                with anyio.CancelScope(shield=True):  # also when this request is cancelled
+                    await run_in_threadpool(close)
 
 
 def to_csv(
@@ -201,12 +228,12 @@ def export_ratings(
         pages = window_rows(storage, cursor, count)
         headers = cursor_headers(last, more, count)
         headers.update(attachment(f"hymy-ratings-after-{cursor}.{format}"))
-        return StreamingResponse(ratings_file(format, stores, pages),
-                                 media_type=MEDIA_TYPES[format], headers=headers)
+        return ClosingStream(ratings_file(format, stores, pages),
+                             media_type=MEDIA_TYPES[format], headers=headers)
     count, last, more = storage.export_window(cursor, limit)
     pages = text_pages(storage, stores, cursor, count, format, csv_dialect)
-    return StreamingResponse(text_chunks(pages), media_type=MEDIA_TYPES[format],
-                             headers=cursor_headers(last, more, count))
+    return ClosingStream(text_chunks(pages), media_type=MEDIA_TYPES[format],
+                         headers=cursor_headers(last, more, count))
 
 
 def text_chunks(pages: Iterable[tuple[bytes, Any, int]]) -> Iterator[bytes]:

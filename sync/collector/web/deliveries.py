@@ -48,7 +48,7 @@ def deliveries_page(request: Request, ctx: Page = Depends(admin_page)) -> Respon
         **period,
         title=t("deliveries_title"),
         active="deliveries",
-        sub=t("deliveries_sub", n=t.number(len(found))),
+        sub=t.plural("deliveries_sub", len(found)),
         times_text=t("times_in_zone", zone=tz.key),
         channels=[channel_row(t, row, tz) for row in found],
         deliveries=[delivery_row(t, row, tz)

@@ -31,6 +31,7 @@ from sync.collector import columns, reports
 from sync.collector.api.export import (
     DAILY_COLUMNS,
     MEDIA_TYPES,
+    ClosingStream,
     StoreNames,
     attachment,
     file_chunks,
@@ -139,8 +140,8 @@ def export_ratings_csv(
     and joined by the database, as the API's and ``hymy-collector export``'s."""
     text = period_text(asked.storage, StoreNames(asked.storage), asked.start, asked.end, "csv",
                        asked.dialect)
-    return StreamingResponse(text, media_type=MEDIA_TYPES["csv"],
-                             headers=asked.headers("ratings", "csv"))
+    return ClosingStream(text, media_type=MEDIA_TYPES["csv"],
+                         headers=asked.headers("ratings", "csv"))
 
 
 @router.get("/office/export/ratings.xlsx")

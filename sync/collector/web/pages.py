@@ -106,6 +106,8 @@ def store_page(
     if leads:  # the responses of the kinds it asks, on the days that had any
         volume = sum(lead["period"]["responses"] for lead in leads)
         counted_days = len({d["date"] for lead in leads for d in lead["days"] if d["responses"]})
+    else:  # CSAT's and the other kinds' beside it: every response, as a day page counts them
+        volume += sum(fig["responses"] for fig in other_kinds)
     return ctx.render(
         "store.html",
         **period_page(ctx, f"/stores/{store_id}", start, end, today, notice),
@@ -117,7 +119,7 @@ def store_page(
         today_cmp=comparison(t, today_fig, today_base, floor),
         period_fig=figure_view(t, period_fig, floor),
         period_cmp=comparison(t, period_fig, period_base, floor),
-        other_kinds=[kind_view(t, fig) for fig in other_kinds] if show_csat else [],
+        other_kinds=[kind_view(t, fig, floor) for fig in other_kinds] if show_csat else [],
         show_csat=show_csat,
         leads=leads,
         volume=volume,
@@ -272,7 +274,8 @@ def office_page(request: Request, ctx: Page = Depends(office_reader_page)) -> Re
         **period_page(ctx, "/office", start, end, today, notice),
         chain=figure_view(t, chain, min_responses),
         chain_cmp=comparison(t, chain, base, min_responses),
-        chain_kinds=[kind_view(t, fig) for fig in scope.kinds(storage, start, end)],
+        chain_kinds=[kind_view(t, fig, min_responses)
+                     for fig in scope.kinds(storage, start, end)],
         stores_text=t.plural("stores", len(everyone)),
         kind=kind,
         kind_name=KIND_SHOWN[kind][0],

@@ -80,7 +80,7 @@ def region_page(request: Request, region_id: str, ctx: Page = Depends(signed_in)
         fig=figure_view(t, fig, min_responses),
         cmp=comparison(t, fig, base, min_responses),
         stores_text=t.plural("stores", fig["stores"]),
-        kinds_figs=[kind_view(t, found) for found in
+        kinds_figs=[kind_view(t, found, min_responses) for found in
                     regions.region_kinds(storage, tree, region_id, start, end)],
         kind=kind,
         kind_name=KIND_SHOWN[kind][0],

@@ -117,3 +117,40 @@ def test_an_nps_stores_day_without_answers_shows_an_empty_nps_card(served):
 def test_the_store_pages_nps_days_link_to_their_day_pages(served):
     text = page(served, "/stores/exit?lang=en")
     assert f'href="/stores/exit/days/{served["day"]}"' in text
+
+
+def test_the_store_and_office_ces_cards_are_dimmed_as_the_day_pages_under_too_few(served):
+    """Four CES answers were a bold "5.0" headline on the store page's and the office
+    page's CES cards while the day page dimmed them: the cards now apply the same floor."""
+    period = f"from={served['day']}&to={served['day']}&lang=en"
+    too_few = EN("too_few_judge", n=str(len(CES)))
+    for path in (f"/stores/mixed?{period}", f"/office?{period}"):
+        text = page(served, path)
+        shown = section_words(text, "kind-ces")
+        assert EN.responses(len(CES)) in shown and too_few in shown, (path, shown)
+        card = text[text.index('id="kind-ces"'):]
+        assert re.search(r'class="value few[" ]', card[:card.index("</section>")]), path
+
+
+def test_a_mixed_days_hourly_chart_says_it_counts_the_csat_responses(served):
+    """The responses card counts every kind (9) while the hourly bars count the CSAT taps
+    (5): the chart's lead said "the number of responses" and left a reader to wonder."""
+    text = page(served, f"/stores/mixed/days/{served['day']}?lang=en")
+    hourly = section_words(text, "hourly")
+    assert "number of CSAT responses" in hourly
+    table = text[text.index('id="hourly-data"'):]
+    counts = re.findall(r'<td class="num">(\d+)</td><td class="num">\d+</td>',
+                        table[:table.index("</table>")])
+    assert sum(map(int, counts)) == 5
+    assert section_words(text, "day-volume").split()[1] == EN.number(5 + len(CES))
+
+
+def test_the_store_pages_responses_count_every_kind_as_its_day_pages_do(served):
+    """Found in a user trial: the demo's Kamppi page said 8,387 responses (its CSAT taps)
+    while its day pages counted every kind; a day of 311 taps opened as 436."""
+    day = served["day"]
+    store = page(served, f"/stores/mixed?from={day}&to={day}&lang=en")
+    on_day = page(served, f"/stores/mixed/days/{day}?lang=en")
+    both = EN.number(5 + len(CES))
+    assert section_words(store, "volume").split()[1] == both
+    assert section_words(on_day, "day-volume").split()[1] == both

@@ -12,11 +12,14 @@ import time
 
 import pytest
 
+from sync.collector.app import create_app
 from sync.collector.db.connection import Database
 from sync.collector.db.storage import Storage
 from sync.collector.notify import outbox
 from sync.collector.notify.mail import Mail
+from sync.collector.settings import Settings
 from sync.collector.web.i18n import Translator
+from tests.support.asgi import page_text
 from tests.support.browser import login_session
 from tests.support.collector import Collector
 from tests.support.smtp import smtp_server
@@ -100,3 +103,24 @@ def test_only_admins_see_it(delivered):
     answer = office.get(collector.url + "/admin/deliveries", timeout=30)
     assert answer.status_code == 403 and "manager@example.com" not in answer.text
     assert "/admin/deliveries" not in office.get(collector.url + "/office", timeout=30).text
+
+
+@pytest.mark.parametrize(("lang", "one"), [("fi", "1 kanava"), ("sv", "1 kanal"),
+                                           ("en", "1 channel"), ("de", "1 Kanal")])
+def test_one_channel_is_counted_in_the_singular(tmp_path, lang, one):
+    """Found in a user trial: the page's heading read "1 channels"."""
+    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    outbox.add_channel(app.state.storage, "IT", "https://example.com/hymy-hook")
+    admin = app.state.storage.add_token("admin").token
+    text = page_text(app, admin, f"/admin/deliveries?lang={lang}")
+    assert f'<p class="sub">{one} · ' in text
+
+
+def test_a_channel_that_receives_nothing_says_how_to_subscribe_it(tmp_path):
+    """Found in a user trial: a new channel's "Receives" cell was blank."""
+    app = create_app(Settings(database=str(tmp_path / "c.db")))
+    outbox.add_channel(app.state.storage, "IT", "https://example.com/hymy-hook")
+    admin = app.state.storage.add_token("admin").token
+    text = page_text(app, admin, "/admin/deliveries?lang=en")
+    cell = text[text.index('data-role="receives"'):]
+    assert "subscribe it with hymy-collector channel subscribe" in cell[:cell.index("</td>")]

@@ -42,3 +42,17 @@ def test_store_names_in_the_ranking_look_like_links_and_the_rules_are_shown(
         assert page.locator("#alert-count a").get_attribute("href") == "#alert-rules"
         rules = page.locator("#alert-rules li")
         assert rules.count() >= 1 and rules.first.is_visible()
+
+
+@pytest.mark.browser
+def test_the_export_cards_note_is_set_as_the_pages_other_notes(browser_chromium, chain):
+    """Found in a user trial: the note under the export buttons (an Excel sheet's
+    limit) was in the body's large type, bigger than the card's own lead above it."""
+    url, office = chain
+    with signed_in_page(browser_chromium, url, office, width=1366, height=900,
+                        lang="en") as page:
+        page.goto(url + "/office?lang=en")
+        size = "el => parseFloat(getComputedStyle(el).fontSize)"
+        note = page.locator("#export-sheet-limit").evaluate(size)
+        assert note <= page.locator("#export .card-head p").first.evaluate(size)
+        assert note == page.locator("#ranking .lead.ranking-legend").evaluate(size)
