@@ -225,7 +225,7 @@ class ZoneClock:
 
     def __init__(self, limit: int = 100_000) -> None:
         self.limit = limit
-        self.known: dict[tuple[str, str], tuple[str | None, int | None] | None] = {}
+        self.known: dict[tuple[str | None, str], tuple[str | None, int | None] | None] = {}
         self.lock = threading.Lock()  # an export's pages are made on several threads
 
     def __call__(self, pairs: Iterable[tuple[str, str]]) -> list[ClockEntry]:
@@ -242,12 +242,7 @@ class ZoneClock:
         keys = list(zip([None if tz is None else tz.key for tz in zones], map(_HOUR, created),
                         strict=True))
         with self.lock:
-            if len(self.known) > self.limit:
-                self.known.clear()
-            for tz_name, hour in set(keys).difference(self.known):
-                self.known[tz_name, hour] = None if tz_name is None else clock_entry(tz_name, hour)
-        prefixes = [None if entry is None else entry[0]
-                    for entry in map(self.known.get, keys)]
+            prefixes = [None if entry is None else entry[0] for entry in self._lookup(keys)]
         if None not in prefixes:
             return list(map(add, prefixes, map(_MINUTES_SECONDS, created)))
         return [
@@ -256,9 +251,17 @@ class ZoneClock:
             for prefix, tz, moment in zip(prefixes, zones, created, strict=True)
         ]
 
-    def _entries(self, pairs: Iterable[tuple[str, str]]) -> list[ClockEntry]:
+    def _lookup(self, keys: Sequence[tuple[str | None, str]]
+                ) -> list[tuple[str | None, int | None] | None]:
+        """Each ``(zone name, UTC hour)``'s :func:`clock_entry` (None for no zone), each
+        worked out once (the caller holds the lock)."""
         if len(self.known) > self.limit:
             self.known.clear()
+        for tz_name, hour in set(keys).difference(self.known):
+            self.known[tz_name, hour] = None if tz_name is None else clock_entry(tz_name, hour)
+        return list(map(self.known.__getitem__, keys))
+
+    def _entries(self, pairs: Iterable[tuple[str, str]]) -> list[ClockEntry]:
         found: list[ClockEntry] = []
         rest = []
         for tz_name, when in pairs:
@@ -268,12 +271,10 @@ class ZoneClock:
             else:  # a day of one whole-hour offset (all but two a year): 24 entries at once
                 found += [(tz_name, f"{when}T{hour}", _TWO_DIGITS[(at + offset) % 24], None)
                           for at, hour in enumerate(_TWO_DIGITS)]
-        for tz_name, hour in _hours(rest):
-            if (tz_name, hour) not in self.known:
-                self.known[tz_name, hour] = clock_entry(tz_name, hour)
-            entry = self.known[tz_name, hour]
-            if entry is not None:
-                found.append((tz_name, hour, *entry))
+        hours = list(_hours(rest))
+        found += [(tz_name, hour, *entry)
+                  for (tz_name, hour), entry in zip(hours, self._lookup(hours), strict=True)
+                  if entry is not None]
         return found
 
 
@@ -341,12 +342,13 @@ def database_pages(storage: Storage, stores: StoreNames, window: Callable[[tuple
             while True:
                 while len(pending) < AHEAD and (count is None or planned < count):
                     size = page if count is None else min(page, count - planned)
-                    end = storage.export_end(window(after), size)
+                    rows = window(after)
+                    end = storage.export_end(rows, size)
                     if end is None:
                         break
                     cells = stores.cells(fmt, dialect.delimiter)
-                    pending.append((pool.submit(_page, storage, stores, window(after), end, fmt,
-                                                dialect, clock, cells), end))
+                    pending.append((pool.submit(_page, storage, stores, rows, end, fmt, dialect,
+                                                clock, cells), end))
                     after, planned = end, planned + size
                 if not pending:
                     return
